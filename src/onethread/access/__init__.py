@@ -1,0 +1,1 @@
+"""Staff, teams, roles, principals, permission checks, tokens and the audit log."""

@@ -1,0 +1,63 @@
+"""Roles and who may do what. Pure: no database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+STORE_ADVISOR = "store_advisor"
+AGENT = "agent"
+SPECIALIST = "specialist"
+TEAM_LEAD = "team_lead"
+BACK_OFFICE = "back_office"
+FIELD_SUBCONTRACTOR = "field_subcontractor"
+ADMIN = "admin"
+INTEGRATION = "integration"  # a system feeding onethread (telephony, billing import, channels)
+
+STAFF_ROLES = frozenset({STORE_ADVISOR, AGENT, SPECIALIST, TEAM_LEAD, BACK_OFFICE, FIELD_SUBCONTRACTOR, ADMIN})
+TOKEN_ROLES = STAFF_ROLES | {INTEGRATION}
+
+# Groups that routes name.
+CUSTOMER_SERVICE = frozenset({STORE_ADVISOR, AGENT, SPECIALIST, TEAM_LEAD, BACK_OFFICE, ADMIN})
+CUSTOMER_WRITERS = CUSTOMER_SERVICE | {INTEGRATION}
+CUSTOMER_READERS = CUSTOMER_SERVICE | {INTEGRATION}
+SUPERVISORS = frozenset({TEAM_LEAD, ADMIN})
+ADMINS = frozenset({ADMIN})
+
+ROLE_LABELS = {
+    STORE_ADVISOR: "Store advisor",
+    AGENT: "Contact-centre agent",
+    SPECIALIST: "Case specialist",
+    TEAM_LEAD: "Team lead",
+    BACK_OFFICE: "Back office",
+    FIELD_SUBCONTRACTOR: "Field subcontractor",
+    ADMIN: "Administrator",
+    INTEGRATION: "Integration (system)",
+}
+
+MIN_PASSWORD_LENGTH = 10
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Whoever is calling: a staff member (page session or token), or a system token."""
+
+    kind: str  # staff | token | system
+    id: str
+    name: str
+    role: str
+    team_id: str | None = None
+
+    def may(self, roles: frozenset[str]) -> bool:
+        return self.role in roles
+
+
+SYSTEM = Principal(kind="system", id="SYSTEM", name="onethread", role=ADMIN)
+
+
+def password_problems(password: str, username: str) -> list[str]:
+    problems = []
+    if len(password) < MIN_PASSWORD_LENGTH:
+        problems.append(f"must be at least {MIN_PASSWORD_LENGTH} characters")
+    if username and username.lower() in password.lower():
+        problems.append("must not contain the username")
+    return problems

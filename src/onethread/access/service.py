@@ -1,0 +1,206 @@
+"""Use cases for staff, teams, tokens and the audit log."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from onethread.access.passwords import hash_password, verify_password
+from onethread.access.rules import (
+    STAFF_ROLES,
+    TOKEN_ROLES,
+    Principal,
+    password_problems,
+)
+from onethread.errors import Conflict, NotAuthenticated, NotFound, ValidationFailed
+from onethread.kernel.clock import Clock
+from onethread.models import ApiToken, AuditEntry, StaffUser, Team
+
+TOKEN_PREFIX = "ot_"
+
+
+def create_team(session: Session, clock: Clock, *, name: str, kind: str = "contact_centre") -> Team:
+    name = name.strip()
+    if not name:
+        raise ValidationFailed("team name is required", field="name")
+    if session.scalar(select(Team).where(Team.name == name)):
+        raise Conflict(f"a team named {name!r} already exists", field="name")
+    team = Team(name=name, kind=kind, created_at=clock.now())
+    session.add(team)
+    session.flush()
+    return team
+
+
+def set_team_lead(session: Session, team_id: str, lead_id: str) -> Team:
+    team = session.get(Team, team_id)
+    if team is None:
+        raise NotFound(f"no team {team_id}")
+    if session.get(StaffUser, lead_id) is None:
+        raise NotFound(f"no staff user {lead_id}")
+    team.lead_id = lead_id
+    return team
+
+
+def create_user(
+    session: Session,
+    clock: Clock,
+    *,
+    username: str,
+    display_name: str,
+    role: str,
+    password: str | None,
+    email: str | None = None,
+    team_id: str | None = None,
+) -> StaffUser:
+    username = username.strip().lower()
+    if not username or not username.replace(".", "").replace("-", "").replace("_", "").isalnum():
+        raise ValidationFailed("username: letters, digits, '.', '-' and '_' only", field="username")
+    if role not in STAFF_ROLES:
+        raise ValidationFailed(f"unknown role {role!r}; one of: {', '.join(sorted(STAFF_ROLES))}", field="role")
+    if not display_name.strip():
+        raise ValidationFailed("display name is required", field="display_name")
+    if password is not None:
+        problems = password_problems(password, username)
+        if problems:
+            raise ValidationFailed("password " + "; ".join(problems), field="password")
+    if team_id is not None and session.get(Team, team_id) is None:
+        raise NotFound(f"no team {team_id}", field="team_id")
+    if session.scalar(select(StaffUser).where(StaffUser.username == username)):
+        raise Conflict(f"username {username!r} is taken", field="username")
+    user = StaffUser(
+        username=username,
+        display_name=display_name.strip(),
+        email=email,
+        role=role,
+        team_id=team_id,
+        password_hash=hash_password(password) if password else None,
+        created_at=clock.now(),
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def authenticate(session: Session, username: str, password: str) -> StaffUser:
+    user = session.scalar(select(StaffUser).where(StaffUser.username == username.strip().lower()))
+    ok = verify_password(user.password_hash if user else None, password)
+    if not ok or user is None or not user.active:
+        raise NotAuthenticated("wrong username or password")
+    return user
+
+
+def staff_principal(user: StaffUser) -> Principal:
+    return Principal(kind="staff", id=user.id, name=user.display_name, role=user.role, team_id=user.team_id)
+
+
+def active_user(session: Session, user_id: str) -> StaffUser | None:
+    user = session.get(StaffUser, user_id)
+    return user if user is not None and user.active else None
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(
+    session: Session,
+    clock: Clock,
+    *,
+    name: str,
+    role: str,
+    expires_in: timedelta | None = None,
+    staff_user_id: str | None = None,
+) -> tuple[ApiToken, str]:
+    """Create a bearer token; returns the row and the token text (shown once, stored hashed)."""
+    if not name.strip():
+        raise ValidationFailed("token name is required", field="name")
+    if role not in TOKEN_ROLES:
+        raise ValidationFailed(f"unknown role {role!r}; one of: {', '.join(sorted(TOKEN_ROLES))}", field="role")
+    if expires_in is not None and expires_in <= timedelta(0):
+        raise ValidationFailed("expiry must be in the future", field="expires")
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    now = clock.now()
+    row = ApiToken(
+        name=name.strip(),
+        role=role,
+        token_hash=_digest(secret),
+        prefix=secret[:10],
+        staff_user_id=staff_user_id,
+        created_at=now,
+        expires_at=now + expires_in if expires_in else None,
+    )
+    session.add(row)
+    session.flush()
+    return row, secret
+
+
+def list_tokens(session: Session) -> list[ApiToken]:
+    return list(session.scalars(select(ApiToken).order_by(ApiToken.created_at, ApiToken.id)))
+
+
+def revoke_token(session: Session, clock: Clock, token_id: str) -> ApiToken:
+    row = session.get(ApiToken, token_id)
+    if row is None:
+        raise NotFound(f"no API token {token_id}")
+    if row.revoked_at is None:
+        row.revoked_at = clock.now()
+    return row
+
+
+def token_principal(session: Session, clock: Clock, token: str) -> Principal:
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token)))
+    now = clock.now()
+    if row is None or row.revoked_at is not None:
+        raise NotAuthenticated("unknown or revoked API token")
+    if row.expires_at is not None and row.expires_at <= now:
+        raise NotAuthenticated("API token expired")
+    if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=1):
+        row.last_used_at = now  # coarse, so that reads do not write on every call
+    return Principal(kind="token", id=row.id, name=row.name, role=row.role)
+
+
+def audit(
+    session: Session,
+    clock: Clock,
+    principal: Principal,
+    *,
+    action: str,
+    resource_type: str,
+    resource_id: str | None,
+    customer_id: str | None,
+    channel: str | None = None,
+    purpose: str | None = None,
+    detail: dict | None = None,
+) -> AuditEntry:
+    entry = AuditEntry(
+        at=clock.now(),
+        actor_type=principal.kind,
+        actor_id=principal.id,
+        actor_name=principal.name,
+        action=action,
+        resource_type=resource_type,
+        resource_id=resource_id,
+        customer_id=customer_id,
+        channel=channel,
+        purpose=purpose,
+        detail=detail or {},
+    )
+    session.add(entry)
+    return entry
+
+
+def audit_for_customer(
+    session: Session, customer_id: str, *, offset: int = 0, limit: int = 100, since: datetime | None = None
+) -> tuple[list[AuditEntry], int]:
+    from sqlalchemy import func
+
+    base = select(AuditEntry).where(AuditEntry.customer_id == customer_id)
+    if since is not None:
+        base = base.where(AuditEntry.at >= since)
+    total = session.scalar(select(func.count()).select_from(base.subquery()))
+    rows = session.scalars(base.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).offset(offset).limit(limit))
+    return list(rows), total

@@ -1,0 +1,1 @@
+"""Thin REST layer: parse, authorise, call a service, shape the answer."""

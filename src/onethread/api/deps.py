@@ -1,0 +1,97 @@
+"""Typed dependencies: the container, a request-scoped session, the caller, role checks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from onethread.access import service as access
+from onethread.access import web_session
+from onethread.access.rules import Principal
+from onethread.bootstrap import Container
+from onethread.errors import Forbidden, NotAuthenticated
+from onethread.kernel.clock import Clock
+
+SESSION_COOKIE = "onethread_session"
+
+
+def get_container(request: Request) -> Container:
+    return request.app.state.container
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    """One session per request: committed when the endpoint returns, rolled back on error."""
+    container: Container = request.app.state.container
+    session = container.sessions()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def get_clock(request: Request) -> Clock:
+    return request.app.state.container.clock
+
+
+ContainerDep = Annotated[Container, Depends(get_container)]
+DbSession = Annotated[Session, Depends(get_db)]
+ClockDep = Annotated[Clock, Depends(get_clock)]
+
+
+def current_principal(request: Request, session: DbSession, clock: ClockDep) -> Principal:
+    """The caller, from a bearer token or a signed page-session cookie; 401 when neither."""
+    header = request.headers.get("authorization", "")
+    if header:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise NotAuthenticated("use 'Authorization: Bearer <token>'")
+        return access.token_principal(session, clock, token.strip())
+    principal = cookie_principal(request, session)
+    if principal is None:
+        raise NotAuthenticated("sign in, or send 'Authorization: Bearer <token>'")
+    return principal
+
+
+def cookie_principal(request: Request, session: Session) -> Principal | None:
+    """The staff member signed in to the pages, if the cookie is valid and the user active."""
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        return None
+    settings = request.app.state.container.settings
+    user_id = web_session.read(cookie, settings.secret_key, settings.session_max_age_seconds)
+    user = access.active_user(session, user_id) if user_id else None
+    return access.staff_principal(user) if user else None
+
+
+class Authorize:
+    """Route guard: ``Depends(Authorize(roles))``. Every route declares one (or is public)."""
+
+    def __init__(self, roles: frozenset[str]):
+        self.roles = frozenset(roles)
+
+    def __call__(self, principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+        if not principal.may(self.roles):
+            raise Forbidden(f"a {principal.role} may not do this")
+        return principal
+
+
+def allow(roles: frozenset[str]):
+    """``Annotated`` alias for a route's caller: ``actor: allow(CUSTOMER_READERS)``."""
+    return Annotated[Principal, Depends(Authorize(roles))]
+
+
+class Public:
+    """Marks a route as deliberately open (health, login). Checked by the deny-by-default test."""
+
+    def __call__(self) -> None:
+        return None
+
+
+PUBLIC = Depends(Public())

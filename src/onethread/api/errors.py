@@ -1,0 +1,100 @@
+"""Every error leaves as a TMF ``Error`` body: code, reason, message, status, @type."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from onethread.errors import DomainError
+
+log = logging.getLogger("onethread.api")
+
+_HTTP_CODES = {
+    400: ("BAD_REQUEST", "Bad request"),
+    401: ("NOT_AUTHENTICATED", "Authentication required"),
+    403: ("FORBIDDEN", "Not allowed"),
+    404: ("NOT_FOUND", "Resource not found"),
+    405: ("METHOD_NOT_ALLOWED", "Method not allowed"),
+    406: ("NOT_ACCEPTABLE", "Not acceptable"),
+    409: ("CONFLICT", "Conflict"),
+    412: ("PRECONDITION_FAILED", "Precondition failed"),
+    413: ("PAYLOAD_TOO_LARGE", "Request body too large"),
+    415: ("UNSUPPORTED_MEDIA_TYPE", "Unsupported media type"),
+    500: ("INTERNAL_ERROR", "Internal error"),
+}
+
+
+def error_body(status: int, code: str, reason: str, message: str, **extra) -> dict:
+    body = {"@type": "Error", "code": code, "reason": reason, "message": message, "status": str(status)}
+    body.update({k: v for k, v in extra.items() if v is not None})
+    return body
+
+
+def error_response(status: int, code: str, reason: str, message: str, headers: dict | None = None,
+                   **extra) -> JSONResponse:
+    return JSONResponse(error_body(status, code, reason, message, **extra), status_code=status, headers=headers)
+
+
+def _loc(loc: tuple) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or "body"
+
+
+def describe_validation(exc: RequestValidationError) -> tuple[str, list[dict]]:
+    problems = []
+    for err in exc.errors():
+        kind = err.get("type", "")
+        where = _loc(tuple(err.get("loc", ())))
+        if kind == "json_invalid":
+            msg = f"the body is not valid JSON ({err.get('ctx', {}).get('error', 'parse error')})"
+            where = "body"
+        elif kind == "extra_forbidden":
+            msg = "unknown field"
+        elif kind == "missing":
+            msg = "is required"
+        else:
+            msg = err.get("msg", "is invalid")
+        problems.append({"field": where, "problem": msg})
+    text = "; ".join(f"{p['field']}: {p['problem']}" if p["field"] != "body" else p["problem"] for p in problems)
+    return text or "invalid request", problems
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def _domain(request: Request, exc: DomainError):
+        headers = {"WWW-Authenticate": "Bearer"} if exc.http_status == 401 else None
+        return error_response(exc.http_status, exc.code, exc.reason, exc.message, headers=headers,
+                              field=exc.field, details=exc.details or None)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError):
+        message, problems = describe_validation(exc)
+        return error_response(400, "INVALID_INPUT", "Invalid input", message, details={"problems": problems})
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException):
+        code, reason = _HTTP_CODES.get(exc.status_code, ("HTTP_ERROR", "HTTP error"))
+        message = exc.detail if isinstance(exc.detail, str) else reason
+        if exc.status_code == 404 and message == "Not Found":
+            message = f"no such resource: {request.url.path}"
+        return error_response(exc.status_code, code, reason, message, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(StaleDataError)
+    async def _stale(request: Request, exc: StaleDataError):
+        return error_response(409, "CONFLICT", "Conflict", "the resource was changed by someone else; reload and retry")
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(request: Request, exc: IntegrityError):
+        log.info("integrity error: %s", exc.orig)
+        return error_response(409, "CONFLICT", "Conflict", "the change conflicts with existing data")
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return error_response(500, "INTERNAL_ERROR", "Internal error", "something went wrong on our side; it is logged")

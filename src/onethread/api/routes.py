@@ -1,0 +1,21 @@
+"""Mounts every API router. The list is explicit: a router not named here is not served."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI
+
+from onethread import __version__
+from onethread.api.deps import PUBLIC
+from onethread.api.tmf import customer, party
+
+
+def mount_api(app: FastAPI) -> None:
+    health = APIRouter(tags=["health"])
+
+    @health.get("/healthz", dependencies=[PUBLIC], summary="Liveness and version")
+    def healthz() -> dict:
+        return {"status": "ok", "version": __version__}
+
+    app.include_router(health)
+    for router in (customer.router, party.router):
+        app.include_router(router)

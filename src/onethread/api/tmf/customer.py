@@ -1,0 +1,177 @@
+"""TMF629 Customer Management v5: ``/tmf-api/customer/v5/customer``."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from fastapi import APIRouter, Depends, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from onethread.access.rules import CUSTOMER_READERS, CUSTOMER_WRITERS
+from onethread.api.deps import ClockDep, DbSession, allow
+from onethread.api.tmf.conventions import (
+    ListParams,
+    check_if_match,
+    created,
+    etag_for,
+    merge_patch_body,
+    paged,
+    parse_fields,
+    parse_model,
+    select_fields,
+)
+from onethread.customers import queries
+from onethread.customers import service as customers
+from onethread.errors import ValidationFailed
+from onethread.models import BillingAccount, Customer, Party
+
+BASE = "/tmf-api/customer/v5"
+router = APIRouter(prefix=BASE, tags=["TMF629 customer"])
+
+_CONTACT = {
+    "msisdn": ("PhoneContactMedium", "phoneNumber", "mobile"),
+    "email": ("EmailContactMedium", "emailAddress", "email"),
+}
+
+
+class _Tmf(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    type_: str | None = Field(None, alias="@type")
+    base_type: str | None = Field(None, alias="@baseType")
+    schema_location: str | None = Field(None, alias="@schemaLocation")
+
+
+class PartyRefIn(_Tmf):
+    id: str
+    href: str | None = None
+    name: str | None = None
+    referred_type: str | None = Field(None, alias="@referredType")
+
+
+class TimePeriodIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    startDateTime: datetime | None = None
+    endDateTime: datetime | None = None
+
+
+class CustomerCreate(_Tmf):
+    engagedParty: PartyRefIn
+    name: str | None = Field(None, max_length=200)
+    status: Literal["initialized", "approved", "validated"] | None = None
+    validFor: TimePeriodIn | None = None
+    description: str | None = None
+
+
+class CustomerPatch(_Tmf):
+    name: str | None = Field(None, max_length=200)
+    status: Literal["initialized", "approved", "validated", "closed"] | None = None
+    validFor: TimePeriodIn | None = None
+
+
+def customer_path(customer_id: str) -> str:
+    return f"{BASE}/customer/{customer_id}"
+
+
+def _since(value: date) -> str:
+    return datetime(value.year, value.month, value.day).isoformat() + "Z"
+
+
+def to_tmf(customer: Customer, party: Party | None, accounts: list[BillingAccount], identifiers: list[tuple]) -> dict:
+    body: dict = {
+        "id": customer.id,
+        "href": customer_path(customer.id),
+        "@type": "Customer",
+        "name": customer.name,
+        "status": customer.status,
+        "role": "customer",
+        "validFor": {"startDateTime": _since(customer.customer_since)},
+        "engagedParty": {
+            "@type": "PartyRef",
+            "id": customer.party_id,
+            "href": f"/tmf-api/party/v5/{'organization' if party and party.kind == 'organization' else 'individual'}"
+            f"/{customer.party_id}",
+            "name": party.display_name if party else None,
+            "@referredType": "Organization" if party and party.kind == "organization" else "Individual",
+        },
+        "account": [
+            {"@type": "AccountRef", "id": a.id, "name": a.account_number, "@referredType": "BillingAccount"}
+            for a in accounts
+        ],
+        "contactMedium": [],
+        "characteristic": [
+            {"@type": "StringCharacteristic", "name": "segment", "valueType": "string", "value": customer.segment},
+        ],
+    }
+    for kind, value, holding in identifiers:
+        if kind in _CONTACT:
+            type_, attr, contact_type = _CONTACT[kind]
+            body["contactMedium"].append({
+                "@type": type_, "id": holding.id, "contactType": contact_type, attr: value,
+                "validFor": {"startDateTime": holding.valid_from.isoformat()},
+            })
+    if party is None or body["engagedParty"]["name"] is None:
+        body["engagedParty"].pop("name")
+    return body
+
+
+def _render(session, clock, customers_: list[Customer]) -> list[dict]:
+    ids = [c.id for c in customers_]
+    parties = queries.parties_by_id(session, [c.party_id for c in customers_])
+    accounts = queries.accounts_by_customer(session, ids)
+    idents = queries.current_identifiers(session, ids, clock.now())
+    return [to_tmf(c, parties.get(c.party_id), accounts[c.id], idents[c.id]) for c in customers_]
+
+
+@router.get("/customer", summary="List or find customers")
+def list_customers(response: Response, session: DbSession, clock: ClockDep, actor: allow(CUSTOMER_READERS),
+                   params: ListParams = Depends(), name: str | None = None, status: str | None = None) -> list[dict]:
+    rows, total = queries.list_customers(session, offset=params.offset, limit=params.limit, name=name, status=status)
+    return paged(response, _render(session, clock, rows), total, params.fields)
+
+
+@router.post("/customer", status_code=201, summary="Create a customer (a role of an existing party)")
+def create_customer(body: CustomerCreate, request: Request, response: Response, session: DbSession,
+                    clock: ClockDep, actor: allow(CUSTOMER_WRITERS)) -> dict:
+    since = body.validFor.startDateTime.date() if body.validFor and body.validFor.startDateTime else None
+    customer = customers.create_customer(session, clock, actor, party_id=body.engagedParty.id,
+                                         customer_since=since, name=body.name)
+    if body.status:
+        customer.status = body.status
+    customers.read_customer(session, clock, actor, customer.id, channel="api", purpose="create")
+    created(response, customer_path(customer.id))
+    response.headers["ETag"] = etag_for(customer.version)
+    return _render(session, clock, [customer])[0]
+
+
+@router.get("/customer/{customer_id}", summary="Retrieve a customer")
+def get_customer(customer_id: str, response: Response, session: DbSession, clock: ClockDep,
+                 actor: allow(CUSTOMER_READERS), fields: str | None = None) -> dict:
+    customer = customers.read_customer(session, clock, actor, customer_id, channel="api")
+    response.headers["ETag"] = etag_for(customer.version)
+    return select_fields(_render(session, clock, [customer])[0], parse_fields(fields))
+
+
+@router.patch("/customer/{customer_id}", summary="Update a customer (JSON merge-patch)")
+def patch_customer(customer_id: str, request: Request, response: Response, session: DbSession,
+                   clock: ClockDep, actor: allow(CUSTOMER_WRITERS),
+                   raw: dict = Depends(merge_patch_body)) -> dict:
+    patch = parse_model(CustomerPatch, raw)
+    customer = customers.get_customer(session, customer_id)
+    check_if_match(request, customer.version)
+    changes: dict = {}
+    for key in raw:
+        if key.startswith("@"):
+            continue
+        if key == "name":
+            changes["name"] = patch.name
+        elif key == "status":
+            changes["status"] = patch.status
+        elif key == "validFor":
+            if patch.validFor is None or patch.validFor.startDateTime is None:
+                raise ValidationFailed("validFor.startDateTime (customer since) cannot be removed", field="validFor")
+            changes["customer_since"] = patch.validFor.startDateTime.date()
+    customers.update_customer(session, clock, actor, customer, changes)
+    response.headers["ETag"] = etag_for(customer.version)
+    return _render(session, clock, [customer])[0]

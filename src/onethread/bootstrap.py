@@ -1,0 +1,61 @@
+"""The one place that wires onethread: settings -> engine, sessions, clock, event bus, consumers.
+
+Used by the app, the CLI and the worker; tests build it with a settable clock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from onethread.config import Settings
+from onethread.db import migrate
+from onethread.db.engine import make_engine
+from onethread.db.outbox import Subscription
+from onethread.db.session import make_sessionmaker
+from onethread.kernel.clock import Clock, SystemClock
+from onethread.kernel.events import EventBus
+
+
+@dataclass
+class Container:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    clock: Clock
+    bus: EventBus
+    subscriptions: list[Subscription] = field(default_factory=list)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def register_handlers(bus: EventBus) -> None:
+    """In-process event handlers, listed here explicitly (none yet in the foundation)."""
+
+
+def register_consumers(container: Container) -> list[Subscription]:
+    """Asynchronous outbox consumers the worker delivers to (webhooks arrive with the hub)."""
+    return []
+
+
+def build(settings: Settings, *, clock: Clock | None = None, check_schema: bool = True) -> Container:
+    problems = settings.production_problems()
+    if problems:
+        raise SystemExit("Refusing to start in production mode:\n- " + "\n- ".join(problems))
+    engine = make_engine(settings.database_url, echo=settings.sql_echo)
+    if check_schema:
+        migrate.check_ready(engine)
+    bus = EventBus()
+    register_handlers(bus)
+    container = Container(
+        settings=settings,
+        engine=engine,
+        sessions=make_sessionmaker(engine, bus),
+        clock=clock or SystemClock(),
+        bus=bus,
+    )
+    container.subscriptions = register_consumers(container)
+    return container

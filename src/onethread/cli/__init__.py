@@ -1,0 +1,1 @@
+"""The ``onethread`` command line (Typer)."""

@@ -1,0 +1,64 @@
+"""``onethread db upgrade|current`` and ``onethread demo``."""
+
+from __future__ import annotations
+
+import typer
+
+from onethread.cli.common import container, fail, unit_of_work
+from onethread.config import Settings
+from onethread.db import migrate
+from onethread.db.engine import make_engine
+
+db_app = typer.Typer(help="Database schema: upgrade to the latest migration, or show where it is.",
+                     no_args_is_help=True)
+
+
+@db_app.command("upgrade")
+def upgrade(revision: str = typer.Argument("head", help="target revision (default: the latest)")) -> None:
+    """Apply migrations up to REVISION (safe to run again: it does nothing when up to date)."""
+    settings = Settings()
+    engine = make_engine(settings.database_url)
+    before = migrate.current_revision(engine)
+    migrate.upgrade(engine, revision)
+    after = migrate.current_revision(engine)
+    where = engine.url.render_as_string(hide_password=True)
+    if before == after:
+        typer.echo(f"{where}: already at {after}")
+    else:
+        typer.echo(f"{where}: upgraded {before or '(empty)'} -> {after}")
+    engine.dispose()
+
+
+@db_app.command("current")
+def current() -> None:
+    """Show the database's schema revision and the one this onethread needs."""
+    settings = Settings()
+    engine = make_engine(settings.database_url)
+    typer.echo(f"database: {migrate.current_revision(engine) or '(no schema)'}")
+    typer.echo(f"needed:   {migrate.head_revision(engine)}")
+    engine.dispose()
+
+
+def demo(
+    reset: bool = typer.Option(False, "--reset", help="empty the database first, then load the demo (not in production)"),
+    if_empty: bool = typer.Option(False, "--if-empty", help="load only when there are no customers yet"),
+) -> None:
+    """Load the demo data of the five stories (customers, identifiers, households, products, staff)."""
+    from onethread.demo import loader
+
+    settings = Settings()
+    if settings.env == "production":
+        fail("the demo data is refused in production mode (ONETHREAD_ENV=production)")
+    c = container()
+    if reset:
+        loader.reset(c)
+        typer.echo("emptied the database")
+    with unit_of_work(c) as session:
+        if if_empty and loader.has_data(session):
+            typer.echo("demo: the database already has customers; nothing loaded")
+            return
+        if not reset and loader.has_data(session):
+            fail("the database already has data; use --reset to start again, or --if-empty")
+        summary = loader.load(session, c)
+    typer.echo("demo loaded: " + ", ".join(f"{n} {what}" for what, n in summary.items()))
+    typer.echo(f"sign in as any demo user (e.g. 'ada.admin', 'sam.store') with password '{loader.DEMO_PASSWORD}'")

@@ -1,0 +1,34 @@
+"""``onethread``: serve, worker, demo, db, user, token."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from onethread.cli import accounts, database, runtime
+
+app = typer.Typer(
+    help="onethread: omni-channel customer service for telecom operators.\n\n"
+    "Configuration comes from ONETHREAD_* environment variables (see docs/configuration.md).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command("serve")(runtime.serve)
+app.command("worker")(runtime.worker)
+app.command("demo")(database.demo)
+app.add_typer(database.db_app, name="db")
+app.add_typer(accounts.user_app, name="user")
+app.add_typer(accounts.token_app, name="token")
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,61 @@
+"""``onethread serve`` and ``onethread worker``."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import socket
+import threading
+
+import typer
+
+from onethread.cli.common import container
+
+
+def serve(
+    host: str = typer.Option(None, help="address to listen on (default ONETHREAD_HOST, 127.0.0.1)"),
+    port: int = typer.Option(None, help="port (default ONETHREAD_PORT, 8000)"),
+    with_worker: bool = typer.Option(None, "--with-worker/--no-worker",
+                                     help="run the worker loop in this process (default: on with SQLite)"),
+) -> None:
+    """Run the API and the pages (uvicorn)."""
+    import uvicorn
+
+    from onethread.app import create_app
+
+    c = container()
+    host = host or c.settings.host
+    port = port or c.settings.port
+    app = create_app(container=c)
+    inline = c.settings.is_sqlite if with_worker is None else with_worker
+    stop = threading.Event()
+    if inline:
+        from onethread.jobs.runner import run_forever
+
+        threading.Thread(target=run_forever, args=(c, stop), name="onethread-worker", daemon=True).start()
+    shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
+    typer.echo(f"onethread is running: open http://{shown}:{port}/  (API docs: http://{shown}:{port}/docs)")
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
+    finally:
+        stop.set()
+
+
+def worker(
+    once: bool = typer.Option(False, "--once", help="do one pass (outbox, sweeps) and exit"),
+) -> None:
+    """Run the background worker: delivers the outbox and runs the periodic sweeps."""
+    from onethread.jobs.runner import run_forever, run_once
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    c = container()
+    if once:
+        report = run_once(c, worker_id=f"{socket.gethostname()}-once")
+        typer.echo(report.summary())
+        return
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    typer.echo("worker started (Ctrl-C to stop)")
+    run_forever(c, stop)
+    typer.echo("worker stopped")

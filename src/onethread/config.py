@@ -1,0 +1,55 @@
+"""Settings: the only module that reads the environment (prefix ``ONETHREAD_``)."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET = "onethread-development-secret-not-for-production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ONETHREAD_", extra="ignore", frozen=True)
+
+    env: Literal["development", "test", "production"] = Field(
+        "development", description="production refuses demo data, dev secrets and the manual clock"
+    )
+    database_url: str = Field("sqlite:///var/onethread.db", description="SQLAlchemy URL (sqlite or postgresql)")
+    secret_key: str = Field(DEV_SECRET, description="signs session cookies; must be set in production")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    default_region: str = Field("GB", description="region used to read national phone numbers")
+    default_currency: str = Field("GBP", description="ISO 4217 currency for new accounts")
+    max_body_bytes: int = Field(1_000_000, description="requests with a larger body get 413")
+    session_max_age_seconds: int = Field(8 * 3600, description="staff page sessions expire after this")
+    worker_interval_seconds: float = Field(5.0, description="pause between worker passes")
+    outbox_batch_size: int = 200
+    outbox_max_attempts: int = 10
+    sql_echo: bool = False
+
+    @field_validator("default_region")
+    @classmethod
+    def _upper_region(cls, value: str) -> str:
+        return value.upper()
+
+    @field_validator("database_url")
+    @classmethod
+    def _psycopg3(cls, value: str) -> str:
+        # Plain postgresql:// URLs mean psycopg 3 here (the only driver we install).
+        if value.startswith("postgresql://") or value.startswith("postgres://"):
+            return "postgresql+psycopg://" + value.split("://", 1)[1]
+        return value
+
+    @cached_property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def production_problems(self) -> list[str]:
+        """What makes these settings unsafe for production (empty when fine)."""
+        problems = []
+        if self.env == "production" and self.secret_key == DEV_SECRET:
+            problems.append("ONETHREAD_SECRET_KEY is the development default; set a long random secret")
+        return problems

@@ -1,0 +1,1 @@
+"""Parties, customers, accounts, households, representatives, vulnerability, identifiers over time."""

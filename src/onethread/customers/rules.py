@@ -1,0 +1,158 @@
+"""Pure rules for customers and identifiers: normalisation, periods, value, tenure."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import phonenumbers
+
+MSISDN = "msisdn"
+ICCID = "iccid"
+IMEI = "imei"
+EMAIL = "email"
+SOCIAL = "social"
+ACCOUNT = "account"
+IDENTIFIER_KINDS = (MSISDN, ICCID, IMEI, EMAIL, SOCIAL, ACCOUNT)
+KIND_LABELS = {
+    MSISDN: "Phone number",
+    ICCID: "SIM (ICCID)",
+    IMEI: "Device (IMEI)",
+    EMAIL: "E-mail",
+    SOCIAL: "Social handle",
+    ACCOUNT: "Account number",
+}
+
+SOCIAL_PLATFORMS = frozenset({"x", "facebook", "instagram", "tiktok", "linkedin", "threads", "bluesky", "whatsapp"})
+_PLATFORM_ALIASES = {"twitter": "x", "fb": "facebook", "ig": "instagram"}
+
+REPRESENTATIVE_PERMISSIONS = frozenset(
+    {"view_account", "view_cases", "message_owner", "raise_complaint", "make_changes", "order", "receive_letters"}
+)
+VULNERABILITY_KINDS = frozenset(
+    {"age", "digital_exclusion", "health", "disability", "bereavement", "financial", "language", "other"}
+)
+HOUSEHOLD_ROLES = frozenset({"head", "spouse", "partner", "child", "parent", "other"})
+RELATIONSHIP_KINDS = frozenset({"spouse", "partner", "child", "parent", "sibling", "user_of", "employee_of"})
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_HANDLE = re.compile(r"^[a-z0-9_.\-]{1,64}$")
+
+
+class InvalidIdentifier(ValueError):
+    """The value cannot be that kind of identifier; the message says why."""
+
+
+def luhn_ok(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch)
+        if i % 2 == 1:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return total % 10 == 0
+
+
+def normalise(kind: str, value: str, *, region: str = "GB") -> str:
+    """The one stored form of an identifier, or ``InvalidIdentifier`` saying what is wrong."""
+    if kind not in IDENTIFIER_KINDS:
+        raise InvalidIdentifier(f"unknown identifier kind {kind!r}; one of: {', '.join(IDENTIFIER_KINDS)}")
+    raw = (value or "").strip()
+    if not raw:
+        raise InvalidIdentifier(f"{KIND_LABELS[kind]} is empty")
+    if kind == MSISDN:
+        return normalise_msisdn(raw, region)
+    if kind in (ICCID, IMEI):
+        digits = re.sub(r"[\s\-/.]", "", raw)
+        if kind == ICCID:
+            digits = digits.rstrip("Ff")  # some printers pad with F
+            if not digits.isdigit() or not 18 <= len(digits) <= 22 or not digits.startswith("89"):
+                raise InvalidIdentifier("an ICCID is 18-22 digits starting with 89")
+            if not luhn_ok(digits):
+                raise InvalidIdentifier("ICCID check digit is wrong (mistyped?)")
+            return digits
+        if not digits.isdigit() or len(digits) != 15:
+            raise InvalidIdentifier("an IMEI is 15 digits")
+        if not luhn_ok(digits):
+            raise InvalidIdentifier("IMEI check digit is wrong (mistyped?)")
+        return digits
+    if kind == EMAIL:
+        if not _EMAIL.match(raw):
+            raise InvalidIdentifier(f"{raw!r} is not an e-mail address")
+        return raw.lower()
+    if kind == SOCIAL:
+        return normalise_social(raw)
+    account = re.sub(r"\s", "", raw).upper()
+    if not re.fullmatch(r"[A-Z0-9\-]{3,40}", account):
+        raise InvalidIdentifier("an account number is 3-40 letters, digits or '-'")
+    return account
+
+
+def normalise_msisdn(raw: str, region: str) -> str:
+    try:
+        parsed = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException as exc:
+        raise InvalidIdentifier(f"{raw!r} is not a phone number") from exc
+    # "Possible" (right length for the country), not "valid" (in a range the library knows
+    # is allocated): the operator's own inventory is the authority on its numbers, and the
+    # library's range tables lag behind new allocations (and reject test ranges).
+    if not phonenumbers.is_possible_number(parsed):
+        raise InvalidIdentifier(f"{raw!r} is not a possible phone number (region {region} assumed)")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalise_social(raw: str, platform: str | None = None) -> str:
+    """``platform:handle``, both lower case, handle without '@'."""
+    if platform is None:
+        if ":" not in raw:
+            raise InvalidIdentifier("a social handle is written platform:handle, e.g. x:@janedoe")
+        platform, raw = raw.split(":", 1)
+    platform = _PLATFORM_ALIASES.get(platform.strip().lower(), platform.strip().lower())
+    if platform not in SOCIAL_PLATFORMS:
+        raise InvalidIdentifier(f"unknown platform {platform!r}; one of: {', '.join(sorted(SOCIAL_PLATFORMS))}")
+    handle = raw.strip().lstrip("@").lower()
+    if not _HANDLE.match(handle):
+        raise InvalidIdentifier(f"{raw!r} is not a handle")
+    return f"{platform}:{handle}"
+
+
+def overlaps(a_from: datetime, a_to: datetime | None, b_from: datetime, b_to: datetime | None) -> bool:
+    """Half-open periods [from, to); ``None`` means open-ended."""
+    return (b_to is None or a_from < b_to) and (a_to is None or b_from < a_to)
+
+
+def contains(valid_from: datetime, valid_to: datetime | None, at: datetime) -> bool:
+    return valid_from <= at and (valid_to is None or at < valid_to)
+
+
+@dataclass(frozen=True)
+class Tenure:
+    since: date
+    years: int
+    months: int
+
+    @property
+    def label(self) -> str:
+        if self.years == 0:
+            return f"{self.months} month{'s' if self.months != 1 else ''}"
+        return f"{self.years} year{'s' if self.years != 1 else ''}, {self.months} month{'s' if self.months != 1 else ''}"
+
+
+def tenure(since: date, on: date) -> Tenure:
+    months = (on.year - since.year) * 12 + (on.month - since.month) - (1 if on.day < since.day else 0)
+    months = max(months, 0)
+    return Tenure(since=since, years=months // 12, months=months % 12)
+
+
+def check_permissions(permissions: list[str]) -> list[str]:
+    unknown = sorted(set(permissions) - REPRESENTATIVE_PERMISSIONS)
+    if unknown:
+        raise ValueError(
+            f"unknown permission(s) {', '.join(unknown)}; one of: {', '.join(sorted(REPRESENTATIVE_PERMISSIONS))}"
+        )
+    if not permissions:
+        raise ValueError("a representative needs at least one permission")
+    return sorted(set(permissions))

@@ -1,0 +1,227 @@
+"""The transactional outbox.
+
+``record_event`` writes the event row in the caller's transaction and runs the in-process
+handlers there too. The worker's ``deliver`` hands committed events to asynchronous
+consumers at least once; each consumer's effect and its receipt commit together, so a
+redelivery after a crash is recognised and skipped (idempotent consumers).
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import ForeignKey, Integer, String, Text, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
+
+from onethread.db.base import Base
+from onethread.db.types import JSONType
+
+from onethread.kernel.clock import Clock
+from onethread.kernel.events import DomainEvent, EventBus
+from onethread.kernel.ids import new_id
+
+log = logging.getLogger(__name__)
+
+
+class OutboxEvent(Base):
+    __tablename__ = "outbox_event"
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True)
+    type: Mapped[str] = mapped_column(String(80), index=True)
+    aggregate_type: Mapped[str] = mapped_column(String(40))
+    aggregate_id: Mapped[str] = mapped_column(String(26))
+    customer_id: Mapped[str | None] = mapped_column(String(26), index=True)
+    payload: Mapped[dict] = mapped_column(JSONType)
+    occurred_at: Mapped[datetime]
+    available_at: Mapped[datetime]
+    claimed_at: Mapped[datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(80))
+    delivered_at: Mapped[datetime | None]
+    dead_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class ConsumerReceipt(Base):
+    """Proof that a consumer handled an event: its primary key makes handling idempotent."""
+
+    __tablename__ = "consumer_receipt"
+
+    consumer: Mapped[str] = mapped_column(String(80), primary_key=True)
+    event_id: Mapped[str] = mapped_column(ForeignKey("outbox_event.id", ondelete="CASCADE"), primary_key=True)
+    processed_at: Mapped[datetime]
+
+CLAIM_TIMEOUT = timedelta(minutes=5)
+
+
+def record_event(session: Session, event: DomainEvent) -> DomainEvent:
+    """Write ``event`` to the outbox in the current transaction and run in-process handlers."""
+    event_id = new_id()
+    stored = DomainEvent(
+        type=event.type,
+        occurred_at=event.occurred_at,
+        aggregate_type=event.aggregate_type,
+        aggregate_id=event.aggregate_id,
+        customer_id=event.customer_id,
+        payload=event.payload,
+        id=event_id,
+    )
+    session.add(
+        OutboxEvent(
+            id=event_id,
+            type=event.type,
+            aggregate_type=event.aggregate_type,
+            aggregate_id=event.aggregate_id,
+            customer_id=event.customer_id,
+            payload=event.payload,
+            occurred_at=event.occurred_at,
+            available_at=event.occurred_at,
+        )
+    )
+    bus: EventBus | None = session.info.get("bus")
+    if bus is not None:
+        for handler in bus.handlers_for(event.type):
+            handler(session, stored)
+    return stored
+
+
+Consumer = Callable[[Session, DomainEvent], None]
+
+
+@dataclass(frozen=True)
+class Subscription:
+    name: str  # stable: receipts are keyed by it
+    event_types: frozenset[str]  # "*" for all
+    handle: Consumer
+
+    def wants(self, event_type: str) -> bool:
+        return "*" in self.event_types or event_type in self.event_types
+
+
+@dataclass
+class DeliveryReport:
+    claimed: int = 0
+    delivered: int = 0
+    failed: int = 0
+    skipped_duplicates: int = 0
+
+
+def _as_event(row: OutboxEvent) -> DomainEvent:
+    return DomainEvent(
+        type=row.type,
+        occurred_at=row.occurred_at,
+        aggregate_type=row.aggregate_type,
+        aggregate_id=row.aggregate_id,
+        customer_id=row.customer_id,
+        payload=row.payload,
+        id=row.id,
+    )
+
+
+def claim_batch(session: Session, clock: Clock, worker_id: str, limit: int) -> list[str]:
+    """Claim up to ``limit`` due, undelivered events for this worker; returns their ids.
+
+    The claim is a conditional UPDATE, so two workers never both win the same row.
+    """
+    now = clock.now()
+    stale = now - CLAIM_TIMEOUT
+    candidates = session.scalars(
+        select(OutboxEvent.id)
+        .where(
+            OutboxEvent.delivered_at.is_(None),
+            OutboxEvent.dead_at.is_(None),
+            OutboxEvent.available_at <= now,
+            or_(OutboxEvent.claimed_at.is_(None), OutboxEvent.claimed_at < stale),
+        )
+        .order_by(OutboxEvent.id)
+        .limit(limit)
+    ).all()
+    won = []
+    for event_id in candidates:
+        result = session.execute(
+            update(OutboxEvent)
+            .where(
+                OutboxEvent.id == event_id,
+                OutboxEvent.delivered_at.is_(None),
+                or_(OutboxEvent.claimed_at.is_(None), OutboxEvent.claimed_at < stale),
+            )
+            .values(claimed_at=now, claimed_by=worker_id)
+        )
+        if result.rowcount == 1:
+            won.append(event_id)
+    return won
+
+
+def deliver(
+    factory: sessionmaker[Session],
+    subscriptions: list[Subscription],
+    clock: Clock,
+    *,
+    worker_id: str = "worker",
+    limit: int = 200,
+    max_attempts: int = 10,
+) -> DeliveryReport:
+    """One delivery pass. Each (event, consumer) runs in its own transaction with its receipt."""
+    report = DeliveryReport()
+    with factory() as session, session.begin():
+        ids = claim_batch(session, clock, worker_id, limit)
+    report.claimed = len(ids)
+    for event_id in ids:
+        with factory() as session:
+            row = session.get(OutboxEvent, event_id)
+            event = _as_event(row)
+        error = None
+        for sub in subscriptions:
+            if not sub.wants(event.type):
+                continue
+            try:
+                with factory() as session, session.begin():
+                    done = session.get(ConsumerReceipt, (sub.name, event.id))
+                    if done is not None:
+                        report.skipped_duplicates += 1
+                        continue
+                    sub.handle(session, event)
+                    session.add(ConsumerReceipt(consumer=sub.name, event_id=event.id, processed_at=clock.now()))
+            except IntegrityError:
+                # Another worker committed the same receipt first: already handled.
+                report.skipped_duplicates += 1
+            except Exception:  # a consumer's failure must not stop the others
+                error = f"{sub.name}: {traceback.format_exc(limit=3)}"
+                log.exception("consumer %s failed on event %s", sub.name, event.id)
+        with factory() as session, session.begin():
+            row = session.get(OutboxEvent, event_id)
+            if error is None:
+                row.delivered_at = clock.now()
+                report.delivered += 1
+            else:
+                row.attempts += 1
+                row.last_error = error[-2000:]
+                row.claimed_at = None
+                row.claimed_by = None
+                if row.attempts >= max_attempts:
+                    row.dead_at = clock.now()
+                else:
+                    row.available_at = clock.now() + _backoff(row.attempts)
+                report.failed += 1
+    return report
+
+
+def _backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(3600, 2 ** min(attempts, 12)))
+
+
+def pending_count(session: Session) -> int:
+    from sqlalchemy import func
+
+    return session.scalar(
+        select(func.count()).select_from(OutboxEvent).where(
+            OutboxEvent.delivered_at.is_(None), OutboxEvent.dead_at.is_(None)
+        )
+    )
+
+

@@ -1,0 +1,1 @@
+"""Demo data: the customers of the five stories in SCENARIOS.md."""

@@ -1,0 +1,1 @@
+"""Product inventory (TMF637): lines, data SIMs, handsets, fibre, and their lifecycle."""

@@ -1,0 +1,1 @@
+"""The worker: claims due rows, delivers the outbox, runs the registered sweeps."""

@@ -1,0 +1,61 @@
+"""One worker pass = deliver the outbox + run every registered sweep. Plain functions of (container)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from dataclasses import dataclass, field
+
+from onethread.bootstrap import Container
+from onethread.db import outbox
+from onethread.jobs.registry import SWEEPS
+
+log = logging.getLogger("onethread.worker")
+
+
+@dataclass
+class PassReport:
+    delivered: int = 0
+    failed: int = 0
+    duplicates: int = 0
+    sweeps: dict[str, int] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        sweeps = ", ".join(f"{k}: {v}" for k, v in self.sweeps.items()) or "no sweeps registered"
+        return (f"outbox: {self.delivered} delivered, {self.failed} failed, {self.duplicates} already handled; "
+                f"{sweeps}")
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}-{threading.get_ident()}"
+
+
+def run_once(c: Container, worker_id: str | None = None) -> PassReport:
+    worker_id = worker_id or worker_name()
+    report = PassReport()
+    for name, sweep in SWEEPS:
+        with c.sessions() as session, session.begin():
+            report.sweeps[name] = sweep(session, c.clock)
+    while True:
+        r = outbox.deliver(c.sessions, c.subscriptions, c.clock, worker_id=worker_id,
+                           limit=c.settings.outbox_batch_size, max_attempts=c.settings.outbox_max_attempts)
+        report.delivered += r.delivered
+        report.failed += r.failed
+        report.duplicates += r.skipped_duplicates
+        if r.claimed < c.settings.outbox_batch_size:
+            break
+    return report
+
+
+def run_forever(c: Container, stop: threading.Event) -> None:
+    worker_id = worker_name()
+    while not stop.is_set():
+        try:
+            report = run_once(c, worker_id)
+            if report.delivered or report.failed or any(report.sweeps.values()):
+                log.info(report.summary())
+        except Exception:  # keep the loop alive; the next pass retries
+            log.exception("worker pass failed")
+        stop.wait(c.settings.worker_interval_seconds)

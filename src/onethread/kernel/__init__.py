@@ -1,0 +1,1 @@
+"""Shared building blocks with no business rules: clock, ids, money, events, pagination."""

@@ -1,0 +1,75 @@
+"""Staff, teams, API tokens and the audit log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from onethread.db.base import Base, id_column
+from onethread.db.types import JSONType
+
+
+class Team(Base):
+    __tablename__ = "team"
+
+    id: Mapped[str] = id_column()
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    kind: Mapped[str] = mapped_column(String(30), default="contact_centre")
+    lead_id: Mapped[str | None] = mapped_column(ForeignKey("staff_user.id", use_alter=True))
+    created_at: Mapped[datetime]
+
+
+class StaffUser(Base):
+    __tablename__ = "staff_user"
+
+    id: Mapped[str] = id_column()
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    display_name: Mapped[str] = mapped_column(String(120))
+    email: Mapped[str | None] = mapped_column(String(200))
+    team_id: Mapped[str | None] = mapped_column(ForeignKey("team.id"), index=True)
+    role: Mapped[str] = mapped_column(String(30))
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    away: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime]
+
+
+class ApiToken(Base):
+    """A bearer token for a system. Only its SHA-256 is stored; the token is shown once."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[str] = id_column()
+    name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[str] = mapped_column(String(30))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    staff_user_id: Mapped[str | None] = mapped_column(ForeignKey("staff_user.id"))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
+
+
+class AuditEntry(Base):
+    """Who read or changed which personal data, when, and through which channel or why."""
+
+    __tablename__ = "audit_entry"
+
+    id: Mapped[str] = id_column()
+    at: Mapped[datetime]
+    actor_type: Mapped[str] = mapped_column(String(20))  # staff | token | system | customer
+    actor_id: Mapped[str] = mapped_column(String(26))
+    actor_name: Mapped[str] = mapped_column(String(120))
+    action: Mapped[str] = mapped_column(String(20))  # read | create | update | delete
+    resource_type: Mapped[str] = mapped_column(String(40))
+    resource_id: Mapped[str | None] = mapped_column(String(26))
+    customer_id: Mapped[str | None] = mapped_column(String(26))
+    channel: Mapped[str | None] = mapped_column(String(20))
+    purpose: Mapped[str | None] = mapped_column(String(200))
+    detail: Mapped[dict] = mapped_column(JSONType, default=dict)
+
+
+Index("ix_audit_entry_customer_at", AuditEntry.customer_id, AuditEntry.at)

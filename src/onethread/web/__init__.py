@@ -1,0 +1,1 @@
+"""Thin server-rendered pages (Jinja2, plain forms)."""

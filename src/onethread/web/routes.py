@@ -1,0 +1,63 @@
+"""Page routes: sign-in and the start page. The agent, store, supervisor and portal pages come later."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, FastAPI, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from onethread import __version__
+from onethread.access import service as access
+from onethread.access import web_session
+from onethread.api.deps import PUBLIC, SESSION_COOKIE, ClockDep, DbSession, cookie_principal
+from onethread.customers import queries as customer_queries
+from onethread.errors import NotAuthenticated
+
+HERE = Path(__file__).parent
+templates = Jinja2Templates(directory=HERE / "templates")
+
+
+def mount_pages(app: FastAPI) -> None:
+    router = APIRouter(include_in_schema=False)
+
+    @router.get("/", dependencies=[PUBLIC], response_class=HTMLResponse)
+    def home(request: Request, session: DbSession, clock: ClockDep):
+        principal = cookie_principal(request, session)
+        if principal is None:
+            return RedirectResponse("/login", status_code=303)
+        rows, total = customer_queries.list_customers(session, offset=0, limit=50)
+        return templates.TemplateResponse(request, "home.html", {
+            "principal": principal, "customers": rows, "total": total, "version": __version__,
+        })
+
+    @router.get("/login", dependencies=[PUBLIC], response_class=HTMLResponse)
+    def login_form(request: Request):
+        return templates.TemplateResponse(request, "login.html", {"error": None, "username": ""})
+
+    @router.post("/login", dependencies=[PUBLIC], response_class=HTMLResponse)
+    def login(request: Request, session: DbSession, username: Annotated[str, Form()] = "",
+              password: Annotated[str, Form()] = ""):
+        try:
+            user = access.authenticate(session, username, password)
+        except NotAuthenticated as exc:
+            return templates.TemplateResponse(request, "login.html", {"error": exc.message, "username": username},
+                                              status_code=401)
+        settings = request.app.state.container.settings
+        response = RedirectResponse("/", status_code=303)
+        response.set_cookie(SESSION_COOKIE, web_session.issue(user.id, settings.secret_key), httponly=True,
+                            samesite="lax", secure=settings.env == "production",
+                            max_age=settings.session_max_age_seconds)
+        return response
+
+    @router.post("/logout", dependencies=[PUBLIC])
+    def logout():
+        response = RedirectResponse("/login", status_code=303)
+        response.delete_cookie(SESSION_COOKIE)
+        return response
+
+    app.include_router(router)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")

@@ -1,0 +1,140 @@
+"""Test harness: every database test runs on SQLite and again on PostgreSQL.
+
+PostgreSQL runs when ONETHREAD_TEST_DATABASE_URL points at a database (CI creates a fresh
+one per run). With ONETHREAD_REQUIRE_ALL=1 a test that would skip fails instead.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from onethread.access import service as access
+from onethread.app import create_app
+from onethread.bootstrap import Container, build
+from onethread.config import Settings
+from onethread.db import migrate
+from onethread.db.base import Base
+from onethread.db.engine import make_engine
+from onethread.db.session import session_scope
+from onethread.kernel.clock import SettableClock
+
+REQUIRE_ALL = os.environ.get("ONETHREAD_REQUIRE_ALL") == "1"
+PG_URL = os.environ.get("ONETHREAD_TEST_DATABASE_URL")
+START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+def skip_or_fail(reason: str) -> None:
+    if REQUIRE_ALL:
+        pytest.fail(f"ONETHREAD_REQUIRE_ALL=1 and {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("db") / "template.db"
+    engine = make_engine(f"sqlite:///{path}")
+    migrate.upgrade(engine)
+    engine.dispose()  # the last connection to close checkpoints the WAL into the file
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> str:
+    if not PG_URL:
+        skip_or_fail("ONETHREAD_TEST_DATABASE_URL is not set (PostgreSQL tests)")
+    settings = Settings(database_url=PG_URL)
+    engine = make_engine(settings.database_url)
+    migrate.upgrade(engine)
+    engine.dispose()
+    return settings.database_url
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def backend(request) -> str:
+    return request.param
+
+
+def _truncate_all(url: str) -> None:
+    engine = make_engine(url)
+    names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture
+def database_url(backend, request, tmp_path) -> str:
+    if backend == "sqlite":
+        template = request.getfixturevalue("sqlite_template")
+        path = tmp_path / "onethread.db"
+        shutil.copyfile(template, path)
+        return f"sqlite:///{path}"
+    url = request.getfixturevalue("pg_url")
+    _truncate_all(url)
+    return url
+
+
+@pytest.fixture
+def clock() -> SettableClock:
+    return SettableClock(START)
+
+
+@pytest.fixture
+def settings(database_url) -> Settings:
+    return Settings(database_url=database_url, env="test", max_body_bytes=64_000)
+
+
+@pytest.fixture
+def container(settings, clock) -> Iterator[Container]:
+    c = build(settings, clock=clock)
+    yield c
+    c.dispose()
+
+
+@pytest.fixture
+def session(container):
+    """A session committed at the end of the test's ``with`` block: use ``uow`` for scopes."""
+    with session_scope(container.sessions) as s:
+        yield s
+
+
+@pytest.fixture
+def uow(container):
+    """``with uow() as s:`` opens one committed unit of work, as an entry point would."""
+    return lambda: session_scope(container.sessions)
+
+
+@pytest.fixture
+def app(container):
+    return create_app(container=container)
+
+
+@pytest.fixture
+def client(app) -> Iterator[TestClient]:
+    with TestClient(app) as c:
+        yield c
+
+
+@pytest.fixture
+def token_for(container):
+    """``token_for("agent")`` -> headers with a fresh bearer token of that role."""
+
+    def make(role: str) -> dict[str, str]:
+        with session_scope(container.sessions) as s:
+            _, secret = access.create_token(s, container.clock, name=f"test-{role}", role=role)
+        return {"Authorization": f"Bearer {secret}"}
+
+    return make
+
+
+@pytest.fixture
+def admin(token_for) -> dict[str, str]:
+    return token_for("admin")

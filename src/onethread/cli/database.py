@@ -40,7 +40,8 @@ def current() -> None:
 
 
 def demo(
-    reset: bool = typer.Option(False, "--reset", help="empty the database first, then load the demo (not in production)"),
+    reset: bool = typer.Option(False, "--reset",
+                               help="empty the database first, then load the demo (not in production)"),
     if_empty: bool = typer.Option(False, "--if-empty", help="load only when there are no customers yet"),
 ) -> None:
     """Load the demo data of the five stories (customers, identifiers, households, products, staff)."""

@@ -138,7 +138,8 @@ class Tenure:
     def label(self) -> str:
         if self.years == 0:
             return f"{self.months} month{'s' if self.months != 1 else ''}"
-        return f"{self.years} year{'s' if self.years != 1 else ''}, {self.months} month{'s' if self.months != 1 else ''}"
+        years = f"{self.years} year{'s' if self.years != 1 else ''}"
+        return f"{years}, {self.months} month{'s' if self.months != 1 else ''}"
 
 
 def tenure(since: date, on: date) -> Tenure:

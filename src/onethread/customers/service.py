@@ -92,7 +92,8 @@ def update_party(session: Session, clock: Clock, actor: Principal, party: Party,
     unknown = set(changes) - set(allowed)
     if unknown:
         raise ValidationFailed(f"cannot change {', '.join(sorted(unknown))} on an {party.kind}")
-    if party.kind == "organization" and "organization_name" in changes and not (changes["organization_name"] or "").strip():
+    new_name = changes.get("organization_name", party.organization_name)
+    if party.kind == "organization" and not (new_name or "").strip():
         raise ValidationFailed("an organization needs a name", field="name")
     if party.kind == "individual":
         given = changes.get("given_name", party.given_name)

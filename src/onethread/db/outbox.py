@@ -20,7 +20,6 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from onethread.db.base import Base
 from onethread.db.types import JSONType
-
 from onethread.kernel.clock import Clock
 from onethread.kernel.events import DomainEvent, EventBus
 from onethread.kernel.ids import new_id

@@ -130,7 +130,7 @@ def load(session: Session, c: Container) -> dict[str, int]:
 
     # S3 "Whose number is it?": the number was Tom's until seven years ago, Priya's since.
     tom_p = person("Tom", "Bennett")
-    tom, tom_acc = customer(tom_p, date(2012, 3, 1), "ACC-300301")
+    tom, _ = customer(tom_p, date(2012, 3, 1), "ACC-300301")
     priya_p = person("Priya", "Shah", birth_date=date(1988, 11, 3))
     priya, priya_acc = customer(priya_p, date(2019, 9, 1), "ACC-300302")
     recycled_on = date(today.year - 7, 9, 1)

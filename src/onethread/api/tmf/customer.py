@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -75,7 +75,7 @@ def customer_path(customer_id: str) -> str:
 
 
 def _since(value: date) -> str:
-    return datetime(value.year, value.month, value.day).isoformat() + "Z"
+    return datetime(value.year, value.month, value.day, tzinfo=UTC).isoformat()
 
 
 def to_tmf(customer: Customer, party: Party | None, accounts: list[BillingAccount], identifiers: list[tuple]) -> dict:

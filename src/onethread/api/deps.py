@@ -41,7 +41,9 @@ def get_clock(request: Request) -> Clock:
 
 
 ContainerDep = Annotated[Container, Depends(get_container)]
-DbSession = Annotated[Session, Depends(get_db)]
+# scope="function": the commit happens when the endpoint returns and before the response is
+# sent, so a commit that fails becomes an error response, never a 2xx for a lost write.
+DbSession = Annotated[Session, Depends(get_db, scope="function")]
 ClockDep = Annotated[Clock, Depends(get_clock)]
 
 

@@ -15,6 +15,7 @@ from onethread.db import migrate
 from onethread.db.engine import make_engine
 from onethread.db.outbox import Subscription
 from onethread.db.session import make_sessionmaker
+from onethread.interactions import timeline
 from onethread.kernel.clock import Clock, SystemClock
 from onethread.kernel.events import EventBus
 
@@ -33,7 +34,8 @@ class Container:
 
 
 def register_handlers(bus: EventBus) -> None:
-    """In-process event handlers, listed here explicitly (none yet in the foundation)."""
+    """In-process event handlers, listed here explicitly (they run in the change's transaction)."""
+    bus.subscribe("*", timeline.project)
 
 
 def register_consumers(container: Container) -> list[Subscription]:

@@ -30,6 +30,17 @@ class Settings(BaseSettings):
     outbox_max_attempts: int = 10
     sql_echo: bool = False
 
+    # interactions
+    verification_ttl_minutes: int = Field(30, description="a verification in a contact session stays valid this long")
+    imap_host: str | None = Field(None, description="IMAP server the worker polls for customer e-mail (unset: off)")
+    imap_port: int = 993
+    imap_ssl: bool = True
+    imap_user: str | None = None
+    imap_password: str | None = None
+    imap_mailbox: str = "INBOX"
+    imap_batch_size: int = Field(50, description="messages stored per IMAP poll")
+    social_webhook_secret: str | None = Field(None, description="HMAC-SHA256 secret shared with the social platform")
+
     @field_validator("default_region")
     @classmethod
     def _upper_region(cls, value: str) -> str:

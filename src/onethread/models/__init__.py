@@ -11,6 +11,15 @@ from onethread.models.customer import (
     Vulnerability,
 )
 from onethread.models.identifier import Identifier, IdentifierHolding
+from onethread.models.interaction import (
+    Contact,
+    ContactSession,
+    MailboxCursor,
+    MatchItem,
+    SessionHop,
+    TimelineEntry,
+    Verification,
+)
 from onethread.models.party import Party, PartyRelationship
 from onethread.models.product import Product, ProductStatusChange
 
@@ -19,18 +28,25 @@ __all__ = [
     "AuditEntry",
     "BillingAccount",
     "ConsumerReceipt",
+    "Contact",
+    "ContactSession",
     "Customer",
     "Household",
     "HouseholdMember",
     "Identifier",
     "IdentifierHolding",
+    "MailboxCursor",
+    "MatchItem",
     "OutboxEvent",
     "Party",
     "PartyRelationship",
     "Product",
     "ProductStatusChange",
     "Representative",
+    "SessionHop",
     "StaffUser",
     "Team",
+    "TimelineEntry",
+    "Verification",
     "Vulnerability",
 ]

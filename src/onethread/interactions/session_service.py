@@ -1,0 +1,186 @@
+"""Contact sessions (a call, a store visit, a chat): verification that stays valid until it
+expires, and transfers that keep the session, so the receiver never asks again (S1)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from onethread.access.rules import Principal
+from onethread.db.outbox import record_event
+from onethread.errors import Conflict, NotFound, ValidationFailed
+from onethread.interactions import rules
+from onethread.kernel.clock import Clock
+from onethread.kernel.events import DomainEvent
+from onethread.models import Contact, ContactSession, Customer, SessionHop, StaffUser, Team, Verification
+
+
+def _event(session: Session, clock: Clock, actor: Principal, type_: str, live: ContactSession, **payload) -> None:
+    record_event(session, DomainEvent(
+        type=type_, occurred_at=clock.now(), aggregate_type="contact_session", aggregate_id=live.id,
+        customer_id=live.customer_id, payload={"actor": actor.id, "actorName": actor.name, "channel": live.channel,
+                                               **payload},
+    ))
+
+
+def start(session: Session, clock: Clock, actor: Principal, *, channel: str, external_id: str | None = None,
+          customer_id: str | None = None, staff_id: str | None = None, team_id: str | None = None) -> ContactSession:
+    """Open a session; with an ``external_id`` (the telephony call id) a repeat start returns the same one."""
+    if channel not in rules.SESSION_CHANNELS:
+        raise ValidationFailed(f"sessions are for {', '.join(rules.SESSION_CHANNELS)}", field="channel")
+    if external_id:
+        existing = session.scalar(select(ContactSession).where(ContactSession.channel == channel,
+                                                               ContactSession.external_id == external_id))
+        if existing is not None:
+            return existing
+    if customer_id is not None and session.get(Customer, customer_id) is None:
+        raise NotFound(f"no customer with id {customer_id}", field="customerId")
+    holder = staff_id or (actor.id if actor.kind == "staff" else None)
+    live = ContactSession(channel=channel, external_id=external_id, customer_id=customer_id, holder_staff_id=holder,
+                          holder_team_id=team_id or (actor.team_id if actor.kind == "staff" else None),
+                          started_at=clock.now(), status="live")
+    session.add(live)
+    session.flush()
+    _event(session, clock, actor, "session.started", live)
+    return live
+
+
+def get(session: Session, session_id: str) -> ContactSession:
+    live = session.get(ContactSession, session_id)
+    if live is None:
+        raise NotFound(f"no contact session {session_id}")
+    return live
+
+
+def _live(session: Session, session_id: str) -> ContactSession:
+    live = get(session, session_id)
+    if live.status != "live":
+        raise Conflict("the contact session has ended")
+    return live
+
+
+def identify(session: Session, clock: Clock, actor: Principal, session_id: str, customer_id: str) -> ContactSession:
+    live = _live(session, session_id)
+    if session.get(Customer, customer_id) is None:
+        raise NotFound(f"no customer with id {customer_id}", field="customerId")
+    if live.customer_id not in (None, customer_id):
+        raise Conflict("the session is already about another customer; start a new one")
+    live.customer_id = customer_id
+    # Contacts recorded in the session before the caller was identified now belong to them.
+    for contact in session.scalars(select(Contact).where(Contact.session_id == live.id,
+                                                         Contact.customer_id.is_(None))):
+        contact.customer_id, contact.match_status = customer_id, "matched"
+    _event(session, clock, actor, "session.identified", live)
+    return live
+
+
+def verify(session: Session, clock: Clock, actor: Principal, session_id: str, *, method: str, level: int,
+           ttl: timedelta) -> Verification:
+    live = _live(session, session_id)
+    if live.customer_id is None:
+        raise Conflict("identify the customer in this session before verifying them")
+    if method not in rules.VERIFICATION_METHODS:
+        raise ValidationFailed(f"method must be one of {', '.join(rules.VERIFICATION_METHODS)}", field="method")
+    if not 1 <= level <= rules.VERIFICATION_METHODS[method]:
+        raise ValidationFailed(f"{method} establishes level 1 to {rules.VERIFICATION_METHODS[method]}",
+                               field="level")
+    now = clock.now()
+    row = Verification(session_id=live.id, customer_id=live.customer_id, method=method, level=level,
+                       verified_by=actor.id, verified_by_name=actor.name, verified_at=now, expires_at=now + ttl)
+    session.add(row)
+    session.flush()
+    _event(session, clock, actor, "session.verified", live, method=method, level=level,
+           expiresAt=row.expires_at.isoformat())
+    return row
+
+
+def valid_verification(session: Session, session_id: str, at: datetime) -> Verification | None:
+    """The strongest verification of the session still valid at ``at`` (None: ask again)."""
+    rows = session.scalars(select(Verification).where(Verification.session_id == session_id)
+                           .order_by(Verification.level.desc(), Verification.expires_at.desc())).all()
+    return next((v for v in rows if rules.verification_valid(v.expires_at, at)), None)
+
+
+def needs_verification(session: Session, clock: Clock, session_id: str, required_level: int = 1) -> bool:
+    best = valid_verification(session, session_id, clock.now())
+    return rules.needs_verification(best.level if best else None, required_level)
+
+
+def transfer(session: Session, clock: Clock, actor: Principal, session_id: str, *, to_staff_id: str | None = None,
+             to_team_id: str | None = None, reason: str | None = None, note: str | None = None) -> SessionHop:
+    """Hand the live session to a person or a team. The session (and its verification) goes with it."""
+    live = _live(session, session_id)
+    if not to_staff_id and not to_team_id:
+        raise ValidationFailed("transfer to a person (toStaffId) or a team (toTeamId)")
+    if to_staff_id and session.get(StaffUser, to_staff_id) is None:
+        raise NotFound(f"no staff user {to_staff_id}", field="toStaffId")
+    if to_team_id and session.get(Team, to_team_id) is None:
+        raise NotFound(f"no team {to_team_id}", field="toTeamId")
+    hop = SessionHop(session_id=live.id, kind="transfer", from_staff_id=live.holder_staff_id,
+                     from_team_id=live.holder_team_id, to_staff_id=to_staff_id, to_team_id=to_team_id, reason=reason,
+                     note=note, at=clock.now())
+    session.add(hop)
+    live.holder_staff_id, live.holder_team_id = to_staff_id, to_team_id
+    session.flush()
+    _event(session, clock, actor, "session.transferred", live, toStaffId=to_staff_id, toTeamId=to_team_id,
+           reason=reason)
+    return hop
+
+
+def bounce(session: Session, clock: Clock, actor: Principal, session_id: str, *, reason: str) -> SessionHop:
+    """Send a wrongly transferred session back to whoever sent it, saying why."""
+    live = _live(session, session_id)
+    if not (reason or "").strip():
+        raise ValidationFailed("say why it is bounced back", field="reason")
+    last = session.scalar(select(SessionHop).where(SessionHop.session_id == live.id, SessionHop.kind == "transfer")
+                          .order_by(SessionHop.at.desc(), SessionHop.id.desc()))
+    if last is None:
+        raise Conflict("the session was never transferred; there is nobody to bounce it back to")
+    hop = SessionHop(session_id=live.id, kind="bounce", from_staff_id=live.holder_staff_id,
+                     from_team_id=live.holder_team_id, to_staff_id=last.from_staff_id, to_team_id=last.from_team_id,
+                     reason=reason.strip(), at=clock.now())
+    session.add(hop)
+    live.holder_staff_id, live.holder_team_id = last.from_staff_id, last.from_team_id
+    session.flush()
+    _event(session, clock, actor, "session.bounced", live, reason=reason.strip())
+    return hop
+
+
+def end(session: Session, clock: Clock, actor: Principal, session_id: str) -> ContactSession:
+    live = get(session, session_id)
+    if live.status == "ended":
+        return live
+    live.status, live.ended_at = "ended", clock.now()
+    _event(session, clock, actor, "session.ended", live)
+    return live
+
+
+def live_session_of(session: Session, customer_id: str, exclude_channel: str | None = None) -> ContactSession | None:
+    query = select(ContactSession).where(ContactSession.customer_id == customer_id, ContactSession.status == "live")
+    if exclude_channel:
+        query = query.where(ContactSession.channel != exclude_channel)
+    return session.scalar(query.order_by(ContactSession.started_at.desc()))
+
+
+@dataclass(frozen=True)
+class SessionView:
+    """What the receiver of a transfer sees: the contact so far and the verification."""
+
+    session: ContactSession
+    contacts: list[Contact]
+    hops: list[SessionHop]
+    verification: Verification | None
+    verification_needed: bool
+
+
+def view(session: Session, clock: Clock, session_id: str, required_level: int = 1) -> SessionView:
+    live = get(session, session_id)
+    contacts = list(session.scalars(select(Contact).where(Contact.session_id == live.id)
+                                    .order_by(Contact.occurred_at, Contact.id)))
+    hops = list(session.scalars(select(SessionHop).where(SessionHop.session_id == live.id)
+                                .order_by(SessionHop.at, SessionHop.id)))
+    ver = valid_verification(session, live.id, clock.now())
+    return SessionView(live, contacts, hops, ver, rules.needs_verification(ver.level if ver else None, required_level))

@@ -1,0 +1,122 @@
+"""The customer's timeline: a projection of domain events, and its keyset-paginated read.
+
+``project`` is an in-process event handler (registered in ``bootstrap``), so an entry commits
+with the change it describes. Later capabilities add their event types to ``TITLES``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from onethread.errors import ValidationFailed
+from onethread.kernel.events import DomainEvent
+from onethread.kernel.pagination import decode_cursor, encode_cursor
+from onethread.models import TimelineEntry
+
+_DIRECTION = {"inbound": "from the customer", "outbound": "to the customer", "internal": "internal"}
+_CHANNEL_NAMES = {"store": "Store", "phone": "Phone", "email": "E-mail", "chat": "Web chat", "social": "Social",
+                  "letter": "Letter", "field": "Field technician", "portal": "Portal", "system": "System"}
+
+
+def _contact(p: dict) -> tuple[str, str | None]:
+    if p.get("matchStatus") == "linked":
+        title = f"{_CHANNEL_NAMES.get(p['channel'], p['channel'])} contact linked from the match queue"
+    else:
+        title = f"{_CHANNEL_NAMES.get(p['channel'], p['channel'])} {p.get('kind', 'contact').replace('_', ' ')} " \
+                f"{_DIRECTION.get(p.get('direction'), '')}".strip()
+    detail = p.get("subject") or None
+    summary = p.get("summary")
+    if summary:
+        detail = f"{detail}: {summary}" if detail else summary
+    return title, detail
+
+
+def _product(verb: str) -> Callable[[dict], tuple[str, str | None]]:
+    def build(p: dict) -> tuple[str, str | None]:
+        extra = []
+        if p.get("channel"):
+            extra.append(f"via {p['channel']}")
+        if p.get("reason"):
+            extra.append(p["reason"])
+        return f"{verb}: {p.get('name', 'product')}", "; ".join(extra) or None
+    return build
+
+
+TITLES: dict[str, Callable[[dict], tuple[str, str | None]]] = {
+    "contact.recorded": _contact,
+    "customer.created": lambda p: ("Became a customer", None),
+    "product.created": _product("Product added"),
+    "product.terminated": _product("Product terminated"),
+    "product.status_changed": lambda p: (f"Product {p.get('name')}: {p.get('fromStatus')} -> {p.get('toStatus')}",
+                                         p.get("reason")),
+    "product.sim_replaced": lambda p: (f"SIM replaced on {p.get('name')}",
+                                       f"{p.get('oldIccid') or 'none'} -> {p.get('newIccid')} via {p.get('channel')}"),
+    "representative.added": lambda p: ("Representative authorised", ", ".join(p.get("permissions", []))),
+    "representative.revoked": lambda p: ("Representative's authority revoked", None),
+    "vulnerability.recorded": lambda p: ("Support needs recorded", ", ".join(p.get("needs", [])) or None),
+    "household.joined": lambda p: ("Joined a household", p.get("role")),
+    "session.transferred": lambda p: ("Contact transferred", p.get("reason")),
+    "session.bounced": lambda p: ("Transfer bounced back", p.get("reason")),
+    "session.verified": lambda p: (f"Identity verified ({p.get('method', '').replace('_', ' ')}, level "
+                                   f"{p.get('level')})", None),
+}
+KINDS = {  # timeline filter "kind" -> event type prefix
+    "contact": "contact.", "product": "product.", "customer": "customer.", "representative": "representative.",
+    "vulnerability": "vulnerability.", "household": "household.", "session": "session.",
+}
+
+
+def kind_of(event_type: str) -> str:
+    return event_type.split(".", 1)[0]
+
+
+def project(session: Session, event: DomainEvent) -> None:
+    """Event handler: add the event to its customer's timeline (if it is a timeline event)."""
+    build = TITLES.get(event.type)
+    if build is None or event.customer_id is None:
+        return
+    title, detail = build(event.payload)
+    session.add(TimelineEntry(
+        customer_id=event.customer_id, occurred_at=event.occurred_at, kind=kind_of(event.type),
+        channel=event.payload.get("channel"), title=title[:300], detail=detail,
+        actor_name=event.payload.get("actorName"), ref_type=event.aggregate_type, ref_id=event.aggregate_id,
+        event_id=event.id,
+    ))
+
+
+@dataclass(frozen=True)
+class TimelinePage:
+    entries: list[TimelineEntry]
+    next_cursor: str | None
+
+
+def read(session: Session, customer_id: str, *, limit: int = 50, cursor: str | None = None,
+         channels: list[str] | None = None, kinds: list[str] | None = None) -> TimelinePage:
+    """Newest first. ``cursor`` continues after the last entry of the previous page (keyset)."""
+    query = select(TimelineEntry).where(TimelineEntry.customer_id == customer_id)
+    if channels:
+        query = query.where(TimelineEntry.channel.in_(channels))
+    if kinds:
+        unknown = set(kinds) - set(KINDS) - {"case", "decision", "order", "bill", "message"}
+        if unknown:
+            raise ValidationFailed(f"unknown kind(s) {', '.join(sorted(unknown))}", field="kind")
+        query = query.where(TimelineEntry.kind.in_(kinds))
+    if cursor:
+        try:
+            at_iso, last_id = decode_cursor(cursor)
+        except (ValueError, TypeError) as exc:
+            raise ValidationFailed("malformed cursor; use the nextCursor of the previous page", field="cursor") from exc
+        at = datetime.fromisoformat(at_iso)
+        query = query.where(or_(TimelineEntry.occurred_at < at,
+                                and_(TimelineEntry.occurred_at == at, TimelineEntry.id < last_id)))
+    rows = list(session.scalars(query.order_by(TimelineEntry.occurred_at.desc(), TimelineEntry.id.desc())
+                                .limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    nxt = encode_cursor([rows[-1].occurred_at.isoformat(), rows[-1].id]) if more and rows else None
+    return TimelinePage(rows, nxt)

@@ -1,0 +1,143 @@
+"""Contacts (TMF683 partyInteraction), contact sessions, verification, transfers, the match
+queue, and the customer timeline projection."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from onethread.db.base import Base, id_column
+from onethread.db.types import JSONType
+
+
+class ContactSession(Base):
+    """A live exchange (a call, a store visit, a chat): verification and transfers belong to it."""
+
+    __tablename__ = "contact_session"
+    __table_args__ = (UniqueConstraint("channel", "external_id"),)
+
+    id: Mapped[str] = id_column()
+    channel: Mapped[str] = mapped_column(String(20))
+    external_id: Mapped[str | None] = mapped_column(String(200))  # the telephony call id, chat id...
+    customer_id: Mapped[str | None] = mapped_column(ForeignKey("customer.id"), index=True)
+    holder_staff_id: Mapped[str | None] = mapped_column(ForeignKey("staff_user.id"))
+    holder_team_id: Mapped[str | None] = mapped_column(ForeignKey("team.id"))
+    started_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(20), default="live")  # live | ended
+    case_id: Mapped[str | None] = mapped_column(String(26))  # set by the cases capability
+
+
+class Verification(Base):
+    __tablename__ = "verification"
+
+    id: Mapped[str] = id_column()
+    session_id: Mapped[str] = mapped_column(ForeignKey("contact_session.id"), index=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customer.id"))
+    method: Mapped[str] = mapped_column(String(40))
+    level: Mapped[int] = mapped_column(Integer)
+    verified_by: Mapped[str] = mapped_column(String(26))
+    verified_by_name: Mapped[str] = mapped_column(String(120))
+    verified_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+
+class SessionHop(Base):
+    """One hand-over of a live session: a transfer, or a bounce back with a reason."""
+
+    __tablename__ = "session_hop"
+
+    id: Mapped[str] = id_column()
+    session_id: Mapped[str] = mapped_column(ForeignKey("contact_session.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # transfer | bounce
+    from_staff_id: Mapped[str | None] = mapped_column(String(26))
+    from_team_id: Mapped[str | None] = mapped_column(String(26))
+    to_staff_id: Mapped[str | None] = mapped_column(String(26))
+    to_team_id: Mapped[str | None] = mapped_column(String(26))
+    reason: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)  # the story so far, for the receiver
+    at: Mapped[datetime]
+
+
+class Contact(Base):
+    __tablename__ = "contact"
+    __table_args__ = (UniqueConstraint("channel", "channel_message_id"),)
+
+    id: Mapped[str] = id_column()
+    customer_id: Mapped[str | None] = mapped_column(ForeignKey("customer.id"))
+    channel: Mapped[str] = mapped_column(String(20))
+    direction: Mapped[str] = mapped_column(String(10))  # inbound | outbound | internal
+    occurred_at: Mapped[datetime]
+    recorded_at: Mapped[datetime]
+    channel_message_id: Mapped[str | None] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(30), default="message")  # message, call, visit, post, note, letter...
+    subject: Mapped[str | None] = mapped_column(String(300))
+    text: Mapped[str | None] = mapped_column(Text)
+    attachments: Mapped[list] = mapped_column(JSONType, default=list)
+    identifiers: Mapped[dict] = mapped_column(JSONType, default=dict)  # what the channel knew
+    match_status: Mapped[str] = mapped_column(String(20))  # matched | queued | linked
+    staff_user_id: Mapped[str | None] = mapped_column(ForeignKey("staff_user.id"))
+    actor_name: Mapped[str | None] = mapped_column(String(120))  # staff or system that recorded it
+    session_id: Mapped[str | None] = mapped_column(ForeignKey("contact_session.id"), index=True)
+    thread_id: Mapped[str | None] = mapped_column(String(26), index=True)  # first contact of an e-mail thread
+    in_reply_to: Mapped[str | None] = mapped_column(String(300))
+    case_id: Mapped[str | None] = mapped_column(String(26), index=True)
+    extra: Mapped[dict] = mapped_column(JSONType, default=dict)  # channel specifics (post url, platform...)
+
+
+class MatchItem(Base):
+    """A contact whose identifiers did not agree on one customer, waiting for a person."""
+
+    __tablename__ = "match_item"
+
+    id: Mapped[str] = id_column()
+    contact_id: Mapped[str] = mapped_column(ForeignKey("contact.id"), unique=True)
+    reason: Mapped[str] = mapped_column(String(30))  # no_match | conflict | ambiguous
+    candidates: Mapped[list] = mapped_column(JSONType, default=list)
+    explanation: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    resolved_at: Mapped[datetime | None]
+    resolved_by: Mapped[str | None] = mapped_column(String(26))
+    resolved_customer_id: Mapped[str | None] = mapped_column(String(26))
+    resolution: Mapped[str | None] = mapped_column(String(30))  # linked | dismissed
+
+
+class MailboxCursor(Base):
+    """How far the IMAP poller has read a mailbox (UIDVALIDITY + last UID fully stored)."""
+
+    __tablename__ = "mailbox_cursor"
+
+    mailbox: Mapped[str] = mapped_column(String(300), primary_key=True)
+    uidvalidity: Mapped[int] = mapped_column(Integer)
+    last_uid: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime]
+
+
+class TimelineEntry(Base):
+    """The customer's timeline: one row per thing that happened, from every capability.
+
+    Written by event handlers in the same transaction as the change; read newest first
+    with keyset pagination on (occurred_at, id).
+    """
+
+    __tablename__ = "timeline_entry"
+
+    id: Mapped[str] = id_column()
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customer.id"))
+    occurred_at: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(String(40))  # contact, product, identifier, case, decision...
+    channel: Mapped[str | None] = mapped_column(String(20))
+    title: Mapped[str] = mapped_column(String(300))
+    detail: Mapped[str | None] = mapped_column(Text)
+    actor_name: Mapped[str | None] = mapped_column(String(120))
+    ref_type: Mapped[str | None] = mapped_column(String(40))
+    ref_id: Mapped[str | None] = mapped_column(String(26))
+    event_id: Mapped[str | None] = mapped_column(String(26), unique=True)
+
+
+Index("ix_contact_customer_time", Contact.customer_id, Contact.occurred_at)
+Index("ix_contact_match_status", Contact.match_status)
+Index("ix_timeline_customer_time", TimelineEntry.customer_id, TimelineEntry.occurred_at, TimelineEntry.id)
+Index("ix_match_item_open", MatchItem.resolved_at, MatchItem.created_at)

@@ -7,6 +7,7 @@ from fastapi import APIRouter, FastAPI
 from onethread import __version__
 from onethread.api.deps import PUBLIC
 from onethread.api.tmf import customer, party
+from onethread.api.v1 import timeline
 
 
 def mount_api(app: FastAPI) -> None:
@@ -17,5 +18,10 @@ def mount_api(app: FastAPI) -> None:
         return {"status": "ok", "version": __version__}
 
     app.include_router(health)
-    for router in (customer.router, party.router):
+    routers = [
+        customer.router,
+        party.router,
+        timeline.router,
+    ]
+    for router in routers:
         app.include_router(router)

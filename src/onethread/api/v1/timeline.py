@@ -1,0 +1,43 @@
+"""``GET /api/v1/customers/{id}/timeline``: everything that happened, newest first, keyset-paginated."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query
+
+from onethread.access.rules import CUSTOMER_READERS
+from onethread.api.deps import ClockDep, DbSession, allow
+from onethread.customers import service as customers
+from onethread.interactions import timeline
+from onethread.models import TimelineEntry
+
+router = APIRouter(prefix="/api/v1", tags=["timeline"])
+
+
+def entry_json(e: TimelineEntry) -> dict:
+    return {
+        "id": e.id,
+        "occurredAt": e.occurred_at.isoformat(),
+        "kind": e.kind,
+        "channel": e.channel,
+        "title": e.title,
+        "detail": e.detail,
+        "actor": e.actor_name,
+        "ref": {"type": e.ref_type, "id": e.ref_id} if e.ref_type else None,
+    }
+
+
+@router.get("/customers/{customer_id}/timeline", summary="The customer's timeline across channels")
+def get_timeline(
+    customer_id: str,
+    session: DbSession,
+    clock: ClockDep,
+    actor: allow(CUSTOMER_READERS),
+    limit: int = Query(50, ge=1, le=200, description="entries per page"),
+    cursor: str | None = Query(None, description="nextCursor of the previous page"),
+    channel: list[str] | None = Query(None, description="only these channels (repeat the parameter)"),
+    kind: list[str] | None = Query(None, description="only these kinds: contact, product, case, session, ..."),
+) -> dict:
+    customers.read_customer(session, clock, actor, customer_id, channel="api", purpose="timeline")
+    page = timeline.read(session, customer_id, limit=limit, cursor=cursor, channels=channel, kinds=kind)
+    return {"customerId": customer_id, "entries": [entry_json(e) for e in page.entries],
+            "nextCursor": page.next_cursor}

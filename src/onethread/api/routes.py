@@ -6,7 +6,7 @@ from fastapi import APIRouter, FastAPI
 
 from onethread import __version__
 from onethread.api.deps import PUBLIC
-from onethread.api.tmf import customer, party
+from onethread.api.tmf import customer, party, product
 from onethread.api.v1 import timeline
 
 
@@ -21,6 +21,7 @@ def mount_api(app: FastAPI) -> None:
     routers = [
         customer.router,
         party.router,
+        product.router,
         timeline.router,
     ]
     for router in routers:

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+from decimal import Decimal
+
+from onethread.kernel.money import Money
+
 PRODUCT_KINDS = ("mobile_line", "data_sim", "handset", "fibre", "broadband", "tv", "accessory")
 SIM_KINDS = frozenset({"mobile_line", "data_sim"})
 CHANNELS = ("store", "phone", "email", "chat", "social", "letter", "field", "portal", "system")
@@ -43,3 +48,43 @@ def transition_error(from_status: str, to_status: str) -> str:
     if not allowed:
         return f"a {from_status} product cannot change status"
     return f"cannot go from {from_status} to {to_status}; allowed: {', '.join(allowed)}"
+
+
+# What a new product may start as; only an active product has started (has a start date).
+NEW_STATUSES = ("created", "pendingActive", "active")
+# Statuses a product only reaches without ever having been active (see TRANSITIONS).
+NEVER_ACTIVE = frozenset({"created", "pendingActive", "cancelled", "aborted"})
+
+REASON_MAX = 200  # ProductStatusChange.reason and IdentifierHolding.end_reason are 200 characters
+SIM_REASON_MAX = 140  # the replacement reason is stored with both ICCIDs appended (22 digits each)
+PRICE_MAX_MINOR = 2**31 - 1  # the price column is a 32-bit integer of minor units
+
+
+class PriceError(ValueError):
+    """The amount cannot be a price in that currency; the message says why."""
+
+
+def minor_units(value: Decimal, currency: str) -> int:
+    """``Decimal('12.50')`` GBP -> 1250, exactly; more decimals than the currency has is an error."""
+    try:
+        exponent = Money(0, currency.upper()).exponent
+    except ValueError as exc:
+        raise PriceError(f"{currency!r} is not an ISO 4217 currency code") from exc
+    if not value.is_finite():
+        raise PriceError("a price is a finite number")
+    if value < 0:
+        raise PriceError("a price cannot be negative")
+    scaled = value.scaleb(exponent)
+    if scaled != scaled.to_integral_value():
+        raise PriceError(f"{currency} has {exponent} decimal place{'s' if exponent != 1 else ''}; got {value}")
+    return int(scaled)
+
+
+def billable_on(status: str, activated_at: datetime | None, terminated_at: datetime | None, day: date) -> bool:
+    """Was the product in service (so chargeable) on ``day``? From activation to termination, UTC dates.
+
+    A product is not billable on the day it is terminated: its value drops from that day.
+    """
+    if status in NEVER_ACTIVE or activated_at is None or activated_at.date() > day:
+        return False
+    return not (terminated_at is not None and terminated_at.date() <= day)

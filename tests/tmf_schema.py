@@ -27,7 +27,29 @@ def _spec(api: str) -> dict:
     path = SPEC_DIR / SPECS[api]
     if not path.exists():
         raise FileNotFoundError(f"official TMF spec not found at {path}; set ONETHREAD_TMF_SPECS")
-    return yaml.safe_load(path.read_text())
+    spec = yaml.safe_load(path.read_text())
+    for schema in spec["components"]["schemas"].values():
+        _discriminate(schema)
+    return spec
+
+
+def _discriminate(schema: dict) -> None:
+    """Apply OpenAPI's discriminator, which plain JSON Schema does not know.
+
+    TMF ``oneOf`` choices (e.g. ``PartyOrPartyRole``: PartyRef, Individual, ...) overlap, so a
+    valid reference matches several and ``oneOf`` fails. OpenAPI picks the branch named by
+    ``@type`` through ``discriminator.mapping``; this rewrites ``oneOf`` to exactly that:
+    ``@type`` must be one of the mapped names, and the object must match that one schema.
+    """
+    mapping = (schema.get("discriminator") or {}).get("mapping")
+    if "oneOf" not in schema or not mapping:
+        return
+    schema.pop("oneOf")
+    schema["required"] = sorted({*schema.get("required", []), "@type"})
+    schema.setdefault("properties", {})["@type"] = {"enum": sorted(mapping)}
+    schema["allOf"] = [*schema.get("allOf", []), *(
+        {"if": {"properties": {"@type": {"const": name}}}, "then": {"$ref": ref}} for name, ref in mapping.items()
+    )]
 
 
 @functools.cache

@@ -2,6 +2,17 @@
 
 from onethread.db.outbox import ConsumerReceipt, OutboxEvent
 from onethread.models.access import ApiToken, AuditEntry, StaffUser, Team
+from onethread.models.case import (
+    Case,
+    CaseClock,
+    CaseEvent,
+    Commitment,
+    Escalation,
+    Handover,
+    Harm,
+    Participant,
+    Task,
+)
 from onethread.models.customer import (
     BillingAccount,
     Customer,
@@ -27,10 +38,17 @@ __all__ = [
     "ApiToken",
     "AuditEntry",
     "BillingAccount",
+    "Case",
+    "CaseClock",
+    "CaseEvent",
+    "Commitment",
     "ConsumerReceipt",
     "Contact",
     "ContactSession",
     "Customer",
+    "Escalation",
+    "Handover",
+    "Harm",
     "Household",
     "HouseholdMember",
     "Identifier",
@@ -38,6 +56,7 @@ __all__ = [
     "MailboxCursor",
     "MatchItem",
     "OutboxEvent",
+    "Participant",
     "Party",
     "PartyRelationship",
     "Product",
@@ -45,6 +64,7 @@ __all__ = [
     "Representative",
     "SessionHop",
     "StaffUser",
+    "Task",
     "Team",
     "TimelineEntry",
     "Verification",

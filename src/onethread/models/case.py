@@ -1,0 +1,178 @@
+"""Cases (TMF621 troubleTicket) with one owner, hand-overs, commitments, harms, tasks,
+participants, clocks (timer rows) and escalations, and the case's own log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from onethread.db.base import Base, id_column
+from onethread.db.types import JSONType
+
+
+class Case(Base):
+    __tablename__ = "case_file"  # "case" is an SQL keyword
+
+    id: Mapped[str] = id_column()
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customer.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))  # fault | complaint | billing_dispute | order_problem | ...
+    category: Mapped[str | None] = mapped_column(String(60))
+    product_id: Mapped[str | None] = mapped_column(ForeignKey("product.id"))
+    title: Mapped[str] = mapped_column(String(300))
+    customer_account: Mapped[str | None] = mapped_column(Text)  # the customer's own words
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    severity: Mapped[str] = mapped_column(String(10), default="medium")  # low | medium | high | urgent
+    owner_id: Mapped[str] = mapped_column(ForeignKey("staff_user.id"), index=True)
+    opened_via: Mapped[str] = mapped_column(String(20))
+    opened_at: Mapped[datetime]
+    opened_by: Mapped[str] = mapped_column(String(26))
+    market: Mapped[str] = mapped_column(String(10), default="GB")
+    last_activity_at: Mapped[datetime]
+    awaiting_reply_since: Mapped[datetime | None]  # the customer's unanswered message
+    closed_at: Mapped[datetime | None]
+    outcome: Mapped[str | None] = mapped_column(Text)
+    customer_confirmed: Mapped[bool | None] = mapped_column(Boolean)
+    merged_into_id: Mapped[str | None] = mapped_column(String(26))
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class CaseEvent(Base):
+    """The case's log: every step, message, hand-over, escalation, with who and when."""
+
+    __tablename__ = "case_event"
+
+    id: Mapped[str] = id_column()
+    case_id: Mapped[str] = mapped_column(ForeignKey("case_file.id"), index=True)
+    customer_id: Mapped[str] = mapped_column(String(26))
+    at: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(String(40))
+    actor_id: Mapped[str | None] = mapped_column(String(26))
+    actor_name: Mapped[str | None] = mapped_column(String(120))
+    text: Mapped[str | None] = mapped_column(Text)
+    audience: Mapped[str] = mapped_column(String(10), default="internal")  # internal | customer
+    data: Mapped[dict] = mapped_column(JSONType, default=dict)
+
+
+class Handover(Base):
+    __tablename__ = "case_handover"
+
+    id: Mapped[str] = id_column()
+    case_id: Mapped[str] = mapped_column(ForeignKey("case_file.id"), index=True)
+    from_owner_id: Mapped[str] = mapped_column(String(26))
+    to_owner_id: Mapped[str] = mapped_column(ForeignKey("staff_user.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    requested_by: Mapped[str] = mapped_column(String(26))
+    requested_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(20))  # pending | accepted | declined | cancelled | imposed
+    decided_at: Mapped[datetime | None]
+    decision_note: Mapped[str | None] = mapped_column(Text)
+
+
+class Commitment(Base):
+    __tablename__ = "commitment"
+
+    id: Mapped[str] = id_column()
+    case_id: Mapped[str] = mapped_column(ForeignKey("case_file.id"), index=True)
+    customer_id: Mapped[str] = mapped_column(String(26))
+    text: Mapped[str] = mapped_column(Text)
+    due_at: Mapped[datetime]
+    made_via: Mapped[str] = mapped_column(String(20))
+    made_by: Mapped[str] = mapped_column(String(26))
+    made_at: Mapped[datetime]
+    public: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(20), default="open")  # open | kept | cancelled
+    closed_at: Mapped[datetime | None]
+    closed_note: Mapped[str | None] = mapped_column(Text)
+
+
+class Harm(Base):
+    __tablename__ = "harm"
+
+    id: Mapped[str] = id_column()
+    case_id: Mapped[str] = mapped_column(ForeignKey("case_file.id"), index=True)
+    customer_id: Mapped[str] = mapped_column(String(26))
+    kind: Mapped[str] = mapped_column(String(30))
+    description: Mapped[str] = mapped_column(Text)
+    reported_severity: Mapped[str] = mapped_column(String(10))
+    severity: Mapped[str] = mapped_column(String(10))  # after vulnerability raised it
+    reported_by: Mapped[str] = mapped_column(String(120))
+    reported_at: Mapped[datetime]
+    resolved_at: Mapped[datetime | None]
+    resolution: Mapped[str | None] = mapped_column(Text)
+
+
+class Participant(Base):
+    """A third party on the case: insurer, claims handler, plumber, subcontractor..."""
+
+    __tablename__ = "case_participant"
+
+    id: Mapped[str] = id_column()
+    case_id: Mapped[str] = mapped_column(ForeignKey("case_file.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    name: Mapped[str] = mapped_column(String(200))
+    organisation: Mapped[str | None] = mapped_column(String(200))
+    contact: Mapped[str | None] = mapped_column(String(200))
+    added_at: Mapped[datetime]
+    removed_at: Mapped[datetime | None]
+
+
+class Task(Base):
+    __tablename__ = "case_task"
+
+    id: Mapped[str] = id_column()
+    case_id: Mapped[str] = mapped_column(ForeignKey("case_file.id"), index=True)
+    customer_id: Mapped[str] = mapped_column(String(26))
+    title: Mapped[str] = mapped_column(String(300))
+    assignee_kind: Mapped[str] = mapped_column(String(20))  # staff | team | participant
+    assignee_id: Mapped[str] = mapped_column(String(26))
+    assignee_name: Mapped[str] = mapped_column(String(200))
+    due_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(20), default="open")  # open | done | cancelled
+    created_by: Mapped[str] = mapped_column(String(26))
+    created_at: Mapped[datetime]
+    done_at: Mapped[datetime | None]
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class CaseClock(Base):
+    """A timer row: due at ``due_at`` unless stopped first. Sweeps claim breached rows."""
+
+    __tablename__ = "case_clock"
+
+    id: Mapped[str] = id_column()
+    case_id: Mapped[str] = mapped_column(ForeignKey("case_file.id"), index=True)
+    customer_id: Mapped[str] = mapped_column(String(26))
+    kind: Mapped[str] = mapped_column(String(30))
+    ref_id: Mapped[str | None] = mapped_column(String(26))  # the task or commitment it watches
+    started_at: Mapped[datetime]
+    due_at: Mapped[datetime]
+    stopped_at: Mapped[datetime | None]
+    fired_at: Mapped[datetime | None]
+    fired_by: Mapped[str | None] = mapped_column(String(80))
+
+
+class Escalation(Base):
+    __tablename__ = "escalation"
+
+    id: Mapped[str] = id_column()
+    case_id: Mapped[str] = mapped_column(ForeignKey("case_file.id"), index=True)
+    customer_id: Mapped[str] = mapped_column(String(26))
+    clock_id: Mapped[str | None] = mapped_column(String(26), unique=True)  # once per breach
+    clock_kind: Mapped[str] = mapped_column(String(30))
+    level: Mapped[int] = mapped_column(Integer)
+    to_staff_id: Mapped[str | None] = mapped_column(String(26))
+    at: Mapped[datetime]
+    reason: Mapped[str] = mapped_column(Text)
+    acknowledged_at: Mapped[datetime | None]
+
+
+Index("ix_case_open_owner", Case.owner_id, Case.status)
+Index("ix_case_customer_status", Case.customer_id, Case.status)
+_OPEN_CLOCK = CaseClock.fired_at.is_(None) & CaseClock.stopped_at.is_(None)
+Index("ix_case_clock_due", CaseClock.due_at, postgresql_where=_OPEN_CLOCK, sqlite_where=_OPEN_CLOCK)
+Index("ix_case_event_case_at", CaseEvent.case_id, CaseEvent.at)

@@ -1,16 +1,47 @@
-"""The periodic sweeps, listed explicitly. Each is ``sweep(session, clock) -> rows handled``.
+"""The periodic sweeps and channel pollers, listed explicitly.
 
-The foundation has none; the cases issue adds SLA and regulator clocks here.
+A sweep is ``sweep(session, clock) -> rows handled``. The foundation has none; the cases
+issue adds SLA and regulator clocks here.
+
+A poller reads a channel that cannot push to us (an IMAP mailbox) and manages its own
+transactions; ``pollers(container)`` builds the ones whose settings are present.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Protocol
 
 from sqlalchemy.orm import Session
 
+from onethread.bootstrap import Container
+from onethread.interactions.channels import imap
 from onethread.kernel.clock import Clock
 
 Sweep = Callable[[Session, Clock], int]
 
 SWEEPS: list[tuple[str, Sweep]] = []
+
+
+class PollResult(Protocol):
+    @property
+    def changed(self) -> bool:
+        """Whether the poll stored, skipped or reset anything (worth a log line)."""
+        ...
+
+    def summary(self) -> str: ...
+
+
+Poller = Callable[[], PollResult]
+
+
+def pollers(c: Container) -> list[tuple[str, Poller]]:
+    """The channel pollers to run each worker pass: one per configured channel (none by default)."""
+    found: list[tuple[str, Poller]] = []
+    s = c.settings
+    if s.imap_host:
+        config = imap.MailboxConfig(host=s.imap_host, port=s.imap_port, ssl=s.imap_ssl, user=s.imap_user or "",
+                                    password=s.imap_password or "", mailbox=s.imap_mailbox,
+                                    batch_size=s.imap_batch_size)
+        found.append(("imap", lambda: imap.poll(c.sessions, c.clock, config)))
+    return found

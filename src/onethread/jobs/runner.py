@@ -1,4 +1,6 @@
-"""One worker pass = deliver the outbox + run every registered sweep. Plain functions of (container)."""
+"""One worker pass = poll the configured channels, run every registered sweep, deliver the outbox.
+
+Plain functions of (container)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from dataclasses import dataclass, field
 
 from onethread.bootstrap import Container
 from onethread.db import outbox
-from onethread.jobs.registry import SWEEPS
+from onethread.jobs.registry import SWEEPS, pollers
 
 log = logging.getLogger("onethread.worker")
 
@@ -21,11 +23,15 @@ class PassReport:
     failed: int = 0
     duplicates: int = 0
     sweeps: dict[str, int] = field(default_factory=dict)
+    polls: dict[str, str] = field(default_factory=dict)  # poller name -> its summary, or why it failed
+    polled_changes: bool = False  # some poller stored or skipped something
+    poll_failures: int = 0
 
     def summary(self) -> str:
         sweeps = ", ".join(f"{k}: {v}" for k, v in self.sweeps.items()) or "no sweeps registered"
+        polls = "".join(f"; {k}: {v}" for k, v in self.polls.items())
         return (f"outbox: {self.delivered} delivered, {self.failed} failed, {self.duplicates} already handled; "
-                f"{sweeps}")
+                f"{sweeps}{polls}")
 
 
 def worker_name() -> str:
@@ -35,6 +41,16 @@ def worker_name() -> str:
 def run_once(c: Container, worker_id: str | None = None) -> PassReport:
     worker_id = worker_id or worker_name()
     report = PassReport()
+    for name, poll in pollers(c):
+        try:
+            result = poll()
+        except Exception as exc:  # one unreachable channel must not stop sweeps and the outbox
+            log.exception("%s poll failed", name)
+            report.polls[name] = f"failed: {exc}"
+            report.poll_failures += 1
+        else:
+            report.polls[name] = result.summary()
+            report.polled_changes = report.polled_changes or result.changed
     for name, sweep in SWEEPS:
         with c.sessions() as session, session.begin():
             report.sweeps[name] = sweep(session, c.clock)
@@ -54,7 +70,7 @@ def run_forever(c: Container, stop: threading.Event) -> None:
     while not stop.is_set():
         try:
             report = run_once(c, worker_id)
-            if report.delivered or report.failed or any(report.sweeps.values()):
+            if report.delivered or report.failed or any(report.sweeps.values()) or report.polled_changes:
                 log.info(report.summary())
         except Exception:  # keep the loop alive; the next pass retries
             log.exception("worker pass failed")

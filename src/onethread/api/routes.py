@@ -7,6 +7,9 @@ from fastapi import APIRouter, FastAPI
 from onethread import __version__
 from onethread.api.deps import PUBLIC
 from onethread.api.tmf import customer, party, product
+from onethread.api.v1 import match_queue as v1_match_queue
+from onethread.api.v1 import sessions as v1_sessions
+from onethread.api.v1 import social as v1_social
 from onethread.api.v1 import timeline
 
 
@@ -23,6 +26,9 @@ def mount_api(app: FastAPI) -> None:
         party.router,
         product.router,
         timeline.router,
+        v1_sessions.router,
+        v1_match_queue.router,
+        v1_social.router,
     ]
     for router in routers:
         app.include_router(router)

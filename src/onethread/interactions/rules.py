@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -18,7 +20,10 @@ VERIFICATION_METHODS = {
     "account_pin": 1,
     "voice_biometrics": 2,
 }
+MAX_VERIFICATION_LEVEL = max(VERIFICATION_METHODS.values())
 MAX_TEXT = 100_000
+SOCIAL_KINDS = ("post", "direct_message")  # what a social platform delivers
+WEBHOOK_MAX_SKEW_SECONDS = 300  # a signed delivery older or newer than this is refused (replay)
 
 
 @dataclass(frozen=True)
@@ -67,9 +72,43 @@ def decide(lookups: list[Lookup]) -> Decision:
     return Decision(customer_id, None, (customer_id,), f"all known identifiers agree{note}")
 
 
-def verification_valid(expires_at: datetime, at: datetime) -> bool:
-    return at < expires_at
+def verification_valid(expires_at: datetime, at: datetime, ended_at: datetime | None = None) -> bool:
+    """Valid until it expires, and never after its contact session ended."""
+    return at < expires_at and (ended_at is None or at < ended_at)
 
 
 def needs_verification(best_level: int | None, required_level: int) -> bool:
     return best_level is None or best_level < required_level
+
+
+# --- signed webhooks (social platforms) --------------------------------------------------------
+
+def webhook_signature(secret: str, timestamp: str, body: bytes) -> str:
+    """``sha256=<hex>``: HMAC-SHA256 with ``secret`` of ``"{timestamp}.{body}"`` (the raw bytes)."""
+    mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
+    return "sha256=" + mac.hexdigest()
+
+
+def webhook_problem(secret: str | None, timestamp: str | None, signature: str | None, body: bytes,
+                    now: datetime, max_skew_seconds: int = WEBHOOK_MAX_SKEW_SECONDS) -> str | None:
+    """Why a delivery must be refused, or None when it is authentic and fresh.
+
+    The timestamp is Unix seconds; it is part of the signed string, so an old delivery cannot be
+    replayed with a new timestamp. The comparison is constant-time.
+    """
+    if not secret:
+        return "the webhook secret is not configured; deliveries are refused"
+    if not signature:
+        return "X-Onethread-Signature is missing"
+    if not timestamp:
+        return "X-Onethread-Timestamp is missing"
+    stamp = timestamp.strip()
+    if not stamp.isascii() or not stamp.isdigit() or len(stamp) > 12:
+        return "X-Onethread-Timestamp must be Unix seconds"
+    if abs(now.timestamp() - int(stamp)) > max_skew_seconds:
+        return f"X-Onethread-Timestamp is more than {max_skew_seconds} seconds away from our clock"
+    expected = webhook_signature(secret, stamp, body)
+    if not hmac.compare_digest(expected.encode(), signature.strip().encode("utf-8", "replace")):
+        return "the signature does not match the body"
+    return None
+

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -19,10 +19,10 @@ from onethread.customers.service import get_customer
 from onethread.db.outbox import record_event
 from onethread.errors import Conflict, NotFound, ValidationFailed
 from onethread.interactions import rules
-from onethread.interactions.session_service import live_session_of
+from onethread.interactions.session_service import live_session_of, staff_of
 from onethread.kernel.clock import Clock, ensure_utc
 from onethread.kernel.events import DomainEvent
-from onethread.models import Contact, ContactSession, MatchItem
+from onethread.models import Contact, ContactSession, Customer, MatchItem
 
 
 @dataclass(frozen=True)
@@ -107,6 +107,7 @@ def record(session: Session, clock: Clock, actor: Principal, intake: Intake, *, 
     else:
         decision = rules.decide(lookups)
 
+    me = staff_of(session, actor)  # a person, also when they call through a token issued to them
     session_id = intake.session_id
     if live is None and decision.customer_id and intake.channel == "social":
         # S3.5: a post from a customer who is on a call right now joins that contact.
@@ -126,8 +127,8 @@ def record(session: Session, clock: Clock, actor: Principal, intake: Intake, *, 
         attachments=intake.attachments or [],
         identifiers=normalised or dict(intake.identifiers or {}),
         match_status="matched" if decision.customer_id else "queued",
-        staff_user_id=actor.id if actor.kind == "staff" else None,
-        actor_name=actor.name,
+        staff_user_id=me.id if me else None,
+        actor_name=me.display_name if me else actor.name,
         session_id=session_id,
         in_reply_to=intake.in_reply_to,
         thread_id=intake.thread_id,
@@ -184,45 +185,101 @@ def open_match_items(session: Session, *, offset: int = 0, limit: int = 50) -> l
     return [(item, contact) for item, contact in rows]
 
 
-def link_match(session: Session, clock: Clock, actor: Principal, item_id: str, *, customer_id: str,
-               add_identifiers: bool = False, region: str = "GB") -> Contact:
-    """A person attaches a queued contact to a customer, optionally recording its unknown identifiers."""
+@dataclass(frozen=True)
+class MatchQueuePage:
+    rows: list[tuple[MatchItem, Contact]]
+    total: int
+    names: dict[str, str]  # customer id -> name, for every candidate
+
+
+def match_queue(session: Session, *, offset: int = 0, limit: int = 50) -> MatchQueuePage:
+    """Open items, oldest first, with the total and the candidates' names (one query each)."""
+    rows = open_match_items(session, offset=offset, limit=limit)
+    total = session.scalar(select(func.count()).select_from(MatchItem).where(MatchItem.resolved_at.is_(None)))
+    candidates = [c for item, _ in rows for c in item.candidates or []]
+    return MatchQueuePage(rows, total or 0, customer_names(session, candidates))
+
+
+def customer_names(session: Session, customer_ids: list[str]) -> dict[str, str]:
+    """Names of the candidates (and the linked customer) a person chooses between."""
+    ids = set(customer_ids)
+    return dict(session.execute(select(Customer.id, Customer.name).where(Customer.id.in_(ids))).all()) if ids else {}
+
+
+def get_match_item(session: Session, item_id: str) -> MatchItem:
     item = session.get(MatchItem, item_id)
     if item is None:
         raise NotFound(f"no match-queue item {item_id}")
+    return item
+
+
+def _claim(session: Session, clock: Clock, actor: Principal, item_id: str, resolution: str,
+           customer_id: str | None = None) -> MatchItem:
+    """Resolve an open item exactly once: a conditional UPDATE, so two people cannot both decide it."""
+    item = get_match_item(session, item_id)
     if item.resolved_at is not None:
         raise Conflict(f"this item was already {item.resolution}")
+    done = session.execute(
+        update(MatchItem).where(MatchItem.id == item_id, MatchItem.resolved_at.is_(None))
+        .values(resolved_at=clock.now(), resolved_by=actor.id, resolution=resolution,
+                resolved_customer_id=customer_id)
+        .execution_options(synchronize_session=False)
+    )
+    if done.rowcount != 1:
+        raise Conflict("someone else resolved this item a moment ago; reload the queue")
+    session.refresh(item)
+    return item
+
+
+@dataclass(frozen=True)
+class Linked:
+    contact: Contact
+    item: MatchItem
+    added: list[str]  # "kind value" of the identifiers now recorded for the customer
+    skipped: list[str]  # "kind value: why" of those that were not
+
+
+def link_match(session: Session, clock: Clock, actor: Principal, item_id: str, *, customer_id: str,
+               add_identifiers: bool = False, region: str = "GB") -> Linked:
+    """A person attaches a queued contact to a customer, optionally recording its unknown identifiers.
+
+    An identifier is added only if nobody held it when the contact was made and nobody holds it
+    now: a number that is someone else's is never taken from them.
+    """
+    get_match_item(session, item_id)
     get_customer(session, customer_id)
+    item = _claim(session, clock, actor, item_id, "linked", customer_id)
     contact = session.get(Contact, item.contact_id)
-    added = []
-    if add_identifiers:
-        for kind, value in (contact.identifiers or {}).items():
+    added, skipped = [], []
+    for kind, value in (contact.identifiers or {}).items() if add_identifiers else ():
+        try:
             res = identifier_service.resolve(session, kind, value, contact.occurred_at, region=region)
-            if res.status != "none":
-                continue  # held by someone at that time: never silently take it from them
-            try:
+        except ValidationFailed:
+            skipped.append(f"{kind} {value}: not a valid {kind}")
+            continue
+        if res.status != "none":
+            whose = "this customer's already" if res.customer_id == customer_id else "held by another customer then"
+            skipped.append(f"{kind} {res.value}: {whose}")
+            continue  # held by someone at that time: never silently take it from them
+        try:
+            with session.begin_nested():
                 identifier_service.assign(session, clock, actor, customer_id=customer_id, kind=kind, value=value,
                                           valid_from=clock.now(), region=region)
-                added.append(f"{kind} {res.value}")
-            except (Conflict, InvalidIdentifier):
-                continue
-    now = clock.now()
-    item.resolved_at, item.resolved_by = now, actor.id
-    item.resolved_customer_id, item.resolution = customer_id, "linked"
+            added.append(f"{kind} {res.value}")
+        except (Conflict, InvalidIdentifier, ValidationFailed) as exc:
+            skipped.append(f"{kind} {res.value}: {getattr(exc, 'message', str(exc))}")
     contact.customer_id, contact.match_status = customer_id, "linked"
+    item.explanation = f"{item.explanation}; linked by {actor.name}"
     _recorded_event(session, clock, actor, contact,
                     f"linked by {actor.name}" + (f"; identifiers added: {', '.join(added)}" if added else ""))
-    return contact
+    return Linked(contact, item, added, skipped)
 
 
 def dismiss_match(session: Session, clock: Clock, actor: Principal, item_id: str, *, reason: str) -> MatchItem:
-    item = session.get(MatchItem, item_id)
-    if item is None:
-        raise NotFound(f"no match-queue item {item_id}")
-    if item.resolved_at is not None:
-        raise Conflict(f"this item was already {item.resolution}")
+    get_match_item(session, item_id)
     if not (reason or "").strip():
         raise ValidationFailed("say why it is dismissed (spam, not a customer...)", field="reason")
-    item.resolved_at, item.resolved_by, item.resolution = clock.now(), actor.id, "dismissed"
+    item = _claim(session, clock, actor, item_id, "dismissed")
     item.explanation = f"{item.explanation}; dismissed: {reason.strip()}"
     return item
+

@@ -15,37 +15,75 @@ from onethread.errors import Conflict, NotFound, ValidationFailed
 from onethread.interactions import rules
 from onethread.kernel.clock import Clock
 from onethread.kernel.events import DomainEvent
-from onethread.models import Contact, ContactSession, Customer, SessionHop, StaffUser, Team, Verification
+from onethread.models import (
+    ApiToken,
+    Contact,
+    ContactSession,
+    Customer,
+    MatchItem,
+    SessionHop,
+    StaffUser,
+    Team,
+    Verification,
+)
 
 
 def _event(session: Session, clock: Clock, actor: Principal, type_: str, live: ContactSession, **payload) -> None:
+    me = staff_of(session, actor)  # the timeline names the person, not the device's token
     record_event(session, DomainEvent(
         type=type_, occurred_at=clock.now(), aggregate_type="contact_session", aggregate_id=live.id,
-        customer_id=live.customer_id, payload={"actor": actor.id, "actorName": actor.name, "channel": live.channel,
-                                               **payload},
+        customer_id=live.customer_id, payload={"actor": actor.id, "actorName": me.display_name if me else actor.name,
+                                               "channel": live.channel, **payload},
     ))
+
+
+def staff_of(session: Session, actor: Principal) -> StaffUser | None:
+    """The staff member acting: a page session, or a bearer token issued to a staff member."""
+    if actor.kind == "staff":
+        return session.get(StaffUser, actor.id)
+    if actor.kind == "token":
+        token = session.get(ApiToken, actor.id)
+        if token is not None and token.staff_user_id:
+            return session.get(StaffUser, token.staff_user_id)
+    return None
 
 
 def start(session: Session, clock: Clock, actor: Principal, *, channel: str, external_id: str | None = None,
           customer_id: str | None = None, staff_id: str | None = None, team_id: str | None = None) -> ContactSession:
     """Open a session; with an ``external_id`` (the telephony call id) a repeat start returns the same one."""
+    return start_or_get(session, clock, actor, channel=channel, external_id=external_id, customer_id=customer_id,
+                        staff_id=staff_id, team_id=team_id)[0]
+
+
+def start_or_get(session: Session, clock: Clock, actor: Principal, *, channel: str, external_id: str | None = None,
+                 customer_id: str | None = None, staff_id: str | None = None, team_id: str | None = None
+                 ) -> tuple[ContactSession, bool]:
+    """``start``, also saying whether the session is new (False: a repeat start with the same external id)."""
     if channel not in rules.SESSION_CHANNELS:
         raise ValidationFailed(f"sessions are for {', '.join(rules.SESSION_CHANNELS)}", field="channel")
     if external_id:
         existing = session.scalar(select(ContactSession).where(ContactSession.channel == channel,
                                                                ContactSession.external_id == external_id))
         if existing is not None:
-            return existing
+            if customer_id is not None and existing.customer_id not in (None, customer_id):
+                raise Conflict(f"session {existing.id} for this {channel} contact is about another customer",
+                               field="customerId")
+            return existing, False
     if customer_id is not None and session.get(Customer, customer_id) is None:
         raise NotFound(f"no customer with id {customer_id}", field="customerId")
-    holder = staff_id or (actor.id if actor.kind == "staff" else None)
+    if staff_id is not None and session.get(StaffUser, staff_id) is None:
+        raise NotFound(f"no staff user {staff_id}", field="staffId")
+    if team_id is not None and session.get(Team, team_id) is None:
+        raise NotFound(f"no team {team_id}", field="teamId")
+    me = staff_of(session, actor)
+    holder = staff_id or (me.id if me else None)
     live = ContactSession(channel=channel, external_id=external_id, customer_id=customer_id, holder_staff_id=holder,
-                          holder_team_id=team_id or (actor.team_id if actor.kind == "staff" else None),
+                          holder_team_id=team_id or (me.team_id if me and not staff_id else None),
                           started_at=clock.now(), status="live")
     session.add(live)
     session.flush()
     _event(session, clock, actor, "session.started", live)
-    return live
+    return live, True
 
 
 def get(session: Session, session_id: str) -> ContactSession:
@@ -69,10 +107,20 @@ def identify(session: Session, clock: Clock, actor: Principal, session_id: str, 
     if live.customer_id not in (None, customer_id):
         raise Conflict("the session is already about another customer; start a new one")
     live.customer_id = customer_id
-    # Contacts recorded in the session before the caller was identified now belong to them.
+    # Contacts recorded in the session before the caller was identified now belong to them,
+    # and leave the match queue (the identification in the session is the person's decision).
+    # One a person already dismissed from the queue stays attached to nobody.
+    now = clock.now()
     for contact in session.scalars(select(Contact).where(Contact.session_id == live.id,
                                                          Contact.customer_id.is_(None))):
+        item = session.scalar(select(MatchItem).where(MatchItem.contact_id == contact.id))
+        if item is not None and item.resolved_at is not None:
+            continue
         contact.customer_id, contact.match_status = customer_id, "matched"
+        if item is not None:
+            item.resolved_at, item.resolved_by, item.resolution = now, actor.id, "linked"
+            item.resolved_customer_id = customer_id
+            item.explanation = f"{item.explanation}; identified in contact session {live.id}"
     _event(session, clock, actor, "session.identified", live)
     return live
 
@@ -87,9 +135,13 @@ def verify(session: Session, clock: Clock, actor: Principal, session_id: str, *,
     if not 1 <= level <= rules.VERIFICATION_METHODS[method]:
         raise ValidationFailed(f"{method} establishes level 1 to {rules.VERIFICATION_METHODS[method]}",
                                field="level")
+    if ttl <= timedelta(0):
+        raise ValidationFailed("a verification must stay valid for some time", field="ttl")
     now = clock.now()
+    me = staff_of(session, actor)
     row = Verification(session_id=live.id, customer_id=live.customer_id, method=method, level=level,
-                       verified_by=actor.id, verified_by_name=actor.name, verified_at=now, expires_at=now + ttl)
+                       verified_by=me.id if me else actor.id, verified_by_name=me.display_name if me else actor.name,
+                       verified_at=now, expires_at=now + ttl)
     session.add(row)
     session.flush()
     _event(session, clock, actor, "session.verified", live, method=method, level=level,
@@ -98,10 +150,15 @@ def verify(session: Session, clock: Clock, actor: Principal, session_id: str, *,
 
 
 def valid_verification(session: Session, session_id: str, at: datetime) -> Verification | None:
-    """The strongest verification of the session still valid at ``at`` (None: ask again)."""
+    """The strongest verification of the session still valid at ``at`` (None: ask again).
+
+    A verification belongs to its contact: it ends with the session as well as at its expiry.
+    """
+    live = get(session, session_id)
     rows = session.scalars(select(Verification).where(Verification.session_id == session_id)
-                           .order_by(Verification.level.desc(), Verification.expires_at.desc())).all()
-    return next((v for v in rows if rules.verification_valid(v.expires_at, at)), None)
+                           .order_by(Verification.level.desc(), Verification.expires_at.desc(),
+                                     Verification.id.desc())).all()
+    return next((v for v in rows if rules.verification_valid(v.expires_at, at, live.ended_at)), None)
 
 
 def needs_verification(session: Session, clock: Clock, session_id: str, required_level: int = 1) -> bool:
@@ -115,10 +172,19 @@ def transfer(session: Session, clock: Clock, actor: Principal, session_id: str, 
     live = _live(session, session_id)
     if not to_staff_id and not to_team_id:
         raise ValidationFailed("transfer to a person (toStaffId) or a team (toTeamId)")
-    if to_staff_id and session.get(StaffUser, to_staff_id) is None:
-        raise NotFound(f"no staff user {to_staff_id}", field="toStaffId")
+    receiver = session.get(StaffUser, to_staff_id) if to_staff_id else None
+    if to_staff_id and (receiver is None or not receiver.active):
+        raise NotFound(f"no active staff user {to_staff_id}", field="toStaffId")
     if to_team_id and session.get(Team, to_team_id) is None:
         raise NotFound(f"no team {to_team_id}", field="toTeamId")
+    if receiver is not None and to_team_id is None:
+        to_team_id = receiver.team_id  # a person is reached in their own team
+    if (to_staff_id, to_team_id) == (live.holder_staff_id, live.holder_team_id):
+        raise Conflict("the session is already held there")
+    reason = (reason or "").strip()
+    note = (note or "").strip() or None
+    if not reason:
+        raise ValidationFailed("say why it is transferred", field="reason")
     hop = SessionHop(session_id=live.id, kind="transfer", from_staff_id=live.holder_staff_id,
                      from_team_id=live.holder_team_id, to_staff_id=to_staff_id, to_team_id=to_team_id, reason=reason,
                      note=note, at=clock.now())
@@ -135,10 +201,12 @@ def bounce(session: Session, clock: Clock, actor: Principal, session_id: str, *,
     live = _live(session, session_id)
     if not (reason or "").strip():
         raise ValidationFailed("say why it is bounced back", field="reason")
-    last = session.scalar(select(SessionHop).where(SessionHop.session_id == live.id, SessionHop.kind == "transfer")
+    last = session.scalar(select(SessionHop).where(SessionHop.session_id == live.id)
                           .order_by(SessionHop.at.desc(), SessionHop.id.desc()))
     if last is None:
         raise Conflict("the session was never transferred; there is nobody to bounce it back to")
+    if last.kind != "transfer":
+        raise Conflict("the last hand-over was already bounced back; transfer it to the right place instead")
     hop = SessionHop(session_id=live.id, kind="bounce", from_staff_id=live.holder_staff_id,
                      from_team_id=live.holder_team_id, to_staff_id=last.from_staff_id, to_team_id=last.from_team_id,
                      reason=reason.strip(), at=clock.now())
@@ -170,17 +238,32 @@ class SessionView:
     """What the receiver of a transfer sees: the contact so far and the verification."""
 
     session: ContactSession
+    customer_name: str | None
     contacts: list[Contact]
     hops: list[SessionHop]
     verification: Verification | None
     verification_needed: bool
+    staff_names: dict[str, str]  # staff id -> display name, for the holder and every hop
+    team_names: dict[str, str]  # team id -> name
 
 
 def view(session: Session, clock: Clock, session_id: str, required_level: int = 1) -> SessionView:
+    if not 1 <= required_level <= rules.MAX_VERIFICATION_LEVEL:
+        raise ValidationFailed(f"requiredLevel is 1 to {rules.MAX_VERIFICATION_LEVEL}", field="requiredLevel")
     live = get(session, session_id)
     contacts = list(session.scalars(select(Contact).where(Contact.session_id == live.id)
                                     .order_by(Contact.occurred_at, Contact.id)))
     hops = list(session.scalars(select(SessionHop).where(SessionHop.session_id == live.id)
                                 .order_by(SessionHop.at, SessionHop.id)))
     ver = valid_verification(session, live.id, clock.now())
-    return SessionView(live, contacts, hops, ver, rules.needs_verification(ver.level if ver else None, required_level))
+    staff_ids = {live.holder_staff_id} | {h.from_staff_id for h in hops} | {h.to_staff_id for h in hops}
+    team_ids = {live.holder_team_id} | {h.from_team_id for h in hops} | {h.to_team_id for h in hops}
+    staff_ids.discard(None)
+    team_ids.discard(None)
+    staff_names = dict(session.execute(select(StaffUser.id, StaffUser.display_name)
+                                       .where(StaffUser.id.in_(staff_ids))).all()) if staff_ids else {}
+    team_names = dict(session.execute(select(Team.id, Team.name).where(Team.id.in_(team_ids))).all()) \
+        if team_ids else {}
+    customer = session.get(Customer, live.customer_id) if live.customer_id else None
+    return SessionView(live, customer.name if customer else None, contacts, hops, ver,
+                       rules.needs_verification(ver.level if ver else None, required_level), staff_names, team_names)

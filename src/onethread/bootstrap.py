@@ -55,7 +55,7 @@ def build(settings: Settings, *, clock: Clock | None = None, check_schema: bool 
     container = Container(
         settings=settings,
         engine=engine,
-        sessions=make_sessionmaker(engine, bus),
+        sessions=make_sessionmaker(engine, bus, settings),
         clock=clock or SystemClock(),
         bus=bus,
     )

@@ -41,6 +41,14 @@ class Settings(BaseSettings):
     imap_batch_size: int = Field(50, description="messages stored per IMAP poll")
     social_webhook_secret: str | None = Field(None, description="HMAC-SHA256 secret shared with the social platform")
 
+    # cases
+    market: str = Field("GB", description="market whose clock policy and regulator rules apply to new cases")
+    clock_policy_file: str | None = Field(None, description="YAML clock policy (default: the built-in one)")
+    head_of_customer_relations: str | None = Field(
+        None, description="username at the top of the escalation ladder (default: the lead of the "
+        "customer-relations team)")
+    threading_window_days: int = Field(30, description="a contact joins an open case active within this many days")
+
     @field_validator("default_region")
     @classmethod
     def _upper_region(cls, value: str) -> str:

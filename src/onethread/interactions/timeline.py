@@ -10,11 +10,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, insert, or_, select
 from sqlalchemy.orm import Session
 
 from onethread.errors import ValidationFailed
 from onethread.kernel.events import DomainEvent
+from onethread.kernel.ids import new_id
 from onethread.kernel.pagination import decode_cursor, encode_cursor
 from onethread.models import TimelineEntry
 
@@ -67,7 +68,7 @@ TITLES: dict[str, Callable[[dict], tuple[str, str | None]]] = {
 }
 KINDS = {  # timeline filter "kind" -> event type prefix
     "contact": "contact.", "product": "product.", "customer": "customer.", "representative": "representative.",
-    "vulnerability": "vulnerability.", "household": "household.", "session": "session.",
+    "vulnerability": "vulnerability.", "household": "household.", "session": "session.", "case": "case.",
 }
 
 
@@ -75,18 +76,40 @@ def kind_of(event_type: str) -> str:
     return event_type.split(".", 1)[0]
 
 
+def _entry(event: DomainEvent) -> dict | None:
+    if event.customer_id is None:
+        return None
+    build = TITLES.get(event.type)
+    if build is not None:
+        title, detail = build(event.payload)
+    elif "timelineTitle" in event.payload:  # capabilities that name their own entries (cases, ...)
+        title, detail = event.payload["timelineTitle"], event.payload.get("timelineDetail")
+    else:
+        return None
+    effective = event.payload.get("effectiveAt")
+    return {
+        "id": new_id(), "customer_id": event.customer_id,
+        "occurred_at": datetime.fromisoformat(effective) if effective else event.occurred_at,
+        "kind": kind_of(event.type), "channel": event.payload.get("channel"), "title": title[:300],
+        "detail": detail, "actor_name": event.payload.get("actorName"), "ref_type": event.aggregate_type,
+        "ref_id": event.aggregate_id, "event_id": event.id or None,
+    }
+
+
 def project(session: Session, event: DomainEvent) -> None:
     """Event handler: add the event to its customer's timeline (if it is a timeline event)."""
-    build = TITLES.get(event.type)
-    if build is None or event.customer_id is None:
-        return
-    title, detail = build(event.payload)
-    session.add(TimelineEntry(
-        customer_id=event.customer_id, occurred_at=event.occurred_at, kind=kind_of(event.type),
-        channel=event.payload.get("channel"), title=title[:300], detail=detail,
-        actor_name=event.payload.get("actorName"), ref_type=event.aggregate_type, ref_id=event.aggregate_id,
-        event_id=event.id,
-    ))
+    row = _entry(event)
+    if row is not None:
+        session.add(TimelineEntry(**row))
+
+
+def _project_many(session: Session, events: list[DomainEvent]) -> None:
+    rows = [r for r in (_entry(e) for e in events) if r is not None]
+    if rows:
+        session.execute(insert(TimelineEntry), rows)
+
+
+project.many = _project_many  # bulk form, used by record_events (sweeps)
 
 
 @dataclass(frozen=True)
@@ -102,7 +125,7 @@ def read(session: Session, customer_id: str, *, limit: int = 50, cursor: str | N
     if channels:
         query = query.where(TimelineEntry.channel.in_(channels))
     if kinds:
-        unknown = set(kinds) - set(KINDS) - {"case", "decision", "order", "bill", "message"}
+        unknown = set(kinds) - set(KINDS) - {"decision", "order", "bill", "message"}
         if unknown:
             raise ValidationFailed(f"unknown kind(s) {', '.join(sorted(unknown))}", field="kind")
         query = query.where(TimelineEntry.kind.in_(kinds))

@@ -1,7 +1,7 @@
 """The periodic sweeps and channel pollers, listed explicitly.
 
-A sweep is ``sweep(session, clock) -> rows handled``. The foundation has none; the cases
-issue adds SLA and regulator clocks here.
+A sweep is ``sweep(session, clock) -> rows handled``: the case clocks (SLA, regulator,
+tasks, commitments) and the replacement of owners who are away.
 
 A poller reads a channel that cannot push to us (an IMAP mailbox) and manages its own
 transactions; ``pollers(container)`` builds the ones whose settings are present.
@@ -15,12 +15,16 @@ from typing import Protocol
 from sqlalchemy.orm import Session
 
 from onethread.bootstrap import Container
+from onethread.cases import clocks, handover_service
 from onethread.interactions.channels import imap
 from onethread.kernel.clock import Clock
 
 Sweep = Callable[[Session, Clock], int]
 
-SWEEPS: list[tuple[str, Sweep]] = []
+SWEEPS: list[tuple[str, Sweep]] = [
+    ("case clocks", lambda session, clock: clocks.sweep(session, clock).fired),
+    ("away owners", handover_service.replace_away_owners),
+]
 
 
 class PollResult(Protocol):

@@ -1,0 +1,108 @@
+"""The brief: the story so far, built from the case's own records, shown to whoever picks the
+case up (S4: nobody asks the customer to start again), in a staff and a customer version."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from onethread.cases import rules
+from onethread.models import Case, CaseClock, CaseEvent, Commitment, Contact, Customer, Harm, StaffUser, Task
+
+_DONE_KINDS = ("replied", "commitment_closed", "task_closed", "harm_resolved", "owner_changed", "step_acknowledged",
+               "step_apology", "step_resolution_offer", "escalated", "deadlock_letter")
+
+
+@dataclass
+class Brief:
+    case_id: str
+    headline: str
+    problem: str
+    owner: str
+    channels: list[str]
+    contacts: int
+    done: list[str] = field(default_factory=list)
+    open: list[str] = field(default_factory=list)
+    next_step: str = ""
+    next_step_due: datetime | None = None
+    next_step_owner: str = ""
+    for_customer: str = ""
+
+    def as_dict(self) -> dict:
+        return {
+            "caseId": self.case_id, "headline": self.headline, "problem": self.problem, "owner": self.owner,
+            "channels": self.channels, "contacts": self.contacts, "done": self.done, "open": self.open,
+            "nextStep": self.next_step,
+            "nextStepDue": self.next_step_due.isoformat() if self.next_step_due else None,
+            "nextStepOwner": self.next_step_owner, "forCustomer": self.for_customer,
+        }
+
+
+def build(session: Session, case: Case, now: datetime) -> Brief:
+    customer = session.get(Customer, case.customer_id)
+    owner = session.get(StaffUser, case.owner_id)
+    contacts = session.execute(select(Contact.channel, Contact.occurred_at).where(Contact.case_id == case.id)
+                               .order_by(Contact.occurred_at)).all()
+    channels = sorted({c.channel for c in contacts})
+    events = session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id, CaseEvent.kind.in_(_DONE_KINDS))
+                             .order_by(CaseEvent.at, CaseEvent.id)).all()
+    harms = session.scalars(select(Harm).where(Harm.case_id == case.id, Harm.resolved_at.is_(None))).all()
+    commitments = session.scalars(select(Commitment).where(Commitment.case_id == case.id, Commitment.status == "open")
+                                  .order_by(Commitment.due_at)).all()
+    tasks = session.scalars(select(Task).where(Task.case_id == case.id, Task.status == "open")
+                            .order_by(Task.due_at)).all()
+    breached = session.scalars(select(CaseClock.kind).where(CaseClock.case_id == case.id,
+                                                            CaseClock.fired_at.is_not(None),
+                                                            CaseClock.stopped_at.is_(None))).all()
+    told = f"told us {len(contacts)} time{'s' if len(contacts) != 1 else ''}"
+    if channels:
+        told += f" by {', '.join(channels)}"
+    since = f"since {case.opened_at:%d %b %Y}"
+    headline = f"{customer.name}: {case.title} ({case.kind.replace('_', ' ')}, {since}; {told})"
+    open_lines = [f"harm [{h.severity}]: {h.description}" for h in harms]
+    open_lines += [f"promise due {c.due_at:%d %b}: {c.text}" for c in commitments]
+    open_lines += [f"task for {t.assignee_name} due {t.due_at:%d %b}: {t.title}" for t in tasks]
+    if case.awaiting_reply_since:
+        open_lines.append(f"the customer's message of {case.awaiting_reply_since:%d %b %H:%M} is unanswered")
+    if case.kind == "complaint":
+        done_steps = {e.kind.removeprefix("step_") for e in session.scalars(
+            select(CaseEvent).where(CaseEvent.case_id == case.id, CaseEvent.kind.like("step_%")))}
+        open_lines += [f"complaint step to do: {rules.STEP_LABELS[s]}" for s in rules.COMPLAINT_STEPS
+                       if s not in done_steps]
+    if breached:
+        open_lines.append("past its clock: " + ", ".join(sorted(set(k.replace("_", " ") for k in breached))))
+    done_lines = [f"{e.at:%d %b}: {(e.text or e.kind).splitlines()[0][:160]}" for e in events][-8:]
+    next_step, due, who = _next_step(case, owner, harms, commitments, tasks)
+    for_customer = _customer_text(case, owner, commitments, harms, next_step, due)
+    return Brief(case.id, headline, case.customer_account or case.title, owner.display_name, channels,
+                 len(contacts), done_lines, open_lines, next_step, due, who, for_customer)
+
+
+def _next_step(case, owner, harms, commitments, tasks) -> tuple[str, datetime | None, str]:
+    if case.awaiting_reply_since:
+        return "reply to the customer's message", None, owner.display_name
+    dated = [(c.due_at, f"keep the promise: {c.text}", owner.display_name) for c in commitments]
+    dated += [(t.due_at, f"{t.title}", t.assignee_name) for t in tasks]
+    if dated:
+        due, text, who = min(dated, key=lambda d: d[0])
+        return text, due, who
+    if harms:
+        return f"put right: {harms[0].description}", None, owner.display_name
+    if case.status == "resolved":
+        return "confirm the outcome with the customer and close", None, owner.display_name
+    return "decide the next action", None, owner.display_name
+
+
+def _customer_text(case, owner, commitments, harms, next_step, due) -> str:
+    parts = [f"Your case \"{case.title}\" is looked after by {owner.display_name}."]
+    if commitments:
+        c = commitments[0]
+        parts.append(f"We promised: {c.text}, by {c.due_at:%d %B}.")
+    if harms:
+        parts.append("We know this has caused you: " + "; ".join(h.description for h in harms) + ".")
+    if due:
+        parts.append(f"Next step: {next_step}, by {due:%d %B}.")
+    return " ".join(parts)

@@ -1,0 +1,141 @@
+"""Clock rows: start, stop, and the sweep that fires what fell due and escalates it.
+
+A clock is a row with a ``due_at``. The sweep claims due rows with one conditional UPDATE
+(two workers never fire the same row), then escalates all of them with a few bulk
+statements. Every timestamp a breach produces is the clock's ``due_at``, not the moment the
+sweep happened to run, so a worker polling every few seconds, a manual clock advanced by
+eight weeks in one step and one advanced a day at a time all write the same history.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from onethread.cases import policy
+from onethread.db.outbox import record_events
+from onethread.db.session import settings_of
+from onethread.kernel.clock import Clock
+from onethread.kernel.events import DomainEvent
+from onethread.kernel.ids import new_id
+from onethread.models import Case, CaseClock, CaseEvent, Escalation, StaffUser, Team
+
+CLOCK_LABELS = {
+    "first_response": "first response",
+    "customer_waiting": "reply to the customer's message",
+    "no_activity": "activity on the case",
+    "resolution_target": "resolution target",
+    "task_overdue": "task due",
+    "commitment_due": "commitment due",
+    "regulator_warning": "regulator warning",
+    "regulator_deadline": "regulator deadline",
+}
+BATCH = 5000
+
+
+def market_of(session: Session, case: Case) -> policy.Market:
+    return policy.market(case.market, settings_of(session).clock_policy_file)
+
+
+def start(session: Session, case: Case, kind: str, at: datetime, *, due_at: datetime | None = None,
+          ref_id: str | None = None) -> CaseClock | None:
+    """Start a clock of ``kind`` (due from the market policy unless ``due_at`` is given)."""
+    if due_at is None:
+        market = market_of(session, case)
+        if kind == "regulator_warning":
+            rule = market.regulator_warning
+        elif kind == "regulator_deadline":
+            rule = market.regulator_deadline
+        else:
+            rule = market.rule(case.kind, kind)
+        if rule is None:
+            return None
+        due_at = market.due(at, rule)
+    row = CaseClock(case_id=case.id, customer_id=case.customer_id, kind=kind, ref_id=ref_id, started_at=at,
+                    due_at=due_at)
+    session.add(row)
+    return row
+
+
+def stop(session: Session, case_id: str, kinds: tuple[str, ...], at: datetime, *, ref_id: str | None = None) -> int:
+    """Stop running (or fired, still unresolved) clocks: the condition they watched is met."""
+    query = update(CaseClock).where(CaseClock.case_id == case_id, CaseClock.kind.in_(kinds),
+                                    CaseClock.stopped_at.is_(None))
+    if ref_id is not None:
+        query = query.where(CaseClock.ref_id == ref_id)
+    return session.execute(query.values(stopped_at=at)).rowcount
+
+
+def running(session: Session, case_id: str, kind: str) -> bool:
+    return session.scalar(select(CaseClock.id).where(CaseClock.case_id == case_id, CaseClock.kind == kind,
+                                                     CaseClock.stopped_at.is_(None),
+                                                     CaseClock.fired_at.is_(None))) is not None
+
+
+def touch(session: Session, case: Case, at: datetime) -> None:
+    """Someone worked on the case: the no-activity clock starts again."""
+    case.last_activity_at = at
+    stop(session, case.id, ("no_activity",), at)
+    start(session, case, "no_activity", at)
+
+
+@dataclass
+class SweepReport:
+    fired: int = 0
+    escalations: int = 0
+    letters: int = 0
+    replaced_owners: int = 0
+
+
+def head_of_customer_relations(session: Session) -> str | None:
+    username = settings_of(session).head_of_customer_relations
+    if username:
+        found = session.scalar(select(StaffUser.id).where(StaffUser.username == username, StaffUser.active))
+        if found:
+            return found
+    return session.scalar(select(Team.lead_id).where(Team.kind == "customer_relations", Team.lead_id.is_not(None))
+                          .order_by(Team.created_at))
+
+
+def sweep(session: Session, clock: Clock, *, worker: str = "sweep") -> SweepReport:
+    """Fire every clock due at or before now, oldest first, and escalate each breach once."""
+    from onethread.cases import breaches  # the consequences live with the case services
+
+    report = SweepReport()
+    now = clock.now()
+    head = head_of_customer_relations(session)
+    while True:
+        token = f"{worker}:{new_id()}"
+        due_ids = session.scalars(
+            select(CaseClock.id).where(CaseClock.fired_at.is_(None), CaseClock.stopped_at.is_(None),
+                                       CaseClock.due_at <= now)
+            .order_by(CaseClock.due_at, CaseClock.id).limit(BATCH)
+        ).all()
+        if not due_ids:
+            break
+        fired = session.execute(
+            update(CaseClock)
+            .where(CaseClock.id.in_(due_ids), CaseClock.fired_at.is_(None), CaseClock.stopped_at.is_(None))
+            .values(fired_at=CaseClock.due_at, fired_by=token)
+            .returning(CaseClock.id, CaseClock.case_id, CaseClock.customer_id, CaseClock.kind, CaseClock.ref_id,
+                       CaseClock.due_at)
+        ).all()
+        fired.sort(key=lambda r: (r.due_at, r.id))
+        report.fired += len(fired)
+        esc, letters = breaches.escalate(session, clock, fired, head)
+        report.escalations += esc
+        report.letters += letters
+    return report
+
+
+def bulk_escalate(session: Session, rows: list[dict], events: list[DomainEvent], case_events: list[dict]) -> None:
+    """Write escalations, case log entries and domain events in a handful of statements."""
+    if rows:
+        session.execute(insert(Escalation), rows)
+    if case_events:
+        session.execute(insert(CaseEvent), case_events)
+    record_events(session, events)
+

@@ -1,0 +1,94 @@
+"""Pure rules for cases: kinds, severities, what blocks closure, the escalation ladder, threading."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+KINDS = ("fault", "complaint", "billing_dispute", "order_problem", "damage_claim", "request")
+STATUSES = ("open", "in_progress", "waiting_customer", "resolved", "closed")
+OPEN_STATUSES = frozenset({"open", "in_progress", "waiting_customer", "resolved"})
+SEVERITIES = ("low", "medium", "high", "urgent")
+HARM_KINDS = ("no_service", "no_heating", "no_water", "property_damage", "money_taken", "health", "other")
+PARTICIPANT_KINDS = ("insurer", "claims_handler", "plumber", "subcontractor", "builder", "social_worker", "other")
+COMPLAINT_STEPS = ("acknowledged", "customer_account", "apology", "resolution_offer")
+STEP_LABELS = {
+    "acknowledged": "acknowledged by a person",
+    "customer_account": "the customer's own account recorded",
+    "apology": "apology given",
+    "resolution_offer": "resolution offered",
+}
+HANDOVER_REASONS_REQUIRED = True
+THREADING_WINDOW = timedelta(days=30)
+
+# Harms that leave a vulnerable person exposed are urgent whatever was reported.
+URGENT_WHEN_VULNERABLE = frozenset({"no_heating", "no_water", "no_service", "health"})
+
+
+def raise_severity(reported: str, harm_kind: str, vulnerable: bool) -> str:
+    """Vulnerability raises a harm's severity one step, to urgent for essential needs."""
+    if reported not in SEVERITIES:
+        raise ValueError(f"severity must be one of {', '.join(SEVERITIES)}")
+    if not vulnerable:
+        return reported
+    if harm_kind in URGENT_WHEN_VULNERABLE:
+        return "urgent"
+    return SEVERITIES[min(SEVERITIES.index(reported) + 1, len(SEVERITIES) - 1)]
+
+
+def max_severity(values: list[str], floor: str = "low") -> str:
+    return max([floor, *values], key=SEVERITIES.index)
+
+
+@dataclass(frozen=True)
+class OpenItems:
+    harms: list[str]  # descriptions
+    commitments: list[str]
+    tasks: list[str]
+    awaiting_reply_since: datetime | None
+    missing_complaint_steps: list[str]
+
+
+def closure_blockers(items: OpenItems) -> list[str]:
+    """Everything that forbids closing, each as a sentence a person can act on. Empty: may close.
+
+    Whatever the product's state: "the fibre works" closes nothing while a harm is open.
+    """
+    out = [f"open harm: {h}" for h in items.harms]
+    out += [f"open commitment: {c}" for c in items.commitments]
+    out += [f"open task: {t}" for t in items.tasks]
+    if items.awaiting_reply_since is not None:
+        out.append(f"the customer's message of {items.awaiting_reply_since:%Y-%m-%d %H:%M} UTC is unanswered")
+    out += [f"complaint step missing: {STEP_LABELS[s]}" for s in items.missing_complaint_steps]
+    return out
+
+
+LADDER = ("owner", "team_lead", "head_of_customer_relations")
+
+
+def ladder_rung(level: int) -> str:
+    """Escalation level 1 goes to the owner, 2 to their team lead, 3 and above to the head."""
+    return LADDER[min(max(level, 1), len(LADDER)) - 1]
+
+
+def next_level(current: int, clock_kind: str) -> int:
+    """Each breach climbs one rung; a missed regulator deadline goes straight to the top."""
+    if clock_kind == "regulator_deadline":
+        return max(current + 1, len(LADDER))
+    return current + 1
+
+
+def thread_matches(*, same_customer: bool, case_open: bool, case_kind: str, kind: str | None,
+                   case_product: str | None, product: str | None, case_category: str | None,
+                   category: str | None, last_activity: datetime, at: datetime,
+                   window: timedelta = THREADING_WINDOW) -> bool:
+    """A new contact about the same problem joins the open case instead of opening another."""
+    if not (same_customer and case_open):
+        return False
+    if at - last_activity > window:
+        return False
+    if product is not None and case_product is not None:
+        return product == case_product
+    if category is not None and case_category is not None:
+        return category == case_category
+    return kind is not None and kind == case_kind

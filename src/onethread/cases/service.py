@@ -1,0 +1,305 @@
+"""Use cases for a case's life: open (or join), messages and replies, complaint steps, close,
+merge and split. Ownership is in ``handover_service``, open items in ``items_service``,
+clocks in ``clocks``."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from onethread.access.rules import FIELD_SUBCONTRACTOR, Principal
+from onethread.cases import clocks, rules
+from onethread.cases.handover_service import eligible_owner
+from onethread.cases.items_service import open_case as load_open
+from onethread.cases.log import log
+from onethread.customers.service import get_customer
+from onethread.db.session import settings_of
+from onethread.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from onethread.interactions import service as interactions
+from onethread.interactions.rules import CHANNELS
+from onethread.kernel.clock import Clock
+from onethread.models import Case, CaseClock, CaseEvent, Commitment, Contact, Harm, Product, Task
+
+
+def get_case(session: Session, case_id: str) -> Case:
+    case = session.get(Case, case_id)
+    if case is None:
+        raise NotFound(f"no case {case_id}")
+    return case
+
+
+def open_new(session: Session, clock: Clock, actor: Principal, *, customer_id: str, kind: str, title: str,
+             opened_via: str, customer_account: str | None = None, product_id: str | None = None,
+             category: str | None = None, owner_id: str | None = None, contact_id: str | None = None,
+             severity: str = "medium") -> Case:
+    """Open a case with its one named owner (the person opening it unless another is named)."""
+    get_customer(session, customer_id)
+    if kind not in rules.KINDS:
+        raise ValidationFailed(f"kind must be one of {', '.join(rules.KINDS)}", field="kind")
+    if opened_via not in CHANNELS:
+        raise ValidationFailed(f"openedVia must be one of {', '.join(CHANNELS)}", field="openedVia")
+    if severity not in rules.SEVERITIES:
+        raise ValidationFailed(f"severity must be one of {', '.join(rules.SEVERITIES)}", field="severity")
+    if not (title or "").strip():
+        raise ValidationFailed("a case needs a title", field="title")
+    if product_id is not None:
+        product = session.get(Product, product_id)
+        if product is None or product.customer_id != customer_id:
+            raise ValidationFailed("the product is not this customer's", field="productId")
+    if owner_id is None:
+        if actor.kind != "staff" or actor.role == FIELD_SUBCONTRACTOR:
+            raise ValidationFailed("name the case's owner (ownerId): every case has one named person",
+                                   field="ownerId")
+        owner_id = actor.id
+    owner = eligible_owner(session, owner_id)
+    now = clock.now()
+    settings = settings_of(session)
+    case = Case(customer_id=customer_id, kind=kind, category=category, product_id=product_id, title=title.strip(),
+                customer_account=customer_account, severity=severity, owner_id=owner.id, opened_via=opened_via,
+                opened_at=now, opened_by=actor.id, market=settings.market, last_activity_at=now)
+    session.add(case)
+    session.flush()
+    for kind_ in ("first_response", "no_activity", "resolution_target"):
+        clocks.start(session, case, kind_, now)
+    if kind == "complaint":
+        clocks.start(session, case, "regulator_warning", now)
+        clocks.start(session, case, "regulator_deadline", now)
+    log(session, clock, case, actor, "opened", f"{kind.replace('_', ' ').capitalize()} case opened: {case.title}",
+        text=customer_account, channel=opened_via,
+        data={"ownerId": owner.id, "ownerName": owner.display_name, "kind": kind})
+    if contact_id:
+        attach_contact(session, clock, actor, case.id, contact_id)
+    return case
+
+
+def find_thread(session: Session, clock: Clock, *, customer_id: str, kind: str | None, product_id: str | None,
+                category: str | None) -> Case | None:
+    """The open case a new contact about the same problem belongs to, if any."""
+    now = clock.now()
+    window = timedelta(days=settings_of(session).threading_window_days)
+    last_contact = (select(Contact.case_id, func.max(Contact.occurred_at).label("at"))
+                    .where(Contact.customer_id == customer_id, Contact.case_id.is_not(None))
+                    .group_by(Contact.case_id).subquery())
+    candidates = session.execute(
+        select(Case, last_contact.c.at).outerjoin(last_contact, last_contact.c.case_id == Case.id)
+        .where(Case.customer_id == customer_id, Case.status != "closed").order_by(Case.last_activity_at.desc())
+    ).all()
+    for case, contacted_at in candidates:
+        seen = max(case.last_activity_at, contacted_at) if contacted_at else case.last_activity_at
+        if rules.thread_matches(same_customer=True, case_open=True, case_kind=case.kind, kind=kind,
+                                case_product=case.product_id, product=product_id, case_category=case.category,
+                                category=category, last_activity=seen, at=now, window=window):
+            return case
+    return None
+
+
+def route_contact(session: Session, clock: Clock, actor: Principal, contact_id: str, *, kind: str, title: str,
+                  product_id: str | None = None, category: str | None = None, owner_id: str | None = None,
+                  case_id: str | None = None) -> tuple[Case, bool]:
+    """Put a contact on its case: the one named, else the open case about the same problem,
+    else a new one. Returns (case, joined an existing case)."""
+    contact = interactions.get_contact(session, contact_id)
+    if contact.customer_id is None:
+        raise Conflict("the contact is in the match queue; link it to a customer first")
+    if case_id is not None:
+        case = load_open(session, case_id)
+        attach_contact(session, clock, actor, case.id, contact.id)
+        return case, True
+    found = find_thread(session, clock, customer_id=contact.customer_id, kind=kind, product_id=product_id,
+                        category=category)
+    if found is not None:
+        attach_contact(session, clock, actor, found.id, contact.id)
+        return found, True
+    case = open_new(session, clock, actor, customer_id=contact.customer_id, kind=kind, title=title,
+                    opened_via=contact.channel, customer_account=contact.text, product_id=product_id,
+                    category=category, owner_id=owner_id, contact_id=contact.id)
+    return case, False
+
+
+def attach_contact(session: Session, clock: Clock, actor: Principal, case_id: str, contact_id: str) -> Contact:
+    case = load_open(session, case_id)
+    contact = interactions.get_contact(session, contact_id)
+    if contact.customer_id != case.customer_id:
+        raise Conflict("the contact is not from this case's customer")
+    if contact.case_id == case.id:
+        return contact
+    contact.case_id = case.id
+    now = clock.now()
+    if contact.direction == "inbound":
+        _customer_waiting(session, case, contact.occurred_at)
+    log(session, clock, case, actor, "contact_linked", f"{contact.channel.capitalize()} contact added to the case",
+        text=(contact.text or "")[:500] or None, channel=contact.channel, data={"contactId": contact.id})
+    if contact.direction != "inbound":
+        clocks.touch(session, case, now)  # the customer calling again is not us working on it
+    return contact
+
+
+def _customer_waiting(session: Session, case: Case, since) -> None:
+    if case.awaiting_reply_since is None:
+        case.awaiting_reply_since = since
+        clocks.start(session, case, "customer_waiting", since)
+
+
+def customer_message(session: Session, clock: Clock, actor: Principal, case_id: str, *, text: str, channel: str,
+                     on_behalf: str | None = None) -> Contact:
+    """The customer (or their representative) writes to the owner: it lands in the case and starts
+    the customer-waiting clock."""
+    case = load_open(session, case_id)
+    if not (text or "").strip():
+        raise ValidationFailed("the message is empty", field="text")
+    now = clock.now()
+    contact = interactions.record(session, clock, actor, interactions.Intake(
+        channel=channel, direction="inbound", occurred_at=now, text=text.strip(), kind="message",
+        customer_id=case.customer_id, extra={"caseId": case.id, "onBehalfOf": on_behalf} if on_behalf else
+        {"caseId": case.id})).contact
+    contact.case_id = case.id
+    _customer_waiting(session, case, now)
+    log(session, clock, case, actor, "customer_message", "Message from the customer" +
+        (f" (sent by {on_behalf})" if on_behalf else ""), text=text.strip(), audience="customer", channel=channel,
+        data={"contactId": contact.id})
+    return contact
+
+
+def reply(session: Session, clock: Clock, actor: Principal, case_id: str, *, text: str, channel: str) -> Contact:
+    """A person answers the customer: the waiting and first-response clocks stop."""
+    case = load_open(session, case_id)
+    if actor.kind != "staff":
+        raise Forbidden("replies to the customer come from a named person")
+    if not (text or "").strip():
+        raise ValidationFailed("the reply is empty", field="text")
+    now = clock.now()
+    contact = interactions.record(session, clock, actor, interactions.Intake(
+        channel=channel, direction="outbound", occurred_at=now, text=text.strip(), kind="message",
+        customer_id=case.customer_id, extra={"caseId": case.id})).contact
+    contact.case_id = case.id
+    case.awaiting_reply_since = None
+    clocks.stop(session, case.id, ("customer_waiting", "first_response"), now)
+    if case.status == "open":
+        case.status = "in_progress"
+    log(session, clock, case, actor, "replied", f"{actor.name} replied to the customer", text=text.strip(),
+        audience="customer", channel=channel, data={"contactId": contact.id})
+    clocks.touch(session, case, now)
+    return contact
+
+
+def record_step(session: Session, clock: Clock, actor: Principal, case_id: str, *, step: str, text: str) -> CaseEvent:
+    """Complaint handling: acknowledgement (by a person, not an automatic reply), the customer's
+    own account, an apology, a resolution offer."""
+    case = load_open(session, case_id)
+    if step not in rules.COMPLAINT_STEPS:
+        raise ValidationFailed(f"step must be one of {', '.join(rules.COMPLAINT_STEPS)}", field="step")
+    if actor.kind != "staff":
+        raise Forbidden("complaint steps are taken by a named person; an automatic reply does not count")
+    if not (text or "").strip():
+        raise ValidationFailed("say what was said", field="text")
+    now = clock.now()
+    if step == "customer_account":
+        case.customer_account = text.strip()
+    if step == "acknowledged":
+        clocks.stop(session, case.id, ("first_response",), now)
+    entry = log(session, clock, case, actor, f"step_{step}", f"Complaint {rules.STEP_LABELS[step]}",
+                text=text.strip(), audience="customer" if step != "customer_account" else "internal",
+                data={"step": step})
+    clocks.touch(session, case, now)
+    return entry
+
+
+def steps_done(session: Session, case_id: str) -> set[str]:
+    kinds = session.scalars(select(CaseEvent.kind).where(CaseEvent.case_id == case_id,
+                                                         CaseEvent.kind.like("step_%"))).all()
+    return {k.removeprefix("step_") for k in kinds}
+
+
+def open_items(session: Session, case: Case) -> rules.OpenItems:
+    harms = session.scalars(select(Harm.description).where(Harm.case_id == case.id, Harm.resolved_at.is_(None))).all()
+    commitments = session.scalars(select(Commitment.text).where(Commitment.case_id == case.id,
+                                                                Commitment.status == "open")).all()
+    tasks = session.scalars(select(Task.title).where(Task.case_id == case.id, Task.status == "open")).all()
+    missing = []
+    if case.kind == "complaint":
+        done = steps_done(session, case.id)
+        missing = [s for s in rules.COMPLAINT_STEPS if s not in done]
+    return rules.OpenItems(list(harms), list(commitments), list(tasks), case.awaiting_reply_since, missing)
+
+
+def close(session: Session, clock: Clock, actor: Principal, case_id: str, *, outcome: str,
+          customer_confirmed: bool) -> Case:
+    """Close with the outcome; refused, naming everything still open, while anything is."""
+    case = load_open(session, case_id)
+    if not (outcome or "").strip():
+        raise ValidationFailed("record the outcome", field="outcome")
+    blockers = rules.closure_blockers(open_items(session, case))
+    if blockers:
+        raise Conflict("the case cannot be closed: " + "; ".join(blockers), details={"open": blockers})
+    now = clock.now()
+    case.status, case.closed_at, case.outcome = "closed", now, outcome.strip()
+    case.customer_confirmed = customer_confirmed
+    session.execute(update(CaseClock).where(CaseClock.case_id == case.id,
+                                                   CaseClock.stopped_at.is_(None)).values(stopped_at=now))
+    confirmed = "confirmed by the customer" if customer_confirmed else "not confirmed by the customer"
+    log(session, clock, case, actor, "closed", f"Case closed ({confirmed})", text=case.outcome, audience="customer",
+        data={"customerConfirmed": customer_confirmed})
+    return case
+
+
+def set_status(session: Session, clock: Clock, actor: Principal, case_id: str, status: str) -> Case:
+    case = load_open(session, case_id)
+    if status not in rules.OPEN_STATUSES:
+        raise ValidationFailed(f"status must be one of {', '.join(sorted(rules.OPEN_STATUSES))} "
+                               "(close a case with the close action)", field="status")
+    if status != case.status:
+        old, case.status = case.status, status
+        log(session, clock, case, actor, "status_changed", f"Status: {old} -> {status}")
+        clocks.touch(session, case, clock.now())
+    return case
+
+
+def merge(session: Session, clock: Clock, actor: Principal, source_id: str, *, into_id: str, reason: str) -> Case:
+    """Two cases turned out to be one problem: everything moves to ``into``; the source closes."""
+    source, target = load_open(session, source_id), load_open(session, into_id)
+    if source.id == target.id or source.customer_id != target.customer_id:
+        raise ValidationFailed("merge two different cases of the same customer", field="intoId")
+    if not (reason or "").strip():
+        raise ValidationFailed("say why the cases are merged", field="reason")
+    now = clock.now()
+    for model in (Contact, Commitment, Harm, Task):
+        session.execute(update(model).where(model.case_id == source.id).values(case_id=target.id))
+    session.execute(update(CaseClock).where(CaseClock.case_id == source.id,
+                                                   CaseClock.kind.in_(("task_overdue", "commitment_due")))
+                    .values(case_id=target.id))
+    session.execute(update(CaseClock).where(CaseClock.case_id == source.id,
+                                                   CaseClock.stopped_at.is_(None)).values(stopped_at=now))
+    if source.awaiting_reply_since and not target.awaiting_reply_since:
+        _customer_waiting(session, target, source.awaiting_reply_since)
+    target.severity = rules.max_severity([target.severity, source.severity])
+    source.status, source.closed_at, source.merged_into_id = "closed", now, target.id
+    source.outcome = f"merged into {target.id}: {reason.strip()}"
+    log(session, clock, source, actor, "merged", f"Merged into case {target.title}", text=reason.strip(),
+        data={"intoId": target.id})
+    log(session, clock, target, actor, "merged_in", f"Case {source.title} merged into this one", text=reason.strip(),
+        data={"fromId": source.id})
+    clocks.touch(session, target, now)
+    return target
+
+
+def split(session: Session, clock: Clock, actor: Principal, case_id: str, *, contact_ids: list[str], kind: str,
+          title: str, reason: str) -> Case:
+    """Some contacts are about another problem: they move to a new case with the same owner."""
+    case = load_open(session, case_id)
+    if not contact_ids:
+        raise ValidationFailed("name the contacts that belong to the new case", field="contactIds")
+    contacts = session.scalars(select(Contact).where(Contact.id.in_(contact_ids))).all()
+    if len(contacts) != len(set(contact_ids)) or any(c.case_id != case.id for c in contacts):
+        raise ValidationFailed("every contact must be on this case", field="contactIds")
+    if not (reason or "").strip():
+        raise ValidationFailed("say why the case is split", field="reason")
+    new = open_new(session, clock, actor, customer_id=case.customer_id, kind=kind, title=title,
+                   opened_via="system", owner_id=case.owner_id)
+    for contact in contacts:
+        contact.case_id = new.id
+    log(session, clock, case, actor, "split", f"Split off: {new.title}", text=reason.strip(), data={"newId": new.id})
+    log(session, clock, new, actor, "split_from", f"Split from case {case.title}", text=reason.strip(),
+        data={"fromId": case.id})
+    return new

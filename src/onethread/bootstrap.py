@@ -18,6 +18,7 @@ from onethread.db.session import make_sessionmaker
 from onethread.interactions import timeline
 from onethread.kernel.clock import Clock, SystemClock
 from onethread.kernel.events import EventBus
+from onethread.sandbox.clock import DatabaseClock, ensure_row
 
 
 @dataclass
@@ -50,6 +51,10 @@ def build(settings: Settings, *, clock: Clock | None = None, check_schema: bool 
     engine = make_engine(settings.database_url, echo=settings.sql_echo)
     if check_schema:
         migrate.check_ready(engine)
+    if clock is None and settings.clock == "manual":
+        if check_schema:
+            ensure_row(engine)
+        clock = DatabaseClock(engine)
     bus = EventBus()
     register_handlers(bus)
     container = Container(

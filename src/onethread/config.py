@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     outbox_max_attempts: int = 10
     sql_echo: bool = False
 
+    clock: Literal["system", "manual"] = Field(
+        "system", description="manual: the time is a database row an admin moves (sandbox; refused in production)")
+
     # interactions
     verification_ttl_minutes: int = Field(30, description="a verification in a contact session stays valid this long")
     imap_host: str | None = Field(None, description="IMAP server the worker polls for customer e-mail (unset: off)")
@@ -71,4 +74,6 @@ class Settings(BaseSettings):
         problems = []
         if self.env == "production" and self.secret_key == DEV_SECRET:
             problems.append("ONETHREAD_SECRET_KEY is the development default; set a long random secret")
+        if self.env == "production" and self.clock == "manual":
+            problems.append("ONETHREAD_CLOCK=manual is for sandboxes; production runs on the system clock")
         return problems

@@ -139,3 +139,11 @@ def bulk_escalate(session: Session, rows: list[dict], events: list[DomainEvent],
         session.execute(insert(CaseEvent), case_events)
     record_events(session, events)
 
+
+
+def next_due(session: Session, until: datetime) -> datetime | None:
+    """The earliest running clock due at or before ``until`` (the manual clock steps through these)."""
+    from sqlalchemy import func
+
+    return session.scalar(select(func.min(CaseClock.due_at)).where(
+        CaseClock.fired_at.is_(None), CaseClock.stopped_at.is_(None), CaseClock.due_at <= until))

@@ -7,6 +7,7 @@ import sys
 import typer
 
 from onethread.cli import accounts, database, runtime
+from onethread.cli.clock import clock_app
 
 app = typer.Typer(
     help="onethread: omni-channel customer service for telecom operators.\n\n"
@@ -21,6 +22,7 @@ app.command("demo")(database.demo)
 app.add_typer(database.db_app, name="db")
 app.add_typer(accounts.user_app, name="user")
 app.add_typer(accounts.token_app, name="token")
+app.add_typer(clock_app, name="clock")
 
 
 def main() -> None:

@@ -10,6 +10,7 @@ transactions; ``pollers(container)`` builds the ones whose settings are present.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Protocol
 
 from sqlalchemy.orm import Session
@@ -24,6 +25,13 @@ Sweep = Callable[[Session, Clock], int]
 SWEEPS: list[tuple[str, Sweep]] = [
     ("case clocks", lambda session, clock: clocks.sweep(session, clock).fired),
     ("away owners", handover_service.replace_away_owners),
+]
+
+# For each timer table: the earliest row due at or before a given instant. The manual clock
+# steps through these so that moving it by weeks fires everything at its own due time.
+NextDue = Callable[[Session, datetime], datetime | None]
+NEXT_DUE: list[tuple[str, NextDue]] = [
+    ("case clocks", clocks.next_due),
 ]
 
 

@@ -33,6 +33,7 @@ from onethread.models.interaction import (
 )
 from onethread.models.party import Party, PartyRelationship
 from onethread.models.product import Product, ProductStatusChange
+from onethread.models.sandbox import ManualClockRow
 
 __all__ = [
     "ApiToken",
@@ -54,6 +55,7 @@ __all__ = [
     "Identifier",
     "IdentifierHolding",
     "MailboxCursor",
+    "ManualClockRow",
     "MatchItem",
     "OutboxEvent",
     "Participant",

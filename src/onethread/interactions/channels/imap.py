@@ -87,12 +87,12 @@ class PollReport:
 # --- storing: one message, one transaction, cursor included --------------------------------------
 
 def _to_db(value: int) -> int:
-    """IMAP numbers are unsigned 32-bit; the cursor columns are signed 32-bit: store them wrapped."""
-    return value - 2**32 if value >= 2**31 else value
+    """IMAP numbers are unsigned 32-bit; the cursor columns are 64-bit (migration 0004)."""
+    return value
 
 
 def _from_db(value: int) -> int:
-    return value + 2**32 if value < 0 else value
+    return value
 
 
 def _locked_cursor(session: Session, key: str) -> MailboxCursor | None:

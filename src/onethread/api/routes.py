@@ -6,7 +6,8 @@ from fastapi import APIRouter, FastAPI
 
 from onethread import __version__
 from onethread.api.deps import PUBLIC
-from onethread.api.tmf import customer, party, product
+from onethread.api.tmf import customer, party, party_interaction, product
+from onethread.api.v1 import channels as v1_channels
 from onethread.api.v1 import match_queue as v1_match_queue
 from onethread.api.v1 import sessions as v1_sessions
 from onethread.api.v1 import social as v1_social
@@ -25,10 +26,12 @@ def mount_api(app: FastAPI) -> None:
         customer.router,
         party.router,
         product.router,
+        party_interaction.router,
         timeline.router,
         v1_sessions.router,
         v1_match_queue.router,
         v1_social.router,
+        v1_channels.router,
     ]
     for router in routers:
         app.include_router(router)

@@ -112,3 +112,41 @@ def webhook_problem(secret: str | None, timestamp: str | None, signature: str | 
         return "the signature does not match the body"
     return None
 
+
+# --- contacts as TMF683 party interactions, and channel intake -------------------------------
+
+MAX_SUBJECT = 300  # contact.subject
+MAX_MESSAGE_ID = 300  # contact.channel_message_id
+MAX_EXTERNAL_ID = 200  # contact_session.external_id (call id, visit id, chat id)
+CONTACT_STATUSES = ("inProgress", "completed")
+_DEFAULT_KINDS = {"store": "visit", "phone": "call", "chat": "chat", "social": "post", "letter": "letter",
+                  "field": "technician_note", "portal": "form"}
+# Why an unattached contact may join the customer its session turns out to be about: it named
+# nobody (no identifier, or one nobody held). Contradicting identifiers wait for a person.
+_JOINS_WITH_SESSION = ("no_identifiers", "no_match")
+
+
+def default_kind(channel: str) -> str:
+    """The kind of contact a channel delivers when the sender does not say (a phone contact is a call)."""
+    return _DEFAULT_KINDS.get(channel, "message")
+
+
+def contact_status(session_status: str | None) -> str:
+    """``inProgress`` while the contact's session (call, visit, chat) is live; ``completed`` otherwise."""
+    return "inProgress" if session_status == "live" else "completed"
+
+
+def may_identify_session(waiting_reasons: list[str | None]) -> bool:
+    """A contact that matched one customer identifies its (unidentified) session only when every
+    earlier unattached contact of that session named nobody. ``None``: one a person already
+    dismissed, which must not be attached by the back door either."""
+    return all(reason in _JOINS_WITH_SESSION for reason in waiting_reasons)
+
+
+def transfer_already_applied(holder: tuple[str | None, str | None], target: tuple[str | None, str | None],
+                             hops_to_target: list[datetime], at: datetime) -> bool:
+    """A redelivered transfer event changes nothing: the call is already held by the target, or a
+    transfer to that target was recorded at or after the moment the event says it happened."""
+    staff, team = target
+    held = holder[0] == staff if staff else holder == (None, team)
+    return held or any(hop_at >= at for hop_at in hops_to_target)

@@ -5,24 +5,26 @@ Sessions, verification and transfers are in ``session_service.py``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import defaultdict
+from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from onethread.access import service as access
 from onethread.access.rules import Principal
 from onethread.customers import identifier_service
 from onethread.customers.rules import IDENTIFIER_KINDS, InvalidIdentifier
 from onethread.customers.service import get_customer
 from onethread.db.outbox import record_event
 from onethread.errors import Conflict, NotFound, ValidationFailed
-from onethread.interactions import rules
+from onethread.interactions import rules, session_service
 from onethread.interactions.session_service import live_session_of, staff_of
 from onethread.kernel.clock import Clock, ensure_utc
 from onethread.kernel.events import DomainEvent
-from onethread.models import Contact, ContactSession, Customer, MatchItem
+from onethread.models import Contact, ContactSession, Customer, MatchItem, SessionHop, StaffUser
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,13 @@ def _check(intake: Intake) -> None:
         raise ValidationFailed(f"kind must be one of {', '.join(rules.CONTACT_KINDS)}", field="kind")
     if intake.text is not None and len(intake.text) > rules.MAX_TEXT:
         raise ValidationFailed(f"text is longer than {rules.MAX_TEXT} characters", field="text")
+    for name, value, limit in (("subject", intake.subject, rules.MAX_SUBJECT),
+                               ("channelMessageId", intake.channel_message_id, rules.MAX_MESSAGE_ID),
+                               ("inReplyTo", intake.in_reply_to, rules.MAX_MESSAGE_ID)):
+        if value is not None and len(value) > limit:  # the column's width: both databases refuse alike
+            raise ValidationFailed(f"{name} is longer than {limit} characters", field=name)
+    if intake.occurred_at.tzinfo is None:
+        raise ValidationFailed("the contact's time needs a time zone", field="occurredAt")
     for kind in intake.identifiers or {}:
         if kind not in IDENTIFIER_KINDS:
             raise ValidationFailed(f"unknown identifier kind {kind!r}; one of: {', '.join(IDENTIFIER_KINDS)}",
@@ -283,3 +292,173 @@ def dismiss_match(session: Session, clock: Clock, actor: Principal, item_id: str
     item.explanation = f"{item.explanation}; dismissed: {reason.strip()}"
     return item
 
+
+# --- contacts as TMF683 party interactions: audited reads ------------------------------------
+
+@dataclass(frozen=True)
+class ContactContext:
+    """What a contact's representation needs besides its row: its session and its customer."""
+
+    sessions: dict[str, ContactSession]
+    customers: dict[str, Customer]
+
+
+def context_of(session: Session, contacts: list[Contact]) -> ContactContext:
+    session_ids = {c.session_id for c in contacts if c.session_id}
+    customer_ids = {c.customer_id for c in contacts if c.customer_id}
+    sessions = {s.id: s for s in session.scalars(select(ContactSession).where(ContactSession.id.in_(session_ids)))
+                } if session_ids else {}
+    customers = {c.id: c for c in session.scalars(select(Customer).where(Customer.id.in_(customer_ids)))
+                 } if customer_ids else {}
+    return ContactContext(sessions, customers)
+
+
+def read_contact(session: Session, clock: Clock, actor: Principal, contact_id: str, *,
+                 channel: str | None = None) -> Contact:
+    """Load a contact for display: what a customer told us is personal data, so the read is audited."""
+    contact = get_contact(session, contact_id)
+    access.audit(session, clock, actor, action="read", resource_type="contact", resource_id=contact.id,
+                 customer_id=contact.customer_id, channel=channel)
+    return contact
+
+
+def list_contacts(session: Session, clock: Clock, actor: Principal, *, offset: int, limit: int,
+                  customer_id: str | None = None, channel: str | None = None, status: str | None = None,
+                  via: str | None = None) -> tuple[list[Contact], int]:
+    """A page of contacts, newest first. One audit row per customer whose contacts are shown (and
+    one, without a customer, for contacts not attached to anybody yet)."""
+    if channel is not None and channel not in rules.CHANNELS:
+        raise ValidationFailed(f"channel must be one of {', '.join(rules.CHANNELS)}", field="channel")
+    if status is not None and status not in rules.CONTACT_STATUSES:
+        raise ValidationFailed(f"status must be one of {', '.join(rules.CONTACT_STATUSES)}", field="status")
+    query = select(Contact)
+    if customer_id is not None:
+        query = query.where(Contact.customer_id == customer_id)
+    if channel is not None:
+        query = query.where(Contact.channel == channel)
+    if status is not None:  # rules.contact_status, as a query: in progress while the session is live
+        live = select(ContactSession.id).where(ContactSession.status == "live")
+        query = query.where(Contact.session_id.in_(live)) if status == "inProgress" else query.where(
+            or_(Contact.session_id.is_(None), Contact.session_id.not_in(live)))
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = list(session.scalars(query.order_by(Contact.occurred_at.desc(), Contact.id.desc())
+                                .offset(offset).limit(limit)))
+    shown: dict[str | None, list[str]] = defaultdict(list)
+    for contact in rows:
+        shown[contact.customer_id].append(contact.id)
+    for cid, ids in sorted(shown.items(), key=lambda item: item[0] or ""):
+        access.audit(session, clock, actor, action="read", resource_type="contact",
+                     resource_id=ids[0] if len(ids) == 1 else None, customer_id=cid, channel=via, purpose="list",
+                     detail={"contactIds": ids})
+    return rows, total or 0
+
+
+# --- channel intake: contacts that open or continue a contact session -----------------------
+
+def session_by_external_id(session: Session, channel: str, external_id: str) -> ContactSession | None:
+    """The session a channel knows by its own id (the telephony call id, the store's visit id, the chat id)."""
+    return session.scalar(select(ContactSession).where(ContactSession.channel == channel,
+                                                       ContactSession.external_id == external_id))
+
+
+def _external_session(session: Session, channel: str, external_id: str, field: str) -> ContactSession:
+    live = session_by_external_id(session, channel, external_id)
+    if live is None:
+        raise NotFound(f"no {channel} session {external_id} (its start was never received)", field=field)
+    return live
+
+
+def record_in_session(session: Session, clock: Clock, actor: Principal, intake: Intake, *,
+                      region: str = "GB") -> Recorded:
+    """Record a contact in its session (``intake.session_id``).
+
+    When the session does not know its customer yet and this contact names exactly one (a call
+    from a known number, a chat visitor who gives an e-mail address), the session is that
+    customer's from now on, with the earlier contacts of the session that named nobody. If an
+    earlier contact contradicted it, the session stays as it is and waits for a person.
+    """
+    recorded = record(session, clock, actor, intake, region=region)
+    live = session.get(ContactSession, intake.session_id) if intake.session_id else None
+    customer_id = recorded.contact.customer_id
+    if not recorded.created or live is None or live.status != "live" or live.customer_id or not customer_id:
+        return recorded
+    waiting = session.execute(
+        select(Contact.id, MatchItem.reason, MatchItem.resolved_at)
+        .outerjoin(MatchItem, MatchItem.contact_id == Contact.id)
+        .where(Contact.session_id == live.id, Contact.customer_id.is_(None))
+    ).all()
+    if not rules.may_identify_session([reason if resolved is None else None for _, reason, resolved in waiting]):
+        return recorded
+    session_service.identify(session, clock, actor, live.id, customer_id)
+    earlier = [contact_id for contact_id, _, _ in waiting]
+    if not earlier:
+        return recorded
+    for item in session.scalars(select(MatchItem).where(MatchItem.contact_id.in_(earlier),
+                                                        MatchItem.resolved_at.is_(None))):
+        item.resolved_at, item.resolved_by, item.resolution = clock.now(), actor.id, "linked"
+        item.resolved_customer_id = customer_id
+    for contact in session.scalars(select(Contact).where(Contact.id.in_(earlier))):
+        _recorded_event(session, clock, actor, contact, f"its contact session {live.id} was identified")
+    return recorded
+
+
+def open_session_contact(session: Session, clock: Clock, actor: Principal, intake: Intake, *, external_id: str,
+                         staff_id: str | None = None, staff_field: str = "staffId",
+                         region: str = "GB") -> Recorded:
+    """A call, a store visit or a chat starts (or goes on) with this contact.
+
+    The session is found, or opened, by the channel's own id (``external_id``) and the contact is
+    recorded in it. A redelivery of the contact returns the stored one and opens nothing.
+    """
+    _check(intake)
+    if intake.channel_message_id:
+        existing = find_by_message_id(session, intake.channel, intake.channel_message_id)
+        if existing is not None:
+            return Recorded(existing, created=False)
+    if not external_id or len(external_id) > rules.MAX_EXTERNAL_ID:
+        raise ValidationFailed(f"the channel's session id is 1 to {rules.MAX_EXTERNAL_ID} characters")
+    if staff_id is not None and session.get(StaffUser, staff_id) is None:
+        raise NotFound(f"no staff user {staff_id}", field=staff_field)
+    if intake.customer_id is not None:
+        get_customer(session, intake.customer_id)
+    live = session_by_external_id(session, intake.channel, external_id)
+    if live is None:
+        try:
+            with session.begin_nested():
+                live = session_service.start(session, clock, actor, channel=intake.channel, external_id=external_id,
+                                             customer_id=intake.customer_id, staff_id=staff_id)
+        except IntegrityError:
+            # A concurrent delivery opened it a moment ago: use that one.
+            live = session_by_external_id(session, intake.channel, external_id)
+            if live is None:
+                raise
+    return record_in_session(session, clock, actor, replace(intake, session_id=live.id), region=region)
+
+
+def transfer_by_external_id(session: Session, clock: Clock, actor: Principal, *, channel: str, external_id: str,
+                            at: datetime, to_staff_id: str | None = None, to_team_id: str | None = None,
+                            reason: str, field: str = "externalId") -> tuple[ContactSession, SessionHop | None]:
+    """Hand a call over as the telephony system reports it; ``None`` when the event was already applied."""
+    live = _external_session(session, channel, external_id, field)
+    if to_staff_id:
+        to_target = SessionHop.to_staff_id == to_staff_id
+    else:
+        to_target = and_(SessionHop.to_team_id == to_team_id, SessionHop.to_staff_id.is_(None))
+    earlier = list(session.scalars(select(SessionHop.at).where(SessionHop.session_id == live.id,
+                                                              SessionHop.kind == "transfer", to_target)))
+    if rules.transfer_already_applied((live.holder_staff_id, live.holder_team_id), (to_staff_id, to_team_id),
+                                      earlier, ensure_utc(at)):
+        return live, None
+    hop = session_service.transfer(session, clock, actor, live.id, to_staff_id=to_staff_id, to_team_id=to_team_id,
+                                   reason=reason)
+    return live, hop
+
+
+def end_by_external_id(session: Session, clock: Clock, actor: Principal, *, channel: str, external_id: str,
+                       field: str = "externalId") -> tuple[ContactSession, bool]:
+    """End the session the channel knows by its own id; False when it had already ended."""
+    live = _external_session(session, channel, external_id, field)
+    if live.status == "ended":
+        return live, False
+    session_service.end(session, clock, actor, live.id)
+    return live, True

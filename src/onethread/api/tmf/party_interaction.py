@@ -1,0 +1,317 @@
+"""TMF683 Party Interaction v5: ``/tmf-api/partyInteraction/v5/partyInteraction`` (contacts).
+
+A contact is a ``PartyInteraction``. onethread's own attributes (how the contact was matched to a
+customer, its contact session, its case) ride on the ``OnethreadPartyInteraction`` sub-class,
+``@baseType: PartyInteraction``, as TMF allows. See docs/api/party-interaction.md.
+
+Translation only: matching, idempotency and the audit of reads are in ``interactions.service``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Literal
+
+from fastapi import APIRouter, Depends, Query, Response
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictFloat, StrictInt
+
+from onethread.access.rules import CUSTOMER_READERS, CUSTOMER_WRITERS
+from onethread.api.deps import ClockDep, ContainerDep, DbSession, allow
+from onethread.api.tmf.conventions import ListParams, created, paged, parse_fields, select_fields
+from onethread.errors import ValidationFailed
+from onethread.interactions import rules
+from onethread.interactions import service as interactions
+from onethread.inventory import service as inventory
+from onethread.models import Contact
+
+BASE = "/tmf-api/partyInteraction/v5"
+EXTENSION = "OnethreadPartyInteraction"
+MESSAGE_ID = "messageId"  # externalIdentifierType of the channel's own message id
+CHANNEL_ROLE = "interactionChannel"
+CHANNEL_NAMES = {"store": "Store", "phone": "Phone", "email": "E-mail", "chat": "Web chat", "social": "Social media",
+                 "letter": "Letter", "field": "Field technician", "portal": "Online form / portal",
+                 "system": "System"}
+router = APIRouter(prefix=BASE, tags=["TMF683 party interaction"])
+
+
+class _Tmf(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    type_: str | None = Field(None, alias="@type")
+    base_type: str | None = Field(None, alias="@baseType")
+    schema_location: str | None = Field(None, alias="@schemaLocation")
+
+
+class ChannelRefIn(_Tmf):
+    id: str | None = Field(None, max_length=40)
+    href: str | None = None
+    name: str | None = Field(None, max_length=100)
+    referred_type: str | None = Field(None, alias="@referredType")
+
+
+class RelatedChannelIn(_Tmf):
+    role: str = Field(..., max_length=100)
+    channel: ChannelRefIn
+
+
+class PartyOrPartyRoleIn(_Tmf):
+    type_: Literal["PartyRef", "PartyRoleRef"] = Field(..., alias="@type")
+    id: str = Field(..., max_length=26)
+    href: str | None = None
+    name: str | None = None
+    referred_type: str | None = Field(None, alias="@referredType")
+    partyId: str | None = None
+    partyName: str | None = None
+
+
+class RelatedPartyIn(_Tmf):
+    role: str = Field(..., max_length=100)
+    partyOrPartyRole: PartyOrPartyRoleIn
+
+
+class QuantityIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    amount: StrictInt | StrictFloat = Field(..., ge=0)
+    units: str = Field(..., max_length=20)
+
+
+class TimePeriodIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    startDateTime: AwareDatetime | None = None
+    endDateTime: AwareDatetime | None = None
+
+
+class AttachmentIn(_Tmf):
+    type_: Literal["Attachment", "AttachmentRef"] = Field("Attachment", alias="@type")
+    id: str | None = Field(None, max_length=200)
+    href: str | None = Field(None, max_length=2000)
+    name: str | None = Field(None, max_length=300)
+    description: str | None = Field(None, max_length=2000)
+    url: str | None = Field(None, max_length=2000)
+    mimeType: str | None = Field(None, max_length=100)
+    attachmentType: str | None = Field(None, max_length=100)
+    size: QuantityIn | None = None
+    validFor: TimePeriodIn | None = None
+    content: str | None = None
+
+
+class NoteIn(_Tmf):
+    id: str | None = Field(None, max_length=100)
+    author: str | None = Field(None, max_length=200)
+    date: AwareDatetime | None = None
+    text: str = Field(..., max_length=10_000)
+
+
+class ExternalIdentifierIn(_Tmf):
+    id: str = Field(..., min_length=1, max_length=200)
+    owner: str | None = Field(None, max_length=100)
+    externalIdentifierType: str | None = Field(None, max_length=100)
+
+
+class PartyInteractionCreate(_Tmf):
+    relatedChannel: list[RelatedChannelIn] = Field(..., min_length=1, max_length=1)
+    direction: Literal["inbound", "outbound", "internal"]
+    reason: str = Field(..., min_length=1, max_length=rules.MAX_SUBJECT)
+    description: str | None = Field(None, max_length=rules.MAX_TEXT)
+    interactionDate: TimePeriodIn | None = None
+    status: Literal["open", "inProgress", "completed"] | None = None
+    relatedParty: list[RelatedPartyIn] = Field(default_factory=list, max_length=1)
+    attachment: list[AttachmentIn] = Field(default_factory=list, max_length=50)
+    note: list[NoteIn] = Field(default_factory=list, max_length=50)
+    externalIdentifier: list[ExternalIdentifierIn] = Field(default_factory=list, max_length=10)
+    # OnethreadPartyInteraction extension
+    kind: str | None = Field(None, max_length=30, description=f"{EXTENSION}: message, call, visit, post, letter...")
+    identifiers: dict[str, str] | None = Field(None, max_length=6, description=f"{EXTENSION}: what the channel "
+                                               "knew about the sender (msisdn, email, social, account, iccid, imei)")
+    sessionId: str | None = Field(None, max_length=26, description=f"{EXTENSION}: the contact session it is part of")
+
+
+def contact_path(contact_id: str) -> str:
+    return f"{BASE}/partyInteraction/{contact_id}"
+
+
+def _iso(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat()
+
+
+def _attachment(a: dict) -> dict:
+    """A stored attachment's metadata as a TMF ``Attachment`` (channels store a few shapes of it)."""
+    out: dict = {"@type": "Attachment"}
+    for key in ("id", "name", "description", "url", "attachmentType"):
+        if isinstance(a.get(key), str):
+            out[key] = a[key]
+    mime = a.get("mimeType") or a.get("contentType")
+    if isinstance(mime, str):
+        out["mimeType"] = mime
+    size = a.get("size")
+    if isinstance(size, dict) and isinstance(size.get("amount"), int | float):
+        out["size"] = {"amount": size["amount"], "units": str(size.get("units", "bytes"))}
+    elif isinstance(a.get("sizeBytes"), int) or isinstance(size, int):
+        out["size"] = {"amount": a.get("sizeBytes", size), "units": "bytes"}
+    return out
+
+
+def to_tmf(contact: Contact, ctx: interactions.ContactContext) -> dict:
+    live = ctx.sessions.get(contact.session_id) if contact.session_id else None
+    extra = contact.extra or {}
+    when: dict = {"startDateTime": _iso(contact.occurred_at)}
+    ended = live.ended_at if live is not None else None
+    if ended is None and isinstance(extra.get("endedAt"), str):
+        ended = datetime.fromisoformat(extra["endedAt"])
+    if ended is not None:
+        when["endDateTime"] = _iso(ended)
+    body: dict = {
+        "id": contact.id,
+        "href": contact_path(contact.id),
+        "@type": EXTENSION,
+        "@baseType": "PartyInteraction",
+        "direction": contact.direction,
+        "interactionDate": when,
+        "status": rules.contact_status(live.status if live is not None else None),
+        "creationDate": _iso(contact.recorded_at),
+        "relatedChannel": [{
+            "@type": "RelatedChannel", "role": CHANNEL_ROLE,
+            "channel": {"@type": "ChannelRef", "id": contact.channel,
+                        "name": CHANNEL_NAMES.get(contact.channel, contact.channel)},
+        }],
+        "relatedParty": [],
+        "attachment": [_attachment(a) for a in contact.attachments or [] if isinstance(a, dict)],
+        "note": [{"@type": "Note", **{k: n[k] for k in ("id", "author", "date", "text") if isinstance(n.get(k), str)}}
+                 for n in extra.get("notes", []) if isinstance(n, dict)],
+        "externalIdentifier": [],
+        "kind": contact.kind,
+        "matchStatus": contact.match_status,
+        "sessionId": contact.session_id,
+        "caseId": contact.case_id,
+        "identifiers": contact.identifiers or {},
+        "recordedBy": contact.actor_name,
+    }
+    if contact.subject:
+        body["reason"] = contact.subject
+    if contact.text:
+        body["description"] = contact.text
+    customer = ctx.customers.get(contact.customer_id) if contact.customer_id else None
+    if customer is not None:
+        body["relatedParty"].append({
+            "@type": "RelatedPartyOrPartyRole", "role": "customer",
+            "partyOrPartyRole": {"@type": "PartyRoleRef", "id": customer.id, "name": customer.name,
+                                 "href": f"/tmf-api/customer/v5/customer/{customer.id}",
+                                 "@referredType": "Customer", "partyId": customer.party_id},
+        })
+    if contact.channel_message_id:
+        body["externalIdentifier"].append({
+            "@type": "ExternalIdentifier", "id": contact.channel_message_id, "externalIdentifierType": MESSAGE_ID,
+            "owner": str(extra.get("messageIdOwner") or contact.channel)})
+    for ext in extra.get("externalIdentifier", []):
+        if isinstance(ext, dict) and isinstance(ext.get("id"), str):
+            body["externalIdentifier"].append({"@type": "ExternalIdentifier", **{
+                k: ext[k] for k in ("id", "owner", "externalIdentifierType") if isinstance(ext.get(k), str)}})
+    return body
+
+
+def render(session, contacts: list[Contact]) -> list[dict]:
+    ctx = interactions.context_of(session, contacts)
+    return [to_tmf(c, ctx) for c in contacts]
+
+
+def _channel(related: list[RelatedChannelIn]) -> str:
+    ref = related[0].channel
+    names = {(ref.id or "").strip().lower(), (ref.name or "").strip().lower()} - {""}
+    known = {v.lower(): k for k, v in CHANNEL_NAMES.items()} | {k: k for k in CHANNEL_NAMES}
+    chosen = {known.get(n) for n in names}
+    if not names or None in chosen or len(chosen) != 1:
+        raise ValidationFailed(f"relatedChannel.channel names one onethread channel by id: "
+                               f"{', '.join(rules.CHANNELS)}", field="relatedChannel")
+    return chosen.pop()
+
+
+def _customer_id(session, parties: list[RelatedPartyIn]) -> str | None:
+    if not parties:
+        return None
+    if parties[0].role != "customer":
+        raise ValidationFailed(f"relatedParty names the contact's customer, with role 'customer' "
+                               f"(got {parties[0].role!r})", field="relatedParty")
+    ref = parties[0].partyOrPartyRole
+    return inventory.resolve_customer(session, ref.type_, ref.id).id
+
+
+def _message_id(ids: list[ExternalIdentifierIn]) -> tuple[ExternalIdentifierIn | None, list[dict]]:
+    mine = [e for e in ids if e.externalIdentifierType == MESSAGE_ID]
+    if len(mine) > 1:
+        raise ValidationFailed(f"one externalIdentifier of type {MESSAGE_ID!r} at most: the channel's own "
+                               "message id", field="externalIdentifier")
+    others = [e.model_dump(exclude_none=True, include={"id", "owner", "externalIdentifierType"})
+              for e in ids if e.externalIdentifierType != MESSAGE_ID]
+    return (mine[0] if mine else None), others
+
+
+def _check_type(body: PartyInteractionCreate) -> None:
+    if body.type_ not in (None, "PartyInteraction", EXTENSION):
+        raise ValidationFailed(f"@type is PartyInteraction (or {EXTENSION} with onethread's extension fields)",
+                               field="@type")
+    used = [k for k in ("kind", "identifiers", "sessionId") if getattr(body, k) is not None]
+    if used and body.type_ != EXTENSION:
+        raise ValidationFailed(f"{', '.join(used)}: {EXTENSION} extension fields; send \"@type\": \"{EXTENSION}\"",
+                               field="@type")
+    period = body.interactionDate
+    if period and period.startDateTime and period.endDateTime and period.endDateTime < period.startDateTime:
+        raise ValidationFailed("interactionDate ends before it starts", field="interactionDate")
+    if any(a.content is not None for a in body.attachment):
+        raise ValidationFailed("onethread keeps attachment metadata, not content: send url instead of content",
+                               field="attachment")
+
+
+@router.get("/partyInteraction", summary="List or find contacts (newest first)")
+def list_party_interactions(
+    response: Response, session: DbSession, clock: ClockDep, actor: allow(CUSTOMER_READERS),
+    params: ListParams = Depends(),
+    customer_id: str | None = Query(None, alias="relatedParty.id", description="the customer's id"),
+    channel: str | None = Query(None, description=f"one of {', '.join(rules.CHANNELS)}"),
+    status: str | None = Query(None, description="inProgress (its session is live) or completed"),
+) -> list[dict]:
+    rows, total = interactions.list_contacts(session, clock, actor, offset=params.offset, limit=params.limit,
+                                             customer_id=customer_id, channel=channel, status=status, via="api")
+    return paged(response, render(session, rows), total, params.fields)
+
+
+@router.get("/partyInteraction/{contact_id}", summary="Retrieve a contact")
+def get_party_interaction(contact_id: str, session: DbSession, clock: ClockDep, actor: allow(CUSTOMER_READERS),
+                          fields: str | None = None) -> dict:
+    contact = interactions.read_contact(session, clock, actor, contact_id, channel="api")
+    return select_fields(render(session, [contact])[0], parse_fields(fields))
+
+
+@router.post("/partyInteraction", status_code=201,
+             summary="Record a contact; a repeat with the same channel and messageId returns the stored one (200)")
+def create_party_interaction(body: PartyInteractionCreate, response: Response, session: DbSession, clock: ClockDep,
+                             container: ContainerDep, actor: allow(CUSTOMER_WRITERS),
+                             fields: str | None = None) -> dict:
+    _check_type(body)
+    channel = _channel(body.relatedChannel)
+    message_id, other_ids = _message_id(body.externalIdentifier)
+    period = body.interactionDate or TimePeriodIn()
+    extra: dict = {}
+    if other_ids:
+        extra["externalIdentifier"] = other_ids
+    if message_id is not None and message_id.owner:
+        extra["messageIdOwner"] = message_id.owner
+    if body.note:
+        extra["notes"] = [{k: (_iso(v) if isinstance(v, datetime) else v) for k, v in
+                           n.model_dump(exclude_none=True, include={"id", "author", "date", "text"}).items()}
+                          for n in body.note]
+    if period.endDateTime is not None:
+        extra["endedAt"] = _iso(period.endDateTime)
+    attachments = [a.model_dump(exclude_none=True, by_alias=False,
+                                include={"id", "name", "description", "url", "mimeType", "attachmentType", "size"})
+                   for a in body.attachment]
+    intake = interactions.Intake(
+        channel=channel, direction=body.direction, occurred_at=period.startDateTime or clock.now(),
+        text=body.description, subject=body.reason, kind=body.kind or rules.default_kind(channel),
+        channel_message_id=message_id.id if message_id else None, identifiers=body.identifiers,
+        attachments=attachments, customer_id=_customer_id(session, body.relatedParty), session_id=body.sessionId,
+        extra=extra)
+    recorded = interactions.record(session, clock, actor, intake, region=container.settings.default_region)
+    created(response, contact_path(recorded.contact.id))
+    if not recorded.created:
+        response.status_code = 200  # a redelivery: the stored contact, nothing new
+    return select_fields(render(session, [recorded.contact])[0], parse_fields(fields))

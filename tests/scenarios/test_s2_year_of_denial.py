@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from onethread.access import service as access
@@ -13,6 +14,7 @@ from onethread.cases import clocks, items_service, queries
 from onethread.cases import service as cases
 from onethread.customers import identifier_service
 from onethread.customers import service as customers
+from onethread.errors import Conflict
 from onethread.interactions import service as interactions
 from onethread.interactions import timeline
 from onethread.models import Case, CaseClock, Contact, Escalation
@@ -49,7 +51,7 @@ def run_worker(uow, clock):
 
 
 def test_a_year_of_the_same_complaint(uow, clock):
-    customer_id, agent, lead_id, head_id = setup_world(uow, clock)
+    customer_id, agent, _lead_id, head_id = setup_world(uow, clock)
     first = call(uow, clock, "I cannot receive calls or voicemail", 0)
     with uow() as s:
         case, joined = cases.route_contact(s, clock, agent, first, kind="complaint", title="No incoming calls",
@@ -109,11 +111,9 @@ def test_closing_is_refused_while_anything_is_open(uow, clock):
                                      due_at=clock.now() + timedelta(days=5), made_via="social", public=True)
         case_id = case.id
     with uow() as s:
-        try:
+        with pytest.raises(Conflict) as refused:
             cases.close(s, clock, agent, case_id, outcome="fixed", customer_confirmed=True)
-            raise AssertionError("closing should be refused")
-        except Exception as exc:  # noqa: BLE001
-            message = str(exc)
+        message = str(refused.value)
     assert "open commitment: engineer to check the mast" in message
     assert "complaint step missing: acknowledged by a person" in message
     with uow() as s:

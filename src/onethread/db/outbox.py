@@ -125,7 +125,10 @@ def _as_event(row: OutboxEvent) -> DomainEvent:
 def claim_batch(session: Session, clock: Clock, worker_id: str, limit: int) -> list[str]:
     """Claim up to ``limit`` due, undelivered events for this worker; returns their ids.
 
-    The claim is a conditional UPDATE, so two workers never both win the same row.
+    The claim is a conditional UPDATE, so two workers never both win the same row. On
+    PostgreSQL the candidates are read ``FOR UPDATE SKIP LOCKED``: a second worker takes the
+    next rows instead of waiting for the first one's claim to commit (SQLite has one writer
+    at a time anyway and ignores the clause).
     """
     now = clock.now()
     stale = now - CLAIM_TIMEOUT
@@ -139,6 +142,7 @@ def claim_batch(session: Session, clock: Clock, worker_id: str, limit: int) -> l
         )
         .order_by(OutboxEvent.id)
         .limit(limit)
+        .with_for_update(skip_locked=True)
     ).all()
     won = []
     for event_id in candidates:
@@ -174,7 +178,7 @@ def deliver(
         with factory() as session:
             row = session.get(OutboxEvent, event_id)
             event = _as_event(row)
-        error = None
+        errors: list[str] = []
         for sub in subscriptions:
             if not sub.wants(event.type):
                 continue
@@ -187,19 +191,23 @@ def deliver(
                     sub.handle(session, event)
                     session.add(ConsumerReceipt(consumer=sub.name, event_id=event.id, processed_at=clock.now()))
             except IntegrityError:
-                # Another worker committed the same receipt first: already handled.
-                report.skipped_duplicates += 1
+                if _has_receipt(factory, sub.name, event.id):
+                    # Another worker committed the same receipt first: already handled.
+                    report.skipped_duplicates += 1
+                else:  # the consumer's own write broke a constraint: a failure like any other
+                    errors.append(f"{sub.name}: {traceback.format_exc(limit=-3)}")
+                    log.exception("consumer %s failed on event %s", sub.name, event.id)
             except Exception:  # a consumer's failure must not stop the others
-                error = f"{sub.name}: {traceback.format_exc(limit=3)}"
+                errors.append(f"{sub.name}: {traceback.format_exc(limit=-3)}")
                 log.exception("consumer %s failed on event %s", sub.name, event.id)
         with factory() as session, session.begin():
             row = session.get(OutboxEvent, event_id)
-            if error is None:
+            if not errors:
                 row.delivered_at = clock.now()
                 report.delivered += 1
             else:
                 row.attempts += 1
-                row.last_error = error[-2000:]
+                row.last_error = "\n".join(errors)[-2000:]
                 row.claimed_at = None
                 row.claimed_by = None
                 if row.attempts >= max_attempts:
@@ -208,6 +216,11 @@ def deliver(
                     row.available_at = clock.now() + _backoff(row.attempts)
                 report.failed += 1
     return report
+
+
+def _has_receipt(factory: sessionmaker[Session], consumer: str, event_id: str) -> bool:
+    with factory() as session:
+        return session.get(ConsumerReceipt, (consumer, event_id)) is not None
 
 
 def _backoff(attempts: int) -> timedelta:
@@ -224,3 +237,37 @@ def pending_count(session: Session) -> int:
     )
 
 
+
+
+def record_events(session: Session, events: list[DomainEvent]) -> list[DomainEvent]:
+    """``record_event`` for many events at once (sweeps): one bulk INSERT, handlers in bulk.
+
+    A handler with a ``many(session, events)`` attribute gets the whole list; others one by one.
+    """
+    from sqlalchemy import insert
+
+    if not events:
+        return []
+    stored = [DomainEvent(type=e.type, occurred_at=e.occurred_at, aggregate_type=e.aggregate_type,
+                          aggregate_id=e.aggregate_id, customer_id=e.customer_id, payload=e.payload, id=new_id())
+              for e in events]
+    session.execute(insert(OutboxEvent), [
+        {"id": e.id, "type": e.type, "aggregate_type": e.aggregate_type, "aggregate_id": e.aggregate_id,
+         "customer_id": e.customer_id, "payload": e.payload, "occurred_at": e.occurred_at,
+         "available_at": e.occurred_at, "attempts": 0}
+        for e in stored
+    ])
+    bus: EventBus | None = session.info.get("bus")
+    if bus is not None:
+        by_handler: dict = {}
+        for e in stored:
+            for handler in bus.handlers_for(e.type):
+                by_handler.setdefault(handler, []).append(e)
+        for handler, batch in by_handler.items():
+            many = getattr(handler, "many", None)
+            if many is not None:
+                many(session, batch)
+            else:
+                for e in batch:
+                    handler(session, e)
+    return stored

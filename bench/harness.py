@@ -1,0 +1,204 @@
+"""Bench plumbing: fresh databases, a real server process, a load client in another process,
+percentiles, peak RSS."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+ONETHREAD = str(Path(sys.executable).parent / "onethread")
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    k = max(0, min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1))))
+    return ordered[k]
+
+
+@dataclass
+class Result:
+    name: str
+    count: int
+    seconds: float
+    latencies_ms: list[float] = field(repr=False, default_factory=list)
+    errors: int = 0
+    rss_peak_mb: float | None = None
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def throughput(self) -> float:
+        return self.count / self.seconds if self.seconds else float("nan")
+
+    def summary(self) -> dict:
+        return {
+            "name": self.name, "count": self.count, "seconds": round(self.seconds, 3),
+            "throughput_per_s": round(self.throughput, 1),
+            "p50_ms": round(percentile(self.latencies_ms, 50), 2),
+            "p95_ms": round(percentile(self.latencies_ms, 95), 2),
+            "p99_ms": round(percentile(self.latencies_ms, 99), 2),
+            "errors": self.errors, "rss_peak_mb": self.rss_peak_mb, **self.extra,
+        }
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def fresh_database(kind: str, pg_url: str | None) -> tuple[str, callable]:
+    """A new empty database URL and a function that drops it."""
+    if kind == "sqlite":
+        d = tempfile.mkdtemp(prefix="onethread-bench-")
+        return f"sqlite:///{d}/bench.db", lambda: None
+    import psycopg
+
+    base = pg_url or "postgresql://postgres@127.0.0.1:5432/postgres"
+    name = f"onethread_bench_{int(time.time())}_{os.getpid()}"
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+    def drop() -> None:
+        with psycopg.connect(base, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    return base.rsplit("/", 1)[0] + f"/{name}", drop
+
+
+def run_cli(url: str, *args: str, stdin: str | None = None) -> str:
+    env = {**os.environ, "ONETHREAD_DATABASE_URL": url}
+    out = subprocess.run([ONETHREAD, *args], env=env, input=stdin, capture_output=True, text=True, check=True)
+    return out.stdout.strip()
+
+
+class RssSampler:
+    """Samples a process's resident set size; the kernel's VmHWM gives the true peak."""
+
+    def __init__(self, pid: int):
+        self.pid = pid
+
+    def peak_mb(self) -> float | None:
+        try:
+            for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 1024, 1)
+        except OSError:
+            return None
+        return None
+
+
+@contextmanager
+def server(url: str, extra_env: dict | None = None):
+    port = free_port()
+    env = {**os.environ, "ONETHREAD_DATABASE_URL": url, "ONETHREAD_ENV": "test", **(extra_env or {})}
+    proc = subprocess.Popen([ONETHREAD, "serve", "--port", str(port), "--no-worker"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.1)
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited: {proc.stderr.read().decode()[-2000:]}")
+    else:
+        proc.kill()
+        raise RuntimeError("server did not start in 30 s")
+    try:
+        yield base, RssSampler(proc.pid)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def _client_process(base: str, headers: dict, requests: list, concurrency: int, queue) -> None:
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    index = [0]
+
+    def worker() -> None:
+        with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
+            while True:
+                with lock:
+                    i = index[0]
+                    index[0] += 1
+                if i >= len(requests):
+                    return
+                method, path, body = requests[i]
+                t0 = time.perf_counter()
+                try:
+                    r = client.request(method, path, json=body)
+                    ok = r.status_code < 400
+                except httpx.HTTPError:
+                    ok = False
+                dt = (time.perf_counter() - t0) * 1000
+                with lock:
+                    latencies.append(dt)
+                    if not ok:
+                        errors[0] += 1
+
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    queue.put((time.perf_counter() - t0, latencies, errors[0]))
+
+
+def load(name: str, base: str, headers: dict, requests: list, concurrency: int) -> Result:
+    """Send ``requests`` [(method, path, json)] from a separate process with ``concurrency`` threads."""
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=_client_process, args=(base, headers, requests, concurrency, queue))
+    proc.start()
+    seconds, latencies, errors = queue.get()
+    proc.join()
+    return Result(name, len(requests), seconds, latencies, errors)
+
+
+def timed(name: str, items: list, fn, concurrency: int = 1) -> Result:
+    """Run ``fn(item)`` for each item on ``concurrency`` threads (the raw-SQL floor)."""
+    latencies: list[float] = []
+    lock = threading.Lock()
+    it = iter(items)
+
+    def worker() -> None:
+        while True:
+            with lock:
+                item = next(it, None)
+            if item is None:
+                return
+            t0 = time.perf_counter()
+            fn(item)
+            dt = (time.perf_counter() - t0) * 1000
+            with lock:
+                latencies.append(dt)
+
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return Result(name, len(items), time.perf_counter() - t0, latencies)

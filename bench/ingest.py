@@ -1,0 +1,118 @@
+"""Ingest: contacts per second through POST /tmf-api/partyInteraction/v5/partyInteraction, with
+identity resolution, the timeline entry and the outbox event, against a real server; and the
+raw-SQL floor: the same resolution SELECT and the same three INSERTs per contact, in one
+transaction each, at the same concurrency."""
+
+from __future__ import annotations
+
+import json
+import random
+import sqlite3
+import threading
+from datetime import UTC, datetime, timedelta
+
+from bench.harness import Result, load, timed
+from bench.seed import msisdn
+from onethread.kernel.ids import new_id
+
+T0 = datetime(2026, 6, 1, tzinfo=UTC)
+
+
+def requests(customers: int, count: int, seed: int = 11) -> list:
+    rng = random.Random(seed)
+    out = []
+    for k in range(count):
+        at = (T0 + timedelta(seconds=k)).isoformat()
+        out.append(("POST", "/tmf-api/partyInteraction/v5/partyInteraction", {
+            "@type": "OnethreadPartyInteraction",
+            "direction": "inbound",
+            "reason": "No signal",
+            "description": f"bench contact {k}: still no signal at home",
+            "interactionDate": {"startDateTime": at},
+            "relatedChannel": [{"@type": "RelatedChannel", "role": "interactionChannel",
+                                "channel": {"@type": "ChannelRef", "id": "phone"}}],
+            "externalIdentifier": [{"@type": "ExternalIdentifier", "id": f"bench-{seed}-{k}",
+                                    "externalIdentifierType": "messageId", "owner": "bench"}],
+            "identifiers": {"msisdn": msisdn(rng.randrange(customers))},
+        }))
+    return out
+
+
+def http(base: str, headers: dict, customers: int, count: int, concurrency: int) -> Result:
+    return load("ingest (HTTP)", base, headers, requests(customers, count), concurrency)
+
+
+_RESOLVE = ("SELECT h.customer_id FROM identifier_holding h JOIN identifier i ON i.id = h.identifier_id "
+            "WHERE i.kind = 'msisdn' AND i.value = {p} AND h.valid_from <= {p} "
+            "AND (h.valid_to IS NULL OR h.valid_to > {p})")
+
+
+def _rows(k: int, customer_id: str, at: datetime) -> tuple[tuple, tuple, tuple]:
+    cid, eid = new_id(), new_id()
+    contact = (cid, customer_id, "phone", "inbound", at, at, f"floor-{k}", "message",
+               f"bench contact {k}", "[]", json.dumps({"msisdn": "x"}), "matched", cid, "{}")
+    outbox = (eid, "contact.recorded", "contact", cid, customer_id, json.dumps({"channel": "phone"}), at, at, 0)
+    line = (new_id(), customer_id, at, "contact", "phone", "Phone message from the customer",
+            f"bench contact {k}", "contact", cid, eid)
+    return contact, outbox, line
+
+
+def floor(url: str, customers: int, count: int, concurrency: int, seed: int = 11) -> Result:
+    rng = random.Random(seed)
+    items = [(k, msisdn(rng.randrange(customers)), T0 + timedelta(seconds=k)) for k in range(count)]
+    if url.startswith("sqlite"):
+        return _floor_sqlite(url.split("///", 1)[1], items, concurrency)
+    return _floor_pg(url, items, concurrency)
+
+
+_CONTACT = ("INSERT INTO contact (id, customer_id, channel, direction, occurred_at, recorded_at, channel_message_id, "
+            "kind, text, attachments, identifiers, match_status, thread_id, extra) VALUES ({})")
+_OUTBOX = ("INSERT INTO outbox_event (id, type, aggregate_type, aggregate_id, customer_id, payload, occurred_at, "
+           "available_at, attempts) VALUES ({})")
+_LINE = ("INSERT INTO timeline_entry (id, customer_id, occurred_at, kind, channel, title, detail, ref_type, ref_id, "
+         "event_id) VALUES ({})")
+
+
+def _floor_pg(url: str, items: list, concurrency: int) -> Result:
+    import psycopg
+
+    dsn = url.replace("postgresql+psycopg://", "postgresql://")
+    local = threading.local()
+
+    def one(item) -> None:
+        if not hasattr(local, "conn"):
+            local.conn = psycopg.connect(dsn)
+        k, number, at = item
+        with local.conn.transaction():
+            cur = local.conn.cursor()
+            cur.execute(_RESOLVE.format(p="%s"), (number, at, at))
+            row = cur.fetchone()
+            contact, outbox, line = _rows(k, row[0] if row else None, at)
+            cur.execute(_CONTACT.format(", ".join(["%s"] * 14)), contact)
+            cur.execute(_OUTBOX.format(", ".join(["%s"] * 9)), outbox)
+            cur.execute(_LINE.format(", ".join(["%s"] * 10)), line)
+
+    return timed("ingest floor (raw SQL)", items, one, concurrency)
+
+
+def _floor_sqlite(path: str, items: list, concurrency: int) -> Result:
+    local = threading.local()
+
+    def one(item) -> None:
+        if not hasattr(local, "conn"):
+            local.conn = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
+            local.conn.execute("PRAGMA journal_mode=WAL")
+            local.conn.execute("PRAGMA synchronous=NORMAL")
+        k, number, at = item
+        naive = at.replace(tzinfo=None).isoformat(sep=" ")
+        conn = local.conn
+        conn.execute("BEGIN IMMEDIATE")
+        row = conn.execute(_RESOLVE.format(p="?"), (number, naive, naive)).fetchone()
+        contact, outbox, line = _rows(k, row[0] if row else None, at)
+        fix = lambda t: tuple(v.replace(tzinfo=None).isoformat(sep=" ") if isinstance(v, datetime) else v for v in t)  # noqa: E731
+        conn.execute(_CONTACT.format(", ".join(["?"] * 14)), fix(contact))
+        conn.execute(_OUTBOX.format(", ".join(["?"] * 9)), fix(outbox))
+        conn.execute(_LINE.format(", ".join(["?"] * 10)), fix(line))
+        conn.execute("COMMIT")
+
+    return timed("ingest floor (raw SQL)", items, one, concurrency)

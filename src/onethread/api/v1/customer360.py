@@ -1,0 +1,57 @@
+"""``GET /api/v1/customers/{id}/360``: the whole customer on one screen, in a bounded number of
+queries however long their history: profile (tenure, value, household, representatives,
+vulnerability, identifiers), products with their lifecycle state, open cases with their owners,
+complaint history, and the newest page of the timeline."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query
+from sqlalchemy import select
+
+from onethread.access.rules import CUSTOMER_READERS
+from onethread.api.deps import ClockDep, ContainerDep, DbSession, allow
+from onethread.api.v1.schemas import ProfileOut
+from onethread.api.v1.timeline import entry_json
+from onethread.cases import queries as case_queries
+from onethread.customers import queries
+from onethread.customers import service as customers
+from onethread.interactions import timeline
+from onethread.models import Product, StaffUser
+
+router = APIRouter(prefix="/api/v1", tags=["customer 360"])
+
+
+@router.get("/customers/{customer_id}/360", summary="The customer 360: who, what they have, what is open, "
+            "and what happened lately")
+def customer_360(customer_id: str, session: DbSession, clock: ClockDep, container: ContainerDep,
+                 actor: allow(CUSTOMER_READERS),
+                 timeline_limit: int = Query(20, ge=1, le=100, alias="timelineLimit")) -> dict:
+    customer = customers.read_customer(session, clock, actor, customer_id, channel="api", purpose="360")
+    now = clock.now()
+    profile = ProfileOut.of(queries.customer_profile(session, customer, now, container.settings.default_currency))
+    products = session.scalars(select(Product).where(Product.customer_id == customer.id)
+                               .order_by(Product.activated_at.desc().nulls_last(), Product.id)).all()
+    open_cases = case_queries.open_cases_of(session, customer.id)
+    owners = dict(session.execute(select(StaffUser.id, StaffUser.display_name).where(
+        StaffUser.id.in_({c.owner_id for c in open_cases}))).all()) if open_cases else {}
+    page = timeline.read(session, customer.id, limit=timeline_limit)
+    return {
+        "customerId": customer.id,
+        "profile": profile.model_dump(mode="json"),
+        "products": [{
+            "id": p.id, "kind": p.kind, "name": p.name, "status": p.status, "model": p.model,
+            "price": {"amountMinor": p.price_minor, "currency": p.currency},
+            "activatedAt": p.activated_at.isoformat() if p.activated_at else None,
+            "terminatedAt": p.terminated_at.isoformat() if p.terminated_at else None,
+            "terminationChannel": p.termination_channel,
+            "href": f"/tmf-api/productInventory/v5/product/{p.id}",
+        } for p in products],
+        "openCases": [{
+            "id": c.id, "kind": c.kind, "title": c.title, "status": c.status, "severity": c.severity,
+            "owner": {"id": c.owner_id, "name": owners.get(c.owner_id)}, "openedAt": c.opened_at.isoformat(),
+            "escalationLevel": c.escalation_level,
+            "href": f"/tmf-api/troubleTicket/v5/troubleTicket/{c.id}",
+        } for c in open_cases],
+        "complaintHistory": case_queries.complaint_history(session, customer.id),
+        "timeline": {"entries": [entry_json(e) for e in page.entries], "nextCursor": page.next_cursor},
+    }

@@ -1,21 +1,30 @@
-"""What a fired clock does: escalate one rung up the ladder (once per breach), send the deadlock
-letter at the regulator's deadline, restart the no-activity clock, replace an unresponsive owner."""
+"""What fired clocks do: escalate each breach once to the person whose turn it is, send the
+deadlock letter at the regulator's deadline, restart the no-activity clock, replace an owner
+who let the case sit through a second quiet period.
+
+Set-based: a batch of fired clocks costs a constant handful of statements whatever its size
+(the rare deadlock letter goes through the contact service, one per letter).
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.orm import Session
 
 from onethread.access.rules import SYSTEM
-from onethread.cases import clocks, rules
+from onethread.cases import clocks, handover_service, policy, rules
+from onethread.db.session import settings_of
 from onethread.interactions import service as interactions
 from onethread.kernel.clock import Clock
 from onethread.kernel.events import DomainEvent
 from onethread.kernel.ids import new_id
-from onethread.models import Case, StaffUser, Team
+from onethread.models import Case, CaseClock, Customer, StaffUser, Team
 
 
-def deadlock_letter(case: Case, customer_name: str, ombudsman: str, weeks: int) -> str:
+def deadlock_letter(case, customer_name: str, ombudsman: str, weeks: int) -> str:
     return (
         f"Dear {customer_name},\n\n"
         f"You complained to us about \"{case.title}\" on {case.opened_at:%d %B %Y}. We are sorry that we have not "
@@ -26,74 +35,173 @@ def deadlock_letter(case: Case, customer_name: str, ombudsman: str, weeks: int) 
     )
 
 
-def escalate(session: Session, clock: Clock, fired: list, head_id: str | None) -> tuple[int, int]:
-    if not fired:
-        return 0, 0
-    from onethread.cases import handover_service
-    from onethread.models import Customer
+@dataclass
+class _CaseState:
+    """The columns of a case the sweep needs, updated in memory as the batch is applied in order."""
 
+    id: str
+    customer_id: str
+    kind: str
+    title: str
+    status: str
+    owner_id: str
+    market: str
+    opened_at: datetime
+    level: int
+    changed: bool = False
+
+
+class _Staff:
+    """Names, teams and leads of everyone a batch may escalate to, read in a few queries."""
+
+    def __init__(self, session: Session, owner_ids: set[str], head_id: str | None):
+        self.session = session
+        self.team_of: dict[str, str | None] = {}
+        self.names: dict[str, str] = {}
+        self.leads: dict[str, str | None] = {}
+        self._add_people(owner_ids | ({head_id} if head_id else set()))
+
+    def know(self, staff_id: str, name: str, team_id: str | None, leads: dict[str, str | None]) -> None:
+        """Someone the batch just made owner (the chooser read them already)."""
+        self.names[staff_id], self.team_of[staff_id] = name, team_id
+        for team, lead in leads.items():
+            self.leads.setdefault(team, lead)
+
+    def _add_people(self, ids: set[str]) -> None:
+        missing = ids - set(self.names)
+        if missing:
+            for sid, name, team in self.session.execute(select(StaffUser.id, StaffUser.display_name, StaffUser.team_id)
+                                                        .where(StaffUser.id.in_(missing))):
+                self.names[sid], self.team_of[sid] = name, team
+        teams = {t for t in self.team_of.values() if t} - set(self.leads)
+        if teams:
+            self.leads.update(self.session.execute(select(Team.id, Team.lead_id).where(Team.id.in_(teams))).all())
+            leads = {lead for lead in self.leads.values() if lead} - set(self.names)
+            if leads:
+                for sid, name, team in self.session.execute(
+                        select(StaffUser.id, StaffUser.display_name, StaffUser.team_id)
+                        .where(StaffUser.id.in_(leads))):
+                    self.names[sid], self.team_of[sid] = name, team
+
+    def lead_of(self, staff_id: str) -> str | None:
+        team = self.team_of.get(staff_id)
+        return self.leads.get(team) if team else None
+
+    def name(self, staff_id: str) -> str:
+        return self.names.get(staff_id, "unassigned")
+
+
+def _quiet_periods(session: Session, case_ids: list[str]) -> dict[str, int]:
+    """Consecutive no-activity breaches per case: fired no-activity clocks started at or after
+    the case's last activity (a breach restarts the clock; activity stops it)."""
+    if not case_ids:
+        return {}
+    return dict(session.execute(
+        select(CaseClock.case_id, func.count()).join(Case, Case.id == CaseClock.case_id)
+        .where(CaseClock.case_id.in_(case_ids), CaseClock.kind == "no_activity", CaseClock.fired_at.is_not(None),
+               CaseClock.started_at >= Case.last_activity_at)
+        .group_by(CaseClock.case_id)).all())
+
+
+def escalate(session: Session, clock: Clock, fired: list, head_id: str | None) -> tuple[int, int, int]:
+    """Apply a batch of fired clocks (sorted by due time). Returns (escalations, letters,
+    owners replaced)."""
+    if not fired:
+        return 0, 0, 0
     case_ids = sorted({r.case_id for r in fired})
-    cases = {c.id: c for c in session.scalars(select(Case).where(Case.id.in_(case_ids)))}
-    owners = {u.id: u for u in session.scalars(select(StaffUser).where(
-        StaffUser.id.in_({c.owner_id for c in cases.values()})))}
-    leads = dict(session.execute(select(Team.id, Team.lead_id).where(
-        Team.id.in_({u.team_id for u in owners.values() if u.team_id}))).all())
-    names = dict(session.execute(select(Customer.id, Customer.name).where(
-        Customer.id.in_({c.customer_id for c in cases.values()}))).all())
+    cases = {r.id: _CaseState(r.id, r.customer_id, r.kind, r.title, r.status, r.owner_id, r.market, r.opened_at,
+                              r.escalation_level)
+             for r in session.execute(select(Case.id, Case.customer_id, Case.kind, Case.title, Case.status,
+                                             Case.owner_id, Case.market, Case.opened_at, Case.escalation_level)
+                                      .where(Case.id.in_(case_ids)))}
+    staff = _Staff(session, {c.owner_id for c in cases.values()}, head_id)
+    quiet = _quiet_periods(session, sorted({r.case_id for r in fired if r.kind == "no_activity"}))
+    stalled = [(cid, cases[cid].owner_id) for cid, n in quiet.items()
+               if rules.replaces_owner("no_activity", n) and cases[cid].status != "closed"]
+    chooser = handover_service.RuleChooser.load(session, stalled) if stalled else None
+
     escalations, case_events, events = [], [], []
+    restarts: list[clocks.Restart] = []
+    replaced: list[handover_service.RuleHandover] = []
     letters = 0
     for row in fired:
-        case = cases[row.case_id]
-        if case.status == "closed":
+        state = cases[row.case_id]
+        if state.status == "closed":
             continue
-        level = rules.next_level(case.escalation_level, row.kind)
-        case.escalation_level = level
-        owner = owners.get(case.owner_id)
-        rung = rules.ladder_rung(level)
-        lead = leads.get(owner.team_id) if owner and owner.team_id else None
-        to = {"owner": case.owner_id, "team_lead": lead or case.owner_id,
-              "head_of_customer_relations": head_id or lead or case.owner_id}[rung]
+        periods = quiet.get(state.id, 1) if row.kind == "no_activity" else 0
+        level, to = rules.escalation_target(rules.breach_rung(row.kind, periods), state.owner_id,
+                                            staff.lead_of(state.owner_id), head_id)
+        if level > state.level:
+            state.level, state.changed = level, True
         label = clocks.CLOCK_LABELS.get(row.kind, row.kind)
         reason = f"{label} missed (due {row.due_at:%Y-%m-%d %H:%M} UTC)"
+        market = None
+        if row.kind in ("regulator_warning", "regulator_deadline"):
+            market = policy.market(state.market, settings_of(session).clock_policy_file)
         if row.kind == "regulator_warning":
-            market = clocks.market_of(session, case)
-            deadline = market.due(case.opened_at, market.regulator_deadline)
+            deadline = market.due(state.opened_at, market.regulator_deadline)
             reason = f"regulator warning: the complaint must be resolved by {deadline:%Y-%m-%d}"
+        if row.kind == "no_activity" and periods > 1:
+            reason += f"; {periods} periods in a row with nothing done"
         escalation_id = new_id()
-        escalations.append({"id": escalation_id, "case_id": case.id, "customer_id": case.customer_id,
+        rung = rules.ladder_rung(level).replace("_", " ")
+        escalations.append({"id": escalation_id, "case_id": state.id, "customer_id": state.customer_id,
                             "clock_id": row.id, "clock_kind": row.kind, "level": level, "to_staff_id": to,
                             "at": row.due_at, "reason": reason})
-        to_name = (owners.get(to).display_name if to in owners else
-                   session.scalar(select(StaffUser.display_name).where(StaffUser.id == to)) or "unassigned")
-        title = f"Escalated to {to_name} ({rung.replace('_', ' ')}): {reason}"
-        case_events.append({"id": new_id(), "case_id": case.id, "customer_id": case.customer_id, "at": row.due_at,
+        title = f"Escalated to {staff.name(to)} ({rung}): {reason}"
+        data = {"level": level, "toStaffId": to, "clock": row.kind, "escalationId": escalation_id}
+        case_events.append({"id": new_id(), "case_id": state.id, "customer_id": state.customer_id, "at": row.due_at,
                             "kind": "escalated", "actor_id": None, "actor_name": "onethread", "text": title,
-                            "audience": "internal",
-                            "data": {"level": level, "toStaffId": to, "clock": row.kind,
-                                     "escalationId": escalation_id}})
+                            "audience": "internal", "data": data})
         events.append(DomainEvent(
-            type="case.escalated", occurred_at=row.due_at, aggregate_type="case", aggregate_id=case.id,
-            customer_id=case.customer_id,
-            payload={"caseId": case.id, "level": level, "toStaffId": to, "clock": row.kind, "reason": reason,
-                     "timelineTitle": title, "actorName": "onethread"}))
+            type="case.escalated", occurred_at=row.due_at, aggregate_type="case", aggregate_id=state.id,
+            customer_id=state.customer_id,
+            payload={"caseId": state.id, "level": level, "toStaffId": to, "toName": staff.name(to), "clock": row.kind,
+                     "reason": reason, "timelineTitle": title, "actorName": "onethread"}))
         if row.kind == "regulator_deadline":
-            market = clocks.market_of(session, case)
-            weeks = market.regulator_deadline.after.days // 7
-            text = deadlock_letter(case, names.get(case.customer_id, "customer"), market.ombudsman, weeks)
-            sent = interactions.record(session, clock, SYSTEM, interactions.Intake(
-                channel="letter", direction="outbound", kind="letter", occurred_at=row.due_at,
-                subject="Your complaint: your right to go to the ombudsman", text=text, customer_id=case.customer_id,
-                channel_message_id=f"deadlock-letter:{case.id}", extra={"caseId": case.id, "template": "deadlock"}))
-            sent.contact.case_id = case.id
-            letters += 1
-            case_events.append({"id": new_id(), "case_id": case.id, "customer_id": case.customer_id,
-                                "at": row.due_at, "kind": "deadlock_letter", "actor_id": None,
-                                "actor_name": "onethread", "text": text, "audience": "customer", "data": {}})
+            letters += _send_deadlock_letter(session, clock, state, market, row.due_at, case_events)
         if row.kind == "no_activity":
-            clocks.start(session, case, "no_activity", row.due_at)
-            if level >= 2 and owner is not None:
-                handover_service.replace_by_rule(session, clock, case, at=row.due_at,
-                                                 reason=f"no activity by {owner.display_name} past the clock, "
-                                                        "after a reminder")
-    clocks.bulk_escalate(session, escalations, events, case_events)
-    return len(escalations), letters
+            new_owner = chooser.pick(state.id, state.owner_id) if chooser and rules.replaces_owner(
+                row.kind, periods) else None
+            if new_owner is not None:
+                replaced.append(handover_service.RuleHandover(
+                    state.id, state.customer_id, state.title, state.kind, state.market, state.owner_id, new_owner,
+                    chooser.name(new_owner),
+                    f"no activity by {staff.name(state.owner_id)} through two no-activity periods, after a reminder",
+                    row.due_at))
+                state.owner_id = new_owner
+                member = chooser.members[new_owner]
+                staff.know(new_owner, member.display_name, member.team_id, chooser.leads)
+            else:
+                restarts.append(clocks.Restart(state.id, state.customer_id, state.kind, state.market, "no_activity",
+                                               row.due_at))
+
+    more_log, more_events = handover_service.impose_many(session, replaced)
+    levels = [{"b_id": c.id, "b_level": c.level} for c in cases.values() if c.changed]
+    if levels:
+        table = Case.__table__
+        session.execute(table.update().where(table.c.id == bindparam("b_id")).values(
+            escalation_level=case((table.c.escalation_level < bindparam("b_level"), bindparam("b_level")),
+                                  else_=table.c.escalation_level),
+            version=table.c.version + 1), levels)
+    clocks.restart_many(session, restarts)
+    clocks.write_log(session, case_events + more_log, events + more_events, escalations)
+    handover_service.expire_cases(session, {c.id for c in cases.values() if c.changed} | {r.case_id for r in replaced})
+    return len(escalations), letters, len(replaced)
+
+
+def _send_deadlock_letter(session: Session, clock: Clock, state: _CaseState, market, at: datetime,
+                          case_events: list[dict]) -> int:
+    """The customer's right to go to the ombudsman, sent at the deadline (rare: one per complaint)."""
+    name = session.scalar(select(Customer.name).where(Customer.id == state.customer_id)) or "customer"
+    weeks = market.regulator_deadline.after.days // 7
+    text = deadlock_letter(state, name, market.ombudsman, weeks)
+    sent = interactions.record(session, clock, SYSTEM, interactions.Intake(
+        channel="letter", direction="outbound", kind="letter", occurred_at=at,
+        subject="Your complaint: your right to go to the ombudsman", text=text, customer_id=state.customer_id,
+        channel_message_id=f"deadlock-letter:{state.id}", extra={"caseId": state.id, "template": "deadlock"}))
+    sent.contact.case_id = state.id
+    case_events.append({"id": new_id(), "case_id": state.id, "customer_id": state.customer_id, "at": at,
+                        "kind": "deadlock_letter", "actor_id": None, "actor_name": "onethread", "text": text,
+                        "audience": "customer", "data": {}})
+    return 1

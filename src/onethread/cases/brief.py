@@ -44,8 +44,9 @@ class Brief:
 def build(session: Session, case: Case, now: datetime) -> Brief:
     customer = session.get(Customer, case.customer_id)
     owner = session.get(StaffUser, case.owner_id)
-    contacts = session.execute(select(Contact.channel, Contact.occurred_at).where(Contact.case_id == case.id)
-                               .order_by(Contact.occurred_at)).all()
+    # What the customer told us, and where: our own replies are not the customer telling the story.
+    contacts = session.execute(select(Contact.channel, Contact.occurred_at).where(
+        Contact.case_id == case.id, Contact.direction == "inbound").order_by(Contact.occurred_at)).all()
     channels = sorted({c.channel for c in contacts})
     events = session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id, CaseEvent.kind.in_(_DONE_KINDS))
                              .order_by(CaseEvent.at, CaseEvent.id)).all()

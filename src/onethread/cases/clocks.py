@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from onethread.cases import policy
@@ -101,7 +101,13 @@ def head_of_customer_relations(session: Session) -> str | None:
 
 
 def sweep(session: Session, clock: Clock, *, worker: str = "sweep") -> SweepReport:
-    """Fire every clock due at or before now, oldest first, and escalate each breach once."""
+    """Fire every clock due at or before now, oldest first, and escalate each breach once.
+
+    Each batch is claimed by one statement: ``UPDATE ... WHERE id IN (SELECT ... FOR UPDATE
+    SKIP LOCKED) RETURNING``. On PostgreSQL a second worker skips the rows the first one holds
+    instead of waiting for them (SQLite has one writer at a time and ignores the clause); the
+    ``fired_at IS NULL`` condition makes a row fire once even if two claims meet.
+    """
     from onethread.cases import breaches  # the consequences live with the case services
 
     report = SweepReport()
@@ -109,41 +115,76 @@ def sweep(session: Session, clock: Clock, *, worker: str = "sweep") -> SweepRepo
     head = head_of_customer_relations(session)
     while True:
         token = f"{worker}:{new_id()}"
-        due_ids = session.scalars(
-            select(CaseClock.id).where(CaseClock.fired_at.is_(None), CaseClock.stopped_at.is_(None),
-                                       CaseClock.due_at <= now)
-            .order_by(CaseClock.due_at, CaseClock.id).limit(BATCH)
-        ).all()
-        if not due_ids:
-            break
+        due = (select(CaseClock.id).where(CaseClock.fired_at.is_(None), CaseClock.stopped_at.is_(None),
+                                          CaseClock.due_at <= now)
+               .order_by(CaseClock.due_at, CaseClock.id).limit(BATCH).with_for_update(skip_locked=True))
         fired = session.execute(
             update(CaseClock)
-            .where(CaseClock.id.in_(due_ids), CaseClock.fired_at.is_(None), CaseClock.stopped_at.is_(None))
+            .where(CaseClock.id.in_(due), CaseClock.fired_at.is_(None), CaseClock.stopped_at.is_(None))
             .values(fired_at=CaseClock.due_at, fired_by=token)
             .returning(CaseClock.id, CaseClock.case_id, CaseClock.customer_id, CaseClock.kind, CaseClock.ref_id,
-                       CaseClock.due_at)
+                       CaseClock.started_at, CaseClock.due_at)
+            .execution_options(synchronize_session=False)
         ).all()
+        if not fired:
+            break
         fired.sort(key=lambda r: (r.due_at, r.id))
         report.fired += len(fired)
-        esc, letters = breaches.escalate(session, clock, fired, head)
+        esc, letters, replaced = breaches.escalate(session, clock, fired, head)
         report.escalations += esc
         report.letters += letters
+        report.replaced_owners += replaced
     return report
 
 
-def bulk_escalate(session: Session, rows: list[dict], events: list[DomainEvent], case_events: list[dict]) -> None:
-    """Write escalations, case log entries and domain events in a handful of statements."""
+@dataclass(frozen=True)
+class Restart:
+    """A clock to (re)start for a case, computed from the market's policy."""
+
+    case_id: str
+    customer_id: str
+    case_kind: str
+    market: str
+    kind: str
+    at: datetime
+
+
+def restart_many(session: Session, items: list[Restart], *, stop_first: bool = False) -> int:
+    """Start many policy clocks in one INSERT (after stopping the running ones of the same kind,
+    as ``touch`` does, when ``stop_first``)."""
+    if not items:
+        return 0
+    if stop_first:
+        table = CaseClock.__table__
+        running = table.update().where(table.c.case_id == bindparam("b_case"), table.c.kind == bindparam("b_kind"),
+                                       table.c.stopped_at.is_(None))
+        session.execute(running.values(stopped_at=bindparam("b_at")),
+                        [{"b_case": i.case_id, "b_kind": i.kind, "b_at": i.at} for i in items])
+    policy_file = settings_of(session).clock_policy_file
+    rows = []
+    for item in items:
+        market = policy.market(item.market, policy_file)
+        rule = market.rule(item.case_kind, item.kind)
+        if rule is None:
+            continue
+        rows.append({"id": new_id(), "case_id": item.case_id, "customer_id": item.customer_id, "kind": item.kind,
+                     "ref_id": None, "started_at": item.at, "due_at": market.due(item.at, rule)})
     if rows:
-        session.execute(insert(Escalation), rows)
+        session.execute(insert(CaseClock), rows)
+    return len(rows)
+
+
+def write_log(session: Session, case_events: list[dict], events: list[DomainEvent],
+              escalations: list[dict] | None = None) -> None:
+    """Write escalations, case log entries and domain events in a handful of statements."""
+    if escalations:
+        session.execute(insert(Escalation), escalations)
     if case_events:
         session.execute(insert(CaseEvent), case_events)
     record_events(session, events)
 
 
-
 def next_due(session: Session, until: datetime) -> datetime | None:
     """The earliest running clock due at or before ``until`` (the manual clock steps through these)."""
-    from sqlalchemy import func
-
     return session.scalar(select(func.min(CaseClock.due_at)).where(
         CaseClock.fired_at.is_(None), CaseClock.stopped_at.is_(None), CaseClock.due_at <= until))

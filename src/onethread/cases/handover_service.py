@@ -7,9 +7,10 @@ that is recorded too.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from onethread.access.rules import ADMIN, FIELD_SUBCONTRACTOR, TEAM_LEAD, Principal
@@ -17,6 +18,8 @@ from onethread.cases import clocks
 from onethread.cases.log import log
 from onethread.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from onethread.kernel.clock import Clock
+from onethread.kernel.events import DomainEvent
+from onethread.kernel.ids import new_id
 from onethread.models import Case, Handover, StaffUser, Team
 
 
@@ -140,29 +143,105 @@ def impose(session: Session, clock: Clock, actor: Principal, case_id: str, *, to
     return case
 
 
+@dataclass(frozen=True)
+class _Member:
+    id: str
+    username: str
+    display_name: str
+    team_id: str | None
+    available: bool  # active and not away
+    role: str
+
+    @property
+    def eligible(self) -> bool:  # may own a case (``eligible_owner``)
+        return self.available and self.role != FIELD_SUBCONTRACTOR
+
+
+class RuleChooser:
+    """Who takes over by rule, for many cases at once: the least-loaded available member of the
+    owner's team, else its lead; never someone who already had the case and let it stall.
+
+    ``load`` reads everything it needs in a few queries; ``pick`` then decides case after case
+    in memory, counting each assignment, so a sweep over thousands of stalled cases spreads them
+    instead of giving them all to the same person.
+    """
+
+    def __init__(self, members: dict[str, _Member], leads: dict[str, str | None],
+                 open_cases: dict[str, int], formers: dict[str, set[str]]):
+        self.members, self.leads, self.open_cases, self.formers = members, leads, open_cases, formers
+
+    @classmethod
+    def load(cls, session: Session, cases: list[tuple[str, str]]) -> RuleChooser:
+        """``cases``: (case id, current owner id)."""
+        if not cases:
+            return cls({}, {}, {}, {})
+        case_ids = {c for c, _ in cases}
+        owner_ids = {o for _, o in cases}
+        team_ids = set(session.scalars(select(StaffUser.team_id).where(StaffUser.id.in_(owner_ids),
+                                                                       StaffUser.team_id.is_not(None))))
+        leads = dict(session.execute(select(Team.id, Team.lead_id).where(Team.id.in_(team_ids))).all())
+        wanted = or_(StaffUser.team_id.in_(team_ids), StaffUser.id.in_(owner_ids),
+                     StaffUser.id.in_([lead for lead in leads.values() if lead]))
+        members = {
+            r.id: _Member(r.id, r.username, r.display_name, r.team_id, bool(r.active and not r.away), r.role)
+            for r in session.execute(select(StaffUser.id, StaffUser.username, StaffUser.display_name,
+                                            StaffUser.team_id, StaffUser.role, StaffUser.active,
+                                            StaffUser.away).where(wanted))
+        }
+        open_cases = dict(session.execute(
+            select(Case.owner_id, func.count()).where(Case.status != "closed", Case.owner_id.in_(list(members)))
+            .group_by(Case.owner_id)).all())
+        formers: dict[str, set[str]] = {c: set() for c in case_ids}
+        for case_id, former in session.execute(select(Handover.case_id, Handover.from_owner_id)
+                                               .where(Handover.case_id.in_(case_ids))):
+            formers[case_id].add(former)
+        return cls(members, leads, open_cases, formers)
+
+    def name(self, staff_id: str) -> str:
+        member = self.members.get(staff_id)
+        return member.display_name if member else staff_id
+
+    def pick(self, case_id: str, owner_id: str) -> str | None:
+        owner = self.members.get(owner_id)
+        if owner is None or owner.team_id is None:
+            return None
+        former = self.formers.setdefault(case_id, set()) | {owner_id}
+        candidates = [m for m in self.members.values()
+                      if m.team_id == owner.team_id and m.eligible and m.id not in former]
+        chosen = None
+        if candidates:
+            chosen = min(candidates, key=lambda m: (self.open_cases.get(m.id, 0), m.username)).id
+        else:
+            lead = self.leads.get(owner.team_id)
+            lead_user = self.members.get(lead) if lead else None
+            if lead_user is not None and lead not in former and lead_user.eligible:
+                chosen = lead
+        if chosen is not None:
+            self.open_cases[chosen] = self.open_cases.get(chosen, 0) + 1
+            self.open_cases[owner_id] = self.open_cases.get(owner_id, 0) - 1
+            self.formers[case_id].add(owner_id)
+        return chosen
+
+
+@dataclass(frozen=True)
+class RuleHandover:
+    """An owner replaced by rule: what ``impose_many`` writes."""
+
+    case_id: str
+    customer_id: str
+    case_title: str
+    case_kind: str
+    market: str
+    from_owner_id: str
+    to_owner_id: str
+    to_name: str
+    reason: str
+    at: datetime
+
+
 def rule_choice(session: Session, case: Case) -> str | None:
-    """Who takes over by rule: the least-loaded available member of the owner's team, else its lead."""
-    owner = session.get(StaffUser, case.owner_id)
-    if owner is None or owner.team_id is None:
-        return None
-    open_cases = (select(Case.owner_id, func.count().label("n")).where(Case.status != "closed")
-                  .group_by(Case.owner_id).subquery())
-    # Nobody who already had the case and let it stall gets it back by rule.
-    former = set(session.scalars(select(Handover.from_owner_id).where(Handover.case_id == case.id))) | {owner.id}
-    candidate = session.execute(
-        select(StaffUser.id).outerjoin(open_cases, open_cases.c.owner_id == StaffUser.id)
-        .where(StaffUser.team_id == owner.team_id, StaffUser.id.not_in(former), StaffUser.active,
-               StaffUser.away.is_(False), StaffUser.role != FIELD_SUBCONTRACTOR)
-        .order_by(func.coalesce(open_cases.c.n, 0), StaffUser.username).limit(1)
-    ).scalar()
-    if candidate:
-        return candidate
-    lead = session.scalar(select(Team.lead_id).where(Team.id == owner.team_id))
-    if lead and lead not in former:
-        lead_user = session.get(StaffUser, lead)
-        if lead_user and lead_user.active and not lead_user.away:
-            return lead
-    return None
+    """Who takes over ``case`` by rule (see ``RuleChooser``)."""
+    return RuleChooser.load(session, [(case.id, case.owner_id)]).pick(case.id, case.owner_id)
 
 
 def replace_by_rule(session: Session, clock: Clock, case: Case, *, at: datetime, reason: str) -> bool:
@@ -175,13 +254,74 @@ def replace_by_rule(session: Session, clock: Clock, case: Case, *, at: datetime,
     return True
 
 
+def impose_many(session: Session, items: list[RuleHandover]) -> tuple[list[dict], list[DomainEvent]]:
+    """Replace many owners by rule in a handful of statements: each change is an imposed,
+    recorded hand-over (a pending one is cancelled) and restarts the case's no-activity clock,
+    as ``impose`` does for one case. Returns the case log rows and domain events for the
+    caller to write with its own."""
+    from onethread.access.rules import SYSTEM
+
+    if not items:
+        return [], []
+    handovers, case_events, events = [], [], []
+    for item in items:
+        handover_id = new_id()
+        handovers.append({"id": handover_id, "case_id": item.case_id, "from_owner_id": item.from_owner_id,
+                          "to_owner_id": item.to_owner_id, "reason": item.reason, "requested_by": SYSTEM.id,
+                          "requested_at": item.at, "status": "imposed", "decided_at": item.at,
+                          "decision_note": None})
+        title = f"{item.to_name} now owns the case (imposed)"
+        data = {"handoverId": handover_id, "fromOwnerId": item.from_owner_id, "toOwnerId": item.to_owner_id,
+                "status": "imposed"}
+        case_events.append({"id": new_id(), "case_id": item.case_id, "customer_id": item.customer_id,
+                            "at": item.at, "kind": "owner_changed", "actor_id": SYSTEM.id,
+                            "actor_name": SYSTEM.name, "text": item.reason, "audience": "internal", "data": data})
+        events.append(DomainEvent(
+            type="case.owner_changed", occurred_at=item.at, aggregate_type="case", aggregate_id=item.case_id,
+            customer_id=item.customer_id,
+            payload={"caseId": item.case_id, "caseTitle": item.case_title, "actor": SYSTEM.id,
+                     "actorName": SYSTEM.name, "timelineTitle": title, "timelineDetail": item.reason,
+                     "channel": None, **data}))
+    ho = Handover.__table__
+    session.execute(ho.update().where(ho.c.case_id == bindparam("b_case"), ho.c.status == "pending")
+                    .values(status="cancelled", decided_at=bindparam("b_at")),
+                    [{"b_case": i.case_id, "b_at": i.at} for i in items])
+    session.execute(insert(Handover), handovers)
+    cf = Case.__table__
+    session.execute(cf.update().where(cf.c.id == bindparam("b_id"))
+                    .values(owner_id=bindparam("b_owner"), last_activity_at=bindparam("b_at"),
+                            version=cf.c.version + 1),
+                    [{"b_id": i.case_id, "b_owner": i.to_owner_id, "b_at": i.at} for i in items])
+    # The new owner starts with a full no-activity period (``touch``).
+    clocks.restart_many(session, [clocks.Restart(i.case_id, i.customer_id, i.case_kind, i.market, "no_activity",
+                                                 i.at) for i in items], stop_first=True)
+    return case_events, events
+
+
 def replace_away_owners(session: Session, clock: Clock) -> int:
-    """Sweep: every open case whose owner is marked away gets an owner by rule."""
-    rows = session.scalars(select(Case).join(StaffUser, StaffUser.id == Case.owner_id)
-                           .where(Case.status != "closed", StaffUser.away.is_(True))).all()
-    done = 0
-    for case in rows:
-        owner = session.get(StaffUser, case.owner_id)
-        if replace_by_rule(session, clock, case, at=clock.now(), reason=f"{owner.display_name} is away"):
-            done += 1
-    return done
+    """Sweep: every open case whose owner is marked away gets an owner by rule (set-based)."""
+    rows = session.execute(
+        select(Case.id, Case.customer_id, Case.title, Case.kind, Case.market, Case.owner_id, StaffUser.display_name)
+        .join(StaffUser, StaffUser.id == Case.owner_id)
+        .where(Case.status != "closed", StaffUser.away.is_(True)).order_by(Case.opened_at, Case.id)).all()
+    if not rows:
+        return 0
+    now = clock.now()
+    chooser = RuleChooser.load(session, [(r.id, r.owner_id) for r in rows])
+    items = []
+    for r in rows:
+        new_owner = chooser.pick(r.id, r.owner_id)
+        if new_owner is not None:
+            items.append(RuleHandover(r.id, r.customer_id, r.title, r.kind, r.market, r.owner_id, new_owner,
+                                      chooser.name(new_owner), f"{r.display_name} is away", now))
+    case_events, events = impose_many(session, items)
+    clocks.write_log(session, case_events, events)
+    expire_cases(session, {i.case_id for i in items})
+    return len(items)
+
+
+def expire_cases(session: Session, case_ids: set[str]) -> None:
+    """Bulk statements bypass the identity map: reload any case this session already holds."""
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, Case) and obj.id in case_ids:
+            session.expire(obj)

@@ -65,17 +65,58 @@ def closure_blockers(items: OpenItems) -> list[str]:
 
 LADDER = ("owner", "team_lead", "head_of_customer_relations")
 
+# Whose failure a breach is decides who hears of it (S5.4, S5.5): a delegated task that is
+# overdue goes to the case owner, who chases it; the owner's own silence towards the customer
+# (an unanswered message, a broken promise, a missed target) goes to their team lead; the
+# regulator's deadline to the head of customer relations.
+BREACH_RUNG = {
+    "first_response": 1,
+    "task_overdue": 1,
+    "no_activity": 1,
+    "customer_waiting": 2,
+    "commitment_due": 2,
+    "resolution_target": 2,
+    "regulator_warning": 2,
+    "regulator_deadline": 3,
+}
+
 
 def ladder_rung(level: int) -> str:
     """Escalation level 1 goes to the owner, 2 to their team lead, 3 and above to the head."""
     return LADDER[min(max(level, 1), len(LADDER)) - 1]
 
 
-def next_level(current: int, clock_kind: str) -> int:
-    """Each breach climbs one rung; a missed regulator deadline goes straight to the top."""
-    if clock_kind == "regulator_deadline":
-        return max(current + 1, len(LADDER))
-    return current + 1
+def breach_rung(clock_kind: str, quiet_periods: int = 1) -> int:
+    """The rung (1 owner, 2 team lead, 3 head) a breach of ``clock_kind`` escalates to.
+
+    No activity climbs with each consecutive quiet period: a reminder to the owner, then their
+    lead (and the owner is replaced), then the head of customer relations.
+    """
+    if clock_kind == "no_activity":
+        return min(max(quiet_periods, 1), len(LADDER))
+    return BREACH_RUNG.get(clock_kind, 1)
+
+
+def replaces_owner(clock_kind: str, quiet_periods: int) -> bool:
+    """An owner who lets the case sit through a second no-activity period, after a reminder, is replaced."""
+    return clock_kind == "no_activity" and quiet_periods >= 2
+
+
+def escalation_target(rung: int, owner_id: str, lead_id: str | None, head_id: str | None) -> tuple[int, str]:
+    """(level, person) a breach goes to. A rung with nobody on it, or with the owner again (an
+    owner who leads the team), passes the breach one rung up; with nobody above, it stays with
+    the highest person there is."""
+    people = {1: owner_id, 2: lead_id, 3: head_id}
+    top = len(LADDER)
+    rung = min(max(rung, 1), top)
+    for r in range(rung, top + 1):
+        who = people[r]
+        if who and (r == 1 or who != owner_id):
+            return r, who
+    for r in range(rung, 0, -1):
+        if people[r]:
+            return r, people[r]
+    return 1, owner_id
 
 
 def thread_matches(*, same_customer: bool, case_open: bool, case_kind: str, kind: str | None,
@@ -85,10 +126,13 @@ def thread_matches(*, same_customer: bool, case_open: bool, case_kind: str, kind
     """A new contact about the same problem joins the open case instead of opening another."""
     if not (same_customer and case_open):
         return False
-    if at - last_activity > window:
-        return False
+    # The same product, or the same category of problem, is the same problem however long the
+    # case has sat open (S2: a year of the same complaint is one case). Only a match on the
+    # kind of case alone is limited to a case active within the window.
     if product is not None and case_product is not None:
         return product == case_product
     if category is not None and case_category is not None:
         return category == case_category
+    if at - last_activity > window:
+        return False
     return kind is not None and kind == case_kind

@@ -1,0 +1,171 @@
+"""The clock sweep: idempotent, safe with two workers at once, and set-based (the number of
+SQL statements does not grow with the number of due clocks)."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+from sqlalchemy import event, func, select
+
+from onethread.access import service as access
+from onethread.access.rules import SYSTEM
+from onethread.cases import clocks
+from onethread.cases import service as cases
+from onethread.customers import service as customers
+from onethread.db.session import session_scope
+from onethread.models import Case, CaseClock, CaseEvent, Escalation, Handover, StaffUser, TimelineEntry
+
+
+def staff(uow, clock, agents: int = 4) -> dict:
+    with uow() as s:
+        team = access.create_team(s, clock, name="Contact centre")
+        relations = access.create_team(s, clock, name="Customer relations", kind="customer_relations")
+        lead = access.create_user(s, clock, username="lee.lead", display_name="Lee Carter", role="team_lead",
+                                  password=None, team_id=team.id)
+        head = access.create_user(s, clock, username="hana.head", display_name="Hana Novak", role="team_lead",
+                                  password=None, team_id=relations.id)
+        access.set_team_lead(s, team.id, lead.id)
+        access.set_team_lead(s, relations.id, head.id)
+        people = [access.create_user(s, clock, username=f"agent{i}", display_name=f"Agent {i}", role="agent",
+                                     password=None, team_id=team.id) for i in range(agents)]
+        return {"lead": lead.id, "head": head.id, "agents": [access.staff_principal(p) for p in people]}
+
+
+def open_cases(uow, clock, agent, n: int, tag: str) -> list[str]:
+    ids = []
+    with uow() as s:
+        for i in range(n):
+            party = customers.create_individual(s, clock, SYSTEM, given_name=f"{tag}{i}", family_name="Sweep")
+            cust = customers.create_customer(s, clock, SYSTEM, party_id=party.id)
+            ids.append(cases.open_new(s, clock, agent, customer_id=cust.id, kind="request", title=f"Request {i}",
+                                      opened_via="phone").id)
+    return ids
+
+
+def sweep(uow, clock):
+    with uow() as s:
+        return clocks.sweep(s, clock)
+
+
+class StatementCounter:
+    def __init__(self, engine):
+        self.engine, self.count, self.statements = engine, 0, []
+
+    def __call__(self, conn, cursor, statement, parameters, context, executemany):
+        self.count += 1
+        self.statements.append(statement.split("\n", 1)[0][:100])
+
+    def __enter__(self):
+        event.listen(self.engine, "before_cursor_execute", self)
+        return self
+
+    def __exit__(self, *exc):
+        event.remove(self.engine, "before_cursor_execute", self)
+
+
+def test_a_second_sweep_fires_nothing_new(uow, clock):
+    people = staff(uow, clock)
+    ids = open_cases(uow, clock, people["agents"][0], 5, "Idem")
+    clock.advance(timedelta(days=30))
+    first = sweep(uow, clock)
+    assert first.fired >= 5 * 3 and first.escalations == first.fired
+    with uow() as s:
+        before = (s.scalar(select(func.count()).select_from(Escalation)),
+                  s.scalar(select(func.count()).select_from(CaseEvent)),
+                  s.scalar(select(func.count()).select_from(TimelineEntry)),
+                  s.scalar(select(func.count()).select_from(Handover)))
+    again = sweep(uow, clock)
+    assert (again.fired, again.escalations, again.replaced_owners) == (0, 0, 0)
+    with uow() as s:
+        after = (s.scalar(select(func.count()).select_from(Escalation)),
+                 s.scalar(select(func.count()).select_from(CaseEvent)),
+                 s.scalar(select(func.count()).select_from(TimelineEntry)),
+                 s.scalar(select(func.count()).select_from(Handover)))
+        assert after == before
+        # every fired clock escalated exactly once
+        fired = s.scalar(select(func.count()).select_from(CaseClock).where(CaseClock.fired_at.is_not(None)))
+        assert fired == before[0] == s.scalar(select(func.count(func.distinct(Escalation.clock_id))))
+        # a month of silence: each owner was reminded, then replaced by a recorded hand-over
+        assert before[3] >= len(ids)
+        for case_id in ids:
+            case = s.get(Case, case_id)
+            handovers = s.scalars(select(Handover).where(Handover.case_id == case_id)
+                                  .order_by(Handover.requested_at)).all()
+            assert handovers and handovers[-1].to_owner_id == case.owner_id
+            assert all(h.status == "imposed" and h.requested_by == "SYSTEM" for h in handovers)
+
+
+def test_two_sweeps_at_once_fire_each_clock_once(container, uow, clock):
+    people = staff(uow, clock)
+    open_cases(uow, clock, people["agents"][0], 60, "Twin")
+    clock.advance(timedelta(days=40))
+    reports, errors = [], []
+    barrier = threading.Barrier(2)
+
+    def worker(name: str) -> None:
+        try:
+            barrier.wait(timeout=10)
+            with session_scope(container.sessions) as s:
+                reports.append(clocks.sweep(s, clock, worker=name))
+        except Exception as exc:  # noqa: BLE001  (reported below)
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(f"w{i}",)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors, errors
+    with uow() as s:
+        escalations = s.scalar(select(func.count()).select_from(Escalation))
+        distinct = s.scalar(select(func.count(func.distinct(Escalation.clock_id))))
+        fired = s.scalar(select(func.count()).select_from(CaseClock).where(CaseClock.fired_at.is_not(None)))
+        assert escalations == distinct == fired == sum(r.fired for r in reports)
+        assert s.scalar(select(func.count()).select_from(CaseClock).where(
+            CaseClock.fired_at.is_(None), CaseClock.stopped_at.is_(None), CaseClock.due_at <= clock.now())) == 0
+        # one owner per case, each change a recorded hand-over
+        for case in s.scalars(select(Case)):
+            last = s.scalar(select(Handover.to_owner_id).where(Handover.case_id == case.id,
+                                                               Handover.status.in_(("accepted", "imposed")))
+                            .order_by(Handover.requested_at.desc(), Handover.id.desc()).limit(1))
+            assert last is None or last == case.owner_id
+            assert s.get(StaffUser, case.owner_id).active
+    assert sweep(uow, clock).fired == 0
+
+
+def _counted_sweep(container, uow, clock) -> tuple[int, int, list[str]]:
+    with uow() as s, StatementCounter(container.engine) as counter:
+        report = clocks.sweep(s, clock)
+    return report.fired, counter.count, counter.statements
+
+
+def _close_all(uow, clock, agent_of) -> None:
+    with uow() as s:
+        for case in s.scalars(select(Case).where(Case.status != "closed")).all():
+            owner = s.get(StaffUser, case.owner_id)
+            cases.close(s, clock, access.staff_principal(owner), case.id, outcome="done", customer_confirmed=True)
+
+
+def test_the_sweep_is_set_based(container, uow, clock):
+    """20 and 200 due clocks cost the same handful of statements: first responses only, then
+    weeks of silence (reminders, owners replaced by rule, no-activity clocks restarted)."""
+    people = staff(uow, clock, agents=6)
+    counts = {}
+    for n in (20, 200):
+        open_cases(uow, clock, people["agents"][0], n, f"N{n}-")
+        clock.advance(timedelta(days=2))  # first responses missed (8 working hours)
+        fired, first, statements = _counted_sweep(container, uow, clock)
+        assert fired == n, statements
+        clock.advance(timedelta(days=21))  # three weeks of nothing: reminders, replacements, lead, head
+        fired_later, later, later_statements = _counted_sweep(container, uow, clock)
+        assert fired_later >= 3 * n
+        counts[n] = (first, later, statements, later_statements)
+        with uow() as s:
+            replaced = s.scalar(select(func.count(func.distinct(Handover.case_id))))
+        assert replaced >= n
+        _close_all(uow, clock, people)
+    (small_first, small_later, *_), (big_first, big_later, s1, s2) = counts[20], counts[200]
+    assert big_first <= small_first + 2, s1
+    assert big_later <= small_later + 2, s2
+    assert big_first <= 25 and big_later <= 60, (s1, s2)

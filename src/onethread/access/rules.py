@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 STORE_ADVISOR = "store_advisor"
 AGENT = "agent"
@@ -22,6 +23,7 @@ CUSTOMER_WRITERS = CUSTOMER_SERVICE | {INTEGRATION}
 CUSTOMER_READERS = CUSTOMER_SERVICE | {INTEGRATION}
 SUPERVISORS = frozenset({TEAM_LEAD, ADMIN})
 ADMINS = frozenset({ADMIN})
+ANYONE = TOKEN_ROLES  # any authenticated caller, staff or system
 
 ROLE_LABELS = {
     STORE_ADVISOR: "Store advisor",
@@ -35,6 +37,7 @@ ROLE_LABELS = {
 }
 
 MIN_PASSWORD_LENGTH = 10
+MAX_PASSWORD_LENGTH = 1024  # hashing cost grows with length; nobody types more
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,22 @@ def password_problems(password: str, username: str) -> list[str]:
     problems = []
     if len(password) < MIN_PASSWORD_LENGTH:
         problems.append(f"must be at least {MIN_PASSWORD_LENGTH} characters")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        problems.append(f"must be at most {MAX_PASSWORD_LENGTH} characters")
     if username and username.lower() in password.lower():
         problems.append("must not contain the username")
     return problems
+
+
+def may_set_away(principal: Principal, staff_id: str) -> bool:
+    """Supervisors mark anyone away; a staff member marks only themself."""
+    return principal.role in SUPERVISORS or (principal.kind == "staff" and principal.id == staff_id)
+
+
+def token_state(revoked_at: datetime | None, expires_at: datetime | None, now: datetime) -> str:
+    """``revoked``, ``expired`` or ``active``: what a bearer token is worth at ``now``."""
+    if revoked_at is not None:
+        return "revoked"
+    if expires_at is not None and expires_at <= now:
+        return "expired"
+    return "active"

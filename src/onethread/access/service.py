@@ -6,7 +6,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from onethread.access.passwords import hash_password, verify_password
@@ -14,25 +14,51 @@ from onethread.access.rules import (
     STAFF_ROLES,
     TOKEN_ROLES,
     Principal,
+    may_set_away,
     password_problems,
 )
-from onethread.errors import Conflict, NotAuthenticated, NotFound, ValidationFailed
+from onethread.errors import Conflict, Forbidden, NotAuthenticated, NotFound, ValidationFailed
 from onethread.kernel.clock import Clock
 from onethread.models import ApiToken, AuditEntry, StaffUser, Team
 
 TOKEN_PREFIX = "ot_"
 
 
-def create_team(session: Session, clock: Clock, *, name: str, kind: str = "contact_centre") -> Team:
+def _within(value: str | None, limit: int, field: str) -> None:
+    """Column widths, checked here so both databases refuse the same input the same way."""
+    if value is not None and len(value) > limit:
+        raise ValidationFailed(f"{field} is longer than {limit} characters", field=field)
+
+
+def create_team(session: Session, clock: Clock, *, name: str, kind: str = "contact_centre",
+                lead_id: str | None = None) -> Team:
     name = name.strip()
+    kind = (kind or "").strip()
     if not name:
         raise ValidationFailed("team name is required", field="name")
+    if not kind:
+        raise ValidationFailed("team kind is required", field="kind")
+    _within(name, 120, "name")
+    _within(kind, 30, "kind")
+    if lead_id is not None and session.get(StaffUser, lead_id) is None:
+        raise NotFound(f"no staff user {lead_id}", field="lead_id")
     if session.scalar(select(Team).where(Team.name == name)):
         raise Conflict(f"a team named {name!r} already exists", field="name")
-    team = Team(name=name, kind=kind, created_at=clock.now())
+    team = Team(name=name, kind=kind, lead_id=lead_id, created_at=clock.now())
     session.add(team)
     session.flush()
     return team
+
+
+def get_team(session: Session, team_id: str) -> Team:
+    team = session.get(Team, team_id)
+    if team is None:
+        raise NotFound(f"no team {team_id}")
+    return team
+
+
+def list_teams(session: Session) -> list[Team]:
+    return list(session.scalars(select(Team).order_by(Team.name, Team.id)))
 
 
 def set_team_lead(session: Session, team_id: str, lead_id: str) -> Team:
@@ -57,12 +83,16 @@ def create_user(
     team_id: str | None = None,
 ) -> StaffUser:
     username = username.strip().lower()
-    if not username or not username.replace(".", "").replace("-", "").replace("_", "").isalnum():
+    if not username or not username.replace(".", "").replace("-", "").replace("_", "").isalnum() \
+            or not username.isascii():
         raise ValidationFailed("username: letters, digits, '.', '-' and '_' only", field="username")
     if role not in STAFF_ROLES:
         raise ValidationFailed(f"unknown role {role!r}; one of: {', '.join(sorted(STAFF_ROLES))}", field="role")
     if not display_name.strip():
         raise ValidationFailed("display name is required", field="display_name")
+    _within(username, 80, "username")
+    _within(display_name.strip(), 120, "display_name")
+    _within(email, 200, "email")
     if password is not None:
         problems = password_problems(password, username)
         if problems:
@@ -93,6 +123,45 @@ def authenticate(session: Session, username: str, password: str) -> StaffUser:
     return user
 
 
+def get_user(session: Session, user_id: str) -> StaffUser:
+    user = session.get(StaffUser, user_id)
+    if user is None:
+        raise NotFound(f"no staff user {user_id}")
+    return user
+
+
+def list_staff(session: Session, *, offset: int = 0, limit: int = 100, role: str | None = None,
+               team_id: str | None = None) -> tuple[list[StaffUser], int]:
+    query = select(StaffUser)
+    if role is not None:
+        query = query.where(StaffUser.role == role)
+    if team_id is not None:
+        query = query.where(StaffUser.team_id == team_id)
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = session.scalars(query.order_by(StaffUser.username, StaffUser.id).offset(offset).limit(limit))
+    return list(rows), total
+
+
+def set_away(session: Session, actor: Principal, user_id: str, away: bool) -> StaffUser:
+    """Mark a staff member away (or back): supervisors for anyone, staff for themselves."""
+    user = get_user(session, user_id)
+    if not may_set_away(actor, user.id):
+        raise Forbidden("only a supervisor may mark someone else away")
+    user.away = away
+    return user
+
+
+def user_of(session: Session, principal: Principal) -> StaffUser | None:
+    """The staff record behind a principal (page sessions; tokens issued to a staff member)."""
+    if principal.kind == "staff":
+        return session.get(StaffUser, principal.id)
+    if principal.kind == "token":
+        row = session.get(ApiToken, principal.id)
+        if row is not None and row.staff_user_id:
+            return session.get(StaffUser, row.staff_user_id)
+    return None
+
+
 def staff_principal(user: StaffUser) -> Principal:
     return Principal(kind="staff", id=user.id, name=user.display_name, role=user.role, team_id=user.team_id)
 
@@ -118,6 +187,7 @@ def create_token(
     """Create a bearer token; returns the row and the token text (shown once, stored hashed)."""
     if not name.strip():
         raise ValidationFailed("token name is required", field="name")
+    _within(name.strip(), 120, "name")
     if role not in TOKEN_ROLES:
         raise ValidationFailed(f"unknown role {role!r}; one of: {', '.join(sorted(TOKEN_ROLES))}", field="role")
     if expires_in is not None and expires_in <= timedelta(0):
@@ -142,10 +212,15 @@ def list_tokens(session: Session) -> list[ApiToken]:
     return list(session.scalars(select(ApiToken).order_by(ApiToken.created_at, ApiToken.id)))
 
 
-def revoke_token(session: Session, clock: Clock, token_id: str) -> ApiToken:
+def get_token(session: Session, token_id: str) -> ApiToken:
     row = session.get(ApiToken, token_id)
     if row is None:
         raise NotFound(f"no API token {token_id}")
+    return row
+
+
+def revoke_token(session: Session, clock: Clock, token_id: str) -> ApiToken:
+    row = get_token(session, token_id)
     if row.revoked_at is None:
         row.revoked_at = clock.now()
     return row
@@ -196,8 +271,6 @@ def audit(
 def audit_for_customer(
     session: Session, customer_id: str, *, offset: int = 0, limit: int = 100, since: datetime | None = None
 ) -> tuple[list[AuditEntry], int]:
-    from sqlalchemy import func
-
     base = select(AuditEntry).where(AuditEntry.customer_id == customer_id)
     if since is not None:
         base = base.where(AuditEntry.at >= since)

@@ -7,10 +7,12 @@ from fastapi import APIRouter, FastAPI
 from onethread import __version__
 from onethread.api.deps import PUBLIC
 from onethread.api.tmf import customer, party, party_interaction, product
+from onethread.api.v1 import audit as v1_audit
 from onethread.api.v1 import channels as v1_channels
 from onethread.api.v1 import match_queue as v1_match_queue
 from onethread.api.v1 import sessions as v1_sessions
 from onethread.api.v1 import social as v1_social
+from onethread.api.v1 import staff as v1_staff
 from onethread.api.v1 import timeline
 
 
@@ -28,6 +30,8 @@ def mount_api(app: FastAPI) -> None:
         product.router,
         party_interaction.router,
         timeline.router,
+        v1_staff.router,
+        v1_audit.router,
         v1_sessions.router,
         v1_match_queue.router,
         v1_social.router,

@@ -9,7 +9,7 @@ from datetime import timedelta
 import typer
 
 from onethread.access import service as access
-from onethread.access.rules import STAFF_ROLES, TOKEN_ROLES
+from onethread.access.rules import STAFF_ROLES, TOKEN_ROLES, token_state
 from onethread.cli.common import container, fail, unit_of_work
 
 user_app = typer.Typer(help="Staff users.", no_args_is_help=True)
@@ -21,7 +21,7 @@ def create_user(
     username: str = typer.Argument(..., help="login name (letters, digits, . - _)"),
     role: str = typer.Option(..., "--role", help=f"one of: {', '.join(sorted(STAFF_ROLES))}"),
     name: str = typer.Option(None, "--name", help="display name (default: the username)"),
-    email: str = typer.Option(None, "--email"),
+    email: str = typer.Option(None, "--email", help="contact e-mail (optional)"),
     password_stdin: bool = typer.Option(False, "--password-stdin", help="read the password from standard input"),
 ) -> None:
     """Create a staff user; asks for the password (or reads it from stdin)."""
@@ -76,8 +76,7 @@ def list_tokens() -> None:
         if not rows:
             typer.echo("no tokens")
         for r in rows:
-            state = ("revoked" if r.revoked_at else
-                     "expired" if r.expires_at and r.expires_at <= now else "active")
+            state = token_state(r.revoked_at, r.expires_at, now)
             typer.echo(f"{r.id}  {r.prefix}…  {r.role:<20} {state:<8} {r.name}")
 
 

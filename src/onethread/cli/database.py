@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from onethread.cli.common import container, fail, unit_of_work
-from onethread.config import Settings
+from onethread.cli.common import container, fail, reaching_database, settings, unit_of_work, where
 from onethread.db import migrate
 from onethread.db.engine import make_engine
 
@@ -16,27 +15,33 @@ db_app = typer.Typer(help="Database schema: upgrade to the latest migration, or 
 @db_app.command("upgrade")
 def upgrade(revision: str = typer.Argument("head", help="target revision (default: the latest)")) -> None:
     """Apply migrations up to REVISION (safe to run again: it does nothing when up to date)."""
-    settings = Settings()
-    engine = make_engine(settings.database_url)
-    before = migrate.current_revision(engine)
-    migrate.upgrade(engine, revision)
-    after = migrate.current_revision(engine)
-    where = engine.url.render_as_string(hide_password=True)
+    url = settings().database_url
+    engine = make_engine(url)
+    try:
+        with reaching_database(url):
+            before = migrate.current_revision(engine)
+            migrate.upgrade(engine, revision)
+            after = migrate.current_revision(engine)
+    finally:
+        engine.dispose()
     if before == after:
-        typer.echo(f"{where}: already at {after}")
+        typer.echo(f"{where(url)}: already at {after}")
     else:
-        typer.echo(f"{where}: upgraded {before or '(empty)'} -> {after}")
-    engine.dispose()
+        typer.echo(f"{where(url)}: upgraded {before or '(empty)'} -> {after}")
 
 
 @db_app.command("current")
 def current() -> None:
     """Show the database's schema revision and the one this onethread needs."""
-    settings = Settings()
-    engine = make_engine(settings.database_url)
-    typer.echo(f"database: {migrate.current_revision(engine) or '(no schema)'}")
-    typer.echo(f"needed:   {migrate.head_revision(engine)}")
-    engine.dispose()
+    url = settings().database_url
+    engine = make_engine(url)
+    try:
+        with reaching_database(url):
+            current_rev, head = migrate.current_revision(engine), migrate.head_revision(engine)
+    finally:
+        engine.dispose()
+    typer.echo(f"database: {current_rev or '(no schema)'}")
+    typer.echo(f"needed:   {head}")
 
 
 def demo(
@@ -47,8 +52,7 @@ def demo(
     """Load the demo data of the five stories (customers, identifiers, households, products, staff)."""
     from onethread.demo import loader
 
-    settings = Settings()
-    if settings.env == "production":
+    if settings().env == "production":
         fail("the demo data is refused in production mode (ONETHREAD_ENV=production)")
     c = container()
     if reset:

@@ -48,6 +48,7 @@ def worker(
     from onethread.jobs.runner import run_forever, run_once
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # the start-up schema check is not news
     c = container()
     if once:
         report = run_once(c, worker_id=f"{socket.gethostname()}-once")

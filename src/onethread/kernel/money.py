@@ -28,6 +28,8 @@ class Money:
         return cls(0, currency)
 
     def _same(self, other: Money) -> None:
+        if not isinstance(other, Money):
+            raise TypeError(f"cannot combine Money with {type(other).__name__}")
         if other.currency != self.currency:
             raise CurrencyMismatch(f"cannot combine {self.currency} and {other.currency}")
 
@@ -43,6 +45,8 @@ class Money:
         return Money(-self.amount_minor, self.currency)
 
     def times(self, factor: int) -> Money:
+        if not isinstance(factor, int) or isinstance(factor, bool):
+            raise TypeError("Money is multiplied by whole numbers only (round explicitly first)")
         return Money(self.amount_minor * factor, self.currency)
 
     @property

@@ -66,6 +66,8 @@ def _truncate_all(url: str) -> None:
     engine = make_engine(url)
     names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
     with engine.begin() as conn:
+        # A test that left a session open would make TRUNCATE wait forever: fail instead.
+        conn.execute(text("SET LOCAL lock_timeout = '10s'"))
         conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
     engine.dispose()
 

@@ -33,3 +33,19 @@ def test_change_and_its_event_commit_together(client, admin, container):
     with container.sessions() as s:
         events = s.scalars(select(OutboxEvent.type).where(OutboxEvent.aggregate_id == r.json()["id"])).all()
     assert events == ["individual.created"]
+
+
+def test_a_page_session_cannot_change_anything_from_another_site(client, uow, clock):
+    from onethread.access import service as access
+
+    with uow() as s:
+        access.create_user(s, clock, username="ada.admin", display_name="Ada", role="admin",
+                           password="correct horse battery")
+    r = client.post("/login", data={"username": "ada.admin", "password": "correct horse battery"},
+                    follow_redirects=False)
+    assert r.status_code == 303
+    body = {"@type": "Individual", "givenName": "Mallory"}
+    evil = client.post("/tmf-api/party/v5/individual", json=body, headers={"Origin": "https://evil.example"})
+    assert evil.status_code == 403
+    same = client.post("/tmf-api/party/v5/individual", json=body, headers={"Origin": "http://testserver"})
+    assert same.status_code == 201

@@ -58,7 +58,25 @@ def current_principal(request: Request, session: DbSession, clock: ClockDep) -> 
     principal = cookie_principal(request, session)
     if principal is None:
         raise NotAuthenticated("sign in, or send 'Authorization: Bearer <token>'")
+    if request.method not in SAFE_METHODS and cross_site(request):
+        raise Forbidden("a signed-in page session cannot be used from another site")
     return principal
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def cross_site(request: Request) -> bool:
+    """A cookie-authorised change coming from another origin (CSRF). Browsers say so in
+    ``Sec-Fetch-Site`` and ``Origin``; a request without either is not from a browser page."""
+    if request.headers.get("sec-fetch-site") == "cross-site":
+        return True
+    origin = request.headers.get("origin")
+    if origin and origin != "null":
+        from urllib.parse import urlsplit
+
+        return urlsplit(origin).netloc != request.headers.get("host", "")
+    return origin == "null"
 
 
 def cookie_principal(request: Request, session: Session) -> Principal | None:

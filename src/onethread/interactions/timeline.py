@@ -132,9 +132,11 @@ def read(session: Session, customer_id: str, *, limit: int = 50, cursor: str | N
     if cursor:
         try:
             at_iso, last_id = decode_cursor(cursor)
+            at = datetime.fromisoformat(at_iso)
+            if not isinstance(last_id, str):
+                raise TypeError("id")
         except (ValueError, TypeError) as exc:
             raise ValidationFailed("malformed cursor; use the nextCursor of the previous page", field="cursor") from exc
-        at = datetime.fromisoformat(at_iso)
         query = query.where(or_(TimelineEntry.occurred_at < at,
                                 and_(TimelineEntry.occurred_at == at, TimelineEntry.id < last_id)))
     rows = list(session.scalars(query.order_by(TimelineEntry.occurred_at.desc(), TimelineEntry.id.desc())

@@ -9,6 +9,8 @@ from onethread.api.deps import PUBLIC
 from onethread.api.tmf import customer, party, party_interaction, product
 from onethread.api.v1 import audit as v1_audit
 from onethread.api.v1 import channels as v1_channels
+from onethread.api.v1 import customers as v1_customers
+from onethread.api.v1 import identifiers as v1_identifiers
 from onethread.api.v1 import match_queue as v1_match_queue
 from onethread.api.v1 import sessions as v1_sessions
 from onethread.api.v1 import social as v1_social
@@ -30,6 +32,8 @@ def mount_api(app: FastAPI) -> None:
         product.router,
         party_interaction.router,
         timeline.router,
+        v1_customers.router,
+        v1_identifiers.router,
         v1_staff.router,
         v1_audit.router,
         v1_sessions.router,

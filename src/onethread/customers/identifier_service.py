@@ -23,7 +23,7 @@ from onethread.errors import Conflict, NotFound, ValidationFailed
 from onethread.kernel.clock import Clock, ensure_utc
 from onethread.kernel.events import DomainEvent
 from onethread.kernel.ids import new_id
-from onethread.models import Customer, Identifier, IdentifierHolding
+from onethread.models import Customer, Identifier, IdentifierHolding, Product
 
 FOUND, NONE, AMBIGUOUS = "found", "none", "ambiguous"
 
@@ -81,6 +81,10 @@ def assign(session: Session, clock: Clock, actor: Principal, *, customer_id: str
     """Give ``customer_id`` the identifier for [valid_from, valid_to); refuse any overlap."""
     if session.get(Customer, customer_id) is None:
         raise NotFound(f"no customer with id {customer_id}", field="customerId")
+    if product_id is not None:
+        product = session.get(Product, product_id)
+        if product is None or product.customer_id != customer_id:
+            raise ValidationFailed(f"product {product_id} is not this customer's", field="productId")
     normal = normalise(kind, value, region)
     now = clock.now()
     start = ensure_utc(valid_from) if valid_from else now
@@ -102,11 +106,14 @@ def assign(session: Session, clock: Clock, actor: Principal, *, customer_id: str
             raise Conflict(f"{rules.KIND_LABELS[kind]} {normal} is already held by this customer",
                            field="value", details={"holdingId": clash.id})
         until = clash.valid_to.isoformat() if clash.valid_to else "now (still held)"
+        holder = session.get(Customer, clash.customer_id)
         raise Conflict(
-            f"{rules.KIND_LABELS[kind]} {normal} is held by customer {clash.customer_id} "
+            f"{rules.KIND_LABELS[kind]} {normal} is held by {holder.name} (customer {clash.customer_id}) "
             f"from {clash.valid_from.isoformat()} until {until}; end that holding first",
             field="value",
-            details={"holdingId": clash.id, "customerId": clash.customer_id},
+            details={"holdingId": clash.id, "customerId": clash.customer_id,
+                     "validFrom": clash.valid_from.isoformat(),
+                     "validTo": clash.valid_to.isoformat() if clash.valid_to else None},
         )
     holding = IdentifierHolding(identifier_id=ident.id, customer_id=customer_id, product_id=product_id,
                                 valid_from=start, valid_to=end, recorded_by=actor.id, created_at=now)
@@ -128,6 +135,8 @@ def end_holding(session: Session, clock: Clock, actor: Principal, holding_id: st
         raise NotFound(f"no identifier holding {holding_id}")
     ident = session.get(Identifier, holding.identifier_id)
     _lock_identifier(session, ident.kind, ident.value, clock.now())
+    # Read the holding again under the lock: a concurrent end or move may have changed it.
+    session.refresh(holding)
     end = ensure_utc(at) if at else clock.now()
     if holding.valid_to is not None and holding.valid_to <= end:
         raise Conflict(f"this holding already ended on {holding.valid_to.isoformat()}")
@@ -147,15 +156,28 @@ def end_holding(session: Session, clock: Clock, actor: Principal, holding_id: st
 def move(session: Session, clock: Clock, actor: Principal, *, kind: str, value: str, to_customer_id: str,
          at: datetime | None = None, reason: str | None = None, region: str = "GB") -> IdentifierHolding:
     """End the current holder's period at ``at`` and start ``to_customer_id``'s (number recycling, porting)."""
+    return move_identifier(session, clock, actor, kind=kind, value=value, to_customer_id=to_customer_id, at=at,
+                           reason=reason, region=region)[1]
+
+
+def move_identifier(session: Session, clock: Clock, actor: Principal, *, kind: str, value: str,
+                    to_customer_id: str, at: datetime | None = None, reason: str | None = None,
+                    region: str = "GB") -> tuple[IdentifierHolding | None, IdentifierHolding]:
+    """Like :func:`move`; returns ``(the holding it ended or None, the new holding)``."""
     normal = normalise(kind, value, region)
+    if session.get(Customer, to_customer_id) is None:
+        raise NotFound(f"no customer with id {to_customer_id}", field="toCustomerId")
     when = ensure_utc(at) if at else clock.now()
+    _lock_identifier(session, kind, normal, clock.now())  # resolve under the lock: no move races another
     current = resolve(session, kind, normal, when, region=region)
+    ended = None
     if current.status == FOUND:
         if current.customer_id == to_customer_id:
-            raise Conflict("the customer already holds this identifier at that time")
-        end_holding(session, clock, actor, current.holding_id, at=when, reason=reason or "moved")
-    return assign(session, clock, actor, customer_id=to_customer_id, kind=kind, value=normal, valid_from=when,
-                  region=region)
+            raise Conflict("the customer already holds this identifier at that time", field="toCustomerId")
+        ended = end_holding(session, clock, actor, current.holding_id, at=when, reason=reason or "moved")
+    holding = assign(session, clock, actor, customer_id=to_customer_id, kind=kind, value=normal, valid_from=when,
+                     region=region)
+    return ended, holding
 
 
 def resolve(session: Session, kind: str, value: str, at: datetime, *, region: str = "GB") -> Resolution:
@@ -214,10 +236,24 @@ def history(session: Session, kind: str, value: str, *, region: str = "GB") -> l
     ))
 
 
-def holdings_of(session: Session, customer_id: str) -> list[tuple[IdentifierHolding, Identifier]]:
-    return list(session.execute(
+def holdings_of(session: Session, customer_id: str, *, at: datetime | None = None,
+                ) -> list[tuple[IdentifierHolding, Identifier]]:
+    """A customer's holdings, all of them, or only those in force at ``at``."""
+    query = (
         select(IdentifierHolding, Identifier)
         .join(Identifier, Identifier.id == IdentifierHolding.identifier_id)
         .where(IdentifierHolding.customer_id == customer_id)
-        .order_by(Identifier.kind, IdentifierHolding.valid_from)
-    ).all())
+        .order_by(Identifier.kind, IdentifierHolding.valid_from, Identifier.value)
+    )
+    if at is not None:
+        when = ensure_utc(at)
+        query = query.where(IdentifierHolding.valid_from <= when,
+                            or_(IdentifierHolding.valid_to.is_(None), IdentifierHolding.valid_to > when))
+    return [tuple(row) for row in session.execute(query).all()]
+
+
+def get_holding(session: Session, holding_id: str) -> tuple[IdentifierHolding, Identifier]:
+    holding = session.get(IdentifierHolding, holding_id)
+    if holding is None:
+        raise NotFound(f"no identifier holding {holding_id}")
+    return holding, session.get(Identifier, holding.identifier_id)

@@ -148,6 +148,33 @@ def tenure(since: date, on: date) -> Tenure:
     return Tenure(since=since, years=months // 12, months=months % 12)
 
 
+ACTIVE, PENDING, EXPIRED, REVOKED = "active", "pending", "expired", "revoked"
+
+
+def representative_status(valid_from: date, valid_until: date | None, revoked_at: datetime | None, on: date) -> str:
+    """A representative's standing on day ``on``: revoked, pending (not yet valid), expired or active.
+
+    ``valid_until`` is exclusive (the first day they may no longer act); a revocation counts
+    from the day it was made, so the same representative is active for a date before it.
+    """
+    if revoked_at is not None and revoked_at.date() <= on:
+        return REVOKED
+    if on < valid_from:
+        return PENDING
+    if valid_until is not None and on >= valid_until:
+        return EXPIRED
+    return ACTIVE
+
+
+def permissions_in_force(permissions: list[str], status: str) -> list[str]:
+    """What a representative may do with that standing: everything granted, or nothing."""
+    return sorted(permissions) if status == ACTIVE else []
+
+
+def vulnerability_active(ended_at: datetime | None, at: datetime) -> bool:
+    return ended_at is None or ended_at > at
+
+
 def check_permissions(permissions: list[str]) -> list[str]:
     unknown = sorted(set(permissions) - REPRESENTATIVE_PERMISSIONS)
     if unknown:

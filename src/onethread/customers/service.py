@@ -223,6 +223,7 @@ def create_household(session: Session, clock: Clock, actor: Principal, *, name: 
     household = Household(name=name.strip(), created_at=clock.now())
     session.add(household)
     session.flush()
+    _event(session, clock, "household.created", "household", household.id, None, actor, name=household.name)
     return household
 
 
@@ -250,8 +251,13 @@ def leave_household(session: Session, clock: Clock, actor: Principal, *, custome
     member = session.scalar(select(HouseholdMember).where(HouseholdMember.customer_id == customer_id,
                                                           HouseholdMember.left_on.is_(None)))
     if member is None:
+        get_customer(session, customer_id)  # 404 for an unknown customer, not "not in a household"
         raise NotFound("the customer is not in a household")
-    member.left_on = left_on or clock.now().date()
+    left = left_on or clock.now().date()
+    if left < member.joined_on:
+        raise ValidationFailed(f"cannot leave before joining ({member.joined_on.isoformat()})", field="leftOn")
+    member.left_on = left
+    session.flush()
     _event(session, clock, "household.left", "household", member.household_id, customer_id, actor)
     return member
 
@@ -286,24 +292,26 @@ def add_representative(session: Session, clock: Clock, actor: Principal, *, cust
     return rep
 
 
-def revoke_representative(session: Session, clock: Clock, actor: Principal, representative_id: str) -> Representative:
+def revoke_representative(session: Session, clock: Clock, actor: Principal, representative_id: str, *,
+                          reason: str | None = None) -> Representative:
+    """Withdraw a representative's authority from now on (idempotent: a second revoke changes nothing)."""
     rep = session.get(Representative, representative_id)
     if rep is None:
         raise NotFound(f"no representative {representative_id}")
     if rep.revoked_at is None:
         rep.revoked_at = clock.now()
+        session.flush()
+        access.audit(session, clock, actor, action="update", resource_type="representative", resource_id=rep.id,
+                     customer_id=rep.customer_id, detail={"revoked": True, "reason": reason})
         _event(session, clock, "representative.revoked", "customer", rep.customer_id, rep.customer_id, actor,
-               representative=rep.id)
+               representative=rep.id, reason=reason)
     return rep
 
 
 def representative_may(rep: Representative, permission: str, on: date) -> bool:
     """Whether ``rep`` may do ``permission`` on day ``on`` (in period, not revoked)."""
-    if rep.revoked_at is not None and rep.revoked_at.date() <= on:
-        return False
-    if on < rep.valid_from or (rep.valid_until is not None and on >= rep.valid_until):
-        return False
-    return permission in rep.permissions
+    status = rules.representative_status(rep.valid_from, rep.valid_until, rep.revoked_at, on)
+    return permission in rules.permissions_in_force(rep.permissions, status)
 
 
 # --- vulnerability -------------------------------------------------------------------------
@@ -317,6 +325,9 @@ def record_vulnerability(session: Session, clock: Clock, actor: Principal, *, cu
     now = clock.now()
     if review_on <= now.date():
         raise ValidationFailed("the review date must be in the future", field="reviewOn")
+    needs = list(dict.fromkeys(n.strip() for n in (needs or [])))
+    if any(not n for n in needs):
+        raise ValidationFailed("a need cannot be empty", field="needs")
     # Without consent we keep only that a need exists, not the sensitive detail.
     vul = Vulnerability(customer_id=customer_id, kind=kind, note=note if consent_given else None,
                         needs=needs or [], consent_given=consent_given,
@@ -337,6 +348,9 @@ def end_vulnerability(session: Session, clock: Clock, actor: Principal, vulnerab
         raise NotFound(f"no vulnerability record {vulnerability_id}")
     if vul.ended_at is None:
         vul.ended_at = clock.now()
+        session.flush()
         access.audit(session, clock, actor, action="update", resource_type="vulnerability", resource_id=vul.id,
                      customer_id=vul.customer_id, detail={"ended": True})
+        _event(session, clock, "vulnerability.ended", "customer", vul.customer_id, vul.customer_id, actor,
+               vulnerability=vul.id, kind=vul.kind)
     return vul

@@ -108,7 +108,7 @@ def test_two_sweeps_at_once_fire_each_clock_once(container, uow, clock):
             barrier.wait(timeout=10)
             with session_scope(container.sessions) as s:
                 reports.append(clocks.sweep(s, clock, worker=name))
-        except Exception as exc:  # noqa: BLE001  (reported below)
+        except Exception as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=worker, args=(f"w{i}",)) for i in range(2)]

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import yaml
 
+from onethread.cases.rules import KINDS
 from onethread.kernel.calendar import WEEKDAYS, BusinessCalendar, Duration
 
 DEFAULT_FILE = Path(__file__).with_name("clock_policy.yaml")
@@ -64,11 +65,16 @@ def _market(code: str, raw: dict, where: str) -> Market:
             workdays=tuple(WEEKDAYS.index(d) for d in hours.get("days", WEEKDAYS[:5])),
         )
         cal.tz  # noqa: B018  (fails on an unknown time zone)
-    except (ValueError, KeyError) as exc:
+    except (ValueError, KeyError, TypeError) as exc:
         raise PolicyError(f"{where}.{code}: {exc}") from exc
     reg = raw.get("regulator") or {}
     clocks = {}
     for kind, table in (raw.get("clocks") or {}).items():
+        if kind != "default" and kind not in KINDS:
+            raise PolicyError(f"{where}.{code}.clocks: unknown case kind {kind!r}; one of default, "
+                              f"{', '.join(KINDS)}")
+        if not isinstance(table, dict):
+            raise PolicyError(f"{where}.{code}.clocks.{kind}: expected a mapping of clock -> rule")
         unknown = set(table) - set(CLOCK_KINDS)
         if unknown:
             raise PolicyError(f"{where}.{code}.clocks.{kind}: unknown clock(s) {', '.join(sorted(unknown))}")

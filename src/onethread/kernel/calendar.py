@@ -52,6 +52,18 @@ class BusinessCalendar:
     closes: time = time(17)
     workdays: tuple[int, ...] = (0, 1, 2, 3, 4)  # Monday = 0
 
+    def __post_init__(self) -> None:
+        # A calendar with no working time would make every business clock search forever.
+        if not self.workdays or any(d not in range(7) for d in self.workdays):
+            raise ValueError("working days: at least one of mon..sun")
+        if self.opens >= self.closes:
+            raise ValueError(f"business hours: opening ({self.opens:%H:%M}) must be before closing "
+                             f"({self.closes:%H:%M})")
+        try:
+            _holidays(self.country, self.subdiv, 2000)
+        except NotImplementedError as exc:
+            raise ValueError(f"public holidays: {exc}") from exc
+
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)

@@ -6,8 +6,10 @@ from fastapi import APIRouter, FastAPI
 
 from onethread import __version__
 from onethread.api.deps import PUBLIC
-from onethread.api.tmf import customer, party, party_interaction, product
+from onethread.api.tmf import customer, party, party_interaction, product, trouble_ticket
 from onethread.api.v1 import audit as v1_audit
+from onethread.api.v1 import case_items as v1_case_items
+from onethread.api.v1 import cases as v1_cases
 from onethread.api.v1 import channels as v1_channels
 from onethread.api.v1 import customers as v1_customers
 from onethread.api.v1 import identifiers as v1_identifiers
@@ -40,6 +42,9 @@ def mount_api(app: FastAPI) -> None:
         v1_match_queue.router,
         v1_social.router,
         v1_channels.router,
+        trouble_ticket.router,
+        v1_cases.router,
+        v1_case_items.router,
     ]
     for router in routers:
         app.include_router(router)

@@ -43,6 +43,19 @@ def _case(session: Session, case_id: str) -> Case:
     return case
 
 
+def get(session: Session, handover_id: str) -> Handover:
+    handover = session.get(Handover, handover_id)
+    if handover is None:
+        raise NotFound(f"no hand-over {handover_id}")
+    return handover
+
+
+def latest(session: Session, case_id: str) -> Handover | None:
+    """The case's most recent hand-over (requested, accepted, imposed...)."""
+    return session.scalar(select(Handover).where(Handover.case_id == case_id)
+                          .order_by(Handover.requested_at.desc(), Handover.id.desc()).limit(1))
+
+
 def _pending(session: Session, case_id: str) -> Handover | None:
     return session.scalar(select(Handover).where(Handover.case_id == case_id, Handover.status == "pending"))
 
@@ -111,9 +124,15 @@ def decline(session: Session, clock: Clock, actor: Principal, handover_id: str, 
 
 
 def cancel(session: Session, clock: Clock, actor: Principal, handover_id: str) -> Handover:
+    """Withdraw a hand-over nobody has answered: by whoever asked for it, the owner, or a team lead."""
     handover = session.get(Handover, handover_id)
-    if handover is None or handover.status != "pending":
-        raise NotFound(f"no pending hand-over {handover_id}")
+    if handover is None:
+        raise NotFound(f"no hand-over {handover_id}")
+    if handover.status != "pending":
+        raise Conflict(f"this hand-over is already {handover.status}")
+    if actor.kind != "system" and actor.role not in (TEAM_LEAD, ADMIN) \
+            and actor.id not in (handover.requested_by, handover.from_owner_id):
+        raise Forbidden("only whoever asked for the hand-over, the case's owner or a team lead can cancel it")
     handover.status, handover.decided_at = "cancelled", clock.now()
     log(session, clock, session.get(Case, handover.case_id), actor, "handover_cancelled", "Hand-over cancelled",
         data={"handoverId": handover.id})

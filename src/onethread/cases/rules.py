@@ -19,6 +19,8 @@ STEP_LABELS = {
     "resolution_offer": "resolution offered",
 }
 HANDOVER_REASONS_REQUIRED = True
+TITLE_MAX = 300  # column widths, checked so both databases refuse the same input
+CATEGORY_MAX = 60
 THREADING_WINDOW = timedelta(days=30)
 
 # Harms that leave a vulnerable person exposed are urgent whatever was reported.

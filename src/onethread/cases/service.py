@@ -20,7 +20,18 @@ from onethread.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from onethread.interactions import service as interactions
 from onethread.interactions.rules import CHANNELS
 from onethread.kernel.clock import Clock
-from onethread.models import Case, CaseClock, CaseEvent, Commitment, Contact, Harm, Product, Task
+from onethread.models import (
+    Case,
+    CaseClock,
+    CaseEvent,
+    Commitment,
+    Contact,
+    Handover,
+    Harm,
+    Participant,
+    Product,
+    Task,
+)
 
 
 def get_case(session: Session, case_id: str) -> Case:
@@ -44,6 +55,10 @@ def open_new(session: Session, clock: Clock, actor: Principal, *, customer_id: s
         raise ValidationFailed(f"severity must be one of {', '.join(rules.SEVERITIES)}", field="severity")
     if not (title or "").strip():
         raise ValidationFailed("a case needs a title", field="title")
+    if len(title.strip()) > rules.TITLE_MAX:
+        raise ValidationFailed(f"the title is longer than {rules.TITLE_MAX} characters", field="title")
+    if category is not None and len(category) > rules.CATEGORY_MAX:
+        raise ValidationFailed(f"the category is longer than {rules.CATEGORY_MAX} characters", field="category")
     if product_id is not None:
         product = session.get(Product, product_id)
         if product is None or product.customer_id != customer_id:
@@ -103,6 +118,11 @@ def route_contact(session: Session, clock: Clock, actor: Principal, contact_id: 
     contact = interactions.get_contact(session, contact_id)
     if contact.customer_id is None:
         raise Conflict("the contact is in the match queue; link it to a customer first")
+    if case_id is None and contact.case_id is not None:
+        # Routed before (a retry, or a second system routing the same contact): the same answer.
+        current = session.get(Case, contact.case_id)
+        if current is not None and current.status != "closed":
+            return current, True
     if case_id is not None:
         case = load_open(session, case_id)
         attach_contact(session, clock, actor, case.id, contact.id)
@@ -244,15 +264,51 @@ def close(session: Session, clock: Clock, actor: Principal, case_id: str, *, out
     return case
 
 
-def set_status(session: Session, clock: Clock, actor: Principal, case_id: str, status: str) -> Case:
+def set_status(session: Session, clock: Clock, actor: Principal, case_id: str, status: str,
+               reason: str | None = None) -> Case:
     case = load_open(session, case_id)
     if status not in rules.OPEN_STATUSES:
         raise ValidationFailed(f"status must be one of {', '.join(sorted(rules.OPEN_STATUSES))} "
                                "(close a case with the close action)", field="status")
     if status != case.status:
         old, case.status = case.status, status
-        log(session, clock, case, actor, "status_changed", f"Status: {old} -> {status}")
+        log(session, clock, case, actor, "status_changed", f"Status: {old} -> {status}",
+            text=(reason or "").strip() or None, data={"from": old, "to": status})
         clocks.touch(session, case, clock.now())
+    return case
+
+
+def update_details(session: Session, clock: Clock, actor: Principal, case_id: str, *, title: str | None = None,
+                   customer_account: str | None = None, severity: str | None = None) -> Case:
+    """Correct the title, the customer's account or the severity (None: unchanged); each change is logged."""
+    case = load_open(session, case_id)
+    changes: dict[str, tuple] = {}
+    if title is not None:
+        if not title.strip():
+            raise ValidationFailed("a case needs a title", field="title")
+        if len(title.strip()) > rules.TITLE_MAX:
+            raise ValidationFailed(f"the title is longer than {rules.TITLE_MAX} characters", field="title")
+        if title.strip() != case.title:
+            changes["title"] = (case.title, title.strip())
+    if customer_account is not None and customer_account.strip() != (case.customer_account or ""):
+        changes["customerAccount"] = (case.customer_account, customer_account.strip() or None)
+    if severity is not None:
+        if severity not in rules.SEVERITIES:
+            raise ValidationFailed(f"severity must be one of {', '.join(rules.SEVERITIES)}", field="severity")
+        if severity != case.severity:
+            changes["severity"] = (case.severity, severity)
+    if not changes:
+        return case
+    if "title" in changes:
+        case.title = changes["title"][1]
+    if "customerAccount" in changes:
+        case.customer_account = changes["customerAccount"][1]
+    if "severity" in changes:
+        case.severity = changes["severity"][1]
+    what = ", ".join(k if k != "customerAccount" else "the customer's account" for k in changes)
+    log(session, clock, case, actor, "details_changed", f"Case details changed: {what}",
+        data={k: {"from": old, "to": new} for k, (old, new) in changes.items()})
+    clocks.touch(session, case, clock.now())
     return case
 
 
@@ -264,8 +320,10 @@ def merge(session: Session, clock: Clock, actor: Principal, source_id: str, *, i
     if not (reason or "").strip():
         raise ValidationFailed("say why the cases are merged", field="reason")
     now = clock.now()
-    for model in (Contact, Commitment, Harm, Task):
+    for model in (Contact, Commitment, Harm, Task, Participant):  # tasks may be assigned to participants
         session.execute(update(model).where(model.case_id == source.id).values(case_id=target.id))
+    session.execute(update(Handover).where(Handover.case_id == source.id, Handover.status == "pending")
+                    .values(status="cancelled", decided_at=now, decision_note=f"case merged into {target.id}"))
     session.execute(update(CaseClock).where(CaseClock.case_id == source.id,
                                                    CaseClock.kind.in_(("task_overdue", "commitment_due")))
                     .values(case_id=target.id))

@@ -1,0 +1,472 @@
+"""TMF621 Trouble Ticket v5 (``/tmf-api/troubleTicket/v5/troubleTicket``): onethread's cases.
+
+A case is a ``TroubleTicket`` extended as ``OnethreadTroubleTicket`` (``@baseType``
+``TroubleTicket``) with what TMF621 does not model: the named owner, hand-overs, commitments,
+harms, tasks, participants, clocks, the escalation level and the brief. The actions on those
+are onethread's own resources under ``/api/v1`` (api/v1/cases.py, api/v1/case_items.py).
+Translation only: every rule lives in ``onethread.cases``. See docs/api/cases.md.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
+
+from onethread.access import service as access
+from onethread.access.rules import CUSTOMER_READERS, CUSTOMER_WRITERS, Principal
+from onethread.api.deps import Authorize, ClockDep, DbSession
+from onethread.api.tmf.conventions import (
+    ListParams,
+    check_if_match,
+    created,
+    etag_for,
+    merge_patch_body,
+    paged,
+    parse_fields,
+    parse_model,
+    select_fields,
+)
+from onethread.cases import clocks as case_clocks
+from onethread.cases import reads, rules
+from onethread.cases import service as cases
+from onethread.errors import Forbidden, ValidationFailed
+from onethread.interactions.rules import CHANNELS
+from onethread.inventory import service as inventory
+from onethread.kernel.clock import Clock
+from onethread.models import Case
+
+BASE = "/tmf-api/troubleTicket/v5"
+EXTENSION = "OnethreadTroubleTicket"
+router = APIRouter(prefix=BASE, tags=["TMF621 trouble ticket"])
+
+# onethread case status -> TMF621 TroubleTicketStatusType (and back).
+TO_TMF = {"open": "acknowledged", "in_progress": "inProgress", "waiting_customer": "pending",
+          "resolved": "resolved", "closed": "closed"}
+FROM_TMF = {tmf: ours for ours, tmf in TO_TMF.items()}
+UNUSED_TMF = {
+    "held": "onethread does not hold cases: work waiting on someone else is a task with a due date "
+            "(POST /api/v1/cases/{id}/tasks)",
+    "cancelled": "a case is never cancelled: close it with its outcome, or merge it into the case it duplicates "
+                 "(POST /api/v1/cases/{id}/merge)",
+    "rejected": "a case is never rejected: close it with its outcome, or merge it into the case it duplicates "
+                "(POST /api/v1/cases/{id}/merge)",
+}
+# TMF attributes a ticket has but PATCH does not change, and what to do instead.
+READ_ONLY = {
+    "id": "", "href": "", "creationDate": "", "lastUpdate": "", "statusChangeDate": "", "resolutionDate": "",
+    "expectedResolutionDate": "it follows the case's resolution-target clock",
+    "ticketType": "a case keeps its kind; split it (POST /api/v1/cases/{id}/split)",
+    "channel": "the channel a case was opened through does not change",
+    "relatedParty": "the owner changes only by a hand-over (POST /api/v1/cases/{id}/handovers)",
+    "relatedEntity": "", "troubleTicketRelationship": "merge with POST /api/v1/cases/{id}/merge",
+    "troubleTicketCharacteristic": "", "owner": "hand the case over (POST /api/v1/cases/{id}/handovers)",
+    "escalationLevel": "", "handovers": "", "commitments": "", "harms": "", "tasks": "", "participants": "",
+    "clocks": "", "brief": "", "closureBlockers": "", "complaintSteps": "", "awaitingReplySince": "",
+    "outcome": "close with status 'closed' and statusChangeReason",
+}
+
+
+# --- who is acting --------------------------------------------------------------------------
+
+def person(roles: frozenset[str]):
+    """``actor: person(ROLES)``: like ``allow``, but a bearer token issued to a staff member acts as
+    that person (the cases services need the named person: owner, receiver of a hand-over)."""
+    guard = Authorize(roles)
+
+    def resolve(session: DbSession, principal: Principal = Depends(guard)) -> Principal:
+        if principal.kind != "token":
+            return principal
+        user = access.user_of(session, principal)
+        if user is None or not user.active:
+            return principal
+        staff = access.staff_principal(user)
+        if not staff.may(roles):
+            raise Forbidden(f"a {staff.role} may not do this")
+        return staff
+
+    return Annotated[Principal, Depends(resolve)]
+
+
+# --- request shapes --------------------------------------------------------------------------
+
+class _Tmf(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    type_: str | None = Field(None, alias="@type")
+    base_type: str | None = Field(None, alias="@baseType")
+    schema_location: str | None = Field(None, alias="@schemaLocation")
+
+
+class PartyRefIn(_Tmf):
+    type_: Literal["PartyRef", "PartyRoleRef"] = Field(..., alias="@type")
+    id: str = Field(..., max_length=26)
+    href: str | None = None
+    name: str | None = None
+    referred_type: str | None = Field(None, alias="@referredType")
+    partyId: str | None = None
+    partyName: str | None = None
+
+
+class RelatedPartyIn(_Tmf):
+    role: str
+    partyOrPartyRole: PartyRefIn
+
+
+class EntityRefIn(_Tmf):
+    id: str = Field(..., max_length=26)
+    href: str | None = None
+    name: str | None = None
+    referred_type: str | None = Field(None, alias="@referredType")
+
+
+class RelatedEntityIn(_Tmf):
+    role: str
+    entity: EntityRefIn
+
+
+class ChannelRefIn(_Tmf):
+    id: str = Field(..., description="the channel: " + ", ".join(CHANNELS))
+    href: str | None = None
+    name: str | None = None
+    referred_type: str | None = Field(None, alias="@referredType")
+
+
+class CharacteristicIn(_Tmf):
+    name: str
+    value: str = Field(..., max_length=rules.CATEGORY_MAX)
+    valueType: str | None = None
+    id: str | None = None
+
+
+class TicketCreate(_Tmf):
+    name: str | None = Field(None, max_length=rules.TITLE_MAX, description="the case's title")
+    description: str = Field(..., min_length=1, max_length=20_000, description="the customer's own account")
+    severity: str = Field(..., description=" | ".join(rules.SEVERITIES))
+    ticketType: str = Field(..., description=" | ".join(rules.KINDS))
+    channel: ChannelRefIn
+    status: str | None = None
+    relatedParty: list[RelatedPartyIn] = Field(..., min_length=1, max_length=2)
+    relatedEntity: list[RelatedEntityIn] = Field(default_factory=list, max_length=1)
+    troubleTicketCharacteristic: list[CharacteristicIn] = Field(default_factory=list, max_length=1)
+    contactId: str | None = Field(None, max_length=26,
+                                  description=f"{EXTENSION} extension: the contact that opened the case")
+
+
+class TicketPatch(_Tmf):
+    name: str | None = Field(None, max_length=rules.TITLE_MAX)
+    description: str | None = Field(None, max_length=20_000)
+    severity: str | None = None
+    status: str | None = None
+    statusChangeReason: str | None = Field(None, max_length=5_000,
+                                           description="why; when closing, the outcome")
+    customerConfirmed: bool | None = Field(None, description=f"{EXTENSION} extension: with status 'closed'")
+
+
+# --- representation --------------------------------------------------------------------------
+
+def ticket_path(case_id: str) -> str:
+    return f"{BASE}/troubleTicket/{case_id}"
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).isoformat() if value is not None else None
+
+
+def to_tmf_status(status: str) -> str:
+    return TO_TMF[status]
+
+
+def from_tmf_status(value: str, field: str = "status") -> str:
+    if value in FROM_TMF:
+        return FROM_TMF[value]
+    if value in UNUSED_TMF:
+        raise ValidationFailed(f"status {value!r}: {UNUSED_TMF[value]}", field=field)
+    raise ValidationFailed(f"status must be one of {', '.join(FROM_TMF)}", field=field)
+
+
+def _staff_ref(staff_id: str | None, names: dict[str, str]) -> dict | None:
+    return {"id": staff_id, "name": names.get(staff_id)} if staff_id else None
+
+
+def handover_json(h, names: dict[str, str]) -> dict:
+    return {"@type": "Handover", "id": h.id, "caseId": h.case_id, "status": h.status,
+            "from": _staff_ref(h.from_owner_id, names), "to": _staff_ref(h.to_owner_id, names), "reason": h.reason,
+            "requestedBy": h.requested_by, "requestedAt": iso(h.requested_at), "decidedAt": iso(h.decided_at),
+            "note": h.decision_note}
+
+
+def commitment_json(c) -> dict:
+    return {"@type": "Commitment", "id": c.id, "caseId": c.case_id, "text": c.text, "dueAt": iso(c.due_at),
+            "madeVia": c.made_via, "madeAt": iso(c.made_at), "madeBy": c.made_by, "public": c.public,
+            "status": c.status, "closedAt": iso(c.closed_at), "note": c.closed_note}
+
+
+def harm_json(h) -> dict:
+    return {"@type": "Harm", "id": h.id, "caseId": h.case_id, "kind": h.kind, "description": h.description,
+            "severity": h.severity, "reportedSeverity": h.reported_severity, "reportedBy": h.reported_by,
+            "reportedAt": iso(h.reported_at), "resolvedAt": iso(h.resolved_at), "resolution": h.resolution}
+
+
+def task_json(t) -> dict:
+    return {"@type": "Task", "id": t.id, "caseId": t.case_id, "title": t.title,
+            "assignee": {"kind": t.assignee_kind, "id": t.assignee_id, "name": t.assignee_name},
+            "dueAt": iso(t.due_at), "status": t.status, "createdAt": iso(t.created_at), "doneAt": iso(t.done_at),
+            "note": t.note}
+
+
+def participant_json(p) -> dict:
+    return {"@type": "Participant", "id": p.id, "caseId": p.case_id, "kind": p.kind, "name": p.name,
+            "organisation": p.organisation, "contact": p.contact, "addedAt": iso(p.added_at)}
+
+
+def clock_json(c) -> dict:
+    state = "stopped" if c.stopped_at else "breached" if c.fired_at else "running"
+    return {"id": c.id, "kind": c.kind, "label": case_clocks.CLOCK_LABELS.get(c.kind, c.kind), "state": state,
+            "startedAt": iso(c.started_at), "dueAt": iso(c.due_at), "firedAt": iso(c.fired_at),
+            "stoppedAt": iso(c.stopped_at), "refId": c.ref_id}
+
+
+def _extension(case: Case, d: reads.CaseDetails) -> dict:
+    owner = d.staff.get(case.owner_id)
+    names = {u.id: u.display_name for u in d.staff.values()}
+    body = {
+        "owner": {"id": case.owner_id, "name": owner.display_name if owner else None,
+                  "href": f"/api/v1/staff/{case.owner_id}", "teamId": owner.team_id if owner else None},
+        "category": case.category,
+        "market": case.market,
+        "escalationLevel": case.escalation_level,
+        "escalatedTo": rules.ladder_rung(case.escalation_level) if case.escalation_level else None,
+        "awaitingReplySince": iso(case.awaiting_reply_since),
+        "closureBlockers": d.blockers(case),
+        "handovers": [handover_json(h, names) for h in d.handovers[case.id]],
+        "commitments": [commitment_json(c) for c in d.commitments[case.id]],
+        "harms": [harm_json(h) for h in d.harms[case.id]],
+        "tasks": [task_json(t) for t in d.tasks[case.id]],
+        "participants": [participant_json(p) for p in d.participants[case.id]],
+        "clocks": [clock_json(c) for c in d.clocks[case.id]],
+    }
+    if case.kind == "complaint":
+        body["complaintSteps"] = {"done": [s for s in rules.COMPLAINT_STEPS if s in d.steps[case.id]],
+                                  "missing": d.missing_steps(case)}
+    if case.status == "closed":
+        body.update(outcome=case.outcome, customerConfirmed=case.customer_confirmed, mergedIntoId=case.merged_into_id)
+    if case.id in d.briefs:
+        body["brief"] = d.briefs[case.id].as_dict()
+    return body
+
+
+def to_tmf(case: Case, d: reads.CaseDetails) -> dict:
+    customer = d.customers[case.customer_id]
+    owner = d.staff.get(case.owner_id)
+    body: dict = {
+        "id": case.id,
+        "href": ticket_path(case.id),
+        "@type": EXTENSION,
+        "@baseType": "TroubleTicket",
+        "name": case.title,
+        "description": case.customer_account or case.title,
+        "severity": case.severity,
+        "ticketType": case.kind,
+        "status": TO_TMF[case.status],
+        "creationDate": iso(case.opened_at),
+        "lastUpdate": iso(case.last_activity_at),
+        "channel": {"@type": "ChannelRef", "id": case.opened_via, "name": case.opened_via},
+        "relatedParty": [
+            {"@type": "RelatedPartyRefOrPartyRoleRef", "role": "customer",
+             "partyOrPartyRole": {"@type": "PartyRoleRef", "id": customer.id, "name": customer.name,
+                                  "href": f"/tmf-api/customer/v5/customer/{customer.id}",
+                                  "@referredType": "Customer", "partyId": customer.party_id}},
+            {"@type": "RelatedPartyRefOrPartyRoleRef", "role": "owner",
+             "partyOrPartyRole": {"@type": "PartyRoleRef", "id": case.owner_id,
+                                  "name": owner.display_name if owner else case.owner_id,
+                                  "href": f"/api/v1/staff/{case.owner_id}", "@referredType": "StaffUser"}},
+        ],
+    }
+    target = next((c for c in d.clocks[case.id] if c.kind == "resolution_target" and not c.stopped_at), None)
+    if target is not None:
+        body["expectedResolutionDate"] = iso(target.due_at)
+    if case.closed_at is not None:
+        body["resolutionDate"] = iso(case.closed_at)
+        body["statusChangeReason"] = case.outcome
+    if case.product_id and case.product_id in d.products:
+        product = d.products[case.product_id]
+        body["relatedEntity"] = [{"@type": "RelatedEntity", "role": "product", "entity": {
+            "@type": "EntityRef", "id": product.id, "name": product.name, "@referredType": "Product",
+            "href": f"/tmf-api/productInventory/v5/product/{product.id}"}}]
+    if case.category:
+        body["troubleTicketCharacteristic"] = [{"@type": "StringCharacteristic", "name": "category",
+                                                "valueType": "string", "value": case.category}]
+    relations = [{"@type": "TroubleTicketRelationship", "id": m.id, "href": ticket_path(m.id), "name": m.title,
+                  "relationshipType": "mergedFrom"} for m in d.merged_from[case.id]]
+    if case.merged_into_id:
+        relations.append({"@type": "TroubleTicketRelationship", "id": case.merged_into_id,
+                          "href": ticket_path(case.merged_into_id), "relationshipType": "mergedInto"})
+    if relations:
+        body["troubleTicketRelationship"] = relations
+    body.update(_extension(case, d))
+    return body
+
+
+def render(session: Session, clock: Clock, rows: list[Case], *, with_brief: bool = True) -> list[dict]:
+    d = reads.details(session, rows, now=clock.now(), with_brief=with_brief)
+    return [to_tmf(c, d) for c in rows]
+
+
+def summary(session: Session, case: Case) -> dict:
+    """The short form of a case in answers to actions: always with the owner's name."""
+    owner = reads.owner_of(session, case)
+    return {"id": case.id, "href": ticket_path(case.id), "title": case.title, "kind": case.kind,
+            "status": TO_TMF[case.status], "severity": case.severity,
+            "owner": {"id": owner.id, "name": owner.display_name}, "escalationLevel": case.escalation_level}
+
+
+def fresh_etag(session: Session, response: Response, case: Case) -> None:
+    session.flush()  # the version moves on flush; the ETag must be the one just written
+    response.headers["ETag"] = etag_for(case.version)
+
+
+# --- translation helpers -------------------------------------------------------------------
+
+def _check_type(type_: str | None, extension_used: list[str]) -> None:
+    if type_ not in (None, "TroubleTicket", EXTENSION):
+        raise ValidationFailed(f"@type is TroubleTicket (or {EXTENSION} with onethread's extension fields)",
+                               field="@type")
+    if extension_used and type_ != EXTENSION:
+        raise ValidationFailed(f"{', '.join(extension_used)}: {EXTENSION} extension field(s); "
+                               f"send \"@type\": \"{EXTENSION}\"", field="@type")
+
+
+def _parties(session: Session, parties: list[RelatedPartyIn]) -> tuple[str, str | None]:
+    """(customer id, owner staff id or None) from relatedParty."""
+    by_role: dict[str, PartyRefIn] = {}
+    for party in parties:
+        if party.role not in ("customer", "owner"):
+            raise ValidationFailed(f"relatedParty role {party.role!r}: onethread takes 'customer' (required) and "
+                                   "'owner' (a staff id)", field="relatedParty")
+        if party.role in by_role:
+            raise ValidationFailed(f"relatedParty role {party.role!r} is given twice", field="relatedParty")
+        by_role[party.role] = party.partyOrPartyRole
+    if "customer" not in by_role:
+        raise ValidationFailed("relatedParty needs the customer (role 'customer')", field="relatedParty")
+    ref = by_role["customer"]
+    customer = inventory.resolve_customer(session, ref.type_, ref.id)
+    owner = by_role.get("owner")
+    return customer.id, owner.id if owner else None
+
+
+def _product(entities: list[RelatedEntityIn]) -> str | None:
+    for entity in entities:
+        if entity.role != "product" or entity.entity.referred_type not in (None, "Product"):
+            raise ValidationFailed("relatedEntity: onethread relates a case to one product "
+                                   "(role 'product', entity.@referredType 'Product')", field="relatedEntity")
+        return entity.entity.id
+    return None
+
+
+def _category(chars: list[CharacteristicIn]) -> str | None:
+    for char in chars:
+        if char.name != "category":
+            raise ValidationFailed(f"troubleTicketCharacteristic {char.name!r}: onethread knows 'category'",
+                                   field="troubleTicketCharacteristic")
+        return char.value.strip() or None
+    return None
+
+
+# --- endpoints -------------------------------------------------------------------------------
+
+@router.get("/troubleTicket", summary="List or find trouble tickets (cases), newest first")
+def list_tickets(response: Response, session: DbSession, clock: ClockDep, actor: person(CUSTOMER_READERS),
+                 params: ListParams = Depends(),
+                 customer_id: str | None = Query(None, alias="relatedParty.id", description="the customer's id"),
+                 status: str | None = Query(None, description="TMF status, or several separated by commas"),
+                 ticket_type: str | None = Query(None, alias="ticketType", description=" | ".join(rules.KINDS))
+                 ) -> list[dict]:
+    statuses = None
+    if status is not None:
+        wanted = [s.strip() for s in status.split(",") if s.strip()]
+        for value in wanted:
+            if value not in FROM_TMF and value not in UNUSED_TMF:
+                raise ValidationFailed(f"status must be one of {', '.join([*FROM_TMF, *UNUSED_TMF])}", field="status")
+        statuses = [FROM_TMF[v] for v in wanted if v in FROM_TMF]
+        if not statuses:  # only statuses onethread never uses: nothing matches
+            return paged(response, [], 0, params.fields)
+    rows, total = reads.list_cases(session, clock, actor, offset=params.offset, limit=params.limit,
+                                   customer_id=customer_id, statuses=statuses, kind=ticket_type, channel="api")
+    with_brief = params.fields is not None and "brief" in params.fields
+    return paged(response, render(session, clock, rows, with_brief=with_brief), total, params.fields)
+
+
+@router.post("/troubleTicket", status_code=201, summary="Open a case (a trouble ticket) with its one named owner")
+def create_ticket(body: TicketCreate, response: Response, session: DbSession, clock: ClockDep,
+                  actor: person(CUSTOMER_WRITERS), fields: str | None = None) -> dict:
+    _check_type(body.type_, ["contactId"] if body.contactId is not None else [])
+    customer_id, owner_id = _parties(session, body.relatedParty)
+    if owner_id is None and actor.kind != "staff":
+        raise ValidationFailed("name the case's owner: a relatedParty with role 'owner' and the staff member's id "
+                               "(a system caller is nobody's colleague)", field="relatedParty")
+    if body.channel.id not in CHANNELS:
+        raise ValidationFailed(f"channel.id must be one of {', '.join(CHANNELS)}", field="channel")
+    status = from_tmf_status(body.status) if body.status is not None else None
+    if status == "closed":
+        raise ValidationFailed("a case is opened, not closed: close it later with its outcome", field="status")
+    if not body.description.strip():
+        raise ValidationFailed("description (the customer's account of the problem) is empty", field="description")
+    title = (body.name or "").strip() or body.description.strip().splitlines()[0][:rules.TITLE_MAX]
+    case = cases.open_new(session, clock, actor, customer_id=customer_id, kind=body.ticketType, title=title,
+                          opened_via=body.channel.id, customer_account=body.description.strip(),
+                          product_id=_product(body.relatedEntity), category=_category(body.troubleTicketCharacteristic),
+                          owner_id=owner_id, contact_id=body.contactId, severity=body.severity)
+    if status is not None and status != case.status:
+        cases.set_status(session, clock, actor, case.id, status)
+    created(response, ticket_path(case.id))
+    fresh_etag(session, response, case)
+    return select_fields(render(session, clock, [case])[0], parse_fields(fields))
+
+
+@router.get("/troubleTicket/{ticket_id}", summary="Retrieve a trouble ticket (a case) with everything on it")
+def get_ticket(ticket_id: str, response: Response, session: DbSession, clock: ClockDep,
+               actor: person(CUSTOMER_READERS), fields: str | None = None) -> dict:
+    case = reads.read_case(session, clock, actor, ticket_id, channel="api")
+    response.headers["ETag"] = etag_for(case.version)
+    return select_fields(render(session, clock, [case])[0], parse_fields(fields))
+
+
+@router.patch("/troubleTicket/{ticket_id}",
+              summary="Update a case (JSON merge-patch): name, description, severity, status; closing is checked")
+def patch_ticket(ticket_id: str, request: Request, response: Response, session: DbSession, clock: ClockDep,
+                 actor: person(CUSTOMER_WRITERS), raw: dict = Depends(merge_patch_body),
+                 fields: str | None = None) -> dict:
+    fixed = [k for k in raw if k in READ_ONLY]
+    if fixed:
+        hints = "; ".join(f"{k}: {READ_ONLY[k]}" for k in fixed if READ_ONLY[k])
+        raise ValidationFailed(f"{', '.join(fixed)} cannot be changed with PATCH" + (f" ({hints})" if hints else ""),
+                               field=fixed[0])
+    patch = parse_model(TicketPatch, raw)
+    _check_type(patch.type_, ["customerConfirmed"] if "customerConfirmed" in raw else [])
+    for key in ("name", "severity", "status"):
+        if key in raw and raw[key] is None:
+            raise ValidationFailed(f"{key} cannot be removed", field=key)
+    status = from_tmf_status(patch.status) if patch.status is not None else None
+    if "customerConfirmed" in raw and status != "closed":
+        raise ValidationFailed("customerConfirmed goes with status 'closed'", field="customerConfirmed")
+    case = reads.get(session, ticket_id)
+    check_if_match(request, case.version)
+    if {"name", "description", "severity"} & set(raw):
+        cases.update_details(session, clock, actor, case.id, title=patch.name,
+                             customer_account=(patch.description or "") if "description" in raw else None,
+                             severity=patch.severity)
+    if status == "closed":
+        if not (patch.statusChangeReason or "").strip():
+            raise ValidationFailed("closing needs the outcome in statusChangeReason", field="statusChangeReason")
+        cases.close(session, clock, actor, case.id, outcome=patch.statusChangeReason,
+                    customer_confirmed=bool(patch.customerConfirmed))
+    elif status is not None:
+        cases.set_status(session, clock, actor, case.id, status, reason=patch.statusChangeReason)
+    elif "statusChangeReason" in raw:
+        raise ValidationFailed("statusChangeReason goes with a status", field="statusChangeReason")
+    fresh_etag(session, response, case)
+    return select_fields(render(session, clock, [case])[0], parse_fields(fields))

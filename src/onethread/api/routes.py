@@ -7,10 +7,12 @@ from fastapi import APIRouter, FastAPI
 from onethread import __version__
 from onethread.api.deps import PUBLIC
 from onethread.api.tmf import customer, party, party_interaction, product, trouble_ticket
+from onethread.api.v1 import admin_clock as v1_admin_clock
 from onethread.api.v1 import audit as v1_audit
 from onethread.api.v1 import case_items as v1_case_items
 from onethread.api.v1 import cases as v1_cases
 from onethread.api.v1 import channels as v1_channels
+from onethread.api.v1 import customer360 as v1_customer360
 from onethread.api.v1 import customers as v1_customers
 from onethread.api.v1 import identifiers as v1_identifiers
 from onethread.api.v1 import match_queue as v1_match_queue
@@ -34,6 +36,7 @@ def mount_api(app: FastAPI) -> None:
         product.router,
         party_interaction.router,
         timeline.router,
+        v1_customer360.router,
         v1_customers.router,
         v1_identifiers.router,
         v1_staff.router,
@@ -46,5 +49,7 @@ def mount_api(app: FastAPI) -> None:
         v1_cases.router,
         v1_case_items.router,
     ]
+    if app.state.container.settings.env != "production":
+        routers.append(v1_admin_clock.router)  # the sandbox clock does not exist in production
     for router in routers:
         app.include_router(router)

@@ -29,6 +29,13 @@ class Container:
     clock: Clock
     bus: EventBus
     subscriptions: list[Subscription] = field(default_factory=list)
+    # Credentials (token expiry) live in real time even when business time is simulated:
+    # moving a sandbox's manual clock by eight weeks must not expire the trainer's token.
+    security_clock: Clock | None = None
+
+    def __post_init__(self) -> None:
+        if self.security_clock is None:
+            self.security_clock = SystemClock() if self.settings.clock == "manual" else self.clock
 
     def dispose(self) -> None:
         self.engine.dispose()

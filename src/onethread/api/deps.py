@@ -40,7 +40,12 @@ def get_clock(request: Request) -> Clock:
     return request.app.state.container.clock
 
 
+def get_security_clock(request: Request) -> Clock:
+    return request.app.state.container.security_clock
+
+
 ContainerDep = Annotated[Container, Depends(get_container)]
+SecurityClockDep = Annotated[Clock, Depends(get_security_clock)]  # token expiry: real time in a sandbox
 # scope="function": the commit happens when the endpoint returns and before the response is
 # sent, so a commit that fails becomes an error response, never a 2xx for a lost write.
 DbSession = Annotated[Session, Depends(get_db, scope="function")]
@@ -54,7 +59,7 @@ def current_principal(request: Request, session: DbSession, clock: ClockDep) -> 
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise NotAuthenticated("use 'Authorization: Bearer <token>'")
-        return access.token_principal(session, clock, token.strip())
+        return access.token_principal(session, request.app.state.container.security_clock, token.strip())
     principal = cookie_principal(request, session)
     if principal is None:
         raise NotAuthenticated("sign in, or send 'Authorization: Bearer <token>'")

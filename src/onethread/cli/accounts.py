@@ -60,7 +60,7 @@ def create_token(
         fail(str(exc))
     c = container()
     with unit_of_work(c) as session:
-        row, secret = access.create_token(session, c.clock, name=name, role=role, expires_in=expires_in)
+        row, secret = access.create_token(session, c.security_clock, name=name, role=role, expires_in=expires_in)
         until = row.expires_at.isoformat() if row.expires_at else "never"
     typer.echo(secret)
     typer.echo(f"token {row.id} '{row.name}' ({row.role}), expires {until}. Shown once: store it now.", err=True)
@@ -72,7 +72,7 @@ def list_tokens() -> None:
     c = container()
     with unit_of_work(c) as session:
         rows = access.list_tokens(session)
-        now = c.clock.now()
+        now = c.security_clock.now()
         if not rows:
             typer.echo("no tokens")
         for r in rows:
@@ -85,5 +85,5 @@ def revoke_token(token_id: str = typer.Argument(..., help="the token's id (from 
     """Revoke a token at once."""
     c = container()
     with unit_of_work(c) as session:
-        row = access.revoke_token(session, c.clock, token_id)
+        row = access.revoke_token(session, c.security_clock, token_id)
         typer.echo(f"revoked {row.id} '{row.name}'")

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from onethread.access import service as access
 from onethread.access.rules import ADMINS, ANYONE, ROLE_LABELS, SUPERVISORS, token_state
-from onethread.api.deps import ClockDep, DbSession, allow
+from onethread.api.deps import ClockDep, DbSession, SecurityClockDep, allow
 from onethread.api.tmf.conventions import created
 from onethread.kernel.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from onethread.models import ApiToken, StaffUser, Team
@@ -202,7 +202,7 @@ def get_team(team_id: str, session: DbSession, actor: allow(SUPERVISORS)) -> Tea
 
 @router.post("/tokens", status_code=201, response_model=NewTokenOut,
              summary="Create a bearer token (admins); the token is in this answer only")
-def create_token(body: TokenIn, response: Response, session: DbSession, clock: ClockDep,
+def create_token(body: TokenIn, response: Response, session: DbSession, clock: SecurityClockDep,
                  actor: allow(ADMINS)) -> NewTokenOut:
     row, secret = access.create_token(session, clock, name=body.name, role=body.role, expires_in=body.expiresIn)
     created(response, f"{V1}/tokens/{row.id}")
@@ -211,17 +211,18 @@ def create_token(body: TokenIn, response: Response, session: DbSession, clock: C
 
 
 @router.get("/tokens", response_model=list[TokenOut], summary="List tokens, never their secret (admins)")
-def list_tokens(response: Response, session: DbSession, clock: ClockDep, actor: allow(ADMINS)) -> list[TokenOut]:
+def list_tokens(response: Response, session: DbSession, clock: SecurityClockDep,
+                actor: allow(ADMINS)) -> list[TokenOut]:
     now = clock.now()
     rows = access.list_tokens(session)
     return _counted(response, [TokenOut.of(t, now) for t in rows], len(rows))
 
 
 @router.get("/tokens/{token_id}", response_model=TokenOut, summary="Retrieve a token, never its secret (admins)")
-def get_token(token_id: str, session: DbSession, clock: ClockDep, actor: allow(ADMINS)) -> TokenOut:
+def get_token(token_id: str, session: DbSession, clock: SecurityClockDep, actor: allow(ADMINS)) -> TokenOut:
     return TokenOut.of(access.get_token(session, token_id), clock.now())
 
 
 @router.post("/tokens/{token_id}/revoke", response_model=TokenOut, summary="Revoke a token at once (admins)")
-def revoke_token(token_id: str, session: DbSession, clock: ClockDep, actor: allow(ADMINS)) -> TokenOut:
+def revoke_token(token_id: str, session: DbSession, clock: SecurityClockDep, actor: allow(ADMINS)) -> TokenOut:
     return TokenOut.of(access.revoke_token(session, clock, token_id), clock.now())

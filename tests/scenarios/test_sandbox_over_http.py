@@ -98,6 +98,7 @@ def drive(env: dict, base: str, steps: list[str]) -> list[tuple[str, str]]:
 
 def test_a_complaint_through_the_regulator_deadline_over_http(sandbox):
     env, base = sandbox
+    cli(env, "demo", "--reset")  # a training room starts from a known state
     big = drive(env, base, ["P8W"])
     opened = datetime.fromisoformat(START)
     at = {title: datetime.fromisoformat(when) for when, title in big}
@@ -110,6 +111,6 @@ def test_a_complaint_through_the_regulator_deadline_over_http(sandbox):
     assert sum("Escalated" in t for t in at) >= 3  # first response, activity, warning, deadline...
     assert all(d.tzinfo == UTC or d.utcoffset() == timedelta(0) for d in at.values())
 
-    cli(env, "demo", "--reset")  # the training room starts again from a known state
+    cli(env, "demo", "--reset")  # ... and again
     small = drive(env, base, ["P1D"] * 56)
     assert small == big

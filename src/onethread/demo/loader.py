@@ -41,7 +41,7 @@ STAFF = [
 TEAMS = [
     ("High Street store", "store", "sam.store"),
     ("Contact centre", "contact_centre", "lee.lead"),
-    ("Customer relations", "specialists", "hana.head"),
+    ("Customer relations", "customer_relations", "hana.head"),
     ("Back office", "back_office", "lee.lead"),
     ("FibreFix Ltd (subcontractor)", "subcontractor", "finn.field"),
 ]

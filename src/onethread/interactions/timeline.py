@@ -28,8 +28,10 @@ def _contact(p: dict) -> tuple[str, str | None]:
     if p.get("matchStatus") == "linked":
         title = f"{_CHANNEL_NAMES.get(p['channel'], p['channel'])} contact linked from the match queue"
     else:
-        title = f"{_CHANNEL_NAMES.get(p['channel'], p['channel'])} {p.get('kind', 'contact').replace('_', ' ')} " \
-                f"{_DIRECTION.get(p.get('direction'), '')}".strip()
+        channel = _CHANNEL_NAMES.get(p["channel"], p["channel"])
+        kind = p.get("kind", "contact").replace("_", " ")
+        what = channel if kind.lower() in channel.lower() else f"{channel} {kind}"  # "Letter", not "Letter letter"
+        title = f"{what} {_DIRECTION.get(p.get('direction'), '')}".strip()
     detail = p.get("subject") or None
     summary = p.get("summary")
     if summary:

@@ -4,17 +4,32 @@ SQL statements does not grow with the number of due clocks)."""
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import event, func, select
 
 from onethread.access import service as access
 from onethread.access.rules import SYSTEM
-from onethread.cases import clocks
+from onethread.cases import clocks, queries
 from onethread.cases import service as cases
 from onethread.customers import service as customers
 from onethread.db.session import session_scope
-from onethread.models import Case, CaseClock, CaseEvent, Escalation, Handover, StaffUser, TimelineEntry
+from onethread.demo import loader
+from onethread.models import (
+    Case,
+    CaseClock,
+    CaseEvent,
+    Contact,
+    Customer,
+    Escalation,
+    Handover,
+    Harm,
+    Participant,
+    StaffUser,
+    Task,
+    TimelineEntry,
+)
 
 
 def staff(uow, clock, agents: int = 4) -> dict:
@@ -169,3 +184,52 @@ def test_the_sweep_is_set_based(container, uow, clock):
     assert big_first <= small_first + 2, s1
     assert big_later <= small_later + 2, s2
     assert big_first <= 25 and big_later <= 60, (s1, s2)
+
+
+@pytest.mark.parametrize("today", [datetime(2026, 11, 23, 9, 0, tzinfo=UTC), datetime(2026, 3, 2, 9, 0, tzinfo=UTC)],
+                         ids=["november", "march"])
+def test_the_demo_replays_the_five_stories_through_the_worker(container, uow, clock, today):
+    clock.set(today)
+    with uow() as s:
+        summary = loader.load(s, container)  # the loader routes the stories' cases (demo.cases)
+        assert summary["cases"] == 6
+        people = {key: s.scalar(select(Customer).where(Customer.name == name)) for key, name in (
+            ("daniel", "Daniel Okafor"), ("margaret", "Margaret Hughes"), ("priya", "Priya Shah"),
+            ("joinery", "Harbour Lane Joinery Ltd"), ("edith", "Edith Clarke"))}
+        users = {u.username: u for u in s.scalars(select(StaffUser))}
+    with uow() as s:
+        def case_of(key, kind):
+            return s.scalars(select(Case).where(Case.customer_id == people[key].id, Case.kind == kind)).one()
+
+        # S2: past its clocks, escalated to the top, the deadlock letter sent; first in the supervisor queue
+        s2 = case_of("margaret", "complaint")
+        queue, _ = queries.supervisor_queue(s)
+        assert queue[0].case_id == s2.id and s2.status != "closed"
+        kinds = {e.clock_kind for e in queries.escalations_of(s, s2.id)}
+        assert {"regulator_deadline", "regulator_warning", "commitment_due", "no_activity"} <= kinds
+        assert s.scalar(select(Contact).where(Contact.customer_id == people["margaret"].id,
+                                              Contact.channel == "letter")) is not None
+        assert len(s.scalars(select(Contact).where(Contact.case_id == s2.id,
+                                                   Contact.direction == "inbound")).all()) == 5
+        # S4: four channels, one owner, the missed refund escalated
+        s4 = case_of("joinery", "billing_dispute")
+        channels = {c.channel for c in s.scalars(select(Contact).where(Contact.case_id == s4.id,
+                                                                        Contact.direction == "inbound"))}
+        assert channels == {"store", "portal", "phone", "social"}
+        assert s4.owner_id == users["bea.backoffice"].id
+        assert not s.scalars(select(Handover).where(Handover.case_id == s4.id)).all()
+        if today.month == 11:  # loaded early in March, the S4 story has not happened yet (dates clamp to now)
+            assert "commitment_due" in {e.clock_kind for e in queries.escalations_of(s, s4.id)}
+            assert s4.status == "closed" and s4.customer_confirmed
+        # S5: the damage case with an urgent harm and third parties, and its owner
+        s5 = case_of("edith", "damage_claim")
+        assert s5.status != "closed" and s5.severity == "urgent" and s5.owner_id == users["sofia.specialist"].id
+        harm = s.scalars(select(Harm).where(Harm.case_id == s5.id)).one()
+        assert harm.severity == "urgent" and harm.resolved_at is None
+        kinds = {p.kind for p in s.scalars(select(Participant).where(Participant.case_id == s5.id))}
+        assert {"insurer", "plumber", "claims_handler"} <= kinds
+        assert s.scalars(select(Task).where(Task.case_id == s5.id, Task.status == "open")).all()
+        assert case_of("priya", "complaint").status == "closed"
+        assert case_of("daniel", "fault").status != "closed"
+        # the demo's history is the worker's: sweeping now fires nothing new
+    assert sweep(uow, clock).fired == 0

@@ -170,7 +170,7 @@ def restart_many(session: Session, items: list[Restart], *, stop_first: bool = F
         rows.append({"id": new_id(), "case_id": item.case_id, "customer_id": item.customer_id, "kind": item.kind,
                      "ref_id": None, "started_at": item.at, "due_at": market.due(item.at, rule)})
     if rows:
-        session.execute(insert(CaseClock), rows)
+        session.execute(insert(CaseClock.__table__), rows)  # Core: no per-row ORM bookkeeping
     return len(rows)
 
 
@@ -178,9 +178,9 @@ def write_log(session: Session, case_events: list[dict], events: list[DomainEven
               escalations: list[dict] | None = None) -> None:
     """Write escalations, case log entries and domain events in a handful of statements."""
     if escalations:
-        session.execute(insert(Escalation), escalations)
+        session.execute(insert(Escalation.__table__), escalations)
     if case_events:
-        session.execute(insert(CaseEvent), case_events)
+        session.execute(insert(CaseEvent.__table__), case_events)
     record_events(session, events)
 
 

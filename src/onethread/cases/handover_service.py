@@ -225,13 +225,13 @@ class RuleChooser:
         if owner is None or owner.team_id is None:
             return None
         former = self.formers.setdefault(case_id, set()) | {owner_id}
-        candidates = [m for m in self.members.values()
-                      if m.team_id == owner.team_id and m.eligible and m.id not in former]
+        lead = self.leads.get(owner.team_id)
+        candidates = [m for m in self.members.values()  # the lead is the fallback, not one of the pool
+                      if m.team_id == owner.team_id and m.eligible and m.id not in former and m.id != lead]
         chosen = None
         if candidates:
             chosen = min(candidates, key=lambda m: (self.open_cases.get(m.id, 0), m.username)).id
         else:
-            lead = self.leads.get(owner.team_id)
             lead_user = self.members.get(lead) if lead else None
             if lead_user is not None and lead not in former and lead_user.eligible:
                 chosen = lead

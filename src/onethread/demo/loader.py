@@ -19,6 +19,7 @@ from onethread.bootstrap import Container
 from onethread.customers import identifier_service as ids
 from onethread.customers import service as customers
 from onethread.db.base import Base
+from onethread.demo.cases import load_cases
 from onethread.interactions import service as interactions
 from onethread.interactions import session_service as sessions
 from onethread.inventory import service as inventory
@@ -198,6 +199,7 @@ def load(session: Session, c: Container) -> dict[str, int]:
 
     people = {"daniel": daniel, "margaret": margaret, "priya": priya, "joinery": joinery, "edith": edith}
     contacts = load_contacts(session, c, people, users, teams, renewal)
+    cases = load_cases(session, c, people, users)
 
     session.flush()
     return {
@@ -205,6 +207,7 @@ def load(session: Session, c: Container) -> dict[str, int]:
         "teams": len(teams),
         "customers": session.scalar(select(func.count()).select_from(Customer)),
         "contacts": contacts,
+        "cases": cases,
     }
 
 

@@ -1,0 +1,318 @@
+"""Bench: one clock sweep over N open cases, a fraction of whose clocks are due, against its
+floor (the same claims, reads and writes as raw SQL on the same database in the same run).
+
+    .venv/bin/python -m bench.sweep --db sqlite --cases 20000
+    .venv/bin/python -m bench.sweep --db postgresql --pg-url postgresql://postgres@127.0.0.1/postgres \\
+        --pg-db ot_bench_sweep --cases 100000
+
+Each case has the three policy clocks (first response, no activity, resolution target); in
+``--due`` of the cases the first two are past due, so the sweep fires two clocks per such
+case, escalates each to the owner, writes the case log, the outbox and the timeline, and
+restarts the no-activity clock. The seeded database is copied (a file copy on SQLite, a
+template database on PostgreSQL) so that onethread and the floor start from the same rows.
+Prints a table and writes ``bench/results/sweep-<db>.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import sqlite3
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import event, func, insert, select
+
+from onethread.bootstrap import build
+from onethread.cases import clocks
+from onethread.config import Settings
+from onethread.db import migrate
+from onethread.db.engine import make_engine
+from onethread.db.session import session_scope
+from onethread.kernel.clock import SettableClock
+from onethread.kernel.ids import new_id
+from onethread.models import Case, CaseClock, Customer, Escalation, Party
+
+NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)  # a Monday; bench data is dated from here, not the wall clock
+AGENTS = 50
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+# --- databases ------------------------------------------------------------------------------
+
+def _pg_admin(url: str):
+    import psycopg
+
+    return psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True)
+
+
+def _pg_url(admin_url: str, name: str) -> str:
+    return admin_url.rsplit("/", 1)[0] + f"/{name}"
+
+
+class Databases:
+    """The seeded database and its copy for the floor; dropped (or deleted) at the end."""
+
+    def __init__(self, kind: str, pg_url: str | None, pg_db: str):
+        self.kind, self.admin, self.name = kind, pg_url, pg_db
+        self.dir = tempfile.mkdtemp(prefix="onethread-bench-sweep-") if kind == "sqlite" else None
+
+    def url(self, which: str) -> str:
+        if self.kind == "sqlite":
+            return f"sqlite:///{self.dir}/{which}.db"
+        return _pg_url(self.admin, self.name if which == "onethread" else f"{self.name}_floor")
+
+    def create(self) -> None:
+        if self.kind == "postgresql":
+            with _pg_admin(self.admin) as conn:
+                for name in (self.name, f"{self.name}_floor"):
+                    conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                conn.execute(f'CREATE DATABASE "{self.name}"')
+
+    def copy_for_floor(self) -> None:
+        if self.kind == "sqlite":
+            shutil.copyfile(f"{self.dir}/onethread.db", f"{self.dir}/floor.db")
+            return
+        with _pg_admin(self.admin) as conn:
+            conn.execute(f'CREATE DATABASE "{self.name}_floor" TEMPLATE "{self.name}"')
+
+    def drop(self) -> None:
+        if self.kind == "sqlite":
+            shutil.rmtree(self.dir, ignore_errors=True)
+            return
+        with _pg_admin(self.admin) as conn:
+            for name in (self.name, f"{self.name}_floor"):
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# --- seed -----------------------------------------------------------------------------------
+
+def seed(url: str, cases: int, due_fraction: float, batch: int = 5000) -> dict:
+    """Staff through the services; customers, cases and clocks as Core bulk inserts (set-up,
+    not what is measured)."""
+    engine = make_engine(Settings(database_url=url).database_url)
+    migrate.upgrade(engine)
+    container = build(Settings(database_url=url, env="test"), clock=SettableClock(NOW - timedelta(days=30)))
+    from onethread.access import service as access
+
+    with session_scope(container.sessions) as s:
+        team = access.create_team(s, container.clock, name="Contact centre")
+        relations = access.create_team(s, container.clock, name="Customer relations", kind="customer_relations")
+        lead = access.create_user(s, container.clock, username="lead", display_name="Lee Lead", role="team_lead",
+                                  password=None, team_id=team.id)
+        head = access.create_user(s, container.clock, username="head", display_name="Hana Head", role="team_lead",
+                                  password=None, team_id=relations.id)
+        access.set_team_lead(s, team.id, lead.id)
+        access.set_team_lead(s, relations.id, head.id)
+        agents = [access.create_user(s, container.clock, username=f"agent{i}", display_name=f"Agent {i}",
+                                     role="agent", password=None, team_id=team.id).id for i in range(AGENTS)]
+    container.dispose()
+    every = max(1, round(1 / due_fraction)) if due_fraction > 0 else 0
+    due = 0
+    with engine.begin() as conn:
+        for start in range(0, cases, batch):
+            parties, customers, rows, timers = [], [], [], []
+            for i in range(start, min(cases, start + batch)):
+                pid, cid, case_id = new_id(), new_id(), new_id()
+                opened = NOW - timedelta(days=2, minutes=i % 1440)
+                parties.append(dict(id=pid, kind="individual", given_name=f"Given{i}", family_name=f"Family{i}",
+                                    status="validated", created_at=opened, updated_at=opened, version=1))
+                customers.append(dict(id=cid, party_id=pid, name=f"Given{i} Family{i}", status="approved",
+                                      customer_since=opened.date(), segment="consumer", created_at=opened,
+                                      updated_at=opened, version=1))
+                rows.append(dict(id=case_id, customer_id=cid, kind="request", title=f"Request {i}", status="open",
+                                 severity="medium", owner_id=agents[i % AGENTS], opened_via="phone",
+                                 opened_at=opened, opened_by=agents[i % AGENTS], market="GB",
+                                 last_activity_at=opened, escalation_level=0, version=1))
+                is_due = every and i % every == 0
+                due += 2 if is_due else 0
+                for kind, minutes in (("first_response", 1), ("no_activity", 2), ("resolution_target", 3)):
+                    at = (NOW - timedelta(minutes=minutes + i % 600)) if is_due and kind != "resolution_target" \
+                        else NOW + timedelta(days=1 + i % 20, minutes=minutes)
+                    timers.append(dict(id=new_id(), case_id=case_id, customer_id=cid, kind=kind,
+                                       started_at=opened, due_at=at))
+            for model, data in ((Party, parties), (Customer, customers), (Case, rows), (CaseClock, timers)):
+                conn.execute(insert(model), data)
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM ANALYZE")
+    engine.dispose()
+    return {"cases": cases, "due_clocks": due}
+
+
+# --- onethread ------------------------------------------------------------------------------
+
+def run_onethread(url: str) -> dict:
+    container = build(Settings(database_url=url, env="test"), clock=SettableClock(NOW))
+    statements = [0]
+    event.listen(container.engine, "before_cursor_execute", lambda *a: statements.__setitem__(0, statements[0] + 1))
+    t0 = time.perf_counter()
+    with session_scope(container.sessions) as s:
+        report = clocks.sweep(s, container.clock, worker="bench")
+    seconds = time.perf_counter() - t0
+    with container.sessions() as s:
+        escalations = s.scalar(select(func.count()).select_from(Escalation))
+    container.dispose()
+    return {"seconds": seconds, "fired": report.fired, "escalations": escalations, "statements": statements[0]}
+
+
+# --- the floor: the same work as raw SQL ------------------------------------------------------
+
+CLAIM = ("UPDATE case_clock SET fired_at = due_at, fired_by = {p} WHERE id IN (SELECT id FROM case_clock "
+         "WHERE fired_at IS NULL AND stopped_at IS NULL AND due_at <= {p} ORDER BY due_at, id LIMIT {limit}{lock}) "
+         "AND fired_at IS NULL AND stopped_at IS NULL RETURNING id, case_id, customer_id, kind, due_at")
+INSERTS = {
+    "escalation": "INSERT INTO escalation (id, case_id, customer_id, clock_id, clock_kind, level, to_staff_id, at, "
+                  "reason) VALUES ({})",
+    "case_event": "INSERT INTO case_event (id, case_id, customer_id, at, kind, actor_name, text, audience, data) "
+                  "VALUES ({})",
+    "outbox_event": "INSERT INTO outbox_event (id, type, aggregate_type, aggregate_id, customer_id, payload, "
+                    "occurred_at, available_at, attempts) VALUES ({})",
+    "timeline_entry": "INSERT INTO timeline_entry (id, customer_id, occurred_at, kind, title, actor_name, ref_type, "
+                      "ref_id, event_id) VALUES ({})",
+    "case_clock": "INSERT INTO case_clock (id, case_id, customer_id, kind, started_at, due_at) VALUES ({})",
+}
+LEVEL = "UPDATE case_file SET escalation_level = {p}, version = version + 1 WHERE id = {p}"
+
+
+def _floor_batch(rows, owners: dict, when, ts) -> dict[str, list]:
+    out: dict[str, list] = {k: [] for k in (*INSERTS, "level")}
+    for clock_id, case_id, customer_id, kind, due in rows:
+        due = when(due)
+        reason = f"{kind} missed (due {due:%Y-%m-%d %H:%M} UTC)"
+        title = f"Escalated to {owners[case_id][1]} (owner): {reason}"
+        esc, event_id = new_id(), new_id()
+        data = json.dumps({"level": 1, "toStaffId": owners[case_id][0], "clock": kind, "escalationId": esc})
+        out["escalation"].append((esc, case_id, customer_id, clock_id, kind, 1, owners[case_id][0], ts(due), reason))
+        out["case_event"].append((new_id(), case_id, customer_id, ts(due), "escalated", "onethread", title,
+                                  "internal", data))
+        out["outbox_event"].append((event_id, "case.escalated", "case", case_id, customer_id, data, ts(due), ts(due),
+                                    0))
+        out["timeline_entry"].append((new_id(), customer_id, ts(due), "case", title, "onethread", "case", case_id,
+                                      event_id))
+        if kind == "no_activity":
+            out["case_clock"].append((new_id(), case_id, customer_id, "no_activity", ts(due),
+                                      ts(due + timedelta(days=7))))
+        out["level"].append((1, case_id))
+    return out
+
+
+def floor_postgresql(url: str) -> dict:
+    import psycopg
+
+    t0 = time.perf_counter()
+    fired = 0
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn, conn.cursor() as cur:
+        while True:
+            cur.execute(CLAIM.format(p="%s", limit=clocks.BATCH, lock=" FOR UPDATE SKIP LOCKED"), ("floor", NOW))
+            rows = cur.fetchall()
+            if not rows:
+                break
+            fired += len(rows)
+            cur.execute("SELECT c.id, c.owner_id, s.display_name FROM case_file c JOIN staff_user s "
+                        "ON s.id = c.owner_id WHERE c.id = ANY(%s)", ([r[1] for r in rows],))
+            owners = {r[0]: (r[1], r[2]) for r in cur.fetchall()}
+            batch = _floor_batch(sorted(rows, key=lambda r: (r[4], r[0])), owners, lambda d: d, lambda d: d)
+            for table, sql in INSERTS.items():
+                if batch[table]:
+                    cur.executemany(sql.format(", ".join(["%s"] * len(batch[table][0]))), batch[table])
+            cur.executemany(LEVEL.format(p="%s"), batch["level"])
+        conn.commit()
+    return {"seconds": time.perf_counter() - t0, "fired": fired}
+
+
+def floor_sqlite(url: str) -> dict:
+    path = url.removeprefix("sqlite:///")
+    t0 = time.perf_counter()
+    fired = 0
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("BEGIN IMMEDIATE")
+
+    def parse(text: str) -> datetime:
+        return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+    def ts(value: datetime) -> str:
+        return value.replace(tzinfo=None).isoformat(sep=" ")
+
+    while True:
+        rows = conn.execute(CLAIM.format(p="?", limit=clocks.BATCH, lock=""), ("floor", ts(NOW))).fetchall()
+        if not rows:
+            break
+        fired += len(rows)
+        ids = [r[1] for r in rows]
+        owners = {}
+        for chunk in range(0, len(ids), 900):
+            part = ids[chunk:chunk + 900]
+            owners.update({r[0]: (r[1], r[2]) for r in conn.execute(
+                "SELECT c.id, c.owner_id, s.display_name FROM case_file c JOIN staff_user s ON s.id = c.owner_id "
+                f"WHERE c.id IN ({', '.join('?' * len(part))})", part)})
+        batch = _floor_batch(sorted(rows, key=lambda r: (r[4], r[0])), owners, parse, ts)
+        for table, sql in INSERTS.items():
+            if batch[table]:
+                conn.executemany(sql.format(", ".join(["?"] * len(batch[table][0]))), batch[table])
+        conn.executemany(LEVEL.format(p="?"), batch["level"])
+    conn.execute("COMMIT")
+    conn.close()
+    return {"seconds": time.perf_counter() - t0, "fired": fired}
+
+
+# --- main -----------------------------------------------------------------------------------
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--pg-url", default=os.environ.get("ONETHREAD_BENCH_PG_URL",
+                                                           "postgresql://postgres@127.0.0.1:5432/postgres"),
+                        help="a PostgreSQL database to connect to while creating and dropping the bench's own")
+    parser.add_argument("--pg-db", default="onethread_bench_sweep", help="name of the database the bench creates")
+    parser.add_argument("--cases", type=int, default=20_000)
+    parser.add_argument("--due", type=float, default=0.2, help="fraction of the cases whose clocks are past due")
+    parser.add_argument("--keep", action="store_true", help="keep the databases afterwards")
+    args = parser.parse_args(argv)
+
+    dbs = Databases(args.db, args.pg_url, args.pg_db)
+    dbs.create()
+    try:
+        t0 = time.perf_counter()
+        seeded = seed(dbs.url("onethread"), args.cases, args.due)
+        seed_s = time.perf_counter() - t0
+        dbs.copy_for_floor()
+        ours = run_onethread(dbs.url("onethread"))
+        floor = floor_postgresql(dbs.url("floor")) if args.db == "postgresql" else floor_sqlite(dbs.url("floor"))
+    finally:
+        if not args.keep:
+            dbs.drop()
+    assert ours["fired"] == floor["fired"] == seeded["due_clocks"] == ours["escalations"], (ours, floor, seeded)
+    result = {
+        "db": args.db, "cases": args.cases, "due_clocks": seeded["due_clocks"], "seed_seconds": round(seed_s, 1),
+        "onethread_seconds": round(ours["seconds"], 3), "floor_seconds": round(floor["seconds"], 3),
+        "ratio": round(ours["seconds"] / floor["seconds"], 2) if floor["seconds"] else None,
+        "clocks_per_second": round(ours["fired"] / ours["seconds"]) if ours["seconds"] else None,
+        "floor_clocks_per_second": round(floor["fired"] / floor["seconds"]) if floor["seconds"] else None,
+        "sql_statements": ours["statements"], "batch": clocks.BATCH,
+        "machine": {"python": platform.python_version(), "platform": platform.platform(),
+                    "cpus": os.cpu_count()},
+    }
+    print(f"\nclock sweep on {args.db}: {args.cases:,} open cases, {seeded['due_clocks']:,} clocks due "
+          f"(seeded in {seed_s:.1f} s)")
+    print(f"{'':<22}{'seconds':>10}{'clocks/s':>12}{'statements':>12}")
+    print(f"{'onethread sweep':<22}{ours['seconds']:>10.3f}{result['clocks_per_second']:>12,}"
+          f"{ours['statements']:>12,}")
+    print(f"{'raw SQL floor':<22}{floor['seconds']:>10.3f}{result['floor_clocks_per_second']:>12,}{'':>12}")
+    print(f"{'ratio':<22}{result['ratio']:>10}")
+    RESULTS.mkdir(exist_ok=True)
+    out = RESULTS / f"sweep-{args.db}.json"
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"written to {out.relative_to(RESULTS.parent.parent)}")
+    return result
+
+
+if __name__ == "__main__":
+    main()

@@ -21,6 +21,7 @@ from onethread.api.tmf.conventions import (
     parse_model,
     select_fields,
 )
+from onethread.api.tmf.shapes import TmfIn as _Tmf
 from onethread.customers import queries
 from onethread.customers import service as customers
 from onethread.errors import ValidationFailed
@@ -33,14 +34,6 @@ _CONTACT = {
     "msisdn": ("PhoneContactMedium", "phoneNumber", "mobile"),
     "email": ("EmailContactMedium", "emailAddress", "email"),
 }
-
-
-class _Tmf(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-    type_: str | None = Field(None, alias="@type")
-    base_type: str | None = Field(None, alias="@baseType")
-    schema_location: str | None = Field(None, alias="@schemaLocation")
 
 
 class PartyRefIn(_Tmf):

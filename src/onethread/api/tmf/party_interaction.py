@@ -18,6 +18,8 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictFloat, S
 from onethread.access.rules import CUSTOMER_READERS, CUSTOMER_WRITERS
 from onethread.api.deps import ClockDep, ContainerDep, DbSession, allow
 from onethread.api.tmf.conventions import ListParams, created, paged, parse_fields, select_fields
+from onethread.api.tmf.shapes import RelatedPartyIn
+from onethread.api.tmf.shapes import TmfIn as _Tmf
 from onethread.errors import ValidationFailed
 from onethread.interactions import rules
 from onethread.interactions import service as interactions
@@ -34,14 +36,6 @@ CHANNEL_NAMES = {"store": "Store", "phone": "Phone", "email": "E-mail", "chat": 
 router = APIRouter(prefix=BASE, tags=["TMF683 party interaction"])
 
 
-class _Tmf(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-    type_: str | None = Field(None, alias="@type")
-    base_type: str | None = Field(None, alias="@baseType")
-    schema_location: str | None = Field(None, alias="@schemaLocation")
-
-
 class ChannelRefIn(_Tmf):
     id: str | None = Field(None, max_length=40)
     href: str | None = None
@@ -52,21 +46,6 @@ class ChannelRefIn(_Tmf):
 class RelatedChannelIn(_Tmf):
     role: str = Field(..., max_length=100)
     channel: ChannelRefIn
-
-
-class PartyOrPartyRoleIn(_Tmf):
-    type_: Literal["PartyRef", "PartyRoleRef"] = Field(..., alias="@type")
-    id: str = Field(..., max_length=26)
-    href: str | None = None
-    name: str | None = None
-    referred_type: str | None = Field(None, alias="@referredType")
-    partyId: str | None = None
-    partyName: str | None = None
-
-
-class RelatedPartyIn(_Tmf):
-    role: str = Field(..., max_length=100)
-    partyOrPartyRole: PartyOrPartyRoleIn
 
 
 class QuantityIn(BaseModel):

@@ -26,6 +26,8 @@ from onethread.api.tmf.conventions import (
     parse_model,
     select_fields,
 )
+from onethread.api.tmf.shapes import PartyOrPartyRoleIn, RelatedPartyIn
+from onethread.api.tmf.shapes import TmfIn as _Tmf
 from onethread.errors import ValidationFailed
 from onethread.inventory import rules
 from onethread.inventory import service as inventory
@@ -46,29 +48,6 @@ READ_ONLY = {
     "orderDate": "",
     "productCharacteristic": f"change the SIM with POST {V1}/{{id}}/sim-replacement",
 }
-
-
-class _Tmf(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-    type_: str | None = Field(None, alias="@type")
-    base_type: str | None = Field(None, alias="@baseType")
-    schema_location: str | None = Field(None, alias="@schemaLocation")
-
-
-class PartyOrPartyRoleIn(_Tmf):
-    type_: Literal["PartyRef", "PartyRoleRef"] = Field(..., alias="@type")
-    id: str
-    href: str | None = None
-    name: str | None = None
-    referred_type: str | None = Field(None, alias="@referredType")
-    partyId: str | None = None
-    partyName: str | None = None
-
-
-class RelatedPartyIn(_Tmf):
-    role: str
-    partyOrPartyRole: PartyOrPartyRoleIn
 
 
 class BillingAccountRefIn(_Tmf):

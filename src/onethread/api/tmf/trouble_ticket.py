@@ -10,10 +10,10 @@ Translation only: every rule lives in ``onethread.cases``. See docs/api/cases.md
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from sqlalchemy.orm import Session
 
 from onethread.access import service as access
@@ -30,6 +30,9 @@ from onethread.api.tmf.conventions import (
     parse_model,
     select_fields,
 )
+from onethread.api.tmf.shapes import PartyOrPartyRoleIn as PartyRefIn
+from onethread.api.tmf.shapes import RelatedPartyIn
+from onethread.api.tmf.shapes import TmfIn as _Tmf
 from onethread.cases import clocks as case_clocks
 from onethread.cases import reads, rules
 from onethread.cases import service as cases
@@ -92,29 +95,6 @@ def person(roles: frozenset[str]):
 
 
 # --- request shapes --------------------------------------------------------------------------
-
-class _Tmf(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-    type_: str | None = Field(None, alias="@type")
-    base_type: str | None = Field(None, alias="@baseType")
-    schema_location: str | None = Field(None, alias="@schemaLocation")
-
-
-class PartyRefIn(_Tmf):
-    type_: Literal["PartyRef", "PartyRoleRef"] = Field(..., alias="@type")
-    id: str = Field(..., max_length=26)
-    href: str | None = None
-    name: str | None = None
-    referred_type: str | None = Field(None, alias="@referredType")
-    partyId: str | None = None
-    partyName: str | None = None
-
-
-class RelatedPartyIn(_Tmf):
-    role: str
-    partyOrPartyRole: PartyRefIn
-
 
 class EntityRefIn(_Tmf):
     id: str = Field(..., max_length=26)

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from onethread.access import service as access
 from onethread.app import create_app
@@ -47,14 +48,33 @@ def sqlite_template(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def pg_url() -> str:
+def pg_url() -> Iterator[str]:
+    """The PostgreSQL test database, migrated once. Under pytest-xdist each worker gets its own
+    database next to the one named (``<name>_gw0``, ...), created here and dropped at the end."""
     if not PG_URL:
         skip_or_fail("ONETHREAD_TEST_DATABASE_URL is not set (PostgreSQL tests)")
-    settings = Settings(database_url=PG_URL)
-    engine = make_engine(settings.database_url)
+    url = make_url(Settings(database_url=PG_URL).database_url)
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker:
+        url = url.set(database=f"{url.database}_{worker}")
+        _admin(url, f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)', f'CREATE DATABASE "{url.database}"')
+    rendered = url.render_as_string(hide_password=False)
+    engine = make_engine(rendered)
     migrate.upgrade(engine)
     engine.dispose()
-    return settings.database_url
+    yield rendered
+    if worker:
+        _admin(url, f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
+
+
+def _admin(url, *statements: str) -> None:
+    """Run statements on the server's maintenance database (CREATE/DROP DATABASE)."""
+    engine = create_engine(url.set(database="postgres").render_as_string(hide_password=False),
+                           isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        for sql in statements:
+            conn.execute(text(sql))
+    engine.dispose()
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])

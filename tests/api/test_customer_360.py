@@ -28,8 +28,12 @@ def test_360_of_a_demo_customer_tells_who_what_and_what_happened(client, admin, 
     assert {v["kind"] for v in body["profile"]["vulnerabilities"]} == {"age", "digital_exclusion"}
     assert {rep["relationship"] for rep in body["profile"]["representatives"]} == {"son", "social_worker"}
     assert [p["kind"] for p in body["products"]] == ["fibre"]
-    channels = {e["channel"] for e in body["timeline"]["entries"] if e["kind"] == "contact"}
-    assert {"phone", "field", "letter"} <= channels
+    assert body["timeline"]["entries"] and body["timeline"]["nextCursor"]  # a page, and more behind it
+    damage = [c for c in body["openCases"] if c["kind"] == "damage_claim"]
+    assert damage and damage[0]["owner"]["name"] and damage[0]["severity"] == "urgent"
+    contacts = client.get(f"/api/v1/customers/{edith.id}/timeline", params={"kind": "contact", "limit": 200},
+                          headers=admin).json()["entries"]
+    assert {"phone", "field", "letter"} <= {e["channel"] for e in contacts}
     assert_tmf_error(client.get("/api/v1/customers/NOPE/360", headers=admin), 404)
 
 

@@ -93,3 +93,22 @@ def test_the_system_clock_cannot_be_moved(container):
 def test_production_refuses_the_manual_clock(database_url):
     with pytest.raises(SystemExit, match="ONETHREAD_CLOCK=manual"):
         build(Settings(database_url=database_url, env="production", clock="manual", secret_key="s" * 40))
+
+
+def test_production_has_no_clock_endpoints(database_url, clock):
+    from fastapi.testclient import TestClient
+
+    from onethread.access import service as access
+    from onethread.app import create_app
+
+    c = build(Settings(database_url=database_url, env="production", secret_key="s" * 40), clock=clock)
+    try:
+        with session_scope(c.sessions) as s:
+            _, secret = access.create_token(s, c.clock, name="ops", role="admin")
+        with TestClient(create_app(container=c)) as client:
+            headers = {"Authorization": f"Bearer {secret}"}
+            assert client.get("/api/v1/admin/clock", headers=headers).status_code == 404
+            assert client.post("/api/v1/admin/clock", json={"advance": "P1D"}, headers=headers).status_code == 404
+            assert client.get("/healthz").status_code == 200
+    finally:
+        c.dispose()

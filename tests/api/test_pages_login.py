@@ -123,3 +123,29 @@ def test_a_cookie_signed_with_another_secret_is_refused(client, uow, clock):
     client.cookies.set(SESSION_COOKIE, web_session.issue(user_id, "some-other-secret"))
     assert client.get("/", follow_redirects=False).headers["location"] == "/login"
     assert_tmf_error(client.get("/api/v1/staff/me"), 401)
+
+
+def test_the_customer_list_is_audited_and_not_shown_to_a_subcontractor(client, uow, clock, container):
+    from sqlalchemy import select
+
+    from onethread.access import service as access
+    from onethread.access.rules import SYSTEM
+    from onethread.customers import service as customers
+    from onethread.models import AuditEntry
+
+    with uow() as s:
+        party = customers.create_individual(s, clock, SYSTEM, given_name="Edith", family_name="Clarke")
+        cid = customers.create_customer(s, clock, SYSTEM, party_id=party.id).id
+        access.create_user(s, clock, username="sam.store", display_name="Sam", role="store_advisor",
+                           password="a long password 1")
+        access.create_user(s, clock, username="finn.field", display_name="Finn", role="field_subcontractor",
+                           password="a long password 2")
+    client.post("/login", data={"username": "sam.store", "password": "a long password 1"})
+    assert "Edith Clarke" in client.get("/").text
+    with container.sessions() as s:
+        seen = s.scalars(select(AuditEntry).where(AuditEntry.customer_id == cid, AuditEntry.action == "read")).all()
+    assert seen and {e.actor_name for e in seen} == {"Sam"}  # one row per page view
+    client.post("/logout")
+    client.post("/login", data={"username": "finn.field", "password": "a long password 2"})
+    page = client.get("/").text
+    assert "Edith Clarke" not in page and "does not include the customer list" in page

@@ -15,7 +15,7 @@ from onethread.access import service as access
 from onethread.access.rules import Principal
 from onethread.customers import identifier_service, rules
 from onethread.db.outbox import record_event
-from onethread.errors import Conflict, NotFound, ValidationFailed
+from onethread.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from onethread.kernel.clock import Clock
 from onethread.kernel.events import DomainEvent
 from onethread.models import (
@@ -354,3 +354,19 @@ def end_vulnerability(session: Session, clock: Clock, actor: Principal, vulnerab
         _event(session, clock, "vulnerability.ended", "customer", vul.customer_id, vul.customer_id, actor,
                vulnerability=vul.id, kind=vul.kind)
     return vul
+
+
+def browse_customers(session: Session, clock: Clock, actor: Principal, *, offset: int = 0, limit: int = 50,
+                     channel: str = "pages") -> tuple[list[Customer], int]:
+    """A page of customers for a person to look through: only for customer-service roles, and
+    every customer shown is an audited read of personal data."""
+    from onethread.access.rules import CUSTOMER_READERS
+    from onethread.customers import queries
+
+    if not actor.may(CUSTOMER_READERS):
+        raise Forbidden(f"a {actor.role.replace('_', ' ')} does not see the customer list")
+    rows, total = queries.list_customers(session, offset=offset, limit=limit)
+    for customer in rows:
+        access.audit(session, clock, actor, action="read", resource_type="customer", resource_id=customer.id,
+                     customer_id=customer.id, channel=channel, purpose="customer list")
+    return rows, total

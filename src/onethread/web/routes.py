@@ -14,8 +14,8 @@ from onethread import __version__
 from onethread.access import service as access
 from onethread.access import web_session
 from onethread.api.deps import PUBLIC, SESSION_COOKIE, ClockDep, DbSession, cookie_principal
-from onethread.customers import queries as customer_queries
-from onethread.errors import NotAuthenticated
+from onethread.customers import service as customers
+from onethread.errors import Forbidden, NotAuthenticated
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
@@ -29,7 +29,10 @@ def mount_pages(app: FastAPI) -> None:
         principal = cookie_principal(request, session)
         if principal is None:
             return RedirectResponse("/login", status_code=303)
-        rows, total = customer_queries.list_customers(session, offset=0, limit=50)
+        try:
+            rows, total = customers.browse_customers(session, clock, principal, limit=50)
+        except Forbidden:
+            rows, total = [], None
         return templates.TemplateResponse(request, "home.html", {
             "principal": principal, "customers": rows, "total": total, "version": __version__,
         })

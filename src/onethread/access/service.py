@@ -235,6 +235,13 @@ def token_principal(session: Session, clock: Clock, token: str) -> Principal:
         raise NotAuthenticated("API token expired")
     if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=1):
         row.last_used_at = now  # coarse, so that reads do not write on every call
+    if row.staff_user_id:
+        # A token issued to a person acts as that person (owner, hand-over receiver, the name on
+        # the timeline), with that person's current role; it dies with their account.
+        user = session.get(StaffUser, row.staff_user_id)
+        if user is None or not user.active:
+            raise NotAuthenticated("the staff member this token was issued to is no longer active")
+        return staff_principal(user)
     return Principal(kind="token", id=row.id, name=row.name, role=row.role)
 
 

@@ -10,13 +10,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from onethread.access.rules import Principal
+from onethread.access.service import user_of as staff_of  # the person acting, if any
 from onethread.db.outbox import record_event
 from onethread.errors import Conflict, NotFound, ValidationFailed
 from onethread.interactions import rules
 from onethread.kernel.clock import Clock
 from onethread.kernel.events import DomainEvent
 from onethread.models import (
-    ApiToken,
     Contact,
     ContactSession,
     Customer,
@@ -35,17 +35,6 @@ def _event(session: Session, clock: Clock, actor: Principal, type_: str, live: C
         customer_id=live.customer_id, payload={"actor": actor.id, "actorName": me.display_name if me else actor.name,
                                                "channel": live.channel, **payload},
     ))
-
-
-def staff_of(session: Session, actor: Principal) -> StaffUser | None:
-    """The staff member acting: a page session, or a bearer token issued to a staff member."""
-    if actor.kind == "staff":
-        return session.get(StaffUser, actor.id)
-    if actor.kind == "token":
-        token = session.get(ApiToken, actor.id)
-        if token is not None and token.staff_user_id:
-            return session.get(StaffUser, token.staff_user_id)
-    return None
 
 
 def start(session: Session, clock: Clock, actor: Principal, *, channel: str, external_id: str | None = None,

@@ -11,7 +11,7 @@ import sys
 import tempfile
 import threading
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -86,26 +86,36 @@ def run_cli(url: str, *args: str, stdin: str | None = None) -> str:
 
 
 class RssSampler:
-    """Samples a process's resident set size; the kernel's VmHWM gives the true peak."""
+    """Peak resident set size of a process, and of each of its children (``--workers``): the
+    kernel's VmHWM gives the true peak; the largest process is reported."""
 
     def __init__(self, pid: int):
         self.pid = pid
 
-    def peak_mb(self) -> float | None:
+    @staticmethod
+    def _hwm(pid: int) -> float | None:
         try:
-            for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
                 if line.startswith("VmHWM:"):
                     return round(int(line.split()[1]) / 1024, 1)
         except OSError:
             return None
         return None
 
+    def peak_mb(self) -> float | None:
+        pids = [self.pid]
+        with suppress(OSError):
+            pids += [int(p) for p in Path(f"/proc/{self.pid}/task/{self.pid}/children").read_text().split()]
+        values = [v for v in (self._hwm(p) for p in pids) if v is not None]
+        return max(values) if values else None
+
 
 @contextmanager
-def server(url: str, extra_env: dict | None = None):
+def server(url: str, extra_env: dict | None = None, workers: int = 1):
     port = free_port()
     env = {**os.environ, "ONETHREAD_DATABASE_URL": url, "ONETHREAD_ENV": "test", **(extra_env or {})}
-    proc = subprocess.Popen([ONETHREAD, "serve", "--port", str(port), "--no-worker"], env=env,
+    proc = subprocess.Popen([ONETHREAD, "serve", "--port", str(port), "--no-worker", "--workers", str(workers)],
+                            env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30

@@ -53,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--contacts", type=int, default=4_000, help="contacts to ingest over HTTP")
     ap.add_argument("--reads", type=int, default=2_000, help="360 requests")
     ap.add_argument("--concurrency", type=int, default=16)
+    ap.add_argument("--workers", type=int, default=1, help="server processes")
     ap.add_argument("--keep", action="store_true", help="keep the database")
     args = ap.parse_args(argv)
 
@@ -66,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
               f"in {time.perf_counter() - t0:.1f}s", file=sys.stderr)
         token = run_cli(url, "token", "create", "--name", "bench", "--role", "admin").splitlines()[0]
         headers = {"Authorization": f"Bearer {token}"}
-        with server(url) as (base, rss):
+        with server(url, workers=args.workers) as (base, rss):
             http_ingest = ingest.http(base, headers, args.customers, args.contacts, args.concurrency)
             http_ingest.rss_peak_mb = rss.peak_mb()
             http_360 = customer360.http(base, headers, seeded["customer_ids"], seeded["long_tail"], args.reads,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from sqlalchemy.exc import IntegrityError
 
 from onethread import __version__
 from onethread.api import errors
@@ -10,6 +11,8 @@ from onethread.api.limits import BodySizeLimit
 from onethread.api.routes import mount_api
 from onethread.bootstrap import Container, build
 from onethread.config import Settings
+from onethread.db.session import session_scope
+from onethread.decisions import service as decisions
 from onethread.kernel.clock import Clock
 from onethread.web.routes import mount_pages
 
@@ -25,8 +28,23 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         "onethread's own resources under /api/v1. Authenticate with `Authorization: Bearer <token>`.",
     )
     app.state.container = container
+    load_policies(container)
     errors.install(app)
     mount_api(app)
     mount_pages(app)
     app.add_middleware(BodySizeLimit, max_bytes=container.settings.max_body_bytes)
     return app
+
+
+def load_policies(container: Container) -> None:
+    """Store the shipped policy files whose version is not stored yet (a broken one stops start-up)."""
+    try:
+        with session_scope(container.sessions) as session:
+            decisions.load_shipped(session, container.clock)
+    except IntegrityError:  # another process starting at the same moment stored them first
+        pass
+
+
+def app_from_environment() -> FastAPI:
+    """The app built from ``ONETHREAD_*``: the factory each ``serve --workers N`` process calls."""
+    return create_app(Settings())

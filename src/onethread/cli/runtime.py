@@ -17,6 +17,8 @@ def serve(
     port: int = typer.Option(None, help="port (default ONETHREAD_PORT, 8000)"),
     with_worker: bool = typer.Option(None, "--with-worker/--no-worker",
                                      help="run the worker loop in this process (default: on with SQLite)"),
+    workers: int = typer.Option(1, "--workers", min=1, max=64,
+                                help="server processes (each a full onethread; use the cores you have)"),
 ) -> None:
     """Run the API and the pages (uvicorn)."""
     import uvicorn
@@ -36,7 +38,11 @@ def serve(
     shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
     typer.echo(f"onethread is running: open http://{shown}:{port}/  (API docs: http://{shown}:{port}/docs)")
     try:
-        uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
+        if workers == 1:
+            uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
+        else:  # each process builds its own app from the same ONETHREAD_* settings
+            uvicorn.run("onethread.app:app_from_environment", factory=True, host=host, port=port,
+                        workers=workers, log_level="info", access_log=False)
     finally:
         stop.set()
 

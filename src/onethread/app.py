@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 from sqlalchemy.exc import IntegrityError
 
@@ -21,14 +24,20 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
                clock: Clock | None = None) -> FastAPI:
     if container is None:
         container = build(settings or Settings(), clock=clock)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        load_policies(container)  # at start-up, not at creation: building the app touches no database
+        yield
+
     app = FastAPI(
+        lifespan=lifespan,
         title="onethread",
         version=__version__,
         description="Omni-channel customer service for telecom operators. TMF Open APIs under /tmf-api, "
         "onethread's own resources under /api/v1. Authenticate with `Authorization: Bearer <token>`.",
     )
     app.state.container = container
-    load_policies(container)
     errors.install(app)
     mount_api(app)
     mount_pages(app)

@@ -14,6 +14,7 @@ from onethread.api.v1 import cases as v1_cases
 from onethread.api.v1 import channels as v1_channels
 from onethread.api.v1 import customer360 as v1_customer360
 from onethread.api.v1 import customers as v1_customers
+from onethread.api.v1 import decisions as v1_decisions
 from onethread.api.v1 import identifiers as v1_identifiers
 from onethread.api.v1 import match_queue as v1_match_queue
 from onethread.api.v1 import sessions as v1_sessions
@@ -48,6 +49,7 @@ def mount_api(app: FastAPI) -> None:
         trouble_ticket.router,
         v1_cases.router,
         v1_case_items.router,
+        v1_decisions.router,
     ]
     if app.state.container.settings.env != "production":
         routers.append(v1_admin_clock.router)  # the sandbox clock does not exist in production

@@ -21,6 +21,7 @@ from onethread.models.customer import (
     Representative,
     Vulnerability,
 )
+from onethread.models.decision import Decision, PolicyVersion
 from onethread.models.identifier import Identifier, IdentifierHolding
 from onethread.models.interaction import (
     Contact,
@@ -47,6 +48,7 @@ __all__ = [
     "Contact",
     "ContactSession",
     "Customer",
+    "Decision",
     "Escalation",
     "Handover",
     "Harm",
@@ -61,6 +63,7 @@ __all__ = [
     "Participant",
     "Party",
     "PartyRelationship",
+    "PolicyVersion",
     "Product",
     "ProductStatusChange",
     "Representative",

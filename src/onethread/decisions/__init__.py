@@ -1,0 +1,1 @@
+"""Decisions: policies as versioned data and the decision service every channel asks."""

@@ -1,0 +1,224 @@
+"""The decision service: one answer for every channel, recorded with its inputs and policy version.
+
+Policies are versioned rows (``policy_version``); the shipped files in ``policies/`` are stored at
+start-up when their version is not stored yet, and an admin loads new versions. A decision is
+always taken by the newest version and explained later by the version that took it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from onethread.access.rules import Principal
+from onethread.cases import items_service
+from onethread.cases import service as cases
+from onethread.cases.log import log
+from onethread.customers.service import get_customer
+from onethread.db.outbox import record_event
+from onethread.decisions import rules
+from onethread.decisions.rules import FactError, Policy, PolicyError
+from onethread.errors import Conflict, NotFound, ValidationFailed
+from onethread.interactions.rules import CHANNELS
+from onethread.kernel.clock import Clock
+from onethread.kernel.events import DomainEvent
+from onethread.models import Commitment, Decision, PolicyVersion, Product
+
+SHIPPED = Path(__file__).with_name("policies")
+SHIPPED_BY = "onethread"
+SOURCE_MAX = 200_000
+
+
+# --- policies --------------------------------------------------------------------------------
+
+def shipped_files() -> list[Path]:
+    return sorted(SHIPPED.glob("*.yaml"))
+
+
+def _store(session: Session, clock: Clock, policy: Policy, source: str, loaded_by: str) -> PolicyVersion:
+    row = PolicyVersion(name=policy.name, version=policy.version, source=source, checksum=rules.checksum(source),
+                        loaded_at=clock.now(), loaded_by=loaded_by)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def load_shipped(session: Session, clock: Clock) -> list[PolicyVersion]:
+    """Store each shipped policy file whose version is not stored yet; returns what was stored."""
+    stored = []
+    for path in shipped_files():
+        source = path.read_text(encoding="utf-8")
+        policy = rules.parse(source, str(path))  # a broken shipped file stops start-up, naming file and line
+        if _find(session, policy.name, policy.version) is None:
+            stored.append(_store(session, clock, policy, source, SHIPPED_BY))
+    return stored
+
+
+def load_version(session: Session, clock: Clock, actor: Principal, source: str, *,
+                 source_name: str = "the request body") -> PolicyVersion:
+    """An admin loads a new version of a policy. Every version is kept; a version number is never reused."""
+    if not (source or "").strip():
+        raise ValidationFailed("send the policy's YAML", field="source")
+    if len(source) > SOURCE_MAX:
+        raise ValidationFailed(f"a policy is at most {SOURCE_MAX} characters", field="source")
+    try:
+        policy = rules.parse(source, source_name)
+    except PolicyError as exc:
+        raise ValidationFailed(str(exc), field="source", details={"line": exc.line}) from exc
+    existing = _find(session, policy.name, policy.version)
+    if existing is not None:
+        if existing.checksum == rules.checksum(source):
+            return existing  # the same file loaded again: nothing new
+        raise Conflict(f"{policy.name} version {policy.version} is already loaded with other content; "
+                       "give the new one a new version number")
+    newest = current_version(session, policy.name, required=False)
+    if newest is not None and policy.version < newest.version:
+        raise Conflict(f"{policy.name} is at version {newest.version}; a new version must be higher")
+    return _store(session, clock, policy, source, actor.id)
+
+
+def _find(session: Session, name: str, version: int) -> PolicyVersion | None:
+    return session.scalar(select(PolicyVersion).where(PolicyVersion.name == name, PolicyVersion.version == version))
+
+
+def current_version(session: Session, name: str, *, required: bool = True) -> PolicyVersion | None:
+    row = session.scalar(select(PolicyVersion).where(PolicyVersion.name == name)
+                         .order_by(PolicyVersion.version.desc()).limit(1))
+    if row is None and required:
+        raise NotFound(f"no policy {name}")
+    return row
+
+
+def list_policies(session: Session) -> list[PolicyVersion]:
+    """The newest version of each policy."""
+    newest = (select(PolicyVersion.name, func.max(PolicyVersion.version).label("v"))
+              .group_by(PolicyVersion.name).subquery())
+    return list(session.scalars(select(PolicyVersion).join(
+        newest, (newest.c.name == PolicyVersion.name) & (newest.c.v == PolicyVersion.version))
+        .order_by(PolicyVersion.name)))
+
+
+def versions(session: Session, name: str) -> list[PolicyVersion]:
+    rows = list(session.scalars(select(PolicyVersion).where(PolicyVersion.name == name)
+                                .order_by(PolicyVersion.version)))
+    if not rows:
+        raise NotFound(f"no policy {name}")
+    return rows
+
+
+_PARSED: dict[str, Policy] = {}  # checksum -> parsed policy (a stored version never changes)
+
+
+def parsed(row: PolicyVersion) -> Policy:
+    policy = _PARSED.get(row.checksum)
+    if policy is None:
+        policy = _PARSED[row.checksum] = rules.parse(row.source, f"{row.name} version {row.version}")
+    return policy
+
+
+# --- decisions -------------------------------------------------------------------------------
+
+def decide(session: Session, clock: Clock, actor: Principal, *, policy: str, facts: Any, channel: str,
+           customer_id: str, product_id: str | None = None, case_id: str | None = None) -> Decision:
+    """Ask a policy. The answer depends on the facts alone; the channel is only recorded."""
+    if channel not in CHANNELS:
+        raise ValidationFailed(f"channel must be one of {', '.join(CHANNELS)}", field="channel")
+    get_customer(session, customer_id)
+    if product_id is not None:
+        product = session.get(Product, product_id)
+        if product is None or product.customer_id != customer_id:
+            raise ValidationFailed("the product is not this customer's", field="productId")
+    case = None
+    if case_id is not None:
+        case = cases.get_case(session, case_id)
+        if case.customer_id != customer_id:
+            raise ValidationFailed("the case is not this customer's", field="caseId")
+    row = current_version(session, policy)
+    pol = parsed(row)
+    try:
+        checked = rules.check_facts(pol, facts)
+    except FactError as exc:
+        raise ValidationFailed(str(exc), field=f"facts.{exc.fact}") from exc
+    verdict = rules.evaluate(pol, checked)
+    now = clock.now()
+    outcome = verdict.outcome
+    decision = Decision(
+        customer_id=customer_id, product_id=product_id, case_id=case_id, policy_version_id=row.id,
+        policy_name=pol.name, policy_version=pol.version, channel=channel, facts=checked, rule_id=verdict.rule.id,
+        outcome=outcome.name, staff_reason=outcome.staff_reason, customer_reason=outcome.customer_reason,
+        due_at=now + timedelta(days=outcome.due_in_days) if outcome.due_in_days else None, decided_at=now,
+        decided_by=actor.id, decided_by_name=actor.name)
+    session.add(decision)
+    session.flush()
+    title = f"Decision ({pol.name} v{pol.version}): {outcome.name.replace('_', ' ')}"
+    data = {"decisionId": decision.id, "policy": pol.name, "policyVersion": pol.version, "outcome": outcome.name,
+            "rule": verdict.rule.id}
+    if case is not None:
+        log(session, clock, case, actor, "decision", title, text=outcome.customer_reason, channel=channel, data=data)
+    else:
+        record_event(session, DomainEvent(
+            type="decision.made", occurred_at=now, aggregate_type="decision", aggregate_id=decision.id,
+            customer_id=customer_id,
+            payload={**data, "actor": actor.id, "actorName": actor.name, "channel": channel,
+                     "timelineTitle": title, "timelineDetail": outcome.customer_reason}))
+    return decision
+
+
+def get_decision(session: Session, decision_id: str) -> Decision:
+    decision = session.get(Decision, decision_id)
+    if decision is None:
+        raise NotFound(f"no decision {decision_id}")
+    return decision
+
+
+@dataclass(frozen=True)
+class Explanation:
+    decision: Decision
+    policy: Policy
+    rule: rules.Rule
+    outcome: rules.Outcome
+
+
+def explain(session: Session, decision_id: str) -> Explanation:
+    """A decision explained by the policy version that took it, whatever has been loaded since."""
+    decision = get_decision(session, decision_id)
+    policy = parsed(session.get(PolicyVersion, decision.policy_version_id))
+    rule = next(r for r in policy.rules if r.id == decision.rule_id)
+    return Explanation(decision, policy, rule, policy.outcomes[decision.outcome])
+
+
+def order_replacement(session: Session, clock: Clock, actor: Principal, decision_id: str, *,
+                      channel: str) -> tuple[Decision, Commitment]:
+    """Place the replacement a decision allows, from any channel: a commitment with the outcome's due
+    date on the decision's case, or on a new fault case owned by the caller when there is none."""
+    if channel not in CHANNELS:
+        raise ValidationFailed(f"channel must be one of {', '.join(CHANNELS)}", field="channel")
+    decision = get_decision(session, decision_id)
+    outcome = explain(session, decision_id).outcome
+    if outcome.order is None or decision.due_at is None:
+        raise Conflict(f"the decision is {decision.outcome.replace('_', ' ')}: it does not order a replacement")
+    if decision.commitment_id is not None:
+        raise Conflict("the replacement for this decision is already ordered")
+    now = clock.now()
+    if decision.due_at <= now:
+        raise Conflict("the decision's date has passed; ask the policy again")
+    case_id = decision.case_id
+    if case_id is None:
+        model = decision.facts.get("device_model")
+        case_id = cases.open_new(session, clock, actor, customer_id=decision.customer_id, kind="fault",
+                                 title=f"Replacement {model}" if model else "Replacement device",
+                                 opened_via=channel, product_id=decision.product_id).id
+    case = items_service.open_case(session, case_id)
+    commitment = items_service.add_commitment(session, clock, actor, case_id, text=outcome.order,
+                                              due_at=decision.due_at, made_via=channel)
+    log(session, clock, case, actor, "replacement_ordered",
+        f"Replacement ordered ({outcome.name.replace('_', ' ')}, by {decision.due_at:%Y-%m-%d})", channel=channel,
+        data={"decisionId": decision.id, "commitmentId": commitment.id, "dueAt": decision.due_at.isoformat()})
+    decision.ordered_at, decision.order_channel = now, channel
+    decision.order_case_id, decision.commitment_id = case_id, commitment.id
+    return decision, commitment

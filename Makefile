@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
 export ONETHREAD_DATABASE_URL ?= sqlite:///var/onethread.db
 
-.PHONY: run test lint install demo-reset clean
+.PHONY: run test lint install demo-reset tour clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,13 @@ lint: $(STAMP)
 
 demo-reset: $(STAMP)
 	$(BIN)/onethread demo --reset
+
+## make tour: run the browser tests and copy their screenshots (SQLite run) into docs/tour/
+tour: $(STAMP)
+	rm -rf build/screenshots
+	$(BIN)/python -m pytest -q tests/browser -k sqlite -p no:randomly
+	mkdir -p docs/tour
+	for f in build/screenshots/*.png; do case "$$f" in *-postgresql.png) ;; *) cp "$$f" docs/tour/ ;; esac; done
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -1,7 +1,8 @@
 """ORM tables, one file per aggregate. Importing this package registers every table."""
 
 from onethread.db.outbox import ConsumerReceipt, OutboxEvent
-from onethread.models.access import ApiToken, AuditEntry, StaffUser, Team
+from onethread.models.access import ApiToken, AuditEntry, PortalAccount, StaffUser, Team
+from onethread.models.billing import Bill, Charge
 from onethread.models.case import (
     Case,
     CaseClock,
@@ -16,12 +17,13 @@ from onethread.models.case import (
 from onethread.models.customer import (
     BillingAccount,
     Customer,
+    CustomerFlag,
     Household,
     HouseholdMember,
     Representative,
     Vulnerability,
 )
-from onethread.models.decision import Decision, PolicyVersion
+from onethread.models.decision import ApprovalRequest, Decision, DefectReport, KnownDefect, PolicyVersion
 from onethread.models.identifier import Identifier, IdentifierHolding
 from onethread.models.interaction import (
     Contact,
@@ -38,17 +40,22 @@ from onethread.models.sandbox import ManualClockRow
 
 __all__ = [
     "ApiToken",
+    "ApprovalRequest",
     "AuditEntry",
+    "Bill",
     "BillingAccount",
     "Case",
     "CaseClock",
     "CaseEvent",
+    "Charge",
     "Commitment",
     "ConsumerReceipt",
     "Contact",
     "ContactSession",
     "Customer",
+    "CustomerFlag",
     "Decision",
+    "DefectReport",
     "Escalation",
     "Handover",
     "Harm",
@@ -56,6 +63,7 @@ __all__ = [
     "HouseholdMember",
     "Identifier",
     "IdentifierHolding",
+    "KnownDefect",
     "MailboxCursor",
     "ManualClockRow",
     "MatchItem",
@@ -64,6 +72,7 @@ __all__ = [
     "Party",
     "PartyRelationship",
     "PolicyVersion",
+    "PortalAccount",
     "Product",
     "ProductStatusChange",
     "Representative",

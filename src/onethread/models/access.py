@@ -73,3 +73,18 @@ class AuditEntry(Base):
 
 
 Index("ix_audit_entry_customer_at", AuditEntry.customer_id, AuditEntry.at)
+
+
+class PortalAccount(Base):
+    """A sign-in to the customer portal for a person (party): the customer themself or someone
+    authorised to act for customers. What they see comes from who the party is, not from here."""
+
+    __tablename__ = "portal_account"
+
+    id: Mapped[str] = id_column()
+    party_id: Mapped[str] = mapped_column(ForeignKey("party.id"), unique=True)
+    login: Mapped[str] = mapped_column(String(200), unique=True)  # an e-mail address, lower case
+    password_hash: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+    last_login_at: Mapped[datetime | None]

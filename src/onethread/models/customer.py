@@ -95,3 +95,19 @@ class Vulnerability(Base):
 
 
 Index("ix_household_member_active", HouseholdMember.household_id, HouseholdMember.left_on)
+
+
+class CustomerFlag(Base):
+    """A flag on a customer that changes how they are served (fraud), set only through approval."""
+
+    __tablename__ = "customer_flag"
+
+    id: Mapped[str] = id_column()
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customer.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))  # fraud
+    reason: Mapped[str] = mapped_column(Text)
+    set_at: Mapped[datetime]
+    set_by: Mapped[str] = mapped_column(String(26))
+    approval_id: Mapped[str | None] = mapped_column(String(26))
+    cleared_at: Mapped[datetime | None]
+    cleared_by: Mapped[str | None] = mapped_column(String(26))

@@ -1,9 +1,11 @@
-"""Page routes: sign-in and the start page. The agent, store, supervisor and portal pages come later."""
+"""Page routes: sign-in and the start page here; the agent desktop, store, supervisor and portal
+pages in their own modules, mounted below."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -16,6 +18,8 @@ from onethread.access import web_session
 from onethread.api.deps import PUBLIC, SESSION_COOKIE, ClockDep, DbSession, cookie_principal
 from onethread.customers import service as customers
 from onethread.errors import Forbidden, NotAuthenticated
+from onethread.web import agent, portal, store, supervisor
+from onethread.web.common import PageForbidden, SignInRequired, render
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
@@ -63,4 +67,15 @@ def mount_pages(app: FastAPI) -> None:
         return response
 
     app.include_router(router)
+    for module in (agent, store, supervisor, portal):
+        app.include_router(module.router)
+
+    @app.exception_handler(SignInRequired)
+    def _sign_in(request: Request, exc: SignInRequired):
+        return RedirectResponse(f"/login?next={quote(exc.next_url)}", status_code=303)
+
+    @app.exception_handler(PageForbidden)
+    def _forbidden(request: Request, exc: PageForbidden):
+        return render(request, "forbidden.html", {"message": exc.message, "principal": None}, status_code=403)
+
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")

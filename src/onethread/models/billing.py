@@ -1,0 +1,53 @@
+"""Bills and their charges (TMF678 customerBill / appliedCustomerBillingRate), as imported from billing."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from onethread.db.base import Base, id_column
+
+
+class Bill(Base):
+    __tablename__ = "bill"
+    __table_args__ = (UniqueConstraint("billing_account_id", "bill_number"),)
+
+    id: Mapped[str] = id_column()
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customer.id"), index=True)
+    billing_account_id: Mapped[str] = mapped_column(ForeignKey("billing_account.id"), index=True)
+    bill_number: Mapped[str] = mapped_column(String(40))
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    issued_on: Mapped[date] = mapped_column(Date)
+    due_on: Mapped[date] = mapped_column(Date)
+    amount_minor: Mapped[int] = mapped_column(Integer)  # total due, tax included
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(20))  # issued | paid | overdue | written_off | disputed
+    paid_minor: Mapped[int] = mapped_column(Integer, default=0)
+    paid_at: Mapped[datetime | None]
+    written_off_minor: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime]
+
+
+class Charge(Base):
+    """One line of a bill: which product (and which number) it was for, the period, the amount."""
+
+    __tablename__ = "charge"
+
+    id: Mapped[str] = id_column()
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customer.id"), index=True)
+    bill_id: Mapped[str] = mapped_column(ForeignKey("bill.id"), index=True)
+    product_id: Mapped[str | None] = mapped_column(ForeignKey("product.id"), index=True)
+    identifier_id: Mapped[str | None] = mapped_column(ForeignKey("identifier.id"))
+    kind: Mapped[str] = mapped_column(String(20))  # recurring | usage | one_off | credit | refund | write_off
+    description: Mapped[str] = mapped_column(Text)
+    amount_minor: Mapped[int] = mapped_column(Integer)  # credits are negative
+    currency: Mapped[str] = mapped_column(String(3))
+    period_start: Mapped[date | None] = mapped_column(Date)
+    period_end: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime]
+
+
+Index("ix_charge_identifier", Charge.identifier_id, Charge.period_start)

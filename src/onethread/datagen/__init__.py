@@ -1,0 +1,1 @@
+"""Realistic generated data for benchmarks: ``onethread bench generate``."""

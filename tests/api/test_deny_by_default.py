@@ -35,6 +35,9 @@ PUBLIC_ROUTES = {
     ("POST", "/login"): "signing in",
     ("POST", "/logout"): "signing out only clears the caller's own cookie",
     ("POST", "/api/v1/channels/social/{platform}"): "a platform webhook, authenticated by its HMAC signature",
+    ("GET", "/portal/login"): "the customer portal's sign-in form",
+    ("POST", "/portal/login"): "signing in to the customer portal",
+    ("POST", "/portal/logout"): "signing out of the portal only clears the caller's own portal cookie",
 }
 
 

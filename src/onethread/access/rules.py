@@ -13,6 +13,7 @@ BACK_OFFICE = "back_office"
 FIELD_SUBCONTRACTOR = "field_subcontractor"
 ADMIN = "admin"
 INTEGRATION = "integration"  # a system feeding onethread (telephony, billing import, channels)
+CUSTOMER = "customer"  # a customer or their representative signed in to the portal; never a staff role
 
 STAFF_ROLES = frozenset({STORE_ADVISOR, AGENT, SPECIALIST, TEAM_LEAD, BACK_OFFICE, FIELD_SUBCONTRACTOR, ADMIN})
 TOKEN_ROLES = STAFF_ROLES | {INTEGRATION}
@@ -24,6 +25,7 @@ CUSTOMER_READERS = CUSTOMER_SERVICE | {INTEGRATION}
 SUPERVISORS = frozenset({TEAM_LEAD, ADMIN})
 ADMINS = frozenset({ADMIN})
 ANYONE = TOKEN_ROLES  # any authenticated caller, staff or system
+PORTAL_USERS = frozenset({CUSTOMER})  # the portal API and pages; no staff route names this role
 
 ROLE_LABELS = {
     STORE_ADVISOR: "Store advisor",

@@ -17,6 +17,7 @@ from onethread.api.v1 import customers as v1_customers
 from onethread.api.v1 import decisions as v1_decisions
 from onethread.api.v1 import identifiers as v1_identifiers
 from onethread.api.v1 import match_queue as v1_match_queue
+from onethread.api.v1 import portal as v1_portal
 from onethread.api.v1 import sessions as v1_sessions
 from onethread.api.v1 import social as v1_social
 from onethread.api.v1 import staff as v1_staff
@@ -50,6 +51,7 @@ def mount_api(app: FastAPI) -> None:
         v1_cases.router,
         v1_case_items.router,
         v1_decisions.router,
+        v1_portal.router,
     ]
     if app.state.container.settings.env != "production":
         routers.append(v1_admin_clock.router)  # the sandbox clock does not exist in production

@@ -1,7 +1,118 @@
-"""Pages: portal. (Filled in by issue #6.)"""
+"""Pages: the customer portal (``/portal``), for customers and the people they authorise.
+
+Its own sign-in (``/portal/login``) and its own cookie (``onethread_portal``, signed with a
+different salt from the staff cookie): a staff session does not open these pages and a portal
+session opens no staff page or API. The pages only translate; what a person may see and send
+is decided in ``onethread.customers.portal`` and ``onethread.cases.portal``. See docs/portal.md.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from onethread.access import portal as accounts
+from onethread.api.deps import PUBLIC, ClockDep, DbSession, cross_site
+from onethread.api.v1.portal import PORTAL_COOKIE, PortalAuthorize, portal_viewer
+from onethread.cases import portal as portal_cases
+from onethread.customers import portal as portal_people
+from onethread.customers.portal import PortalViewer
+from onethread.errors import DomainError, NotAuthenticated, NotFound
+from onethread.web.common import form_failed, render
 
 router = APIRouter(include_in_schema=False)
+
+# None when a browser is not signed in: the page sends it to the sign-in form.
+PortalPage = Annotated[PortalViewer | None, Depends(PortalAuthorize(page=True))]
+
+
+def _to_sign_in(request: Request) -> RedirectResponse:
+    return RedirectResponse(f"/portal/login?next={quote(request.url.path)}", status_code=303)
+
+
+def _safe_next(value: str | None) -> str:
+    """Only back into the portal: never an open redirect to another site."""
+    if value and value.startswith("/portal") and not value.startswith("//") and "\\" not in value:
+        return value
+    return "/portal"
+
+
+@router.get("/portal/login", dependencies=[PUBLIC], response_class=HTMLResponse)
+def login_form(request: Request, session: DbSession, clock: ClockDep, next: str | None = None):
+    if portal_viewer(request, session, clock) is not None:
+        return RedirectResponse(_safe_next(next), status_code=303)
+    return render(request, "portal/login.html", {"error": None, "login": "", "next_url": _safe_next(next),
+                                                  "viewer": None})
+
+
+@router.post("/portal/login", dependencies=[PUBLIC], response_class=HTMLResponse)
+def login(request: Request, session: DbSession, clock: ClockDep, login: Annotated[str, Form()] = "",
+          password: Annotated[str, Form()] = "", next: Annotated[str, Form()] = ""):
+    context = {"login": login, "next_url": _safe_next(next), "viewer": None}
+    if cross_site(request):
+        return render(request, "portal/login.html", {**context, "error": "sign in from this site's own form"},
+                      status_code=403)
+    try:
+        viewer = portal_people.sign_in(session, clock, login, password)
+    except NotAuthenticated as exc:
+        return render(request, "portal/login.html", {**context, "error": exc.message}, status_code=401)
+    settings = request.app.state.container.settings
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    response.set_cookie(PORTAL_COOKIE, accounts.issue_cookie(viewer.account_id, settings.secret_key), httponly=True,
+                        samesite="lax", secure=settings.env == "production",
+                        max_age=settings.session_max_age_seconds, path="/")
+    return response
+
+
+@router.post("/portal/logout", dependencies=[PUBLIC])
+def logout():
+    response = RedirectResponse("/portal/login", status_code=303)
+    response.delete_cookie(PORTAL_COOKIE, path="/")
+    return response
+
+
+@router.get("/portal", response_class=HTMLResponse)
+def my_cases(request: Request, session: DbSession, clock: ClockDep, viewer: PortalPage):
+    if viewer is None:
+        return _to_sign_in(request)
+    rows = portal_cases.my_cases(session, clock, viewer)
+    return render(request, "portal/cases.html", {"viewer": viewer, "cases": rows})
+
+
+def _case_page(request: Request, session, clock, viewer: PortalViewer, case_id: str, *, errors=None, text="",
+               sent=False, status_code=200):
+    try:
+        item, log = portal_cases.read_case(session, clock, viewer, case_id)
+    except NotFound:
+        return render(request, "portal/not_found.html", {"viewer": viewer}, status_code=404)
+    return render(request, "portal/case.html", {
+        "viewer": viewer, "item": item, "log": log, "errors": errors or {}, "text": text, "sent": sent,
+        "message_max": portal_cases.MESSAGE_MAX}, status_code=status_code)
+
+
+@router.get("/portal/cases/{case_id}", response_class=HTMLResponse)
+def case_page(case_id: str, request: Request, session: DbSession, clock: ClockDep, viewer: PortalPage,
+              sent: int = 0):
+    if viewer is None:
+        return _to_sign_in(request)
+    return _case_page(request, session, clock, viewer, case_id, sent=bool(sent))
+
+
+@router.post("/portal/cases/{case_id}/messages", response_class=HTMLResponse)
+def send_message(case_id: str, request: Request, session: DbSession, clock: ClockDep, viewer: PortalPage,
+                 text: Annotated[str, Form()] = ""):
+    if viewer is None:
+        return _to_sign_in(request)
+    try:
+        portal_cases.send_message(session, clock, viewer, case_id, text)
+    except NotFound:
+        session.rollback()
+        return render(request, "portal/not_found.html", {"viewer": viewer}, status_code=404)
+    except DomainError as exc:
+        errors = form_failed(session, exc)
+        return _case_page(request, session, clock, viewer, case_id, errors=errors, text=text,
+                          status_code=exc.http_status)
+    return RedirectResponse(f"/portal/cases/{case_id}?sent=1", status_code=303)

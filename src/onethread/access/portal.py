@@ -1,0 +1,92 @@
+"""Portal sign-ins: an account per person (party), argon2-hashed passwords, and the portal's own
+signed cookie. What a signed-in person may see is decided by ``customers.portal`` from who the
+party is (their own customer record, the customers they represent), never stored here."""
+
+from __future__ import annotations
+
+import re
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from onethread.access.passwords import hash_password, verify_password
+from onethread.access.rules import password_problems
+from onethread.errors import Conflict, NotAuthenticated, NotFound, ValidationFailed
+from onethread.kernel.clock import Clock
+from onethread.models import Party, PortalAccount
+
+LOGIN_MAX = 200  # portal_account.login
+# One '@', something before it, a dotted domain after it, no spaces: enough to catch typing
+# mistakes; whether the address works is the operator's business when it sends to it.
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
+_SALT = "onethread.portal-session"  # not the staff cookie's: one never opens the other
+
+
+def normalise_login(login: str) -> str:
+    return (login or "").strip().lower()
+
+
+def create_account(session: Session, clock: Clock, *, party_id: str, login: str, password: str) -> PortalAccount:
+    """A portal sign-in for a person; one per person, one person per login."""
+    login = normalise_login(login)
+    if not _EMAIL.match(login):
+        raise ValidationFailed("the login is an e-mail address (name@example.com)", field="login")
+    if len(login) > LOGIN_MAX:
+        raise ValidationFailed(f"the login is longer than {LOGIN_MAX} characters", field="login")
+    problems = password_problems(password or "", login.split("@")[0])
+    if problems:
+        raise ValidationFailed("password " + "; ".join(problems), field="password")
+    if session.get(Party, party_id) is None:
+        raise NotFound(f"no party {party_id}", field="partyId")
+    if session.scalar(select(PortalAccount.id).where(PortalAccount.party_id == party_id)):
+        raise Conflict("this person already has a portal account", field="partyId")
+    if session.scalar(select(PortalAccount.id).where(PortalAccount.login == login)):
+        raise Conflict(f"the login {login!r} is taken", field="login")
+    account = PortalAccount(party_id=party_id, login=login, password_hash=hash_password(password),
+                            active=True, created_at=clock.now())
+    session.add(account)
+    session.flush()
+    return account
+
+
+def authenticate(session: Session, clock: Clock, login: str, password: str) -> PortalAccount:
+    """The account for this login and password; the same answer for a wrong login or password."""
+    account = session.scalar(select(PortalAccount).where(PortalAccount.login == normalise_login(login)))
+    ok = verify_password(account.password_hash if account else None, password or "")
+    if not ok or account is None or not account.active:
+        raise NotAuthenticated("wrong e-mail address or password")
+    account.last_login_at = clock.now()
+    return account
+
+
+def active_account(session: Session, account_id: str) -> PortalAccount | None:
+    account = session.get(PortalAccount, account_id)
+    return account if account is not None and account.active else None
+
+
+def get_account(session: Session, account_id: str) -> PortalAccount:
+    account = session.get(PortalAccount, account_id)
+    if account is None:
+        raise NotFound(f"no portal account {account_id}")
+    return account
+
+
+def set_active(session: Session, account_id: str, active: bool) -> PortalAccount:
+    """Close (or reopen) a sign-in; a closed account's cookie stops working at once."""
+    account = get_account(session, account_id)
+    account.active = active
+    return account
+
+
+def issue_cookie(account_id: str, secret: str) -> str:
+    return URLSafeTimedSerializer(secret, salt=_SALT).dumps({"pid": account_id})
+
+
+def read_cookie(cookie: str, secret: str, max_age_seconds: int) -> str | None:
+    """The account id in a portal cookie, if it is genuine and fresh."""
+    try:
+        data = URLSafeTimedSerializer(secret, salt=_SALT).loads(cookie, max_age=max_age_seconds)
+    except (BadSignature, SignatureExpired):
+        return None
+    return data.get("pid") if isinstance(data, dict) else None

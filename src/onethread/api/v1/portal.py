@@ -1,0 +1,154 @@
+"""The customer portal's API (``/api/v1/portal/...``) and the admins' route that opens portal
+accounts (``/api/v1/portal-accounts``).
+
+The portal API authenticates with the portal's own cookie (``onethread_portal``, the one the
+portal pages set at ``/portal/login``); a staff cookie or a bearer token does not open it, and
+a portal cookie opens no staff route (the portal role is in no staff role group). A case that
+is not the caller's answers 404. Translation only: the rules are in ``onethread.cases.portal``
+and ``onethread.customers.portal``. See docs/api/portal.md.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
+
+from onethread.access import portal as accounts
+from onethread.access.rules import ADMINS, PORTAL_USERS
+from onethread.api.deps import SAFE_METHODS, Authorize, ClockDep, DbSession, allow, cross_site
+from onethread.api.tmf.conventions import created, paged
+from onethread.cases import portal as portal_cases
+from onethread.customers import portal as portal_people
+from onethread.customers.portal import PortalViewer
+from onethread.errors import Forbidden, NotAuthenticated
+from onethread.kernel.clock import Clock
+
+PORTAL_COOKIE = "onethread_portal"
+V1 = "/api/v1"
+router = APIRouter(prefix=V1, tags=["customer portal"])
+
+
+def portal_viewer(request: Request, session: Session, clock: Clock) -> PortalViewer | None:
+    """The person signed in to the portal, if the portal cookie is genuine, fresh and the account open."""
+    cookie = request.cookies.get(PORTAL_COOKIE)
+    if not cookie:
+        return None
+    settings = request.app.state.container.settings
+    account_id = accounts.read_cookie(cookie, settings.secret_key, settings.session_max_age_seconds)
+    return portal_people.signed_in(session, clock, account_id)
+
+
+def _wants_page(request: Request) -> bool:
+    return "text/html" in request.headers.get("accept", "")
+
+
+class PortalAuthorize(Authorize):
+    """Route guard for the portal: the caller signed in with the portal cookie, as a
+    ``PortalViewer``. Only the portal cookie counts; a cookie-authorised change from another
+    site is refused. With ``page=True`` a browser that is not signed in gets ``None`` (the
+    page sends it to the sign-in form); anything else gets 401."""
+
+    def __init__(self, page: bool = False):
+        super().__init__(PORTAL_USERS)
+        self.page = page
+
+    def __call__(self, request: Request, session: DbSession, clock: ClockDep) -> PortalViewer | None:
+        viewer = portal_viewer(request, session, clock)
+        if viewer is None:
+            if self.page and _wants_page(request):
+                return None
+            raise NotAuthenticated("sign in to the customer portal (/portal/login)")
+        if not viewer.principal.may(self.roles):  # the portal principal's role; kept for symmetry with staff
+            raise Forbidden("not a portal user")
+        if request.method not in SAFE_METHODS and cross_site(request):
+            raise Forbidden("a signed-in portal session cannot be used from another site")
+        return viewer
+
+
+PortalUser = Annotated[PortalViewer, Depends(PortalAuthorize())]
+
+
+# --- shapes ----------------------------------------------------------------------------------
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class MessageIn(_In):
+    text: str = Field(..., min_length=1, max_length=portal_cases.MESSAGE_MAX,
+                      description="the message to the case's owner")
+
+
+class PortalAccountIn(_In):
+    partyId: str = Field(..., min_length=1, max_length=26, description="the person who signs in")
+    login: str = Field(..., min_length=3, max_length=accounts.LOGIN_MAX, description="their e-mail address")
+    password: str = Field(..., min_length=1, max_length=1024)
+
+
+def iso(value) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def case_body(item: portal_cases.PortalCase) -> dict:
+    case = item.case
+    return {
+        "@type": "PortalCase", "id": case.id, "href": f"{V1}/portal/cases/{case.id}", "title": case.title,
+        "kind": case.kind, "customer": {"id": case.customer_id, "name": item.customer_name},
+        "onBehalfOf": item.on_behalf, "status": case.status, "statusLabel": item.status_label,
+        "owner": {"name": item.owner_name}, "nextStep": item.next_step, "nextStepDue": iso(item.next_step_due),
+        "forCustomer": item.for_customer, "awaitingReplySince": iso(item.awaiting_reply_since),
+        "mayMessage": item.may_message, "openedAt": iso(case.opened_at), "closedAt": iso(case.closed_at),
+    }
+
+
+def viewer_body(viewer: PortalViewer) -> dict:
+    return {"@type": "PortalUser", "name": viewer.name, "login": viewer.login, "customers": [
+        {"id": s.customer_id, "name": s.customer_name, "relationship": s.relationship, "mayMessage": s.may_message}
+        for s in viewer.standings.values()]}
+
+
+# --- the portal ------------------------------------------------------------------------------
+
+@router.get("/portal/me", summary="Who is signed in to the portal, and for which customers they may act")
+def me(viewer: PortalUser) -> dict:
+    return viewer_body(viewer)
+
+
+@router.get("/portal/cases", summary="My cases and those of the customers I represent: owner, status, next step")
+def my_cases(response: Response, session: DbSession, clock: ClockDep, viewer: PortalUser) -> list[dict]:
+    rows = portal_cases.my_cases(session, clock, viewer)
+    return paged(response, [case_body(r) for r in rows], len(rows), None)
+
+
+@router.get("/portal/cases/{case_id}", summary="One of my cases with its customer-visible log (404 if not mine)")
+def my_case(case_id: str, session: DbSession, clock: ClockDep, viewer: PortalUser) -> dict:
+    item, log = portal_cases.read_case(session, clock, viewer, case_id)
+    return {**case_body(item), "log": [{"at": iso(e.at), "what": e.label, "by": e.by, "text": e.text,
+                                         "mine": e.mine} for e in log]}
+
+
+@router.post("/portal/cases/{case_id}/messages", status_code=201,
+             summary="Message the case's owner; it lands in the case and starts the reply clock")
+def message(case_id: str, body: MessageIn, response: Response, session: DbSession, clock: ClockDep,
+            viewer: PortalUser) -> dict:
+    contact = portal_cases.send_message(session, clock, viewer, case_id, body.text)
+    created(response, f"{V1}/portal/cases/{case_id}")
+    item, _ = portal_cases.read_case(session, clock, viewer, case_id)
+    return {"@type": "PortalMessage", "id": contact.id, "caseId": case_id, "at": iso(contact.occurred_at),
+            "text": contact.text, "from": viewer.name, "onBehalfOf": (contact.extra or {}).get("onBehalfOf"),
+            "case": case_body(item)}
+
+
+# --- accounts (admins) -----------------------------------------------------------------------
+
+@router.post("/portal-accounts", status_code=201, summary="Open a portal sign-in for a person (admins)")
+def create_account(body: PortalAccountIn, response: Response, session: DbSession, clock: ClockDep,
+                   actor: allow(ADMINS)) -> dict:
+    account = accounts.create_account(session, clock, party_id=body.partyId, login=body.login,
+                                      password=body.password)
+    created(response, f"{V1}/portal-accounts/{account.id}")
+    return {"@type": "PortalAccount", "id": account.id, "partyId": account.party_id, "login": account.login,
+            "active": account.active, "createdAt": iso(account.created_at)}

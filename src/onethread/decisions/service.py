@@ -21,7 +21,7 @@ from onethread.cases import service as cases
 from onethread.cases.log import log
 from onethread.customers.service import get_customer
 from onethread.db.outbox import record_event
-from onethread.decisions import rules
+from onethread.decisions import known_defects, rules
 from onethread.decisions.rules import FactError, Policy, PolicyError
 from onethread.errors import Conflict, NotFound, ValidationFailed
 from onethread.interactions.rules import CHANNELS
@@ -140,12 +140,15 @@ def decide(session: Session, clock: Clock, actor: Principal, *, policy: str, fac
             raise ValidationFailed("the case is not this customer's", field="caseId")
     row = current_version(session, policy)
     pol = parsed(row)
+    now = clock.now()
+    facts, registry = _with_registry(session, pol, facts, now)
     try:
         checked = rules.check_facts(pol, facts)
     except FactError as exc:
         raise ValidationFailed(str(exc), field=f"facts.{exc.fact}") from exc
     verdict = rules.evaluate(pol, checked)
-    now = clock.now()
+    if registry is not None:
+        checked = {**checked, REGISTRY_FACT: registry}
     outcome = verdict.outcome
     decision = Decision(
         customer_id=customer_id, product_id=product_id, case_id=case_id, policy_version_id=row.id,
@@ -158,6 +161,12 @@ def decide(session: Session, clock: Clock, actor: Principal, *, policy: str, fac
     title = f"Decision ({pol.name} v{pol.version}): {outcome.name.replace('_', ' ')}"
     data = {"decisionId": decision.id, "policy": pol.name, "policyVersion": pol.version, "outcome": outcome.name,
             "rule": verdict.rule.id}
+    if registry is not None:
+        # The fault is also a report for the known-defect registry (it may raise a proposal).
+        known_defects.record_report(session, clock, actor, customer_id=customer_id,
+                                    device_model=checked["device_model"], wording=checked["symptom"],
+                                    channel=channel, case_id=case_id, decision_id=decision.id)
+        data["knownDefectId"] = registry["known_defect_id"] if registry["confirmed"] else None
     if case is not None:
         log(session, clock, case, actor, "decision", title, text=outcome.customer_reason, channel=channel, data=data)
     else:
@@ -167,6 +176,32 @@ def decide(session: Session, clock: Clock, actor: Principal, *, policy: str, fac
             payload={**data, "actor": actor.id, "actorName": actor.name, "channel": channel,
                      "timelineTitle": title, "timelineDetail": outcome.customer_reason}))
     return decision
+
+
+REGISTRY_FACT = "known_defect_registry"  # recorded with the facts: what the registry said, and whether it was used
+
+
+def _with_registry(session: Session, policy: Policy, facts: Any, now) -> tuple[Any, dict | None]:
+    """For a policy that takes ``device_model`` and ``symptom`` (the device-fault policy): match the
+    symptom, look the model and symptom up in the known-defect registry and, when the caller did not
+    say ``known_defect`` (and the policy takes it), let the registry say it: a confirmed entry is a
+    recognised defect. Returns the facts to check and what to record about the registry."""
+    if not isinstance(facts, dict) or not {"device_model", "symptom"} <= set(policy.facts):
+        return facts, None
+    model, wording = facts.get("device_model"), facts.get("symptom")
+    if not isinstance(model, str) or not isinstance(wording, str):
+        return facts, None  # check_facts names the missing or mistyped fact
+    model = known_defects.check_model(model, "facts.device_model")
+    found = known_defects.symptom_of(known_defects.check_wording(wording, "facts.symptom"))
+    defect = known_defects.find(session, model, found.symptom) if found else None
+    confirmed = known_defects.known_at(defect, now)
+    source = "caller"
+    if "known_defect" in policy.facts and facts.get("known_defect") is None:
+        facts, source = {**facts, "known_defect": confirmed}, "registry"
+    return facts, {"source": source, "device_model": model, "symptom": found.symptom if found else None,
+                   "matched": found.explain() if found else None,
+                   "known_defect_id": defect.id if defect else None,
+                   "status": defect.status if defect else None, "confirmed": confirmed}
 
 
 def get_decision(session: Session, decision_id: str) -> Decision:

@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
 export ONETHREAD_DATABASE_URL ?= sqlite:///var/onethread.db
 
-.PHONY: run test lint install demo-reset tour clean
+.PHONY: run test lint install demo-reset tour clean bench
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,12 @@ test: $(STAMP) lint
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/lint-imports
+
+## make bench: the benchmark suite on SQLite, and on PostgreSQL when ONETHREAD_BENCH_PG_URL names a server
+## (BENCH_ARGS="--customers 10000 --quick" for the CI size); figures in bench/results/
+bench: $(STAMP)
+	$(BIN)/python -m bench.suite --db sqlite $(BENCH_ARGS)
+	if [ -n "$$ONETHREAD_BENCH_PG_URL" ]; then $(BIN)/python -m bench.suite --db postgresql $(BENCH_ARGS); fi
 
 demo-reset: $(STAMP)
 	$(BIN)/onethread demo --reset

@@ -140,32 +140,75 @@ def server(url: str, extra_env: dict | None = None, workers: int = 1):
             proc.kill()
 
 
-def _client_process(base: str, headers: dict, requests: list, concurrency: int, queue) -> None:
+def _dig(body, path: str):
+    """``a.0.b`` in a decoded JSON body; None when it is not there."""
+    for part in path.split("."):
+        if isinstance(body, list):
+            body = body[int(part)] if part.isdigit() and int(part) < len(body) else None
+        elif isinstance(body, dict):
+            body = body.get(part)
+        else:
+            return None
+    return body
+
+
+@contextmanager
+def worker_process(url: str, extra_env: dict | None = None):
+    """A real ``onethread worker`` (delivers the outbox, runs the sweeps) beside the server."""
+    env = {**os.environ, "ONETHREAD_DATABASE_URL": url, "ONETHREAD_ENV": "test", **(extra_env or {})}
+    proc = subprocess.Popen([ONETHREAD, "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        yield RssSampler(proc.pid)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def _client_process(base: str, headers: dict, requests: list, concurrency: int, max_seconds: float | None,
+                    queue) -> None:
     latencies: list[float] = []
-    errors = [0]
+    counts = {"errors": 0, "server_errors": 0, "wrong": 0, "timeouts": 0}
+    samples: list[str] = []
     lock = threading.Lock()
     index = [0]
+    deadline = time.perf_counter() + max_seconds if max_seconds else None
 
     def worker() -> None:
-        with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
+        with httpx.Client(base_url=base, headers=headers, timeout=120) as client:
             while True:
                 with lock:
                     i = index[0]
                     index[0] += 1
-                if i >= len(requests):
+                if i >= len(requests) or (deadline is not None and time.perf_counter() > deadline):
                     return
-                method, path, body = requests[i]
+                method, path, body, *expect = requests[i]
+                problem = None
                 t0 = time.perf_counter()
                 try:
                     r = client.request(method, path, json=body)
-                    ok = r.status_code < 400
-                except httpx.HTTPError:
-                    ok = False
+                except httpx.TimeoutException:
+                    problem = "timeouts"
+                except httpx.HTTPError as exc:
+                    problem, why = "errors", f"{method} {path}: {exc!r}"
                 dt = (time.perf_counter() - t0) * 1000
+                if problem is None:
+                    if r.status_code >= 500:
+                        problem, why = "server_errors", f"{method} {path}: {r.status_code} {r.text[:300]}"
+                    elif r.status_code >= 400:
+                        problem, why = "errors", f"{method} {path}: {r.status_code} {r.text[:300]}"
+                    elif expect and expect[0]:
+                        got = _dig(r.json(), expect[0][0])
+                        if got != expect[0][1]:
+                            problem, why = "wrong", f"{method} {path}: {expect[0][0]} is {got!r}, not {expect[0][1]!r}"
                 with lock:
                     latencies.append(dt)
-                    if not ok:
-                        errors[0] += 1
+                    if problem:
+                        counts[problem] += 1
+                        if problem != "timeouts" and len(samples) < 5:
+                            samples.append(why)
 
     threads = [threading.Thread(target=worker) for _ in range(concurrency)]
     t0 = time.perf_counter()
@@ -173,31 +216,40 @@ def _client_process(base: str, headers: dict, requests: list, concurrency: int, 
         t.start()
     for t in threads:
         t.join()
-    queue.put((time.perf_counter() - t0, latencies, errors[0]))
+    queue.put((time.perf_counter() - t0, latencies, counts, samples))
 
 
-def load(name: str, base: str, headers: dict, requests: list, concurrency: int) -> Result:
-    """Send ``requests`` [(method, path, json)] from a separate process with ``concurrency`` threads."""
+def load(name: str, base: str, headers: dict, requests: list, concurrency: int,
+         max_seconds: float | None = None) -> Result:
+    """Send ``requests`` [(method, path, json[, (json path, expected value)])] from a separate
+    process with ``concurrency`` threads, stopping early after ``max_seconds``. A request counts
+    as an error on a 4xx/5xx or a transport failure, as wrong when the expected value is not in
+    the answer, and as a timeout when the server did not answer within two minutes."""
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
-    proc = ctx.Process(target=_client_process, args=(base, headers, requests, concurrency, queue))
+    proc = ctx.Process(target=_client_process, args=(base, headers, requests, concurrency, max_seconds, queue))
     proc.start()
-    seconds, latencies, errors = queue.get()
+    seconds, latencies, counts, samples = queue.get()
     proc.join()
-    return Result(name, len(requests), seconds, latencies, errors)
+    result = Result(name, len(latencies), seconds, latencies, counts["errors"] + counts["server_errors"])
+    result.extra.update(server_errors=counts["server_errors"], wrong=counts["wrong"], timeouts=counts["timeouts"])
+    if samples:
+        result.extra["error_samples"] = samples
+    return result
 
 
-def timed(name: str, items: list, fn, concurrency: int = 1) -> Result:
+def timed(name: str, items: list, fn, concurrency: int = 1, max_seconds: float | None = None) -> Result:
     """Run ``fn(item)`` for each item on ``concurrency`` threads (the raw-SQL floor)."""
     latencies: list[float] = []
     lock = threading.Lock()
     it = iter(items)
+    deadline = time.perf_counter() + max_seconds if max_seconds else None
 
     def worker() -> None:
         while True:
             with lock:
                 item = next(it, None)
-            if item is None:
+            if item is None or (deadline is not None and time.perf_counter() > deadline):
                 return
             t0 = time.perf_counter()
             fn(item)
@@ -211,4 +263,4 @@ def timed(name: str, items: list, fn, concurrency: int = 1) -> Result:
         t.start()
     for t in threads:
         t.join()
-    return Result(name, len(items), time.perf_counter() - t0, latencies)
+    return Result(name, len(latencies), time.perf_counter() - t0, latencies)

@@ -18,23 +18,32 @@ from onethread.kernel.ids import new_id
 T0 = datetime(2026, 6, 1, tzinfo=UTC)
 
 
-def requests(customers: int, count: int, seed: int = 11) -> list:
+def numbers(customers: int, count: int, seed: int = 11) -> list[tuple[str, int]]:
+    """(number, customer index) of the seeded customers, at random."""
     rng = random.Random(seed)
+    return [(msisdn(i), i) for i in (rng.randrange(customers) for _ in range(count))]
+
+
+def requests(customers: int, count: int, seed: int = 11, pick: list | None = None, tag: str = "",
+             at: datetime = T0) -> list:
+    """``pick``: [(number, expected customer id)] to send instead of the seeded numbers (a
+    generated database); ``tag`` makes the message ids of this run unique."""
+    pick = pick or [(n, None) for n, _ in numbers(customers, count, seed)]
     out = []
-    for k in range(count):
-        at = (T0 + timedelta(seconds=k)).isoformat()
+    for k, (number, expected) in enumerate(pick[:count]):
+        when = (at + timedelta(seconds=k)).isoformat()
         out.append(("POST", "/tmf-api/partyInteraction/v5/partyInteraction", {
             "@type": "OnethreadPartyInteraction",
             "direction": "inbound",
             "reason": "No signal",
             "description": f"bench contact {k}: still no signal at home",
-            "interactionDate": {"startDateTime": at},
+            "interactionDate": {"startDateTime": when},
             "relatedChannel": [{"@type": "RelatedChannel", "role": "interactionChannel",
                                 "channel": {"@type": "ChannelRef", "id": "phone"}}],
-            "externalIdentifier": [{"@type": "ExternalIdentifier", "id": f"bench-{seed}-{k}",
+            "externalIdentifier": [{"@type": "ExternalIdentifier", "id": f"bench-{seed}{tag}-{k}",
                                     "externalIdentifierType": "messageId", "owner": "bench"}],
-            "identifiers": {"msisdn": msisdn(rng.randrange(customers))},
-        }))
+            "identifiers": {"msisdn": number},
+        }, ("relatedParty.0.partyOrPartyRole.id", expected) if expected else None))
     return out
 
 
@@ -47,7 +56,7 @@ _RESOLVE = ("SELECT h.customer_id FROM identifier_holding h JOIN identifier i ON
             "AND (h.valid_to IS NULL OR h.valid_to > {p})")
 
 
-def _rows(k: int, customer_id: str, at: datetime) -> tuple[tuple, tuple, tuple]:
+def _rows(k, customer_id: str, at: datetime) -> tuple[tuple, tuple, tuple]:
     cid, eid = new_id(), new_id()
     contact = (cid, customer_id, "phone", "inbound", at, at, f"floor-{k}", "message",
                f"bench contact {k}", "[]", json.dumps({"msisdn": "x"}), "matched", cid, "{}")
@@ -57,12 +66,13 @@ def _rows(k: int, customer_id: str, at: datetime) -> tuple[tuple, tuple, tuple]:
     return contact, outbox, line
 
 
-def floor(url: str, customers: int, count: int, concurrency: int, seed: int = 11) -> Result:
-    rng = random.Random(seed)
-    items = [(k, msisdn(rng.randrange(customers)), T0 + timedelta(seconds=k)) for k in range(count)]
+def floor(url: str, customers: int, count: int, concurrency: int, seed: int = 11, pick: list | None = None,
+          tag: str = "", at: datetime = T0, max_seconds: float | None = None) -> Result:
+    pick = pick or [(n, None) for n, _ in numbers(customers, count, seed)]
+    items = [(f"{tag}-{k}", number, at + timedelta(seconds=k)) for k, (number, _) in enumerate(pick[:count])]
     if url.startswith("sqlite"):
-        return _floor_sqlite(url.split("///", 1)[1], items, concurrency)
-    return _floor_pg(url, items, concurrency)
+        return _floor_sqlite(url.split("///", 1)[1], items, concurrency, max_seconds)
+    return _floor_pg(url, items, concurrency, max_seconds)
 
 
 _CONTACT = ("INSERT INTO contact (id, customer_id, channel, direction, occurred_at, recorded_at, channel_message_id, "
@@ -73,7 +83,7 @@ _LINE = ("INSERT INTO timeline_entry (id, customer_id, occurred_at, kind, channe
          "event_id) VALUES ({})")
 
 
-def _floor_pg(url: str, items: list, concurrency: int) -> Result:
+def _floor_pg(url: str, items: list, concurrency: int, max_seconds: float | None = None) -> Result:
     import psycopg
 
     dsn = url.replace("postgresql+psycopg://", "postgresql://")
@@ -92,10 +102,10 @@ def _floor_pg(url: str, items: list, concurrency: int) -> Result:
             cur.execute(_OUTBOX.format(", ".join(["%s"] * 9)), outbox)
             cur.execute(_LINE.format(", ".join(["%s"] * 10)), line)
 
-    return timed("ingest floor (raw SQL)", items, one, concurrency)
+    return timed("ingest floor (raw SQL)", items, one, concurrency, max_seconds)
 
 
-def _floor_sqlite(path: str, items: list, concurrency: int) -> Result:
+def _floor_sqlite(path: str, items: list, concurrency: int, max_seconds: float | None = None) -> Result:
     local = threading.local()
 
     def one(item) -> None:
@@ -115,4 +125,4 @@ def _floor_sqlite(path: str, items: list, concurrency: int) -> Result:
         conn.execute(_LINE.format(", ".join(["?"] * 10)), fix(line))
         conn.execute("COMMIT")
 
-    return timed("ingest floor (raw SQL)", items, one, concurrency)
+    return timed("ingest floor (raw SQL)", items, one, concurrency, max_seconds)

@@ -23,6 +23,7 @@ import shutil
 import sqlite3
 import tempfile
 import time
+from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -147,18 +148,48 @@ def seed(url: str, cases: int, due_fraction: float, batch: int = 5000) -> dict:
 
 # --- onethread ------------------------------------------------------------------------------
 
-def run_onethread(url: str) -> dict:
-    container = build(Settings(database_url=url, env="test"), clock=SettableClock(NOW))
+def _reset_peak_rss() -> None:
+    """Start the kernel's peak-RSS count afresh (Linux), so the figure is the sweep's own."""
+    with suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")
+
+
+def peak_rss_mb() -> float | None:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        return None
+    return None
+
+
+def run_onethread(url: str, now: datetime = NOW, keep: bool = True) -> dict:
+    """One sweep as the worker runs it. ``keep=False`` rolls it back (a database that is not the
+    bench's own: measured, then left as it was)."""
+    container = build(Settings(database_url=url, env="test"), clock=SettableClock(now))
     statements = [0]
     event.listen(container.engine, "before_cursor_execute", lambda *a: statements.__setitem__(0, statements[0] + 1))
+    _reset_peak_rss()
     t0 = time.perf_counter()
-    with session_scope(container.sessions) as s:
-        report = clocks.sweep(s, container.clock, worker="bench")
-    seconds = time.perf_counter() - t0
-    with container.sessions() as s:
-        escalations = s.scalar(select(func.count()).select_from(Escalation))
+    if keep:
+        with session_scope(container.sessions) as s:
+            report = clocks.sweep(s, container.clock, worker="bench")
+        seconds = time.perf_counter() - t0
+        with container.sessions() as s:
+            escalations = s.scalar(select(func.count()).select_from(Escalation))
+    else:
+        with container.sessions() as s:
+            before = s.scalar(select(func.count()).select_from(Escalation))
+            report = clocks.sweep(s, container.clock, worker="bench")
+            s.flush()
+            seconds = time.perf_counter() - t0
+            escalations = s.scalar(select(func.count()).select_from(Escalation)) - before
+            s.rollback()
+    rss = peak_rss_mb()
     container.dispose()
-    return {"seconds": seconds, "fired": report.fired, "escalations": escalations, "statements": statements[0]}
+    return {"seconds": seconds, "fired": report.fired, "escalations": escalations, "statements": statements[0],
+            "rss_peak_mb": rss}
 
 
 # --- the floor: the same work as raw SQL ------------------------------------------------------
@@ -202,14 +233,14 @@ def _floor_batch(rows, owners: dict, when, ts) -> dict[str, list]:
     return out
 
 
-def floor_postgresql(url: str) -> dict:
+def floor_postgresql(url: str, now: datetime = NOW, keep: bool = True) -> dict:
     import psycopg
 
     t0 = time.perf_counter()
     fired = 0
     with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn, conn.cursor() as cur:
         while True:
-            cur.execute(CLAIM.format(p="%s", limit=clocks.BATCH, lock=" FOR UPDATE SKIP LOCKED"), ("floor", NOW))
+            cur.execute(CLAIM.format(p="%s", limit=clocks.BATCH, lock=" FOR UPDATE SKIP LOCKED"), ("floor", now))
             rows = cur.fetchall()
             if not rows:
                 break
@@ -222,11 +253,15 @@ def floor_postgresql(url: str) -> dict:
                 if batch[table]:
                     cur.executemany(sql.format(", ".join(["%s"] * len(batch[table][0]))), batch[table])
             cur.executemany(LEVEL.format(p="%s"), batch["level"])
-        conn.commit()
-    return {"seconds": time.perf_counter() - t0, "fired": fired}
+        if keep:
+            conn.commit()
+        seconds = time.perf_counter() - t0  # with the commit, as onethread's; before the rollback otherwise
+        if not keep:
+            conn.rollback()
+    return {"seconds": seconds, "fired": fired}
 
 
-def floor_sqlite(url: str) -> dict:
+def floor_sqlite(url: str, now: datetime = NOW, keep: bool = True) -> dict:
     path = url.removeprefix("sqlite:///")
     t0 = time.perf_counter()
     fired = 0
@@ -242,7 +277,7 @@ def floor_sqlite(url: str) -> dict:
         return value.replace(tzinfo=None).isoformat(sep=" ")
 
     while True:
-        rows = conn.execute(CLAIM.format(p="?", limit=clocks.BATCH, lock=""), ("floor", ts(NOW))).fetchall()
+        rows = conn.execute(CLAIM.format(p="?", limit=clocks.BATCH, lock=""), ("floor", ts(now))).fetchall()
         if not rows:
             break
         fired += len(rows)
@@ -258,12 +293,24 @@ def floor_sqlite(url: str) -> dict:
             if batch[table]:
                 conn.executemany(sql.format(", ".join(["?"] * len(batch[table][0]))), batch[table])
         conn.executemany(LEVEL.format(p="?"), batch["level"])
-    conn.execute("COMMIT")
+    if keep:
+        conn.execute("COMMIT")
+    seconds = time.perf_counter() - t0
+    if not keep:
+        conn.execute("ROLLBACK")
     conn.close()
-    return {"seconds": time.perf_counter() - t0, "fired": fired}
+    return {"seconds": seconds, "fired": fired}
 
 
 # --- main -----------------------------------------------------------------------------------
+
+def open_cases(url: str) -> int:
+    engine = make_engine(Settings(database_url=url).database_url)
+    with engine.connect() as conn:
+        n = conn.exec_driver_sql("SELECT count(*) FROM case_file WHERE status <> 'closed'").scalar()
+    engine.dispose()
+    return n
+
 
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -274,45 +321,70 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--pg-db", default="onethread_bench_sweep", help="name of the database the bench creates")
     parser.add_argument("--cases", type=int, default=20_000)
     parser.add_argument("--due", type=float, default=0.2, help="fraction of the cases whose clocks are past due")
+    parser.add_argument("--database-url", default=None,
+                        help="sweep an existing database (a generated one) instead of seeding one: the sweep and "
+                             "its floor are each rolled back, so the database is left as it was")
+    parser.add_argument("--now", default=None, help="with --database-url: the instant to sweep at (ISO; default now)")
+    parser.add_argument("--out", default=None, help="write the JSON result here too")
     parser.add_argument("--keep", action="store_true", help="keep the databases afterwards")
     args = parser.parse_args(argv)
 
-    dbs = Databases(args.db, args.pg_url, args.pg_db)
-    dbs.create()
-    try:
-        t0 = time.perf_counter()
-        seeded = seed(dbs.url("onethread"), args.cases, args.due)
-        seed_s = time.perf_counter() - t0
-        dbs.copy_for_floor()
-        ours = run_onethread(dbs.url("onethread"))
-        floor = floor_postgresql(dbs.url("floor")) if args.db == "postgresql" else floor_sqlite(dbs.url("floor"))
-    finally:
-        if not args.keep:
-            dbs.drop()
-    assert ours["fired"] == floor["fired"] == seeded["due_clocks"] == ours["escalations"], (ours, floor, seeded)
+    seed_s = 0.0
+    if args.database_url:
+        kind = "sqlite" if args.database_url.startswith("sqlite") else "postgresql"
+        now = datetime.fromisoformat(args.now) if args.now else datetime.now(UTC)  # bench input, not product code
+        url = args.database_url
+        cases = open_cases(url)
+        ours = run_onethread(url, now, keep=False)
+        floor = (floor_postgresql if kind == "postgresql" else floor_sqlite)(url, now, keep=False)
+        due = ours["fired"]
+    else:
+        kind = args.db
+        dbs = Databases(args.db, args.pg_url, args.pg_db)
+        dbs.create()
+        try:
+            t0 = time.perf_counter()
+            seeded = seed(dbs.url("onethread"), args.cases, args.due)
+            seed_s = time.perf_counter() - t0
+            dbs.copy_for_floor()
+            ours = run_onethread(dbs.url("onethread"))
+            floor = floor_postgresql(dbs.url("floor")) if args.db == "postgresql" else floor_sqlite(dbs.url("floor"))
+        finally:
+            if not args.keep:
+                dbs.drop()
+        cases, due = args.cases, seeded["due_clocks"]
+    errors = []
+    if not ours["fired"] == floor["fired"] == due == ours["escalations"]:
+        errors.append(f"fired {ours['fired']}, floor fired {floor['fired']}, due {due}, "
+                      f"escalations {ours['escalations']}")
     result = {
-        "db": args.db, "cases": args.cases, "due_clocks": seeded["due_clocks"], "seed_seconds": round(seed_s, 1),
+        "db": kind, "cases": cases, "due_clocks": due, "seed_seconds": round(seed_s, 1),
         "onethread_seconds": round(ours["seconds"], 3), "floor_seconds": round(floor["seconds"], 3),
         "ratio": round(ours["seconds"] / floor["seconds"], 2) if floor["seconds"] else None,
         "clocks_per_second": round(ours["fired"] / ours["seconds"]) if ours["seconds"] else None,
         "floor_clocks_per_second": round(floor["fired"] / floor["seconds"]) if floor["seconds"] else None,
-        "sql_statements": ours["statements"], "batch": clocks.BATCH,
+        "sql_statements": ours["statements"], "batch": clocks.BATCH, "rss_peak_mb": ours["rss_peak_mb"],
+        "errors": errors,
         "machine": {"python": platform.python_version(), "platform": platform.platform(),
                     "cpus": os.cpu_count()},
     }
-    print(f"\nclock sweep on {args.db}: {args.cases:,} open cases, {seeded['due_clocks']:,} clocks due "
+    print(f"\nclock sweep on {kind}: {cases:,} open cases, {due:,} clocks due "
           f"(seeded in {seed_s:.1f} s)")
-    print(f"{'':<22}{'seconds':>10}{'clocks/s':>12}{'statements':>12}")
-    print(f"{'onethread sweep':<22}{ours['seconds']:>10.3f}{result['clocks_per_second']:>12,}"
-          f"{ours['statements']:>12,}")
-    print(f"{'raw SQL floor':<22}{floor['seconds']:>10.3f}{result['floor_clocks_per_second']:>12,}{'':>12}")
+    print(f"{'':<22}{'seconds':>10}{'clocks/s':>12}{'statements':>12}{'peak RSS MB':>13}")
+    print(f"{'onethread sweep':<22}{ours['seconds']:>10.3f}{result['clocks_per_second'] or 0:>12,}"
+          f"{ours['statements']:>12,}{ours['rss_peak_mb'] or '':>13}")
+    print(f"{'raw SQL floor':<22}{floor['seconds']:>10.3f}{result['floor_clocks_per_second'] or 0:>12,}{'':>12}")
     print(f"{'ratio':<22}{result['ratio']:>10}")
+    for e in errors:
+        print(f"ERROR: {e}")
     RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / f"sweep-{args.db}.json"
+    out = RESULTS / f"sweep-{kind}.json"
     out.write_text(json.dumps(result, indent=2) + "\n")
+    if args.out:
+        Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
     print(f"written to {out.relative_to(RESULTS.parent.parent)}")
     return result
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(1 if main()["errors"] else 0)

@@ -1,0 +1,111 @@
+"""``python -m bench.profile``: where one request's time goes, in process, for the hot paths.
+
+Not a benchmark (``bench.suite`` is): it counts the SQL statements of one request of each kind
+and, with ``--pyinstrument``, profiles N of them. The app's synchronous endpoints normally run
+in a thread pool, which a sampling profiler of the main thread cannot see; here they run
+inline on the event loop's thread, so the profile shows the whole request.
+
+    .venv/bin/python -m bench.profile --db sqlite --what ingest --pyinstrument
+    .venv/bin/python -m bench.profile --db postgresql --pg-url postgresql://postgres@127.0.0.1/postgres \\
+        --what 360 --pyinstrument
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+from collections import Counter
+
+from sqlalchemy import event
+
+from bench import customer360, ingest, resolve
+from bench.harness import fresh_database, run_cli
+from bench.seed import seed
+
+
+def _inline_threadpool() -> None:
+    import anyio.to_thread
+
+    async def run_sync(func, *args, abandon_on_cancel=False, cancellable=None, limiter=None):
+        return func(*args)
+
+    anyio.to_thread.run_sync = run_sync
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
+    ap.add_argument("--pg-url", default=None)
+    ap.add_argument("--customers", type=int, default=2_000)
+    ap.add_argument("--long-tail", type=int, default=2_000)
+    ap.add_argument("--what", choices=["ingest", "360", "resolve"], default="ingest")
+    ap.add_argument("-n", type=int, default=300, help="requests to time (and profile)")
+    ap.add_argument("--pyinstrument", action="store_true")
+    ap.add_argument("--sql", action="store_true", help="print the statements of one request")
+    args = ap.parse_args(argv)
+
+    import httpx
+
+    from onethread.app import create_app
+    from onethread.config import Settings
+
+    url, drop = fresh_database(args.db, args.pg_url)
+    try:
+        run_cli(url, "db", "upgrade")
+        seeded = seed(url, args.customers, args.long_tail)
+        token = run_cli(url, "token", "create", "--name", "bench", "--role", "admin").splitlines()[0]
+        headers = {"Authorization": f"Bearer {token}"}
+        app = create_app(Settings(database_url=url, env="test"))
+        engine = app.state.container.engine
+        statements: list[str] = []
+        event.listen(engine, "before_cursor_execute", lambda c, cur, sql, *a: statements.append(sql))
+        if args.what == "ingest":
+            reqs = ingest.requests(args.customers, args.n + 1)
+        elif args.what == "360":
+            reqs = [("GET", f"/api/v1/customers/{cid}/360", None)
+                    for cid in customer360.targets(seeded["customer_ids"], seeded["long_tail"], args.n + 1)]
+        else:
+            reqs = resolve.requests(args.customers, args.n + 1)
+        _inline_threadpool()
+
+        async def go() -> None:
+            transport = httpx.ASGITransport(app=app)
+            async with app.router.lifespan_context(app), httpx.AsyncClient(
+                    transport=transport, base_url="http://bench", headers=headers) as client:
+                method, path, body = reqs[0]
+                statements.clear()
+                r = await client.request(method, path, json=body)
+                assert r.status_code < 400, r.text
+                kinds = Counter(s.split(None, 1)[0].upper() for s in statements)
+                print(f"{args.what}: {len(statements)} statements for one request: {dict(kinds)}")
+                if args.sql:
+                    for s in statements:
+                        print("  ", " ".join(s.split())[:220])
+                profiler = None
+                if args.pyinstrument:
+                    from pyinstrument import Profiler
+
+                    profiler = Profiler(interval=0.0005, async_mode="disabled")
+                    profiler.start()
+                t0 = time.perf_counter()
+                for method, path, body in reqs[1:]:
+                    r = await client.request(method, path, json=body)
+                    assert r.status_code < 400, r.text
+                dt = time.perf_counter() - t0
+                if profiler is not None:
+                    profiler.stop()
+                    print(profiler.output_text(unicode=False, color=False, show_all=False))
+                print(f"{args.what}: {args.n} requests in {dt:.2f}s = {dt / args.n * 1000:.2f} ms each "
+                      f"(in process{', profiled' if profiler else ''})")
+
+        asyncio.run(go())
+        app.state.container.dispose()
+    finally:
+        drop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

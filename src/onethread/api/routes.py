@@ -8,7 +8,9 @@ from onethread import __version__
 from onethread.api.deps import PUBLIC
 from onethread.api.tmf import customer, party, party_interaction, product, trouble_ticket
 from onethread.api.v1 import admin_clock as v1_admin_clock
+from onethread.api.v1 import approvals as v1_approvals
 from onethread.api.v1 import audit as v1_audit
+from onethread.api.v1 import bills as v1_bills
 from onethread.api.v1 import case_items as v1_case_items
 from onethread.api.v1 import cases as v1_cases
 from onethread.api.v1 import channels as v1_channels
@@ -16,6 +18,7 @@ from onethread.api.v1 import customer360 as v1_customer360
 from onethread.api.v1 import customers as v1_customers
 from onethread.api.v1 import decisions as v1_decisions
 from onethread.api.v1 import identifiers as v1_identifiers
+from onethread.api.v1 import known_defects as v1_known_defects
 from onethread.api.v1 import match_queue as v1_match_queue
 from onethread.api.v1 import portal as v1_portal
 from onethread.api.v1 import sessions as v1_sessions
@@ -51,6 +54,9 @@ def mount_api(app: FastAPI) -> None:
         v1_cases.router,
         v1_case_items.router,
         v1_decisions.router,
+        v1_known_defects.router,
+        v1_approvals.router,
+        v1_bills.router,
         v1_portal.router,
     ]
     if app.state.container.settings.env != "production":

@@ -1,1 +1,65 @@
-"""Placeholder: filled in this session."""
+"""Bills, charges and payments: what an imported bill must satisfy and what a bill owes. Pure.
+
+Amounts are whole minor units of the bill's currency; a credit is a negative charge.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+BILL_STATUSES = ("issued", "paid", "overdue", "written_off", "disputed")
+CHARGE_KINDS = ("recurring", "usage", "one_off", "credit", "refund", "write_off")
+IMPORTED_CHARGE_KINDS = ("recurring", "usage", "one_off", "credit", "refund")  # a write-off is ours, not imported
+AMOUNT_MAX_MINOR = 2**31 - 1  # the amount columns are 32-bit integers
+BILL_NUMBER_MAX = 40
+DESCRIPTION_MAX = 500
+
+
+def is_minor_units(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and abs(value) <= AMOUNT_MAX_MINOR
+
+
+def bill_problems(*, bill_number: str, period_start: date, period_end: date, issued_on: date, due_on: date,
+                  amount_minor: object, charges_total: int | None) -> list[tuple[str, str]]:
+    """(field, problem) for each thing wrong with a bill's header; empty when it is fine."""
+    out = []
+    if not bill_number.strip() or len(bill_number.strip()) > BILL_NUMBER_MAX:
+        out.append(("billNumber", f"a bill number is 1 to {BILL_NUMBER_MAX} characters"))
+    if period_end < period_start:
+        out.append(("periodEnd", "the billing period ends before it starts"))
+    if due_on < issued_on:
+        out.append(("dueOn", "a bill cannot be due before it is issued"))
+    if not is_minor_units(amount_minor) or amount_minor < 0:
+        out.append(("amount", "the amount is a whole, non-negative number of minor units (pence, cents)"))
+    elif charges_total is not None and charges_total != amount_minor:
+        out.append(("charges", f"the charges add up to {charges_total}, not the bill's {amount_minor}"))
+    return out
+
+
+def charge_problems(*, kind: str, amount_minor: object, period_start: date | None, period_end: date | None,
+                    description: str) -> list[tuple[str, str]]:
+    out = []
+    if kind not in IMPORTED_CHARGE_KINDS:
+        out.append(("kind", f"kind must be one of {', '.join(IMPORTED_CHARGE_KINDS)}"))
+    if not is_minor_units(amount_minor):
+        out.append(("amount", "the amount is a whole number of minor units (pence, cents); credits are negative"))
+    elif kind in ("credit", "refund") and amount_minor > 0:
+        out.append(("amount", f"a {kind} is a negative amount"))
+    if (period_start is None) != (period_end is None):
+        out.append(("periodStart", "give both ends of the charge's period, or neither"))
+    elif period_start is not None and period_end < period_start:
+        out.append(("periodEnd", "the charge's period ends before it starts"))
+    if not description.strip() or len(description) > DESCRIPTION_MAX:
+        out.append(("description", f"a charge needs a description of at most {DESCRIPTION_MAX} characters"))
+    return out
+
+
+def outstanding(amount_minor: int, paid_minor: int, written_off_minor: int) -> int:
+    return max(amount_minor - paid_minor - written_off_minor, 0)
+
+
+def status_after(amount_minor: int, paid_minor: int, written_off_minor: int, current: str) -> str:
+    """A bill owing nothing is paid, or written off when a write-off closed it."""
+    if outstanding(amount_minor, paid_minor, written_off_minor) > 0:
+        return current if current in ("issued", "overdue", "disputed") else "issued"
+    return "written_off" if written_off_minor > 0 else "paid"

@@ -1,0 +1,85 @@
+"""Read models for bills: a customer's bills with their charges and payments, and what a customer
+paid on one identifier while it was theirs (the S3 evidence: years of paid bills on that number)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from onethread.access import service as access
+from onethread.access.rules import Principal
+from onethread.kernel.clock import Clock
+from onethread.models import Bill, Charge, IdentifierHolding
+
+
+def customer_bills(session: Session, clock: Clock, actor: Principal, customer_id: str, *, offset: int = 0,
+                   limit: int = 50, channel: str | None = None) -> tuple[list[Bill], int, dict[str, list[Charge]]]:
+    """A page of the customer's bills, newest first, with their charges (the read is audited)."""
+    query = select(Bill).where(Bill.customer_id == customer_id)
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    bills = list(session.scalars(query.order_by(Bill.issued_on.desc(), Bill.id.desc()).offset(offset).limit(limit)))
+    charges: dict[str, list[Charge]] = defaultdict(list)
+    if bills:
+        for charge in session.scalars(select(Charge).where(Charge.bill_id.in_([b.id for b in bills]))
+                                      .order_by(Charge.created_at, Charge.id)):
+            charges[charge.bill_id].append(charge)
+    access.audit(session, clock, actor, action="read", resource_type="bill", resource_id=None,
+                 customer_id=customer_id, channel=channel, purpose="bills",
+                 detail={"billIds": [b.id for b in bills]})
+    return bills, total, charges
+
+
+@dataclass(frozen=True)
+class PaidOnIdentifier:
+    """Bills with a charge on the identifier for a period this customer held it."""
+
+    bills_charged: int
+    bills_paid: int
+    paid_minor: dict[str, int] = field(default_factory=dict)  # currency -> charges on it in paid bills
+    first_period: date | None = None
+    last_paid_at: datetime | None = None
+
+
+def paid_on_identifier(session: Session, customer_id: str, identifier_id: str) -> PaidOnIdentifier:
+    """What this customer was billed and paid on one identifier during their own holdings of it.
+
+    A charge counts when its period (the bill's, when the charge names none) overlaps one of the
+    customer's holdings; a former or later holder's bills never count. One aggregate query.
+    """
+    holdings = session.execute(select(IdentifierHolding.valid_from, IdentifierHolding.valid_to).where(
+        IdentifierHolding.customer_id == customer_id, IdentifierHolding.identifier_id == identifier_id)).all()
+    if not holdings:
+        return PaidOnIdentifier(0, 0)
+    start = func.coalesce(Charge.period_start, Bill.period_start)
+    end = func.coalesce(Charge.period_end, Bill.period_end)
+    overlaps = or_(*[and_(end >= held_from.date(), *([start < held_to.date()] if held_to is not None else []))
+                     for held_from, held_to in holdings])
+    base = (select(Bill.id.label("bill_id"), Bill.status, Bill.paid_at, Bill.currency, Charge.amount_minor,
+                   start.label("start"))
+            .join(Bill, Bill.id == Charge.bill_id)
+            .where(Charge.customer_id == customer_id, Charge.identifier_id == identifier_id,
+                   Charge.kind != "write_off", overlaps)).subquery()
+    paid = base.c.status == "paid"
+    charged, paid_count, first, last = session.execute(select(
+        func.count(func.distinct(base.c.bill_id)),
+        func.count(func.distinct(base.c.bill_id)).filter(paid),
+        func.min(base.c.start), func.max(base.c.paid_at).filter(paid))).one()
+    totals = {cur: int(amount) for cur, amount in session.execute(
+        select(base.c.currency, func.sum(base.c.amount_minor)).where(paid).group_by(base.c.currency))}
+    return PaidOnIdentifier(charged or 0, paid_count or 0, totals, first, last)
+
+
+def payment_record(session: Session, customer_id: str) -> dict:
+    """The customer's bills overall: how many, how many paid, the last payment, what is owed."""
+    count, paid, last = session.execute(select(
+        func.count(Bill.id), func.count(Bill.id).filter(Bill.status == "paid"),
+        func.max(Bill.paid_at)).where(Bill.customer_id == customer_id)).one()
+    owed = {cur: int(v) for cur, v in session.execute(
+        select(Bill.currency, func.sum(Bill.amount_minor - Bill.paid_minor - Bill.written_off_minor))
+        .where(Bill.customer_id == customer_id, Bill.status.in_(("issued", "overdue", "disputed")))
+        .group_by(Bill.currency)) if v}
+    return {"bills": count or 0, "paid": paid or 0, "lastPaidAt": last, "owed": owed}

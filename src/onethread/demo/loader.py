@@ -20,6 +20,7 @@ from onethread.customers import identifier_service as ids
 from onethread.customers import service as customers
 from onethread.db.base import Base
 from onethread.demo.cases import load_cases
+from onethread.demo.defects import load_known_defects
 from onethread.interactions import service as interactions
 from onethread.interactions import session_service as sessions
 from onethread.inventory import service as inventory
@@ -79,6 +80,7 @@ def load(session: Session, c: Container) -> dict[str, int]:
                                              team_id=teams[team].id if team else None)
     for name, _, lead in TEAMS:
         access.set_team_lead(session, teams[name].id, users[lead].id)
+    load_known_defects(session, clock, users)
 
     def person(given, family, **kw):
         return customers.create_individual(session, clock, actor, given_name=given, family_name=family, **kw)

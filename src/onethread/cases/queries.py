@@ -1,15 +1,17 @@
 """Read models for cases: the supervisor queue (every case past a clock, oldest breach first),
-cases per owner, a case's open items."""
+cases per owner, the age of open cases, clocks breached per ISO week, a case's open items, who can
+take a hand-over. Each is a fixed number of set-based queries, however many cases there are."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, literal, select
 from sqlalchemy.orm import Session
 
-from onethread.models import Case, CaseClock, Customer, Escalation, StaffUser
+from onethread.access.rules import AGENT, SPECIALIST, TEAM_LEAD
+from onethread.models import Case, CaseClock, Customer, Escalation, StaffUser, Team
 
 
 @dataclass(frozen=True)
@@ -77,3 +79,68 @@ def complaint_history(session: Session, customer_id: str) -> dict:
                            .order_by(Case.opened_at)).scalars().all()
     return {"complaints": len(rows), "pattern": "none" if not rows else "one-off" if len(rows) == 1 else "frequent"
             if len(rows) >= 3 else "repeat", "first": rows[0].isoformat() if rows else None}
+
+
+# The aging chart's buckets: (label, the youngest age in the bucket). Ages are wall time since opening.
+AGE_BUCKETS: tuple[tuple[str, timedelta], ...] = (
+    ("< 1 day", timedelta(0)),
+    ("1-3 days", timedelta(days=1)),
+    ("3-7 days", timedelta(days=3)),
+    ("1-2 weeks", timedelta(weeks=1)),
+    ("2-4 weeks", timedelta(weeks=2)),
+    ("4-8 weeks", timedelta(weeks=4)),
+    ("8+ weeks", timedelta(weeks=8)),
+)
+
+
+def open_case_ages(session: Session, now: datetime) -> list[tuple[str, int]]:
+    """How many open cases fall in each ``AGE_BUCKETS`` bucket at ``now``, youngest first (one query)."""
+    # Oldest bucket first: the first bound a case was opened at or before names its bucket.
+    whens = [(Case.opened_at <= now - lower, literal(i)) for i, (_, lower) in reversed(list(enumerate(AGE_BUCKETS)))
+             if i > 0]
+    bucket = case(*whens, else_=literal(0)).label("bucket")
+    counts = dict(session.execute(select(bucket, func.count()).where(Case.status != "closed")
+                                  .group_by(bucket)).all())
+    return [(label, int(counts.get(i, 0))) for i, (label, _) in enumerate(AGE_BUCKETS)]
+
+
+def iso_week_label(day: date) -> str:
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def breaches_per_week(session: Session, now: datetime, *, weeks: int = 12) -> list[tuple[str, date, int]]:
+    """Clocks that ran out in each of the last ``weeks`` ISO weeks (Monday 00:00 UTC), this week
+    last: ``(label "2026-W10", the Monday, count)``. A breach counts in the week its clock ran out,
+    whether or not it has been dealt with since. One query."""
+    this_monday = now.astimezone(UTC).date() - timedelta(days=now.astimezone(UTC).weekday())
+    mondays = [this_monday - timedelta(weeks=weeks - 1 - i) for i in range(weeks)]
+    starts = [datetime.combine(m, time(0), tzinfo=UTC) for m in mondays]
+    week = case(*[(CaseClock.fired_at >= starts[i], literal(i)) for i in reversed(range(weeks))]).label("week")
+    counts = dict(session.execute(
+        select(week, func.count()).where(CaseClock.fired_at.is_not(None), CaseClock.fired_at >= starts[0],
+                                         CaseClock.fired_at <= now)
+        .group_by(week)).all())
+    return [(iso_week_label(m), m, int(counts.get(i, 0))) for i, m in enumerate(mondays)]
+
+
+@dataclass(frozen=True)
+class Receiver:
+    id: str
+    name: str
+    role: str
+    team: str | None
+
+
+RECEIVER_ROLES = (AGENT, SPECIALIST, TEAM_LEAD)
+
+
+def handover_receivers(session: Session, *, excluding: str | None = None) -> list[Receiver]:
+    """The contact-centre people a case can be handed to now (active, not away), by team and name."""
+    query = (select(StaffUser.id, StaffUser.display_name, StaffUser.role, Team.name)
+             .outerjoin(Team, Team.id == StaffUser.team_id)
+             .where(StaffUser.active.is_(True), StaffUser.away.is_(False), StaffUser.role.in_(RECEIVER_ROLES)))
+    if excluding is not None:
+        query = query.where(StaffUser.id != excluding)
+    rows = session.execute(query.order_by(Team.name.is_(None), Team.name, StaffUser.display_name, StaffUser.id)).all()
+    return [Receiver(*r) for r in rows]

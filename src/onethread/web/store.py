@@ -1,7 +1,281 @@
-"""Pages: store. (Filled in by issue #6.)"""
+"""Pages: the store view. A store advisor finds the customer, sees them and their open cases, asks
+the decision service about a faulty device, places the replacement the answer allows, and opens a
+case and hands it over warmly to the contact centre with the story.
+
+Translation only: the decision is ``decisions.service``, the order ``decisions.order_replacement``,
+the case and the hand-over ``cases.service`` / ``cases.handover_service``. Compact and touch-sized
+for a store tablet (768 px and up). See docs/pages.md, "Store".
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy.orm import Session
+
+from onethread.access.rules import ADMIN, STORE_ADVISOR, TEAM_LEAD, Principal
+from onethread.api.deps import ClockDep, DbSession, cross_site
+from onethread.cases import handover_service, queries, reads
+from onethread.cases import rules as case_rules
+from onethread.cases import service as cases
+from onethread.customers import search as customer_search
+from onethread.customers import service as customers
+from onethread.decisions import service as decisions
+from onethread.errors import DomainError, Forbidden, NotFound, ValidationFailed
+from onethread.inventory import service as inventory
+from onethread.kernel.clock import Clock
+from onethread.web.common import PageForbidden, form_failed, render, staff_page
+
+STORE_ROLES = frozenset({STORE_ADVISOR, TEAM_LEAD, ADMIN})
+StoreStaff = staff_page(STORE_ROLES)
+CHANNEL = "store"
+POLICY = "device_fault"
+WORDS_MAX = 2000
+OPEN_CASES_SHOWN = 20
+MODEL_MAX = 120
 
 router = APIRouter(include_in_schema=False)
+
+# The service names facts (``facts.symptom``); the form names its own fields.
+FACT_FIELDS = {"facts.device_model": "device_model", "facts.symptom": "symptom",
+               "facts.days_since_purchase": "purchased_on", "facts.physical_damage_evidence": "damage",
+               "facts.in_stock": "in_stock", "facts.known_defect": "known_defect", "productId": "product_id",
+               "toOwnerId": "to_owner_id", "reason": "note", "customer_account": "words"}
+
+
+def _same_site(request: Request) -> None:
+    """A signed-in page session changes nothing on behalf of another site (CSRF)."""
+    if cross_site(request):
+        raise PageForbidden("this form was sent from another site")
+
+
+def _errors(session: Session, exc: DomainError, form_name: str) -> dict[str, str]:
+    """The failed action's message next to its field (or at the top of its form); nothing kept."""
+    failed = form_failed(session, exc)
+    return {form_name if k == "_form" else FACT_FIELDS.get(k, k): v for k, v in failed.items()}
+
+
+def _too_long(value: str, limit: int, name: str, errors: dict[str, str]) -> None:
+    if len(value) > limit:
+        errors[name] = f"at most {limit} characters"
+
+
+@dataclass
+class FaultForm:
+    """What the advisor typed in the device-fault form, kept to show it again with its errors."""
+
+    product_id: str = ""
+    device_model: str = ""
+    symptom: str = ""
+    purchased_on: str = ""
+    damage: str = ""
+    in_stock: str = ""
+    known_defect: str = ""  # "" = the known-defects list says; "yes" / "no" = the advisor knows better
+
+
+@dataclass
+class HandoverForm:
+    case_id: str = ""
+    kind: str = "fault"
+    title: str = ""
+    words: str = ""
+    to_owner_id: str = ""
+    note: str = ""
+
+
+@dataclass
+class StoreCustomerPage:
+    """Everything the store's customer page shows."""
+
+    fault: FaultForm = field(default_factory=FaultForm)
+    handover: HandoverForm = field(default_factory=HandoverForm)
+    errors: dict[str, str] = field(default_factory=dict)
+    decision_id: str | None = None
+
+
+# --- finding the customer -----------------------------------------------------------------------
+
+@router.get("/store", response_class=HTMLResponse)
+def store_search(request: Request, session: DbSession, clock: ClockDep, principal: StoreStaff,
+                 q: Annotated[str | None, Query(max_length=400)] = None):
+    result, errors = None, {}
+    if q is not None:
+        try:
+            result = customer_search.find(session, clock, principal, q, channel=CHANNEL)
+        except (ValidationFailed, Forbidden) as exc:
+            errors = form_failed(session, exc)
+        else:
+            if len(result.hits) == 1:  # one match: straight to the customer
+                return RedirectResponse(f"/store/customers/{result.hits[0].customer.id}", status_code=303)
+    return render(request, "store/search.html", {"principal": principal, "q": q or "", "result": result,
+                                                 "errors": errors},
+                  status_code=400 if errors else 200)
+
+
+# --- the customer -------------------------------------------------------------------------------
+
+def _customer_page(request: Request, session: Session, clock: Clock, principal: Principal, customer_id: str,
+                   state: StoreCustomerPage, status_code: int = 200):
+    try:
+        customer = customers.read_customer(session, clock, principal, customer_id, channel=CHANNEL,
+                                           purpose="store")
+    except NotFound:
+        return render(request, "store/not_found.html", {"principal": principal, "customer_id": customer_id},
+                      status_code=404)
+    now = clock.now()
+    open_cases, _ = reads.list_cases(session, clock, principal, offset=0, limit=OPEN_CASES_SHOWN,
+                                     customer_id=customer.id, statuses=sorted(case_rules.OPEN_STATUSES),
+                                     channel=CHANNEL)
+    details = reads.details(session, open_cases, now=now)
+    devices = [p for p in inventory.customer_products(session, customer.id) if p.model]
+    decision = None
+    if state.decision_id:
+        try:
+            decision = decisions.get_decision(session, state.decision_id)
+        except NotFound:
+            decision = None
+        if decision is not None and decision.customer_id != customer.id:
+            decision = None
+    orders = decision is not None and decisions.explain(session, decision.id).outcome.order is not None
+    if not state.fault.device_model and devices:  # start from the newest device on record
+        newest = max(devices, key=lambda p: (p.purchased_on or date.min, p.id))
+        state.fault.product_id, state.fault.device_model = newest.id, newest.model or ""
+        state.fault.purchased_on = newest.purchased_on.isoformat() if newest.purchased_on else ""
+    pending = {case_id: h for case_id, items in details.handovers.items() for h in items if h.status == "pending"}
+    receivers = queries.handover_receivers(session, excluding=principal.id)
+    receiver_names = {r.id: r for r in receivers}
+    return render(request, "store/customer.html", {
+        "principal": principal, "customer": customer, "cases": open_cases, "details": details,
+        "pending": pending, "devices": devices, "decision": decision, "orders": orders, "state": state,
+        "errors": state.errors, "receivers": receivers, "receiver_names": receiver_names, "now": now,
+        "today": now.date().isoformat(), "kinds": case_rules.KINDS,
+    }, status_code=status_code)
+
+
+@router.get("/store/customers/{customer_id}", response_class=HTMLResponse)
+def store_customer(customer_id: str, request: Request, session: DbSession, clock: ClockDep, principal: StoreStaff,
+                   decision: Annotated[str | None, Query(max_length=26)] = None):
+    return _customer_page(request, session, clock, principal, customer_id, StoreCustomerPage(decision_id=decision))
+
+
+def _yes_no(value: str, field_name: str, question: str, errors: dict[str, str]) -> bool | None:
+    if value == "yes":
+        return True
+    if value == "no":
+        return False
+    errors[field_name] = f"answer {question}: yes or no"
+    return None
+
+
+def _days_since(value: str, today: date, errors: dict[str, str]) -> int | None:
+    try:
+        bought = date.fromisoformat(value.strip())
+    except ValueError:
+        errors["purchased_on"] = "give the purchase date (from the receipt), as YYYY-MM-DD"
+        return None
+    if bought > today:
+        errors["purchased_on"] = "the purchase date is in the future"
+        return None
+    return (today - bought).days
+
+
+@router.post("/store/customers/{customer_id}/decision", response_class=HTMLResponse)
+def ask_decision(customer_id: str, request: Request, session: DbSession, clock: ClockDep, principal: StoreStaff,
+                 product_id: Annotated[str, Form()] = "", device_model: Annotated[str, Form()] = "",
+                 symptom: Annotated[str, Form()] = "", purchased_on: Annotated[str, Form()] = "",
+                 damage: Annotated[str, Form()] = "", in_stock: Annotated[str, Form()] = "",
+                 known_defect: Annotated[str, Form()] = ""):
+    """Ask the device-fault policy with the facts the advisor has in front of them."""
+    _same_site(request)
+    form = FaultForm(product_id, device_model.strip(), symptom.strip(), purchased_on, damage, in_stock,
+                     known_defect if known_defect in ("yes", "no") else "")
+    errors: dict[str, str] = {}
+    if not form.device_model:
+        errors["device_model"] = "which model is it? (as on the box or in Settings)"
+    if not form.symptom:
+        errors["symptom"] = "write down what the customer says is wrong, in their words"
+    _too_long(form.device_model, MODEL_MAX, "device_model", errors)
+    _too_long(form.symptom, WORDS_MAX, "symptom", errors)
+    days = _days_since(purchased_on, clock.now().date(), errors)
+    damaged = _yes_no(damage, "damage", "whether there is evidence of physical damage", errors)
+    stocked = _yes_no(in_stock, "in_stock", "whether the store has one in stock", errors)
+    state = StoreCustomerPage(fault=form, errors=errors)
+    if errors:
+        return _customer_page(request, session, clock, principal, customer_id, state, status_code=400)
+    try:
+        customer = customers.get_customer(session, customer_id)
+        bought = date.fromisoformat(purchased_on.strip())
+        facts = {"device_model": form.device_model, "symptom": form.symptom, "days_since_purchase": days,
+                 "physical_damage_evidence": damaged, "in_stock": stocked,
+                 "known_defect": {"yes": True, "no": False}.get(form.known_defect),  # None: the registry says
+                 # recorded, never a reason to give less: a customer before this purchase is an existing one
+                 "is_existing_customer": customer.customer_since < bought}
+        d = decisions.decide(session, clock, principal, policy=POLICY, facts=facts, channel=CHANNEL,
+                             customer_id=customer_id, product_id=form.product_id or None)
+    except DomainError as exc:
+        state.errors = _errors(session, exc, "decision")
+        return _customer_page(request, session, clock, principal, customer_id, state, status_code=exc.http_status)
+    return RedirectResponse(f"/store/customers/{customer_id}?decision={d.id}#decision", status_code=303)
+
+
+@router.post("/store/decisions/{decision_id}/order", response_class=HTMLResponse)
+def place_order(decision_id: str, request: Request, session: DbSession, clock: ClockDep, principal: StoreStaff):
+    """Place the replacement the decision allows: a dated commitment on the case."""
+    _same_site(request)
+    try:
+        d = decisions.get_decision(session, decision_id)
+    except NotFound:
+        return render(request, "store/not_found.html", {"principal": principal, "customer_id": None},
+                      status_code=404)
+    customer_id = d.customer_id
+    try:
+        d, commitment = decisions.order_replacement(session, clock, principal, decision_id, channel=CHANNEL)
+    except DomainError as exc:
+        state = StoreCustomerPage(decision_id=decision_id)
+        state.errors = {"order": exc.message}
+        form_failed(session, exc)
+        return _customer_page(request, session, clock, principal, customer_id, state, status_code=exc.http_status)
+    return RedirectResponse(f"/store/customers/{customer_id}?decision={d.id}#case-{commitment.case_id}",
+                            status_code=303)
+
+
+@router.post("/store/customers/{customer_id}/handover", response_class=HTMLResponse)
+def warm_handover(customer_id: str, request: Request, session: DbSession, clock: ClockDep, principal: StoreStaff,
+                  case_id: Annotated[str, Form()] = "", kind: Annotated[str, Form()] = "fault",
+                  title: Annotated[str, Form()] = "", words: Annotated[str, Form()] = "",
+                  to_owner_id: Annotated[str, Form()] = "", note: Annotated[str, Form()] = ""):
+    """Open a case (or take one of the customer's open cases) and offer it to a contact-centre
+    person with the story so far; they read it and accept. Both or neither are saved."""
+    _same_site(request)
+    form = HandoverForm(case_id, kind, title.strip(), words.strip(), to_owner_id, note.strip())
+    errors: dict[str, str] = {}
+    if not to_owner_id:
+        errors["to_owner_id"] = "choose who in the contact centre takes the case"
+    if not form.note:
+        errors["note"] = "tell them the story so far, so the customer does not have to repeat it"
+    if not case_id and not form.title:
+        errors["title"] = "give the new case a title"
+    _too_long(form.words, WORDS_MAX, "words", errors)
+    _too_long(form.note, WORDS_MAX, "note", errors)
+    state = StoreCustomerPage(handover=form, errors=errors)
+    if errors:
+        return _customer_page(request, session, clock, principal, customer_id, state, status_code=400)
+    try:
+        if case_id:
+            case = cases.get_case(session, case_id)
+            if case.customer_id != customer_id:
+                raise ValidationFailed("that case is not this customer's", field="case_id")
+        else:
+            case = cases.open_new(session, clock, principal, customer_id=customer_id, kind=kind, title=form.title,
+                                  opened_via=CHANNEL, customer_account=form.words or None)
+        handover_service.request(session, clock, principal, case.id, to_owner_id=to_owner_id, reason=form.note)
+        case_id = case.id
+    except DomainError as exc:
+        state.errors = _errors(session, exc, "handover")
+        return _customer_page(request, session, clock, principal, customer_id, state, status_code=exc.http_status)
+    return RedirectResponse(f"/store/customers/{quote(customer_id)}#case-{case_id}", status_code=303)

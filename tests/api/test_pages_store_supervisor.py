@@ -1,0 +1,269 @@
+"""The store and supervisor pages over HTTP: who may open them, what they show, errors next to the
+field, and nothing half-saved when an action is refused. (The browser walks are in tests/browser.)"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from html import unescape
+from types import SimpleNamespace
+
+from sqlalchemy import func, select
+
+from onethread.access import service as access
+from onethread.access.rules import SYSTEM
+from onethread.cases import clocks
+from onethread.cases import service as cases
+from onethread.customers import identifier_service
+from onethread.customers import service as customers
+from onethread.decisions import known_defects
+from onethread.inventory import service as inventory
+from onethread.models import AuditEntry, Case, Commitment, Decision, Handover, StaffUser
+
+PASSWORD = "correct horse battery"
+
+
+def world(uow, clock) -> SimpleNamespace:
+    with uow() as s:
+        store = access.create_team(s, clock, name="High Street store", kind="store")
+        centre = access.create_team(s, clock, name="Contact centre")
+        advisor = access.create_user(s, clock, username="sol.store", display_name="Sol Reyes", role="store_advisor",
+                                     password=PASSWORD, team_id=store.id)
+        agent = access.create_user(s, clock, username="alex.agent", display_name="Alex Morgan", role="agent",
+                                   password=PASSWORD, team_id=centre.id)
+        away = access.create_user(s, clock, username="ava.away", display_name="Ava Away", role="agent",
+                                  password=PASSWORD, team_id=centre.id)
+        away.away = True
+        lead = access.create_user(s, clock, username="lee.lead", display_name="Lee Carter", role="team_lead",
+                                  password=PASSWORD, team_id=centre.id)
+        party = customers.create_individual(s, clock, SYSTEM, given_name="Daniel", family_name="Price")
+        cust = customers.create_customer(s, clock, SYSTEM, party_id=party.id)
+        identifier_service.assign(s, clock, SYSTEM, customer_id=cust.id, kind="msisdn", value="07700 900461")
+        handset = inventory.add_product(s, clock, SYSTEM, customer_id=cust.id, kind="handset", name="Nova X2",
+                                        currency="GBP", model="Nova X2",
+                                        purchased_on=clock.now().date() - timedelta(days=3))
+        return SimpleNamespace(customer=cust.id, handset=handset.id, advisor=advisor.id, agent=agent.id,
+                               away=away.id, lead=lead.id)
+
+
+def sign_in(client, username: str) -> None:
+    client.cookies.clear()
+    r = client.post("/login", data={"username": username, "password": PASSWORD}, follow_redirects=False)
+    assert r.status_code == 303, r.text
+
+
+def count(uow, model) -> int:
+    with uow() as s:
+        return s.scalar(select(func.count()).select_from(model))
+
+
+FAULT = {"product_id": "", "device_model": "Nova X2", "symptom": "no sound from the headphone jack",
+         "purchased_on": "", "damage": "no", "in_stock": "no", "known_defect": "yes"}
+
+
+def fault(clock, **changes) -> dict:
+    return {**FAULT, "purchased_on": (clock.now().date() - timedelta(days=3)).isoformat(), **changes}
+
+
+def test_the_store_view_is_for_store_advisors_and_leads_and_the_supervisor_view_for_leads(client, uow, clock):
+    w = world(uow, clock)
+    r = client.get("/store", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/login?next=/store")
+    assert client.get("/supervisor", follow_redirects=False).headers["location"].startswith("/login")
+    sign_in(client, "alex.agent")
+    assert client.get("/store").status_code == 403
+    assert client.get(f"/store/customers/{w.customer}").status_code == 403
+    assert client.post(f"/store/customers/{w.customer}/decision", data=fault(clock)).status_code == 403
+    assert count(uow, Decision) == 0
+    assert client.get("/supervisor").status_code == 403
+    sign_in(client, "sol.store")
+    assert client.get("/store").status_code == 200
+    assert client.get("/supervisor").status_code == 403
+    sign_in(client, "lee.lead")
+    assert client.get("/store").status_code == 200
+    assert client.get("/supervisor").status_code == 200
+
+
+def test_finding_the_customer_by_number_or_name_and_the_read_is_audited(client, uow, clock):
+    w = world(uow, clock)
+    sign_in(client, "sol.store")
+    r = client.get("/store", params={"q": "+44 7700 900461"}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == f"/store/customers/{w.customer}"
+    page = client.get(r.headers["location"])
+    assert page.status_code == 200
+    assert "Daniel Price" in page.text and "Nova X2" in page.text
+    with uow() as s:
+        purposes = set(s.scalars(select(AuditEntry.purpose).where(AuditEntry.customer_id == w.customer)))
+    assert {"search", "store"} <= purposes
+    assert client.get("/store", params={"q": "daniel"}, follow_redirects=False).status_code == 303
+    none = client.get("/store", params={"q": "Nobody Here"})
+    assert none.status_code == 200 and "Nobody matches" in none.text
+    blank = client.get("/store", params={"q": "  "})
+    assert blank.status_code == 400
+    assert re.search(r'id="err-q">type a phone number', blank.text)
+    assert client.get("/store/customers/NOPE").status_code == 404
+
+
+def test_the_decision_form_says_what_is_missing_next_to_the_field_and_records_nothing(client, uow, clock):
+    w = world(uow, clock)
+    sign_in(client, "sol.store")
+    url = f"/store/customers/{w.customer}/decision"
+    r = client.post(url, data=fault(clock, symptom=" ", damage="", purchased_on="03/02/2026"))
+    assert r.status_code == 400
+    assert re.search(r'id="err-symptom">write down what the customer says', r.text)
+    assert re.search(r'id="err-damage">answer whether there is evidence of physical damage', r.text)
+    assert re.search(r'id="err-purchased_on">give the purchase date', r.text)
+    assert 'value="Nova X2"' in r.text  # what was typed is kept
+    future = client.post(url, data=fault(clock, purchased_on=(clock.now().date() + timedelta(days=2)).isoformat()))
+    assert future.status_code == 400 and "the purchase date is in the future" in future.text
+    with uow() as s:
+        other = customers.create_customer(s, clock, SYSTEM, party_id=customers.create_individual(
+            s, clock, SYSTEM, given_name="Other", family_name="Person").id)
+        foreign = inventory.add_product(s, clock, SYSTEM, customer_id=other.id, kind="handset", name="Nova X2",
+                                        currency="GBP", model="Nova X2").id
+    theirs = client.post(url, data=fault(clock, product_id=foreign))
+    assert theirs.status_code == 400
+    assert re.search(r'id="err-product_id">the product is not this customer', theirs.text)
+    assert count(uow, Decision) == 0
+
+
+def test_asking_gives_the_words_for_the_customer_and_staff_and_the_order_becomes_a_dated_promise(client, uow, clock):
+    w = world(uow, clock)
+    sign_in(client, "sol.store")
+    r = client.post(f"/store/customers/{w.customer}/decision", data=fault(clock, product_id=w.handset),
+                    follow_redirects=False)
+    assert r.status_code == 303, r.text
+    with uow() as s:
+        decision = s.scalar(select(Decision))
+        assert decision.channel == "store" and decision.product_id == w.handset
+        assert decision.facts["days_since_purchase"] == 3 and decision.facts["known_defect"] is True
+    page = client.get(r.headers["location"])
+    assert "Doorstep replacement" in page.text
+    assert "A replacement will be brought to your door within 5 days." in page.text
+    assert "No damage assessment" in page.text or "no damage assessment" in page.text
+    assert "Policy device_fault version 1" in page.text
+    assert "Place the replacement order" in page.text
+
+    ordered = client.post(f"/store/decisions/{decision.id}/order", follow_redirects=False)
+    assert ordered.status_code == 303
+    page = client.get(ordered.headers["location"])
+    due = (clock.now() + timedelta(days=5)).strftime("%a %d %b %Y")
+    promise = f"Promised: Replacement device swapped at the customer's door, by <strong>{due}</strong>"
+    assert promise in unescape(page.text)
+    assert "Place the replacement order" not in page.text
+    with uow() as s:
+        commitment = s.scalar(select(Commitment))
+        assert commitment.made_via == "store" and commitment.due_at == clock.now() + timedelta(days=5)
+        assert s.get(Case, commitment.case_id).owner_id == w.advisor
+
+    again = client.post(f"/store/decisions/{decision.id}/order")
+    assert again.status_code == 409
+    assert "already ordered" in again.text
+    assert count(uow, Commitment) == 1
+
+
+def test_an_answer_that_orders_nothing_offers_no_order(client, uow, clock):
+    w = world(uow, clock)
+    sign_in(client, "sol.store")
+    old = (clock.now().date() - timedelta(days=200)).isoformat()
+    r = client.post(f"/store/customers/{w.customer}/decision",
+                    data=fault(clock, purchased_on=old, known_defect="", damage="yes"), follow_redirects=False)
+    assert r.status_code == 303
+    page = client.get(r.headers["location"])
+    assert "Assessment" in page.text and "Place the replacement order" not in page.text
+    with uow() as s:
+        decision_id = s.scalar(select(Decision.id))
+    refused = client.post(f"/store/decisions/{decision_id}/order")
+    assert refused.status_code == 409 and "does not order a replacement" in refused.text
+    assert count(uow, Commitment) == 0
+
+
+def test_a_warm_handover_opens_the_case_and_offers_it_with_the_story_or_saves_nothing(client, uow, clock):
+    w = world(uow, clock)
+    sign_in(client, "sol.store")
+    url = f"/store/customers/{w.customer}/handover"
+    story = "Headphone jack dead since day one; known Nova X2 fault; doorstep swap promised; ID checked in store."
+    missing = client.post(url, data={"title": "", "to_owner_id": "", "note": ""})
+    assert missing.status_code == 400
+    for field in ("title", "to_owner_id", "note"):
+        assert f'id="err-{field}"' in missing.text
+    # The receiver is away: the hand-over is refused, and the case it would have opened is not kept.
+    away = client.post(url, data={"kind": "fault", "title": "Headphone jack", "words": "it has never worked",
+                                  "to_owner_id": w.away, "note": story})
+    assert away.status_code == 409
+    assert re.search(r'id="err-to_owner_id">Ava Away is marked away', away.text)
+    assert count(uow, Case) == 0 and count(uow, Handover) == 0
+
+    ok = client.post(url, data={"kind": "fault", "title": "Headphone jack", "words": "it has never worked",
+                                "to_owner_id": w.agent, "note": story}, follow_redirects=False)
+    assert ok.status_code == 303
+    with uow() as s:
+        case = s.scalar(select(Case))
+        handover = s.scalar(select(Handover))
+        assert case.opened_via == "store" and case.owner_id == w.advisor and case.customer_account
+        assert handover.case_id == case.id and handover.to_owner_id == w.agent and handover.status == "pending"
+        assert handover.reason == story
+    page = client.get(f"/store/customers/{w.customer}")
+    assert "Offered to Alex Morgan</strong> (Contact centre)" in page.text and story in page.text
+    assert 'data-testid="owner">Sol Reyes' in page.text
+    twice = client.post(url, data={"case_id": case.id, "to_owner_id": w.lead, "note": "again"})
+    assert twice.status_code == 409 and "already waiting for an answer" in twice.text
+    assert count(uow, Handover) == 1
+
+
+def test_a_form_sent_from_another_site_changes_nothing(client, uow, clock):
+    w = world(uow, clock)
+    sign_in(client, "sol.store")
+    r = client.post(f"/store/customers/{w.customer}/decision", data=fault(clock),
+                    headers={"Origin": "https://evil.example"})
+    assert r.status_code == 403
+    assert count(uow, Decision) == 0
+
+
+def test_the_supervisor_sees_breaches_oldest_first_per_owner_and_the_charts_count_them(client, uow, clock):
+    w = world(uow, clock)
+    with uow() as s:
+        agent = access.staff_principal(s.get(StaffUser, w.agent))
+        first = cases.open_new(s, clock, agent, customer_id=w.customer, kind="fault", title="First fault",
+                               opened_via="phone").id
+    clock.advance(timedelta(days=2))
+    with uow() as s:
+        lead = access.staff_principal(s.get(StaffUser, w.lead))
+        second = cases.open_new(s, clock, lead, customer_id=w.customer, kind="request", title="Second request",
+                                opened_via="phone").id
+    clock.advance(timedelta(days=1))
+    with uow() as s:
+        cases.open_new(s, clock, lead, customer_id=w.customer, kind="request", title="Fresh one", opened_via="phone")
+        clocks.sweep(s, clock)
+    sign_in(client, "lee.lead")
+    page = client.get("/supervisor")
+    assert page.status_code == 200
+    assert page.text.index(f'data-case="{first}"') < page.text.index(f'data-case="{second}"')
+    assert "Past a clock: 2 cases" in page.text
+    assert re.search(r"<td>Lee Carter</td><td class=\"num\">2</td>\s*<td class=\"num overdue\">1</td>", page.text)
+    assert re.search(r"<td>Alex Morgan</td><td class=\"num\">1</td>\s*<td class=\"num overdue\">1</td>", page.text)
+    assert "&lt; 1 day: 1 case</title>" in page.text
+    assert "1-3 days: 1 case</title>" in page.text and "3-7 days: 1 case</title>" in page.text
+    with uow() as s:
+        fired = s.scalar(select(func.count()).select_from(clocks.CaseClock).where(
+            clocks.CaseClock.fired_at.is_not(None)))
+    assert fired >= 2
+    assert f"Total: {fired} clocks breached" in page.text
+
+
+def test_the_known_defects_list_answers_when_the_advisor_leaves_it_to_the_list(client, uow, clock):
+    w = world(uow, clock)
+    with uow() as s:
+        lead = access.staff_principal(s.get(StaffUser, w.lead))
+        known_defects.register(s, clock, lead, device_model="Nova X2", symptom="headphone jack")
+    sign_in(client, "sol.store")
+    r = client.post(f"/store/customers/{w.customer}/decision",
+                    data=fault(clock, known_defect="", symptom="the earphones make no sound at all"),
+                    follow_redirects=False)
+    assert r.status_code == 303, r.text
+    page = unescape(client.get(r.headers["location"]).text)
+    assert "Doorstep replacement" in page
+    assert "A recognised defect</strong> of the" in page and "on the known-defects list" in page
+    with uow() as s:
+        facts = s.scalar(select(Decision.facts))
+    assert facts["known_defect"] is True and facts["known_defect_registry"]["source"] == "registry"

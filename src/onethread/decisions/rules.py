@@ -272,7 +272,7 @@ def _facts(src: str, doc: _Map) -> dict[str, Fact]:
 def _problem(fact: Fact, value: Any) -> str | None:
     """Why ``value`` does not fit ``fact`` (type, bounds, allowed texts), or None."""
     if not _fits(fact.type, value):
-        return f"must be a {fact.type}"
+        return f"must be {'an' if fact.type == 'integer' else 'a'} {fact.type}"
     if fact.minimum is not None and value < fact.minimum:
         return f"must be at least {fact.minimum}"
     if fact.maximum is not None and value > fact.maximum:

@@ -34,7 +34,7 @@ def create_account(session: Session, clock: Clock, *, party_id: str, login: str,
         raise ValidationFailed("the login is an e-mail address (name@example.com)", field="login")
     if len(login) > LOGIN_MAX:
         raise ValidationFailed(f"the login is longer than {LOGIN_MAX} characters", field="login")
-    problems = password_problems(password or "", login.split("@")[0])
+    problems = password_problems(password or "", login)
     if problems:
         raise ValidationFailed("password " + "; ".join(problems), field="password")
     if session.get(Party, party_id) is None:

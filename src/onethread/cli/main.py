@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from onethread.cli import accounts, database, runtime
+from onethread.cli import accounts, database, portal, runtime
 from onethread.cli.clock import clock_app
 
 app = typer.Typer(
@@ -23,6 +23,7 @@ app.add_typer(database.db_app, name="db")
 app.add_typer(accounts.user_app, name="user")
 app.add_typer(accounts.token_app, name="token")
 app.add_typer(clock_app, name="clock")
+app.add_typer(portal.portal_app, name="portal-account")
 
 
 def main() -> None:

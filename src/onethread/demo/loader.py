@@ -21,6 +21,7 @@ from onethread.customers import service as customers
 from onethread.db.base import Base
 from onethread.demo.cases import load_cases
 from onethread.demo.defects import load_known_defects
+from onethread.demo.portal import load_portal_accounts
 from onethread.interactions import service as interactions
 from onethread.interactions import session_service as sessions
 from onethread.inventory import service as inventory
@@ -202,6 +203,7 @@ def load(session: Session, c: Container) -> dict[str, int]:
     people = {"daniel": daniel, "margaret": margaret, "priya": priya, "joinery": joinery, "edith": edith}
     contacts = load_contacts(session, c, people, users, teams, renewal)
     cases = load_cases(session, c, people, users)
+    load_portal_accounts(session, c, people)
 
     session.flush()
     return {

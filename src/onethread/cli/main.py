@@ -7,6 +7,7 @@ import sys
 import typer
 
 from onethread.cli import accounts, database, portal, runtime
+from onethread.cli.bench import bench_app
 from onethread.cli.clock import clock_app
 
 app = typer.Typer(
@@ -24,6 +25,7 @@ app.add_typer(accounts.user_app, name="user")
 app.add_typer(accounts.token_app, name="token")
 app.add_typer(clock_app, name="clock")
 app.add_typer(portal.portal_app, name="portal-account")
+app.add_typer(bench_app, name="bench")
 
 
 def main() -> None:

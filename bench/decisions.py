@@ -89,6 +89,10 @@ def _floor_statements(p: str) -> list[str]:
         f"available_at, attempts) VALUES ({', '.join([p] * 9)})",
         "INSERT INTO timeline_entry (id, customer_id, occurred_at, kind, channel, title, detail, ref_type, ref_id) "
         f"VALUES ({', '.join([p] * 9)})",
+        # device_fault also asks the known-defect registry and keeps the report (issue 5 item 4)
+        f"SELECT id, status FROM known_defect WHERE device_model = {p} AND symptom = {p}",
+        "INSERT INTO defect_report (id, customer_id, device_model, symptom, wording, reported_at, channel, "
+        f"decision_id) VALUES ({', '.join([p] * 8)})",
     ]
 
 
@@ -126,6 +130,11 @@ def floor(url: str, token: str, ids: list[str], count: int, concurrency: int, se
         cur.execute(sql[2], (ask["policy"],))
         policy_id, version, _ = cur.fetchone()
         decision_id, event_id = new_id(), new_id()
+        registry = ask["policy"] == "device_fault"
+        if registry:
+            model, symptom = ask["facts"]["device_model"].lower(), ask["facts"]["symptom"].replace(" ", "_")
+            cur.execute(sql[6], (model, symptom))
+            cur.fetchall()
         facts = json.dumps(ask["facts"])
         reason = "A reason for staff and one for the customer, of about this length, as the policies write them."
         cur.execute(sql[3], (decision_id, ask["customerId"], policy_id, ask["policy"], version, ask["channel"],
@@ -136,6 +145,12 @@ def floor(url: str, token: str, ids: list[str], count: int, concurrency: int, se
                              stamp, 0))
         cur.execute(sql[5], (new_id(), ask["customerId"], stamp, "decision", ask["channel"],
                              f"Decision ({ask['policy']} v{version}): an outcome", reason, "decision", decision_id))
+        if registry:
+            report_id = new_id()
+            cur.execute(sql[7], (report_id, ask["customerId"], model, symptom, ask["facts"]["symptom"], stamp,
+                                 ask["channel"], decision_id))
+            cur.execute(sql[4], (new_id(), "defect.reported", "defect_report", report_id, ask["customerId"],
+                                 json.dumps({"reportId": report_id, "deviceModel": model}), stamp, stamp, 0))
         conn.commit() if not sqlite else cur.execute("COMMIT")
 
     result = timed(f"decisions c{concurrency} floor (raw SQL)", items, one, concurrency)

@@ -1,7 +1,356 @@
-"""Pages: agent. (Filled in by issue #6.)"""
+"""Pages: the agent desktop. Search (any identifier or a name) and the match queue; the customer
+360 with the timeline across channels; the case view with its actions.
+
+Every action is a plain HTML form: POST, then redirect to the page (redirect-after-post). A
+refused action re-renders the page with the message next to the field that caused it, answers
+with the error's 4xx status, and writes nothing (``form_failed`` rolls the request back).
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import UTC, datetime
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from onethread.access.rules import CUSTOMER_SERVICE, Principal
+from onethread.api.deps import ClockDep, ContainerDep, DbSession, cross_site
+from onethread.cases import case_view, contact_service, escalation_service, handover_service, items_service
+from onethread.cases import queries as case_queries
+from onethread.cases import rules as case_rules
+from onethread.cases import service as cases
+from onethread.customers import queries as customer_queries
+from onethread.customers import rules as customer_rules
+from onethread.customers import search as customer_search
+from onethread.customers import service as customers
+from onethread.errors import DomainError, NotFound, ValidationFailed
+from onethread.interactions import rules as contact_rules
+from onethread.interactions import service as interactions
+from onethread.interactions import session_service, timeline
+from onethread.inventory import service as inventory
+from onethread.web.common import PageForbidden, form_failed, render, staff_page
 
 router = APIRouter(include_in_schema=False)
+
+Desk = staff_page(CUSTOMER_SERVICE)
+TIMELINE_PAGE = 25
+TIMELINE_CHANNELS = ("store", "phone", "email", "chat", "social", "letter", "field", "portal", "system")
+REPLY_CHANNELS = ("email", "letter", "phone", "social", "chat", "portal")
+
+
+def _same_site(request: Request) -> None:
+    """A signed-in page session only changes things from our own pages (CSRF)."""
+    if cross_site(request):
+        raise PageForbidden("a form from another site cannot act with your sign-in")
+
+
+def _missing(request: Request, principal: Principal, exc: DomainError):
+    return render(request, "agent/missing.html", {"principal": principal, "message": exc.message},
+                  status_code=exc.http_status)
+
+
+def _when(value: str, field: str) -> datetime:
+    """A ``datetime-local`` form value, read as UTC (the form says so)."""
+    raw = (value or "").strip()
+    if not raw:
+        raise ValidationFailed("choose a date and time", field=field)
+    try:
+        parsed = datetime.fromisoformat(raw)
+    except ValueError as exc:
+        raise ValidationFailed(f"{raw!r} is not a date and time", field=field) from exc
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
+
+
+# --- search and the match queue ------------------------------------------------------------
+
+@router.get("/search", response_class=HTMLResponse)
+def search_page(request: Request, principal: Desk, session: DbSession, clock: ClockDep, container: ContainerDep,
+                q: str | None = Query(None)):
+    context = {"principal": principal, "q": q or "", "result": None, "errors": {},
+               "queued": interactions.match_queue(session, limit=1).total}
+    if q is None:
+        return render(request, "agent/search.html", context)
+    try:
+        context["result"] = customer_search.find(session, clock, principal, q,
+                                                 region=container.settings.default_region)
+    except DomainError as exc:
+        context["errors"] = form_failed(session, exc)
+        return render(request, "agent/search.html", context, status_code=exc.http_status)
+    return render(request, "agent/search.html", context)
+
+
+def _queue_page(request: Request, session, principal: Principal, *, failed: dict | None = None, status: int = 200,
+                done: str | None = None):
+    page = interactions.match_queue(session, limit=100)
+    return render(request, "agent/match_queue.html", {
+        "principal": principal, "page": page, "failed": failed or {}, "done": done,
+        "kind_labels": customer_rules.KIND_LABELS}, status_code=status)
+
+
+@router.get("/match-queue", response_class=HTMLResponse)
+def match_queue_page(request: Request, principal: Desk, session: DbSession, done: str | None = None):
+    return _queue_page(request, session, principal, done=done)
+
+
+def _queue_action(request, session, principal, item_id: str, action, values: dict):
+    try:
+        action()
+    except DomainError as exc:
+        errors = form_failed(session, exc)
+        return _queue_page(request, session, principal, failed={"item": item_id, "errors": errors, **values},
+                           status=exc.http_status)
+    return RedirectResponse(f"/match-queue?{urlencode({'done': values['done']})}", status_code=303)
+
+
+@router.post("/match-queue/{item_id}/link", response_class=HTMLResponse)
+def match_link(request: Request, item_id: str, principal: Desk, session: DbSession, clock: ClockDep,
+               container: ContainerDep, customerId: Annotated[str, Form()] = "",
+               addIdentifiers: Annotated[str, Form()] = ""):
+    _same_site(request)
+
+    def act():
+        if not customerId.strip():
+            raise ValidationFailed("choose the customer this contact is from", field="customerId")
+        interactions.link_match(session, clock, principal, item_id, customer_id=customerId.strip(),
+                                add_identifiers=bool(addIdentifiers), region=container.settings.default_region)
+
+    return _queue_action(request, session, principal, item_id, act, {"customerId": customerId, "done": "linked"})
+
+
+@router.post("/match-queue/{item_id}/dismiss", response_class=HTMLResponse)
+def match_dismiss(request: Request, item_id: str, principal: Desk, session: DbSession, clock: ClockDep,
+                  reason: Annotated[str, Form()] = ""):
+    _same_site(request)
+    return _queue_action(request, session, principal, item_id,
+                         lambda: interactions.dismiss_match(session, clock, principal, item_id, reason=reason),
+                         {"reason": reason, "done": "dismissed"})
+
+
+# --- the customer 360 ----------------------------------------------------------------------
+
+@router.get("/customers/{customer_id}", response_class=HTMLResponse)
+def customer_page(request: Request, customer_id: str, principal: Desk, session: DbSession, clock: ClockDep,
+                  container: ContainerDep, channel: Annotated[list[str] | None, Query()] = None,
+                  cursor: str | None = None):
+    try:
+        customer = customers.read_customer(session, clock, principal, customer_id, channel="pages", purpose="360")
+    except NotFound as exc:
+        return _missing(request, principal, exc)
+    channels = [c for c in (channel or []) if c in TIMELINE_CHANNELS]
+    now = clock.now()
+    profile = customer_queries.customer_profile(session, customer, now, container.settings.default_currency)
+    products = inventory.customer_products(session, customer.id)
+    open_cases = case_queries.open_cases_of(session, customer.id)
+    owners = customer_queries.actor_names(session, [c.owner_id for c in open_cases])
+    error = None
+    try:
+        page = timeline.read(session, customer.id, limit=TIMELINE_PAGE, cursor=cursor, channels=channels or None)
+    except DomainError:  # a mangled cursor: show the newest page and say so
+        error = "That page of the timeline no longer exists; showing the newest entries."
+        page = timeline.read(session, customer.id, limit=TIMELINE_PAGE, channels=channels or None)
+    base = [("channel", c) for c in channels]
+    return render(request, "agent/customer.html", {
+        "principal": principal, "customer": customer, "p": profile, "products": products, "open_cases": open_cases,
+        "owners": owners, "complaints": case_queries.complaint_history(session, customer.id), "page": page,
+        "channels": TIMELINE_CHANNELS, "chosen": channels, "cursor": cursor, "timeline_error": error,
+        "older_url": f"/customers/{customer.id}?{urlencode([*base, ('cursor', page.next_cursor)])}#timeline"
+        if page.next_cursor else None,
+        "newest_url": f"/customers/{customer.id}?{urlencode(base)}#timeline",
+        "kind_labels": customer_rules.KIND_LABELS, "now": now,
+    })
+
+
+# --- the case view -------------------------------------------------------------------------
+
+def _case_page(request: Request, session, clock, principal: Principal, case_id: str, *, failed: dict | None = None,
+               status: int = 200, done: str | None = None):
+    try:
+        view = case_view.read(session, clock, principal, case_id)
+    except NotFound as exc:
+        return _missing(request, principal, exc)
+    return render(request, "agent/case.html", {
+        "principal": principal, "v": view, "c": view.case,
+        "failed": failed or {"form": None, "errors": {}, "values": {}},
+        "done": DONE.get(done, "Done.") if done else None, "now": clock.now(), "reply_channels": REPLY_CHANNELS,
+        "contact_channels": contact_service.RECORDABLE_CHANNELS, "harm_kinds": case_rules.HARM_KINDS,
+        "severities": case_rules.SEVERITIES, "commitment_channels": contact_rules.CHANNELS,
+    }, status_code=status)
+
+
+@router.get("/cases/{case_id}", response_class=HTMLResponse)
+def case_page(request: Request, case_id: str, principal: Desk, session: DbSession, clock: ClockDep,
+              done: str | None = None):
+    return _case_page(request, session, clock, principal, case_id, done=done)
+
+
+DONE = {
+    "reply": "Your reply is on the case and the customer's timeline.",
+    "contact": "The contact is recorded on the case.",
+    "commitment": "The commitment is on the case, with its clock.",
+    "harm": "The harm is recorded on the case.",
+    "task": "The task is on the case, with its due date.",
+    "handover": "The hand-over is offered; the case stays yours until it is accepted.",
+    "accepted": "You now own the case.",
+    "escalate": "The case is escalated.",
+    "close": "The case is closed.",
+    "kept": "The commitment is marked as kept.",
+    "task_done": "The task is marked as done.",
+    "harm_resolved": "The harm is marked as put right.",
+    "transfer": "The contact is transferred; its verification went with it.",
+}
+
+
+def _case_action(request: Request, session, clock, principal: Principal, case_id: str, form: str, action,
+                 values: dict, anchor: str | None = None):
+    """Run ``action``; redirect to the case, or show the form again with the error next to its field."""
+    _same_site(request)
+    try:
+        action()
+    except DomainError as exc:
+        errors = form_failed(session, exc)
+        return _case_page(request, session, clock, principal, case_id,
+                          failed={"form": form, "errors": errors, "values": values}, status=exc.http_status)
+    return RedirectResponse(f"/cases/{case_id}?done={form}#{anchor or form}", status_code=303)
+
+
+@router.post("/cases/{case_id}/reply", response_class=HTMLResponse)
+def case_reply(request: Request, case_id: str, principal: Desk, session: DbSession, clock: ClockDep,
+               text: Annotated[str, Form()] = "", channel: Annotated[str, Form()] = "email"):
+    def act():
+        if channel not in REPLY_CHANNELS:
+            raise ValidationFailed(f"reply by one of {', '.join(REPLY_CHANNELS)}", field="channel")
+        cases.reply(session, clock, principal, case_id, text=text, channel=channel)
+
+    return _case_action(request, session, clock, principal, case_id, "reply", act,
+                        {"text": text, "channel": channel})
+
+
+@router.post("/cases/{case_id}/contacts", response_class=HTMLResponse)
+def case_contact(request: Request, case_id: str, principal: Desk, session: DbSession, clock: ClockDep,
+                 channel: Annotated[str, Form()] = "", direction: Annotated[str, Form()] = "inbound",
+                 text: Annotated[str, Form()] = ""):
+    return _case_action(request, session, clock, principal, case_id, "contact",
+                        lambda: contact_service.record_contact(session, clock, principal, case_id, channel=channel,
+                                                               direction=direction, text=text),
+                        {"channel": channel, "direction": direction, "text": text})
+
+
+@router.post("/cases/{case_id}/commitments", response_class=HTMLResponse)
+def case_commitment(request: Request, case_id: str, principal: Desk, session: DbSession, clock: ClockDep,
+                    text: Annotated[str, Form()] = "", dueAt: Annotated[str, Form()] = "",
+                    madeVia: Annotated[str, Form()] = "phone"):
+    return _case_action(request, session, clock, principal, case_id, "commitment",
+                        lambda: items_service.add_commitment(session, clock, principal, case_id, text=text,
+                                                             due_at=_when(dueAt, "dueAt"), made_via=madeVia),
+                        {"text": text, "dueAt": dueAt, "madeVia": madeVia})
+
+
+@router.post("/cases/{case_id}/harms", response_class=HTMLResponse)
+def case_harm(request: Request, case_id: str, principal: Desk, session: DbSession, clock: ClockDep,
+              kind: Annotated[str, Form()] = "", description: Annotated[str, Form()] = "",
+              severity: Annotated[str, Form()] = ""):
+    return _case_action(request, session, clock, principal, case_id, "harm",
+                        lambda: items_service.add_harm(session, clock, principal, case_id, kind=kind,
+                                                       description=description, severity=severity),
+                        {"kind": kind, "description": description, "severity": severity})
+
+
+@router.post("/cases/{case_id}/tasks", response_class=HTMLResponse)
+def case_task(request: Request, case_id: str, principal: Desk, session: DbSession, clock: ClockDep,
+              title: Annotated[str, Form()] = "", assigneeId: Annotated[str, Form()] = "",
+              dueAt: Annotated[str, Form()] = ""):
+    def act():
+        if not assigneeId:
+            raise ValidationFailed("choose who does it", field="assigneeId")
+        items_service.add_task(session, clock, principal, case_id, title=title, assignee_kind="staff",
+                               assignee_id=assigneeId, due_at=_when(dueAt, "dueAt"))
+
+    return _case_action(request, session, clock, principal, case_id, "task", act,
+                        {"title": title, "assigneeId": assigneeId, "dueAt": dueAt})
+
+
+@router.post("/cases/{case_id}/commitments/{item_id}/kept", response_class=HTMLResponse)
+def case_commitment_kept(request: Request, case_id: str, item_id: str, principal: Desk, session: DbSession,
+                         clock: ClockDep, note: Annotated[str, Form()] = ""):
+    return _case_action(request, session, clock, principal, case_id, "kept",
+                        lambda: items_service.close_commitment(session, clock, principal, item_id, kept=True,
+                                                               note=note.strip() or None),
+                        {"item": item_id}, anchor="items")
+
+
+@router.post("/cases/{case_id}/tasks/{item_id}/done", response_class=HTMLResponse)
+def case_task_done(request: Request, case_id: str, item_id: str, principal: Desk, session: DbSession,
+                   clock: ClockDep, note: Annotated[str, Form()] = ""):
+    return _case_action(request, session, clock, principal, case_id, "task_done",
+                        lambda: items_service.complete_task(session, clock, principal, item_id,
+                                                            note=note.strip() or None),
+                        {"item": item_id}, anchor="items")
+
+
+@router.post("/cases/{case_id}/harms/{item_id}/resolve", response_class=HTMLResponse)
+def case_harm_resolved(request: Request, case_id: str, item_id: str, principal: Desk, session: DbSession,
+                       clock: ClockDep, resolution: Annotated[str, Form()] = ""):
+    return _case_action(request, session, clock, principal, case_id, "harm_resolved",
+                        lambda: items_service.resolve_harm(session, clock, principal, item_id,
+                                                           resolution=resolution),
+                        {"item": item_id, "resolution": resolution}, anchor="items")
+
+
+@router.post("/cases/{case_id}/handover", response_class=HTMLResponse)
+def case_handover(request: Request, case_id: str, principal: Desk, session: DbSession, clock: ClockDep,
+                  toOwnerId: Annotated[str, Form()] = "", reason: Annotated[str, Form()] = ""):
+    def act():
+        if not toOwnerId:
+            raise ValidationFailed("choose who takes the case", field="toOwnerId")
+        handover_service.request(session, clock, principal, case_id, to_owner_id=toOwnerId, reason=reason)
+
+    return _case_action(request, session, clock, principal, case_id, "handover", act,
+                        {"toOwnerId": toOwnerId, "reason": reason})
+
+
+@router.post("/cases/{case_id}/handover/{handover_id}/accept", response_class=HTMLResponse)
+def case_handover_accept(request: Request, case_id: str, handover_id: str, principal: Desk, session: DbSession,
+                         clock: ClockDep):
+    def act():
+        if handover_service.get(session, handover_id).case_id != case_id:
+            raise NotFound(f"no hand-over {handover_id} on this case")
+        handover_service.accept(session, clock, principal, handover_id)
+
+    return _case_action(request, session, clock, principal, case_id, "accepted", act, {}, anchor="owner")
+
+
+@router.post("/cases/{case_id}/escalate", response_class=HTMLResponse)
+def case_escalate(request: Request, case_id: str, principal: Desk, session: DbSession, clock: ClockDep,
+                  reason: Annotated[str, Form()] = ""):
+    return _case_action(request, session, clock, principal, case_id, "escalate",
+                        lambda: escalation_service.escalate(session, clock, principal, case_id, reason=reason),
+                        {"reason": reason})
+
+
+@router.post("/cases/{case_id}/close", response_class=HTMLResponse)
+def case_close(request: Request, case_id: str, principal: Desk, session: DbSession, clock: ClockDep,
+               outcome: Annotated[str, Form()] = "", customerConfirmed: Annotated[str, Form()] = ""):
+    return _case_action(request, session, clock, principal, case_id, "close",
+                        lambda: cases.close(session, clock, principal, case_id, outcome=outcome,
+                                            customer_confirmed=bool(customerConfirmed)),
+                        {"outcome": outcome, "customerConfirmed": customerConfirmed})
+
+
+@router.post("/cases/{case_id}/sessions/{session_id}/transfer", response_class=HTMLResponse)
+def case_session_transfer(request: Request, case_id: str, session_id: str, principal: Desk, session: DbSession,
+                          clock: ClockDep, toStaffId: Annotated[str, Form()] = "",
+                          reason: Annotated[str, Form()] = "", note: Annotated[str, Form()] = ""):
+    def act():
+        if not case_view.session_on_case(session, case_id, session_id):
+            raise NotFound(f"no contact session {session_id} on this case")
+        if not toStaffId:
+            raise ValidationFailed("choose who takes the contact", field="toStaffId")
+        session_service.transfer(session, clock, principal, session_id, to_staff_id=toStaffId, reason=reason,
+                                 note=note)
+
+    return _case_action(request, session, clock, principal, case_id, "transfer", act,
+                        {"session": session_id, "toStaffId": toStaffId, "reason": reason, "note": note},
+                        anchor="sessions")
+

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -25,6 +25,18 @@ HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
 
 
+def local_path(value: str | None) -> str | None:
+    """``next=`` after sign-in, only if it is a path on this site (never another host: an open
+    redirect would let a link to our sign-in page send people elsewhere)."""
+    raw = (value or "").strip()
+    if not raw.startswith("/") or raw.startswith("//") or "\\" in raw or any(ord(ch) < 32 for ch in raw):
+        return None
+    parts = urlsplit(raw)
+    if parts.scheme or parts.netloc or parts.path.startswith(("/login", "/logout")):
+        return None
+    return raw
+
+
 def mount_pages(app: FastAPI) -> None:
     router = APIRouter(include_in_schema=False)
 
@@ -42,19 +54,21 @@ def mount_pages(app: FastAPI) -> None:
         })
 
     @router.get("/login", dependencies=[PUBLIC], response_class=HTMLResponse)
-    def login_form(request: Request):
-        return templates.TemplateResponse(request, "login.html", {"error": None, "username": ""})
+    def login_form(request: Request, next: str | None = None):
+        return templates.TemplateResponse(request, "login.html", {"error": None, "username": "",
+                                                                  "next": local_path(next)})
 
     @router.post("/login", dependencies=[PUBLIC], response_class=HTMLResponse)
     def login(request: Request, session: DbSession, username: Annotated[str, Form()] = "",
-              password: Annotated[str, Form()] = ""):
+              password: Annotated[str, Form()] = "", next: Annotated[str, Form()] = ""):
+        target = local_path(next)
         try:
             user = access.authenticate(session, username, password)
         except NotAuthenticated as exc:
-            return templates.TemplateResponse(request, "login.html", {"error": exc.message, "username": username},
-                                              status_code=401)
+            return templates.TemplateResponse(request, "login.html", {"error": exc.message, "username": username,
+                                                                      "next": target}, status_code=401)
         settings = request.app.state.container.settings
-        response = RedirectResponse("/", status_code=303)
+        response = RedirectResponse(target or "/", status_code=303)
         response.set_cookie(SESSION_COOKIE, web_session.issue(user.id, settings.secret_key), httponly=True,
                             samesite="lax", secure=settings.env == "production",
                             max_age=settings.session_max_age_seconds)
@@ -72,7 +86,10 @@ def mount_pages(app: FastAPI) -> None:
 
     @app.exception_handler(SignInRequired)
     def _sign_in(request: Request, exc: SignInRequired):
-        return RedirectResponse(f"/login?next={quote(exc.next_url)}", status_code=303)
+        if request.method != "GET":  # a form posted after the sign-in lapsed: start again from the sign-in
+            return RedirectResponse("/login", status_code=303)
+        target = exc.next_url + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(target, safe='/')}", status_code=303)
 
     @app.exception_handler(PageForbidden)
     def _forbidden(request: Request, exc: PageForbidden):

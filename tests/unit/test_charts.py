@@ -68,3 +68,10 @@ def test_gridlines_are_round_few_and_reach_the_top(top):
     step = ticks[1] - ticks[0]
     assert all(b - a == step for a, b in pairwise(ticks))
     assert str(step).rstrip("0") in ("1", "2", "5")
+
+
+def test_a_short_label_is_written_under_the_bar_and_the_full_one_said_in_its_title():
+    svg = parse(bar_chart("t", "d", [Bar("2026-W10", 2, short="W10")]))
+    bar = bars(svg)[0]
+    assert bar.find("svg:title", NS).text == "2026-W10: 2 cases"
+    assert bar.find("svg:text[@class='label']", NS).text == "W10"

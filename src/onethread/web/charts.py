@@ -21,8 +21,9 @@ TOP, BOTTOM, LEFT, RIGHT = 28, 46, 36, 12  # room for values above the bars and 
 
 @dataclass(frozen=True)
 class Bar:
-    label: str
+    label: str  # said in the bar's title: "2026-W10"
     value: int
+    short: str | None = None  # written under the bar when the label is too long for it: "W10"
 
 
 def _id(text: str) -> str:
@@ -74,6 +75,7 @@ def bar_chart(title: str, description: str, bars: Sequence[Bar], *, unit: tuple[
         top = y(bar.value)
         middle = x + bar_w / 2
         label, said = escape(bar.label), f"{bar.value} {escape(noun(bar.value))}"
+        written = escape(bar.short or bar.label)
         out.append(f'<g class="bar" data-label="{label}" data-value="{bar.value}">'
                    f'<title>{label}: {said}</title>'
                    f'<rect x="{x:.1f}" y="{top:.1f}" width="{bar_w:.1f}" height="{TOP + plot_h - top:.1f}" '
@@ -81,7 +83,7 @@ def bar_chart(title: str, description: str, bars: Sequence[Bar], *, unit: tuple[
                    f'<text class="value" x="{middle:.1f}" y="{top - 5:.1f}" text-anchor="middle" '
                    f'fill="#1b1f24" font-weight="600">{bar.value}</text>'
                    f'<text class="label" x="{middle:.1f}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle" '
-                   f'fill="#1b1f24">{label}</text></g>')
+                   f'fill="#1b1f24">{written}</text></g>')
     if not bars:
         out.append(f'<text x="{WIDTH / 2}" y="{HEIGHT / 2}" text-anchor="middle" fill="#57606a">Nothing to show'
                    '</text>')

@@ -142,6 +142,8 @@ def _customer_page(request: Request, session: Session, clock: Clock, principal: 
         if decision is not None and decision.customer_id != customer.id:
             decision = None
     orders = decision is not None and decisions.explain(session, decision.id).outcome.order is not None
+    if decision is not None and decision.order_case_id and not state.handover.case_id:
+        state.handover.case_id = decision.order_case_id  # the case the order opened is the one to hand over
     if not state.fault.device_model and devices:  # start from the newest device on record
         newest = max(devices, key=lambda p: (p.purchased_on or date.min, p.id))
         state.fault.product_id, state.fault.device_model = newest.id, newest.model or ""

@@ -50,7 +50,8 @@ def supervisor(request: Request, session: DbSession, clock: ClockDep, principal:
                       [Bar(label, n) for label, n in ages], chart_id="aging")
     per_week = bar_chart(f"Clocks breached per week, last {WEEKS} weeks",
                          "Clocks that ran out in each ISO week (Monday to Sunday, UTC), this week last.",
-                         [Bar(label, n) for label, _, n in weeks], unit=("clock breached", "clocks breached"),
+                         [Bar(label, n, short=label.split("-")[-1]) for label, _, n in weeks],
+                         unit=("clock breached", "clocks breached"),
                          chart_id="breaches-per-week")
     return render(request, "supervisor/index.html", {
         "principal": principal, "now": now, "breached": breached, "total": total, "page": page, "per_page": PAGE,

@@ -106,6 +106,7 @@ def test_the_store_remedy_says_who_may_grant_it(client, token_for, customer_id):
     ("billing_error_goodwill", {"months_overcharged": -2}, "months_overcharged' must be at least 0"),
     ("billing_error_goodwill", {"monthly_charge_minor": 12.5}, "monthly_charge_minor' must be an integer"),
     ("billing_error_goodwill", {"currency": "pounds"}, "currency' must be one of GBP"),
+    ("billing_error_goodwill", {"monthly_charge_minor": 10**40}, "monthly_charge_minor' must be at most 10000000"),
     ("billing_error_goodwill", {"contacts_made": None}, "needs the fact 'contacts_made'"),
     ("billing_error_goodwill", {"refund_please": True}, "'refund_please' is not a fact"),
     ("retention_offer", {"tenure_months": "ten years"}, "tenure_months"),

@@ -115,6 +115,7 @@ def test_facts_are_checked_against_bounds_and_allowed_texts_and_defaults_are_rec
     ("  total: {if: [{fact: flag, is: true}], then: 1}\n", "missing else"),
     ("  total: {if: [{amount: total, is: true}], then: 1, else: 0}\n", "'total' is not a declared amount"),
     ("  a: 1\n  total: 2\n", "amount 'a': a name of letters, digits and _ that is not a fact's"),
+    ("  total: " + "{add: [1, " * 25 + "1" + "]}" * 25 + "\n", "nested more than 20 deep"),
 ])
 def test_a_bad_amount_is_rejected_with_its_file_and_line(amounts, words):
     text = HEAD + "amounts:\n" + amounts + TAIL

@@ -20,6 +20,7 @@ FACT_TYPES = ("boolean", "integer", "number", "string")
 OPERATORS = ("is", "equals", "in", "less_than", "at_most", "greater_than", "at_least")
 NAME_MAX = 60
 AMOUNT_OPS = ("add", "subtract", "multiply", "divide", "percent", "min", "max")
+EXPR_DEPTH = 20
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 ZERO_DECIMAL = frozenset({"CLP", "ISK", "JPY", "KRW", "UGX", "VND", "XAF", "XOF"})
 SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$"}
@@ -301,8 +302,11 @@ def _amounts(src: str, doc: _Map, facts: dict[str, Fact]) -> dict[str, Any]:
     return amounts
 
 
-def _expr(src: str, raw: Any, line: int | None, facts: dict[str, Fact], known: dict[str, Any], what: str) -> Any:
+def _expr(src: str, raw: Any, line: int | None, facts: dict[str, Fact], known: dict[str, Any], what: str,
+          depth: int = 0) -> Any:
     line = _line(raw) or line
+    if depth > EXPR_DEPTH:
+        raise PolicyError(src, line, f"{what}: nested more than {EXPR_DEPTH} deep; split it into amounts")
     if isinstance(raw, bool | float):
         raise PolicyError(src, line, f"{what}: {raw!r} is not a whole number of minor units")
     if isinstance(raw, int):
@@ -324,8 +328,8 @@ def _expr(src: str, raw: Any, line: int | None, facts: dict[str, Fact], known: d
         if not conds:
             raise PolicyError(src, _line(raw, "if"), f"{what}: if needs at least one condition")
         conditions = tuple(_condition(src, c, facts, what, frozenset(known)) for c in conds)
-        return When(conditions, _expr(src, raw["then"], _line(raw, "then"), facts, known, what),
-                    _expr(src, raw["else"], _line(raw, "else"), facts, known, what))
+        return When(conditions, _expr(src, raw["then"], _line(raw, "then"), facts, known, what, depth + 1),
+                    _expr(src, raw["else"], _line(raw, "else"), facts, known, what, depth + 1))
     if not isinstance(raw, _Map) or len(raw) != 1 or next(iter(raw)) not in AMOUNT_OPS:
         raise PolicyError(src, line, f"{what}: an expression is a whole number, a fact, an amount, "
                                      f"{{if, then, else}} or one of {', '.join(AMOUNT_OPS)}")
@@ -336,7 +340,7 @@ def _expr(src: str, raw: Any, line: int | None, facts: dict[str, Fact], known: d
         raise PolicyError(src, line, f"{what}: {op} takes {'two' if two else 'a list of two or more'} values")
     if op == "divide" and (isinstance(args[1], bool) or not isinstance(args[1], int) or args[1] < 1):
         raise PolicyError(src, line, f"{what}: divide by a whole number from 1")
-    return Op(op, tuple(_expr(src, a, line, facts, known, what) for a in args))
+    return Op(op, tuple(_expr(src, a, line, facts, known, what, depth + 1) for a in args))
 
 
 def _round_div(n: int, d: int) -> int:

@@ -8,7 +8,7 @@ always taken by the newest version and explained later by the version that took 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -181,7 +181,7 @@ def decide(session: Session, clock: Clock, actor: Principal, *, policy: str, fac
 REGISTRY_FACT = "known_defect_registry"  # recorded with the facts: what the registry said, and whether it was used
 
 
-def _with_registry(session: Session, policy: Policy, facts: Any, now) -> tuple[Any, dict | None]:
+def _with_registry(session: Session, policy: Policy, facts: Any, now: datetime) -> tuple[Any, dict | None]:
     """For a policy that takes ``device_model`` and ``symptom`` (the device-fault policy): match the
     symptom, look the model and symptom up in the known-defect registry and, when the caller did not
     say ``known_defect`` (and the policy takes it), let the registry say it: a confirmed entry is a

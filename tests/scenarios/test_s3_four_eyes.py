@@ -46,7 +46,7 @@ def months(first: date, last: date):
         day = nxt
 
 
-def make_priya(uow, clock) -> SimpleNamespace:
+def make_priya(uow, clock, bills_from: date = RECYCLED) -> SimpleNamespace:
     """Tom (2012 until the number was recycled) and Priya (since), her line and every bill she paid
     on it; the staff: an agent, two team leads, a back-office clerk, an administrator."""
     with uow() as s:
@@ -84,7 +84,7 @@ def make_priya(uow, clock) -> SimpleNamespace:
         billing.record_payment(s, clock, SYSTEM, old.id, amount_minor=2000,
                                paid_at=datetime(2019, 9, 15, tzinfo=UTC))
         bills = []
-        for start, end in months(RECYCLED, date(2026, 2, 1)):
+        for start, end in months(bills_from, date(2026, 2, 1)):
             bill = billing.import_bill(s, clock, SYSTEM, billing_account_id=acc.id,
                                        bill_number=f"P-{start:%Y-%m}", period_start=start, period_end=end,
                                        issued_on=end, due_on=end, amount_minor=MONTHLY, currency="GBP",

@@ -106,8 +106,9 @@ def approval_refusal(*, requester_id: str, approver_id: str, approver_role: str,
     if approver_kind == "system":
         return "an approval is given by a named person, not by the system"
     if approver_role not in required_roles:
-        roles = " or ".join(r.replace("_", " ") for r in sorted(required_roles))
-        return f"only a {roles} may decide this request (you are a {approver_role.replace('_', ' ')})"
+        roles = ", ".join(r.replace("_", " ") for r in sorted(required_roles))
+        return f"this request is decided by a second person with one of these roles: {roles} " \
+               f"(your role: {approver_role.replace('_', ' ')})"
     return None
 
 

@@ -7,11 +7,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from onethread.access.rules import SYSTEM
+from onethread.cases import service as cases
 from onethread.customers import service as customers
 from onethread.models import CaseEvent, Decision, OutboxEvent, TimelineEntry
 from tests.api.test_trouble_ticket_api import count
+from tests.scenarios.test_s1_defective_not_damaged import setup_world
 from tests.tmf_schema import assert_tmf_error
 
 V1 = "/api/v1"
@@ -121,3 +124,21 @@ def test_bad_facts_are_a_tmf_error_and_nothing_is_recorded(client, token_for, cu
     body = assert_tmf_error(r, 400)
     assert words in body["message"], body
     assert [count(container, m) for m in (Decision, CaseEvent, TimelineEntry, OutboxEvent)] == before
+
+
+def test_asked_on_the_billing_case_the_decision_is_in_the_case_log_for_both_channels(client, uow, clock):
+    w = setup_world(uow, clock)
+    with uow() as s:
+        case_id = cases.open_new(s, clock, SYSTEM, customer_id=w.customer, kind="billing_dispute",
+                                 title="Removed SIM still charged", opened_via="store", owner_id=w.agent).id
+    for headers, channel in ((w.as_store, "store"), (w.as_agent, "phone")):
+        r = client.post(f"{V1}/decisions", headers=headers, json={
+            "policy": "billing_error_goodwill", "customerId": w.customer, "caseId": case_id, "channel": channel,
+            "facts": S4})
+        assert r.status_code == 201 and r.json()["caseId"] == case_id, r.text
+    with uow() as s:
+        logged = list(s.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id, CaseEvent.kind == "decision")
+                                .order_by(CaseEvent.at, CaseEvent.id)))
+    assert [e.actor_name for e in logged] == ["Sol Reyes", "Alex Morgan"]  # the store advisor, then the agent
+    assert logged[0].text == logged[1].text and "£55.00 in all" in logged[0].text
+    assert logged[0].data["outcome"] == logged[1].data["outcome"] == "refund_and_goodwill"

@@ -46,7 +46,7 @@ def months(first: date, last: date):
         day = nxt
 
 
-def make_priya(uow, clock, bills_from: date = RECYCLED) -> SimpleNamespace:
+def make_priya(uow, clock, bills_from: date = RECYCLED, password: str | None = None) -> SimpleNamespace:
     """Tom (2012 until the number was recycled) and Priya (since), her line and every bill she paid
     on it; the staff: an agent, two team leads, a back-office clerk, an administrator."""
     with uow() as s:
@@ -56,7 +56,7 @@ def make_priya(uow, clock, bills_from: date = RECYCLED) -> SimpleNamespace:
                                      ("lee.lead", "Lee Carter", "team_lead"), ("hana.lead", "Hana Novak", "team_lead"),
                                      ("bea.office", "Bea Jones", "back_office"), ("ada.admin", "Ada Admin", "admin")]:
             staff[username.split(".")[0]] = access.create_user(s, clock, username=username, display_name=name,
-                                                               role=role, password=None, team_id=team.id).id
+                                                               role=role, password=password, team_id=team.id).id
         tom = customers.create_customer(s, clock, SYSTEM, customer_since=date(2012, 3, 1), party_id=(
             customers.create_individual(s, clock, SYSTEM, given_name="Tom", family_name="Bennett").id))
         tom_acc = customers.open_billing_account(s, clock, SYSTEM, customer_id=tom.id, account_number="ACC-300301",

@@ -302,12 +302,12 @@ def test_signing_in_and_out_of_the_portal_pages(client, world, uow, clock):
     assert_tmf_error(client.get(CASES), 401)
 
 
-def test_a_closed_account_stops_working_at_once(client, world, uow):
+def test_a_closed_account_stops_working_at_once(client, world, uow, clock):
     sign_in(client, "robert.clarke@mail.example")
     assert client.get(CASES).status_code == 200
     with uow() as s:
         account = s.scalar(select(PortalAccount).where(PortalAccount.login == "robert.clarke@mail.example"))
-        accounts.set_active(s, account.id, False)
+        accounts.set_active(s, clock, account.id, False)
     assert_tmf_error(client.get(CASES), 401)
     r = client.post("/portal/login", data={"login": "robert.clarke@mail.example", "password": PASSWORD})
     assert r.status_code == 401
@@ -334,6 +334,9 @@ def test_admins_open_portal_accounts(client, world, uow, clock, token_for):
         assert bad.get("field") == field, bad
     with uow() as s:
         assert s.scalar(select(func.count()).select_from(PortalAccount)) == 5
+        [audited] = s.scalars(select(AuditEntry).where(AuditEntry.resource_type == "portal_account",
+                                                       AuditEntry.resource_id == r.json()["id"])).all()
+        assert (audited.action, audited.actor_type, audited.customer_id) == ("create", "token", customer_id)
     sign_in(client, "priya.shah@mail.example")
     assert client.get("/api/v1/portal/me").json()["customers"] == [
         {"id": customer_id, "name": "Priya Shah", "relationship": "self", "mayMessage": True}]

@@ -10,11 +10,12 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from onethread.access import service as access
 from onethread.access.passwords import hash_password, verify_password
-from onethread.access.rules import password_problems
+from onethread.access.rules import SYSTEM, Principal, password_problems
 from onethread.errors import Conflict, NotAuthenticated, NotFound, ValidationFailed
 from onethread.kernel.clock import Clock
-from onethread.models import Party, PortalAccount
+from onethread.models import Customer, Party, PortalAccount
 
 LOGIN_MAX = 200  # portal_account.login
 # One '@', something before it, a dotted domain after it, no spaces: enough to catch typing
@@ -27,8 +28,17 @@ def normalise_login(login: str) -> str:
     return (login or "").strip().lower()
 
 
-def create_account(session: Session, clock: Clock, *, party_id: str, login: str, password: str) -> PortalAccount:
-    """A portal sign-in for a person; one per person, one person per login."""
+def _audit(session: Session, clock: Clock, actor: Principal, account: PortalAccount, action: str,
+           detail: dict) -> None:
+    customer_id = session.scalar(select(Customer.id).where(Customer.party_id == account.party_id)
+                                 .order_by(Customer.created_at, Customer.id).limit(1))
+    access.audit(session, clock, actor, action=action, resource_type="portal_account", resource_id=account.id,
+                 customer_id=customer_id, detail={"partyId": account.party_id, **detail})
+
+
+def create_account(session: Session, clock: Clock, *, party_id: str, login: str, password: str,
+                   actor: Principal = SYSTEM) -> PortalAccount:
+    """A portal sign-in for a person; one per person, one person per login (audited)."""
     login = normalise_login(login)
     if not _EMAIL.match(login):
         raise ValidationFailed("the login is an e-mail address (name@example.com)", field="login")
@@ -47,6 +57,7 @@ def create_account(session: Session, clock: Clock, *, party_id: str, login: str,
                             active=True, created_at=clock.now())
     session.add(account)
     session.flush()
+    _audit(session, clock, actor, account, "create", {"login": login})
     return account
 
 
@@ -72,10 +83,13 @@ def get_account(session: Session, account_id: str) -> PortalAccount:
     return account
 
 
-def set_active(session: Session, account_id: str, active: bool) -> PortalAccount:
-    """Close (or reopen) a sign-in; a closed account's cookie stops working at once."""
+def set_active(session: Session, clock: Clock, account_id: str, active: bool,
+               actor: Principal = SYSTEM) -> PortalAccount:
+    """Close (or reopen) a sign-in; a closed account's cookie stops working at once (audited)."""
     account = get_account(session, account_id)
-    account.active = active
+    if account.active != active:
+        account.active = active
+        _audit(session, clock, actor, account, "update", {"active": active})
     return account
 
 

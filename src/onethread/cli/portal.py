@@ -36,7 +36,7 @@ def create(
 def _set_active(account_id: str, active: bool) -> None:
     c = container()
     with unit_of_work(c) as session:
-        account = accounts.set_active(session, account_id, active)
+        account = accounts.set_active(session, c.clock, account_id, active)
         typer.echo(f"portal account {account.login} {'enabled' if active else 'disabled'}")
 
 

@@ -148,7 +148,7 @@ def message(case_id: str, body: MessageIn, response: Response, session: DbSessio
 def create_account(body: PortalAccountIn, response: Response, session: DbSession, clock: ClockDep,
                    actor: allow(ADMINS)) -> dict:
     account = accounts.create_account(session, clock, party_id=body.partyId, login=body.login,
-                                      password=body.password)
+                                      password=body.password, actor=actor)
     created(response, f"{V1}/portal-accounts/{account.id}")
     return {"@type": "PortalAccount", "id": account.id, "partyId": account.party_id, "login": account.login,
             "active": account.active, "createdAt": iso(account.created_at)}

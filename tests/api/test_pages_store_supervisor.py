@@ -17,8 +17,9 @@ from onethread.cases import service as cases
 from onethread.customers import identifier_service
 from onethread.customers import service as customers
 from onethread.decisions import known_defects
+from onethread.interactions import session_service
 from onethread.inventory import service as inventory
-from onethread.models import AuditEntry, Case, Commitment, Decision, Handover, StaffUser
+from onethread.models import AuditEntry, Case, Commitment, Contact, ContactSession, Decision, Handover, StaffUser
 
 PASSWORD = "correct horse battery"
 
@@ -267,3 +268,35 @@ def test_the_known_defects_list_answers_when_the_advisor_leaves_it_to_the_list(c
     with uow() as s:
         facts = s.scalar(select(Decision.facts))
     assert facts["known_defect"] is True and facts["known_defect_registry"]["source"] == "registry"
+
+
+def test_the_identity_check_is_kept_on_the_visit_and_goes_with_the_handover(client, uow, clock):
+    w = world(uow, clock)
+    sign_in(client, "sol.store")
+    url = f"/store/customers/{w.customer}/identity"
+    too_high = client.post(url, data={"method": "account_pin", "level": "3"})
+    assert too_high.status_code == 400
+    assert re.search(r'id="err-level">account_pin establishes level 1 to 1', too_high.text)
+    assert count(uow, ContactSession) == 0  # no visit opened for a refused check
+    assert client.post(url, data={"method": "id_document", "level": "x"}).status_code == 400
+    ok = client.post(url, data={"method": "id_document", "level": "3"}, follow_redirects=False)
+    assert ok.status_code == 303
+    page = " ".join(unescape(client.get(f"/store/customers/{w.customer}").text).split())
+    assert "Identity checked</strong>: id document, level 3, by Sol Reyes" in page
+    assert "This visit and its identity check go to them too." in page
+
+    story = "Jack dead since day one; ID checked in store."
+    r = client.post(f"/store/customers/{w.customer}/handover",
+                    data={"kind": "fault", "title": "Headphone jack", "to_owner_id": w.agent, "note": story},
+                    follow_redirects=False)
+    assert r.status_code == 303
+    with uow() as s:
+        visit = s.scalar(select(ContactSession))
+        assert (visit.holder_staff_id, visit.status) == (w.agent, "live")
+        contact = s.scalar(select(Contact).where(Contact.session_id == visit.id))
+        assert contact.text == story and contact.channel == "store"
+        assert contact.case_id == s.scalar(select(Case.id))
+        verified = session_service.valid_verification(s, visit.id, clock.now())
+        assert verified.level == 3 and verified.verified_by == w.advisor
+    # The visit is Alex's now: the advisor's page offers a new check for a new visit.
+    assert "Record the check" in client.get(f"/store/customers/{w.customer}").text

@@ -3,7 +3,8 @@ advisor finds Daniel by his number, asks the decision service (a recognised defe
 with no damage assessment, the words for him and the reasons for staff, the policy and version),
 places the doorstep replacement (the promise and its date appear on the case), and hands the case
 over warmly to the contact centre with the story (the case shows the offer, the story, and who
-holds it now)."""
+holds it now); the visit, with the identity check made in the store, goes to the receiver, who
+sees it on the case still valid."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from onethread.customers import identifier_service
 from onethread.customers import service as customers
 from onethread.decisions import known_defects
 from onethread.inventory import service as inventory
-from onethread.models import Case, Commitment, Decision, Handover
+from onethread.models import Case, Commitment, Contact, ContactSession, Decision, Handover
 
 PASSWORD = "correct horse battery"
 STORY = ("Daniel bought the Nova X2 three days ago; the headphone jack has never worked. Known defect, no damage. "
@@ -72,6 +73,15 @@ def test_s1_in_the_store_decision_order_and_warm_handover(page, uow, clock, shot
     page.wait_for_url(f"**/store/customers/{w.customer}")
     assert page.get_by_role("heading", level=1).inner_text() == "Daniel Okafor"
     assert fits_the_tablet(page)
+
+    # He shows his driving licence: the visit records the check.
+    visit = page.locator("#visit")
+    visit.get_by_label("How you checked").select_option("id_document")
+    visit.get_by_label("Level").select_option("3")
+    visit.get_by_role("button", name="Record the check").click()
+    verified = page.get_by_test_id("verified")
+    verified.wait_for()
+    assert "Identity checked: id document, level 3, by Sol Reyes" in verified.inner_text()
 
     # Ask: the device on record fills model and purchase date; he says what is wrong in his words.
     assert page.get_by_label("Model").input_value() == "Nova X2"
@@ -134,3 +144,19 @@ def test_s1_in_the_store_decision_order_and_warm_handover(page, uow, clock, shot
         assert s.get(Case, case_id).opened_via == "store"
     assert fits_the_tablet(page)
     shot(page, "store-handover")
+    with uow() as s:
+        visit_row = s.scalar(select(ContactSession))
+        assert (visit_row.channel, visit_row.holder_staff_id, visit_row.status) == ("store", w.agent, "live")
+        assert s.scalar(select(Contact.case_id).where(Contact.session_id == visit_row.id)) == case_id
+
+    # Alex, in the contact centre, opens the case: the story, the offer, and the visit with the
+    # check still valid, so he does not ask the security questions again.
+    page.set_viewport_size({"width": 1280, "height": 860})
+    page.context.clear_cookies()
+    sign_in(page, "alex.agent")
+    page.goto(f"/cases/{case_id}")
+    assert STORY in page.locator("main").inner_text()
+    sessions = page.locator("#sessions")
+    assert "level 3" in sessions.inner_text() and "Sol Reyes" in sessions.inner_text()
+    assert "Verified" in sessions.inner_text()
+    shot(page, "store-handover-received")

@@ -10,7 +10,7 @@ for a store tablet (768 px and up). See docs/pages.md, "Store".
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated
 from urllib.parse import quote
 
@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
 from onethread.access.rules import ADMIN, STORE_ADVISOR, TEAM_LEAD, Principal
-from onethread.api.deps import ClockDep, DbSession, cross_site
+from onethread.api.deps import ClockDep, ContainerDep, DbSession, cross_site
 from onethread.cases import handover_service, queries, reads
 from onethread.cases import rules as case_rules
 from onethread.cases import service as cases
@@ -27,6 +27,9 @@ from onethread.customers import search as customer_search
 from onethread.customers import service as customers
 from onethread.decisions import service as decisions
 from onethread.errors import DomainError, Forbidden, NotFound, ValidationFailed
+from onethread.interactions import rules as contact_rules
+from onethread.interactions import service as interactions
+from onethread.interactions import session_service
 from onethread.inventory import service as inventory
 from onethread.kernel.clock import Clock
 from onethread.web.common import PageForbidden, form_failed, render, staff_page
@@ -45,7 +48,9 @@ router = APIRouter(include_in_schema=False)
 FACT_FIELDS = {"facts.device_model": "device_model", "facts.symptom": "symptom",
                "facts.days_since_purchase": "purchased_on", "facts.physical_damage_evidence": "damage",
                "facts.in_stock": "in_stock", "facts.known_defect": "known_defect", "productId": "product_id",
-               "toOwnerId": "to_owner_id", "reason": "note", "customer_account": "words"}
+               "toOwnerId": "to_owner_id", "toStaffId": "to_owner_id", "reason": "note",
+               "customer_account": "words"}
+VISIT_TRANSFER_REASON = "warm hand-over from the store"
 
 
 def _same_site(request: Request) -> None:
@@ -89,11 +94,18 @@ class HandoverForm:
 
 
 @dataclass
+class IdentityForm:
+    method: str = "id_document"
+    level: str = ""
+
+
+@dataclass
 class StoreCustomerPage:
     """Everything the store's customer page shows."""
 
     fault: FaultForm = field(default_factory=FaultForm)
     handover: HandoverForm = field(default_factory=HandoverForm)
+    identity: IdentityForm = field(default_factory=IdentityForm)
     errors: dict[str, str] = field(default_factory=dict)
     decision_id: str | None = None
 
@@ -150,12 +162,15 @@ def _customer_page(request: Request, session: Session, clock: Clock, principal: 
         state.fault.purchased_on = newest.purchased_on.isoformat() if newest.purchased_on else ""
     pending = {case_id: h for case_id, items in details.handovers.items() for h in items if h.status == "pending"}
     receivers = queries.handover_receivers(session, excluding=principal.id)
+    visit = queries.live_visit(session, customer.id, principal.id)
+    verification = session_service.valid_verification(session, visit.id, now) if visit else None
     receiver_names = {r.id: r for r in receivers}
     return render(request, "store/customer.html", {
         "principal": principal, "customer": customer, "cases": open_cases, "details": details,
         "pending": pending, "devices": devices, "decision": decision, "orders": orders, "state": state,
         "errors": state.errors, "receivers": receivers, "receiver_names": receiver_names, "now": now,
         "today": now.date().isoformat(), "kinds": case_rules.KINDS,
+        "visit": visit, "verification": verification, "methods": contact_rules.VERIFICATION_METHODS,
     }, status_code=status_code)
 
 
@@ -163,6 +178,30 @@ def _customer_page(request: Request, session: Session, clock: Clock, principal: 
 def store_customer(customer_id: str, request: Request, session: DbSession, clock: ClockDep, principal: StoreStaff,
                    decision: Annotated[str | None, Query(max_length=26)] = None):
     return _customer_page(request, session, clock, principal, customer_id, StoreCustomerPage(decision_id=decision))
+
+
+@router.post("/store/customers/{customer_id}/identity", response_class=HTMLResponse)
+def check_identity(customer_id: str, request: Request, session: DbSession, clock: ClockDep, container: ContainerDep,
+                   principal: StoreStaff, method: Annotated[str, Form()] = "", level: Annotated[str, Form()] = ""):
+    """The advisor checked who the customer is: the store visit (a contact session) records the
+    verification, which stays valid for its time and goes with the visit when it is handed over."""
+    _same_site(request)
+    state = StoreCustomerPage(identity=IdentityForm(method, level))
+    try:
+        number = int(level)
+    except ValueError:
+        state.errors = {"level": "choose the level the check establishes"}
+        return _customer_page(request, session, clock, principal, customer_id, state, status_code=400)
+    try:
+        customers.get_customer(session, customer_id)
+        visit = queries.live_visit(session, customer_id, principal.id) or session_service.start(
+            session, clock, principal, channel=CHANNEL, customer_id=customer_id)
+        session_service.verify(session, clock, principal, visit.id, method=method, level=number,
+                               ttl=timedelta(minutes=container.settings.verification_ttl_minutes))
+    except DomainError as exc:
+        state.errors = _errors(session, exc, "identity")
+        return _customer_page(request, session, clock, principal, customer_id, state, status_code=exc.http_status)
+    return RedirectResponse(f"/store/customers/{quote(customer_id)}#visit", status_code=303)
 
 
 def _yes_no(value: str, field_name: str, question: str, errors: dict[str, str]) -> bool | None:
@@ -276,6 +315,17 @@ def warm_handover(customer_id: str, request: Request, session: DbSession, clock:
             case = cases.open_new(session, clock, principal, customer_id=customer_id, kind=kind, title=form.title,
                                   opened_via=CHANNEL, customer_account=form.words or None)
         handover_service.request(session, clock, principal, case.id, to_owner_id=to_owner_id, reason=form.note)
+        visit = queries.live_visit(session, customer_id, principal.id)
+        if visit is not None:
+            # The visit goes with the case: on it as a store contact telling the story, and
+            # transferred to the receiver with its verification, so nobody asks again (S1).
+            contact = interactions.record_in_session(session, clock, principal, interactions.Intake(
+                channel=CHANNEL, direction="inbound", occurred_at=clock.now(), text=form.note,
+                subject=f"Store visit: {case.title}", kind=contact_rules.default_kind(CHANNEL),
+                customer_id=customer_id, session_id=visit.id, extra={"caseId": case.id})).contact
+            cases.attach_contact(session, clock, principal, case.id, contact.id)
+            session_service.transfer(session, clock, principal, visit.id, to_staff_id=to_owner_id,
+                                     reason=VISIT_TRANSFER_REASON, note=form.note)
         case_id = case.id
     except DomainError as exc:
         state.errors = _errors(session, exc, "handover")

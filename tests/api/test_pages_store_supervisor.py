@@ -101,7 +101,7 @@ def test_finding_the_customer_by_number_or_name_and_the_read_is_audited(client, 
     assert none.status_code == 200 and "Nobody matches" in none.text
     blank = client.get("/store", params={"q": "  "})
     assert blank.status_code == 400
-    assert re.search(r'id="err-q">type a phone number', blank.text)
+    assert re.search(r'id="err-q" role="alert">type a phone number', blank.text)
     assert client.get("/store/customers/NOPE").status_code == 404
 
 
@@ -111,9 +111,9 @@ def test_the_decision_form_says_what_is_missing_next_to_the_field_and_records_no
     url = f"/store/customers/{w.customer}/decision"
     r = client.post(url, data=fault(clock, symptom=" ", damage="", purchased_on="03/02/2026"))
     assert r.status_code == 400
-    assert re.search(r'id="err-symptom">write down what the customer says', r.text)
-    assert re.search(r'id="err-damage">answer whether there is evidence of physical damage', r.text)
-    assert re.search(r'id="err-purchased_on">give the purchase date', r.text)
+    assert re.search(r'id="err-symptom" role="alert">write down what the customer says', r.text)
+    assert re.search(r'id="err-damage" role="alert">answer whether there is evidence of physical damage', r.text)
+    assert re.search(r'id="err-purchased_on" role="alert">give the purchase date', r.text)
     assert 'value="Nova X2"' in r.text  # what was typed is kept
     future = client.post(url, data=fault(clock, purchased_on=(clock.now().date() + timedelta(days=2)).isoformat()))
     assert future.status_code == 400 and "the purchase date is in the future" in future.text
@@ -124,7 +124,7 @@ def test_the_decision_form_says_what_is_missing_next_to_the_field_and_records_no
                                         currency="GBP", model="Nova X2").id
     theirs = client.post(url, data=fault(clock, product_id=foreign))
     assert theirs.status_code == 400
-    assert re.search(r'id="err-product_id">the product is not this customer', theirs.text)
+    assert re.search(r'id="err-product_id" role="alert">the product is not this customer', theirs.text)
     assert count(uow, Decision) == 0
 
 
@@ -192,7 +192,7 @@ def test_a_warm_handover_opens_the_case_and_offers_it_with_the_story_or_saves_no
     away = client.post(url, data={"kind": "fault", "title": "Headphone jack", "words": "it has never worked",
                                   "to_owner_id": w.away, "note": story})
     assert away.status_code == 409
-    assert re.search(r'id="err-to_owner_id">Ava Away is marked away', away.text)
+    assert re.search(r'id="err-to_owner_id" role="alert">Ava Away is marked away', away.text)
     assert count(uow, Case) == 0 and count(uow, Handover) == 0
 
     ok = client.post(url, data={"kind": "fault", "title": "Headphone jack", "words": "it has never worked",
@@ -276,7 +276,7 @@ def test_the_identity_check_is_kept_on_the_visit_and_goes_with_the_handover(clie
     url = f"/store/customers/{w.customer}/identity"
     too_high = client.post(url, data={"method": "account_pin", "level": "3"})
     assert too_high.status_code == 400
-    assert re.search(r'id="err-level">account_pin establishes level 1 to 1', too_high.text)
+    assert re.search(r'id="err-level" role="alert">account_pin establishes level 1 to 1', too_high.text)
     assert count(uow, ContactSession) == 0  # no visit opened for a refused check
     assert client.post(url, data={"method": "id_document", "level": "x"}).status_code == 400
     ok = client.post(url, data={"method": "id_document", "level": "3"}, follow_redirects=False)

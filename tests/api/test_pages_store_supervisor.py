@@ -102,7 +102,10 @@ def test_finding_the_customer_by_number_or_name_and_the_read_is_audited(client, 
     blank = client.get("/store", params={"q": "  "})
     assert blank.status_code == 400
     assert re.search(r'id="err-q" role="alert">type a phone number', blank.text)
+    long = client.get("/store", params={"q": "x" * 500})
+    assert long.status_code == 400 and re.search(r'id="err-q" role="alert">at most 200 characters', long.text)
     assert client.get("/store/customers/NOPE").status_code == 404
+    assert client.get(f"/store/customers/{w.customer}", params={"decision": "NOPE" * 20}).status_code == 200
 
 
 def test_the_decision_form_says_what_is_missing_next_to_the_field_and_records_nothing(client, uow, clock):

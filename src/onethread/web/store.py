@@ -114,7 +114,7 @@ class StoreCustomerPage:
 
 @router.get("/store", response_class=HTMLResponse)
 def store_search(request: Request, session: DbSession, clock: ClockDep, principal: StoreStaff,
-                 q: Annotated[str | None, Query(max_length=400)] = None):
+                 q: Annotated[str | None, Query()] = None):
     result, errors = None, {}
     if q is not None:
         try:
@@ -176,7 +176,7 @@ def _customer_page(request: Request, session: Session, clock: Clock, principal: 
 
 @router.get("/store/customers/{customer_id}", response_class=HTMLResponse)
 def store_customer(customer_id: str, request: Request, session: DbSession, clock: ClockDep, principal: StoreStaff,
-                   decision: Annotated[str | None, Query(max_length=26)] = None):
+                   decision: Annotated[str | None, Query()] = None):
     return _customer_page(request, session, clock, principal, customer_id, StoreCustomerPage(decision_id=decision))
 
 

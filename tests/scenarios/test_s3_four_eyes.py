@@ -310,3 +310,26 @@ def test_two_approvals_at_once_one_wins_the_other_gets_a_conflict(s3, uow, conta
         changes = s.scalar(select(func.count()).select_from(TimelineEntry).where(
             TimelineEntry.customer_id == s3.priya, TimelineEntry.title == "Product terminated: Essentials 10 GB"))
         assert changes == 1
+
+
+def test_the_demo_has_priyas_paid_bills_and_a_request_waiting_for_a_second_person(client, container, uow, admin):
+    from onethread.demo import loader
+    from onethread.models import Customer
+
+    with uow() as s:
+        loader.load(s, container)
+    with container.sessions() as s:
+        priya = s.scalars(select(Customer).where(Customer.name == "Priya Shah")).one().id
+        joinery = s.scalars(select(Customer).where(Customer.name == "Harbour Lane Joinery Ltd")).one().id
+    waiting = client.get(f"{V1}/approvals", params={"status": "pending", "customerId": priya}, headers=admin).json()
+    assert [r["action"] for r in waiting] == ["terminate_line"]
+    req = client.get(f"{V1}/approvals/{waiting[0]['id']}", headers=admin).json()
+    number = req["evidence"]["identifier"]
+    assert number["value"] == E164 and number["heldDays"] > 6 * 365 and number["anotherHolderUntil"]
+    assert number["bills"]["paid"] == number["bills"]["charged"] >= 12 * 6
+    timeline = client.get(f"{V1}/customers/{priya}/timeline", headers=admin).json()["entries"]
+    assert any(e["title"].startswith("Four eyes: Terminate a line") for e in timeline)
+    # S4: the old tablet SIM is still charged after the store removed it (for the bill audit to find).
+    bills = client.get(f"{V1}/customers/{joinery}/bills", params={"limit": 100}, headers=admin).json()
+    tablet = [c for b in bills for c in b["charges"] if "old iPad" in c["description"]]
+    assert tablet and any(b["status"] == "issued" for b in bills)

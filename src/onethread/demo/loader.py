@@ -19,6 +19,7 @@ from onethread.bootstrap import Container
 from onethread.customers import identifier_service as ids
 from onethread.customers import service as customers
 from onethread.db.base import Base
+from onethread.demo.billing import load_billing
 from onethread.demo.cases import load_cases
 from onethread.demo.defects import load_known_defects
 from onethread.demo.portal import load_portal_accounts
@@ -204,6 +205,7 @@ def load(session: Session, c: Container) -> dict[str, int]:
     contacts = load_contacts(session, c, people, users, teams, renewal)
     cases = load_cases(session, c, people, users)
     load_portal_accounts(session, c, people)
+    load_billing(session, c, people, users, renewal)
 
     session.flush()
     return {

@@ -34,6 +34,7 @@ class Report:
     database: str
     phases: dict[str, float] = field(default_factory=dict)
     write_seconds: dict[str, float] = field(default_factory=dict)  # PostgreSQL: time in each table's COPY
+    cpu_seconds: dict[str, float] = field(default_factory=dict)  # generator, and database (when measurable)
 
     @property
     def total_rows(self) -> int:
@@ -47,6 +48,8 @@ class Report:
         lines.append(f"{'total':<24}{self.total_rows:>14,}{self.total_rows / max(self.seconds, 1e-9):>12,.0f}")
         lines.append(f"{self.customers:,} customers in {self.seconds:,.1f} s; peak RSS {self.peak_rss_mb:.0f} MB; "
                      + ", ".join(f"{k} {v:.1f} s" for k, v in self.phases.items()))
+        if self.cpu_seconds:
+            lines.append("CPU: " + ", ".join(f"{k} {v:,.1f} s" for k, v in self.cpu_seconds.items()))
         return "\n".join(lines)
 
 
@@ -175,6 +178,10 @@ def generate(database_url: str, options: Options, *, batch_size: int = 500, work
             t1 = time.monotonic()
             sinks[0].analyze(TABLES)
             phases["analyze"] = time.monotonic() - t1
+        cpu = {"generator": _own_cpu()}
+        backends = [s.backend_cpu_seconds() for s in sinks if hasattr(s, "backend_cpu_seconds")]
+        if backends and None not in backends:
+            cpu["database"] = sum(backends)
     finally:
         for sink in sinks:
             sink.close()
@@ -182,7 +189,12 @@ def generate(database_url: str, options: Options, *, batch_size: int = 500, work
     where = engine.url.render_as_string(hide_password=True)
     return Report(customers=options.customers, rows=rows, seconds=time.monotonic() - started,
                   peak_rss_mb=peak_rss_mb(), database=where, phases=phases,
-                  write_seconds=_merge(getattr(s, "seconds", {}) for s in sinks))
+                  write_seconds=_merge(getattr(s, "seconds", {}) for s in sinks), cpu_seconds=cpu)
+
+
+def _own_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _merge(parts) -> dict[str, float]:

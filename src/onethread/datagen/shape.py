@@ -717,7 +717,7 @@ class Generator:
                         out["charge"].append((ids.at_seconds(issued_ts), cid, bill_id, p.id, p.msisdn_id,
                                               "recurring", f"{p.name}, monthly", p.price, o.currency, p_start,
                                               p_end, created))
-                    if p.msisdn_id is not None and rnd() < 0.45:
+                    if p.msisdn_id is not None and rnd() < 0.3:
                         amount = 50 + rng.randrange(2500)
                         total += amount
                         out["charge"].append((ids.at_seconds(issued_ts), cid, bill_id, p.id, p.msisdn_id, "usage",

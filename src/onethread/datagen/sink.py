@@ -4,6 +4,7 @@ customers behind, never half of one."""
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterable
 
@@ -22,6 +23,7 @@ class PostgresSink:
         # The generator's own commits need not wait for the WAL flush: a crash loses the last
         # batches, which a rerun into a fresh database regenerates identically.
         self.conn.execute("SET synchronous_commit = off")
+        self.backend_pid = self.conn.info.backend_pid
         self.conn.commit()
         self.types: dict[str, list[str]] = {}
         self.seconds: dict[str, float] = {}  # time spent writing each table (the database's share)
@@ -60,6 +62,16 @@ class PostgresSink:
         for table in tables:
             self.conn.execute(f'ANALYZE "{table}"')
         self.conn.autocommit = False
+
+    def backend_cpu_seconds(self) -> float | None:
+        """CPU time of this connection's server process, when the server runs on this machine
+        and its /proc entry is readable (else None): what the database spent on the load."""
+        try:
+            with open(f"/proc/{self.backend_pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, ValueError, IndexError):
+            return None
 
     def close(self) -> None:
         self.conn.close()

@@ -4,22 +4,32 @@ field, and nothing half-saved when an action is refused. (The browser walks are 
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from html import unescape
 from types import SimpleNamespace
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from onethread.access import service as access
 from onethread.access.rules import SYSTEM
-from onethread.cases import clocks
+from onethread.cases import clocks, queries
 from onethread.cases import service as cases
 from onethread.customers import identifier_service
 from onethread.customers import service as customers
 from onethread.decisions import known_defects
 from onethread.interactions import session_service
 from onethread.inventory import service as inventory
-from onethread.models import AuditEntry, Case, Commitment, Contact, ContactSession, Decision, Handover, StaffUser
+from onethread.models import (
+    AuditEntry,
+    Case,
+    CaseClock,
+    Commitment,
+    Contact,
+    ContactSession,
+    Decision,
+    Handover,
+    StaffUser,
+)
 
 PASSWORD = "correct horse battery"
 
@@ -303,3 +313,49 @@ def test_the_identity_check_is_kept_on_the_visit_and_goes_with_the_handover(clie
         assert verified.level == 3 and verified.verified_by == w.advisor
     # The visit is Alex's now: the advisor's page offers a new check for a new visit.
     assert "Record the check" in client.get(f"/store/customers/{w.customer}").text
+
+
+def test_breaches_count_in_the_iso_week_their_clock_ran_out_monday_to_sunday_utc(uow, clock):
+    w = world(uow, clock)  # START is Monday 2 March 2026, 09:00 UTC (ISO week 10)
+    clock.advance(timedelta(days=9))  # Wednesday 11 March, week 11
+    with uow() as s:
+        agent = access.staff_principal(s.get(StaffUser, w.agent))
+        case = cases.open_new(s, clock, agent, customer_id=w.customer, kind="request", title="Timing",
+                              opened_via="phone")
+        for fired in ("2026-03-08T23:59:59+00:00", "2026-03-09T00:00:00+00:00", "2026-03-11T08:00:00+00:00",
+                      "2026-03-11T10:00:00+00:00"):  # Sunday of week 10, Monday of week 11, before, after now
+            at = datetime.fromisoformat(fired)
+            s.add(CaseClock(case_id=case.id, customer_id=w.customer, kind="no_activity", started_at=at,
+                            due_at=at, fired_at=at, fired_by="test"))
+    with uow() as s:
+        weeks = queries.breaches_per_week(s, clock.now(), weeks=3)
+    assert [(label, monday.isoformat(), n) for label, monday, n in weeks] == [
+        ("2026-W09", "2026-02-23", 0), ("2026-W10", "2026-03-02", 1), ("2026-W11", "2026-03-09", 2)]
+
+
+def test_the_supervisor_read_models_cost_the_same_statements_for_2_or_20_cases(uow, clock, container):
+    w = world(uow, clock)
+
+    def statements_for(n: int) -> int:
+        with uow() as s:
+            agent = access.staff_principal(s.get(StaffUser, w.agent))
+            for i in range(n):
+                cases.open_new(s, clock, agent, customer_id=w.customer, kind="request", title=f"Case {i}",
+                               opened_via="phone")
+        clock.advance(timedelta(days=10))
+        with uow() as s:
+            clocks.sweep(s, clock)
+        counted = []
+        listener = lambda *args: counted.append(1)  # noqa: E731
+        event.listen(container.engine, "before_cursor_execute", listener)
+        try:
+            with uow() as s:
+                queries.supervisor_queue(s, limit=50)
+                queries.cases_per_owner(s)
+                queries.open_case_ages(s, clock.now())
+                queries.breaches_per_week(s, clock.now())
+        finally:
+            event.remove(container.engine, "before_cursor_execute", listener)
+        return len(counted)
+
+    assert statements_for(2) == statements_for(18)

@@ -43,6 +43,9 @@ def test_a_bill_is_imported_with_its_charges_and_read_newest_first(client, s3, t
     assert r.status_code == 201, r.text
     bill = r.json()
     assert (bill["amount"], bill["owed"], bill["status"], bill["currency"]) == (2300, 2300, "issued", "GBP")
+    assert r.headers["Location"] == bill["href"] == f"{V1}/bills/{bill['id']}"
+    assert client.get(bill["href"], headers=s3.h["jo"]).json() == bill
+    assert_tmf_error(client.get(f"{V1}/bills/01HNOSUCHBILL0000000000000", headers=s3.h["jo"]), 404)
     line, usage, credit = bill["charges"]
     assert line["productId"] == s3.line and line["identifierId"]  # the line's number, found for its period
     assert usage["identifierId"] == line["identifierId"] and credit["amount"] == -200
@@ -54,7 +57,7 @@ def test_a_bill_is_imported_with_its_charges_and_read_newest_first(client, s3, t
     assert_tmf_error(client.get(f"{V1}/customers/01HNOSUCHCUSTOMER000000000/bills", headers=s3.h["jo"]), 404)
     with uow() as s:
         assert s.scalar(select(func.count()).select_from(AuditEntry).where(
-            AuditEntry.customer_id == s3.priya, AuditEntry.resource_type == "bill")) == 1
+            AuditEntry.customer_id == s3.priya, AuditEntry.resource_type == "bill")) == 2  # one bill, one list
 
 
 def test_bad_bills_are_refused_and_nothing_is_written(client, s3, token_for, container):

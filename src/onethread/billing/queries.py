@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from onethread.access import service as access
 from onethread.access.rules import Principal
+from onethread.errors import NotFound
 from onethread.kernel.clock import Clock
 from onethread.models import Bill, Charge, IdentifierHolding
 
@@ -31,6 +32,18 @@ def customer_bills(session: Session, clock: Clock, actor: Principal, customer_id
                  customer_id=customer_id, channel=channel, purpose="bills",
                  detail={"billIds": [b.id for b in bills]})
     return bills, total, charges
+
+
+def read_bill(session: Session, clock: Clock, actor: Principal, bill_id: str, *,
+              channel: str | None = None) -> tuple[Bill, list[Charge]]:
+    """One bill with its charges, for display (the read is audited)."""
+    bill = session.get(Bill, bill_id)
+    if bill is None:
+        raise NotFound(f"no bill {bill_id}")
+    access.audit(session, clock, actor, action="read", resource_type="bill", resource_id=bill.id,
+                 customer_id=bill.customer_id, channel=channel, purpose="bill")
+    return bill, list(session.scalars(select(Charge).where(Charge.bill_id == bill.id)
+                                      .order_by(Charge.created_at, Charge.id)))
 
 
 @dataclass(frozen=True)

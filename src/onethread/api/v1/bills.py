@@ -92,8 +92,13 @@ def import_bill(body: BillIn, response: Response, session: DbSession, clock: Clo
                                bill_number=body.billNumber, period_start=body.periodStart, period_end=body.periodEnd,
                                issued_on=body.issuedOn, due_on=body.dueOn, amount_minor=body.amount,
                                currency=body.currency, charges=charges, region=container.settings.default_region)
-    created(response, f"{V1}/customers/{bill.customer_id}/bills")
+    created(response, f"{V1}/bills/{bill.id}")
     return bill_json(bill, billing.charges_of(session, bill.id))
+
+
+@router.get("/bills/{bill_id}", summary="One bill with its charges")
+def get_bill(bill_id: str, session: DbSession, clock: ClockDep, actor: allow(CUSTOMER_READERS)) -> dict:
+    return bill_json(*bills_read.read_bill(session, clock, actor, bill_id, channel="api"))
 
 
 @router.get("/customers/{customer_id}/bills", summary="The customer's bills, newest first, with their charges")
@@ -109,5 +114,5 @@ def customer_bills(customer_id: str, response: Response, session: DbSession, clo
 def record_payment(bill_id: str, body: PaymentIn, response: Response, session: DbSession, clock: ClockDep,
                    actor: allow(BILLING_WRITERS)) -> dict:
     bill = billing.record_payment(session, clock, actor, bill_id, amount_minor=body.amount, paid_at=body.paidAt)
-    created(response, f"{V1}/customers/{bill.customer_id}/bills")
+    created(response, f"{V1}/bills/{bill.id}")
     return bill_json(bill, billing.charges_of(session, bill.id))

@@ -67,7 +67,7 @@ class ClockView:
     clock: CaseClock
     label: str
     basis: str  # business | calendar
-    state: str  # running | breached | met | stopped
+    state: str  # running | breached | met | met late
     left: str  # "2 working days 3 h left", "overdue by 1 day", ""
 
 
@@ -86,7 +86,7 @@ def clock_views(session: Session, case: Case, rows: list[CaseClock], now: dateti
         basis = rule.basis if rule is not None else "calendar"  # task and promise dates are wall time
         business = basis == "business"
         if row.stopped_at is not None:
-            state = "met" if row.fired_at is None and row.stopped_at <= row.due_at else "stopped"
+            state = "met" if row.fired_at is None and row.stopped_at <= row.due_at else "met late"
             left = ""
         elif row.fired_at is not None or row.due_at <= now:
             state = "breached"
@@ -97,7 +97,7 @@ def clock_views(session: Session, case: Case, rows: list[CaseClock], now: dateti
             delta = business_time_between(cal, now, row.due_at) if business else row.due_at - now
             left = f"{_span(delta, hours, business)} left"
         out.append(ClockView(row, clocks.CLOCK_LABELS.get(row.kind, row.kind.replace("_", " ")), basis, state, left))
-    order = {"breached": 0, "running": 1, "met": 2, "stopped": 3}
+    order = {"breached": 0, "running": 1, "met late": 2, "met": 3}
     return sorted(out, key=lambda v: (order[v.state], v.clock.due_at))
 
 

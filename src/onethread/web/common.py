@@ -15,9 +15,9 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
 from onethread import __version__
-from onethread.access.rules import Principal
-from onethread.api.deps import DbSession, cookie_principal
-from onethread.errors import DomainError
+from onethread.access.rules import STAFF_ROLES, Principal
+from onethread.api.deps import SAFE_METHODS, Authorize, DbSession, cookie_principal, cross_site
+from onethread.errors import DomainError, NotAuthenticated
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
@@ -37,18 +37,32 @@ class PageForbidden(Exception):
         self.message = message
 
 
-def staff_page(roles: frozenset[str] | None = None):
-    """Dependency for a staff page: the signed-in staff member, or a redirect to /login."""
+class StaffPage(Authorize):
+    """Route guard for a staff page: the staff member signed in with the page cookie. A browser
+    that is not signed in is sent to the sign-in form (and back here after), any other caller
+    gets 401; a role without this page gets a readable 403 page, and a form posted from another
+    site is refused (CSRF)."""
 
-    def dependency(request: Request, session: DbSession) -> Principal:
+    def __init__(self, roles: frozenset[str] | None = None):
+        super().__init__(roles if roles is not None else STAFF_ROLES)
+
+    def __call__(self, request: Request, session: DbSession) -> Principal:  # type: ignore[override]
         principal = cookie_principal(request, session)
         if principal is None:
-            raise SignInRequired(str(request.url.path))
-        if roles is not None and not principal.may(roles):
+            if "text/html" not in request.headers.get("accept", ""):
+                raise NotAuthenticated("sign in at /login (pages use the session cookie)")
+            target = request.url.path if request.method in SAFE_METHODS else "/"
+            raise SignInRequired(target)
+        if request.method not in SAFE_METHODS and cross_site(request):
+            raise PageForbidden("a form sent from another site cannot change anything here")
+        if not principal.may(self.roles):
             raise PageForbidden(f"a {principal.role.replace('_', ' ')} may not open this page")
         return principal
 
-    return Annotated[Principal, Depends(dependency)]
+
+def staff_page(roles: frozenset[str] | None = None):
+    """``actor: staff_page(ROLES)``: the signed-in staff member, or a redirect to /login."""
+    return Annotated[Principal, Depends(StaffPage(roles))]
 
 
 def render(request: Request, template: str, context: dict[str, Any], status_code: int = 200):

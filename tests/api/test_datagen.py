@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 import pytest
 from sqlalchemy import func, select, text
@@ -109,7 +110,7 @@ def test_identifiers_never_have_two_holders_at_once_and_numbers_are_recycled(gen
         holdings[h.identifier_id].append(h)
     for spans in holdings.values():
         spans.sort(key=lambda h: h.valid_from)
-        for a, b in zip(spans, spans[1:], strict=False):
+        for a, b in pairwise(spans):
             assert not customer_rules.overlaps(a.valid_from, a.valid_to, b.valid_from, b.valid_to), (a.id, b.id)
     recycled = [spans for spans in holdings.values() if len({h.customer_id for h in spans}) > 1]
     assert recycled, "no number was held by one customer, then another"
@@ -196,3 +197,27 @@ def test_now_is_the_end_of_the_data(database_url, container):
         earliest = s.scalar(select(func.min(Customer.created_at)))
     assert now - timedelta(days=30) < latest <= now
     assert earliest < now - timedelta(days=365)
+
+
+def test_the_command_generates_reports_and_refuses_a_second_run(database_url, container):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    command = [str(Path(sys.executable).with_name("onethread")), "bench", "generate", "--customers", "25",
+               "--seed", "3", "--now", "2026-03-02T09:00:00Z", "--database-url", database_url]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ONETHREAD_")}
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "[generate] 25/25 customers (100.0%)" in done.stderr  # progress, with rows/s and ETA
+    line = next(x for x in done.stdout.splitlines() if x.startswith("customer "))
+    assert line.split()[1] == "25"
+    assert "peak RSS" in done.stdout
+    assert counts(container.engine)["customer"] == 25
+    again = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+    assert again.returncode == 1
+    assert "already has customers" in again.stderr
+    bad = subprocess.run([*command[:-4], "--now", "yesterday", "--database-url", database_url], capture_output=True,
+                         text=True, env=env, timeout=60)
+    assert bad.returncode == 1 and "not an ISO-8601" in bad.stderr

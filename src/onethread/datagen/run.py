@@ -41,7 +41,7 @@ class Report:
         return sum(self.rows.values())
 
     def table(self) -> str:
-        lines = [f"{'table':<24}{'rows':>14}{'rows/s':>12}{'COPY s':>10}"]
+        lines = [f"{'table':<24}{'rows':>14}{'rows/s':>12}" + (f"{'COPY s':>10}" if self.write_seconds else "")]
         for name, n in self.rows.items():
             copy = f"{self.write_seconds[name]:>10.1f}" if name in self.write_seconds else ""
             lines.append(f"{name:<24}{n:>14,}{n / max(self.seconds, 1e-9):>12,.0f}{copy}")

@@ -73,7 +73,6 @@ TABLES: dict[str, tuple[str, ...]] = {
                "currency", "period_start", "period_end", "created_at"),
 }
 BATCH_TABLES = tuple(t for t in TABLES if t not in ("team", "staff_user"))
-JSON_COLUMNS = {"contact": ("attachments", "identifiers", "extra"), "case_event": ("data",)}
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import psycopg
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
-from onethread.datagen.shape import JSON_COLUMNS, TABLES
+from onethread.datagen.shape import TABLES
 from onethread.db.base import Base
 
 
@@ -102,5 +102,3 @@ class SqliteSink:
     def close(self) -> None:
         pass
 
-
-__all__ = ["JSON_COLUMNS", "PostgresSink", "SqliteSink"]

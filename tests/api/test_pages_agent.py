@@ -23,6 +23,7 @@ from onethread.inventory import service as inventory
 from onethread.models import Case, CaseEvent, Commitment, Contact, Escalation, Handover, Harm, SessionHop, Task
 
 PASSWORD = "correct horse battery"
+BROWSER = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}  # what a browser asks for
 
 
 def world(uow, clock) -> dict:
@@ -99,7 +100,7 @@ def count(uow, model, **where) -> int:
 
 def test_a_page_asked_for_before_signing_in_is_where_sign_in_leads(client, uow, clock):
     w = world(uow, clock)
-    r = client.get(f"/customers/{w['edith']}", follow_redirects=False)
+    r = client.get(f"/customers/{w['edith']}", headers=BROWSER, follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == f"/login?next=/customers/{w['edith']}"
     form = client.get(r.headers["location"])
     assert f'name="next" value="/customers/{w["edith"]}"' in form.text
@@ -108,7 +109,7 @@ def test_a_page_asked_for_before_signing_in_is_where_sign_in_leads(client, uow, 
     assert "Edith Clarke" in client.get(signed.headers["location"]).text
     # The query string survives the detour.
     client.post("/logout")
-    r = client.get("/search", params={"q": "07700 900123"}, follow_redirects=False)
+    r = client.get("/search", params={"q": "07700 900123"}, headers=BROWSER, follow_redirects=False)
     assert r.headers["location"] == "/login?next=/search%3Fq%3D07700%2B900123"
     assert sign_in(client, next_url="/search?q=07700+900123").headers["location"] == "/search?q=07700+900123"
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ForeignKey, Integer, String, Text, or_, select, update
+from sqlalchemy import ForeignKey, Integer, String, Text, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
@@ -70,18 +70,19 @@ def record_event(session: Session, event: DomainEvent) -> DomainEvent:
         payload=event.payload,
         id=event_id,
     )
-    session.add(
-        OutboxEvent(
-            id=event_id,
-            type=event.type,
-            aggregate_type=event.aggregate_type,
-            aggregate_id=event.aggregate_id,
-            customer_id=event.customer_id,
-            payload=event.payload,
-            occurred_at=event.occurred_at,
-            available_at=event.occurred_at,
-        )
-    )
+    # A Core INSERT, written now (after the pending ORM changes it may refer to): no unit-of-work
+    # bookkeeping for a row nobody reads back in this transaction.
+    session.execute(insert(OutboxEvent).values(
+        id=event_id,
+        type=event.type,
+        aggregate_type=event.aggregate_type,
+        aggregate_id=event.aggregate_id,
+        customer_id=event.customer_id,
+        payload=event.payload,
+        occurred_at=event.occurred_at,
+        available_at=event.occurred_at,
+        attempts=0,
+    ))
     bus: EventBus | None = session.info.get("bus")
     if bus is not None:
         for handler in bus.handlers_for(event.type):
@@ -144,20 +145,20 @@ def claim_batch(session: Session, clock: Clock, worker_id: str, limit: int) -> l
         .limit(limit)
         .with_for_update(skip_locked=True)
     ).all()
-    won = []
-    for event_id in candidates:
-        result = session.execute(
-            update(OutboxEvent)
-            .where(
-                OutboxEvent.id == event_id,
-                OutboxEvent.delivered_at.is_(None),
-                or_(OutboxEvent.claimed_at.is_(None), OutboxEvent.claimed_at < stale),
-            )
-            .values(claimed_at=now, claimed_by=worker_id)
+    if not candidates:
+        return []
+    won = session.scalars(
+        update(OutboxEvent)
+        .where(
+            OutboxEvent.id.in_(candidates),
+            OutboxEvent.delivered_at.is_(None),
+            or_(OutboxEvent.claimed_at.is_(None), OutboxEvent.claimed_at < stale),
         )
-        if result.rowcount == 1:
-            won.append(event_id)
-    return won
+        .values(claimed_at=now, claimed_by=worker_id)
+        .returning(OutboxEvent.id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    return sorted(won)
 
 
 def deliver(
@@ -174,10 +175,23 @@ def deliver(
     with factory() as session, session.begin():
         ids = claim_batch(session, clock, worker_id, limit)
     report.claimed = len(ids)
-    for event_id in ids:
-        with factory() as session:
-            row = session.get(OutboxEvent, event_id)
-            event = _as_event(row)
+    if not ids:
+        return report
+    with factory() as session:
+        events = [_as_event(row) for row in session.scalars(
+            select(OutboxEvent).where(OutboxEvent.id.in_(ids)).order_by(OutboxEvent.id))]
+    # Events no consumer wants are delivered together, in one statement.
+    unwanted = {e.id for e in events if not any(sub.wants(e.type) for sub in subscriptions)}
+    if unwanted:
+        with factory() as session, session.begin():
+            session.execute(update(OutboxEvent).where(OutboxEvent.id.in_(sorted(unwanted)),
+                                                        OutboxEvent.claimed_by == worker_id)
+                            .values(delivered_at=clock.now()).execution_options(synchronize_session=False))
+        report.delivered += len(unwanted)
+    for event in events:
+        if event.id in unwanted:
+            continue
+        event_id = event.id
         errors: list[str] = []
         for sub in subscriptions:
             if not sub.wants(event.type):
@@ -244,8 +258,6 @@ def record_events(session: Session, events: list[DomainEvent]) -> list[DomainEve
 
     A handler with a ``many(session, events)`` attribute gets the whole list; others one by one.
     """
-    from sqlalchemy import insert
-
     if not events:
         return []
     stored = [DomainEvent(type=e.type, occurred_at=e.occurred_at, aggregate_type=e.aggregate_type,

@@ -9,9 +9,10 @@ from collections import defaultdict
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from onethread.access import service as access
 from onethread.access.rules import Principal
@@ -24,6 +25,7 @@ from onethread.interactions import rules, session_service
 from onethread.interactions.session_service import live_session_of, staff_of
 from onethread.kernel.clock import Clock, ensure_utc
 from onethread.kernel.events import DomainEvent
+from onethread.kernel.ids import new_id
 from onethread.models import Contact, ContactSession, Customer, MatchItem, SessionHop, StaffUser
 
 
@@ -95,17 +97,22 @@ def _lookups(session: Session, identifiers: dict[str, str], at: datetime, region
 
 
 def record(session: Session, clock: Clock, actor: Principal, intake: Intake, *, region: str = "GB") -> Recorded:
-    """Store a contact once. A redelivery with the same channel message id returns the stored one."""
+    """Store a contact once. A redelivery with the same channel message id returns the stored one.
+
+    The hot path of ingest: the contact is one ``INSERT ... ON CONFLICT DO NOTHING`` (the unique
+    channel message id decides a redelivery, also between two concurrent deliveries), so there
+    is no look-up before it and no savepoint around it.
+    """
     _check(intake)
-    if intake.channel_message_id:
-        existing = find_by_message_id(session, intake.channel, intake.channel_message_id)
-        if existing is not None:
-            return Recorded(existing, created=False)
     occurred = ensure_utc(intake.occurred_at)
     now = clock.now()
     lookups, normalised = _lookups(session, intake.identifiers or {}, occurred, region)
     live = session.get(ContactSession, intake.session_id) if intake.session_id else None
     if intake.session_id and live is None:
+        if intake.channel_message_id:
+            existing = find_by_message_id(session, intake.channel, intake.channel_message_id)
+            if existing is not None:  # a redelivery is answered even if its session is gone
+                return Recorded(existing, created=False)
         raise NotFound(f"no contact session {intake.session_id}", field="sessionId")
 
     if intake.customer_id is not None:
@@ -116,14 +123,18 @@ def record(session: Session, clock: Clock, actor: Principal, intake: Intake, *, 
     else:
         decision = rules.decide(lookups)
 
-    me = staff_of(session, actor)  # a person, also when they call through a token issued to them
+    # A person, also when they call through a token issued to them (such a token authenticates
+    # as its staff member); a system token has no person behind it.
+    me = staff_of(session, actor) if actor.kind == "staff" else None
     session_id = intake.session_id
     if live is None and decision.customer_id and intake.channel == "social":
         # S3.5: a post from a customer who is on a call right now joins that contact.
         joined = live_session_of(session, decision.customer_id, exclude_channel="social")
         session_id = joined.id if joined else None
 
-    contact = Contact(
+    contact_id = new_id()
+    values = dict(
+        id=contact_id,
         customer_id=decision.customer_id,
         channel=intake.channel,
         direction=intake.direction,
@@ -140,21 +151,19 @@ def record(session: Session, clock: Clock, actor: Principal, intake: Intake, *, 
         actor_name=me.display_name if me else actor.name,
         session_id=session_id,
         in_reply_to=intake.in_reply_to,
-        thread_id=intake.thread_id,
+        thread_id=intake.thread_id or contact_id,
+        case_id=None,
         extra=intake.extra or {},
     )
-    try:
-        with session.begin_nested():
-            session.add(contact)
-            session.flush()
-    except IntegrityError:
-        # A concurrent delivery of the same message won the race: return the stored one.
+    if not _insert_contact(session, values):
+        # The same message was stored before (a redelivery, or a concurrent delivery that won).
         existing = find_by_message_id(session, intake.channel, intake.channel_message_id or "")
-        if existing is None:
-            raise
+        if existing is None:  # pragma: no cover - the conflict names exactly this row
+            raise Conflict("the contact could not be stored; try again")
         return Recorded(existing, created=False)
-    if contact.thread_id is None:
-        contact.thread_id = contact.id
+    contact = Contact(**values)
+    make_transient_to_detached(contact)  # the row is written: the object joins the session as stored
+    session.add(contact)
     item = None
     if decision.customer_id is None:
         item = MatchItem(contact_id=contact.id, reason=decision.reason, candidates=list(decision.candidates),
@@ -163,6 +172,19 @@ def record(session: Session, clock: Clock, actor: Principal, intake: Intake, *, 
         session.flush()
     _recorded_event(session, clock, actor, contact, decision.explanation)
     return Recorded(contact, created=True, match_item=item)
+
+
+def _insert_contact(session: Session, values: dict) -> bool:
+    """INSERT the contact unless its (channel, message id) is stored already; True if written."""
+    if values["channel_message_id"] is None:
+        session.execute(insert(Contact).values(**values))
+        return True
+    dialect = session.get_bind().dialect.name
+    table_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    done = session.execute(table_insert(Contact).values(**values)
+                           .on_conflict_do_nothing(index_elements=["channel", "channel_message_id"])
+                           .returning(Contact.id))
+    return done.scalar_one_or_none() is not None
 
 
 def _recorded_event(session: Session, clock: Clock, actor: Principal, contact: Contact, explanation: str) -> None:

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, insert, or_, select
+from sqlalchemy import and_, bindparam, insert, or_, select
 from sqlalchemy.orm import Session
 
 from onethread.errors import ValidationFailed
@@ -102,7 +102,7 @@ def project(session: Session, event: DomainEvent) -> None:
     """Event handler: add the event to its customer's timeline (if it is a timeline event)."""
     row = _entry(event)
     if row is not None:
-        session.add(TimelineEntry(**row))
+        session.execute(insert(TimelineEntry).values(**row))
 
 
 def _project_many(session: Session, events: list[DomainEvent]) -> None:
@@ -123,6 +123,9 @@ class TimelinePage:
 def read(session: Session, customer_id: str, *, limit: int = 50, cursor: str | None = None,
          channels: list[str] | None = None, kinds: list[str] | None = None) -> TimelinePage:
     """Newest first. ``cursor`` continues after the last entry of the previous page (keyset)."""
+    if not (channels or kinds or cursor):  # the first page, unfiltered: the 360's and the most asked
+        rows = list(session.scalars(_FIRST_PAGE, {"customer_id": customer_id, "limit": limit + 1}))
+        return _page(rows, limit)
     query = select(TimelineEntry).where(TimelineEntry.customer_id == customer_id)
     if channels:
         query = query.where(TimelineEntry.channel.in_(channels))
@@ -143,6 +146,15 @@ def read(session: Session, customer_id: str, *, limit: int = 50, cursor: str | N
                                 and_(TimelineEntry.occurred_at == at, TimelineEntry.id < last_id)))
     rows = list(session.scalars(query.order_by(TimelineEntry.occurred_at.desc(), TimelineEntry.id.desc())
                                 .limit(limit + 1)))
+    return _page(rows, limit)
+
+
+# Built once (bound parameters): constructing the SELECT costs more Python than running it.
+_FIRST_PAGE = (select(TimelineEntry).where(TimelineEntry.customer_id == bindparam("customer_id"))
+               .order_by(TimelineEntry.occurred_at.desc(), TimelineEntry.id.desc()).limit(bindparam("limit")))
+
+
+def _page(rows: list[TimelineEntry], limit: int) -> TimelinePage:
     more = len(rows) > limit
     rows = rows[:limit]
     nxt = encode_cursor([rows[-1].occurred_at.isoformat(), rows[-1].id]) if more and rows else None

@@ -13,11 +13,12 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Query, Response
+from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictFloat, StrictInt
 
 from onethread.access.rules import CUSTOMER_READERS, CUSTOMER_WRITERS
 from onethread.api.deps import ClockDep, ContainerDep, DbSession, allow
-from onethread.api.tmf.conventions import ListParams, created, paged, parse_fields, select_fields
+from onethread.api.tmf.conventions import ListParams, paged, parse_fields, select_fields
 from onethread.api.tmf.shapes import RelatedPartyIn
 from onethread.api.tmf.shapes import TmfIn as _Tmf
 from onethread.errors import ValidationFailed
@@ -262,9 +263,9 @@ def get_party_interaction(contact_id: str, session: DbSession, clock: ClockDep, 
 
 @router.post("/partyInteraction", status_code=201,
              summary="Record a contact; a repeat with the same channel and messageId returns the stored one (200)")
-def create_party_interaction(body: PartyInteractionCreate, response: Response, session: DbSession, clock: ClockDep,
+def create_party_interaction(body: PartyInteractionCreate, session: DbSession, clock: ClockDep,
                              container: ContainerDep, actor: allow(CUSTOMER_WRITERS),
-                             fields: str | None = None) -> dict:
+                             fields: str | None = None) -> JSONResponse:
     _check_type(body)
     channel = _channel(body.relatedChannel)
     message_id, other_ids = _message_id(body.externalIdentifier)
@@ -290,7 +291,8 @@ def create_party_interaction(body: PartyInteractionCreate, response: Response, s
         attachments=attachments, customer_id=_customer_id(session, body.relatedParty), session_id=body.sessionId,
         extra=extra)
     recorded = interactions.record(session, clock, actor, intake, region=container.settings.default_region)
-    created(response, contact_path(recorded.contact.id))
-    if not recorded.created:
-        response.status_code = 200  # a redelivery: the stored contact, nothing new
-    return select_fields(render(session, [recorded.contact])[0], parse_fields(fields))
+    body = select_fields(render(session, [recorded.contact])[0], parse_fields(fields))
+    # The body is JSON already (strings, numbers, stored JSON): written as it is, without a second
+    # walk through FastAPI's encoder. A redelivery answers 200 with the stored contact.
+    return JSONResponse(body, status_code=201 if recorded.created else 200,
+                        headers={"Location": contact_path(recorded.contact.id)})

@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
             transport = httpx.ASGITransport(app=app)
             async with app.router.lifespan_context(app), httpx.AsyncClient(
                     transport=transport, base_url="http://bench", headers=headers) as client:
-                method, path, body = reqs[0]
+                method, path, body, *_ = reqs[0]
                 statements.clear()
                 r = await client.request(method, path, json=body)
                 assert r.status_code < 400, r.text
@@ -90,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
                     profiler = Profiler(interval=0.0005, async_mode="disabled")
                     profiler.start()
                 t0 = time.perf_counter()
-                for method, path, body in reqs[1:]:
+                for method, path, body, *_ in reqs[1:]:
                     r = await client.request(method, path, json=body)
                     assert r.status_code < 400, r.text
                 dt = time.perf_counter() - t0

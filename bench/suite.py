@@ -183,21 +183,33 @@ def run(args) -> dict:
         with server(url, workers=args.workers) as (base, rss), worker_process(url) as worker_rss:
             # Warm-up (imports, pools, caches): not counted.
             customer360.http(base, headers, sample.customer_ids, sample.long_tail, 20, 2)
+            cpu = rss.cpu_seconds()
+
+            def cpu_per_request(result: Result) -> None:
+                nonlocal cpu
+                now = rss.cpu_seconds()
+                result.extra["server_cpu_ms_per_request"] = round((now - cpu) * 1000 / max(1, result.count), 2)
+                cpu = now
+
             http_ingest = load("ingest (HTTP)", base, headers,
                                       ingest.requests(0, len(pick), pick=pick, tag=tag, at=sample.ingest_at),
                                       args.concurrency, limit)
+            cpu_per_request(http_ingest)
             say(f"ingest {http_ingest.summary()['throughput_per_s']}/s")
             http_360 = customer360.http(base, headers, sample.customer_ids, sample.long_tail, args.reads,
                                         args.concurrency, "360", limit)
+            cpu_per_request(http_360)
             say(f"360 p99 {http_360.summary()['p99_ms']} ms")
             http_tl = customer360.http(base, headers, sample.customer_ids, sample.long_tail, args.reads // 2,
                                        args.concurrency, "timeline", limit)
+            cpu_per_request(http_tl)
             pairs = [(n, sample.ingest_at - timedelta(minutes=7 * k)) for k, (n, _) in
                      enumerate(sample.numbers[:args.resolves])]
             expect = [cid for _, cid in sample.numbers[:args.resolves]]
             reqs = [(*r, ("customerId", cid)) for r, cid in zip(resolve.requests(0, len(pairs), pick=pairs), expect,
                                                                 strict=True)]
             http_resolve = load("identifier resolution (HTTP)", base, headers, reqs, args.concurrency, limit)
+            cpu_per_request(http_resolve)
             say(f"resolve p99 {http_resolve.summary()['p99_ms']} ms")
             rows.extend(decisions_rows(base, headers, url, sample, args, db))
             server_rss, worker_peak = rss.peak_mb(), worker_rss.peak_mb()
@@ -236,16 +248,17 @@ def markdown(results: dict) -> str:
     lines = [f"## {results['db']} — {results['started']}", "",
              f"Machine: {m['cpu']}, {m['cores']} cores, Python {m['python']}, load {m['load_at_start']} at start. "
              f"Command: `python -m bench.suite {' '.join(results['argv'])}`", "",
-             "| measurement | target | count | per s | p50 ms | p95 ms | p99 ms | errors | server RSS MB | "
-             "worker RSS MB | floor per s | floor p99 ms | ratio |",
-             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+             "| measurement | target | count | per s | p50 ms | p95 ms | p99 ms | errors | server CPU ms/req | "
+             "server RSS MB | worker RSS MB | floor per s | floor p99 ms | ratio |",
+             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for r in results["measurements"]:
         def g(k, r=r):
             v = r.get(k)
             return "" if v is None else f"{v:,}" if isinstance(v, int) else str(v)
         errors = (r.get("errors") or 0) + (r.get("wrong") or 0)
         lines.append(f"| {r['measurement']} | {r.get('target') or ''} | {g('count')} | {g('throughput_per_s')} | "
-                     f"{g('p50_ms')} | {g('p95_ms')} | {g('p99_ms')} | {errors} | {g('rss_peak_mb')} | "
+                     f"{g('p50_ms')} | {g('p95_ms')} | {g('p99_ms')} | {errors} | {g('server_cpu_ms_per_request')} | "
+                     f"{g('rss_peak_mb')} | "
                      f"{g('worker_rss_peak_mb')} | {g('floor_throughput_per_s')} | {g('floor_p99_ms')} | "
                      f"{g('ratio_to_floor')} |")
     sweep = next((r for r in results["measurements"] if r["measurement"] == "sweep"), None)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -180,22 +180,28 @@ def move_identifier(session: Session, clock: Clock, actor: Principal, *, kind: s
     return ended, holding
 
 
+# Resolution runs for every contact and every call: its SELECT is built once, with bound
+# parameters (SQLAlchemy caches the compiled statement, not the Python that builds it).
+_AT = bindparam("at")
+_HOLDER_AT = (
+    select(IdentifierHolding.id, IdentifierHolding.customer_id)
+    .join(Identifier, Identifier.id == IdentifierHolding.identifier_id)
+    .where(
+        Identifier.kind == bindparam("kind"),
+        Identifier.value == bindparam("value"),
+        IdentifierHolding.valid_from <= _AT,
+        or_(IdentifierHolding.valid_to.is_(None), IdentifierHolding.valid_to > _AT),
+    )
+)
+
+
 def resolve(session: Session, kind: str, value: str, at: datetime, *, region: str = "GB") -> Resolution:
     """Who held ``value`` at ``at``. ``none`` if nobody; never a former or later holder."""
     when = ensure_utc(at)
     if kind == rules.SOCIAL and ":" not in value:
         return _resolve_bare_handle(session, value, when)
     normal = normalise(kind, value, region)
-    row = session.execute(
-        select(IdentifierHolding.id, IdentifierHolding.customer_id)
-        .join(Identifier, Identifier.id == IdentifierHolding.identifier_id)
-        .where(
-            Identifier.kind == kind,
-            Identifier.value == normal,
-            IdentifierHolding.valid_from <= when,
-            or_(IdentifierHolding.valid_to.is_(None), IdentifierHolding.valid_to > when),
-        )
-    ).all()
+    row = session.execute(_HOLDER_AT, {"kind": kind, "value": normal, "at": when}).all()
     if not row:
         return Resolution(NONE, kind, normal, when)
     if len(row) > 1:  # cannot happen while the invariant holds; say so rather than pick one

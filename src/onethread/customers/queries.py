@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func, or_, select, union_all
+from sqlalchemy import bindparam, func, or_, select, union_all
 from sqlalchemy.orm import Session, aliased
 
 from onethread.access.rules import SYSTEM
@@ -41,14 +41,29 @@ def list_customers(session: Session, *, offset: int, limit: int, name: str | Non
     return list(rows), total
 
 
+# The customer 360's statements are built once, with bound parameters: building a SELECT costs
+# more Python than running it (SQLAlchemy caches the compiled form, not the construction).
+_IDS = bindparam("ids", expanding=True)
+_ACCOUNTS = (select(BillingAccount).where(BillingAccount.customer_id.in_(_IDS))
+             .order_by(BillingAccount.opened_on, BillingAccount.id))
+
+
 def accounts_by_customer(session: Session, customer_ids: list[str]) -> dict[str, list[BillingAccount]]:
     out: dict[str, list[BillingAccount]] = {cid: [] for cid in customer_ids}
     if not customer_ids:
         return out
-    for acc in session.scalars(select(BillingAccount).where(BillingAccount.customer_id.in_(customer_ids))
-                               .order_by(BillingAccount.opened_on, BillingAccount.id)):
+    for acc in session.scalars(_ACCOUNTS, {"ids": list(customer_ids)}):
         out[acc.customer_id].append(acc)
     return out
+
+
+_AT = bindparam("at")
+_CURRENT_IDENTIFIERS = (
+    select(IdentifierHolding, Identifier.kind, Identifier.value)
+    .join(Identifier, Identifier.id == IdentifierHolding.identifier_id)
+    .where(IdentifierHolding.customer_id.in_(_IDS), IdentifierHolding.valid_from <= _AT,
+           or_(IdentifierHolding.valid_to.is_(None), IdentifierHolding.valid_to > _AT))
+    .order_by(Identifier.kind, Identifier.value))
 
 
 def current_identifiers(session: Session, customer_ids: list[str], at: datetime) -> dict[str, list[tuple]]:
@@ -56,13 +71,7 @@ def current_identifiers(session: Session, customer_ids: list[str], at: datetime)
     out: dict[str, list[tuple]] = {cid: [] for cid in customer_ids}
     if not customer_ids:
         return out
-    rows = session.execute(
-        select(IdentifierHolding, Identifier.kind, Identifier.value)
-        .join(Identifier, Identifier.id == IdentifierHolding.identifier_id)
-        .where(IdentifierHolding.customer_id.in_(customer_ids), IdentifierHolding.valid_from <= at,
-               or_(IdentifierHolding.valid_to.is_(None), IdentifierHolding.valid_to > at))
-        .order_by(Identifier.kind, Identifier.value)
-    ).all()
+    rows = session.execute(_CURRENT_IDENTIFIERS, {"ids": list(customer_ids), "at": at}).all()
     for holding, kind, value in rows:
         out[holding.customer_id].append((kind, value, holding))
     return out
@@ -155,15 +164,30 @@ class Profile:
     vulnerabilities: list[Vulnerability]
     identifiers: list[tuple]
     actor_names: dict[str, str]
+    products: list[Product]  # all of the customer's own, newest activation first (never activated last)
 
 
-def _products_by_customer(session: Session, customer_ids: list[str]) -> dict[str, list[Product]]:
+_PRODUCTS = select(Product).where(Product.customer_id.in_(_IDS))
+
+
+def _products_by_customer(session: Session, customer_ids: list[str], *, activated_only: bool = True
+                          ) -> dict[str, list[Product]]:
     out: dict[str, list[Product]] = {cid: [] for cid in customer_ids}
-    rows = session.scalars(select(Product).where(Product.customer_id.in_(customer_ids),
-                                                 Product.activated_at.is_not(None)))
-    for product in rows:
-        out[product.customer_id].append(product)
+    for product in session.scalars(_PRODUCTS, {"ids": list(customer_ids)}):
+        if product.activated_at is not None or not activated_only:
+            out[product.customer_id].append(product)
     return out
+
+
+def _activated(products: dict[str, list[Product]]) -> dict[str, list[Product]]:
+    return {cid: [p for p in mine if p.activated_at is not None] for cid, mine in products.items()}
+
+
+def _newest_first(products: list[Product]) -> list[Product]:
+    """Newest activation first, never-activated last, then by id (the 360's order)."""
+    dated = sorted((p for p in products if p.activated_at is not None), key=lambda p: p.id)
+    dated.sort(key=lambda p: p.activated_at, reverse=True)
+    return dated + sorted((p for p in products if p.activated_at is None), key=lambda p: p.id)
 
 
 def _account_views(accounts: list[BillingAccount], products: list[Product], day: date) -> list[AccountView]:
@@ -185,21 +209,29 @@ def _in_force(member, day: date):
     return (member.joined_on <= day) & or_(member.left_on.is_(None), member.left_on > day)
 
 
+def _household_statement(household_id):
+    day = bindparam("day")
+    return (select(HouseholdMember, Customer.name, Household)
+            .join(Customer, Customer.id == HouseholdMember.customer_id)
+            .join(Household, Household.id == HouseholdMember.household_id)
+            .where(HouseholdMember.household_id == household_id, _in_force(HouseholdMember, day))
+            .order_by(HouseholdMember.joined_on, HouseholdMember.id))
+
+
+_MINE = aliased(HouseholdMember)
+_HOUSEHOLD_OF_CUSTOMER = _household_statement(
+    select(_MINE.household_id).where(_MINE.customer_id == bindparam("customer_id"), _in_force(_MINE, bindparam("day")))
+    .order_by(_MINE.joined_on.desc()).limit(1).scalar_subquery())
+_HOUSEHOLD = _household_statement(bindparam("household_id"))
+
+
 def _household_rows(session: Session, day: date, *, customer_id: str | None = None,
                     household_id: str | None = None) -> list[tuple]:
     """Members in force on ``day`` of a household (given, or the one ``customer_id`` is in), with
     their names: ``[(member, customer name, household)]`` in one query."""
     if household_id is None:
-        mine = aliased(HouseholdMember)
-        household_id = (select(mine.household_id).where(mine.customer_id == customer_id, _in_force(mine, day))
-                        .order_by(mine.joined_on.desc()).limit(1).scalar_subquery())
-    return session.execute(
-        select(HouseholdMember, Customer.name, Household)
-        .join(Customer, Customer.id == HouseholdMember.customer_id)
-        .join(Household, Household.id == HouseholdMember.household_id)
-        .where(HouseholdMember.household_id == household_id, _in_force(HouseholdMember, day))
-        .order_by(HouseholdMember.joined_on, HouseholdMember.id)
-    ).all()
+        return session.execute(_HOUSEHOLD_OF_CUSTOMER, {"customer_id": customer_id, "day": day}).all()
+    return session.execute(_HOUSEHOLD, {"household_id": household_id, "day": day}).all()
 
 
 def _household_view(rows: list[tuple], products: dict[str, list[Product]], day: date, currency: str,
@@ -221,13 +253,14 @@ def household(session: Session, household_id: str, day: date, currency: str) -> 
     return home, _household_view(rows, products, day, currency, None)
 
 
+_REPRESENTATIVES = (select(Representative, Party).join(Party, Party.id == Representative.party_id)
+                    .where(Representative.customer_id == bindparam("customer_id"))
+                    .order_by(Representative.valid_from, Representative.id))
+
+
 def representatives(session: Session, customer_id: str, on: date) -> list[RepresentativeView]:
     """Everyone ever authorised for the customer, with their standing on day ``on`` (1 query)."""
-    rows = session.execute(
-        select(Representative, Party).join(Party, Party.id == Representative.party_id)
-        .where(Representative.customer_id == customer_id)
-        .order_by(Representative.valid_from, Representative.id)
-    ).all()
+    rows = session.execute(_REPRESENTATIVES, {"customer_id": customer_id}).all()
     views = []
     for rep, party in rows:
         status = rules.representative_status(rep.valid_from, rep.valid_until, rep.revoked_at, on)
@@ -236,11 +269,17 @@ def representatives(session: Session, customer_id: str, on: date) -> list[Repres
     return views
 
 
+_VULNERABILITIES_IN_FORCE = (
+    select(Vulnerability).where(Vulnerability.customer_id == bindparam("customer_id"),
+                                or_(Vulnerability.ended_at.is_(None), Vulnerability.ended_at > _AT))
+    .order_by(Vulnerability.recorded_at, Vulnerability.id))
+
+
 def vulnerabilities(session: Session, customer_id: str, at: datetime, *, include_ended: bool = False,
                     ) -> list[Vulnerability]:
-    query = select(Vulnerability).where(Vulnerability.customer_id == customer_id)
     if not include_ended:
-        query = query.where(or_(Vulnerability.ended_at.is_(None), Vulnerability.ended_at > at))
+        return list(session.scalars(_VULNERABILITIES_IN_FORCE, {"customer_id": customer_id, "at": at}))
+    query = select(Vulnerability).where(Vulnerability.customer_id == customer_id)
     return list(session.scalars(query.order_by(Vulnerability.recorded_at, Vulnerability.id)))
 
 
@@ -253,7 +292,9 @@ def customer_profile(session: Session, customer: Customer, at: datetime, currenc
     party = session.get(Party, customer.party_id)
     accounts = accounts_by_customer(session, [customer.id])[customer.id]
     house_rows = _household_rows(session, day, customer_id=customer.id)
-    products = _products_by_customer(session, sorted({customer.id, *(m.customer_id for m, _, _ in house_rows)}))
+    everything = _products_by_customer(session, sorted({customer.id, *(m.customer_id for m, _, _ in house_rows)}),
+                                       activated_only=False)
+    products = _activated(everything)
     home = None
     if house_rows:
         role = next(m.role for m, _, _ in house_rows if m.customer_id == customer.id)
@@ -273,4 +314,5 @@ def customer_profile(session: Session, customer: Customer, at: datetime, currenc
         identifiers=current_identifiers(session, [customer.id], at)[customer.id],
         actor_names=actor_names(session, [v.recorded_by for v in vuls] + [r.representative.recorded_by
                                                                           for r in reps]),
+        products=_newest_first(everything[customer.id]),
     )

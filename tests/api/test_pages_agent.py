@@ -53,13 +53,19 @@ def world(uow, clock) -> dict:
                                              currency="GBP", opened_on=date(2011, 6, 1))
         inventory.add_product(s, clock, SYSTEM, customer_id=edith.id, billing_account_id=acc.id, kind="mobile_line",
                               name="Talk and Text", price_minor=1250,
-                              activated_at=datetime(2011, 6, 1, 9, tzinfo=UTC), identifiers={"msisdn": "07700 900123"})
+                              activated_at=datetime(2011, 6, 1, 9, tzinfo=UTC),
+                              identifiers={"msisdn": "07700 900123", "iccid": "8944100000000004044"})
+        inventory.add_product(s, clock, SYSTEM, customer_id=edith.id, billing_account_id=acc.id, kind="handset",
+                              name="Easy phone", model="Doro 8100", activated_at=datetime(2024, 1, 5, 9, tzinfo=UTC),
+                              identifiers={"imei": "490154203237518"})
         old = inventory.add_product(s, clock, SYSTEM, customer_id=edith.id, billing_account_id=acc.id,
                                     kind="data_sim", name="Old tablet SIM", price_minor=800,
                                     activated_at=datetime(2015, 1, 1, 9, tzinfo=UTC))
         inventory.change_status(s, clock, SYSTEM, old, "terminated", channel="store", reason="removed at renewal")
         identifier_service.assign(s, clock, SYSTEM, customer_id=edith.id, kind="email", value="edith@example.org",
                                   valid_from=datetime(2011, 6, 1, tzinfo=UTC))
+        identifier_service.assign(s, clock, SYSTEM, customer_id=edith.id, kind="social", value="x:@edith_c",
+                                  valid_from=datetime(2020, 1, 1, tzinfo=UTC))
         son_party = customers.create_individual(s, clock, SYSTEM, given_name="Tom", family_name="Clarke")
         son = customers.create_customer(s, clock, SYSTEM, party_id=son_party.id, customer_since=date(2019, 1, 1))
         inventory.add_product(s, clock, SYSTEM, customer_id=son.id, kind="mobile_line", name="Unlimited",
@@ -154,11 +160,14 @@ def test_search_finds_a_customer_by_any_identifier_or_name(client, uow, clock):
     w = world(uow, clock)
     sign_in(client)
     for q in ("07700 900123", "+44 7700 900123", "+447700900123", "(07700) 900-123", "EDITH@example.org",
-              "acc-777001", "ACC-777001", "edith clarke", "CLARKE"):
+              "acc-777001", "ACC-777001", "8944 1000 0000 0004 044", "49-015420-323751-8", "x:@Edith_C",
+              "twitter:edith_c", "@edith_c", "edith clarke", "CLARKE"):
         r = client.get("/search", params={"q": q})
         assert r.status_code == 200, q
         assert w["edith"] in _found(r.text), q
     assert "Phone number +447700900123" in client.get("/search", params={"q": "07700 900123"}).text
+    assert "SIM (ICCID) 8944100000000004044" in client.get("/search", params={"q": "8944100000000004044"}).text
+    assert "Device (IMEI) 490154203237518" in client.get("/search", params={"q": "490154203237518"}).text
     both = client.get("/search", params={"q": "clarke"}).text
     assert set(_found(both)) == {w["edith"], w["son"]}
     assert _found(client.get("/search", params={"q": "07700 900999"}).text) == []

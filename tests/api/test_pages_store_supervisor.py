@@ -78,9 +78,11 @@ def fault(clock, **changes) -> dict:
 
 def test_the_store_view_is_for_store_advisors_and_leads_and_the_supervisor_view_for_leads(client, uow, clock):
     w = world(uow, clock)
-    r = client.get("/store", follow_redirects=False)
+    browser = {"Accept": "text/html"}
+    r = client.get("/store", headers=browser, follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"].startswith("/login?next=/store")
-    assert client.get("/supervisor", follow_redirects=False).headers["location"].startswith("/login")
+    assert client.get("/supervisor", headers=browser, follow_redirects=False).headers["location"].startswith("/login")
+    assert client.get("/supervisor").status_code == 401  # not a browser: no redirect
     sign_in(client, "alex.agent")
     assert client.get("/store").status_code == 403
     assert client.get(f"/store/customers/{w.customer}").status_code == 403

@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
 from onethread.access.rules import ADMIN, STORE_ADVISOR, TEAM_LEAD, Principal
-from onethread.api.deps import ClockDep, ContainerDep, DbSession, cross_site
+from onethread.api.deps import ClockDep, ContainerDep, DbSession
 from onethread.cases import handover_service, queries, reads
 from onethread.cases import rules as case_rules
 from onethread.cases import service as cases
@@ -32,7 +32,7 @@ from onethread.interactions import service as interactions
 from onethread.interactions import session_service
 from onethread.inventory import service as inventory
 from onethread.kernel.clock import Clock
-from onethread.web.common import PageForbidden, form_failed, render, staff_page
+from onethread.web.common import form_failed, render, staff_page
 
 STORE_ROLES = frozenset({STORE_ADVISOR, TEAM_LEAD, ADMIN})
 StoreStaff = staff_page(STORE_ROLES)
@@ -51,12 +51,6 @@ FACT_FIELDS = {"facts.device_model": "device_model", "facts.symptom": "symptom",
                "toOwnerId": "to_owner_id", "toStaffId": "to_owner_id", "reason": "note",
                "customer_account": "words"}
 VISIT_TRANSFER_REASON = "warm hand-over from the store"
-
-
-def _same_site(request: Request) -> None:
-    """A signed-in page session changes nothing on behalf of another site (CSRF)."""
-    if cross_site(request):
-        raise PageForbidden("this form was sent from another site")
 
 
 def _errors(session: Session, exc: DomainError, form_name: str) -> dict[str, str]:
@@ -185,7 +179,6 @@ def check_identity(customer_id: str, request: Request, session: DbSession, clock
                    principal: StoreStaff, method: Annotated[str, Form()] = "", level: Annotated[str, Form()] = ""):
     """The advisor checked who the customer is: the store visit (a contact session) records the
     verification, which stays valid for its time and goes with the visit when it is handed over."""
-    _same_site(request)
     state = StoreCustomerPage(identity=IdentityForm(method, level))
     try:
         number = int(level)
@@ -232,7 +225,6 @@ def ask_decision(customer_id: str, request: Request, session: DbSession, clock: 
                  damage: Annotated[str, Form()] = "", in_stock: Annotated[str, Form()] = "",
                  known_defect: Annotated[str, Form()] = ""):
     """Ask the device-fault policy with the facts the advisor has in front of them."""
-    _same_site(request)
     form = FaultForm(product_id, device_model.strip(), symptom.strip(), purchased_on, damage, in_stock,
                      known_defect if known_defect in ("yes", "no") else "")
     errors: dict[str, str] = {}
@@ -267,7 +259,6 @@ def ask_decision(customer_id: str, request: Request, session: DbSession, clock: 
 @router.post("/store/decisions/{decision_id}/order", response_class=HTMLResponse)
 def place_order(decision_id: str, request: Request, session: DbSession, clock: ClockDep, principal: StoreStaff):
     """Place the replacement the decision allows: a dated commitment on the case."""
-    _same_site(request)
     try:
         d = decisions.get_decision(session, decision_id)
     except NotFound:
@@ -292,7 +283,6 @@ def warm_handover(customer_id: str, request: Request, session: DbSession, clock:
                   to_owner_id: Annotated[str, Form()] = "", note: Annotated[str, Form()] = ""):
     """Open a case (or take one of the customer's open cases) and offer it to a contact-centre
     person with the story so far; they read it and accept. Both or neither are saved."""
-    _same_site(request)
     form = HandoverForm(case_id, kind, title.strip(), words.strip(), to_owner_id, note.strip())
     errors: dict[str, str] = {}
     if not to_owner_id:

@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from onethread.access.rules import CUSTOMER_SERVICE, ROLE_LABELS, Principal
+from onethread.access.rules import ADMIN, CUSTOMER_SERVICE, ROLE_LABELS, SPECIALIST, TEAM_LEAD, Principal
 from onethread.api.deps import ClockDep, DbSession, cross_site
 from onethread.customers import queries as customer_queries
 from onethread.decisions import known_defect_queries, known_defects, symptoms
@@ -42,7 +42,8 @@ def _may_curate(principal: Principal) -> bool:
 
 
 def _not_a_curator(principal: Principal) -> Forbidden:
-    who = " or ".join(ROLE_LABELS[r].lower() for r in sorted(known_defects.CURATORS))
+    labels = [ROLE_LABELS[r].lower() for r in (SPECIALIST, TEAM_LEAD, ADMIN) if r in known_defects.CURATORS]
+    who = ", ".join(labels[:-1]) + f" or {labels[-1]}" if len(labels) > 1 else labels[0]
     return Forbidden(f"only a {who} may confirm, retire or register known defects; you are signed in as "
                      f"{ROLE_LABELS.get(principal.role, principal.role).lower()}")
 

@@ -317,7 +317,8 @@ def _move(session: Session, clock: Clock, actor: Principal, defect_id: str, acti
     defect = get(session, defect_id)
     after = TRANSITIONS.get((defect.status, action))
     if after is None:
-        raise Conflict(f"the known defect is already {defect.status}; it cannot be {action}d")
+        verb = {"confirm": "confirmed", "retire": "retired"}.get(action, action)
+        raise Conflict(f"the known defect is already {defect.status}; it cannot be {verb}")
     before, now = defect.status, clock.now()
     defect.status, defect.updated_at = after, now
     if after == CONFIRMED:

@@ -86,7 +86,7 @@ def _product_identifier(session: Session, product: Product, start: date, end: da
     return None
 
 
-def _charge(session: Session, clock: Clock, customer_id: str, bill_period: tuple[date, date], c: ChargeIn,
+def _charge(session: Session, customer_id: str, bill_period: tuple[date, date], c: ChargeIn,
             n: int, region: str) -> dict:
     where = f"charges[{n}]."
     _fail(rules.charge_problems(kind=c.kind, amount_minor=c.amount_minor, period_start=c.period_start,
@@ -138,7 +138,7 @@ def import_bill(session: Session, clock: Clock, actor: Principal, *, billing_acc
     if session.scalar(select(Bill.id).where(Bill.billing_account_id == account.id, Bill.bill_number == number)):
         raise Conflict(f"bill {number} is already recorded for account {account.account_number}",
                        field="billNumber")
-    lines = [_charge(session, clock, account.customer_id, (period_start, period_end), c, n, region)
+    lines = [_charge(session, account.customer_id, (period_start, period_end), c, n, region)
              for n, c in enumerate(charges)]
     now = clock.now()
     bill = Bill(customer_id=account.customer_id, billing_account_id=account.id, bill_number=number,

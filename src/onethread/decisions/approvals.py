@@ -251,42 +251,20 @@ def _pending_twin(session: Session, action: str, target_field: str, target: str)
                                                         ApprovalRequest.status == "pending").limit(1))
 
 
-def request(session: Session, clock: Clock, actor: Principal, *, action: str, reason: str,
-            customer_id: str | None = None, product_id: str | None = None, identifier_id: str | None = None,
-            case_id: str | None = None, bill_id: str | None = None, amount_minor: int | None = None,
-            outcome: str | None = None, channel: str | None = None) -> ApprovalRequest:
-    """Ask for a drastic action. Records the request and its evidence; changes nothing else
-    (except a write-off at or below the threshold, which needs no second person and is done now)."""
-    if action not in rules.ACTIONS:
-        raise ValidationFailed(f"action must be one of {', '.join(rules.ACTIONS)}", field="action")
-    reason = _text(reason, "reason", rules.REASON_MAX, required="say why: the reason is recorded with the evidence")
-    if channel is not None and channel not in CHANNELS:
-        raise ValidationFailed(f"channel must be one of {', '.join(CHANNELS)}", field="channel")
-    now = clock.now()
-    product = bill = case = None
-    params: dict = {"channel": channel} if channel else {}
+def _load(session: Session, model, row_id: str | None, field: str, what: str):
+    if row_id is None:
+        return None
+    row = session.get(model, row_id)
+    if row is None:
+        raise NotFound(f"no {what} {row_id}", field=field)
+    return row
 
-    if product_id is not None:
-        product = session.get(Product, product_id)
-        if product is None:
-            raise NotFound(f"no product {product_id}", field="productId")
-    if bill_id is not None:
-        bill = session.get(Bill, bill_id)
-        if bill is None:
-            raise NotFound(f"no bill {bill_id}", field="billId")
-    if case_id is not None:
-        case = session.get(Case, case_id)
-        if case is None:
-            raise NotFound(f"no case {case_id}", field="caseId")
-    owner = customer_id or (product.customer_id if product else bill.customer_id if bill else
-                            case.customer_id if case else None)
-    if owner is None:
-        raise ValidationFailed("name the customer (customerId)", field="customerId")
-    get_customer(session, owner)
-    for name, row in (("productId", product), ("billId", bill), ("caseId", case)):
-        if row is not None and row.customer_id != owner:
-            raise ValidationFailed(f"the {name.removesuffix('Id')} is not this customer's", field=name)
 
+def _check_action(session: Session, action: str, owner: str, *, product: Product | None, bill: Bill | None,
+                  case: Case | None, amount_minor: int | None, outcome: str | None) -> dict:
+    """What each action needs, and that it can still be done; returns the action's own parameters."""
+    if action != "write_off" and amount_minor is not None:
+        raise ValidationFailed("only a write-off has an amount", field="amount")
     if action == "terminate_line":
         if product is None:
             raise ValidationFailed("name the line to terminate (productId)", field="productId")
@@ -312,11 +290,37 @@ def request(session: Session, clock: Clock, actor: Principal, *, action: str, re
         blockers = cases_rules.closure_blockers(cases.open_items(session, case))
         if blockers:
             raise Conflict("the case cannot be closed: " + "; ".join(blockers), details={"open": blockers})
-        params["outcome"] = _text(outcome, "outcome", rules.OUTCOME_MAX, required="record the outcome")
+        return {"outcome": _text(outcome, "outcome", rules.OUTCOME_MAX, required="record the outcome")}
     elif action == "flag_fraud" and "fraud" in [f.kind for f in flags.active_flags(session, owner)]:
         raise Conflict("the customer is already flagged for fraud")
-    if action != "write_off" and amount_minor is not None:
-        raise ValidationFailed("only a write-off has an amount", field="amount")
+    return {}
+
+
+def request(session: Session, clock: Clock, actor: Principal, *, action: str, reason: str,
+            customer_id: str | None = None, product_id: str | None = None, identifier_id: str | None = None,
+            case_id: str | None = None, bill_id: str | None = None, amount_minor: int | None = None,
+            outcome: str | None = None, channel: str | None = None) -> ApprovalRequest:
+    """Ask for a drastic action. Records the request and its evidence; changes nothing else
+    (except a write-off at or below the threshold, which needs no second person and is done now)."""
+    if action not in rules.ACTIONS:
+        raise ValidationFailed(f"action must be one of {', '.join(rules.ACTIONS)}", field="action")
+    reason = _text(reason, "reason", rules.REASON_MAX, required="say why: the reason is recorded with the evidence")
+    if channel is not None and channel not in CHANNELS:
+        raise ValidationFailed(f"channel must be one of {', '.join(CHANNELS)}", field="channel")
+    now = clock.now()
+    product = _load(session, Product, product_id, "productId", "product")
+    bill = _load(session, Bill, bill_id, "billId", "bill")
+    case = _load(session, Case, case_id, "caseId", "case")
+    owner = customer_id or next((row.customer_id for row in (product, bill, case) if row is not None), None)
+    if owner is None:
+        raise ValidationFailed("name the customer (customerId)", field="customerId")
+    get_customer(session, owner)
+    for name, row in (("productId", product), ("billId", bill), ("caseId", case)):
+        if row is not None and row.customer_id != owner:
+            raise ValidationFailed(f"the {name.removesuffix('Id')} is not this customer's", field=name)
+    params = {**({"channel": channel} if channel else {}),
+              **_check_action(session, action, owner, product=product, bill=bill, case=case,
+                              amount_minor=amount_minor, outcome=outcome)}
 
     if identifier_id is not None:
         held = session.scalar(select(IdentifierHolding.id).where(IdentifierHolding.identifier_id == identifier_id,

@@ -25,6 +25,7 @@ from onethread.api.v1 import sessions as v1_sessions
 from onethread.api.v1 import social as v1_social
 from onethread.api.v1 import staff as v1_staff
 from onethread.api.v1 import timeline
+from onethread.api.v1 import warm_handovers as v1_warm_handovers
 
 
 def mount_api(app: FastAPI) -> None:
@@ -53,6 +54,7 @@ def mount_api(app: FastAPI) -> None:
         trouble_ticket.router,
         v1_cases.router,
         v1_case_items.router,
+        v1_warm_handovers.router,
         v1_decisions.router,
         v1_known_defects.router,
         v1_approvals.router,

@@ -8,7 +8,7 @@ always taken by the newest version and explained later by the version that took 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -128,7 +128,7 @@ def decide(session: Session, clock: Clock, actor: Principal, *, policy: str, fac
     """Ask a policy. The answer depends on the facts alone; the channel is only recorded."""
     if channel not in CHANNELS:
         raise ValidationFailed(f"channel must be one of {', '.join(CHANNELS)}", field="channel")
-    get_customer(session, customer_id)
+    customer = get_customer(session, customer_id)
     if product_id is not None:
         product = session.get(Product, product_id)
         if product is None or product.customer_id != customer_id:
@@ -142,6 +142,7 @@ def decide(session: Session, clock: Clock, actor: Principal, *, policy: str, fac
     pol = parsed(row)
     now = clock.now()
     facts, registry = _with_registry(session, pol, facts, now)
+    facts, record = _with_customer_record(pol, facts, customer.customer_since, now.date())
     try:
         checked = rules.check_facts(pol, facts)
     except FactError as exc:
@@ -149,6 +150,8 @@ def decide(session: Session, clock: Clock, actor: Principal, *, policy: str, fac
     verdict = rules.evaluate(pol, checked)
     if registry is not None:
         checked = {**checked, REGISTRY_FACT: registry}
+    if record is not None:
+        checked = {**checked, CUSTOMER_RECORD_FACT: record}
     outcome = verdict.outcome
     decision = Decision(
         customer_id=customer_id, product_id=product_id, case_id=case_id, policy_version_id=row.id,
@@ -202,6 +205,33 @@ def _with_registry(session: Session, policy: Policy, facts: Any, now: datetime) 
                    "matched": found.explain() if found else None,
                    "known_defect_id": defect.id if defect else None,
                    "status": defect.status if defect else None, "confirmed": confirmed}
+
+
+EXISTING = "is_existing_customer"
+# recorded with the facts: what the customer record said about being an existing customer, and whether it was used
+CUSTOMER_RECORD_FACT = "existing_customer_record"
+
+
+def _with_customer_record(policy: Policy, facts: Any, customer_since: date, today: date) -> tuple[Any, dict | None]:
+    """For a policy that takes ``is_existing_customer`` and ``days_since_purchase`` (the device-fault
+    policy): a customer since before the purchase is an existing customer. When the caller did not
+    say ``is_existing_customer``, the customer record says it; either way what the record says is
+    recorded beside the facts. The purchase date is ``days_since_purchase`` before today (the clock's)."""
+    if not isinstance(facts, dict) or not {EXISTING, "days_since_purchase"} <= set(policy.facts):
+        return facts, None
+    days = facts.get("days_since_purchase")
+    if not isinstance(days, int) or isinstance(days, bool):
+        return facts, None  # check_facts names the missing or mistyped fact
+    try:
+        purchased_on = today - timedelta(days=days)
+    except OverflowError:
+        return facts, None  # no calendar date: nothing to derive from
+    existing = customer_since < purchased_on
+    source = "caller"
+    if facts.get(EXISTING) is None:
+        facts, source = {**facts, EXISTING: existing}, "customer_record"
+    return facts, {"source": source, "customer_since": customer_since.isoformat(),
+                   "purchased_on": purchased_on.isoformat(), "existing_customer": existing}
 
 
 def get_decision(session: Session, decision_id: str) -> Decision:

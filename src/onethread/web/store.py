@@ -3,7 +3,7 @@ the decision service about a faulty device, places the replacement the answer al
 case and hands it over warmly to the contact centre with the story.
 
 Translation only: the decision is ``decisions.service``, the order ``decisions.order_replacement``,
-the case and the hand-over ``cases.service`` / ``cases.handover_service``. Compact and touch-sized
+the case and the hand-over ``cases.warm_handover``. Compact and touch-sized
 for a store tablet (768 px and up). See docs/pages.md, "Store".
 """
 
@@ -20,15 +20,14 @@ from sqlalchemy.orm import Session
 
 from onethread.access.rules import ADMIN, STORE_ADVISOR, TEAM_LEAD, Principal
 from onethread.api.deps import ClockDep, ContainerDep, DbSession
-from onethread.cases import handover_service, queries, reads
+from onethread.cases import queries, reads
 from onethread.cases import rules as case_rules
-from onethread.cases import service as cases
+from onethread.cases import warm_handover as handovers
 from onethread.customers import search as customer_search
 from onethread.customers import service as customers
 from onethread.decisions import service as decisions
 from onethread.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from onethread.interactions import rules as contact_rules
-from onethread.interactions import service as interactions
 from onethread.interactions import session_service
 from onethread.inventory import service as inventory
 from onethread.kernel.clock import Clock
@@ -49,8 +48,7 @@ FACT_FIELDS = {"facts.device_model": "device_model", "facts.symptom": "symptom",
                "facts.days_since_purchase": "purchased_on", "facts.physical_damage_evidence": "damage",
                "facts.in_stock": "in_stock", "facts.known_defect": "known_defect", "productId": "product_id",
                "toOwnerId": "to_owner_id", "toStaffId": "to_owner_id", "reason": "note",
-               "customer_account": "words"}
-VISIT_TRANSFER_REASON = "warm hand-over from the store"
+               "customer_account": "words", "customerAccount": "words", "caseId": "case_id"}
 
 
 def _errors(session: Session, exc: DomainError, form_name: str) -> dict[str, str]:
@@ -240,14 +238,11 @@ def ask_decision(customer_id: str, request: Request, session: DbSession, clock: 
     state = StoreCustomerPage(fault=form, errors=errors)
     if errors:
         return _customer_page(request, session, clock, principal, customer_id, state, status_code=400)
+    # known_defect None: the registry says; is_existing_customer left out: the customer record says
+    facts = {"device_model": form.device_model, "symptom": form.symptom, "days_since_purchase": days,
+             "physical_damage_evidence": damaged, "in_stock": stocked,
+             "known_defect": {"yes": True, "no": False}.get(form.known_defect)}
     try:
-        customer = customers.get_customer(session, customer_id)
-        bought = date.fromisoformat(purchased_on.strip())
-        facts = {"device_model": form.device_model, "symptom": form.symptom, "days_since_purchase": days,
-                 "physical_damage_evidence": damaged, "in_stock": stocked,
-                 "known_defect": {"yes": True, "no": False}.get(form.known_defect),  # None: the registry says
-                 # recorded, never a reason to give less: a customer before this purchase is an existing one
-                 "is_existing_customer": customer.customer_since < bought}
         d = decisions.decide(session, clock, principal, policy=POLICY, facts=facts, channel=CHANNEL,
                              customer_id=customer_id, product_id=form.product_id or None)
     except DomainError as exc:
@@ -282,42 +277,19 @@ def warm_handover(customer_id: str, request: Request, session: DbSession, clock:
                   title: Annotated[str, Form()] = "", words: Annotated[str, Form()] = "",
                   to_owner_id: Annotated[str, Form()] = "", note: Annotated[str, Form()] = ""):
     """Open a case (or take one of the customer's open cases) and offer it to a contact-centre
-    person with the story so far; they read it and accept. Both or neither are saved."""
+    person with the story so far; the visit goes with it. Both or neither are saved
+    (``cases.warm_handover``)."""
     form = HandoverForm(case_id, kind, title.strip(), words.strip(), to_owner_id, note.strip())
-    errors: dict[str, str] = {}
-    if not to_owner_id:
-        errors["to_owner_id"] = "choose who in the contact centre takes the case"
-    if not form.note:
-        errors["note"] = "tell them the story so far, so the customer does not have to repeat it"
-    if not case_id and not form.title:
-        errors["title"] = "give the new case a title"
-    _too_long(form.words, WORDS_MAX, "words", errors)
-    _too_long(form.note, WORDS_MAX, "note", errors)
+    errors = {FACT_FIELDS.get(k, k): v for k, v in handovers.problems(
+        case_id=case_id, title=form.title, words=form.words, to_owner_id=to_owner_id, note=form.note).items()}
     state = StoreCustomerPage(handover=form, errors=errors)
     if errors:
         return _customer_page(request, session, clock, principal, customer_id, state, status_code=400)
     try:
-        if case_id:
-            case = cases.get_case(session, case_id)
-            if case.customer_id != customer_id:
-                raise ValidationFailed("that case is not this customer's", field="case_id")
-        else:
-            case = cases.open_new(session, clock, principal, customer_id=customer_id, kind=kind, title=form.title,
-                                  opened_via=CHANNEL, customer_account=form.words or None)
-        handover_service.request(session, clock, principal, case.id, to_owner_id=to_owner_id, reason=form.note)
-        visit = queries.live_visit(session, customer_id, principal.id)
-        if visit is not None:
-            # The visit goes with the case: on it as a store contact telling the story, and
-            # transferred to the receiver with its verification, so nobody asks again (S1).
-            contact = interactions.record_in_session(session, clock, principal, interactions.Intake(
-                channel=CHANNEL, direction="inbound", occurred_at=clock.now(), text=form.note,
-                subject=f"Store visit: {case.title}", kind=contact_rules.default_kind(CHANNEL),
-                customer_id=customer_id, session_id=visit.id, extra={"caseId": case.id})).contact
-            cases.attach_contact(session, clock, principal, case.id, contact.id)
-            session_service.transfer(session, clock, principal, visit.id, to_staff_id=to_owner_id,
-                                     reason=VISIT_TRANSFER_REASON, note=form.note)
-        case_id = case.id
+        done = handovers.warm_handover(session, clock, principal, customer_id=customer_id, case_id=case_id or None,
+                                       kind=kind, title=form.title, words=form.words, to_owner_id=to_owner_id,
+                                       note=form.note, channel=CHANNEL)
     except DomainError as exc:
         state.errors = _errors(session, exc, "handover")
         return _customer_page(request, session, clock, principal, customer_id, state, status_code=exc.http_status)
-    return RedirectResponse(f"/store/customers/{quote(customer_id)}#case-{case_id}", status_code=303)
+    return RedirectResponse(f"/store/customers/{quote(customer_id)}#case-{done.case.id}", status_code=303)

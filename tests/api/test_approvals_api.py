@@ -125,9 +125,11 @@ def test_staff_cannot_terminate_directly_unless_the_customer_asked(client, s3, c
         assert assert_tmf_error(r, 409)["details"]["approvalRoute"] == "/api/v1/approvals", body
     assert product_status(client, s3) == "active"
     # The customer's own request, recorded with where she asked and why, is not a drastic action.
-    own = client.patch(url, json={"@type": "OnethreadProduct", "status": "terminated", "statusChannel": "store",
+    own = client.patch(url, json={"@type": "OnethreadProduct", "status": "pendingTerminate", "statusChannel": "store",
                                   "statusReason": "customer moves abroad; asked to end the line"},
                        headers={**s3.h["jo"], **PATCH})
+    assert own.status_code == 200, own.text
+    own = client.patch(url, json={"status": "terminated"}, headers={**s3.h["jo"], **PATCH})  # as she asked
     assert own.status_code == 200, own.text
     assert own.json()["status"] == "terminated"
     assert datetime.fromisoformat(own.json()["terminationDate"].replace("Z", "+00:00")) == clock.now()

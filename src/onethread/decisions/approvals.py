@@ -70,6 +70,8 @@ def refuse_direct_termination(product: Product, to_status: str | None, *, channe
     in). Without them it is the operator's decision: 409, naming the approval route."""
     if to_status not in TERMINATING or product.status in inventory_rules.TERMINAL:
         return
+    if product.status == "pendingTerminate":
+        return  # finishing a termination the customer asked for when it was put pending
     if channel and channel != "system" and (reason or "").strip():
         return
     raise Conflict(

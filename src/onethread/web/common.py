@@ -70,6 +70,18 @@ def render(request: Request, template: str, context: dict[str, Any], status_code
     return templates.TemplateResponse(request, template, context, status_code=status_code)
 
 
+def page_number(raw: str | None, *, last: int = 10_000) -> tuple[int, str | None]:
+    """``?page=`` as a person may type it: (the page to show, None), or (1, a readable message) for
+    anything that is not a whole number from 1 to ``last``, so a page answers 400 with words, never
+    the framework's JSON 422."""
+    if raw is None or not raw.strip():
+        return 1, None
+    text = raw.strip()
+    if not (text.isdecimal() and len(text) <= len(str(last))) or not 1 <= int(text) <= last:
+        return 1, f"there is no page {text[:20]!r}: pages are numbered 1 to {last}; showing the first"
+    return int(text), None
+
+
 def form_failed(session: Session, exc: DomainError) -> dict[str, str]:
     """Undo whatever the failed action wrote (the request's session would otherwise commit it
     when the page renders) and return ``{field: message}`` for the template; ``_form`` when the

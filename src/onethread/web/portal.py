@@ -95,10 +95,10 @@ def _case_page(request: Request, session, clock, viewer: PortalViewer, case_id: 
 
 @router.get("/portal/cases/{case_id}", response_class=HTMLResponse)
 def case_page(case_id: str, request: Request, session: DbSession, clock: ClockDep, viewer: PortalPage,
-              sent: int = 0):
+              sent: str | None = None):
     if viewer is None:
         return _to_sign_in(request)
-    return _case_page(request, session, clock, viewer, case_id, sent=bool(sent))
+    return _case_page(request, session, clock, viewer, case_id, sent=sent == "1")
 
 
 @router.post("/portal/cases/{case_id}/messages", response_class=HTMLResponse)

@@ -17,7 +17,7 @@ from onethread.access.rules import SUPERVISORS
 from onethread.api.deps import ClockDep, DbSession
 from onethread.cases import queries, reads
 from onethread.web.charts import Bar, bar_chart
-from onethread.web.common import render, staff_page
+from onethread.web.common import page_number, render, staff_page
 
 router = APIRouter(include_in_schema=False)
 Supervisor = staff_page(SUPERVISORS)
@@ -39,9 +39,10 @@ def overdue_by(delta: timedelta) -> str:
 
 @router.get("/supervisor", response_class=HTMLResponse)
 def supervisor(request: Request, session: DbSession, clock: ClockDep, principal: Supervisor,
-               page: Annotated[int, Query(ge=1, le=10_000)] = 1):
+               page: Annotated[str | None, Query()] = None):
+    number, page_error = page_number(page)
     now = clock.now()
-    breached, total = reads.supervisor_queue(session, clock, principal, offset=(page - 1) * PAGE, limit=PAGE,
+    breached, total = reads.supervisor_queue(session, clock, principal, offset=(number - 1) * PAGE, limit=PAGE,
                                              channel="pages")
     owners = queries.cases_per_owner(session)
     ages = queries.open_case_ages(session, now)
@@ -54,7 +55,8 @@ def supervisor(request: Request, session: DbSession, clock: ClockDep, principal:
                          unit=("clock breached", "clocks breached"),
                          chart_id="breaches-per-week")
     return render(request, "supervisor/index.html", {
-        "principal": principal, "now": now, "breached": breached, "total": total, "page": page, "per_page": PAGE,
+        "principal": principal, "now": now, "breached": breached, "total": total, "page": number, "per_page": PAGE,
+        "page_error": page_error,
         "owners": owners, "ages": ages, "weeks": weeks, "aging": aging, "per_week": per_week,
         "overdue_by": overdue_by,
-    })
+    }, status_code=400 if page_error else 200)

@@ -37,7 +37,7 @@ def body(cid: str, to: str, **changes) -> dict:
 
 
 def test_a_handover_nobody_can_take_opens_no_case_and_moves_no_visit(client, uow, clock):
-    sam, as_sam, alex, _, as_alex, cid = setup(client, uow, clock)
+    sam, as_sam, alex, _, _, cid = setup(client, uow, clock)
     visit = start(client, as_sam, customerId=cid)
     before = counts(uow)
 

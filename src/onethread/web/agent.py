@@ -25,7 +25,7 @@ from onethread.customers import queries as customer_queries
 from onethread.customers import rules as customer_rules
 from onethread.customers import search as customer_search
 from onethread.customers import service as customers
-from onethread.decisions import approvals
+from onethread.decisions import direct_actions
 from onethread.errors import DomainError, NotFound, ValidationFailed
 from onethread.interactions import rules as contact_rules
 from onethread.interactions import service as interactions
@@ -334,8 +334,8 @@ def case_escalate(request: Request, case_id: str, principal: Desk, session: DbSe
 def case_close(request: Request, case_id: str, principal: Desk, session: DbSession, clock: ClockDep,
                outcome: Annotated[str, Form()] = "", customerConfirmed: Annotated[str, Form()] = ""):
     def act():  # a complaint closed without the customer's confirmation goes through four eyes
-        approvals.refuse_direct_close(session, case_id, customer_confirmed=bool(customerConfirmed))
-        cases.close(session, clock, principal, case_id, outcome=outcome, customer_confirmed=bool(customerConfirmed))
+        direct_actions.close_case(session, clock, principal, case_id, outcome=outcome,
+                                  customer_confirmed=bool(customerConfirmed))
 
     return _case_action(request, session, clock, principal, case_id, "close", act,
                         {"outcome": outcome, "customerConfirmed": customerConfirmed})

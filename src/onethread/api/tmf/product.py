@@ -28,7 +28,7 @@ from onethread.api.tmf.conventions import (
 )
 from onethread.api.tmf.shapes import PartyOrPartyRoleIn, RelatedPartyIn
 from onethread.api.tmf.shapes import TmfIn as _Tmf
-from onethread.decisions import approvals
+from onethread.decisions import direct_actions
 from onethread.errors import ValidationFailed
 from onethread.inventory import rules
 from onethread.inventory import service as inventory
@@ -286,10 +286,8 @@ def patch_product(product_id: str, request: Request, response: Response, session
     changes = {k: getattr(patch, k) for k in ("name", "description") if k in raw}
     inventory.update_product(session, clock, actor, product, changes)
     if "status" in raw:
-        approvals.refuse_direct_termination(product, patch.status, channel=patch.statusChannel,
-                                            reason=patch.statusReason)
-        inventory.change_status(session, clock, actor, product, patch.status, at=patch.statusDate,
-                                channel=patch.statusChannel, reason=patch.statusReason)
+        direct_actions.change_product_status(session, clock, actor, product, patch.status, at=patch.statusDate,
+                                             channel=patch.statusChannel, reason=patch.statusReason)
     response.headers["ETag"] = etag_for(product.version)
     return _render(session, clock, [product])[0]
 

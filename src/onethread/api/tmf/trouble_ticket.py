@@ -34,7 +34,7 @@ from onethread.api.tmf.shapes import TmfIn as _Tmf
 from onethread.cases import clocks as case_clocks
 from onethread.cases import reads, rules
 from onethread.cases import service as cases
-from onethread.decisions import approvals
+from onethread.decisions import direct_actions
 from onethread.errors import ValidationFailed
 from onethread.interactions.rules import CHANNELS
 from onethread.inventory import service as inventory
@@ -429,9 +429,8 @@ def patch_ticket(ticket_id: str, request: Request, response: Response, session: 
     if status == "closed":
         if not (patch.statusChangeReason or "").strip():
             raise ValidationFailed("closing needs the outcome in statusChangeReason", field="statusChangeReason")
-        approvals.refuse_direct_close(session, case.id, customer_confirmed=bool(patch.customerConfirmed))
-        cases.close(session, clock, actor, case.id, outcome=patch.statusChangeReason,
-                    customer_confirmed=bool(patch.customerConfirmed))
+        direct_actions.close_case(session, clock, actor, case.id, outcome=patch.statusChangeReason,
+                                  customer_confirmed=bool(patch.customerConfirmed))
     elif status is not None:
         cases.set_status(session, clock, actor, case.id, status, reason=patch.statusChangeReason)
     elif "statusChangeReason" in raw:

@@ -28,7 +28,7 @@ from onethread.api.tmf.trouble_ticket import (
 )
 from onethread.cases import queries, reads, rules
 from onethread.cases import service as cases
-from onethread.decisions import approvals
+from onethread.decisions import direct_actions
 from onethread.interactions.rules import CHANNELS
 from onethread.kernel.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from onethread.models import Case
@@ -149,8 +149,8 @@ def record_step(case_id: str, body: StepIn, request: Request, response: Response
 def close(case_id: str, body: CloseIn, request: Request, response: Response, session: DbSession, clock: ClockDep,
           actor: person(CUSTOMER_SERVICE)) -> dict:
     case = case_for_action(session, request, case_id)
-    approvals.refuse_direct_close(session, case.id, customer_confirmed=body.customerConfirmed)
-    cases.close(session, clock, actor, case.id, outcome=body.outcome, customer_confirmed=body.customerConfirmed)
+    direct_actions.close_case(session, clock, actor, case.id, outcome=body.outcome,
+                              customer_confirmed=body.customerConfirmed)
     fresh_etag(session, response, case)
     return render(session, clock, [case], with_brief=False)[0]
 

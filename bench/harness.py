@@ -14,6 +14,7 @@ import time
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
+from queue import Empty
 
 import httpx
 
@@ -245,7 +246,13 @@ def load(name: str, base: str, headers: dict, requests: list, concurrency: int,
     queue = ctx.Queue()
     proc = ctx.Process(target=_client_process, args=(base, headers, requests, concurrency, max_seconds, queue))
     proc.start()
-    seconds, latencies, counts, samples = queue.get()
+    while True:  # never wait forever on a client that died (it would hang a CI run)
+        try:
+            seconds, latencies, counts, samples = queue.get(timeout=5)
+            break
+        except Empty:
+            if not proc.is_alive():
+                raise RuntimeError(f"the load client for {name!r} exited with {proc.exitcode} and no result") from None
     proc.join()
     result = Result(name, len(latencies), seconds, latencies, counts["errors"] + counts["server_errors"])
     result.extra.update(server_errors=counts["server_errors"], wrong=counts["wrong"], timeouts=counts["timeouts"])

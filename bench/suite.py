@@ -27,7 +27,7 @@ import platform
 import subprocess
 import sys
 import time
-from contextlib import suppress
+from contextlib import nullcontext, suppress
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -122,7 +122,7 @@ def sweep_row(url: str | None, args, db: str) -> dict:
     out_file = RESULTS / f"suite-sweep-{os.getpid()}.json"
     cmd = [sys.executable, "-m", "bench.sweep", "--out", str(out_file)]
     if url:
-        cmd += ["--database-url", url]
+        cmd += ["--database-url", url] + (["--now", args.sweep_now] if args.sweep_now else [])
     else:
         cmd += ["--db", db, "--cases", str(args.sweep_cases),
                 "--pg-db", f"onethread_bench_sweep_{os.getpid()}"]
@@ -172,7 +172,7 @@ def run(args) -> dict:
             sample = seeded_sample(seed(url, args.customers, args.long_tail), max(args.contacts, args.resolves))
             results["seeded_seconds"] = round(time.perf_counter() - t0, 1)
         else:
-            sample = existing_sample(url, max(args.contacts, args.resolves, args.reads))
+            sample = existing_sample(url, max(args.contacts, args.resolves, args.reads, 10_000))
             results["sampled_seconds"] = round(time.perf_counter() - t0, 1)
         say(f"{db}: {len(sample.customer_ids):,} customers to read, long tail {len(sample.long_tail)}, "
             f"ready in {time.perf_counter() - t0:.1f}s")
@@ -180,7 +180,10 @@ def run(args) -> dict:
         headers = {"Authorization": f"Bearer {token}"}
         pick = sample.numbers[:args.contacts]
         limit = args.max_seconds
-        with server(url, workers=args.workers) as (base, rss), worker_process(url) as worker_rss:
+        # On the bench's own database a real worker runs beside the server (it delivers the outbox
+        # the ingest fills). Not on someone else's database: its sweeps would fire their clocks.
+        beside = worker_process(url) if own else nullcontext(None)
+        with server(url, workers=args.workers) as (base, rss), beside as worker_rss:
             # Warm-up (imports, pools, caches): not counted.
             customer360.http(base, headers, sample.customer_ids, sample.long_tail, 20, 2)
             cpu = rss.cpu_seconds()
@@ -220,7 +223,7 @@ def run(args) -> dict:
                                                 DECISIONS_CONCURRENCY, limit, seed_value=1)
                 cpu_per_request(http_decisions)
                 say(f"decisions p99 {http_decisions.summary()['p99_ms']} ms")
-            server_rss, worker_peak = rss.peak_mb(), worker_rss.peak_mb()
+            server_rss, worker_peak = rss.peak_mb(), (worker_rss.peak_mb() if worker_rss else None)
         measured = [http_ingest, http_360, http_tl, http_resolve] + ([http_decisions] if decisions else [])
         for r in measured:
             r.rss_peak_mb = server_rss
@@ -307,6 +310,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--decisions", type=int, default=1_000, help="decisions (bench/decisions.py)")
     ap.add_argument("--sweep-cases", type=int, default=100_000, help="open cases the sweep bench seeds")
     ap.add_argument("--no-sweep", action="store_true")
+    ap.add_argument("--sweep-now", default=None,
+                    help="with --database-url: the instant the (rolled back) sweep runs at; default now")
     ap.add_argument("--concurrency", type=int, default=16)
     ap.add_argument("--workers", type=int, default=1, help="server processes")
     ap.add_argument("--max-seconds", type=float, default=120, help="time bound of each measurement")

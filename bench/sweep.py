@@ -354,7 +354,10 @@ def main(argv: list[str] | None = None) -> dict:
                 dbs.drop()
         cases, due = args.cases, seeded["due_clocks"]
     errors = []
-    if not ours["fired"] == floor["fired"] == due == ours["escalations"]:
+    # On the bench's own cases every fired clock escalates once, and the floor fires the same
+    # clocks. A database that is not the bench's has clocks of every kind (letters, restarts
+    # that fall due again), so there the counts are reported, not judged.
+    if not args.database_url and not ours["fired"] == floor["fired"] == due == ours["escalations"]:
         errors.append(f"fired {ours['fired']}, floor fired {floor['fired']}, due {due}, "
                       f"escalations {ours['escalations']}")
     result = {
@@ -364,6 +367,7 @@ def main(argv: list[str] | None = None) -> dict:
         "clocks_per_second": round(ours["fired"] / ours["seconds"]) if ours["seconds"] else None,
         "floor_clocks_per_second": round(floor["fired"] / floor["seconds"]) if floor["seconds"] else None,
         "sql_statements": ours["statements"], "batch": clocks.BATCH, "rss_peak_mb": ours["rss_peak_mb"],
+        "escalations": ours["escalations"], "floor_fired": floor["fired"],
         "errors": errors,
         "machine": {"python": platform.python_version(), "platform": platform.platform(),
                     "cpus": os.cpu_count()},

@@ -234,6 +234,25 @@ def test_messages_replies_steps_the_brief_and_the_log(client, world, token_for):
     assert_tmf_error(client.get(f"{V1}/cases/01HNOSUCHCASE0000000000000/brief", headers=h), 404)
 
 
+def test_a_reply_goes_out_only_on_a_channel_that_reaches_the_customer(client, world, container, token_for):
+    case_id = open_case(client, world.as_alex, world.customer)["id"]
+    client.post(f"{V1}/cases/{case_id}/messages", headers=token_for("integration"),
+                json={"text": "Any news?", "channel": "portal"})
+    contacts_before = count(container, Contact)
+    status_before = client.get(f"{BASE}/{case_id}", headers=world.as_alex).json()["status"]
+    for channel in ("store", "field", "system"):
+        body = assert_tmf_error(client.post(f"{V1}/cases/{case_id}/replies", json={"text": "On it", "channel": channel},
+                                            headers=world.as_alex), 400)
+        assert "reply by one of email, letter, phone, social, chat, portal" in body["message"]
+        assert repr(channel) in body["message"]
+    assert count(container, Contact) == contacts_before  # nothing went out
+    ticket = client.get(f"{BASE}/{case_id}", headers=world.as_alex).json()
+    assert ticket["awaitingReplySince"] and ticket["status"] == status_before  # the customer still waits
+    ok = client.post(f"{V1}/cases/{case_id}/replies", json={"text": "On it", "channel": "chat"},
+                     headers=world.as_alex)
+    assert ok.status_code == 201 and ok.json()["channel"] == "chat"
+
+
 # --- close, merge, split, routing ------------------------------------------------------------
 
 def test_close_action_names_what_is_open_then_closes(client, world, clock, container):

@@ -23,6 +23,11 @@ TITLE_MAX = 300  # column widths, checked so both databases refuse the same inpu
 CATEGORY_MAX = 60
 THREADING_WINDOW = timedelta(days=30)
 
+# The channels a reply to the customer can go out on. A store visit or a technician's visit is
+# something that happens to the customer, not a way of answering them: a reply that "went out
+# by store" reaches nobody and would stop the waiting clock for nothing.
+REPLY_CHANNELS = ("email", "letter", "phone", "social", "chat", "portal")
+
 # Harms that leave a vulnerable person exposed are urgent whatever was reported.
 URGENT_WHEN_VULNERABLE = frozenset({"no_heating", "no_water", "no_service", "health"})
 

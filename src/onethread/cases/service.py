@@ -183,12 +183,16 @@ def customer_message(session: Session, clock: Clock, actor: Principal, case_id: 
 
 
 def reply(session: Session, clock: Clock, actor: Principal, case_id: str, *, text: str, channel: str) -> Contact:
-    """A person answers the customer: the waiting and first-response clocks stop."""
+    """A person answers the customer, by one of ``rules.REPLY_CHANNELS``: the waiting and
+    first-response clocks stop."""
     case = load_open(session, case_id)
     if actor.kind != "staff":
         raise Forbidden("replies to the customer come from a named person")
     if not (text or "").strip():
         raise ValidationFailed("the reply is empty", field="text")
+    if channel not in rules.REPLY_CHANNELS:
+        raise ValidationFailed(f"reply by one of {', '.join(rules.REPLY_CHANNELS)}: {channel!r} cannot carry "
+                               "a reply to the customer", field="channel")
     now = clock.now()
     contact = interactions.record(session, clock, actor, interactions.Intake(
         channel=channel, direction="outbound", occurred_at=now, text=text.strip(), kind="message",

@@ -38,7 +38,6 @@ router = APIRouter(include_in_schema=False)
 Desk = staff_page(CUSTOMER_SERVICE)
 TIMELINE_PAGE = 25
 TIMELINE_CHANNELS = ("store", "phone", "email", "chat", "social", "letter", "field", "portal", "system")
-REPLY_CHANNELS = ("email", "letter", "phone", "social", "chat", "portal")
 
 
 def _same_site(request: Request) -> None:
@@ -174,7 +173,8 @@ def _case_page(request: Request, session, clock, principal: Principal, case_id: 
     return render(request, "agent/case.html", {
         "principal": principal, "v": view, "c": view.case,
         "failed": failed or {"form": None, "errors": {}, "values": {}},
-        "done": DONE.get(done, "Done.") if done else None, "now": clock.now(), "reply_channels": REPLY_CHANNELS,
+        "done": DONE.get(done, "Done.") if done else None, "now": clock.now(),
+        "reply_channels": case_rules.REPLY_CHANNELS,
         "contact_channels": contact_service.RECORDABLE_CHANNELS, "harm_kinds": case_rules.HARM_KINDS,
         "severities": case_rules.SEVERITIES, "commitment_channels": contact_rules.CHANNELS,
     }, status_code=status)
@@ -219,12 +219,8 @@ def _case_action(request: Request, session, clock, principal: Principal, case_id
 @router.post("/cases/{case_id}/reply", response_class=HTMLResponse)
 def case_reply(request: Request, case_id: str, principal: Desk, session: DbSession, clock: ClockDep,
                text: Annotated[str, Form()] = "", channel: Annotated[str, Form()] = "email"):
-    def act():
-        if channel not in REPLY_CHANNELS:
-            raise ValidationFailed(f"reply by one of {', '.join(REPLY_CHANNELS)}", field="channel")
-        cases.reply(session, clock, principal, case_id, text=text, channel=channel)
-
-    return _case_action(request, session, clock, principal, case_id, "reply", act,
+    return _case_action(request, session, clock, principal, case_id, "reply",
+                        lambda: cases.reply(session, clock, principal, case_id, text=text, channel=channel),
                         {"text": text, "channel": channel})
 
 

@@ -51,7 +51,7 @@ class MessageIn(_In):
 
 class ReplyIn(_In):
     text: str = Field(..., min_length=1, max_length=TEXT_MAX)
-    channel: str = Field(..., max_length=20, description=CHANNEL_HELP)
+    channel: str = Field(..., max_length=20, description=" | ".join(rules.REPLY_CHANNELS))
 
 
 class StepIn(_In):

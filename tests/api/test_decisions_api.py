@@ -6,12 +6,13 @@ from __future__ import annotations
 import json
 
 import pytest
+from sqlalchemy import delete
 
 from onethread.access.rules import SYSTEM
 from onethread.customers import service as customers
 from onethread.decisions import rules
 from onethread.decisions import service as decisions
-from onethread.models import CaseEvent, Decision, OutboxEvent, PolicyVersion, TimelineEntry
+from onethread.models import CaseEvent, Decision, DefectReport, OutboxEvent, PolicyVersion, TimelineEntry
 from tests.api.test_trouble_ticket_api import count
 from tests.scenarios.test_s1_defective_not_damaged import FACTS
 from tests.tmf_schema import assert_tmf_error
@@ -31,10 +32,25 @@ def ask(client, headers, customer_id, facts=FACTS, policy="device_fault", channe
         "policy": policy, "customerId": customer_id, "channel": channel, "facts": facts})
 
 
+SHIPPED_VERSION = {"device_fault": 2}  # the others ship at version 1
+
+
+def shipped_text() -> str:
+    return next(p for p in decisions.shipped_files() if p.name == "device_fault.yaml").read_text()
+
+
+def version_1() -> str:
+    """device_fault as it first shipped: ``days_since_purchase`` without its minimum."""
+    text = shipped_text()
+    assert "version: 2\n" in text
+    text = text.replace("version: 2\n", "version: 1\n")
+    return text.replace("{name: days_since_purchase, type: integer, minimum: 0}",
+                        "{name: days_since_purchase, type: integer}")
+
+
 def version_2() -> str:
-    """The shipped policy as version 2: a recognised defect out of the window is now replaced too."""
-    shipped = next(p for p in decisions.shipped_files() if p.name == "device_fault.yaml")
-    text = shipped.read_text().replace("version: 1", "version: 2")
+    """The shipped policy as version 3: a recognised defect out of the window is now replaced too."""
+    text = shipped_text().replace("version: 2\n", "version: 3\n")
     return text.replace("  - id: known_defect_outside_window\n    when:\n      - {fact: known_defect, is: true}\n"
                         "    outcome: repair",
                         "  - id: known_defect_outside_window\n    when:\n      - {fact: known_defect, is: true}\n"
@@ -44,7 +60,8 @@ def version_2() -> str:
 def test_the_shipped_policy_is_stored_once_at_start_up(client, admin, uow, clock, container):
     listed = client.get(f"{V1}/policies", headers=admin).json()
     shipped = [rules.parse(p.read_text()).name for p in decisions.shipped_files()]
-    assert [(p["name"], p["version"], p["loadedBy"]) for p in listed] == [(n, 1, "onethread") for n in shipped]
+    assert [(p["name"], p["version"], p["loadedBy"]) for p in listed] == [
+        (n, SHIPPED_VERSION.get(n, 1), "onethread") for n in shipped]
     assert "device_fault" in shipped
     with uow() as s:
         assert decisions.load_shipped(s, clock) == []
@@ -54,23 +71,23 @@ def test_the_shipped_policy_is_stored_once_at_start_up(client, admin, uow, clock
 def test_an_upgrade_keeps_every_version_and_old_decisions_keep_their_explanation(client, admin, customer_id):
     late = {**FACTS, "days_since_purchase": 200}
     old = ask(client, admin, customer_id, late).json()
-    assert old["outcome"] == "repair" and old["policy"]["version"] == 1
+    assert old["outcome"] == "repair" and old["policy"]["version"] == 2
 
     r = client.post(f"{V1}/policies", headers={**admin, "content-type": "application/yaml"}, content=version_2())
     assert r.status_code == 201, r.text
-    assert r.json()["version"] == 2 and r.json()["loadedBy"] != "onethread"
+    assert r.json()["version"] == 3 and r.json()["loadedBy"] != "onethread"
     new = ask(client, admin, customer_id, late).json()
-    assert new["outcome"] == "doorstep_replacement" and new["policy"]["version"] == 2
+    assert new["outcome"] == "doorstep_replacement" and new["policy"]["version"] == 3
 
     explained = client.get(f"{V1}/decisions/{old['id']}", headers=admin).json()
-    assert explained["policy"]["version"] == 1 and explained["outcome"] == "repair"
+    assert explained["policy"]["version"] == 2 and explained["outcome"] == "repair"
     assert explained["explanation"]["rule"] == "known_defect_outside_window"
     assert explained["explanation"]["conditions"] == ["known_defect is true"]
     assert explained["explanation"]["outcome"]["staffReason"] == old["reasons"]["staff"]
 
     versions = client.get(f"{V1}/policies/device_fault/versions", headers=admin).json()
-    assert [v["version"] for v in versions] == [1, 2]
-    assert "version: 1" in versions[0]["source"] and "version: 2" in versions[1]["source"]
+    assert [v["version"] for v in versions] == [2, 3]
+    assert "version: 2" in versions[0]["source"] and "version: 3" in versions[1]["source"]
     # The same text again changes nothing; other text under a used version number is refused.
     again = client.post(f"{V1}/policies", headers=admin, json={"source": version_2()})
     assert again.status_code == 201 and again.json()["id"] == r.json()["id"]
@@ -121,3 +138,36 @@ def test_only_a_replacement_outcome_can_be_ordered(client, admin, customer_id, c
     r = client.post(f"{V1}/decisions/{damaged.json()['id']}/replacement-order", headers=admin,
                     json={"channel": "store"})
     assert_tmf_error(r, 409)
+
+
+def test_a_purchase_in_the_future_is_refused_by_the_policy_and_nothing_is_recorded(client, admin, customer_id,
+                                                                                    container):
+    before = [count(container, m) for m in (Decision, DefectReport, CaseEvent, TimelineEntry, OutboxEvent)]
+    for days in (-1, -400):
+        body = assert_tmf_error(ask(client, admin, customer_id, {**FACTS, "days_since_purchase": days}), 400)
+        assert "days_since_purchase" in body["message"] and "at least 0" in body["message"], body
+    assert [count(container, m) for m in (Decision, DefectReport, CaseEvent, TimelineEntry, OutboxEvent)] == before
+    today = ask(client, admin, customer_id, {**FACTS, "days_since_purchase": 0})
+    assert today.status_code == 201 and today.json()["policy"]["version"] == 2
+
+
+def test_a_database_that_took_decisions_by_version_1_keeps_them_explained_by_version_1(
+        client, admin, uow, clock, customer_id):
+    """An installation upgraded from the first release: version 1 is stored and decided with; the
+    shipped version 2 is stored beside it, and the old decision is still explained by version 1."""
+    with uow() as s:
+        s.execute(delete(PolicyVersion).where(PolicyVersion.name == "device_fault"))
+        v1 = rules.parse(version_1())
+        s.add(PolicyVersion(name="device_fault", version=1, source=version_1(), checksum=rules.checksum(version_1()),
+                            loaded_at=clock.now(), loaded_by="onethread"))
+        assert v1.facts["days_since_purchase"].minimum is None
+    old = ask(client, admin, customer_id, {**FACTS, "days_since_purchase": 200}).json()
+    assert old["policy"]["version"] == 1
+    with uow() as s:
+        assert [(p.name, p.version) for p in decisions.load_shipped(s, clock)] == [("device_fault", 2)]
+    refused = ask(client, admin, customer_id, {**FACTS, "days_since_purchase": -1})
+    assert_tmf_error(refused, 400)
+    versions = client.get(f"{V1}/policies/device_fault/versions", headers=admin).json()
+    assert [v["version"] for v in versions] == [1, 2]
+    explained = client.get(f"{V1}/decisions/{old['id']}", headers=admin).json()
+    assert explained["policy"]["version"] == 1 and explained["explanation"]["rule"] == "known_defect_outside_window"

@@ -98,7 +98,7 @@ def test_s1_in_the_store_decision_order_and_warm_handover(page, uow, clock, shot
     assert "assessment" not in words.lower()
     assert "No form, no damage assessment" in answer.get_by_test_id("staff-reason").inner_text()
     assert "A recognised defect" in answer.get_by_test_id("registry").inner_text()
-    assert "Policy device_fault version 1" in answer.get_by_test_id("policy").inner_text()
+    assert "Policy device_fault version 2" in answer.get_by_test_id("policy").inner_text()
     with uow() as s:
         decision = s.scalar(select(Decision))
         assert decision.channel == "store" and decision.facts["is_existing_customer"] is True

@@ -61,7 +61,7 @@ def test_store_and_contact_centre_get_one_answer_and_the_store_orders_the_doorst
         assert in_store[key] == by_phone[key], key
     assert in_store["channel"] == "store" and by_phone["channel"] == "phone"
     assert in_store["outcome"] == "doorstep_replacement"
-    assert in_store["policy"]["name"] == "device_fault" and in_store["policy"]["version"] == 1
+    assert in_store["policy"]["name"] == "device_fault" and in_store["policy"]["version"] == 2
     assert "assessment" not in in_store["reasons"]["customer"].lower()
 
     # The store places the order itself: a fault case owned by the advisor, with the promise and its date.
@@ -87,7 +87,7 @@ def test_store_and_contact_centre_get_one_answer_and_the_store_orders_the_doorst
 
     timeline = client.get(f"{V1}/customers/{customer_id}/timeline", headers=as_agent).json()["entries"]
     titles = [e["title"] for e in timeline]
-    decisions = [e for e in timeline if e["title"].startswith("Decision (device_fault v1)")]
+    decisions = [e for e in timeline if e["title"].startswith("Decision (device_fault v2)")]
     assert {e["channel"] for e in decisions} == {"store", "phone"}
     assert any(t.startswith("Replacement ordered") for t in titles)
     assert any(t.startswith("Promised: Replacement device swapped at the customer's door") for t in titles)

@@ -31,7 +31,7 @@ def outcome(f: dict) -> str:
 
 
 def test_the_shipped_policy_loads_and_names_its_outcomes():
-    assert POLICY.name == "device_fault" and POLICY.version == 1
+    assert POLICY.name == "device_fault" and POLICY.version == 2
     assert set(POLICY.outcomes) == set(RANK)
     assert POLICY.outcomes["doorstep_replacement"].due_in_days == 5
 

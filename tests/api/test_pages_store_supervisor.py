@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from html import unescape
 from types import SimpleNamespace
 
+import pytest
 from sqlalchemy import event, func, select
 
 from onethread.access import service as access
@@ -17,6 +18,7 @@ from onethread.cases import service as cases
 from onethread.customers import identifier_service
 from onethread.customers import service as customers
 from onethread.decisions import known_defects
+from onethread.errors import NotFound, ValidationFailed
 from onethread.interactions import session_service
 from onethread.inventory import service as inventory
 from onethread.models import (
@@ -29,6 +31,7 @@ from onethread.models import (
     Decision,
     Handover,
     StaffUser,
+    Verification,
 )
 
 PASSWORD = "correct horse battery"
@@ -157,7 +160,7 @@ def test_asking_gives_the_words_for_the_customer_and_staff_and_the_order_becomes
     assert "Doorstep replacement" in page.text
     assert "A replacement will be brought to your door within 5 days." in page.text
     assert "No damage assessment" in page.text or "no damage assessment" in page.text
-    assert "Policy device_fault version 1" in page.text
+    assert "Policy device_fault version 2" in page.text
     assert "Place the replacement order" in page.text
 
     ordered = client.post(f"/store/decisions/{decision.id}/order", follow_redirects=False)
@@ -315,6 +318,32 @@ def test_the_identity_check_is_kept_on_the_visit_and_goes_with_the_handover(clie
         assert verified.level == 3 and verified.verified_by == w.advisor
     # The visit is Alex's now: the advisor's page offers a new check for a new visit.
     assert "Record the check" in client.get(f"/store/customers/{w.customer}").text
+
+
+def test_a_store_visit_is_reused_while_live_and_started_again_after_it_ends(uow, clock):
+    w = world(uow, clock)
+    with uow() as s:
+        sol = access.staff_principal(s.get(StaffUser, w.advisor))
+        ttl = timedelta(minutes=30)
+        first = session_service.store_visit(s, clock, sol, w.customer, method="id_document", level=3, ttl=ttl)
+        again = session_service.store_visit(s, clock, sol, w.customer, method="account_pin", level=1, ttl=ttl)
+        assert again.id == first.id and (first.channel, first.holder_staff_id) == ("store", w.advisor)
+        checks = s.scalars(select(Verification.method).where(Verification.session_id == first.id)).all()
+        assert sorted(checks) == ["account_pin", "id_document"]  # both checks are on the one visit
+    assert count(uow, ContactSession) == 1
+    # A refused check opens nothing (the unit of work rolls back), nor does an unknown customer.
+    with uow() as s:
+        lee = access.staff_principal(s.get(StaffUser, w.lead))
+    for customer_id, method, level, error in ((w.customer, "account_pin", 3, ValidationFailed),
+                                              ("01NOSUCHCUSTOMER0000000000", "id_document", 1, NotFound)):
+        with pytest.raises(error), uow() as s:
+            session_service.store_visit(s, clock, lee, customer_id, method=method, level=level, ttl=ttl)
+    assert count(uow, ContactSession) == 1
+    with uow() as s:
+        session_service.end(s, clock, sol, first.id)
+        later = session_service.store_visit(s, clock, sol, w.customer, method="id_document", level=2, ttl=ttl)
+        assert later.id != first.id and later.status == "live"
+    assert count(uow, ContactSession) == 2
 
 
 def test_breaches_count_in_the_iso_week_their_clock_ran_out_monday_to_sunday_utc(uow, clock):

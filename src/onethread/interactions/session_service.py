@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from onethread.access.rules import Principal
 from onethread.access.service import user_of as staff_of  # the person acting, if any
 from onethread.db.outbox import record_event
-from onethread.errors import Conflict, NotFound, ValidationFailed
+from onethread.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from onethread.interactions import rules
 from onethread.kernel.clock import Clock
 from onethread.kernel.events import DomainEvent
@@ -213,6 +213,33 @@ def end(session: Session, clock: Clock, actor: Principal, session_id: str) -> Co
     live.status, live.ended_at = "ended", clock.now()
     _event(session, clock, actor, "session.ended", live)
     return live
+
+
+STORE = "store"
+
+
+def live_store_visit(session: Session, customer_id: str, staff_id: str) -> ContactSession | None:
+    """The customer's store visit that ``staff_id`` is serving now (a live store contact session)."""
+    return session.scalar(select(ContactSession).where(
+        ContactSession.customer_id == customer_id, ContactSession.channel == STORE,
+        ContactSession.status == "live", ContactSession.holder_staff_id == staff_id)
+        .order_by(ContactSession.started_at.desc(), ContactSession.id.desc()).limit(1))
+
+
+def store_visit(session: Session, clock: Clock, actor: Principal, customer_id: str, *, method: str, level: int,
+                ttl: timedelta) -> ContactSession:
+    """The advisor has checked who the customer at the counter is: the check is recorded in the
+    store visit the advisor is serving for this customer, started now if there is none live (a
+    second check in the same visit reuses it), and stays valid for ``ttl``. Returns the visit."""
+    if session.get(Customer, customer_id) is None:
+        raise NotFound(f"no customer with id {customer_id}")
+    me = staff_of(session, actor)
+    if me is None:
+        raise Forbidden("a store visit is served by a named member of staff")
+    visit = live_store_visit(session, customer_id, me.id) or start(session, clock, actor, channel=STORE,
+                                                                    customer_id=customer_id)
+    verify(session, clock, actor, visit.id, method=method, level=level, ttl=ttl)
+    return visit
 
 
 def live_session_of(session: Session, customer_id: str, exclude_channel: str | None = None) -> ContactSession | None:

@@ -154,7 +154,7 @@ def _customer_page(request: Request, session: Session, clock: Clock, principal: 
         state.fault.purchased_on = newest.purchased_on.isoformat() if newest.purchased_on else ""
     pending = {case_id: h for case_id, items in details.handovers.items() for h in items if h.status == "pending"}
     receivers = queries.handover_receivers(session, excluding=principal.id)
-    visit = queries.live_visit(session, customer.id, principal.id)
+    visit = session_service.live_store_visit(session, customer.id, principal.id)
     verification = session_service.valid_verification(session, visit.id, now) if visit else None
     receiver_names = {r.id: r for r in receivers}
     return render(request, "store/customer.html", {
@@ -184,11 +184,8 @@ def check_identity(customer_id: str, request: Request, session: DbSession, clock
         state.errors = {"level": "choose the level the check establishes"}
         return _customer_page(request, session, clock, principal, customer_id, state, status_code=400)
     try:
-        customers.get_customer(session, customer_id)
-        visit = queries.live_visit(session, customer_id, principal.id) or session_service.start(
-            session, clock, principal, channel=CHANNEL, customer_id=customer_id)
-        session_service.verify(session, clock, principal, visit.id, method=method, level=number,
-                               ttl=timedelta(minutes=container.settings.verification_ttl_minutes))
+        session_service.store_visit(session, clock, principal, customer_id, method=method, level=number,
+                                    ttl=timedelta(minutes=container.settings.verification_ttl_minutes))
     except DomainError as exc:
         state.errors = _errors(session, exc, "identity")
         return _customer_page(request, session, clock, principal, customer_id, state, status_code=exc.http_status)

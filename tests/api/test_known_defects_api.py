@@ -154,7 +154,9 @@ def test_confirm_and_retire_need_a_curator_and_bad_transitions_are_409(client, t
 
     assert_tmf_error(client.post(f"{d['href']}/confirm", headers=specialist), 409)  # already confirmed
     stale = client.post(f"{d['href']}/retire", headers={**lead, "If-Match": 'W/"999"'})
-    assert_tmf_error(stale, 412)
+    refused = assert_tmf_error(stale, 412)  # the registry's refusal: who moved it, and when
+    assert "confirmed it after you read it" in refused["message"] and "UTC" in refused["message"]
+    assert refused["details"]["currentETag"] == r.headers["ETag"]
     retired = client.post(f"{d['href']}/retire", headers={**lead, "If-Match": r.headers["ETag"]},
                           json={"note": "fixed in firmware 2.1"})
     assert retired.status_code == 200, retired.text

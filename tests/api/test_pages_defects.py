@@ -271,7 +271,7 @@ def test_a_stale_confirm_says_who_confirmed_it_first_and_changes_nothing(client,
     r = post(client, f"/known-defects/{defect_id}/confirm", {"note": "mine", "version": version_on(opened.text)})
     assert r.status_code == 409
     text = html.unescape(r.text)
-    assert "after you opened this page, Lee Lead confirmed it" in text and "Your confirm was not applied" in text
+    assert "Lee Lead confirmed it after you read it" in text and "Your confirm was not applied" in text
     with uow() as s:
         d = s.get(KnownDefect, defect_id)
         assert (d.confirmed_by, d.note) == (world.staff["lee"], "seen it in the lab")

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from onethread.access.rules import ADMIN, SPECIALIST, TEAM_LEAD, Principal
 from onethread.cases import service as cases
+from onethread.customers.queries import actor_names
 from onethread.customers.service import get_customer
 from onethread.db.outbox import record_event
 from onethread.decisions import symptoms
@@ -300,21 +301,44 @@ def register(session: Session, clock: Clock, actor: Principal, *, device_model: 
     return defect
 
 
-def confirm(session: Session, clock: Clock, actor: Principal, defect_id: str, *, note: str | None = None
-            ) -> KnownDefect:
-    return _move(session, clock, actor, defect_id, "confirm", note)
+class ChangedSinceRead(Conflict):
+    """The entry moved on after the caller read it (``expected_version`` is not its version)."""
 
 
-def retire(session: Session, clock: Clock, actor: Principal, defect_id: str, *, note: str | None = None
-           ) -> KnownDefect:
-    return _move(session, clock, actor, defect_id, "retire", note)
+def confirm(session: Session, clock: Clock, actor: Principal, defect_id: str, *, note: str | None = None,
+            expected_version: int | None = None) -> KnownDefect:
+    """A curator confirms a proposed (or retired) entry. With ``expected_version`` (the version the
+    caller read: the page's form, the API's If-Match) an entry that has moved on since is refused
+    with ``ChangedSinceRead`` naming who moved it and when, and nothing changes."""
+    return _move(session, clock, actor, defect_id, "confirm", note, expected_version)
+
+
+def retire(session: Session, clock: Clock, actor: Principal, defect_id: str, *, note: str | None = None,
+           expected_version: int | None = None) -> KnownDefect:
+    """A curator rejects a proposal or retires a confirmed entry; ``expected_version`` as in ``confirm``."""
+    return _move(session, clock, actor, defect_id, "retire", note, expected_version)
+
+
+def _changed_since_read(session: Session, defect: KnownDefect, action: str) -> ChangedSinceRead:
+    by, at = ((defect.confirmed_by, defect.confirmed_at) if defect.status == CONFIRMED
+              else (defect.retired_by, defect.retired_at) if defect.status == RETIRED
+              else (None, defect.updated_at))
+    who = (actor_names(session, [by]).get(by) if by else None) or "someone else"
+    when = f"{at:%d %b %Y, %H:%M} UTC" if at else "a moment ago"
+    return ChangedSinceRead(
+        f"{who} {defect.status} it after you read it ({when}): it is now {defect.status}. "
+        f"Your {action} was not applied; read the entry again.",
+        details={"status": defect.status, "version": defect.version, "by": who,
+                 "at": at.isoformat() if at else None})
 
 
 def _move(session: Session, clock: Clock, actor: Principal, defect_id: str, action: str,
-          note: str | None) -> KnownDefect:
+          note: str | None, expected_version: int | None = None) -> KnownDefect:
     _curator(actor)
     note = _note(note)
     defect = get(session, defect_id)
+    if expected_version is not None and expected_version != defect.version:
+        raise _changed_since_read(session, defect, action)
     after = TRANSITIONS.get((defect.status, action))
     if after is None:
         verb = {"confirm": "confirmed", "retire": "retired"}.get(action, action)

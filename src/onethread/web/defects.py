@@ -18,9 +18,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from onethread.access.rules import ADMIN, CUSTOMER_SERVICE, ROLE_LABELS, SPECIALIST, TEAM_LEAD, Principal
 from onethread.api.deps import ClockDep, DbSession, cross_site
-from onethread.customers import queries as customer_queries
 from onethread.decisions import known_defect_queries, known_defects, symptoms
-from onethread.errors import Conflict, DomainError, Forbidden, ValidationFailed
+from onethread.errors import DomainError, Forbidden, ValidationFailed
 from onethread.web.common import PageForbidden, form_failed, render, staff_page
 
 router = APIRouter(include_in_schema=False)
@@ -160,19 +159,14 @@ def entry_page(request: Request, defect_id: str, principal: Desk, session: DbSes
     return _entry_page(request, session, clock, principal, defect_id, done=done)
 
 
-def _stale(session, defect_id: str, version: str, action: str) -> None:
-    """The entry changed after the page was drawn (the form carries the version it showed): say who
-    did what, and change nothing."""
-    current = known_defects.get(session, defect_id)
-    if not version.strip() or version.strip() == str(current.version):
-        return
-    by, at = ((current.confirmed_by, current.confirmed_at) if current.status == known_defects.CONFIRMED
-              else (current.retired_by, current.retired_at) if current.status == known_defects.RETIRED
-              else (None, current.updated_at))
-    who = (customer_queries.actor_names(session, [by]).get(by) if by else None) or "someone else"
-    raise Conflict(f"after you opened this page, {who} {current.status} it "
-                   f"({_when(at)}): it is now {current.status}. Your {action} was not applied; "
-                   "read the entry again below.")
+def _version(value: str) -> int | None:
+    """The entry's version the form was drawn with (a hidden field); none: not checked."""
+    raw = value.strip()
+    if not raw:
+        return None
+    if not raw.isdigit():
+        raise ValidationFailed("this form is damaged; open the entry again")
+    return int(raw)
 
 
 def _move(request: Request, session, clock, principal: Principal, defect_id: str, action: str, note: str,
@@ -181,9 +175,9 @@ def _move(request: Request, session, clock, principal: Principal, defect_id: str
     try:
         if not _may_curate(principal):
             raise _not_a_curator(principal)
-        _stale(session, defect_id, version, action)
         move = known_defects.confirm if action == "confirm" else known_defects.retire
-        move(session, clock, principal, defect_id, note=note)
+        # An entry changed after the page was drawn is refused by the registry, naming who and when.
+        move(session, clock, principal, defect_id, note=note, expected_version=_version(version))
     except DomainError as exc:
         errors = form_failed(session, exc)
         return _entry_page(request, session, clock, principal, defect_id,

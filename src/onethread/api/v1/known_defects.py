@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
 
 from onethread.access.rules import CUSTOMER_SERVICE
 from onethread.api.deps import ClockDep, DbSession, allow
-from onethread.api.tmf.conventions import ListParams, check_if_match, created, etag_for, paged
+from onethread.api.tmf.conventions import ListParams, created, etag_for, paged
 from onethread.api.tmf.trouble_ticket import iso
 from onethread.decisions import known_defects, symptoms
 from onethread.decisions.symptoms import SymptomMatch
+from onethread.errors import PreconditionFailed
 from onethread.models import KnownDefect
 
 V1 = "/api/v1"
@@ -103,19 +105,41 @@ def register(body: RegisterIn, response: Response, session: DbSession, clock: Cl
     return _answer(session, response, d)
 
 
+def _if_match(request: Request) -> int | None:
+    """The version the caller read, from ``If-Match`` (``W/"3"`` or ``"3"``); none or ``*``: not checked.
+    A tag that is no version of ours cannot match any version."""
+    header = request.headers.get("if-match")
+    if header is None or header.strip() == "*":
+        return None
+    for tag in header.split(","):
+        raw = tag.strip().removeprefix("W/").strip('"')
+        if raw.isdigit():
+            return int(raw)
+    return -1
+
+
+def _move(move, request: Request, session: Session, clock, actor, defect_id: str, body: NoteIn | None):
+    """The registry refuses an entry changed since the caller read it; over HTTP that is a failed
+    If-Match precondition (412), with the registry's words (who moved it, when)."""
+    try:
+        return move(session, clock, actor, defect_id, note=body.note if body else None,
+                    expected_version=_if_match(request))
+    except known_defects.ChangedSinceRead as exc:
+        raise PreconditionFailed(exc.message, details={**exc.details, "currentETag": etag_for(exc.details["version"])}
+                                 ) from exc
+
+
 @router.post("/known-defects/{defect_id}/confirm", summary="Confirm a proposed (or retired) known defect")
 def confirm(defect_id: str, request: Request, response: Response, session: DbSession, clock: ClockDep,
             actor: allow(known_defects.CURATORS), body: NoteIn | None = None) -> dict:
-    check_if_match(request, known_defects.get(session, defect_id).version)
-    d = known_defects.confirm(session, clock, actor, defect_id, note=body.note if body else None)
+    d = _move(known_defects.confirm, request, session, clock, actor, defect_id, body)
     return _answer(session, response, d)
 
 
 @router.post("/known-defects/{defect_id}/retire", summary="Reject a proposal, or retire a confirmed known defect")
 def retire(defect_id: str, request: Request, response: Response, session: DbSession, clock: ClockDep,
            actor: allow(known_defects.CURATORS), body: NoteIn | None = None) -> dict:
-    check_if_match(request, known_defects.get(session, defect_id).version)
-    d = known_defects.retire(session, clock, actor, defect_id, note=body.note if body else None)
+    d = _move(known_defects.retire, request, session, clock, actor, defect_id, body)
     return _answer(session, response, d)
 
 

@@ -8,8 +8,10 @@ with the right role approves; the approval then runs the action in the same tran
 the capability that owns it (inventory, customers' flags, billing, cases). Every step goes on the
 case (if any) and the customer's timeline; every read of the evidence is audited.
 
-The direct routes that could do the same thing ask ``refuse_direct_termination`` and
-``refuse_direct_close`` first, so staff cannot go around the approval.
+The same actions asked for directly (the agent desktop's close, ``POST /api/v1/cases/{id}/close``,
+the TMF621 close, the TMF637 termination) go through ``decisions.direct_actions``, which asks
+``refuse_direct_close`` / ``refuse_direct_termination`` here before acting, so no entry point can
+go around the approval; the routes do not call these checks themselves.
 """
 
 from __future__ import annotations

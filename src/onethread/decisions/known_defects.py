@@ -33,7 +33,7 @@ from onethread.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from onethread.interactions.rules import CHANNELS
 from onethread.kernel.clock import Clock
 from onethread.kernel.events import DomainEvent
-from onethread.models import DefectReport, KnownDefect
+from onethread.models import Customer, DefectReport, KnownDefect
 
 PROPOSED, CONFIRMED, RETIRED = "proposed", "confirmed", "retired"
 STATUSES = (PROPOSED, CONFIRMED, RETIRED)
@@ -211,11 +211,24 @@ def record_report(session: Session, clock: Clock, actor: Principal, *, customer_
     text = check_wording(wording)
     if channel is not None and channel not in CHANNELS:
         raise ValidationFailed(f"channel must be one of {', '.join(CHANNELS)}", field="channel")
-    get_customer(session, customer_id)
+    customer = get_customer(session, customer_id)
     if case_id is not None and cases.get_case(session, case_id).customer_id != customer_id:
         raise ValidationFailed("the case is not this customer's", field="caseId")
-    now = clock.now()
     found = symptom_of(text)
+    return record_checked_report(session, clock, actor, customer=customer, model=model, text=text, found=found,
+                                 defect=find(session, model, found.symptom) if found else None, channel=channel,
+                                 case_id=case_id, decision_id=decision_id)
+
+
+def record_checked_report(session: Session, clock: Clock, actor: Principal, *, customer: Customer, model: str,
+                          text: str, found: SymptomMatch | None, defect: KnownDefect | None,
+                          channel: str | None = None, case_id: str | None = None,
+                          decision_id: str | None = None) -> Reported:
+    """``record_report`` for a caller that has already checked the input (the customer, the case is
+    theirs, the channel, ``check_model``/``check_wording``), matched the symptom and looked its
+    entry up (``find``): the decision service, which needs both for the decision itself."""
+    customer_id = customer.id
+    now = clock.now()
     report = DefectReport(customer_id=customer_id, device_model=model, symptom=found.symptom if found else None,
                           wording=text, reported_at=now, channel=channel, case_id=case_id, decision_id=decision_id,
                           recorded_by=actor.id)
@@ -229,7 +242,6 @@ def record_report(session: Session, clock: Clock, actor: Principal, *, customer_
                  "decisionId": decision_id, "actor": actor.id, "actorName": actor.name}))
     if found is None:
         return Reported(report, None, None, False)
-    defect = find(session, model, found.symptom)
     if defect is not None:
         return Reported(report, found, defect, False)
     defect, proposed = _propose_if_due(session, clock, model, found)

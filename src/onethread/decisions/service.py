@@ -23,11 +23,12 @@ from onethread.customers.service import get_customer
 from onethread.db.outbox import record_event
 from onethread.decisions import known_defects, rules
 from onethread.decisions.rules import FactError, Policy, PolicyError
+from onethread.decisions.symptoms import SymptomMatch
 from onethread.errors import Conflict, NotFound, ValidationFailed
 from onethread.interactions.rules import CHANNELS
 from onethread.kernel.clock import Clock
 from onethread.kernel.events import DomainEvent
-from onethread.models import Commitment, Decision, PolicyVersion, Product
+from onethread.models import Commitment, Decision, KnownDefect, PolicyVersion, Product
 
 SHIPPED = Path(__file__).with_name("policies")
 SHIPPED_BY = "onethread"
@@ -86,12 +87,28 @@ def _find(session: Session, name: str, version: int) -> PolicyVersion | None:
     return session.scalar(select(PolicyVersion).where(PolicyVersion.name == name, PolicyVersion.version == version))
 
 
-def current_version(session: Session, name: str, *, required: bool = True) -> PolicyVersion | None:
-    row = session.scalar(select(PolicyVersion).where(PolicyVersion.name == name)
-                         .order_by(PolicyVersion.version.desc()).limit(1))
-    if row is None and required:
-        raise NotFound(f"no policy {name}")
-    return row
+@dataclass(frozen=True)
+class VersionRef:
+    """A stored policy version without its source: what a decision needs to find its parsed policy."""
+
+    id: str
+    name: str
+    version: int
+    checksum: str
+
+
+def current_version(session: Session, name: str, *, required: bool = True) -> VersionRef | None:
+    """The newest version of a policy: its small columns only, read on every decision (several
+    server processes may load versions, so the database says which is newest; the source is read
+    only when this process has not parsed that checksum yet)."""
+    row = session.execute(select(PolicyVersion.id, PolicyVersion.name, PolicyVersion.version, PolicyVersion.checksum)
+                          .where(PolicyVersion.name == name)
+                          .order_by(PolicyVersion.version.desc()).limit(1)).first()
+    if row is None:
+        if required:
+            raise NotFound(f"no policy {name}")
+        return None
+    return VersionRef(*row)
 
 
 def list_policies(session: Session) -> list[PolicyVersion]:
@@ -114,10 +131,13 @@ def versions(session: Session, name: str) -> list[PolicyVersion]:
 _PARSED: dict[str, Policy] = {}  # checksum -> parsed policy (a stored version never changes)
 
 
-def parsed(row: PolicyVersion) -> Policy:
+def parsed(session: Session, row: PolicyVersion | VersionRef) -> Policy:
+    """The parsed policy of a stored version; its source is read (and parsed) once per process."""
     policy = _PARSED.get(row.checksum)
     if policy is None:
-        policy = _PARSED[row.checksum] = rules.parse(row.source, f"{row.name} version {row.version}")
+        source = row.source if isinstance(row, PolicyVersion) else session.scalar(
+            select(PolicyVersion.source).where(PolicyVersion.id == row.id))
+        policy = _PARSED[row.checksum] = rules.parse(source, f"{row.name} version {row.version}")
     return policy
 
 
@@ -139,9 +159,9 @@ def decide(session: Session, clock: Clock, actor: Principal, *, policy: str, fac
         if case.customer_id != customer_id:
             raise ValidationFailed("the case is not this customer's", field="caseId")
     row = current_version(session, policy)
-    pol = parsed(row)
+    pol = parsed(session, row)
     now = clock.now()
-    facts, registry = _with_registry(session, pol, facts, now)
+    facts, registry, lookup = _with_registry(session, pol, facts, now)
     facts, record = _with_customer_record(pol, facts, customer.customer_since, now.date())
     try:
         checked = rules.check_facts(pol, facts)
@@ -164,11 +184,13 @@ def decide(session: Session, clock: Clock, actor: Principal, *, policy: str, fac
     title = f"Decision ({pol.name} v{pol.version}): {outcome.name.replace('_', ' ')}"
     data = {"decisionId": decision.id, "policy": pol.name, "policyVersion": pol.version, "outcome": outcome.name,
             "rule": verdict.rule.id}
-    if registry is not None:
-        # The fault is also a report for the known-defect registry (it may raise a proposal).
-        known_defects.record_report(session, clock, actor, customer_id=customer_id,
-                                    device_model=checked["device_model"], wording=checked["symptom"],
-                                    channel=channel, case_id=case_id, decision_id=decision.id)
+    if lookup is not None:
+        # The fault is also a report for the known-defect registry (it may raise a proposal). The
+        # customer, case and channel are checked above, the model, wording, symptom and entry were
+        # looked up once, in _with_registry.
+        known_defects.record_checked_report(session, clock, actor, customer=customer, model=lookup.model,
+                                            text=lookup.text, found=lookup.found, defect=lookup.defect,
+                                            channel=channel, case_id=case_id, decision_id=decision.id)
         data["knownDefectId"] = registry["known_defect_id"] if registry["confirmed"] else None
     if case is not None:
         log(session, clock, case, actor, "decision", title, text=outcome.customer_reason, channel=channel, data=data)
@@ -184,18 +206,31 @@ def decide(session: Session, clock: Clock, actor: Principal, *, policy: str, fac
 REGISTRY_FACT = "known_defect_registry"  # recorded with the facts: what the registry said, and whether it was used
 
 
-def _with_registry(session: Session, policy: Policy, facts: Any, now: datetime) -> tuple[Any, dict | None]:
+@dataclass(frozen=True)
+class _Lookup:
+    """The registry look-up of a device-fault decision, done once and reused for its report."""
+
+    model: str  # normalised
+    text: str  # the customer's words, stripped
+    found: SymptomMatch | None
+    defect: KnownDefect | None
+
+
+def _with_registry(session: Session, policy: Policy, facts: Any, now: datetime
+                   ) -> tuple[Any, dict | None, _Lookup | None]:
     """For a policy that takes ``device_model`` and ``symptom`` (the device-fault policy): match the
     symptom, look the model and symptom up in the known-defect registry and, when the caller did not
     say ``known_defect`` (and the policy takes it), let the registry say it: a confirmed entry is a
-    recognised defect. Returns the facts to check and what to record about the registry."""
+    recognised defect. Returns the facts to check, what to record about the registry, and the
+    look-up itself (for the report the decision files)."""
     if not isinstance(facts, dict) or not {"device_model", "symptom"} <= set(policy.facts):
-        return facts, None
+        return facts, None, None
     model, wording = facts.get("device_model"), facts.get("symptom")
     if not isinstance(model, str) or not isinstance(wording, str):
-        return facts, None  # check_facts names the missing or mistyped fact
+        return facts, None, None  # check_facts names the missing or mistyped fact
     model = known_defects.check_model(model, "facts.device_model")
-    found = known_defects.symptom_of(known_defects.check_wording(wording, "facts.symptom"))
+    text = known_defects.check_wording(wording, "facts.symptom")
+    found = known_defects.symptom_of(text)
     defect = known_defects.find(session, model, found.symptom) if found else None
     confirmed = known_defects.known_at(defect, now)
     source = "caller"
@@ -204,7 +239,8 @@ def _with_registry(session: Session, policy: Policy, facts: Any, now: datetime) 
     return facts, {"source": source, "device_model": model, "symptom": found.symptom if found else None,
                    "matched": found.explain() if found else None,
                    "known_defect_id": defect.id if defect else None,
-                   "status": defect.status if defect else None, "confirmed": confirmed}
+                   "status": defect.status if defect else None,
+                   "confirmed": confirmed}, _Lookup(model, text, found, defect)
 
 
 EXISTING = "is_existing_customer"
@@ -252,7 +288,7 @@ class Explanation:
 def explain(session: Session, decision_id: str) -> Explanation:
     """A decision explained by the policy version that took it, whatever has been loaded since."""
     decision = get_decision(session, decision_id)
-    policy = parsed(session.get(PolicyVersion, decision.policy_version_id))
+    policy = parsed(session, session.get(PolicyVersion, decision.policy_version_id))
     rule = next(r for r in policy.rules if r.id == decision.rule_id)
     return Explanation(decision, policy, rule, policy.outcomes[decision.outcome])
 

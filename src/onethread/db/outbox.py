@@ -58,6 +58,19 @@ class ConsumerReceipt(Base):
 CLAIM_TIMEOUT = timedelta(minutes=5)
 
 
+def insert_now(session: Session, statement, params: dict | list[dict]):
+    """Execute a prebuilt Core ``INSERT`` (built once on the table, parameters passed) after the
+    session's pending ORM changes, which it may refer to. For rows written on every request and
+    not read back in the transaction (outbox events, timeline entries, contacts): no statement
+    construction and no unit-of-work bookkeeping per row."""
+    if session.autoflush:
+        session.flush()
+    return session.execute(statement, params)
+
+
+_INSERT_EVENT = insert(OutboxEvent.__table__)
+
+
 def record_event(session: Session, event: DomainEvent) -> DomainEvent:
     """Write ``event`` to the outbox in the current transaction and run in-process handlers."""
     event_id = new_id()
@@ -70,19 +83,17 @@ def record_event(session: Session, event: DomainEvent) -> DomainEvent:
         payload=event.payload,
         id=event_id,
     )
-    # A Core INSERT, written now (after the pending ORM changes it may refer to): no unit-of-work
-    # bookkeeping for a row nobody reads back in this transaction.
-    session.execute(insert(OutboxEvent).values(
-        id=event_id,
-        type=event.type,
-        aggregate_type=event.aggregate_type,
-        aggregate_id=event.aggregate_id,
-        customer_id=event.customer_id,
-        payload=event.payload,
-        occurred_at=event.occurred_at,
-        available_at=event.occurred_at,
-        attempts=0,
-    ))
+    insert_now(session, _INSERT_EVENT, {
+        "id": event_id,
+        "type": event.type,
+        "aggregate_type": event.aggregate_type,
+        "aggregate_id": event.aggregate_id,
+        "customer_id": event.customer_id,
+        "payload": event.payload,
+        "occurred_at": event.occurred_at,
+        "available_at": event.occurred_at,
+        "attempts": 0,
+    })
     bus: EventBus | None = session.info.get("bus")
     if bus is not None:
         for handler in bus.handlers_for(event.type):

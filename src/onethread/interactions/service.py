@@ -19,7 +19,7 @@ from onethread.access.rules import Principal
 from onethread.customers import identifier_service
 from onethread.customers.rules import IDENTIFIER_KINDS, InvalidIdentifier
 from onethread.customers.service import get_customer
-from onethread.db.outbox import record_event
+from onethread.db.outbox import insert_now, record_event
 from onethread.errors import Conflict, NotFound, ValidationFailed
 from onethread.interactions import rules, session_service
 from onethread.interactions.session_service import live_session_of, staff_of
@@ -174,16 +174,21 @@ def record(session: Session, clock: Clock, actor: Principal, intake: Intake, *, 
     return Recorded(contact, created=True, match_item=item)
 
 
+_CONTACTS = Contact.__table__
+_INSERT_PLAIN_CONTACT = insert(_CONTACTS)  # a contact without a channel message id (nothing to collide with)
+_INSERT_CONTACT = {  # built once per dialect: a redelivery is the conflict on the channel's message id
+    name: dialect.insert(_CONTACTS).on_conflict_do_nothing(index_elements=["channel", "channel_message_id"])
+    .returning(_CONTACTS.c.id)
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+}
+
+
 def _insert_contact(session: Session, values: dict) -> bool:
     """INSERT the contact unless its (channel, message id) is stored already; True if written."""
     if values["channel_message_id"] is None:
-        session.execute(insert(Contact).values(**values))
+        insert_now(session, _INSERT_PLAIN_CONTACT, values)
         return True
-    dialect = session.get_bind().dialect.name
-    table_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    done = session.execute(table_insert(Contact).values(**values)
-                           .on_conflict_do_nothing(index_elements=["channel", "channel_message_id"])
-                           .returning(Contact.id))
+    done = insert_now(session, _INSERT_CONTACT[session.get_bind().dialect.name], values)
     return done.scalar_one_or_none() is not None
 
 

@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import and_, bindparam, insert, or_, select
 from sqlalchemy.orm import Session
 
+from onethread.db.outbox import insert_now
 from onethread.errors import ValidationFailed
 from onethread.kernel.events import DomainEvent
 from onethread.kernel.ids import new_id
@@ -98,11 +99,14 @@ def _entry(event: DomainEvent) -> dict | None:
     }
 
 
+_INSERT_ENTRY = insert(TimelineEntry.__table__)
+
+
 def project(session: Session, event: DomainEvent) -> None:
     """Event handler: add the event to its customer's timeline (if it is a timeline event)."""
     row = _entry(event)
     if row is not None:
-        session.execute(insert(TimelineEntry).values(**row))
+        insert_now(session, _INSERT_ENTRY, row)
 
 
 def _project_many(session: Session, events: list[DomainEvent]) -> None:

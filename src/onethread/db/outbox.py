@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ForeignKey, Integer, String, Text, insert, or_, select, update
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
@@ -44,6 +44,12 @@ class OutboxEvent(Base):
     dead_at: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+# The backlog only (migration 0007): the worker's claim and the pending count read it, however
+# many delivered events the table holds.
+_PENDING = text("delivered_at IS NULL AND dead_at IS NULL")
+Index("ix_outbox_event_pending", OutboxEvent.id, postgresql_where=_PENDING, sqlite_where=_PENDING)
 
 
 class ConsumerReceipt(Base):

@@ -82,7 +82,9 @@ def fresh_database(kind: str, pg_url: str | None) -> tuple[str, callable]:
 
 def run_cli(url: str, *args: str, stdin: str | None = None) -> str:
     env = {**os.environ, "ONETHREAD_DATABASE_URL": url}
-    out = subprocess.run([ONETHREAD, *args], env=env, input=stdin, capture_output=True, text=True, check=True)
+    out = subprocess.run([ONETHREAD, *args], env=env, input=stdin, capture_output=True, text=True)
+    if out.returncode != 0:
+        raise RuntimeError(f"onethread {' '.join(args)} failed: {out.stderr.strip()[-2000:]}")
     return out.stdout.strip()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -65,7 +66,7 @@ def fresh_database(kind: str, pg_url: str | None) -> tuple[str, callable]:
     """A new empty database URL and a function that drops it."""
     if kind == "sqlite":
         d = tempfile.mkdtemp(prefix="onethread-bench-")
-        return f"sqlite:///{d}/bench.db", lambda: None
+        return f"sqlite:///{d}/bench.db", lambda: shutil.rmtree(d, ignore_errors=True)
     import psycopg
 
     base = pg_url or "postgresql://postgres@127.0.0.1:5432/postgres"

@@ -298,3 +298,14 @@ def test_worker_once_reports_what_it_did(database_url):
     result = ok(run(database_url, "worker", "--once"))
     assert result.stdout.startswith("outbox: 0 delivered, 0 failed, 0 already handled")
     assert "alembic" not in result.stderr
+
+
+def test_bench_run_passes_its_options_to_the_suite_and_needs_the_checkout(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ONETHREAD_")}
+    outside = subprocess.run([str(ONETHREAD), "bench", "run", "--quick"], cwd=tmp_path, capture_output=True,
+                             text=True, env=env, timeout=60)
+    assert outside.returncode == 1 and "bench/suite.py" in outside.stderr and "Traceback" not in outside.stderr
+    checkout = Path(__file__).parents[2]
+    wrong = subprocess.run([str(ONETHREAD), "bench", "run", "--no-such-option"], cwd=checkout, capture_output=True,
+                           text=True, env=env, timeout=60)
+    assert wrong.returncode == 2 and "--no-such-option" in wrong.stderr  # the suite's own argument check answered

@@ -98,3 +98,18 @@ def _now(given: str | None, url: str) -> datetime:
             return sandbox.current(session, c.clock)
     finally:
         c.dispose()
+
+
+@bench_app.command("run", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def run_suite(ctx: typer.Context) -> None:
+    """Run the benchmark suite (``bench/suite.py``) from a source checkout; options pass through,
+    e.g. ``onethread bench run --db postgresql --pg-url ... --customers 10000 --quick``."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    here = Path.cwd()
+    if not (here / "bench" / "suite.py").is_file():
+        fail("the benchmark suite lives in the source checkout: run this from the repository's top "
+             "folder (where bench/suite.py is), or use 'make bench'")
+    raise typer.Exit(subprocess.call([sys.executable, "-m", "bench.suite", *ctx.args], cwd=here))

@@ -7,22 +7,10 @@ from __future__ import annotations
 from datetime import date
 
 from onethread.models import ApprovalRequest, Product
+from tests.browser.steps import sign_in, sign_out
 from tests.scenarios.test_s3_four_eyes import ask_termination, make_priya
 
 PASSWORD = "four eyes see more"
-
-
-def sign_in(page, username: str) -> None:
-    page.goto("/login")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/")
-
-
-def sign_out(page) -> None:
-    page.get_by_role("button", name="Sign out").click()
-    page.wait_for_url("**/login*")
 
 
 def test_the_requester_is_refused_and_a_second_person_approves_through_the_page(page, client, uow, clock, shot):
@@ -31,7 +19,7 @@ def test_the_requester_is_refused_and_a_second_person_approves_through_the_page(
     assert asked.status_code == 201, asked.text
     req_id = asked.json()["id"]
 
-    sign_in(page, "jo.agent")
+    sign_in(page, "jo.agent", PASSWORD)
     page.goto("/approvals")
     page.get_by_role("link", name="Terminate a line").click()
     page.wait_for_url(f"**/approvals/{req_id}")
@@ -44,7 +32,7 @@ def test_the_requester_is_refused_and_a_second_person_approves_through_the_page(
         assert s.get(ApprovalRequest, req_id).status == "pending"
     sign_out(page)
 
-    sign_in(page, "lee.lead")
+    sign_in(page, "lee.lead", PASSWORD)
     page.goto("/approvals")
     assert "Priya Shah" in page.locator("table").inner_text()
     page.get_by_role("link", name="Terminate a line").click()

@@ -19,6 +19,7 @@ from onethread.customers import service as customers
 from onethread.decisions import service as decisions
 from onethread.inventory import service as inventory
 from onethread.models import Decision, KnownDefect
+from tests.browser.steps import sign_in
 from tests.scenarios.test_s1_defective_not_damaged import FACTS
 
 PASSWORD = "correct horse battery"
@@ -52,18 +53,9 @@ def world(uow, clock) -> SimpleNamespace:
         return SimpleNamespace(daniel=daniel.id, defect=defect.id)
 
 
-def sign_in(page, username: str) -> None:
-    page.context.clear_cookies()
-    page.goto("/login")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/")
-
-
 def test_a_proposal_from_three_wordings_is_confirmed_and_the_store_decision_relies_on_it(page, uow, clock, shot):
     w = world(uow, clock)
-    sign_in(page, "sam.spec")
+    sign_in(page, "sam.spec", PASSWORD)
     page.goto("/known-defects")
     assert page.get_by_role("heading", level=1).inner_text() == "Known defects"
     proposals = page.get_by_test_id("proposed-table")
@@ -100,7 +92,7 @@ def test_a_proposal_from_three_wordings_is_confirmed_and_the_store_decision_reli
         assert s.get(KnownDefect, w.defect).status == "confirmed"
 
     # In the store, a fourth customer describes it differently: the answer relies on the registry.
-    sign_in(page, "sol.store")
+    sign_in(page, "sol.store", PASSWORD)
     page.goto(f"/store/customers/{w.daniel}")
     assert page.get_by_label("Model").input_value() == "Nova X2"
     page.get_by_label("What is wrong, in the customer's words").fill("The earphone socket is dead")

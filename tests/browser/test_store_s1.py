@@ -20,6 +20,7 @@ from onethread.customers import service as customers
 from onethread.decisions import known_defects
 from onethread.inventory import service as inventory
 from onethread.models import Case, Commitment, Contact, ContactSession, Decision, Handover
+from tests.browser.steps import sign_in
 
 PASSWORD = "correct horse battery"
 STORY = ("Daniel bought the Nova X2 three days ago; the headphone jack has never worked. Known defect, no damage. "
@@ -49,14 +50,6 @@ def s1_world(uow, clock) -> SimpleNamespace:
         return SimpleNamespace(customer=cust.id, handset=handset.id, advisor=advisor.id, agent=agent.id)
 
 
-def sign_in(page, username: str) -> None:
-    page.goto("/login")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/")
-
-
 def fits_the_tablet(page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth") <= TABLET["width"]
 
@@ -64,7 +57,7 @@ def fits_the_tablet(page) -> bool:
 def test_s1_in_the_store_decision_order_and_warm_handover(page, uow, clock, shot):
     w = s1_world(uow, clock)
     page.set_viewport_size(TABLET)
-    sign_in(page, "sol.store")
+    sign_in(page, "sol.store", PASSWORD)
 
     # Find Daniel by his number, typed the way he says it.
     page.goto("/store")
@@ -153,7 +146,7 @@ def test_s1_in_the_store_decision_order_and_warm_handover(page, uow, clock, shot
     # check still valid, so he does not ask the security questions again.
     page.set_viewport_size({"width": 1280, "height": 860})
     page.context.clear_cookies()
-    sign_in(page, "alex.agent")
+    sign_in(page, "alex.agent", PASSWORD)
     page.goto(f"/cases/{case_id}")
     assert STORY in page.locator("main").inner_text()
     sessions = page.locator("#sessions")

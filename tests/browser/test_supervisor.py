@@ -14,16 +14,9 @@ from onethread.cases import clocks, queries
 from onethread.cases import service as cases
 from onethread.customers import service as customers
 from onethread.models import CaseClock
+from tests.browser.steps import sign_in
 
 PASSWORD = "correct horse battery"
-
-
-def sign_in(page, username: str) -> None:
-    page.goto("/login")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/")
 
 
 def chart(page, chart_id: str) -> dict[str, int]:
@@ -57,7 +50,7 @@ def test_the_supervisor_sees_every_breach_oldest_first_and_the_charts_count_them
         report = clocks.sweep(s, clock)
     assert report.fired > 0
 
-    sign_in(page, "lee.lead")
+    sign_in(page, "lee.lead", PASSWORD)
     page.goto("/supervisor")
     heading = page.get_by_role("heading", name="Past a clock")
     rows = page.locator("#breached tbody tr")

@@ -1,5 +1,7 @@
 """Pages: the agent desktop. Search (any identifier or a name) and the match queue; the customer
-360 with the timeline across channels; the case view with its actions.
+360 with the timeline across channels; the case view with its actions. Both list their four-eyes
+requests and ask for new ones (terminate a line, flag for fraud, close a complaint without the
+customer's confirmation) through ``decisions.approvals``; asking leads to the request's page.
 
 Every action is a plain HTML form: POST, then redirect to the page (redirect-after-post). A
 refused action re-renders the page with the message next to the field that caused it, answers
@@ -25,7 +27,7 @@ from onethread.customers import queries as customer_queries
 from onethread.customers import rules as customer_rules
 from onethread.customers import search as customer_search
 from onethread.customers import service as customers
-from onethread.decisions import direct_actions
+from onethread.decisions import approval_queries, approvals, direct_actions
 from onethread.errors import DomainError, NotFound, ValidationFailed
 from onethread.interactions import rules as contact_rules
 from onethread.interactions import service as interactions
@@ -38,6 +40,12 @@ router = APIRouter(include_in_schema=False)
 Desk = staff_page(CUSTOMER_SERVICE)
 TIMELINE_PAGE = 25
 TIMELINE_CHANNELS = ("store", "phone", "email", "chat", "social", "letter", "field", "portal", "system")
+DEVICE_KINDS = frozenset({"handset", "accessory"})  # what is not a line: nothing to ask to terminate
+NO_FAILURE = {"form": None, "errors": {}, "values": {}}
+
+
+def _approval_label(action: str) -> str:
+    return approvals.policy().rule(action).label
 
 
 def _same_site(request: Request) -> None:
@@ -134,6 +142,12 @@ def match_dismiss(request: Request, item_id: str, principal: Desk, session: DbSe
 def customer_page(request: Request, customer_id: str, principal: Desk, session: DbSession, clock: ClockDep,
                   container: ContainerDep, channel: Annotated[list[str] | None, Query()] = None,
                   cursor: str | None = None):
+    return _customer_page(request, session, clock, container, principal, customer_id, channel=channel, cursor=cursor)
+
+
+def _customer_page(request: Request, session, clock, container, principal: Principal, customer_id: str, *,
+                   channel: list[str] | None = None, cursor: str | None = None, failed: dict | None = None,
+                   status: int = 200):
     try:
         customer = customers.read_customer(session, clock, principal, customer_id, channel="pages", purpose="360")
     except NotFound as exc:
@@ -159,7 +173,50 @@ def customer_page(request: Request, customer_id: str, principal: Desk, session: 
         if page.next_cursor else None,
         "newest_url": f"/customers/{customer.id}?{urlencode(base)}#timeline",
         "kind_labels": customer_rules.KIND_LABELS, "now": now,
-    })
+        "approvals": approval_queries.for_customer(session, customer.id), "approval_label": _approval_label,
+        "lines": [pr for pr in products if pr.status == "active" and pr.kind not in DEVICE_KINDS],
+        "failed": failed or NO_FAILURE,
+    }, status_code=status)
+
+
+def _ask(request: Request, session, clock, principal: Principal, ask, failed_page, values: dict):
+    """Ask for a four-eyes action through ``decisions.approvals``; on success show the request
+    with its evidence, else the page again with the reason next to the field, nothing written."""
+    _same_site(request)
+    try:
+        req = ask()
+    except DomainError as exc:  # an error about something the form has no field for goes at its top
+        errors = {(k if k in values["values"] else "_form"): m for k, m in form_failed(session, exc).items()}
+        return failed_page({**values, "errors": errors}, exc.http_status)
+    return RedirectResponse(f"/approvals/{req.id}", status_code=303)
+
+
+@router.post("/customers/{customer_id}/approvals/terminate", response_class=HTMLResponse)
+def customer_ask_termination(request: Request, customer_id: str, principal: Desk, session: DbSession,
+                             clock: ClockDep, container: ContainerDep, productId: Annotated[str, Form()] = "",
+                             reason: Annotated[str, Form()] = "", caseId: Annotated[str, Form()] = ""):
+    def ask():
+        if not productId.strip():
+            raise ValidationFailed("choose the line to terminate", field="productId")
+        return approvals.request(session, clock, principal, action="terminate_line", reason=reason,
+                                 customer_id=customer_id, product_id=productId.strip(), case_id=caseId.strip() or None)
+
+    return _ask(request, session, clock, principal, ask,
+                lambda failed, status: _customer_page(request, session, clock, container, principal, customer_id,
+                                                      failed=failed, status=status),
+                {"form": "terminate", "values": {"productId": productId, "reason": reason, "caseId": caseId}})
+
+
+@router.post("/customers/{customer_id}/approvals/fraud", response_class=HTMLResponse)
+def customer_ask_fraud_flag(request: Request, customer_id: str, principal: Desk, session: DbSession,
+                            clock: ClockDep, container: ContainerDep, reason: Annotated[str, Form()] = "",
+                            caseId: Annotated[str, Form()] = ""):
+    return _ask(request, session, clock, principal,
+                lambda: approvals.request(session, clock, principal, action="flag_fraud", reason=reason,
+                                          customer_id=customer_id, case_id=caseId.strip() or None),
+                lambda failed, status: _customer_page(request, session, clock, container, principal, customer_id,
+                                                      failed=failed, status=status),
+                {"form": "fraud", "values": {"reason": reason, "caseId": caseId}})
 
 
 # --- the case view -------------------------------------------------------------------------
@@ -172,7 +229,8 @@ def _case_page(request: Request, session, clock, principal: Principal, case_id: 
         return _missing(request, principal, exc)
     return render(request, "agent/case.html", {
         "principal": principal, "v": view, "c": view.case,
-        "failed": failed or {"form": None, "errors": {}, "values": {}},
+        "approvals": approval_queries.for_case(session, case_id), "approval_label": _approval_label,
+        "failed": failed or NO_FAILURE,
         "done": DONE.get(done, "Done.") if done else None, "now": clock.now(),
         "reply_channels": case_rules.REPLY_CHANNELS,
         "contact_channels": contact_service.RECORDABLE_CHANNELS, "harm_kinds": case_rules.HARM_KINDS,
@@ -335,6 +393,17 @@ def case_close(request: Request, case_id: str, principal: Desk, session: DbSessi
 
     return _case_action(request, session, clock, principal, case_id, "close", act,
                         {"outcome": outcome, "customerConfirmed": customerConfirmed})
+
+
+@router.post("/cases/{case_id}/approvals/close", response_class=HTMLResponse)
+def case_ask_close_unconfirmed(request: Request, case_id: str, principal: Desk, session: DbSession, clock: ClockDep,
+                               outcome: Annotated[str, Form()] = "", reason: Annotated[str, Form()] = ""):
+    return _ask(request, session, clock, principal,
+                lambda: approvals.request(session, clock, principal, action="close_unconfirmed", reason=reason,
+                                          case_id=case_id, outcome=outcome),
+                lambda failed, status: _case_page(request, session, clock, principal, case_id, failed=failed,
+                                                  status=status),
+                {"form": "ask_close", "values": {"outcome": outcome, "reason": reason}})
 
 
 @router.post("/cases/{case_id}/sessions/{session_id}/transfer", response_class=HTMLResponse)

@@ -11,7 +11,7 @@ from sqlalchemy import case, func, literal, select
 from sqlalchemy.orm import Session
 
 from onethread.access.rules import AGENT, SPECIALIST, TEAM_LEAD
-from onethread.models import Case, CaseClock, ContactSession, Customer, Escalation, StaffUser, Team
+from onethread.models import Case, CaseClock, Customer, Escalation, StaffUser, Team
 
 
 @dataclass(frozen=True)
@@ -145,10 +145,3 @@ def handover_receivers(session: Session, *, excluding: str | None = None) -> lis
     rows = session.execute(query.order_by(Team.name.is_(None), Team.name, StaffUser.display_name, StaffUser.id)).all()
     return [Receiver(*r) for r in rows]
 
-
-def live_visit(session: Session, customer_id: str, staff_id: str) -> ContactSession | None:
-    """The customer's store visit that ``staff_id`` is serving now (a live store contact session)."""
-    return session.scalar(select(ContactSession).where(
-        ContactSession.customer_id == customer_id, ContactSession.channel == "store",
-        ContactSession.status == "live", ContactSession.holder_staff_id == staff_id)
-        .order_by(ContactSession.started_at.desc(), ContactSession.id.desc()).limit(1))

@@ -45,7 +45,7 @@ tour: $(STAMP)
 	rm -rf build/screenshots
 	$(BIN)/python -m pytest -q tests/browser -k sqlite -p no:randomly
 	mkdir -p docs/tour
-	for f in build/screenshots/*.png; do case "$$f" in *-postgresql.png) ;; *) cp "$$f" docs/tour/ ;; esac; done
+	for f in build/screenshots/*.png; do case "$$f" in *-postgresql.png|*/harness-*) ;; *) cp "$$f" docs/tour/ ;; esac; done
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

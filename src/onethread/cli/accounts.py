@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import re
 from datetime import timedelta
 
@@ -10,7 +9,7 @@ import typer
 
 from onethread.access import service as access
 from onethread.access.rules import STAFF_ROLES, TOKEN_ROLES, token_state
-from onethread.cli.common import container, fail, unit_of_work
+from onethread.cli.common import container, fail, read_password, unit_of_work
 
 user_app = typer.Typer(help="Staff users.", no_args_is_help=True)
 token_app = typer.Typer(help="Bearer API tokens for systems and scripts.", no_args_is_help=True)
@@ -25,12 +24,7 @@ def create_user(
     password_stdin: bool = typer.Option(False, "--password-stdin", help="read the password from standard input"),
 ) -> None:
     """Create a staff user; asks for the password (or reads it from stdin)."""
-    if password_stdin:
-        password = typer.get_text_stream("stdin").readline().rstrip("\n")
-    else:
-        password = getpass.getpass("Password: ")
-        if getpass.getpass("Again: ") != password:
-            fail("the passwords differ")
+    password = read_password(password_stdin)
     c = container()
     with unit_of_work(c) as session:
         user = access.create_user(session, c.clock, username=username, display_name=name or username, role=role,

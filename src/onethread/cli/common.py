@@ -67,3 +67,15 @@ def unit_of_work(c: Container) -> Iterator[Session]:
                 yield session
         except DomainError as exc:
             fail(exc.message)
+
+
+def read_password(from_stdin: bool) -> str:
+    """The new password: one line of standard input, or asked twice at the terminal."""
+    import getpass
+
+    if from_stdin:
+        return typer.get_text_stream("stdin").readline().rstrip("\n")
+    password = getpass.getpass("Password: ")
+    if getpass.getpass("Again: ") != password:
+        fail("the passwords differ")
+    return password

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import getpass
-
 import typer
 
 from onethread.access import portal as accounts
-from onethread.cli.common import container, fail, unit_of_work
+from onethread.cli.common import container, read_password, unit_of_work
 
 portal_app = typer.Typer(help="Customer portal sign-ins (customers and their representatives).",
                          no_args_is_help=True)
@@ -21,12 +19,7 @@ def create(
     password_stdin: bool = typer.Option(False, "--password-stdin", help="read the password from standard input"),
 ) -> None:
     """Open a portal sign-in for a person; asks for the password (or reads it from stdin)."""
-    if password_stdin:
-        password = typer.get_text_stream("stdin").readline().rstrip("\n")
-    else:
-        password = getpass.getpass("Password: ")
-        if getpass.getpass("Again: ") != password:
-            fail("the passwords differ")
+    password = read_password(password_stdin)
     c = container()
     with unit_of_work(c) as session:
         account = accounts.create_account(session, c.clock, party_id=party_id, login=login, password=password)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import case, func, literal, select
+from sqlalchemy import bindparam, case, func, literal, select
 from sqlalchemy.orm import Session
 
 from onethread.access.rules import AGENT, SPECIALIST, TEAM_LEAD
@@ -64,8 +64,18 @@ def cases_per_owner(session: Session) -> list[tuple[str, str, int, int]]:
 
 
 def open_cases_of(session: Session, customer_id: str) -> list[Case]:
-    return list(session.scalars(select(Case).where(Case.customer_id == customer_id, Case.status != "closed")
-                                .order_by(Case.opened_at)))
+    return [c for c, _ in open_cases_with_owners(session, customer_id)]
+
+
+# Built once: the 360 asks it on every read.
+_OPEN_WITH_OWNERS = (select(Case, StaffUser.display_name).outerjoin(StaffUser, StaffUser.id == Case.owner_id)
+                     .where(Case.customer_id == bindparam("customer_id"), Case.status != "closed")
+                     .order_by(Case.opened_at))
+
+
+def open_cases_with_owners(session: Session, customer_id: str) -> list[tuple[Case, str | None]]:
+    """The customer's open cases, oldest first, each with its owner's name: one query."""
+    return [(c, name) for c, name in session.execute(_OPEN_WITH_OWNERS, {"customer_id": customer_id})]
 
 
 def escalations_of(session: Session, case_id: str) -> list[Escalation]:

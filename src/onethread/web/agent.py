@@ -156,8 +156,9 @@ def _customer_page(request: Request, session, clock, container, principal: Princ
     now = clock.now()
     profile = customer_queries.customer_profile(session, customer, now, container.settings.default_currency)
     products = inventory.customer_products(session, customer.id)
-    open_cases = case_queries.open_cases_of(session, customer.id)
-    owners = customer_queries.actor_names(session, [c.owner_id for c in open_cases])
+    with_owners = case_queries.open_cases_with_owners(session, customer.id)
+    open_cases = [c for c, _ in with_owners]
+    owners = {c.owner_id: name for c, name in with_owners}
     error = None
     try:
         page = timeline.read(session, customer.id, limit=TIMELINE_PAGE, cursor=cursor, channels=channels or None)

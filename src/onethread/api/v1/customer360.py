@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
-from sqlalchemy import bindparam, select
 
 from onethread.access.rules import CUSTOMER_READERS
 from onethread.api.deps import ClockDep, ContainerDep, DbSession, allow
@@ -17,15 +16,8 @@ from onethread.cases import queries as case_queries
 from onethread.customers import queries
 from onethread.customers import service as customers
 from onethread.interactions import timeline
-from onethread.models import Case, StaffUser
 
 router = APIRouter(prefix="/api/v1", tags=["customer 360"])
-
-# The customer's open cases (as ``cases.queries.open_cases_of``) with their owners' names: one query.
-_OPEN_CASES = (select(Case, StaffUser.display_name).outerjoin(StaffUser, StaffUser.id == Case.owner_id)
-               .where(Case.customer_id == bindparam("customer_id"), Case.status != "closed")
-               .order_by(Case.opened_at))
-
 
 @router.get("/customers/{customer_id}/360", summary="The customer 360: who, what they have, what is open, "
             "and what happened lately")
@@ -37,7 +29,7 @@ def customer_360(customer_id: str, session: DbSession, clock: ClockDep, containe
     found = queries.customer_profile(session, customer, now, container.settings.default_currency)
     profile = ProfileOut.of(found)
     products = found.products  # read with the profile, not again
-    open_cases = session.execute(_OPEN_CASES, {"customer_id": customer.id}).all()  # with the owners' names
+    open_cases = case_queries.open_cases_with_owners(session, customer.id)
     owners = {c.owner_id: name for c, name in open_cases}
     open_cases = [c for c, _ in open_cases]
     page = timeline.read(session, customer.id, limit=timeline_limit)

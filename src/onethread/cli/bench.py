@@ -42,13 +42,18 @@ def generate(
     workers: int = typer.Option(2, "--workers", min=1, max=8,
                                 help="parallel writers on PostgreSQL (SQLite always uses one)"),
     batch: int = typer.Option(500, "--batch", min=1, max=10_000, help="customers per transaction"),
+    keep_indexes: bool = typer.Option(False, "--keep-indexes",
+                                      help="PostgreSQL: keep every index and constraint during the load "
+                                      "(row by row, slower) instead of re-creating them after it"),
     quiet: bool = typer.Option(False, "--quiet", help="no progress lines on stderr"),
 ) -> None:
     """Fill an empty database with a mid-size operator's data (migrating it to head first)."""
+    import signal
     import sys
 
     from onethread.datagen.run import generate as run
     from onethread.datagen.shape import Options
+    from onethread.datagen.sink import DeferredBuildFailed
     from onethread.errors import DomainError
 
     url = _database_url(database_url)
@@ -60,10 +65,16 @@ def generate(
                       long_tail_every=long_tail_every)
     typer.echo(f"generating {customers:,} customers (seed {seed}, now {at.isoformat()}) into {where(url)}",
                err=True)
+    # A polite kill (SIGTERM) stops the load like Ctrl-C does, so the dropped indexes and
+    # constraints are still re-created before the process ends.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     with reaching_database(url):
         try:
-            report = run(url, options, batch_size=batch, workers=workers, progress=None if quiet else sys.stderr)
+            report = run(url, options, batch_size=batch, workers=workers, progress=None if quiet else sys.stderr,
+                         keep_indexes=keep_indexes)
         except DomainError as exc:
+            fail(exc.message)
+        except DeferredBuildFailed as exc:
             fail(exc.message)
     typer.echo(report.table())
 

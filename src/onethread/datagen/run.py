@@ -18,7 +18,13 @@ from typing import TextIO
 from sqlalchemy import func, select
 
 from onethread.datagen.shape import BATCH_TABLES, SLICE, TABLES, Generator, Options, Staff
-from onethread.datagen.sink import PostgresSink, SqliteSink
+from onethread.datagen.sink import (
+    PostgresSink,
+    SqliteSink,
+    drop_definitions,
+    read_definitions,
+    rebuild_definitions,
+)
 from onethread.db import migrate
 from onethread.db.engine import make_engine
 from onethread.errors import Conflict
@@ -33,6 +39,8 @@ class Report:
     peak_rss_mb: float
     database: str
     phases: dict[str, float] = field(default_factory=dict)
+    rebuild: dict[str, float] = field(default_factory=dict)  # PostgreSQL: seconds per stage of re-creating
+    deferred: int = 0  # indexes and constraints dropped before the load and re-created after it
     write_seconds: dict[str, float] = field(default_factory=dict)  # PostgreSQL: time in each table's COPY
     cpu_seconds: dict[str, float] = field(default_factory=dict)  # generator, and database (when measurable)
 
@@ -48,6 +56,10 @@ class Report:
         lines.append(f"{'total':<24}{self.total_rows:>14,}{self.total_rows / max(self.seconds, 1e-9):>12,.0f}")
         lines.append(f"{self.customers:,} customers in {self.seconds:,.1f} s; peak RSS {self.peak_rss_mb:.0f} MB; "
                      + ", ".join(f"{k} {v:.1f} s" for k, v in self.phases.items()))
+        if self.deferred:
+            lines.append(f"rebuild: {self.deferred} indexes and constraints re-created in "
+                         f"{self.phases.get('rebuild', 0.0):,.1f} s ("
+                         + ", ".join(f"{k} {v:,.1f} s" for k, v in self.rebuild.items()) + ")")
         if self.cpu_seconds:
             lines.append("CPU: " + ", ".join(f"{k} {v:,.1f} s" for k, v in self.cpu_seconds.items()))
         return "\n".join(lines)
@@ -90,7 +102,7 @@ class _Workers:
     batch on its own connection (one transaction per batch). Only committed rows are counted."""
 
     def __init__(self, options: Options, staff: Staff, sinks: list, batch_size: int) -> None:
-        self.options, self.staff, self.batch_size = options, staff, batch_size
+        self.options, self.staff, self.batch_size, self.sinks = options, staff, batch_size, sinks
         self.lock = threading.Lock()
         self.slices = iter(range(-(-options.customers // SLICE)))
         self.rows = dict.fromkeys(BATCH_TABLES, 0)
@@ -127,10 +139,22 @@ class _Workers:
     def run(self, meter: _Progress) -> None:
         for t in self.threads:
             t.start()
-        while any(t.is_alive() for t in self.threads):
+        try:
+            while any(t.is_alive() for t in self.threads):
+                for t in self.threads:
+                    t.join(timeout=0.5)
+                meter.tick(*self.snapshot())
+        except BaseException as exc:
+            # Interrupted (Ctrl-C): the workers stop after their batch, the COPYs in flight are
+            # cancelled (rolled back), and nothing writes any more when this returns.
+            with self.lock:
+                self.error = self.error or exc
+            for sink in self.sinks:
+                if hasattr(sink, "cancel"):
+                    sink.cancel()
             for t in self.threads:
-                t.join(timeout=0.5)
-            meter.tick(*self.snapshot())
+                t.join()
+            raise
         if self.error is not None:
             raise self.error
 
@@ -140,16 +164,25 @@ class _Workers:
 
 
 def generate(database_url: str, options: Options, *, batch_size: int = 500, workers: int = 2,
-             progress: TextIO | None = sys.stderr, every: float = 5.0, analyze: bool = True) -> Report:
+             progress: TextIO | None = sys.stderr, every: float = 5.0, analyze: bool = True,
+             keep_indexes: bool = False) -> Report:
     """Migrate the database to head and fill it with ``options.customers`` customers' data.
 
     Refuses a database that already has customers (ids and numbers would collide). SQLite has
     one writer at a time, so it gets one worker whatever is asked.
+
+    On PostgreSQL, unless ``keep_indexes``, the indexes and constraints of the generated tables
+    (and foreign keys pointing at them) are dropped before the load and re-created from their
+    catalog definitions after it, whether the load finished or not; a definition that cannot be
+    re-created raises ``sink.DeferredBuildFailed`` naming it.
     """
     started = time.monotonic()
     phases: dict[str, float] = {}
     engine = make_engine(database_url)
     sinks: list = []
+    rebuild: dict[str, float] = {}
+    deferred: list = []
+    rebuild_cpu: float | None = None
     try:
         migrate.upgrade(engine)
         with engine.connect() as conn:
@@ -166,13 +199,27 @@ def generate(database_url: str, options: Options, *, batch_size: int = 500, work
         for tid, _name, _kind, lead, _at in staff.teams:
             sinks[0].execute(f"UPDATE team SET lead_id = '{lead}' WHERE id = '{tid}'")
         rows = {"team": len(staff.teams), "staff_user": len(staff.users)}
+        if postgres and not keep_indexes:
+            deferred = read_definitions(sinks[0].conn, BATCH_TABLES)
+            drop_definitions(sinks[0].conn, deferred)
         t0 = time.monotonic()
-        pool = _Workers(options, staff, sinks, batch_size)
-        meter = _Progress(options.customers, progress, every)
-        pool.run(meter)
-        done, counted = pool.snapshot()
-        meter.tick(done, counted, force=True)
-        phases["load"] = time.monotonic() - t0
+        try:
+            pool = _Workers(options, staff, sinks, batch_size)
+            meter = _Progress(options.customers, progress, every)
+            pool.run(meter)
+            done, counted = pool.snapshot()
+            meter.tick(done, counted, force=True)
+        finally:
+            phases["load"] = time.monotonic() - t0
+            if deferred:
+                # Whatever happened to the load (done, failed, interrupted), put the schema back.
+                t1 = time.monotonic()
+                if progress is not None:
+                    progress.write(f"[rebuild] re-creating {len(deferred)} indexes and constraints "
+                                   f"on {len(sinks)} connection(s)\n")
+                rebuild, rebuild_cpu = rebuild_definitions(database_url, deferred, connections=len(sinks),
+                                                           progress=progress)
+                phases["rebuild"] = time.monotonic() - t1
         rows.update(counted)
         if analyze:
             t1 = time.monotonic()
@@ -180,8 +227,8 @@ def generate(database_url: str, options: Options, *, batch_size: int = 500, work
             phases["analyze"] = time.monotonic() - t1
         cpu = {"generator": _own_cpu()}
         backends = [s.backend_cpu_seconds() for s in sinks if hasattr(s, "backend_cpu_seconds")]
-        if backends and None not in backends:
-            cpu["database"] = sum(backends)
+        if backends and None not in backends and (rebuild_cpu is not None or not deferred):
+            cpu["database"] = sum(backends) + (rebuild_cpu or 0.0)
     finally:
         for sink in sinks:
             sink.close()
@@ -189,7 +236,8 @@ def generate(database_url: str, options: Options, *, batch_size: int = 500, work
     where = engine.url.render_as_string(hide_password=True)
     return Report(customers=options.customers, rows=rows, seconds=time.monotonic() - started,
                   peak_rss_mb=peak_rss_mb(), database=where, phases=phases,
-                  write_seconds=_merge(getattr(s, "seconds", {}) for s in sinks), cpu_seconds=cpu)
+                  write_seconds=_merge(getattr(s, "seconds", {}) for s in sinks), cpu_seconds=cpu,
+                  rebuild=rebuild, deferred=len(deferred))
 
 
 def _own_cpu() -> float:

@@ -5,8 +5,11 @@ customers behind, never half of one."""
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TextIO
 
 import psycopg
 from sqlalchemy import Engine
@@ -18,8 +21,7 @@ from onethread.db.base import Base
 
 class PostgresSink:
     def __init__(self, url: str) -> None:
-        parsed = make_url(url).set(drivername="postgresql")
-        self.conn = psycopg.connect(parsed.render_as_string(hide_password=False))
+        self.conn = psycopg.connect(_psycopg_url(url))
         # The generator's own commits need not wait for the WAL flush: a crash loses the last
         # batches, which a rerun into a fresh database regenerates identically.
         self.conn.execute("SET synchronous_commit = off")
@@ -57,6 +59,10 @@ class PostgresSink:
         self.conn.execute(sql)
         self.conn.commit()
 
+    def cancel(self) -> None:
+        """Cancel what this connection runs now (from another thread): a ``COPY`` in flight."""
+        self.conn.cancel_safe()
+
     def analyze(self, tables: Iterable[str]) -> None:
         self.conn.autocommit = True
         for table in tables:
@@ -66,15 +72,19 @@ class PostgresSink:
     def backend_cpu_seconds(self) -> float | None:
         """CPU time of this connection's server process, when the server runs on this machine
         and its /proc entry is readable (else None): what the database spent on the load."""
-        try:
-            with open(f"/proc/{self.backend_pid}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-        except (OSError, ValueError, IndexError):
-            return None
+        return backend_cpu_seconds(self.backend_pid)
 
     def close(self) -> None:
         self.conn.close()
+
+
+def backend_cpu_seconds(pid: int) -> float | None:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 class SqliteSink:
@@ -102,3 +112,258 @@ class SqliteSink:
     def close(self) -> None:
         pass
 
+
+
+# --- Deferred indexes and constraints (PostgreSQL) -------------------------------------------
+#
+# What pg_restore does: read the definitions of the indexes and constraints on the tables about
+# to be loaded, drop them, load, then re-create them from the same definitions. Building a
+# B-tree from a sorted scan is far cheaper than maintaining it row by row, and a foreign key
+# added to a full table is checked by one join instead of one lookup per row. Nothing goes
+# unchecked: every re-created key, exclusion constraint and foreign key validates every row.
+
+KEY, INDEX, EXCLUSION, FOREIGN_KEY = "key", "index", "exclusion", "foreign key"
+# Re-created in this order: keys (primary and unique) first, then plain indexes and exclusion
+# constraints (one queue), then foreign keys, which need the keys they reference.
+STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("keys", (KEY,)), ("indexes", (INDEX, EXCLUSION)), ("foreign keys", (FOREIGN_KEY,)))
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+@dataclass(frozen=True)
+class Definition:
+    """One index or constraint as the catalog describes it, and how to drop and re-create it."""
+
+    table: str
+    name: str
+    kind: str  # KEY, INDEX, EXCLUSION or FOREIGN_KEY
+    definition: str  # pg_get_indexdef (an index) or pg_get_constraintdef (a constraint)
+    validated: bool = True  # a foreign key that the schema has as NOT VALID stays so
+
+    @property
+    def drop(self) -> str:
+        if self.kind == INDEX:
+            return f"DROP INDEX {_quote(self.name)}"
+        return f"ALTER TABLE ONLY {_quote(self.table)} DROP CONSTRAINT {_quote(self.name)}"
+
+    @property
+    def create(self) -> list[str]:
+        if self.kind == INDEX:
+            return [self.definition]
+        add = f"ALTER TABLE ONLY {_quote(self.table)} ADD CONSTRAINT {_quote(self.name)} {self.definition}"
+        if self.kind == FOREIGN_KEY and self.validated:
+            # Added NOT VALID (a catalog change under a brief lock), then validated: the same full
+            # check as a plain ADD, but VALIDATE locks only lightly, so foreign keys on different
+            # tables are checked side by side instead of queueing on the tables they reference.
+            return [f"{add} NOT VALID",
+                    f"ALTER TABLE ONLY {_quote(self.table)} VALIDATE CONSTRAINT {_quote(self.name)}"]
+        return [add]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.name} on {self.table}"
+
+
+def read_definitions(conn: psycopg.Connection, tables: Iterable[str]) -> list[Definition]:
+    """The primary keys, unique and exclusion constraints and indexes (partial ones included) of
+    ``tables``, and every foreign key from or to them (from other tables too), in the current
+    schema. CHECK and NOT NULL constraints stay where they are: they cost little per row."""
+    names = list(tables)
+    found: list[Definition] = []
+    with conn.cursor() as cur:
+        cur.execute(
+            "SELECT t.relname, c.conname, c.contype, pg_get_constraintdef(c.oid), c.convalidated "
+            "FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid "
+            "JOIN pg_namespace n ON n.oid = t.relnamespace LEFT JOIN pg_class r ON r.oid = c.confrelid "
+            "WHERE n.nspname = current_schema() AND c.contype IN ('p', 'u', 'x', 'f') "
+            "AND (t.relname = ANY(%s) OR (c.contype = 'f' AND r.relname = ANY(%s) "
+            "AND r.relnamespace = n.oid)) ORDER BY 1, 2", (names, names))
+        kinds = {"p": KEY, "u": KEY, "x": EXCLUSION, "f": FOREIGN_KEY}
+        for table, name, contype, definition, validated in cur.fetchall():
+            found.append(Definition(table, name, kinds[contype], definition, validated))
+        cur.execute(
+            "SELECT t.relname, i.relname, pg_get_indexdef(i.oid) FROM pg_index x "
+            "JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid "
+            "JOIN pg_namespace n ON n.oid = t.relnamespace "
+            "WHERE n.nspname = current_schema() AND t.relname = ANY(%s) AND NOT EXISTS ("
+            "SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid AND c.contype IN ('p', 'u', 'x')) "
+            "ORDER BY 1, 2", (names,))
+        found.extend(Definition(table, name, INDEX, definition) for table, name, definition in cur.fetchall())
+    conn.commit()
+    return found
+
+
+def drop_definitions(conn: psycopg.Connection, definitions: list[Definition]) -> None:
+    """Drop them all in one transaction (foreign keys first: they depend on the keys)."""
+    order = {FOREIGN_KEY: 0, EXCLUSION: 1, INDEX: 2, KEY: 3}
+    with conn.transaction(), conn.cursor() as cur:
+        # Dropping needs each table to itself for a moment: wait a while for another session
+        # to let go, then say so rather than hang.
+        cur.execute("SET LOCAL lock_timeout = '30s'")
+        for d in sorted(definitions, key=lambda d: order[d.kind]):
+            cur.execute(d.drop)
+
+
+class DeferredBuildFailed(RuntimeError):
+    """Re-creating dropped indexes or constraints failed: the database lacks some of them."""
+
+    def __init__(self, failures: list[tuple[Definition, str]], missing: list[Definition],
+                 interrupted: bool = False) -> None:
+        self.failures, self.missing = failures, missing
+        why = "was interrupted" if interrupted else "failed"
+        lines = [f"re-creating the indexes and constraints after the load {why}: the database is NOT "
+                 f"usable (it lacks {len(missing)} of them); drop it and generate again"
+                 + ("." if interrupted else " (a constraint the generated rows violate is a generator bug).")]
+        for d, reason in failures:
+            lines.append(f"  {d}: {reason}")
+        not_tried = [d for d in missing if all(d is not f for f, _ in failures)]
+        if not_tried:
+            lines.append(f"  not re-created: {', '.join(d.name for d in not_tried)}")
+        super().__init__("\n".join(lines))
+        self.message = "\n".join(lines)
+
+
+def rebuild_definitions(url: str, definitions: list[Definition], *, connections: int = 2,
+                        progress: TextIO | None = None, maintenance_work_mem: str = "256MB",
+                        ) -> tuple[dict[str, float], float | None]:
+    """Re-create ``definitions`` stage by stage (``STAGES``) on ``connections`` connections, the
+    biggest tables first. Keeps going past a failure (so every violated constraint is named),
+    then raises ``DeferredBuildFailed``. Returns the seconds each stage took, and the CPU seconds
+    of the connections' server processes (None when not measurable; parallel workers not counted)."""
+    conns = []
+    try:
+        for _ in range(max(1, connections)):
+            conn = psycopg.connect(_psycopg_url(url), autocommit=True)
+            conn.execute("SET synchronous_commit = off")
+            conn.execute(f"SET maintenance_work_mem = '{maintenance_work_mem}'")
+            conns.append(conn)
+        sizes = dict(conns[0].execute(
+            "SELECT c.relname, pg_relation_size(c.oid) FROM pg_class c JOIN pg_namespace n "
+            "ON n.oid = c.relnamespace WHERE n.nspname = current_schema() AND c.relkind = 'r'").fetchall())
+        state = _BuildState(definitions, progress)
+        try:
+            timings = _stages(state, conns, definitions, sizes)
+        except KeyboardInterrupt:
+            raise DeferredBuildFailed(state.failures, state.missing, interrupted=True) from None
+        if state.failures or state.missing:
+            raise DeferredBuildFailed(state.failures, state.missing)
+        cpu = [backend_cpu_seconds(c.info.backend_pid) for c in conns]
+        return timings, (None if None in cpu else sum(c for c in cpu if c is not None))
+    finally:
+        for conn in conns:
+            conn.close()
+
+
+def _stages(state: _BuildState, conns: list[psycopg.Connection], definitions: list[Definition],
+            sizes: dict[str, int]) -> dict[str, float]:
+    timings: dict[str, float] = {}
+    for stage, kinds in STAGES:
+        todo = [d for d in definitions if d.kind in kinds]
+        if not todo:
+            continue
+        began = time.monotonic()
+        if kinds == (KEY,) or kinds == (FOREIGN_KEY,):
+            # One task per table: adding a key, or validating a foreign key, locks its table
+            # against the same on another connection, so a table's own run one after another.
+            groups: dict[str, list[Definition]] = {}
+            for d in todo:
+                groups.setdefault(d.table, []).append(d)
+            tasks = list(groups.values())
+        else:
+            tasks = [[d] for d in todo]  # CREATE INDEX on the same table can run side by side
+        if kinds == (FOREIGN_KEY,):
+            # The NOT VALID half is a catalog change that locks both tables: one connection.
+            state.add_not_valid(conns[0], [d for d in todo if d.validated])
+        tasks.sort(key=lambda group: -sizes.get(group[0].table, 0))
+        state.run(stage, conns, tasks, skip_first=kinds == (FOREIGN_KEY,))
+        timings[stage] = time.monotonic() - began
+        state.say(f"[rebuild] {stage}: {len(todo)} in {timings[stage]:.1f} s")
+    return timings
+
+
+def _psycopg_url(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+class _BuildState:
+    def __init__(self, definitions: list[Definition], progress: TextIO | None) -> None:
+        self.progress = progress
+        self.total = len(definitions)
+        self.done = 0
+        self.missing = list(definitions)  # not (yet) re-created
+        self.failures: list[tuple[Definition, str]] = []
+        self.failed_first: set[str] = set()  # foreign keys whose NOT VALID half failed
+        self.lock = threading.Lock()
+        self.stop = False
+
+    def say(self, line: str) -> None:
+        if self.progress is not None:
+            with self.lock:
+                self.progress.write(line + "\n")
+                self.progress.flush()
+
+    def _fail(self, d: Definition, exc: BaseException) -> None:
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        with self.lock:
+            self.failures.append((d, reason))
+        self.say(f"[rebuild] FAILED {d}: {reason}")
+
+    def add_not_valid(self, conn: psycopg.Connection, definitions: list[Definition]) -> None:
+        for d in definitions:
+            try:
+                conn.execute(d.create[0])
+            except psycopg.Error as exc:
+                self.failed_first.add(d.name)
+                self._fail(d, exc)
+
+    def _build(self, conn: psycopg.Connection, d: Definition, skip_first: bool) -> None:
+        statements = d.create[1:] if skip_first and d.validated else d.create
+        if skip_first and d.name in self.failed_first:
+            return
+        began = time.monotonic()
+        try:
+            for statement in statements:
+                conn.execute(statement)
+        except psycopg.Error as exc:
+            self._fail(d, exc)
+            return
+        with self.lock:
+            self.done += 1
+            self.missing.remove(d)
+            done = self.done
+        self.say(f"[rebuild] {done}/{self.total} {d}: {time.monotonic() - began:.1f} s")
+
+    def run(self, stage: str, conns: list[psycopg.Connection], tasks: list[list[Definition]],
+            skip_first: bool) -> None:
+        queue = iter(tasks)
+        lock = threading.Lock()
+
+        def work(conn: psycopg.Connection) -> None:
+            while not self.stop:
+                with lock:
+                    group = next(queue, None)
+                if group is None:
+                    return
+                for d in group:
+                    if self.stop:
+                        return
+                    self._build(conn, d, skip_first)
+
+        threads = [threading.Thread(target=work, args=(c,), name=f"rebuild-{k}", daemon=True)
+                   for k, c in enumerate(conns)]
+        for t in threads:
+            t.start()
+        try:
+            while any(t.is_alive() for t in threads):
+                for t in threads:
+                    t.join(timeout=0.5)
+        except BaseException:
+            # Interrupted (Ctrl-C): stop taking work, cancel what runs, and report what is missing.
+            self.stop = True
+            for c in conns:
+                c.cancel_safe()
+            for t in threads:
+                t.join(timeout=30)
+            raise

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from onethread.access import service as access
 from onethread.access import web_session
@@ -18,16 +19,15 @@ from onethread.kernel.clock import Clock
 SESSION_COOKIE = "onethread_session"
 
 
-def get_container(request: Request) -> Container:
+# The dependencies that do no I/O are ``async def``: FastAPI runs a plain ``def`` dependency in
+# the thread pool, and each such hop costs more CPU than the work inside it.
+
+async def get_container(request: Request) -> Container:
     return request.app.state.container
 
 
-def get_db(request: Request) -> Iterator[Session]:
-    """One session per request: committed when the endpoint returns, rolled back on error."""
-    container: Container = request.app.state.container
-    session = container.sessions()
+def _commit(session: Session) -> None:
     try:
-        yield session
         session.commit()
     except BaseException:
         session.rollback()
@@ -36,11 +36,32 @@ def get_db(request: Request) -> Iterator[Session]:
         session.close()
 
 
-def get_clock(request: Request) -> Clock:
+def _rollback(session: Session) -> None:
+    try:
+        session.rollback()
+    finally:
+        session.close()
+
+
+async def get_db(request: Request) -> AsyncIterator[Session]:
+    """One session per request: committed when the endpoint returns, rolled back on error.
+
+    Opening a session does no I/O (it takes a connection at its first statement), so it happens
+    on the event loop; the commit (or rollback) and the close run in the thread pool, in one hop."""
+    session = request.app.state.container.sessions()
+    try:
+        yield session
+    except BaseException:
+        await run_in_threadpool(_rollback, session)
+        raise
+    await run_in_threadpool(_commit, session)
+
+
+async def get_clock(request: Request) -> Clock:
     return request.app.state.container.clock
 
 
-def get_security_clock(request: Request) -> Clock:
+async def get_security_clock(request: Request) -> Clock:
     return request.app.state.container.security_clock
 
 
@@ -101,7 +122,7 @@ class Authorize:
     def __init__(self, roles: frozenset[str]):
         self.roles = frozenset(roles)
 
-    def __call__(self, principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+    async def __call__(self, principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
         if not principal.may(self.roles):
             raise Forbidden(f"a {principal.role} may not do this")
         return principal
@@ -115,7 +136,7 @@ def allow(roles: frozenset[str]):
 class Public:
     """Marks a route as deliberately open (health, login). Checked by the deny-by-default test."""
 
-    def __call__(self) -> None:
+    async def __call__(self) -> None:
         return None
 
 

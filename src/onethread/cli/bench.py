@@ -67,15 +67,18 @@ def generate(
                err=True)
     # A polite kill (SIGTERM) stops the load like Ctrl-C does, so the dropped indexes and
     # constraints are still re-created before the process ends.
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
-    with reaching_database(url):
-        try:
-            report = run(url, options, batch_size=batch, workers=workers, progress=None if quiet else sys.stderr,
-                         keep_indexes=keep_indexes)
-        except DomainError as exc:
-            fail(exc.message)
-        except DeferredBuildFailed as exc:
-            fail(exc.message)
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        with reaching_database(url):
+            try:
+                report = run(url, options, batch_size=batch, workers=workers,
+                             progress=None if quiet else sys.stderr, keep_indexes=keep_indexes)
+            except DomainError as exc:
+                fail(exc.message)
+            except DeferredBuildFailed as exc:
+                fail(exc.message)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     typer.echo(report.table())
 
 

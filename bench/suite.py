@@ -268,8 +268,8 @@ def markdown(results: dict) -> str:
              f"Machine: {m['cpu']}, {m['cores']} cores, Python {m['python']}, load {m['load_at_start']} at start. "
              f"Command: `python -m bench.suite {' '.join(results['argv'])}`", "",
              "| measurement | target | count | per s | p50 ms | p95 ms | p99 ms | errors | server CPU ms/req | "
-             "server RSS MB | worker RSS MB | floor per s | floor p99 ms | ratio |",
-             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+             "client CPU ms/req | server RSS MB | worker RSS MB | floor per s | floor p99 ms | ratio |",
+             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for r in results["measurements"]:
         def g(k, r=r):
             v = r.get(k)
@@ -277,7 +277,7 @@ def markdown(results: dict) -> str:
         errors = (r.get("errors") or 0) + (r.get("wrong") or 0)
         lines.append(f"| {r['measurement']} | {r.get('target') or ''} | {g('count')} | {g('throughput_per_s')} | "
                      f"{g('p50_ms')} | {g('p95_ms')} | {g('p99_ms')} | {errors} | {g('server_cpu_ms_per_request')} | "
-                     f"{g('rss_peak_mb')} | "
+                     f"{g('client_cpu_ms_per_req')} | {g('rss_peak_mb')} | "
                      f"{g('worker_rss_peak_mb')} | {g('floor_throughput_per_s')} | {g('floor_p99_ms')} | "
                      f"{g('ratio_to_floor')} |")
     sweep = next((r for r in results["measurements"] if r["measurement"] == "sweep"), None)

@@ -3,13 +3,20 @@ floor (the same claims, reads and writes as raw SQL on the same database in the 
 
     .venv/bin/python -m bench.sweep --db sqlite --cases 20000
     .venv/bin/python -m bench.sweep --db postgresql --pg-url postgresql://postgres@127.0.0.1/postgres \\
-        --pg-db ot_bench_sweep --cases 100000
+        --pg-db ot_bench_sweep --cases 1000000 --due 0.03
 
 Each case has the three policy clocks (first response, no activity, resolution target); in
 ``--due`` of the cases the first two are past due, so the sweep fires two clocks per such
 case, escalates each to the owner, writes the case log, the outbox and the timeline, and
-restarts the no-activity clock. The seeded database is copied (a file copy on SQLite, a
-template database on PostgreSQL) so that onethread and the floor start from the same rows.
+restarts the no-activity clock. ``--due 0.03`` is a sweep's realistic share: 2% of the running
+clocks due (the generated data has about 6% due at its ``now``; a worker sweeping every few
+minutes finds far fewer); the default 0.2 (13% of the running clocks) is the heavy case.
+
+Seeding is set-up, not measured: COPY on PostgreSQL (1,000,000 cases in a few minutes here),
+Core bulk inserts on SQLite. The seeded database is copied (a file copy on SQLite, a template
+database on PostgreSQL) so that onethread and the floor start from the same rows. Besides wall
+time the table gives CPU seconds, the sweep process's and (PostgreSQL on this host) its
+database backend's: on a shared machine they move much less than wall time.
 Prints a table and writes ``bench/results/sweep-<db>.json``.
 """
 
@@ -93,9 +100,56 @@ class Databases:
 
 # --- seed -----------------------------------------------------------------------------------
 
-def seed(url: str, cases: int, due_fraction: float, batch: int = 5000) -> dict:
-    """Staff through the services; customers, cases and clocks as Core bulk inserts (set-up,
-    not what is measured)."""
+def _is_due(i: int, fraction: float) -> bool:
+    """Exactly ``round(cases * fraction)`` cases are due, spread evenly over the seed."""
+    return int((i + 1) * fraction + 1e-9) > int(i * fraction + 1e-9)
+
+
+def _rows(start: int, stop: int, agents: list[str], due_fraction: float, ids) -> tuple[dict[str, list], int]:
+    """One batch of parties, customers, cases and clocks (as value tuples in ``COLUMNS`` order),
+    and the number of clocks due in it."""
+    out: dict[str, list] = {t: [] for t in COLUMNS}
+    due = 0
+    for i in range(start, stop):
+        pid, cid, case_id = next(ids), next(ids), next(ids)
+        opened = NOW - timedelta(days=2, minutes=i % 1440)
+        agent = agents[i % len(agents)]
+        out["party"].append((pid, "individual", f"Given{i}", f"Family{i}", "validated", opened, opened, 1))
+        out["customer"].append((cid, pid, f"Given{i} Family{i}", "approved", opened.date(), "consumer", opened,
+                                opened, 1))
+        out["case_file"].append((case_id, cid, "request", f"Request {i}", "open", "medium", agent, "phone", opened,
+                                 agent, "GB", opened, 0, 1))
+        is_due = _is_due(i, due_fraction)
+        due += 2 if is_due else 0
+        for kind, minutes in (("first_response", 1), ("no_activity", 2), ("resolution_target", 3)):
+            at = (NOW - timedelta(minutes=minutes + i % 600)) if is_due and kind != "resolution_target" \
+                else NOW + timedelta(days=1 + i % 20, minutes=minutes)
+            out["case_clock"].append((next(ids), case_id, cid, kind, opened, at))
+    return out, due
+
+
+COLUMNS = {
+    "party": ("id", "kind", "given_name", "family_name", "status", "created_at", "updated_at", "version"),
+    "customer": ("id", "party_id", "name", "status", "customer_since", "segment", "created_at", "updated_at",
+                 "version"),
+    "case_file": ("id", "customer_id", "kind", "title", "status", "severity", "owner_id", "opened_via", "opened_at",
+                  "opened_by", "market", "last_activity_at", "escalation_level", "version"),
+    "case_clock": ("id", "case_id", "customer_id", "kind", "started_at", "due_at"),
+}
+
+
+def _bench_ids():
+    """ULID-shaped ids (one timestamp part, then a counter): unique and cheap for millions of rows."""
+    prefix = new_id()[:10]
+    n = 0
+    while True:
+        n += 1
+        yield f"{prefix}{n:016d}"
+
+
+def seed(url: str, cases: int, due_fraction: float, batch: int = 20000) -> dict:
+    """Staff through the services; customers, cases and clocks in bulk (set-up, not what is
+    measured): COPY on PostgreSQL, Core bulk inserts on SQLite."""
     engine = make_engine(Settings(database_url=url).database_url)
     migrate.upgrade(engine)
     container = build(Settings(database_url=url, env="test"), clock=SettableClock(NOW - timedelta(days=30)))
@@ -113,37 +167,33 @@ def seed(url: str, cases: int, due_fraction: float, batch: int = 5000) -> dict:
         agents = [access.create_user(s, container.clock, username=f"agent{i}", display_name=f"Agent {i}",
                                      role="agent", password=None, team_id=team.id).id for i in range(AGENTS)]
     container.dispose()
-    every = max(1, round(1 / due_fraction)) if due_fraction > 0 else 0
+    ids = _bench_ids()
     due = 0
+    if engine.dialect.name == "postgresql":
+        engine.dispose()
+        import psycopg
+
+        with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn, conn.cursor() as cur:
+            cur.execute("SET session_replication_role = replica")  # the rows are consistent: no per-row FK checks
+            for start in range(0, cases, batch):
+                rows, n = _rows(start, min(cases, start + batch), agents, due_fraction, ids)
+                due += n
+                for table, data in rows.items():
+                    with cur.copy(f"COPY {table} ({', '.join(COLUMNS[table])}) FROM STDIN") as copy:
+                        copy.write("".join("\t".join(map(str, r)) + "\n" for r in data))
+            conn.commit()
+        with _pg_admin(url) as conn:
+            conn.execute("VACUUM ANALYZE")
+        return {"cases": cases, "due_clocks": due, "running_clocks": 3 * cases}
+    tables = {t.name: t for t in (Party.__table__, Customer.__table__, Case.__table__, CaseClock.__table__)}
     with engine.begin() as conn:
         for start in range(0, cases, batch):
-            parties, customers, rows, timers = [], [], [], []
-            for i in range(start, min(cases, start + batch)):
-                pid, cid, case_id = new_id(), new_id(), new_id()
-                opened = NOW - timedelta(days=2, minutes=i % 1440)
-                parties.append(dict(id=pid, kind="individual", given_name=f"Given{i}", family_name=f"Family{i}",
-                                    status="validated", created_at=opened, updated_at=opened, version=1))
-                customers.append(dict(id=cid, party_id=pid, name=f"Given{i} Family{i}", status="approved",
-                                      customer_since=opened.date(), segment="consumer", created_at=opened,
-                                      updated_at=opened, version=1))
-                rows.append(dict(id=case_id, customer_id=cid, kind="request", title=f"Request {i}", status="open",
-                                 severity="medium", owner_id=agents[i % AGENTS], opened_via="phone",
-                                 opened_at=opened, opened_by=agents[i % AGENTS], market="GB",
-                                 last_activity_at=opened, escalation_level=0, version=1))
-                is_due = every and i % every == 0
-                due += 2 if is_due else 0
-                for kind, minutes in (("first_response", 1), ("no_activity", 2), ("resolution_target", 3)):
-                    at = (NOW - timedelta(minutes=minutes + i % 600)) if is_due and kind != "resolution_target" \
-                        else NOW + timedelta(days=1 + i % 20, minutes=minutes)
-                    timers.append(dict(id=new_id(), case_id=case_id, customer_id=cid, kind=kind,
-                                       started_at=opened, due_at=at))
-            for model, data in ((Party, parties), (Customer, customers), (Case, rows), (CaseClock, timers)):
-                conn.execute(insert(model), data)
-    if engine.dialect.name == "postgresql":
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.exec_driver_sql("VACUUM ANALYZE")
+            rows, n = _rows(start, min(cases, start + batch), agents, due_fraction, ids)
+            due += n
+            for table, data in rows.items():
+                conn.execute(insert(tables[table]), [dict(zip(COLUMNS[table], r, strict=True)) for r in data])
     engine.dispose()
-    return {"cases": cases, "due_clocks": due}
+    return {"cases": cases, "due_clocks": due, "running_clocks": 3 * cases}
 
 
 # --- onethread ------------------------------------------------------------------------------
@@ -164,6 +214,26 @@ def peak_rss_mb() -> float | None:
     return None
 
 
+def backend_cpu(pid: int | None) -> float | None:
+    """CPU seconds a local PostgreSQL backend has used (Linux /proc; None when not readable).
+    On a shared machine CPU time says more than wall time."""
+    if pid is None:
+        return None
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _backend_pid(conn) -> int | None:
+    return conn.exec_driver_sql("SELECT pg_backend_pid()").scalar() if conn.dialect.name == "postgresql" else None
+
+
+def _cpu_delta(before: float | None, after: float | None) -> float | None:
+    return round(after - before, 2) if before is not None and after is not None else None
+
+
 def run_onethread(url: str, now: datetime = NOW, keep: bool = True) -> dict:
     """One sweep as the worker runs it. ``keep=False`` rolls it back (a database that is not the
     bench's own: measured, then left as it was)."""
@@ -171,32 +241,40 @@ def run_onethread(url: str, now: datetime = NOW, keep: bool = True) -> dict:
     statements = [0]
     event.listen(container.engine, "before_cursor_execute", lambda *a: statements.__setitem__(0, statements[0] + 1))
     _reset_peak_rss()
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     if keep:
         with session_scope(container.sessions) as s:
+            pid = _backend_pid(s.connection())
+            db0 = backend_cpu(pid)
             report = clocks.sweep(s, container.clock, worker="bench")
-        seconds = time.perf_counter() - t0
+            s.flush()
+            db_cpu = _cpu_delta(db0, backend_cpu(pid))
+        seconds, cpu = time.perf_counter() - t0, time.process_time() - cpu0
         with container.sessions() as s:
             escalations = s.scalar(select(func.count()).select_from(Escalation))
     else:
         with container.sessions() as s:
+            pid = _backend_pid(s.connection())
             before = s.scalar(select(func.count()).select_from(Escalation))
+            db0 = backend_cpu(pid)
+            t0, cpu0 = time.perf_counter(), time.process_time()
             report = clocks.sweep(s, container.clock, worker="bench")
             s.flush()
-            seconds = time.perf_counter() - t0
+            seconds, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+            db_cpu = _cpu_delta(db0, backend_cpu(pid))
             escalations = s.scalar(select(func.count()).select_from(Escalation)) - before
             s.rollback()
     rss = peak_rss_mb()
     container.dispose()
     return {"seconds": seconds, "fired": report.fired, "escalations": escalations, "statements": statements[0],
-            "rss_peak_mb": rss}
+            "rss_peak_mb": rss, "cpu_seconds": round(cpu, 2), "db_cpu_seconds": db_cpu}
 
 
 # --- the floor: the same work as raw SQL ------------------------------------------------------
 
-CLAIM = ("UPDATE case_clock SET fired_at = due_at, fired_by = {p} WHERE id IN (SELECT id FROM case_clock "
+CLAIM = ("UPDATE case_clock SET fired_at = due_at, fired_by = {p} WHERE id {match}(SELECT id FROM case_clock "
          "WHERE fired_at IS NULL AND stopped_at IS NULL AND due_at <= {p} ORDER BY due_at, id LIMIT {limit}{lock}) "
-         "AND fired_at IS NULL AND stopped_at IS NULL RETURNING id, case_id, customer_id, kind, due_at")
+         "{close}AND fired_at IS NULL AND stopped_at IS NULL RETURNING id, case_id, customer_id, kind, due_at")
 INSERTS = {
     "escalation": "INSERT INTO escalation (id, case_id, customer_id, clock_id, clock_kind, level, to_staff_id, at, "
                   "reason) VALUES ({})",
@@ -209,16 +287,25 @@ INSERTS = {
     "case_clock": "INSERT INTO case_clock (id, case_id, customer_id, kind, started_at, due_at) VALUES ({})",
 }
 LEVEL = "UPDATE case_file SET escalation_level = {p}, version = version + 1 WHERE id = {p}"
+# PostgreSQL: each table's rows of a batch in one statement, as one JSON array (as onethread does).
+JSON_INSERT = "INSERT INTO {t} ({c}) SELECT {c} FROM json_populate_recordset(NULL::{t}, %s::json)"
+JSON_LEVEL = ("UPDATE case_file SET escalation_level = v.level, version = version + 1 FROM json_to_recordset(%s::json) "
+              "AS v(level integer, id varchar) WHERE case_file.id = v.id")
 
 
-def _floor_batch(rows, owners: dict, when, ts) -> dict[str, list]:
+def _json_batch(table: str, rows: list[tuple]) -> str:
+    names = [n.strip() for n in INSERTS[table].split("(", 1)[1].split(")", 1)[0].split(",")]
+    return json.dumps([dict(zip(names, r, strict=True)) for r in rows], default=lambda d: d.isoformat())
+
+
+def _floor_batch(rows, owners: dict, when, ts, dump=json.dumps) -> dict[str, list]:
     out: dict[str, list] = {k: [] for k in (*INSERTS, "level")}
     for clock_id, case_id, customer_id, kind, due in rows:
         due = when(due)
         reason = f"{kind} missed (due {due:%Y-%m-%d %H:%M} UTC)"
         title = f"Escalated to {owners[case_id][1]} (owner): {reason}"
         esc, event_id = new_id(), new_id()
-        data = json.dumps({"level": 1, "toStaffId": owners[case_id][0], "clock": kind, "escalationId": esc})
+        data = dump({"level": 1, "toStaffId": owners[case_id][0], "clock": kind, "escalationId": esc})
         out["escalation"].append((esc, case_id, customer_id, clock_id, kind, 1, owners[case_id][0], ts(due), reason))
         out["case_event"].append((new_id(), case_id, customer_id, ts(due), "escalated", "onethread", title,
                                   "internal", data))
@@ -236,11 +323,15 @@ def _floor_batch(rows, owners: dict, when, ts) -> dict[str, list]:
 def floor_postgresql(url: str, now: datetime = NOW, keep: bool = True) -> dict:
     import psycopg
 
-    t0 = time.perf_counter()
     fired = 0
     with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn, conn.cursor() as cur:
+        cur.execute("SELECT pg_backend_pid()")
+        pid = cur.fetchone()[0]
+        conn.commit()
+        t0, cpu0, db0 = time.perf_counter(), time.process_time(), backend_cpu(pid)
         while True:
-            cur.execute(CLAIM.format(p="%s", limit=clocks.BATCH, lock=" FOR UPDATE SKIP LOCKED"), ("floor", now))
+            cur.execute(CLAIM.format(p="%s", limit=clocks.BATCH, lock=" FOR UPDATE SKIP LOCKED", match="= ANY(ARRAY",
+                                     close=") "), ("floor", now))
             rows = cur.fetchall()
             if not rows:
                 break
@@ -248,22 +339,26 @@ def floor_postgresql(url: str, now: datetime = NOW, keep: bool = True) -> dict:
             cur.execute("SELECT c.id, c.owner_id, s.display_name FROM case_file c JOIN staff_user s "
                         "ON s.id = c.owner_id WHERE c.id = ANY(%s)", ([r[1] for r in rows],))
             owners = {r[0]: (r[1], r[2]) for r in cur.fetchall()}
-            batch = _floor_batch(sorted(rows, key=lambda r: (r[4], r[0])), owners, lambda d: d, lambda d: d)
+            batch = _floor_batch(sorted(rows, key=lambda r: (r[4], r[0])), owners, lambda d: d, lambda d: d,
+                                 dump=lambda d: d)  # JSON values stay objects in the batch's JSON
             for table, sql in INSERTS.items():
                 if batch[table]:
-                    cur.executemany(sql.format(", ".join(["%s"] * len(batch[table][0]))), batch[table])
-            cur.executemany(LEVEL.format(p="%s"), batch["level"])
+                    columns = sql.split("(", 1)[1].split(")", 1)[0]
+                    cur.execute(JSON_INSERT.format(t=table, c=columns), (_json_batch(table, batch[table]),))
+            levels = {i: lv for lv, i in batch["level"]}  # one row per case, as onethread
+            cur.execute(JSON_LEVEL, (json.dumps([{"level": lv, "id": i} for i, lv in levels.items()]),))
         if keep:
             conn.commit()
         seconds = time.perf_counter() - t0  # with the commit, as onethread's; before the rollback otherwise
+        cpu, db_cpu = time.process_time() - cpu0, _cpu_delta(db0, backend_cpu(pid))
         if not keep:
             conn.rollback()
-    return {"seconds": seconds, "fired": fired}
+    return {"seconds": seconds, "fired": fired, "cpu_seconds": round(cpu, 2), "db_cpu_seconds": db_cpu}
 
 
 def floor_sqlite(url: str, now: datetime = NOW, keep: bool = True) -> dict:
     path = url.removeprefix("sqlite:///")
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     fired = 0
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
@@ -277,7 +372,8 @@ def floor_sqlite(url: str, now: datetime = NOW, keep: bool = True) -> dict:
         return value.replace(tzinfo=None).isoformat(sep=" ")
 
     while True:
-        rows = conn.execute(CLAIM.format(p="?", limit=clocks.BATCH, lock=""), ("floor", ts(now))).fetchall()
+        rows = conn.execute(CLAIM.format(p="?", limit=clocks.BATCH, lock="", match="IN ", close=""),
+                            ("floor", ts(now))).fetchall()
         if not rows:
             break
         fired += len(rows)
@@ -295,21 +391,24 @@ def floor_sqlite(url: str, now: datetime = NOW, keep: bool = True) -> dict:
         conn.executemany(LEVEL.format(p="?"), batch["level"])
     if keep:
         conn.execute("COMMIT")
-    seconds = time.perf_counter() - t0
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - cpu0
     if not keep:
         conn.execute("ROLLBACK")
     conn.close()
-    return {"seconds": seconds, "fired": fired}
+    return {"seconds": seconds, "fired": fired, "cpu_seconds": round(cpu, 2), "db_cpu_seconds": None}
 
 
 # --- main -----------------------------------------------------------------------------------
 
-def open_cases(url: str) -> int:
+def open_cases(url: str) -> tuple[int, int]:
+    """Open cases and running clocks (neither fired nor stopped)."""
     engine = make_engine(Settings(database_url=url).database_url)
     with engine.connect() as conn:
         n = conn.exec_driver_sql("SELECT count(*) FROM case_file WHERE status <> 'closed'").scalar()
+        running = conn.exec_driver_sql(
+            "SELECT count(*) FROM case_clock WHERE fired_at IS NULL AND stopped_at IS NULL").scalar()
     engine.dispose()
-    return n
+    return n, running
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -334,7 +433,7 @@ def main(argv: list[str] | None = None) -> dict:
         kind = "sqlite" if args.database_url.startswith("sqlite") else "postgresql"
         now = datetime.fromisoformat(args.now) if args.now else datetime.now(UTC)  # bench input, not product code
         url = args.database_url
-        cases = open_cases(url)
+        cases, running = open_cases(url)
         ours = run_onethread(url, now, keep=False)
         floor = (floor_postgresql if kind == "postgresql" else floor_sqlite)(url, now, keep=False)
         due = ours["fired"]
@@ -352,7 +451,7 @@ def main(argv: list[str] | None = None) -> dict:
         finally:
             if not args.keep:
                 dbs.drop()
-        cases, due = args.cases, seeded["due_clocks"]
+        cases, due, running = args.cases, seeded["due_clocks"], seeded["running_clocks"]
     errors = []
     # On the bench's own cases every fired clock escalates once, and the floor fires the same
     # clocks. A database that is not the bench's has clocks of every kind (letters, restarts
@@ -361,23 +460,33 @@ def main(argv: list[str] | None = None) -> dict:
         errors.append(f"fired {ours['fired']}, floor fired {floor['fired']}, due {due}, "
                       f"escalations {ours['escalations']}")
     result = {
-        "db": kind, "cases": cases, "due_clocks": due, "seed_seconds": round(seed_s, 1),
+        "db": kind, "cases": cases, "running_clocks": running, "due_clocks": due,
+        "due_share": round(due / running, 4) if running else None, "seed_seconds": round(seed_s, 1),
         "onethread_seconds": round(ours["seconds"], 3), "floor_seconds": round(floor["seconds"], 3),
         "ratio": round(ours["seconds"] / floor["seconds"], 2) if floor["seconds"] else None,
         "clocks_per_second": round(ours["fired"] / ours["seconds"]) if ours["seconds"] else None,
         "floor_clocks_per_second": round(floor["fired"] / floor["seconds"]) if floor["seconds"] else None,
         "sql_statements": ours["statements"], "batch": clocks.BATCH, "rss_peak_mb": ours["rss_peak_mb"],
+        "onethread_cpu_seconds": ours["cpu_seconds"], "onethread_db_cpu_seconds": ours["db_cpu_seconds"],
+        "floor_cpu_seconds": floor["cpu_seconds"], "floor_db_cpu_seconds": floor["db_cpu_seconds"],
         "escalations": ours["escalations"], "floor_fired": floor["fired"],
         "errors": errors,
         "machine": {"python": platform.python_version(), "platform": platform.platform(),
                     "cpus": os.cpu_count()},
     }
-    print(f"\nclock sweep on {kind}: {cases:,} open cases, {due:,} clocks due "
-          f"(seeded in {seed_s:.1f} s)")
-    print(f"{'':<22}{'seconds':>10}{'clocks/s':>12}{'statements':>12}{'peak RSS MB':>13}")
+    share = f" = {result['due_share']:.1%} of {running:,} running clocks" if running else ""
+    print(f"\nclock sweep on {kind}: {cases:,} open cases, {due:,} clocks due{share} (seeded in {seed_s:.1f} s)")
+    print(f"{'':<22}{'seconds':>10}{'clocks/s':>12}{'statements':>12}{'peak RSS MB':>13}{'CPU s':>8}"
+          f"{'DB CPU s':>10}")
+
+    def cpu(value) -> str:
+        return "" if value is None else f"{value:.2f}"
+
     print(f"{'onethread sweep':<22}{ours['seconds']:>10.3f}{result['clocks_per_second'] or 0:>12,}"
-          f"{ours['statements']:>12,}{ours['rss_peak_mb'] or '':>13}")
-    print(f"{'raw SQL floor':<22}{floor['seconds']:>10.3f}{result['floor_clocks_per_second'] or 0:>12,}{'':>12}")
+          f"{ours['statements']:>12,}{ours['rss_peak_mb'] or '':>13}{cpu(ours['cpu_seconds']):>8}"
+          f"{cpu(ours['db_cpu_seconds']):>10}")
+    print(f"{'raw SQL floor':<22}{floor['seconds']:>10.3f}{result['floor_clocks_per_second'] or 0:>12,}{'':>12}"
+          f"{'':>13}{cpu(floor['cpu_seconds']):>8}{cpu(floor['db_cpu_seconds']):>10}")
     print(f"{'ratio':<22}{result['ratio']:>10}")
     for e in errors:
         print(f"ERROR: {e}")

@@ -177,17 +177,30 @@ def escalate(session: Session, clock: Clock, fired: list, head_id: str | None) -
                                                row.due_at))
 
     more_log, more_events = handover_service.impose_many(session, replaced)
-    levels = [{"b_id": c.id, "b_level": c.level} for c in cases.values() if c.changed]
-    if levels:
-        table = Case.__table__
-        session.execute(table.update().where(table.c.id == bindparam("b_id")).values(
-            escalation_level=case((table.c.escalation_level < bindparam("b_level"), bindparam("b_level")),
-                                  else_=table.c.escalation_level),
-            version=table.c.version + 1), levels)
+    _raise_levels(session, [(c.id, c.level) for c in cases.values() if c.changed])
     clocks.restart_many(session, restarts)
     clocks.write_log(session, case_events + more_log, events + more_events, escalations)
     handover_service.expire_cases(session, {c.id for c in cases.values() if c.changed} | {r.case_id for r in replaced})
     return len(escalations), letters, len(replaced)
+
+
+def _raise_levels(session: Session, levels: list[tuple[str, int]]) -> None:
+    """Raise each case's escalation level to at least the one given (never lower it)."""
+    if not levels:
+        return
+    if clocks.is_postgresql(session):  # one statement for the batch, not one per case
+        session.connection().exec_driver_sql(
+            "UPDATE case_file SET escalation_level = GREATEST(case_file.escalation_level, v.level), "
+            "version = case_file.version + 1 "
+            "FROM json_to_recordset(CAST(%(levels)s AS JSON)) AS v(id VARCHAR(26), level INTEGER) "
+            "WHERE case_file.id = v.id",
+            {"levels": clocks.json_rows([{"id": i, "level": n} for i, n in levels])})
+        return
+    table = Case.__table__
+    session.execute(table.update().where(table.c.id == bindparam("b_id")).values(
+        escalation_level=case((table.c.escalation_level < bindparam("b_level"), bindparam("b_level")),
+                              else_=table.c.escalation_level),
+        version=table.c.version + 1), [{"b_id": i, "b_level": n} for i, n in levels])
 
 
 def _send_deadlock_letter(session: Session, clock: Clock, state: _CaseState, market, at: datetime,

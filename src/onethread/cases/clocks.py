@@ -9,10 +9,11 @@ eight weeks in one step and one advanced a day at a time all write the same hist
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import Table, any_, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from onethread.cases import policy
@@ -113,18 +114,23 @@ def sweep(session: Session, clock: Clock, *, worker: str = "sweep") -> SweepRepo
     report = SweepReport()
     now = clock.now()
     head = head_of_customer_relations(session)
+    t = CaseClock.__table__  # Core: the returned rows are plain tuples, no ORM loading per row
+    running = (t.c.fired_at.is_(None), t.c.stopped_at.is_(None))
     while True:
         token = f"{worker}:{new_id()}"
-        due = (select(CaseClock.id).where(CaseClock.fired_at.is_(None), CaseClock.stopped_at.is_(None),
-                                          CaseClock.due_at <= now)
-               .order_by(CaseClock.due_at, CaseClock.id).limit(BATCH).with_for_update(skip_locked=True))
+        due = (select(t.c.id).where(*running, t.c.due_at <= now)
+               .order_by(t.c.due_at, t.c.id).limit(BATCH).with_for_update(skip_locked=True))
+        if is_postgresql(session):
+            # ``id = ANY(ARRAY(claim))``: the batch's rows by primary key. With ``id IN (claim)``
+            # the planner may hash-join the claim against a scan of every unfired clock.
+            claimed = t.c.id == any_(func.array(due.scalar_subquery()))
+        else:
+            claimed = t.c.id.in_(due)
+        if session.autoflush:
+            session.flush()
         fired = session.execute(
-            update(CaseClock)
-            .where(CaseClock.id.in_(due), CaseClock.fired_at.is_(None), CaseClock.stopped_at.is_(None))
-            .values(fired_at=CaseClock.due_at, fired_by=token)
-            .returning(CaseClock.id, CaseClock.case_id, CaseClock.customer_id, CaseClock.kind, CaseClock.ref_id,
-                       CaseClock.started_at, CaseClock.due_at)
-            .execution_options(synchronize_session=False)
+            update(t).where(claimed, *running).values(fired_at=t.c.due_at, fired_by=token)
+            .returning(t.c.id, t.c.case_id, t.c.customer_id, t.c.kind, t.c.ref_id, t.c.started_at, t.c.due_at)
         ).all()
         if not fired:
             break
@@ -169,19 +175,57 @@ def restart_many(session: Session, items: list[Restart], *, stop_first: bool = F
             continue
         rows.append({"id": new_id(), "case_id": item.case_id, "customer_id": item.customer_id, "kind": item.kind,
                      "ref_id": None, "started_at": item.at, "due_at": market.due(item.at, rule)})
-    if rows:
-        session.execute(insert(CaseClock.__table__), rows)  # Core: no per-row ORM bookkeeping
+    insert_rows(session, CaseClock.__table__, rows)
     return len(rows)
 
 
 def write_log(session: Session, case_events: list[dict], events: list[DomainEvent],
               escalations: list[dict] | None = None) -> None:
     """Write escalations, case log entries and domain events in a handful of statements."""
-    if escalations:
-        session.execute(insert(Escalation.__table__), escalations)
-    if case_events:
-        session.execute(insert(CaseEvent.__table__), case_events)
+    insert_rows(session, Escalation.__table__, escalations or [])
+    insert_rows(session, CaseEvent.__table__, case_events)
     record_events(session, events)
+
+
+def is_postgresql(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def insert_rows(session: Session, table: Table, rows: list[dict]) -> None:
+    """Insert many rows (all with the same keys) in one statement.
+
+    On PostgreSQL the rows travel as one JSON array and the server unpacks it
+    (``INSERT ... SELECT ... FROM json_populate_recordset``): one statement planned and run for
+    the batch, not one per row, and no per-value work in the driver. Elsewhere (or when a column
+    left out has a default to compute): a Core executemany.
+    """
+    if not rows:
+        return
+    names = list(rows[0])
+    if not is_postgresql(session) or any(c.default is not None for c in table.c if c.name not in rows[0]):
+        session.execute(insert(table), rows)
+        return
+    if session.autoflush:
+        session.flush()  # pending ORM rows first, as Session.execute would: these rows may refer to them
+    quote = session.get_bind().dialect.identifier_preparer.quote
+    columns = ", ".join(quote(n) for n in names)
+    session.connection().exec_driver_sql(
+        f"INSERT INTO {quote(table.name)} ({columns}) SELECT {columns} "
+        f"FROM json_populate_recordset(NULL::{quote(table.name)}, CAST(%(rows)s AS JSON))",
+        {"rows": json_rows(rows)})
+
+
+def _json_value(value):
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTCDateTime column")
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def json_rows(rows: list[dict]) -> str:
+    """Rows as one JSON array for PostgreSQL to unpack (timestamps in ISO 8601 with their offset)."""
+    return json.dumps(rows, default=_json_value, separators=(",", ":"))
 
 
 def next_due(session: Session, until: datetime) -> datetime | None:

@@ -8,7 +8,7 @@ import os
 import threading
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TextIO
 
 import psycopg
@@ -123,16 +123,14 @@ class SqliteSink:
 # unchecked: every re-created key, exclusion constraint and foreign key validates every row.
 
 KEY, INDEX, EXCLUSION, FOREIGN_KEY = "key", "index", "exclusion", "foreign key"
-# Re-created in two stages: the keys (primary and unique), indexes and exclusion constraints from
-# one queue, then the foreign keys, which need the keys they reference. In the first queue the
-# keys come before the indexes of the same table, and the exclusion constraint goes first of
-# all: its GiST build cannot be split over cores and takes longest (about 125 µs a row here,
-# ten times a B-tree's), so the other connections build everything else meanwhile.
-STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("keys and indexes", (EXCLUSION, KEY, INDEX)), ("foreign keys", (FOREIGN_KEY,)))
-COST = {EXCLUSION: 12.0, KEY: 1.0, INDEX: 0.9, FOREIGN_KEY: 1.0}  # rough work per byte of table
-
-
+# Re-created from one queue on several connections, as ``pg_restore --jobs`` does: the primary
+# keys and unique constraints, the indexes and the exclusion constraint right away (the keys
+# before the indexes of their table), each foreign key once both its tables have their keys and
+# indexes back, each table's ANALYZE once its indexes are. The exclusion constraint goes first
+# of all: its GiST build cannot be split over cores and takes longest (building the index and
+# then checking each row against it: 0.8 s a MB of table here, 45 times a B-tree key),
+# so the other connections do everything else meanwhile.
+COST = {EXCLUSION: 50.0, KEY: 1.0, INDEX: 0.9, FOREIGN_KEY: 0.5, "analyze": 0.1}  # rough, per table byte
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -146,6 +144,7 @@ class Definition:
     kind: str  # KEY, INDEX, EXCLUSION or FOREIGN_KEY
     definition: str  # pg_get_indexdef (an index) or pg_get_constraintdef (a constraint)
     validated: bool = True  # a foreign key that the schema has as NOT VALID stays so
+    references: str | None = None  # a foreign key's referenced table
 
     @property
     def drop(self) -> str:
@@ -178,15 +177,15 @@ def read_definitions(conn: psycopg.Connection, tables: Iterable[str]) -> list[De
     found: list[Definition] = []
     with conn.cursor() as cur:
         cur.execute(
-            "SELECT t.relname, c.conname, c.contype, pg_get_constraintdef(c.oid), c.convalidated "
+            "SELECT t.relname, c.conname, c.contype, pg_get_constraintdef(c.oid), c.convalidated, r.relname "
             "FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid "
             "JOIN pg_namespace n ON n.oid = t.relnamespace LEFT JOIN pg_class r ON r.oid = c.confrelid "
             "WHERE n.nspname = current_schema() AND c.contype IN ('p', 'u', 'x', 'f') "
             "AND (t.relname = ANY(%s) OR (c.contype = 'f' AND r.relname = ANY(%s) "
             "AND r.relnamespace = n.oid)) ORDER BY 1, 2", (names, names))
         kinds = {"p": KEY, "u": KEY, "x": EXCLUSION, "f": FOREIGN_KEY}
-        for table, name, contype, definition, validated in cur.fetchall():
-            found.append(Definition(table, name, kinds[contype], definition, validated))
+        for table, name, contype, definition, validated, references in cur.fetchall():
+            found.append(Definition(table, name, kinds[contype], definition, validated, references))
         cur.execute(
             "SELECT t.relname, i.relname, pg_get_indexdef(i.oid) FROM pg_index x "
             "JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid "
@@ -230,12 +229,13 @@ class DeferredBuildFailed(RuntimeError):
 
 
 def rebuild_definitions(url: str, definitions: list[Definition], *, connections: int = 2,
-                        progress: TextIO | None = None, maintenance_work_mem: str = "256MB",
-                        ) -> tuple[dict[str, float], float | None]:
-    """Re-create ``definitions`` stage by stage (``STAGES``) on ``connections`` connections, the
-    biggest tables first. Keeps going past a failure (so every violated constraint is named),
-    then raises ``DeferredBuildFailed``. Returns the seconds each stage took, and the CPU seconds
-    of the connections' server processes (None when not measurable; parallel workers not counted)."""
+                        progress: TextIO | None = None, analyze: Iterable[str] = (),
+                        maintenance_work_mem: str = "256MB") -> tuple[dict[str, float], float | None]:
+    """Re-create ``definitions`` on ``connections`` connections (the order: see ``COST``), and
+    ANALYZE the tables in ``analyze`` as soon as their indexes are back. Keeps going past a
+    failure (so every violated constraint is named), then raises ``DeferredBuildFailed``.
+    Returns the connection-seconds spent on each kind of work, and the CPU seconds of the
+    connections' server processes (None when not measurable; parallel workers not counted)."""
     conns = []
     try:
         for _ in range(max(1, connections)):
@@ -246,65 +246,79 @@ def rebuild_definitions(url: str, definitions: list[Definition], *, connections:
         sizes = dict(conns[0].execute(
             "SELECT c.relname, pg_relation_size(c.oid) FROM pg_class c JOIN pg_namespace n "
             "ON n.oid = c.relnamespace WHERE n.nspname = current_schema() AND c.relkind = 'r'").fetchall())
-        state = _BuildState(definitions, progress)
+        state = _BuildState(definitions, _jobs(definitions, sizes, analyze), progress)
         try:
-            timings = _stages(state, conns, definitions, sizes)
+            state.run(conns)
         except KeyboardInterrupt:
             raise DeferredBuildFailed(state.failures, state.missing, interrupted=True) from None
         if state.failures or state.missing:
             raise DeferredBuildFailed(state.failures, state.missing)
         cpu = [backend_cpu_seconds(c.info.backend_pid) for c in conns]
-        return timings, (None if None in cpu else sum(c for c in cpu if c is not None))
+        return state.seconds, (None if None in cpu else sum(c for c in cpu if c is not None))
     finally:
         for conn in conns:
             conn.close()
-
-
-def _stages(state: _BuildState, conns: list[psycopg.Connection], definitions: list[Definition],
-            sizes: dict[str, int]) -> dict[str, float]:
-    timings: dict[str, float] = {}
-    for stage, kinds in STAGES:
-        todo = [d for d in definitions if d.kind in kinds]
-        if not todo:
-            continue
-        began = time.monotonic()
-        if FOREIGN_KEY in kinds:
-            # The NOT VALID half is a catalog change that locks both tables: one connection.
-            state.add_not_valid(conns[0], [d for d in todo if d.validated])
-        todo.sort(key=lambda d: -COST[d.kind] * sizes.get(d.table, 0))
-        state.run(conns, todo)
-        timings[stage] = time.monotonic() - began
-        state.say(f"[rebuild] {stage}: {len(todo)} in {timings[stage]:.1f} s")
-    return timings
-
-
-def _exclusive(d: Definition) -> bool:
-    """Whether re-creating ``d`` keeps its table from anything else being re-created on it:
-    ADD CONSTRAINT locks the table outright, VALIDATE against another VALIDATE; CREATE INDEX
-    only against writers, so several indexes of one table are built side by side."""
-    return d.kind != INDEX
 
 
 def _psycopg_url(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
+@dataclass(eq=False)
+class _Job:
+    table: str
+    kind: str  # a Definition's kind, or "analyze"
+    statements: list[str]
+    cost: float
+    definition: Definition | None = None
+    after: list[_Job] = field(default_factory=list)  # jobs that must be finished first
+    # Whether it keeps the table from any other job: ADD CONSTRAINT locks the table outright,
+    # VALIDATE and ANALYZE lock out each other and index builds. CREATE INDEX locks out writers
+    # only, so several indexes of one table are built side by side.
+    exclusive: bool = True
+    finished: bool = False
+
+    def __str__(self) -> str:
+        return str(self.definition) if self.definition else f"analyze {self.table}"
+
+
+def _jobs(definitions: list[Definition], sizes: dict[str, int], analyze: Iterable[str]) -> list[_Job]:
+    jobs: list[_Job] = []
+    structure: dict[str, list[_Job]] = {}  # each table's keys, indexes and exclusion constraints
+    for d in definitions:
+        if d.kind != FOREIGN_KEY:
+            job = _Job(d.table, d.kind, d.create, COST[d.kind] * sizes.get(d.table, 0), d, exclusive=d.kind != INDEX)
+            jobs.append(job)
+            structure.setdefault(d.table, []).append(job)
+    for d in definitions:
+        if d.kind == FOREIGN_KEY:
+            needs = structure.get(d.table, []) + structure.get(d.references or "", [])
+            jobs.append(_Job(d.table, d.kind, d.create, COST[d.kind] * sizes.get(d.table, 0), d, needs))
+    for table in analyze:
+        jobs.append(_Job(table, "analyze", [f"ANALYZE {_quote(table)}"], COST["analyze"] * sizes.get(table, 0),
+                         after=structure.get(table, [])))
+    jobs.sort(key=lambda j: -j.cost)  # the longest first (within a table, keys before indexes)
+    return jobs
+
+
 class _BuildState:
-    def __init__(self, definitions: list[Definition], progress: TextIO | None) -> None:
+    def __init__(self, definitions: list[Definition], jobs: list[_Job], progress: TextIO | None) -> None:
         self.progress = progress
         self.total = len(definitions)
         self.done = 0
         self.missing = list(definitions)  # not (yet) re-created
         self.failures: list[tuple[Definition, str]] = []
-        self.failed_first: set[str] = set()  # foreign keys whose NOT VALID half failed
-        self.lock = threading.Lock()
-        self.stop = False
-        self.pending: list[Definition] = []
-        self.busy: dict[str, list[bool]] = {}  # table -> what runs on it (exclusive or not)
+        self.seconds: dict[str, float] = {}  # connection-seconds by kind of work
+        self.pending = jobs
+        self.busy: dict[str, list[bool]] = {}  # table -> the jobs running on it (exclusive or not)
         self.ready = threading.Condition()
+        # Adding a foreign key (NOT VALID) locks both its tables: one at a time, so two of them
+        # can never wait for each other.
+        self.adding = threading.Lock()
+        self.stop = False
 
     def say(self, line: str) -> None:
-        with self.lock:
+        with self.ready:
             if self.progress is None:
                 return
             try:
@@ -313,67 +327,62 @@ class _BuildState:
             except (OSError, ValueError):  # stderr gone (a closed pipe): the rebuild goes on
                 self.progress = None
 
-    def _fail(self, d: Definition, exc: BaseException) -> None:
-        reason = " ".join(str(exc).split()) or type(exc).__name__
-        with self.lock:
-            self.failures.append((d, reason))
-        self.say(f"[rebuild] FAILED {d}: {reason}")
-
-    def add_not_valid(self, conn: psycopg.Connection, definitions: list[Definition]) -> None:
-        for d in definitions:
-            try:
-                conn.execute(d.create[0])
-            except psycopg.Error as exc:
-                self.failed_first.add(d.name)
-                self._fail(d, exc)
-
-    def _build(self, conn: psycopg.Connection, d: Definition) -> None:
-        # A foreign key was added NOT VALID already (``add_not_valid``): validate it now.
-        statements = d.create[1:] if d.kind == FOREIGN_KEY and d.validated else d.create
-        if d.name in self.failed_first:
-            return
-        began = time.monotonic()
-        try:
-            for statement in statements:
-                conn.execute(statement)
-        except psycopg.Error as exc:
-            self._fail(d, exc)
-            return
-        with self.lock:
-            self.done += 1
-            self.missing.remove(d)
-            done = self.done
-        self.say(f"[rebuild] {done}/{self.total} {d}: {time.monotonic() - began:.1f} s")
-
-    def _take(self) -> Definition | None:
-        """The first pending definition whose table it can lock now, waiting when there is none;
-        None when all are taken (or the rebuild stops)."""
+    def _take(self) -> _Job | None:
+        """The first pending job whose prerequisites are finished and whose table is free for
+        it, waiting while there is none; None when all are taken (or the rebuild stops)."""
         with self.ready:
             while self.pending and not self.stop:
-                for k, d in enumerate(self.pending):
-                    busy = self.busy.get(d.table, [])
-                    if not any(busy) and not (busy and _exclusive(d)):
-                        self.busy.setdefault(d.table, []).append(_exclusive(d))
-                        return self.pending.pop(k)
+                for k, job in enumerate(self.pending):
+                    busy = self.busy.get(job.table, [])
+                    if any(busy) or (busy and job.exclusive) or not all(j.finished for j in job.after):
+                        continue
+                    busy.append(job.exclusive)
+                    self.busy[job.table] = busy
+                    return self.pending.pop(k)
                 self.ready.wait(0.5)
             return None
 
-    def _release(self, d: Definition) -> None:
+    def _run_job(self, conn: psycopg.Connection, job: _Job) -> None:
+        began = time.monotonic()
+        try:
+            for k, statement in enumerate(job.statements):
+                if job.kind == FOREIGN_KEY and k == 0:
+                    with self.adding:
+                        conn.execute(statement)
+                else:
+                    conn.execute(statement)
+        except Exception as exc:  # named in the report, never lost with the thread
+            reason = " ".join(str(exc).split()) or type(exc).__name__
+            if job.definition is None:  # ANALYZE: statistics only, the schema is whole
+                self.say(f"[rebuild] {job} failed: {reason}")
+            else:
+                with self.ready:
+                    self.failures.append((job.definition, reason))
+                self.say(f"[rebuild] FAILED {job}: {reason}")
+            return
+        took = time.monotonic() - began
         with self.ready:
-            self.busy[d.table].remove(_exclusive(d))
+            self.seconds[job.kind] = self.seconds.get(job.kind, 0.0) + took
+            if job.definition is None:
+                return
+            self.done += 1
+            self.missing.remove(job.definition)
+            done = self.done
+        self.say(f"[rebuild] {done}/{self.total} {job}: {took:.1f} s")
+
+    def _release(self, job: _Job) -> None:
+        with self.ready:
+            job.finished = True  # failed or not: what waits for it runs, and says why it fails
+            self.busy[job.table].remove(job.exclusive)
             self.ready.notify_all()
 
-    def run(self, conns: list[psycopg.Connection], todo: list[Definition]) -> None:
-        self.pending = list(todo)
-
+    def run(self, conns: list[psycopg.Connection]) -> None:
         def work(conn: psycopg.Connection) -> None:
-            while (d := self._take()) is not None:
+            while (job := self._take()) is not None:
                 try:
-                    self._build(conn, d)
-                except Exception as exc:  # named in the report, never lost with the thread
-                    self._fail(d, exc)
+                    self._run_job(conn, job)
                 finally:
-                    self._release(d)
+                    self._release(job)
 
         threads = [threading.Thread(target=work, args=(c,), name=f"rebuild-{k}", daemon=True)
                    for k, c in enumerate(conns)]
@@ -385,7 +394,8 @@ class _BuildState:
                     t.join(timeout=0.5)
         except BaseException:
             # Interrupted (Ctrl-C): stop taking work, cancel what runs, and report what is missing.
-            self.stop = True
+            with self.ready:
+                self.stop = True
             for c in conns:
                 c.cancel_safe()
             for t in threads:

@@ -5,19 +5,28 @@ invariant, recycled numbers, the long tail, open cases with clocks, the 360 over
 from __future__ import annotations
 
 import hashlib
+import os
+import signal
+import time
 from collections import Counter, defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.engine import make_url
 
 from onethread.customers import queries
 from onethread.customers import rules as customer_rules
+from onethread.datagen import run as run_module
 from onethread.datagen.run import generate
 from onethread.datagen.shape import BATCH_TABLES, TABLES, Options
 from onethread.datagen.ulid import time_of
+from onethread.db import migrate
 from onethread.db.base import Base
+from onethread.db.engine import make_engine
 from onethread.db.session import session_scope
 from onethread.interactions import timeline
 from onethread.models import Case, CaseClock, Contact, Customer, IdentifierHolding
@@ -226,3 +235,115 @@ def test_the_command_generates_reports_and_refuses_a_second_run(database_url, co
     bad = subprocess.run([*command[:-4], "--now", "yesterday", "--database-url", database_url], capture_output=True,
                          text=True, env=env, timeout=60)
     assert bad.returncode == 1 and "not an ISO-8601" in bad.stderr
+
+
+# --- PostgreSQL: indexes and constraints dropped for the load, re-created after it -------------
+
+SCHEMA_SQL = text(
+    "SELECT tablename, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
+    "UNION ALL SELECT t.relname, c.conname || ' ' || pg_get_constraintdef(c.oid) FROM pg_constraint c "
+    "JOIN pg_class t ON t.oid = c.conrelid JOIN pg_namespace n ON n.oid = t.relnamespace "
+    "WHERE n.nspname = current_schema()")
+
+
+def schema(url: str) -> list[tuple[str, str]]:
+    """Every index and constraint definition, by table (constraints by name and definition)."""
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        found = sorted((table, definition) for table, definition in conn.execute(SCHEMA_SQL))
+    engine.dispose()
+    return found
+
+
+def _admin(url: str, *statements: str) -> None:
+    engine = create_engine(make_url(url).set(database="postgres").render_as_string(hide_password=False),
+                           isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        for sql in statements:
+            conn.execute(text(sql))
+    engine.dispose()
+
+
+@contextmanager
+def own_database(url: str, suffix: str) -> Iterator[str]:
+    """A database of its own next to the test database, dropped at the end."""
+    parsed = make_url(url)
+    name = f"{parsed.database}_{suffix}"
+    _admin(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"')
+    try:
+        yield parsed.set(database=name).render_as_string(hide_password=False)
+    finally:
+        _admin(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def pg_only(backend):
+    if backend != "postgresql":
+        pytest.skip("indexes are dropped and re-created on PostgreSQL only")
+
+
+@pytest.fixture(scope="module")
+def migrated_schema(pg_url) -> list[tuple[str, str]]:
+    with own_database(pg_url, "fresh") as url:
+        engine = make_engine(url)
+        migrate.upgrade(engine)
+        engine.dispose()
+        return schema(url)
+
+
+def test_after_generating_the_indexes_and_constraints_are_exactly_the_migrated_ones(
+        pg_only, generated, database_url, migrated_schema):
+    assert generated.deferred > 100
+    assert set(generated.rebuild) == {"key", "index", "exclusion", "foreign key", "analyze"}
+    found = schema(database_url)
+    assert found == migrated_schema
+    kinds = " ".join(d for _, d in found)
+    assert "EXCLUDE USING gist" in kinds and "WHERE ((fired_at IS NULL)" in kinds and "FOREIGN KEY" in kinds
+    with make_engine(database_url).connect() as conn:  # every foreign key checked, none left NOT VALID
+        assert conn.scalar(text("SELECT count(*) FROM pg_constraint WHERE NOT convalidated")) == 0
+
+
+def test_an_interrupted_load_still_puts_every_index_and_constraint_back(
+        pg_only, database_url, container, clock, migrated_schema, monkeypatch):
+    batches = []
+
+    class Interrupted(run_module.Generator):
+        def batch(self, first, last):
+            batches.append(first)
+            if len(batches) == 3:
+                os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C: KeyboardInterrupt in the main thread
+                time.sleep(1)  # let it land before the rest of the batches
+            return super().batch(first, last)
+
+    monkeypatch.setattr(run_module, "Generator", Interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        generate(database_url, options(clock), batch_size=10, workers=2, progress=None)
+    written = counts(container.engine)["customer"]
+    assert 0 < written < N and written % 10 == 0  # whole batches only
+    assert schema(database_url) == migrated_schema
+
+
+def test_a_constraint_the_rows_violate_is_named_and_the_command_fails(pg_only, pg_url, migrated_schema,
+                                                                      monkeypatch):
+    from typer.testing import CliRunner
+
+    from onethread.cli.main import app
+
+    class Duplicating(run_module.Generator):
+        def batch(self, first, last):
+            rows = super().batch(first, last)
+            if first == 0:
+                rows["contact"].append(rows["contact"][0])  # the same id twice: a generator bug
+            return rows
+
+    monkeypatch.setattr(run_module, "Generator", Duplicating)
+    with own_database(pg_url, "broken") as url:
+        done = CliRunner().invoke(app, ["bench", "generate", "--customers", "20", "--now", "2026-03-02T09:00:00Z",
+                                        "--database-url", url, "--quiet"])
+        assert done.exit_code == 1
+        assert "pk_contact on contact" in done.output and "NOT usable" in done.output
+        assert "is duplicated" in done.output  # PostgreSQL's own reason, with the key
+        # The rest was re-created: only the contact key and what depends on it are missing.
+        missing = {d for _, d in migrated_schema} - {d for _, d in schema(url)}
+        assert missing and all("contact" in d for d in missing), missing
+

@@ -105,9 +105,11 @@ def sweep(session: Session, clock: Clock, *, worker: str = "sweep") -> SweepRepo
     """Fire every clock due at or before now, oldest first, and escalate each breach once.
 
     Each batch is claimed by one statement: ``UPDATE ... WHERE id IN (SELECT ... FOR UPDATE
-    SKIP LOCKED) RETURNING``. On PostgreSQL a second worker skips the rows the first one holds
-    instead of waiting for them (SQLite has one writer at a time and ignores the clause); the
-    ``fired_at IS NULL`` condition makes a row fire once even if two claims meet.
+    SKIP LOCKED) RETURNING`` (``id = ANY(ARRAY(SELECT ...))`` on PostgreSQL). On PostgreSQL a
+    second worker skips the rows the first one holds instead of waiting for them (SQLite has one
+    writer at a time and ignores the clause); the ``fired_at IS NULL`` condition makes a row fire
+    once even if two claims meet. Rows another worker held and then released without firing
+    them (its transaction failed) are left to the next sweep.
     """
     from onethread.cases import breaches  # the consequences live with the case services
 
@@ -116,9 +118,15 @@ def sweep(session: Session, clock: Clock, *, worker: str = "sweep") -> SweepRepo
     head = head_of_customer_relations(session)
     t = CaseClock.__table__  # Core: the returned rows are plain tuples, no ORM loading per row
     running = (t.c.fired_at.is_(None), t.c.stopped_at.is_(None))
+    # Nothing left to claim is older than the previous batch's oldest clock: the batch took the
+    # oldest running ones, and what it restarted falls due after the breach that restarted it.
+    # The bound keeps each claim from walking the index entries of every clock fired before it
+    # in this transaction (PostgreSQL removes them only after the commit).
+    since = None
     while True:
         token = f"{worker}:{new_id()}"
-        due = (select(t.c.id).where(*running, t.c.due_at <= now)
+        window = (t.c.due_at <= now,) if since is None else (t.c.due_at <= now, t.c.due_at >= since)
+        due = (select(t.c.id).where(*running, *window)
                .order_by(t.c.due_at, t.c.id).limit(BATCH).with_for_update(skip_locked=True))
         if is_postgresql(session):
             # ``id = ANY(ARRAY(claim))``: the batch's rows by primary key. With ``id IN (claim)``
@@ -135,6 +143,7 @@ def sweep(session: Session, clock: Clock, *, worker: str = "sweep") -> SweepRepo
         if not fired:
             break
         fired.sort(key=lambda r: (r.due_at, r.id))
+        since = fired[0].due_at
         report.fired += len(fired)
         esc, letters, replaced = breaches.escalate(session, clock, fired, head)
         report.escalations += esc

@@ -233,3 +233,34 @@ def test_the_demo_replays_the_five_stories_through_the_worker(container, uow, cl
         assert case_of("daniel", "fault").status != "closed"
         # the demo's history is the worker's: sweeping now fires nothing new
     assert sweep(uow, clock).fired == 0
+
+
+def _history(uow, case_ids: list[str]) -> list[list[tuple]]:
+    """Each case's escalations as (clock, level), in order."""
+    with uow() as s:
+        out = []
+        for case_id in case_ids:
+            out.append([(e.clock_kind, e.level) for e in s.scalars(
+                select(Escalation).where(Escalation.case_id == case_id)
+                .order_by(Escalation.at, Escalation.clock_kind))])
+        return sorted(out)
+
+
+def test_a_sweep_in_small_batches_writes_the_same_history(uow, clock, monkeypatch):
+    """Ten weeks of silence in one sweep: no-activity clocks restarted by a batch fall due again
+    within the same sweep, before clocks later batches claim. Batches of 4 clocks must fire all
+    of them, as one batch does."""
+    people = staff(uow, clock, agents=4)
+    histories = []
+    for batch in (clocks.BATCH, 4):
+        monkeypatch.setattr(clocks, "BATCH", batch)
+        ids = open_cases(uow, clock, people["agents"][0], 6, f"B{batch}-")
+        clock.advance(timedelta(days=70))
+        fired = sweep(uow, clock).fired
+        assert fired > 6 * 3  # the three policy clocks, then restarted no-activity clocks
+        with uow() as s:
+            assert s.scalar(select(func.count()).select_from(CaseClock).where(
+                CaseClock.fired_at.is_(None), CaseClock.stopped_at.is_(None), CaseClock.due_at <= clock.now())) == 0
+        histories.append((fired, _history(uow, ids)))
+        _close_all(uow, clock, people)
+    assert histories[0] == histories[1]

@@ -1,4 +1,5 @@
-"""``generate``: migrate, write the staff, then stream batches of customers into the database.
+"""``generate``: migrate, write the staff, then stream batches of customers into the database
+(on PostgreSQL into bare tables, their indexes and constraints re-created after the load).
 
 Customers come in slices (``shape.SLICE``), each from its own seeded random stream. Workers
 (threads, one database connection each) take slices in turn and write them batch by batch, so
@@ -215,8 +216,11 @@ def generate(database_url: str, options: Options, *, batch_size: int = 500, work
                 # Whatever happened to the load (done, failed, interrupted), put the schema back.
                 t1 = time.monotonic()
                 if progress is not None:
-                    progress.write(f"[rebuild] re-creating {len(deferred)} indexes and constraints "
-                                   f"on {len(sinks)} connection(s)\n")
+                    try:
+                        progress.write(f"[rebuild] re-creating {len(deferred)} indexes and constraints "
+                                       f"on {len(sinks)} connection(s)\n")
+                    except (OSError, ValueError):  # stderr gone: rebuild all the same, silently
+                        progress = None
                 rebuild, rebuild_cpu = rebuild_definitions(database_url, deferred, connections=len(sinks),
                                                            progress=progress, analyze=BATCH_TABLES if analyze else ())
                 phases["rebuild"] = time.monotonic() - t1

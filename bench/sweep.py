@@ -273,7 +273,8 @@ def run_onethread(url: str, now: datetime = NOW, keep: bool = True) -> dict:
 # --- the floor: the same work as raw SQL ------------------------------------------------------
 
 CLAIM = ("UPDATE case_clock SET fired_at = due_at, fired_by = {p} WHERE id {match}(SELECT id FROM case_clock "
-         "WHERE fired_at IS NULL AND stopped_at IS NULL AND due_at <= {p} ORDER BY due_at, id LIMIT {limit}{lock}) "
+         "WHERE fired_at IS NULL AND stopped_at IS NULL AND due_at <= {p} AND due_at >= {p} "
+         "ORDER BY due_at, id LIMIT {limit}{lock}) "
          "{close}AND fired_at IS NULL AND stopped_at IS NULL RETURNING id, case_id, customer_id, kind, due_at")
 INSERTS = {
     "escalation": "INSERT INTO escalation (id, case_id, customer_id, clock_id, clock_kind, level, to_staff_id, at, "
@@ -329,13 +330,15 @@ def floor_postgresql(url: str, now: datetime = NOW, keep: bool = True) -> dict:
         pid = cur.fetchone()[0]
         conn.commit()
         t0, cpu0, db0 = time.perf_counter(), time.process_time(), backend_cpu(pid)
+        since = datetime.min.replace(tzinfo=UTC)  # each claim from the previous batch's oldest, as onethread's
         while True:
             cur.execute(CLAIM.format(p="%s", limit=clocks.BATCH, lock=" FOR UPDATE SKIP LOCKED", match="= ANY(ARRAY",
-                                     close=") "), ("floor", now))
+                                     close=") "), ("floor", now, since))
             rows = cur.fetchall()
             if not rows:
                 break
             fired += len(rows)
+            since = min(r[4] for r in rows)
             cur.execute("SELECT c.id, c.owner_id, s.display_name FROM case_file c JOIN staff_user s "
                         "ON s.id = c.owner_id WHERE c.id = ANY(%s)", ([r[1] for r in rows],))
             owners = {r[0]: (r[1], r[2]) for r in cur.fetchall()}
@@ -364,6 +367,7 @@ def floor_sqlite(url: str, now: datetime = NOW, keep: bool = True) -> dict:
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("BEGIN IMMEDIATE")
+    since = ""  # text timestamps compare in order
 
     def parse(text: str) -> datetime:
         return datetime.fromisoformat(text).replace(tzinfo=UTC)
@@ -373,10 +377,11 @@ def floor_sqlite(url: str, now: datetime = NOW, keep: bool = True) -> dict:
 
     while True:
         rows = conn.execute(CLAIM.format(p="?", limit=clocks.BATCH, lock="", match="IN ", close=""),
-                            ("floor", ts(now))).fetchall()
+                            ("floor", ts(now), since)).fetchall()
         if not rows:
             break
         fired += len(rows)
+        since = min(r[4] for r in rows)
         ids = [r[1] for r in rows]
         owners = {}
         for chunk in range(0, len(ids), 900):

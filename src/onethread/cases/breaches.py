@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from onethread.access.rules import SYSTEM
 from onethread.cases import clocks, handover_service, policy, rules
+from onethread.db.bulk import is_postgresql, json_rows
 from onethread.db.session import settings_of
 from onethread.interactions import service as interactions
 from onethread.kernel.clock import Clock
@@ -188,13 +189,13 @@ def _raise_levels(session: Session, levels: list[tuple[str, int]]) -> None:
     """Raise each case's escalation level to at least the one given (never lower it)."""
     if not levels:
         return
-    if clocks.is_postgresql(session):  # one statement for the batch, not one per case
+    if is_postgresql(session):  # one statement for the batch, not one per case
         session.connection().exec_driver_sql(
             "UPDATE case_file SET escalation_level = GREATEST(case_file.escalation_level, v.level), "
             "version = case_file.version + 1 "
             "FROM json_to_recordset(CAST(%(levels)s AS JSON)) AS v(id VARCHAR(26), level INTEGER) "
             "WHERE case_file.id = v.id",
-            {"levels": clocks.json_rows([{"id": i, "level": n} for i, n in levels])})
+            {"levels": json_rows([{"id": i, "level": n} for i, n in levels])})
         return
     table = Case.__table__
     session.execute(table.update().where(table.c.id == bindparam("b_id")).values(

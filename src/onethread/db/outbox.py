@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from onethread.db.base import Base
+from onethread.db.bulk import insert_rows
 from onethread.db.types import JSONType
 from onethread.kernel.clock import Clock
 from onethread.kernel.events import DomainEvent, EventBus
@@ -280,7 +281,7 @@ def record_events(session: Session, events: list[DomainEvent]) -> list[DomainEve
     stored = [DomainEvent(type=e.type, occurred_at=e.occurred_at, aggregate_type=e.aggregate_type,
                           aggregate_id=e.aggregate_id, customer_id=e.customer_id, payload=e.payload, id=new_id())
               for e in events]
-    session.execute(insert(OutboxEvent), [
+    insert_rows(session, OutboxEvent.__table__, [  # one statement for the batch (db.bulk)
         {"id": e.id, "type": e.type, "aggregate_type": e.aggregate_type, "aggregate_id": e.aggregate_id,
          "customer_id": e.customer_id, "payload": e.payload, "occurred_at": e.occurred_at,
          "available_at": e.occurred_at, "attempts": 0}

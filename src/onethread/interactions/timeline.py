@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import and_, bindparam, insert, or_, select
 from sqlalchemy.orm import Session
 
+from onethread.db.bulk import insert_rows
 from onethread.db.outbox import insert_now
 from onethread.errors import ValidationFailed
 from onethread.kernel.events import DomainEvent
@@ -110,9 +111,7 @@ def project(session: Session, event: DomainEvent) -> None:
 
 
 def _project_many(session: Session, events: list[DomainEvent]) -> None:
-    rows = [r for r in (_entry(e) for e in events) if r is not None]
-    if rows:
-        session.execute(insert(TimelineEntry), rows)
+    insert_rows(session, TimelineEntry.__table__, [r for r in (_entry(e) for e in events) if r is not None])
 
 
 project.many = _project_many  # bulk form, used by record_events (sweeps)

@@ -8,6 +8,12 @@ from decimal import Decimal
 from onethread.kernel.money import Money
 
 PRODUCT_KINDS = ("mobile_line", "data_sim", "handset", "fibre", "broadband", "tv", "accessory")
+DEVICE_KINDS = frozenset({"handset", "accessory"})  # goods the customer holds, not a service on a line
+
+
+def is_line_in_service(kind: str, status: str) -> bool:
+    """A service the customer has now (not a device): what a termination request can name."""
+    return status == "active" and kind not in DEVICE_KINDS
 SIM_KINDS = frozenset({"mobile_line", "data_sim"})
 CHANNELS = ("store", "phone", "email", "chat", "social", "letter", "field", "portal", "system")
 

@@ -32,6 +32,7 @@ from onethread.errors import DomainError, NotFound, ValidationFailed
 from onethread.interactions import rules as contact_rules
 from onethread.interactions import service as interactions
 from onethread.interactions import session_service, timeline
+from onethread.inventory import rules as inventory_rules
 from onethread.inventory import service as inventory
 from onethread.web.common import PageForbidden, form_failed, render, staff_page
 
@@ -40,7 +41,6 @@ router = APIRouter(include_in_schema=False)
 Desk = staff_page(CUSTOMER_SERVICE)
 TIMELINE_PAGE = 25
 TIMELINE_CHANNELS = ("store", "phone", "email", "chat", "social", "letter", "field", "portal", "system")
-DEVICE_KINDS = frozenset({"handset", "accessory"})  # what is not a line: nothing to ask to terminate
 NO_FAILURE = {"form": None, "errors": {}, "values": {}}
 
 
@@ -175,7 +175,7 @@ def _customer_page(request: Request, session, clock, container, principal: Princ
         "newest_url": f"/customers/{customer.id}?{urlencode(base)}#timeline",
         "kind_labels": customer_rules.KIND_LABELS, "now": now,
         "approvals": approval_queries.for_customer(session, customer.id), "approval_label": _approval_label,
-        "lines": [pr for pr in products if pr.status == "active" and pr.kind not in DEVICE_KINDS],
+        "lines": [pr for pr in products if inventory_rules.is_line_in_service(pr.kind, pr.status)],
         "failed": failed or NO_FAILURE,
     }, status_code=status)
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from onethread.config import Settings
 from onethread.db import migrate
-from onethread.db.engine import make_engine
+from onethread.db.engine import make_engine, reads_engine
 from onethread.db.outbox import Subscription
 from onethread.db.session import make_sessionmaker
 from onethread.interactions import timeline
@@ -32,10 +32,15 @@ class Container:
     # Credentials (token expiry) live in real time even when business time is simulated:
     # moving a sandbox's manual clock by eight weeks must not expire the trainer's token.
     security_clock: Clock | None = None
+    # Sessions for requests that only read (GET): no transaction, and no write but the read's
+    # own audit row (db.engine.reads_engine). The same pool as ``sessions``.
+    read_sessions: sessionmaker[Session] | None = None
 
     def __post_init__(self) -> None:
         if self.security_clock is None:
             self.security_clock = SystemClock() if self.settings.clock == "manual" else self.clock
+        if self.read_sessions is None:
+            self.read_sessions = make_sessionmaker(reads_engine(self.engine), self.bus, self.settings)
 
     def dispose(self) -> None:
         self.engine.dispose()

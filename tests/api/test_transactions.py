@@ -49,3 +49,59 @@ def test_a_page_session_cannot_change_anything_from_another_site(client, uow, cl
     assert evil.status_code == 403
     same = client.post("/tmf-api/party/v5/individual", json=body, headers={"Origin": "http://testserver"})
     assert same.status_code == 201
+
+
+# --- reads: no transaction, and nothing written but their own audit row ------------------------
+
+def _in_transaction(dbapi_connection) -> bool:
+    info = getattr(dbapi_connection, "info", None)
+    if info is not None and hasattr(info, "transaction_status"):  # psycopg
+        return info.transaction_status.name != "IDLE"
+    return dbapi_connection.in_transaction  # sqlite3
+
+
+def test_a_read_takes_no_transaction_and_leaves_its_audit_row(client, admin, token_for, container):
+    from onethread.models import AuditEntry
+    from tests.api.test_customer_api import make_customer
+
+    cid = make_customer(client, admin).json()["id"]
+    agent = token_for("agent")
+    seen: list[tuple[str, bool]] = []
+
+    def watch(conn, _cursor, statement, _parameters, _context, _executemany):
+        seen.append((statement.split(None, 1)[0].upper(), _in_transaction(conn.connection.dbapi_connection)))
+
+    event.listen(container.engine, "before_cursor_execute", watch)
+    try:
+        assert client.get(f"/tmf-api/customer/v5/customer/{cid}", headers=agent).status_code == 200
+        read = list(seen)
+        seen.clear()
+        assert client.post("/tmf-api/party/v5/individual", json={"@type": "Individual", "givenName": "Bo"},
+                           headers=admin).status_code == 201
+        change = list(seen)
+    finally:
+        event.remove(container.engine, "before_cursor_execute", watch)
+    # Every statement of the GET ran outside a transaction (no BEGIN/COMMIT round trips on
+    # PostgreSQL, no write lock taken up front on SQLite); the POST ran inside one.
+    assert read and not any(in_tx for _, in_tx in read), read
+    assert "BEGIN" not in [verb for verb, _ in read]
+    assert any(in_tx for _, in_tx in change), change
+    with container.sessions() as s:
+        reads = s.scalars(select(AuditEntry.actor_name).where(AuditEntry.customer_id == cid,
+                                                              AuditEntry.action == "read")).all()
+    assert "test-agent" in reads
+
+
+def test_a_read_session_refuses_to_change_data_and_writes_nothing(container):
+    import pytest
+
+    from onethread.db.engine import WriteInRead
+
+    with container.read_sessions() as s:
+        now = container.clock.now()
+        s.add(Party(id="P-READ", kind="individual", given_name="Nobody", created_at=now, updated_at=now))
+        with pytest.raises(WriteInRead, match="party"):
+            s.flush()
+        s.rollback()
+    with container.sessions() as s:
+        assert s.get(Party, "P-READ") is None

@@ -43,12 +43,19 @@ def _rollback(session: Session) -> None:
         session.close()
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 async def get_db(request: Request) -> AsyncIterator[Session]:
     """One session per request: committed when the endpoint returns, rolled back on error.
 
-    Opening a session does no I/O (it takes a connection at its first statement), so it happens
-    on the event loop; the commit (or rollback) and the close run in the thread pool, in one hop."""
-    session = request.app.state.container.sessions()
+    A GET (HEAD, OPTIONS) only reads: its session runs without a transaction and may write
+    nothing but its own audit trail (``db.engine.reads_engine``); any other request gets a
+    transaction. Opening a session does no I/O (it takes a connection at its first statement),
+    so it happens on the event loop; the commit (or rollback) and the close run in the thread
+    pool, in one hop."""
+    container = request.app.state.container
+    session = (container.read_sessions if request.method in SAFE_METHODS else container.sessions)()
     try:
         yield session
     except BaseException:
@@ -87,9 +94,6 @@ def current_principal(request: Request, session: DbSession, clock: ClockDep) -> 
     if request.method not in SAFE_METHODS and cross_site(request):
         raise Forbidden("a signed-in page session cannot be used from another site")
     return principal
-
-
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def cross_site(request: Request) -> bool:

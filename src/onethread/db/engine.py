@@ -1,4 +1,9 @@
-"""Engine creation: SQLite gets WAL, foreign keys and a busy timeout on every connection."""
+"""Engine creation: SQLite gets WAL, foreign keys and a busy timeout on every connection.
+
+Also the *read engine* (:func:`reads_engine`): the same pool, for the requests that only read
+(GET, HEAD, OPTIONS). Their statements run outside a transaction, and the only rows they may
+write are the trail of the read itself (:data:`READ_TRAIL_TABLES`).
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,46 @@ from sqlalchemy.exc import DisconnectionError
 # handed out (and replaced if the server dropped it meanwhile: a restart, an idle timeout). One
 # used moments ago is not: pinging on every checkout would add a round trip to every request.
 PING_AFTER_IDLE_SECONDS = 10.0
+
+
+# The execution option that marks a connection of the read engine.
+READS = "onethread_reads"
+
+# What a read may write: the audit row saying who read which personal data, and the API token's
+# last-use stamp. Anything else written by a GET is a bug, refused before it reaches the database.
+READ_TRAIL_TABLES = frozenset({"audit_entry", "api_token"})
+
+
+class WriteInRead(RuntimeError):
+    """A read-only request tried to change data (a GET must not)."""
+
+
+def reads_engine(engine: Engine) -> Engine:
+    """The engine for requests that only read, sharing ``engine``'s pool.
+
+    No transaction: on PostgreSQL the connection is in autocommit, which saves the BEGIN and
+    COMMIT round trips of every read (READ COMMITTED already gives each statement its own
+    snapshot, so a read sees nothing it would not have seen in a transaction); on SQLite no
+    ``BEGIN IMMEDIATE`` is taken, so reads no longer queue for the write lock behind every
+    writer, and the audit row holds it only for its own INSERT. The audit row commits as it is
+    written: a read whose answer then fails is still on the trail (never the other way round)."""
+    if engine.dialect.name == "postgresql":
+        return engine.execution_options(isolation_level="AUTOCOMMIT", **{READS: True})
+    return engine.execution_options(**{READS: True})
+
+
+def _guard_reads(engine: Engine) -> None:
+    @event.listens_for(engine, "before_cursor_execute")
+    def _refuse_writes(conn, _cursor, statement, _parameters, context, _executemany):
+        if context is None or not (context.isinsert or context.isupdate or context.isdelete):
+            return
+        if not conn.get_execution_options().get(READS):
+            return
+        table = getattr(getattr(context.compiled, "statement", None), "table", None)
+        name = getattr(table, "name", None)
+        if name not in READ_TRAIL_TABLES:
+            raise WriteInRead(f"a read-only request (GET) tried to write to {name or 'the database'}: "
+                              f"{statement.split(None, 3)[:3]}")
 
 
 def make_engine(url: str, *, echo: bool = False, ping_after_idle: float = PING_AFTER_IDLE_SECONDS) -> Engine:
@@ -37,12 +82,15 @@ def make_engine(url: str, *, echo: bool = False, ping_after_idle: float = PING_A
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):
             # Take the write lock at the start: no "database is locked" upgrade failures
-            # halfway through a transaction when two writers meet.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # halfway through a transaction when two writers meet. Reads take no transaction.
+            if not conn.get_execution_options().get(READS):
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
 
+        _guard_reads(engine)
         return engine
     engine = create_engine(url, echo=echo, pool_size=10, max_overflow=20)
     _ping_when_idle(engine, ping_after_idle)
+    _guard_reads(engine)
     return engine
 
 

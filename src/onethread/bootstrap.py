@@ -32,15 +32,15 @@ class Container:
     # Credentials (token expiry) live in real time even when business time is simulated:
     # moving a sandbox's manual clock by eight weeks must not expire the trainer's token.
     security_clock: Clock | None = None
-    # Sessions for requests that only read (GET): no transaction, and no write but the read's
-    # own audit row (db.engine.reads_engine). The same pool as ``sessions``.
+    # Sessions for requests that only read (GET): no write but the read's own trail, written
+    # after the read (db.engine.reads_engine, db.session.record_trail). The same pool as ``sessions``.
     read_sessions: sessionmaker[Session] | None = None
 
     def __post_init__(self) -> None:
         if self.security_clock is None:
             self.security_clock = SystemClock() if self.settings.clock == "manual" else self.clock
         if self.read_sessions is None:
-            self.read_sessions = make_sessionmaker(reads_engine(self.engine), self.bus, self.settings)
+            self.read_sessions = make_sessionmaker(reads_engine(self.engine), self.bus, self.settings, reads=True)
 
     def dispose(self) -> None:
         self.engine.dispose()

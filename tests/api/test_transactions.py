@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import event, func, select
 
@@ -51,50 +52,73 @@ def test_a_page_session_cannot_change_anything_from_another_site(client, uow, cl
     assert same.status_code == 201
 
 
-# --- reads: no transaction, and nothing written but their own audit row ------------------------
+# --- reads: nothing written but their own trail, and on SQLite no write lock while reading ------
 
-def _in_transaction(dbapi_connection) -> bool:
-    info = getattr(dbapi_connection, "info", None)
-    if info is not None and hasattr(info, "transaction_status"):  # psycopg
-        return info.transaction_status.name != "IDLE"
-    return dbapi_connection.in_transaction  # sqlite3
-
-
-def test_a_read_takes_no_transaction_and_leaves_its_audit_row(client, admin, token_for, container):
+def test_a_read_leaves_its_audit_row_and_fails_rather_than_answer_without_it(app, admin, token_for, container):
     from onethread.models import AuditEntry
     from tests.api.test_customer_api import make_customer
 
+    client = TestClient(app, raise_server_exceptions=False)
     cid = make_customer(client, admin).json()["id"]
     agent = token_for("agent")
-    seen: list[tuple[str, bool]] = []
+    assert client.get(f"/tmf-api/customer/v5/customer/{cid}", headers=agent).status_code == 200
 
-    def watch(conn, _cursor, statement, _parameters, _context, _executemany):
-        seen.append((statement.split(None, 1)[0].upper(), _in_transaction(conn.connection.dbapi_connection)))
+    def refuse(conn, _cursor, statement, _parameters, _context, _executemany):
+        if statement.startswith("INSERT INTO audit_entry"):
+            raise RuntimeError("audit log unavailable")
 
-    event.listen(container.engine, "before_cursor_execute", watch)
+    event.listen(container.engine, "before_cursor_execute", refuse)
     try:
-        assert client.get(f"/tmf-api/customer/v5/customer/{cid}", headers=agent).status_code == 200
-        read = list(seen)
-        seen.clear()
-        assert client.post("/tmf-api/party/v5/individual", json={"@type": "Individual", "givenName": "Bo"},
-                           headers=admin).status_code == 201
-        change = list(seen)
+        failed = client.get(f"/tmf-api/customer/v5/customer/{cid}", headers=agent)
     finally:
-        event.remove(container.engine, "before_cursor_execute", watch)
-    # Every statement of the GET ran outside a transaction (no BEGIN/COMMIT round trips on
-    # PostgreSQL, no write lock taken up front on SQLite); the POST ran inside one.
-    assert read and not any(in_tx for _, in_tx in read), read
-    assert "BEGIN" not in [verb for verb, _ in read]
-    assert any(in_tx for _, in_tx in change), change
+        event.remove(container.engine, "before_cursor_execute", refuse)
+    assert failed.status_code == 500 and cid not in failed.text  # no data without its audit row
     with container.sessions() as s:
         reads = s.scalars(select(AuditEntry.actor_name).where(AuditEntry.customer_id == cid,
                                                               AuditEntry.action == "read")).all()
-    assert "test-agent" in reads
+    assert reads.count("test-agent") == 1
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_on_sqlite_a_read_is_not_held_up_by_a_writer_until_it_writes_its_audit_row(app, admin, token_for,
+                                                                                  container, database_url):
+    """A writer holds SQLite's one write lock: a read still runs its queries meanwhile (a snapshot,
+    no lock), and only its audit row waits for the writer. Before, every read queued for the lock."""
+    import sqlite3
+    import threading
+
+    from tests.api.test_customer_api import make_customer
+
+    client = TestClient(app)
+    cid = make_customer(client, admin).json()["id"]
+    agent = token_for("agent")
+    client.get("/healthz")
+    read_ran = threading.Event()
+
+    def watch(conn, _cursor, statement, _parameters, _context, _executemany):
+        if statement.startswith("SELECT customer.") and "FROM customer" in statement:
+            read_ran.set()
+
+    writer = sqlite3.connect(database_url.split("///", 1)[1], isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # the write lock, held
+    event.listen(container.engine, "after_cursor_execute", watch)
+    answer: dict = {}
+    reader = threading.Thread(target=lambda: answer.update(
+        r=client.get(f"/tmf-api/customer/v5/customer/{cid}", headers=agent)))
+    try:
+        reader.start()
+        ran = read_ran.wait(10)
+        assert reader.is_alive()  # its audit row waits for the lock
+    finally:
+        writer.execute("COMMIT")
+        writer.close()
+        reader.join(30)
+        event.remove(container.engine, "after_cursor_execute", watch)
+    assert ran, "the read waited for the writer before reading"
+    assert answer["r"].status_code == 200 and answer["r"].json()["id"] == cid
 
 
 def test_a_read_session_refuses_to_change_data_and_writes_nothing(container):
-    import pytest
-
     from onethread.db.engine import WriteInRead
 
     with container.read_sessions() as s:

@@ -17,7 +17,7 @@ from onethread.access.rules import (
     may_set_away,
     password_problems,
 )
-from onethread.db.outbox import insert_now
+from onethread.db.session import record_trail
 from onethread.errors import Conflict, Forbidden, NotAuthenticated, NotFound, ValidationFailed
 from onethread.kernel.clock import Clock
 from onethread.kernel.ids import new_id
@@ -259,7 +259,7 @@ def token_principal(session: Session, clock: Clock, token: str) -> Principal:
     # Validity is checked on every request above (a revocation applies at once); only the
     # last-use stamp is coarse: written at most once a minute.
     if row.last_used_at is None or now - row.last_used_at >= LAST_USE_GRANULARITY:
-        session.execute(_STAMP_TOKEN, {"token_id": row.id, "at": now})
+        record_trail(session, _STAMP_TOKEN, {"token_id": row.id, "at": now})
     if row.staff_user_id:
         # A token issued to a person acts as that person (owner, hand-over receiver, the name on
         # the timeline), with that person's current role; it dies with their account.
@@ -286,11 +286,11 @@ def audit(
 ) -> str:
     """Record who read or changed which personal data; returns the entry's id.
 
-    One prebuilt Core ``INSERT`` in the caller's transaction (after its pending changes): reads
-    of personal data write a row each, and nothing reads the row back in the same transaction,
-    so it needs no ORM object."""
+    One prebuilt Core ``INSERT`` (reads of personal data write a row each, and nothing reads the
+    row back in the same request, so it needs no ORM object): in the caller's transaction after
+    its pending changes, or, in a read's session, when the read is over (``record_trail``)."""
     entry_id = new_id()
-    insert_now(session, _INSERT_AUDIT, {
+    record_trail(session, _INSERT_AUDIT, {
         "id": entry_id,
         "at": clock.now(),
         "actor_type": principal.kind,

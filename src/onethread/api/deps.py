@@ -13,6 +13,7 @@ from onethread.access import service as access
 from onethread.access import web_session
 from onethread.access.rules import Principal
 from onethread.bootstrap import Container
+from onethread.db.session import finish_read
 from onethread.errors import Forbidden, NotAuthenticated
 from onethread.kernel.clock import Clock
 
@@ -28,7 +29,7 @@ async def get_container(request: Request) -> Container:
 
 def _commit(session: Session) -> None:
     try:
-        session.commit()
+        finish_read(session) if session.info.get("reads") else session.commit()
     except BaseException:
         session.rollback()
         raise
@@ -49,11 +50,11 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 async def get_db(request: Request) -> AsyncIterator[Session]:
     """One session per request: committed when the endpoint returns, rolled back on error.
 
-    A GET (HEAD, OPTIONS) only reads: its session runs without a transaction and may write
-    nothing but its own audit trail (``db.engine.reads_engine``); any other request gets a
-    transaction. Opening a session does no I/O (it takes a connection at its first statement),
-    so it happens on the event loop; the commit (or rollback) and the close run in the thread
-    pool, in one hop."""
+    A GET (HEAD, OPTIONS) only reads: its session may write nothing but the read's own trail,
+    which is written when the read is over (``db.session.finish_read``).
+
+    Opening a session does no I/O (it takes a connection at its first statement), so it happens
+    on the event loop; the commit (or rollback) and the close run in the thread pool, in one hop."""
     container = request.app.state.container
     session = (container.read_sessions if request.method in SAFE_METHODS else container.sessions)()
     try:

@@ -1,8 +1,8 @@
 """Engine creation: SQLite gets WAL, foreign keys and a busy timeout on every connection.
 
 Also the *read engine* (:func:`reads_engine`): the same pool, for the requests that only read
-(GET, HEAD, OPTIONS). Their statements run outside a transaction, and the only rows they may
-write are the trail of the read itself (:data:`READ_TRAIL_TABLES`).
+(GET, HEAD, OPTIONS). The only rows they may write are the trail of the read itself
+(:data:`READ_TRAIL_TABLES`), and on SQLite they do not take the write lock to read.
 """
 
 from __future__ import annotations
@@ -35,14 +35,11 @@ class WriteInRead(RuntimeError):
 def reads_engine(engine: Engine) -> Engine:
     """The engine for requests that only read, sharing ``engine``'s pool.
 
-    No transaction: on PostgreSQL the connection is in autocommit, which saves the BEGIN and
-    COMMIT round trips of every read (READ COMMITTED already gives each statement its own
-    snapshot, so a read sees nothing it would not have seen in a transaction); on SQLite no
-    ``BEGIN IMMEDIATE`` is taken, so reads no longer queue for the write lock behind every
-    writer, and the audit row holds it only for its own INSERT. The audit row commits as it is
-    written: a read whose answer then fails is still on the trail (never the other way round)."""
-    if engine.dialect.name == "postgresql":
-        return engine.execution_options(isolation_level="AUTOCOMMIT", **{READS: True})
+    Its connections refuse any write but the read's own trail. On SQLite a read's transaction
+    is a plain (deferred) ``BEGIN``: it reads from one snapshot without taking the write lock,
+    so reads no longer queue behind each other and behind every writer; the trail is written
+    after it, in a short transaction of its own (``db.session.finish_read``). On PostgreSQL,
+    where readers never wait for writers, a read's transaction is as any other."""
     return engine.execution_options(**{READS: True})
 
 
@@ -82,9 +79,8 @@ def make_engine(url: str, *, echo: bool = False, ping_after_idle: float = PING_A
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):
             # Take the write lock at the start: no "database is locked" upgrade failures
-            # halfway through a transaction when two writers meet. Reads take no transaction.
-            if not conn.get_execution_options().get(READS):
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # halfway through a transaction when two writers meet. A read takes no lock up front.
+            conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READS) else "BEGIN IMMEDIATE")
 
         _guard_reads(engine)
         return engine

@@ -11,10 +11,41 @@ from sqlalchemy.orm import Session, sessionmaker
 from onethread.kernel.events import EventBus
 
 
-def make_sessionmaker(engine: Engine, bus: EventBus, settings=None) -> sessionmaker[Session]:
+def make_sessionmaker(engine: Engine, bus: EventBus, settings=None, *, reads: bool = False) -> sessionmaker[Session]:
     # expire_on_commit=False: objects stay readable after the scope commits (API responses).
     # The settings ride along so services can read market rules without a global.
-    return sessionmaker(bind=engine, expire_on_commit=False, info={"bus": bus, "settings": settings})
+    # reads=True: sessions of requests that only read (see record_trail).
+    return sessionmaker(bind=engine, expire_on_commit=False,
+                        info={"bus": bus, "settings": settings, "reads": reads})
+
+
+def record_trail(session: Session, statement, params: dict) -> None:
+    """Write a row that records a read (the audit row, the token's last-use stamp).
+
+    In a session that changes data it is written at once, in the change's transaction. In a
+    read's session it waits for :func:`finish_read`: the read itself then never holds a write
+    lock (SQLite has one for the whole database), and the trail is still written before the
+    answer goes out, or the answer is an error."""
+    if session.info.get("reads"):
+        session.info.setdefault("trail", []).append((statement, params))
+        return
+    if session.autoflush:
+        session.flush()  # after the pending changes it may refer to
+    session.execute(statement, params)
+
+
+def finish_read(session: Session) -> None:
+    """End a read's session: its trail written, then committed.
+
+    On SQLite the read's own transaction (one snapshot, no write lock) ends first and the trail
+    gets a short write transaction of its own; on PostgreSQL, where readers and writers do not
+    block each other, the trail goes in the read's transaction, just before its commit."""
+    trail = session.info.pop("trail", None)
+    if trail and session.get_bind().dialect.name == "sqlite":
+        session.commit()
+    for statement, params in trail or ():
+        session.execute(statement, params)
+    session.commit()
 
 
 def settings_of(session: Session):

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import httpx
 
-from bench import customer360, ingest, resolve
+from bench import customer360, ingest, resolve, spy
 from bench.harness import ROOT, Result, fresh_database, load, run_cli, server, worker_process
 from bench.seed import msisdn, seed
 
@@ -196,17 +196,26 @@ def run(args) -> dict:
                 result.extra["server_cpu_ms_per_request"] = round((now - cpu) * 1000 / max(1, result.count), 2)
                 cpu = now
 
-            http_ingest = load("ingest (HTTP)", base, headers,
-                                      ingest.requests(0, len(pick), pick=pick, tag=tag, at=sample.ingest_at),
-                                      args.concurrency, limit)
+            def profiled(name: str):
+                """With --profile: py-spy records the server while ``name`` is measured."""
+                if not args.profile:
+                    return nullcontext()
+                return spy.record(rss.pid, Path(args.profile) / f"{name.replace(' ', '-')}.txt")
+
+            with profiled("ingest"):
+                http_ingest = load("ingest (HTTP)", base, headers,
+                                   ingest.requests(0, len(pick), pick=pick, tag=tag, at=sample.ingest_at),
+                                   args.concurrency, limit)
             cpu_per_request(http_ingest)
             say(f"ingest {http_ingest.summary()['throughput_per_s']}/s")
-            http_360 = customer360.http(base, headers, sample.customer_ids, sample.long_tail, args.reads,
-                                        args.concurrency, "360", limit)
+            with profiled("customer 360"):
+                http_360 = customer360.http(base, headers, sample.customer_ids, sample.long_tail, args.reads,
+                                            args.concurrency, "360", limit)
             cpu_per_request(http_360)
             say(f"360 p99 {http_360.summary()['p99_ms']} ms")
-            http_tl = customer360.http(base, headers, sample.customer_ids, sample.long_tail, args.reads // 2,
-                                       args.concurrency, "timeline", limit)
+            with profiled("timeline page"):
+                http_tl = customer360.http(base, headers, sample.customer_ids, sample.long_tail, args.reads // 2,
+                                           args.concurrency, "timeline", limit)
             cpu_per_request(http_tl)
             window = int(RESOLVE_WINDOW.total_seconds() // 60)
             pairs = [(n, sample.ingest_at - timedelta(minutes=(7 * k) % window)) for k, (n, _) in
@@ -214,7 +223,8 @@ def run(args) -> dict:
             expect = [cid for _, cid in sample.numbers[:args.resolves]]
             reqs = [(*r, ("customerId", cid)) for r, cid in zip(resolve.requests(0, len(pairs), pick=pairs), expect,
                                                                 strict=True)]
-            http_resolve = load("identifier resolution (HTTP)", base, headers, reqs, args.concurrency, limit)
+            with profiled("identifier resolution"):
+                http_resolve = load("identifier resolution (HTTP)", base, headers, reqs, args.concurrency, limit)
             cpu_per_request(http_resolve)
             say(f"resolve p99 {http_resolve.summary()['p99_ms']} ms")
             decisions = decisions_module() if args.decisions else None
@@ -222,8 +232,9 @@ def run(args) -> dict:
                 with httpx.Client(base_url=base, headers=headers, timeout=60) as warm:
                     for body in decisions.asks(sample.customer_ids, 6, 99):  # first use of each policy
                         warm.post("/api/v1/decisions", json=body)
-                http_decisions = decisions.http(base, headers, sample.customer_ids, args.decisions,
-                                                DECISIONS_CONCURRENCY, limit, seed_value=1)
+                with profiled("decisions"):
+                    http_decisions = decisions.http(base, headers, sample.customer_ids, args.decisions,
+                                                    DECISIONS_CONCURRENCY, limit, seed_value=1)
                 cpu_per_request(http_decisions)
                 say(f"decisions p99 {http_decisions.summary()['p99_ms']} ms")
             server_rss, worker_peak = rss.peak_mb(), (worker_rss.peak_mb() if worker_rss else None)
@@ -252,6 +263,9 @@ def run(args) -> dict:
     finally:
         if own and not args.keep:
             drop()
+    if args.profile:
+        results["profile"] = {f.stem.replace("-", " "): spy.breakdown(f)
+                              for f in sorted(Path(args.profile).glob("*.txt"))}
     results["seconds"] = round(time.perf_counter() - t0, 1)
     if not any(r["measurement"] == "decisions" for r in rows):
         results["not_measured"] = ["decisions: bench/decisions.py is not there (or --decisions 0)"]
@@ -286,6 +300,10 @@ def markdown(results: dict) -> str:
                       f"{sweep['seconds']} s (floor {sweep['floor_seconds']} s, {sweep['sql_statements']} statements)."]
     for note in results.get("not_measured", []):
         lines += ["", f"Not measured: {note}."]
+    if results.get("profile"):
+        lines += ["", "Where the server's Python time went (py-spy --gil: share of the samples of a thread "
+                      f"holding the GIL; stacks in {results['args']['profile']}):", "",
+                  spy.markdown(results["profile"]).rstrip()]
     return "\n".join(lines) + "\n"
 
 
@@ -321,7 +339,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true",
                     help="CI size: a few hundred requests each, 5,000 cases for the sweep, 20 s per measurement")
     ap.add_argument("--keep", action="store_true", help="keep the seeded database")
+    ap.add_argument("--profile", metavar="DIR", default=None,
+                    help="record the server with py-spy during each HTTP measurement into DIR/<measurement>.txt "
+                         "and report where its time went, by layer (bench/spy.py)")
     args = ap.parse_args(argv)
+    if args.profile and not spy.available():
+        ap.error("--profile needs py-spy: .venv/bin/pip install py-spy")
     if args.quick:
         args.long_tail = min(args.long_tail, 2_000)
         args.contacts, args.reads, args.resolves = min(args.contacts, 500), min(args.reads, 400), \

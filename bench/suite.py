@@ -153,7 +153,9 @@ def decisions_module():
     return decisions if hasattr(decisions, "http") and hasattr(decisions, "floor") else None
 
 
-DECISIONS_CONCURRENCY = 4  # as bench.decisions measures it: a few agents asking at once
+# As bench.decisions measures it: a few agents asking at once; with --concurrency 1, one at a
+# time (the latency of one decision inside a live call).
+DECISIONS_CONCURRENCY = 4
 
 
 def run(args) -> dict:
@@ -234,7 +236,8 @@ def run(args) -> dict:
                         warm.post("/api/v1/decisions", json=body)
                 with profiled("decisions"):
                     http_decisions = decisions.http(base, headers, sample.customer_ids, args.decisions,
-                                                    DECISIONS_CONCURRENCY, limit, seed_value=1)
+                                                    min(DECISIONS_CONCURRENCY, args.concurrency), limit,
+                                                    seed_value=1)
                 cpu_per_request(http_decisions)
                 say(f"decisions p99 {http_decisions.summary()['p99_ms']} ms")
             server_rss, worker_peak = rss.peak_mb(), (worker_rss.peak_mb() if worker_rss else None)
@@ -254,7 +257,7 @@ def run(args) -> dict:
                     row("identifier resolution", http_resolve, floor_resolve, db)]
         if decisions is not None:
             floor_decisions = decisions.floor(url, token, sample.customer_ids, http_decisions.count,
-                                              DECISIONS_CONCURRENCY, seed_value=1)
+                                              min(DECISIONS_CONCURRENCY, args.concurrency), seed_value=1)
             rows.append(row("decisions", http_decisions, floor_decisions, db))
         for r in rows:
             r["worker_rss_peak_mb"] = worker_peak

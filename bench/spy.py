@@ -103,7 +103,7 @@ def record(pid: int, out: Path, rate: int = 500) -> Iterator[Path]:
     """Sample process ``pid`` (and its children: the server's worker processes) into ``out``."""
     out.parent.mkdir(parents=True, exist_ok=True)
     proc = subprocess.Popen([_exe(), "record", "--pid", str(pid), "--output", str(out), "--format", "raw",
-                             "--rate", str(rate), "--subprocesses", "--gil"],
+                             "--rate", str(rate), "--subprocesses", "--gil", "--nonblocking"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     time.sleep(0.5)  # attached before the load starts
     if proc.poll() is not None:

@@ -14,6 +14,7 @@ from onethread.api.v1 import bills as v1_bills
 from onethread.api.v1 import case_items as v1_case_items
 from onethread.api.v1 import cases as v1_cases
 from onethread.api.v1 import channels as v1_channels
+from onethread.api.v1 import contact_batches as v1_contact_batches
 from onethread.api.v1 import customer360 as v1_customer360
 from onethread.api.v1 import customers as v1_customers
 from onethread.api.v1 import decisions as v1_decisions
@@ -41,6 +42,7 @@ def mount_api(app: FastAPI) -> None:
         party.router,
         product.router,
         party_interaction.router,
+        v1_contact_batches.router,
         timeline.router,
         v1_customer360.router,
         v1_customers.router,

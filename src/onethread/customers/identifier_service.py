@@ -209,6 +209,51 @@ def resolve(session: Session, kind: str, value: str, at: datetime, *, region: st
     return Resolution(FOUND, kind, normal, when, customer_id=row[0].customer_id, holding_id=row[0].id)
 
 
+# Many resolutions at once (a batch of contacts): every holding of the identifiers asked about,
+# in one SELECT by (kind, value) through the unique index; the holder at each instant is then
+# picked from them, as _HOLDER_AT picks it.
+_HOLDINGS_OF = (
+    select(Identifier.kind, Identifier.value, IdentifierHolding.id, IdentifierHolding.customer_id,
+           IdentifierHolding.valid_from, IdentifierHolding.valid_to)
+    .join(Identifier, Identifier.id == IdentifierHolding.identifier_id)
+)
+
+
+def resolve_many(session: Session, asks: list[tuple[str, str, datetime]], *, region: str = "GB"
+                 ) -> list[Resolution | ValidationFailed]:
+    """:func:`resolve` for many ``(kind, value, at)``, in the order asked. A value that is not a
+    valid identifier of its kind gives, in its place, the ``ValidationFailed`` that ``resolve``
+    would raise."""
+    out: list[Resolution | ValidationFailed | None] = [None] * len(asks)
+    pending: dict[int, tuple[str, str, datetime]] = {}
+    for i, (kind, value, at) in enumerate(asks):
+        when = ensure_utc(at)
+        if kind == rules.SOCIAL and ":" not in value:
+            out[i] = _resolve_bare_handle(session, value, when)
+            continue
+        try:
+            pending[i] = (kind, normalise(kind, value, region), when)
+        except ValidationFailed as exc:
+            out[i] = exc
+    if pending:
+        kinds = sorted({kind for kind, _, _ in pending.values()})
+        values = sorted({normal for _, normal, _ in pending.values()})
+        held: dict[tuple[str, str], list] = {}
+        for row in session.execute(_HOLDINGS_OF.where(Identifier.kind.in_(kinds), Identifier.value.in_(values))):
+            held.setdefault((row.kind, row.value), []).append(row)
+        for i, (kind, normal, when) in pending.items():
+            rows = [r for r in held.get((kind, normal), ())
+                    if r.valid_from <= when and (r.valid_to is None or r.valid_to > when)]
+            if not rows:
+                out[i] = Resolution(NONE, kind, normal, when)
+            elif len(rows) > 1:
+                out[i] = Resolution(AMBIGUOUS, kind, normal, when, candidates=sorted({r.customer_id for r in rows}))
+            else:
+                out[i] = Resolution(FOUND, kind, normal, when, customer_id=rows[0].customer_id,
+                                    holding_id=rows[0].id)
+    return out  # type: ignore[return-value]
+
+
 def _resolve_bare_handle(session: Session, handle: str, when: datetime) -> Resolution:
     """A handle given without its platform: several platforms may know it (ambiguous)."""
     bare = handle.strip().lstrip("@").lower()

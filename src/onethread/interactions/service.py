@@ -19,7 +19,7 @@ from onethread.access.rules import Principal
 from onethread.customers import identifier_service
 from onethread.customers.rules import IDENTIFIER_KINDS, InvalidIdentifier
 from onethread.customers.service import get_customer
-from onethread.db.outbox import insert_now, record_event
+from onethread.db.outbox import insert_now, record_event, record_events
 from onethread.errors import Conflict, NotFound, ValidationFailed
 from onethread.interactions import rules, session_service
 from onethread.interactions.session_service import live_session_of, staff_of
@@ -192,15 +192,128 @@ def _insert_contact(session: Session, values: dict) -> bool:
     return done.scalar_one_or_none() is not None
 
 
-def _recorded_event(session: Session, clock: Clock, actor: Principal, contact: Contact, explanation: str) -> None:
-    record_event(session, DomainEvent(
+def _recorded(actor: Principal, contact: Contact, explanation: str) -> DomainEvent:
+    return DomainEvent(
         type="contact.recorded", occurred_at=contact.occurred_at, aggregate_type="contact",
         aggregate_id=contact.id, customer_id=contact.customer_id,
         payload={"channel": contact.channel, "direction": contact.direction, "kind": contact.kind,
                  "subject": contact.subject, "summary": (contact.text or "")[:280], "actorName": contact.actor_name,
                  "matchStatus": contact.match_status, "explanation": explanation, "sessionId": contact.session_id,
                  "actor": actor.id},
-    ))
+    )
+
+
+def _recorded_event(session: Session, clock: Clock, actor: Principal, contact: Contact, explanation: str) -> None:
+    record_event(session, _recorded(actor, contact, explanation))
+
+
+# --- a batch of contacts (a channel gateway's delivery) --------------------------------------
+
+MAX_BATCH = 100
+
+
+def _simple(intake: Intake) -> bool:
+    """Needs nothing but its identifiers' look-up: no live session (whose customer and id it
+    takes), no customer named by the caller (to be checked), not a social post (which may join
+    the customer's live call)."""
+    return intake.session_id is None and intake.customer_id is None and intake.channel != "social"
+
+
+def record_many(session: Session, clock: Clock, actor: Principal, intakes: list[Intake], *,
+                region: str = "GB") -> list[Recorded]:
+    """Store a batch of contacts in the caller's transaction, each as :func:`record` stores one
+    (matching, the match queue, redeliveries, the event and the timeline entry), in the order given.
+
+    The batch is checked whole before anything is written: one contact that :func:`record` would
+    refuse and none is stored. The contacts that need only their identifiers looked up share one
+    look-up of every identifier in the batch, one ``INSERT`` of the contacts, one of their
+    match-queue items and one of their events and timeline entries; the others (a live session,
+    a customer named by the caller, a social post) go through :func:`record` one by one. Within
+    a batch, as between deliveries, a repeated channel message id is a redelivery of the first.
+    """
+    if not intakes:
+        raise ValidationFailed("a batch holds at least one contact", field="contacts")
+    if len(intakes) > MAX_BATCH:
+        raise ValidationFailed(f"a batch holds at most {MAX_BATCH} contacts, not {len(intakes)}", field="contacts")
+    for i, intake in enumerate(intakes):
+        try:
+            _check(intake)
+        except ValidationFailed as exc:
+            raise ValidationFailed(f"contact {i}: {exc.message}", field=f"{i}.{exc.field}" if exc.field else str(i),
+                                   details=exc.details) from exc
+
+    out: list[Recorded | None] = [None] * len(intakes)
+    simple = [i for i, intake in enumerate(intakes) if _simple(intake)]
+    if simple:
+        _record_simple(session, clock, actor, [(i, intakes[i]) for i in simple], out, region)
+    for i, intake in enumerate(intakes):
+        if out[i] is None:
+            out[i] = record(session, clock, actor, intake, region=region)
+    return out  # type: ignore[return-value]
+
+
+def _record_simple(session: Session, clock: Clock, actor: Principal, items: list[tuple[int, Intake]],
+                   out: list, region: str) -> None:
+    now = clock.now()
+    asks, owners = [], []
+    for n, (_, intake) in enumerate(items):
+        occurred = ensure_utc(intake.occurred_at)
+        for kind, value in (intake.identifiers or {}).items():
+            asks.append((kind, value, occurred))
+            owners.append(n)
+    lookups: list[list[rules.Lookup]] = [[] for _ in items]
+    normalised: list[dict[str, str]] = [{} for _ in items]
+    for n, (kind, _, _), res in zip(owners, asks, identifier_service.resolve_many(session, asks, region=region),
+                                    strict=True):
+        if isinstance(res, ValidationFailed):
+            continue  # a channel may send junk (a withheld number); it just does not help
+        normalised[n][kind] = res.value
+        lookups[n].append(rules.Lookup(kind, res.value, res.status, res.customer_id, tuple(res.candidates)))
+
+    me = staff_of(session, actor) if actor.kind == "staff" else None
+    rows, decisions = [], []
+    for n, (_, intake) in enumerate(items):
+        decision = rules.decide(lookups[n])
+        contact_id = new_id()
+        rows.append(dict(
+            id=contact_id, customer_id=decision.customer_id, channel=intake.channel, direction=intake.direction,
+            occurred_at=ensure_utc(intake.occurred_at), recorded_at=now, channel_message_id=intake.channel_message_id,
+            kind=intake.kind, subject=intake.subject, text=intake.text, attachments=intake.attachments or [],
+            identifiers=normalised[n] or dict(intake.identifiers or {}),
+            match_status="matched" if decision.customer_id else "queued",
+            staff_user_id=me.id if me else None, actor_name=me.display_name if me else actor.name,
+            session_id=None, in_reply_to=intake.in_reply_to, thread_id=intake.thread_id or contact_id, case_id=None,
+            extra=intake.extra or {},
+        ))
+        decisions.append(decision)
+
+    if session.autoflush:
+        session.flush()
+    stmt = _INSERT_CONTACT[session.get_bind().dialect.name]
+    written = set(session.execute(stmt, rows).scalars().all())  # a redelivery is the conflict: not written
+    events, items_made = [], []
+    for n, (i, intake) in enumerate(items):
+        values, decision = rows[n], decisions[n]
+        if values["id"] not in written:
+            existing = find_by_message_id(session, intake.channel, intake.channel_message_id or "")
+            if existing is None:  # pragma: no cover - the conflict names exactly this row
+                raise Conflict("the contact could not be stored; try again")
+            out[i] = Recorded(existing, created=False)
+            continue
+        contact = Contact(**values)
+        make_transient_to_detached(contact)  # the row is written: the object joins the session as stored
+        session.add(contact)
+        item = None
+        if decision.customer_id is None:
+            item = MatchItem(contact_id=contact.id, reason=decision.reason, candidates=list(decision.candidates),
+                             explanation=decision.explanation, created_at=now)
+            items_made.append(item)
+        events.append(_recorded(actor, contact, decision.explanation))
+        out[i] = Recorded(contact, created=True, match_item=item)
+    if items_made:
+        session.add_all(items_made)
+        session.flush()
+    record_events(session, events)
 
 
 def get_contact(session: Session, contact_id: str) -> Contact:

@@ -266,6 +266,17 @@ def get_party_interaction(contact_id: str, session: DbSession, clock: ClockDep, 
 def create_party_interaction(body: PartyInteractionCreate, session: DbSession, clock: ClockDep,
                              container: ContainerDep, actor: allow(CUSTOMER_WRITERS),
                              fields: str | None = None) -> JSONResponse:
+    intake = intake_of(body, session, clock)
+    recorded = interactions.record(session, clock, actor, intake, region=container.settings.default_region)
+    body = select_fields(render(session, [recorded.contact])[0], parse_fields(fields))
+    # The body is JSON already (strings, numbers, stored JSON): written as it is, without a second
+    # walk through FastAPI's encoder. A redelivery answers 200 with the stored contact.
+    return JSONResponse(body, status_code=201 if recorded.created else 200,
+                        headers={"Location": contact_path(recorded.contact.id)})
+
+
+def intake_of(body: PartyInteractionCreate, session, clock) -> interactions.Intake:
+    """What a TMF683 create body hands to ``interactions.service`` (also each contact of a batch)."""
     _check_type(body)
     channel = _channel(body.relatedChannel)
     message_id, other_ids = _message_id(body.externalIdentifier)
@@ -284,15 +295,9 @@ def create_party_interaction(body: PartyInteractionCreate, session: DbSession, c
     attachments = [a.model_dump(exclude_none=True, by_alias=False,
                                 include={"id", "name", "description", "url", "mimeType", "attachmentType", "size"})
                    for a in body.attachment]
-    intake = interactions.Intake(
+    return interactions.Intake(
         channel=channel, direction=body.direction, occurred_at=period.startDateTime or clock.now(),
         text=body.description, subject=body.reason, kind=body.kind or rules.default_kind(channel),
         channel_message_id=message_id.id if message_id else None, identifiers=body.identifiers,
         attachments=attachments, customer_id=_customer_id(session, body.relatedParty), session_id=body.sessionId,
         extra=extra)
-    recorded = interactions.record(session, clock, actor, intake, region=container.settings.default_region)
-    body = select_fields(render(session, [recorded.contact])[0], parse_fields(fields))
-    # The body is JSON already (strings, numbers, stored JSON): written as it is, without a second
-    # walk through FastAPI's encoder. A redelivery answers 200 with the stored contact.
-    return JSONResponse(body, status_code=201 if recorded.created else 200,
-                        headers={"Location": contact_path(recorded.contact.id)})

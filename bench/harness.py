@@ -43,15 +43,19 @@ class Result:
     errors: int = 0
     rss_peak_mb: float | None = None
     extra: dict = field(default_factory=dict)
+    items_per_request: int = 1  # a batch: throughput counts the items (contacts), latency the requests
 
     @property
     def throughput(self) -> float:
-        return self.count / self.seconds if self.seconds else float("nan")
+        return self.count * self.items_per_request / self.seconds if self.seconds else float("nan")
 
     def summary(self) -> dict:
+        batch = {} if self.items_per_request == 1 else {
+            "items_per_request": self.items_per_request,
+            "requests_per_s": round(self.count / self.seconds, 1) if self.seconds else None}
         return {
-            "name": self.name, "count": self.count, "seconds": round(self.seconds, 3),
-            "throughput_per_s": round(self.throughput, 1),
+            "name": self.name, "count": self.count * self.items_per_request, "seconds": round(self.seconds, 3),
+            "throughput_per_s": round(self.throughput, 1), **batch,
             "p50_ms": round(percentile(self.latencies_ms, 50), 2),
             "p95_ms": round(percentile(self.latencies_ms, 95), 2),
             "p99_ms": round(percentile(self.latencies_ms, 99), 2),
@@ -164,8 +168,13 @@ def server(url: str, extra_env: dict | None = None, workers: int = 1):
 
 
 def _dig(body, path: str):
-    """``a.0.b`` in a decoded JSON body; None when it is not there."""
-    for part in path.split("."):
+    """``a.0.b`` in a decoded JSON body; None when it is not there. ``a.*.b``: the list of ``b``
+    of every element of ``a``."""
+    parts = path.split(".")
+    for n, part in enumerate(parts):
+        if part == "*":
+            rest = ".".join(parts[n + 1:])
+            return [(_dig(x, rest) if rest else x) for x in body] if isinstance(body, list) else None
         if isinstance(body, list):
             body = body[int(part)] if part.isdigit() and int(part) < len(body) else None
         elif isinstance(body, dict):

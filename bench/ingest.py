@@ -1,7 +1,11 @@
 """Ingest: contacts per second through POST /tmf-api/partyInteraction/v5/partyInteraction, with
 identity resolution, the timeline entry and the outbox event, against a real server; and the
 raw-SQL floor: the same resolution SELECT and the same three INSERTs per contact, in one
-transaction each, at the same concurrency."""
+transaction each, at the same concurrency.
+
+Also in batches, as a channel gateway delivers them (POST /api/v1/contact-batches), with its own
+floor: one transaction a batch, one SELECT for the batch's numbers, and the three INSERTs as one
+executemany each."""
 
 from __future__ import annotations
 
@@ -44,6 +48,22 @@ def requests(customers: int, count: int, seed: int = 11, pick: list | None = Non
                                     "externalIdentifierType": "messageId", "owner": "bench"}],
             "identifiers": {"msisdn": number},
         }, ("relatedParty.0.partyOrPartyRole.id", expected) if expected else None))
+    return out
+
+
+BATCH_PATH = "/api/v1/contact-batches"
+_WHO = "results.*.partyInteraction.relatedParty.0.partyOrPartyRole.id"
+
+
+def batch_requests(pick: list, size: int, tag: str, at: datetime = T0) -> list:
+    """The same contacts as :func:`requests`, ``size`` to a request (the last one may be smaller)."""
+    singles = requests(0, len(pick), pick=pick, tag=tag, at=at)
+    out = []
+    for k in range(0, len(singles), size):
+        chunk = singles[k:k + size]
+        expected = [r[3][1] if len(r) > 3 and r[3] else None for r in chunk]
+        out.append(("POST", BATCH_PATH, {"partyInteraction": [r[2] for r in chunk]},
+                    (_WHO, expected) if all(expected) else None))
     return out
 
 
@@ -126,3 +146,42 @@ def _floor_sqlite(path: str, items: list, concurrency: int, max_seconds: float |
         conn.execute("COMMIT")
 
     return timed("ingest floor (raw SQL)", items, one, concurrency, max_seconds)
+
+
+_RESOLVE_MANY = ("SELECT i.value, h.customer_id, h.valid_from, h.valid_to FROM identifier_holding h "
+                 "JOIN identifier i ON i.id = h.identifier_id WHERE i.kind = 'msisdn' AND i.value = ANY(%s)")
+
+
+def batch_floor(url: str, pick: list, size: int, concurrency: int, tag: str = "", at: datetime = T0,
+                max_seconds: float | None = None) -> Result:
+    """The batches' reads and writes as raw SQL: per batch one transaction, one SELECT of the
+    holdings of its numbers (the holder at each contact's time picked from them), and the
+    contacts, outbox events and timeline entries as one executemany each. PostgreSQL only
+    (SQLite's floor is the per-contact one)."""
+    import psycopg
+
+    items = [(f"{tag}-{k}", number, at + timedelta(seconds=k)) for k, (number, _) in enumerate(pick)]
+    batches = [items[k:k + size] for k in range(0, len(items), size)]
+    dsn = url.replace("postgresql+psycopg://", "postgresql://")
+    local = threading.local()
+
+    def one(batch) -> None:
+        if not hasattr(local, "conn"):
+            local.conn = psycopg.connect(dsn)
+        with local.conn.transaction():
+            cur = local.conn.cursor()
+            cur.execute(_RESOLVE_MANY, ([number for _, number, _ in batch],))
+            held: dict[str, list] = {}
+            for value, customer_id, start, end in cur.fetchall():
+                held.setdefault(value, []).append((customer_id, start, end))
+            rows = []
+            for k, number, when in batch:
+                who = [c for c, start, end in held.get(number, ()) if start <= when and (end is None or end > when)]
+                rows.append(_rows(k, who[0] if len(who) == 1 else None, when))
+            cur.executemany(_CONTACT.format(", ".join(["%s"] * 14)), [r[0] for r in rows])
+            cur.executemany(_OUTBOX.format(", ".join(["%s"] * 9)), [r[1] for r in rows])
+            cur.executemany(_LINE.format(", ".join(["%s"] * 10)), [r[2] for r in rows])
+
+    result = timed("ingest in batches floor (raw SQL)", batches, one, concurrency, max_seconds)
+    result.items_per_request = size
+    return result

@@ -41,6 +41,7 @@ RESULTS = Path(__file__).with_name("results")
 RESOLVE_WINDOW = timedelta(days=7)  # resolutions ask about instants up to a week before the contacts
 TARGETS = {  # issue #7, PostgreSQL, 1M customers, this machine
     "ingest": "≥ 800/s at concurrency 16, p99 ≤ 60 ms, ≥ 0.3 of floor",
+    "ingest in batches": "(as ingest: contacts per s; latency per request)",
     "customer 360": "p99 ≤ 25 ms",
     "timeline page": "p99 ≤ 25 ms (as the 360)",
     "identifier resolution": "p99 ≤ 5 ms",
@@ -195,7 +196,9 @@ def run(args) -> dict:
             def cpu_per_request(result: Result) -> None:
                 nonlocal cpu
                 now = rss.cpu_seconds()
-                result.extra["server_cpu_ms_per_request"] = round((now - cpu) * 1000 / max(1, result.count), 2)
+                # per contact for a batch, as its throughput
+                items = max(1, result.count * result.items_per_request)
+                result.extra["server_cpu_ms_per_request"] = round((now - cpu) * 1000 / items, 2)
                 cpu = now
 
             def profiled(name: str):
@@ -210,6 +213,16 @@ def run(args) -> dict:
                                    args.concurrency, limit)
             cpu_per_request(http_ingest)
             say(f"ingest {http_ingest.summary()['throughput_per_s']}/s")
+            http_batches, size = None, args.batch_size
+            if size > 1 and len(pick) >= size:
+                batch_pick = pick[:len(pick) - len(pick) % size]
+                with profiled("ingest in batches"):
+                    http_batches = load(f"ingest in batches of {size} (HTTP)", base, headers,
+                                        ingest.batch_requests(batch_pick, size, tag=f"b{tag}", at=sample.ingest_at),
+                                        args.concurrency, limit)
+                http_batches.items_per_request = size
+                cpu_per_request(http_batches)
+                say(f"ingest in batches of {size}: {http_batches.summary()['throughput_per_s']} contacts/s")
             with profiled("customer 360"):
                 http_360 = customer360.http(base, headers, sample.customer_ids, sample.long_tail, args.reads,
                                             args.concurrency, "360", limit)
@@ -241,7 +254,8 @@ def run(args) -> dict:
                 cpu_per_request(http_decisions)
                 say(f"decisions p99 {http_decisions.summary()['p99_ms']} ms")
             server_rss, worker_peak = rss.peak_mb(), (worker_rss.peak_mb() if worker_rss else None)
-        measured = [http_ingest, http_360, http_tl, http_resolve] + ([http_decisions] if decisions else [])
+        measured = [http_ingest, http_360, http_tl, http_resolve] + ([http_decisions] if decisions else []) + \
+            ([http_batches] if http_batches else [])
         for r in measured:
             r.rss_peak_mb = server_rss
         # The floors, on the same database, after the server has stopped (same number of items).
@@ -255,6 +269,12 @@ def run(args) -> dict:
         rows[:0] = [row("ingest", http_ingest, floor_ingest, db), row("customer 360", http_360, floor_360, db),
                     row("timeline page", http_tl, floor_tl, db),
                     row("identifier resolution", http_resolve, floor_resolve, db)]
+        if http_batches is not None:
+            floor_batches = ingest.batch_floor(url, batch_pick[:http_batches.count * size], size, args.concurrency,
+                                               tag=f"floorb{tag}", at=sample.ingest_at, max_seconds=limit) \
+                if db == "postgresql" else None
+            rows.insert(1, row("ingest in batches", http_batches, floor_batches, db))
+            rows[1]["measurement"] = f"ingest in batches of {size}"
         if decisions is not None:
             floor_decisions = decisions.floor(url, token, sample.customer_ids, http_decisions.count,
                                               min(DECISIONS_CONCURRENCY, args.concurrency), seed_value=1)
@@ -329,6 +349,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--customers", type=int, default=10_000)
     ap.add_argument("--long-tail", type=int, default=5_000, help="contacts of the seeded long-tail customer")
     ap.add_argument("--contacts", type=int, default=4_000, help="contacts to ingest over HTTP")
+    ap.add_argument("--batch-size", type=int, default=10,
+                    help="also ingest the same number of contacts in batches of this many (POST "
+                         "/api/v1/contact-batches); 0 or 1: not measured")
     ap.add_argument("--reads", type=int, default=2_000, help="360 requests (and half as many timeline pages)")
     ap.add_argument("--resolves", type=int, default=2_000, help="identifier resolutions")
     ap.add_argument("--decisions", type=int, default=1_000, help="decisions (bench/decisions.py)")

@@ -241,13 +241,14 @@ class _Http:
 
 
 def _client_process(base: str, headers: dict, requests: list, concurrency: int, max_seconds: float | None,
-                    queue) -> None:
+                    queue, rate: float | None = None) -> None:
     latencies: list[float] = []
     counts = {"errors": 0, "server_errors": 0, "wrong": 0, "timeouts": 0}
     samples: list[str] = []
     lock = threading.Lock()
     index = [0]
     deadline = time.perf_counter() + max_seconds if max_seconds else None
+    start = time.perf_counter() + 0.05
 
     def worker() -> None:
         client = _Http(base, headers, timeout=120)
@@ -260,7 +261,14 @@ def _client_process(base: str, headers: dict, requests: list, concurrency: int, 
                     return
                 method, path, body, *expect = requests[i]
                 problem = None
-                t0 = time.perf_counter()
+                if rate:
+                    # Paced: request i is due at start + i / rate, and its latency counts from then,
+                    # so a server that falls behind is charged for the wait (no coordinated omission).
+                    t0 = start + i / rate
+                    if t0 > time.perf_counter():
+                        time.sleep(t0 - time.perf_counter())
+                else:
+                    t0 = time.perf_counter()
                 try:
                     status, payload = client.request(method, path, body)
                 except TimeoutError:
@@ -299,14 +307,17 @@ def _client_process(base: str, headers: dict, requests: list, concurrency: int, 
 
 
 def load(name: str, base: str, headers: dict, requests: list, concurrency: int,
-         max_seconds: float | None = None) -> Result:
+         max_seconds: float | None = None, rate: float | None = None) -> Result:
     """Send ``requests`` [(method, path, json[, (json path, expected value)])] from a separate
     process with ``concurrency`` threads, stopping early after ``max_seconds``. A request counts
     as an error on a 4xx/5xx or a transport failure, as wrong when the expected value is not in
-    the answer, and as a timeout when the server did not answer within two minutes."""
+    the answer, and as a timeout when the server did not answer within two minutes.
+
+    ``rate`` (requests a second): send at that pace instead of as fast as the threads can (an
+    offered load, as traffic arrives), each latency counted from when its request was due."""
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
-    proc = ctx.Process(target=_client_process, args=(base, headers, requests, concurrency, max_seconds, queue))
+    proc = ctx.Process(target=_client_process, args=(base, headers, requests, concurrency, max_seconds, queue, rate))
     proc.start()
     while True:  # never wait forever on a client that died (it would hang a CI run)
         try:

@@ -207,10 +207,11 @@ def run(args) -> dict:
                     return nullcontext()
                 return spy.record(rss.pid, Path(args.profile) / f"{name.replace(' ', '-')}.txt")
 
+            rate = args.ingest_rate  # contacts a second offered, or None: as fast as the clients go
             with profiled("ingest"):
                 http_ingest = load("ingest (HTTP)", base, headers,
                                    ingest.requests(0, len(pick), pick=pick, tag=tag, at=sample.ingest_at),
-                                   args.concurrency, limit)
+                                   args.concurrency, limit, rate=rate)
             cpu_per_request(http_ingest)
             say(f"ingest {http_ingest.summary()['throughput_per_s']}/s")
             http_batches, size = None, args.batch_size
@@ -219,7 +220,7 @@ def run(args) -> dict:
                 with profiled("ingest in batches"):
                     http_batches = load(f"ingest in batches of {size} (HTTP)", base, headers,
                                         ingest.batch_requests(batch_pick, size, tag=f"b{tag}", at=sample.ingest_at),
-                                        args.concurrency, limit)
+                                        args.concurrency, limit, rate=rate / size if rate else None)
                 http_batches.items_per_request = size
                 cpu_per_request(http_batches)
                 say(f"ingest in batches of {size}: {http_batches.summary()['throughput_per_s']} contacts/s")
@@ -275,6 +276,10 @@ def run(args) -> dict:
                 if db == "postgresql" else None
             rows.insert(1, row("ingest in batches", http_batches, floor_batches, db))
             rows[1]["measurement"] = f"ingest in batches of {size}"
+        if args.ingest_rate:
+            for r in rows[:2 if http_batches is not None else 1]:
+                r["measurement"] += f", {args.ingest_rate:g} contacts/s offered"
+                r["offered_per_s"] = args.ingest_rate
         if decisions is not None:
             floor_decisions = decisions.floor(url, token, sample.customer_ids, http_decisions.count,
                                               min(DECISIONS_CONCURRENCY, args.concurrency), seed_value=1)
@@ -349,6 +354,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--customers", type=int, default=10_000)
     ap.add_argument("--long-tail", type=int, default=5_000, help="contacts of the seeded long-tail customer")
     ap.add_argument("--contacts", type=int, default=4_000, help="contacts to ingest over HTTP")
+    ap.add_argument("--ingest-rate", type=float, default=None, metavar="N",
+                    help="offer the ingest N contacts a second (paced, latency counted from when each request "
+                         "was due) instead of as fast as --concurrency clients can send")
     ap.add_argument("--batch-size", type=int, default=10,
                     help="also ingest the same number of contacts in batches of this many (POST "
                          "/api/v1/contact-batches); 0 or 1: not measured")

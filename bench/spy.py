@@ -50,7 +50,9 @@ def _module(frame: str) -> str:
     """``'Session.execute (sqlalchemy/orm/session.py:2488)'`` -> ``'sqlalchemy'``."""
     start, end = frame.rfind("("), frame.rfind(")")
     path = frame[start + 1:end].rsplit(":", 1)[0] if start >= 0 else ""
-    return path.split("/", 1)[0] if "/" in path else path
+    if "/" in path:
+        return path.split("/", 1)[0]
+    return path if path.endswith(".py") else ""  # a one-file module (threading.py), not the entry script
 
 
 def _idle(frames: list[str]) -> bool:

@@ -36,6 +36,7 @@ import httpx
 from bench import customer360, ingest, resolve, spy
 from bench.harness import ROOT, Result, fresh_database, load, run_cli, server, worker_process
 from bench.seed import msisdn, seed
+from onethread.interactions.service import MAX_BATCH
 
 RESULTS = Path(__file__).with_name("results")
 RESOLVE_WINDOW = timedelta(days=7)  # resolutions ask about instants up to a week before the contacts
@@ -170,6 +171,7 @@ def run(args) -> dict:
     results: dict = {"db": db, "machine": machine(), "started": datetime.now(UTC).isoformat(timespec="seconds"),
                      "args": {k: v for k, v in vars(args).items() if k != "pg_url"}, "measurements": []}
     rows = results["measurements"]
+    profiles: list[Path] = []  # with --profile: the stacks recorded in this run
     try:
         t0 = time.perf_counter()
         if own:
@@ -205,7 +207,8 @@ def run(args) -> dict:
                 """With --profile: py-spy records the server while ``name`` is measured."""
                 if not args.profile:
                     return nullcontext()
-                return spy.record(rss.pid, Path(args.profile) / f"{name.replace(' ', '-')}.txt")
+                profiles.append(Path(args.profile) / f"{name.replace(' ', '-')}.txt")
+                return spy.record(rss.pid, profiles[-1])
 
             rate = args.ingest_rate  # contacts a second offered, or None: as fast as the clients go
             with profiled("ingest"):
@@ -215,6 +218,8 @@ def run(args) -> dict:
             cpu_per_request(http_ingest)
             say(f"ingest {http_ingest.summary()['throughput_per_s']}/s")
             http_batches, size = None, args.batch_size
+            if size > 1 and len(pick) < size:
+                say(f"ingest in batches of {size}: not measured, --contacts is {len(pick)}")
             if size > 1 and len(pick) >= size:
                 batch_pick = pick[:len(pick) - len(pick) % size]
                 with profiled("ingest in batches"):
@@ -280,6 +285,7 @@ def run(args) -> dict:
             for r in rows[:2 if http_batches is not None else 1]:
                 r["measurement"] += f", {args.ingest_rate:g} contacts/s offered"
                 r["offered_per_s"] = args.ingest_rate
+                r["ratio_to_floor"] = None  # paced: its throughput is the rate offered, not what it can do
         if decisions is not None:
             floor_decisions = decisions.floor(url, token, sample.customer_ids, http_decisions.count,
                                               min(DECISIONS_CONCURRENCY, args.concurrency), seed_value=1)
@@ -292,8 +298,7 @@ def run(args) -> dict:
         if own and not args.keep:
             drop()
     if args.profile:
-        results["profile"] = {f.stem.replace("-", " "): spy.breakdown(f)
-                              for f in sorted(Path(args.profile).glob("*.txt"))}
+        results["profile"] = {f.stem.replace("-", " "): spy.breakdown(f) for f in profiles}
     results["seconds"] = round(time.perf_counter() - t0, 1)
     if not any(r["measurement"] == "decisions" for r in rows):
         results["not_measured"] = ["decisions: bench/decisions.py is not there (or --decisions 0)"]
@@ -379,6 +384,10 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.profile and not spy.available():
         ap.error("--profile needs py-spy: .venv/bin/pip install py-spy")
+    if not (args.batch_size in (0, 1) or 2 <= args.batch_size <= MAX_BATCH):
+        ap.error(f"--batch-size is 2 to {MAX_BATCH} (the endpoint's limit), or 0 for no batches")
+    if args.ingest_rate is not None and args.ingest_rate <= 0:
+        ap.error("--ingest-rate is a number of contacts a second, above 0")
     if args.quick:
         args.long_tail = min(args.long_tail, 2_000)
         args.contacts, args.reads, args.resolves = min(args.contacts, 500), min(args.reads, 400), \

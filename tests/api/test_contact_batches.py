@@ -168,3 +168,28 @@ def test_only_roles_that_record_contacts_may_send_a_batch(client, token_for, con
     r = client.post(URL, json={"partyInteraction": [item("P-1", None)]}, headers=token_for("field_subcontractor"))
     assert_tmf_error(r, 403)
     assert counts(container) == before
+
+
+def test_a_message_id_repeated_after_a_contact_recorded_on_its_own_is_its_redelivery(client, admin, uow, clock,
+                                                                                      container):
+    ann = make_customer(uow, clock, "Ann", "Lee", "07700 900001")
+    make_customer(uow, clock, "Bob", "Ray", "07700 900002")
+    named = item("M-1", None, relatedParty=[{"@type": "RelatedPartyOrPartyRole", "role": "customer",
+                                               "partyOrPartyRole": {"@type": "PartyRef", "id": ann}}])
+    before = counts(container)
+    r = client.post(URL, json={"partyInteraction": [named, item("M-1", "07700900002")]}, headers=admin)
+    assert r.status_code == 200, r.text
+    first, second = r.json()["results"]
+    assert (first["status"], second["status"]) == (201, 200) and first["id"] == second["id"]
+    assert second["partyInteraction"]["relatedParty"][0]["partyOrPartyRole"]["id"] == ann
+    assert counts(container)["Contact"] - before["Contact"] == 1
+
+
+def test_a_contact_refused_when_it_is_recorded_fails_the_batch_and_names_it(client, admin, uow, clock, container):
+    make_customer(uow, clock)
+    before = counts(container)
+    lost = item("L-2", None, sessionId="01NOSUCHSESSION00000000000")
+    r = client.post(URL, json={"partyInteraction": [item("L-1", "07700900555"), lost]}, headers=admin)
+    err = assert_tmf_error(r, 404)
+    assert err["message"].startswith("partyInteraction[1]: ")
+    assert counts(container) == before  # the first contact, already inserted, is rolled back with the batch

@@ -129,3 +129,30 @@ def test_a_read_session_refuses_to_change_data_and_writes_nothing(container):
         s.rollback()
     with container.sessions() as s:
         assert s.get(Party, "P-READ") is None
+
+
+def test_a_read_session_refuses_raw_writes_and_trail_rows_written_outside_its_end(container):
+    from sqlalchemy import text
+
+    from onethread.access import service as access
+    from onethread.access.rules import SYSTEM
+    from onethread.db.engine import WriteInRead
+    from onethread.db.session import finish_read
+
+    with container.read_sessions() as s:
+        with pytest.raises(WriteInRead):
+            s.execute(text("DELETE FROM party"))
+        s.rollback()
+    with container.read_sessions() as s:
+        access.audit(s, container.clock, SYSTEM, action="read", resource_type="party", resource_id="P",
+                     customer_id=None)
+        with pytest.raises(RuntimeError, match="finish_read"):
+            s.commit()  # the trail would be lost: only finish_read ends a read
+        s.rollback()
+    with container.read_sessions() as s:
+        access.audit(s, container.clock, SYSTEM, action="read", resource_type="party", resource_id="P2",
+                     customer_id=None)
+        finish_read(s)
+    from onethread.models import AuditEntry
+    with container.sessions() as s:
+        assert s.scalars(select(AuditEntry.resource_id).where(AuditEntry.resource_type == "party")).all() == ["P2"]

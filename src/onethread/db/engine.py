@@ -7,6 +7,7 @@ Also the *read engine* (:func:`reads_engine`): the same pool, for the requests t
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -20,8 +21,11 @@ from sqlalchemy.exc import DisconnectionError
 PING_AFTER_IDLE_SECONDS = 10.0
 
 
-# The execution option that marks a connection of the read engine.
+# The execution option that marks a connection of the read engine, and the one that marks the
+# statements writing a read's trail (db.session.finish_read, and nothing else).
 READS = "onethread_reads"
+TRAIL = "onethread_trail"
+_WRITE_VERBS = ("INSERT", "UPDATE", "DELETE", "MERGE")
 
 # What a read may write: the audit row saying who read which personal data, and the API token's
 # last-use stamp. Anything else written by a GET is a bug, refused before it reaches the database.
@@ -46,15 +50,20 @@ def reads_engine(engine: Engine) -> Engine:
 def _guard_reads(engine: Engine) -> None:
     @event.listens_for(engine, "before_cursor_execute")
     def _refuse_writes(conn, _cursor, statement, _parameters, context, _executemany):
-        if context is None or not (context.isinsert or context.isupdate or context.isdelete):
-            return
         if not conn.get_execution_options().get(READS):
             return
-        table = getattr(getattr(context.compiled, "statement", None), "table", None)
+        verb = statement.lstrip()[:6].upper()
+        writes = verb.startswith(_WRITE_VERBS) or (
+            context is not None and (context.isinsert or context.isupdate or context.isdelete)) or (
+            verb == "WITH" and re.search(r"\b(INSERT|UPDATE|DELETE)\b", statement, re.IGNORECASE) is not None)
+        if not writes:
+            return
+        table = getattr(getattr(getattr(context, "compiled", None), "statement", None), "table", None)
         name = getattr(table, "name", None)
-        if name not in READ_TRAIL_TABLES:
-            raise WriteInRead(f"a read-only request (GET) tried to write to {name or 'the database'}: "
-                              f"{statement.split(None, 3)[:3]}")
+        if name in READ_TRAIL_TABLES and context.execution_options.get(TRAIL):
+            return  # the read's own trail, written by finish_read when the read is over
+        raise WriteInRead(f"a read-only request (GET) tried to write to {name or 'the database'}: "
+                          f"{' '.join(statement.split()[:3])}")
 
 
 def make_engine(url: str, *, echo: bool = False, ping_after_idle: float = PING_AFTER_IDLE_SECONDS) -> Engine:

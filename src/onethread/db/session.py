@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from onethread.db.engine import TRAIL
 from onethread.kernel.events import EventBus
 
 
@@ -15,8 +16,17 @@ def make_sessionmaker(engine: Engine, bus: EventBus, settings=None, *, reads: bo
     # expire_on_commit=False: objects stay readable after the scope commits (API responses).
     # The settings ride along so services can read market rules without a global.
     # reads=True: sessions of requests that only read (see record_trail).
-    return sessionmaker(bind=engine, expire_on_commit=False,
-                        info={"bus": bus, "settings": settings, "reads": reads})
+    factory = sessionmaker(bind=engine, expire_on_commit=False,
+                           info={"bus": bus, "settings": settings, "reads": reads})
+    if reads:
+        event.listen(factory, "before_commit", _trail_written)
+    return factory
+
+
+def _trail_written(session: Session) -> None:
+    if session.info.get("trail"):
+        raise RuntimeError("a read's session was committed with its audit trail unwritten: end it with "
+                           "db.session.finish_read")
 
 
 def record_trail(session: Session, statement, params: dict) -> None:
@@ -44,7 +54,7 @@ def finish_read(session: Session) -> None:
     if trail and session.get_bind().dialect.name == "sqlite":
         session.commit()
     for statement, params in trail or ():
-        session.execute(statement, params)
+        session.execute(statement, params, execution_options={TRAIL: True})
     session.commit()
 
 

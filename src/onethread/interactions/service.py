@@ -20,7 +20,7 @@ from onethread.customers import identifier_service
 from onethread.customers.rules import IDENTIFIER_KINDS, InvalidIdentifier
 from onethread.customers.service import get_customer
 from onethread.db.outbox import insert_now, record_event, record_events
-from onethread.errors import Conflict, NotFound, ValidationFailed
+from onethread.errors import Conflict, DomainError, NotFound, ValidationFailed
 from onethread.interactions import rules, session_service
 from onethread.interactions.session_service import live_session_of, staff_of
 from onethread.kernel.clock import Clock, ensure_utc
@@ -224,12 +224,15 @@ def record_many(session: Session, clock: Clock, actor: Principal, intakes: list[
     """Store a batch of contacts in the caller's transaction, each as :func:`record` stores one
     (matching, the match queue, redeliveries, the event and the timeline entry), in the order given.
 
-    The batch is checked whole before anything is written: one contact that :func:`record` would
-    refuse and none is stored. The contacts that need only their identifiers looked up share one
-    look-up of every identifier in the batch, one ``INSERT`` of the contacts, one of their
-    match-queue items and one of their events and timeline entries; the others (a live session,
-    a customer named by the caller, a social post) go through :func:`record` one by one. Within
-    a batch, as between deliveries, a repeated channel message id is a redelivery of the first.
+    Every contact is checked before anything is written, and one contact that :func:`record`
+    refuses (here or when it is recorded: an unknown session) fails the batch, whose transaction
+    then stores none; the error names the contact (``contact 3: ...``, field ``3.<field>``).
+
+    The contacts that need only their identifiers looked up share one look-up of every
+    identifier in the batch, one ``INSERT`` of the contacts, one of their match-queue items and
+    one of their events and timeline entries; the others (a live session, a customer named by
+    the caller, a social post) go through :func:`record` one by one. Within a batch, as between
+    deliveries, a repeated channel message id is a redelivery of the first.
     """
     if not intakes:
         raise ValidationFailed("a batch holds at least one contact", field="contacts")
@@ -243,12 +246,25 @@ def record_many(session: Session, clock: Clock, actor: Principal, intakes: list[
                                    details=exc.details) from exc
 
     out: list[Recorded | None] = [None] * len(intakes)
-    simple = [i for i, intake in enumerate(intakes) if _simple(intake)]
+    # A contact whose message id an earlier contact of the batch that goes one by one also has is
+    # one by one too, after it: it is that contact's redelivery, as it would be sent alone.
+    one_by_one: set[tuple[str, str]] = set()
+    simple = []
+    for i, intake in enumerate(intakes):
+        key = (intake.channel, intake.channel_message_id) if intake.channel_message_id else None
+        if _simple(intake) and key not in one_by_one:
+            simple.append(i)
+        elif key is not None:
+            one_by_one.add(key)
     if simple:
         _record_simple(session, clock, actor, [(i, intakes[i]) for i in simple], out, region)
     for i, intake in enumerate(intakes):
         if out[i] is None:
-            out[i] = record(session, clock, actor, intake, region=region)
+            try:
+                out[i] = record(session, clock, actor, intake, region=region)
+            except DomainError as exc:  # the whole batch rolls back with the request; say which contact
+                raise type(exc)(f"contact {i}: {exc.message}", field=f"{i}.{exc.field}" if exc.field else str(i),
+                                details=exc.details) from exc
     return out  # type: ignore[return-value]
 
 

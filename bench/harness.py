@@ -248,7 +248,7 @@ def _client_process(base: str, headers: dict, requests: list, concurrency: int, 
     lock = threading.Lock()
     index = [0]
     deadline = time.perf_counter() + max_seconds if max_seconds else None
-    start = time.perf_counter() + 0.05
+    start = time.perf_counter() + 0.5
 
     def worker() -> None:
         client = _Http(base, headers, timeout=120)

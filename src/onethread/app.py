@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -21,13 +22,20 @@ from onethread.web.routes import mount_pages
 
 
 def create_app(settings: Settings | None = None, *, container: Container | None = None,
-               clock: Clock | None = None) -> FastAPI:
+               clock: Clock | None = None, freeze_heap: bool = False) -> FastAPI:
+    """The app. ``freeze_heap`` (the served app, not tests that build many): once started, the
+    objects that live as long as the process are moved out of the garbage collector's reach
+    (``gc.freeze``). Otherwise every full collection walks them all, which under load stalled a
+    server process for 50-130 ms every few seconds (the p99 of ingest; docs/performance.md)."""
     if container is None:
         container = build(settings or Settings(), clock=clock)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         load_policies(container)  # at start-up, not at creation: building the app touches no database
+        if freeze_heap:
+            gc.collect()
+            gc.freeze()
         yield
 
     app = FastAPI(
@@ -56,4 +64,4 @@ def load_policies(container: Container) -> None:
 
 def app_from_environment() -> FastAPI:
     """The app built from ``ONETHREAD_*``: the factory each ``serve --workers N`` process calls."""
-    return create_app(Settings())
+    return create_app(Settings(), freeze_heap=True)

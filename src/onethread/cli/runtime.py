@@ -28,7 +28,7 @@ def serve(
     c = container()
     host = host or c.settings.host
     port = port or c.settings.port
-    app = create_app(container=c)
+    app = create_app(container=c, freeze_heap=True)
     inline = c.settings.is_sqlite if with_worker is None else with_worker
     stop = threading.Event()
     if inline:

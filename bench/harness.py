@@ -303,7 +303,9 @@ def _client_process(base: str, headers: dict, requests: list, concurrency: int, 
         t.start()
     for t in threads:
         t.join()
-    queue.put((time.perf_counter() - t0, latencies, counts, samples, time.process_time() - cpu0))
+    # paced: the clock runs from when the first request was due, not from the threads' start
+    began = start if rate else t0
+    queue.put((time.perf_counter() - began, latencies, counts, samples, time.process_time() - cpu0))
 
 
 def load(name: str, base: str, headers: dict, requests: list, concurrency: int,

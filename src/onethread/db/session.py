@@ -9,6 +9,7 @@ from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from onethread.db.engine import TRAIL
+from onethread.db.outbox import insert_now
 from onethread.kernel.events import EventBus
 
 
@@ -39,9 +40,7 @@ def record_trail(session: Session, statement, params: dict) -> None:
     if session.info.get("reads"):
         session.info.setdefault("trail", []).append((statement, params))
         return
-    if session.autoflush:
-        session.flush()  # after the pending changes it may refer to
-    session.execute(statement, params)
+    insert_now(session, statement, params)  # after the pending changes it may refer to
 
 
 def finish_read(session: Session) -> None:

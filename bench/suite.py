@@ -36,7 +36,7 @@ import httpx
 from bench import customer360, ingest, resolve, spy
 from bench.harness import ROOT, Result, fresh_database, load, run_cli, server, worker_process
 from bench.seed import msisdn, seed
-from onethread.interactions.service import MAX_BATCH
+from onethread.interactions.batch_service import MAX_BATCH
 
 RESULTS = Path(__file__).with_name("results")
 RESOLVE_WINDOW = timedelta(days=7)  # resolutions ask about instants up to a week before the contacts

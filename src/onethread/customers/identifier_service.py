@@ -201,12 +201,16 @@ def resolve(session: Session, kind: str, value: str, at: datetime, *, region: st
     if kind == rules.SOCIAL and ":" not in value:
         return _resolve_bare_handle(session, value, when)
     normal = normalise(kind, value, region)
-    row = session.execute(_HOLDER_AT, {"kind": kind, "value": normal, "at": when}).all()
-    if not row:
+    return _holder(kind, normal, when, session.execute(_HOLDER_AT, {"kind": kind, "value": normal, "at": when}).all())
+
+
+def _holder(kind: str, normal: str, when: datetime, rows) -> Resolution:
+    """The resolution from the holdings in force at ``when`` (rows with ``id`` and ``customer_id``)."""
+    if not rows:
         return Resolution(NONE, kind, normal, when)
-    if len(row) > 1:  # cannot happen while the invariant holds; say so rather than pick one
-        return Resolution(AMBIGUOUS, kind, normal, when, candidates=sorted({r.customer_id for r in row}))
-    return Resolution(FOUND, kind, normal, when, customer_id=row[0].customer_id, holding_id=row[0].id)
+    if len(rows) > 1:  # cannot happen while the invariant holds; say so rather than pick one
+        return Resolution(AMBIGUOUS, kind, normal, when, candidates=sorted({r.customer_id for r in rows}))
+    return Resolution(FOUND, kind, normal, when, customer_id=rows[0].customer_id, holding_id=rows[0].id)
 
 
 # Many resolutions at once (a batch of contacts): every holding of the identifiers asked about,
@@ -216,6 +220,8 @@ _HOLDINGS_OF = (
     select(Identifier.kind, Identifier.value, IdentifierHolding.id, IdentifierHolding.customer_id,
            IdentifierHolding.valid_from, IdentifierHolding.valid_to)
     .join(Identifier, Identifier.id == IdentifierHolding.identifier_id)
+    .where(Identifier.kind.in_(bindparam("kinds", expanding=True)),
+           Identifier.value.in_(bindparam("values", expanding=True)))
 )
 
 
@@ -239,18 +245,12 @@ def resolve_many(session: Session, asks: list[tuple[str, str, datetime]], *, reg
         kinds = sorted({kind for kind, _, _ in pending.values()})
         values = sorted({normal for _, normal, _ in pending.values()})
         held: dict[tuple[str, str], list] = {}
-        for row in session.execute(_HOLDINGS_OF.where(Identifier.kind.in_(kinds), Identifier.value.in_(values))):
+        for row in session.execute(_HOLDINGS_OF, {"kinds": kinds, "values": values}):
             held.setdefault((row.kind, row.value), []).append(row)
         for i, (kind, normal, when) in pending.items():
-            rows = [r for r in held.get((kind, normal), ())
-                    if r.valid_from <= when and (r.valid_to is None or r.valid_to > when)]
-            if not rows:
-                out[i] = Resolution(NONE, kind, normal, when)
-            elif len(rows) > 1:
-                out[i] = Resolution(AMBIGUOUS, kind, normal, when, candidates=sorted({r.customer_id for r in rows}))
-            else:
-                out[i] = Resolution(FOUND, kind, normal, when, customer_id=rows[0].customer_id,
-                                    holding_id=rows[0].id)
+            in_force = [r for r in held.get((kind, normal), ())
+                        if r.valid_from <= when and (r.valid_to is None or r.valid_to > when)]
+            out[i] = _holder(kind, normal, when, in_force)
     return out  # type: ignore[return-value]
 
 

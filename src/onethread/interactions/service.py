@@ -19,8 +19,8 @@ from onethread.access.rules import Principal
 from onethread.customers import identifier_service
 from onethread.customers.rules import IDENTIFIER_KINDS, InvalidIdentifier
 from onethread.customers.service import get_customer
-from onethread.db.outbox import insert_now, record_event, record_events
-from onethread.errors import Conflict, DomainError, NotFound, ValidationFailed
+from onethread.db.outbox import insert_now, record_event
+from onethread.errors import Conflict, NotFound, ValidationFailed
 from onethread.interactions import rules, session_service
 from onethread.interactions.session_service import live_session_of, staff_of
 from onethread.kernel.clock import Clock, ensure_utc
@@ -56,7 +56,7 @@ class Recorded:
     match_item: MatchItem | None = None
 
 
-def _check(intake: Intake) -> None:
+def check(intake: Intake) -> None:
     if intake.channel not in rules.CHANNELS:
         raise ValidationFailed(f"channel must be one of {', '.join(rules.CHANNELS)}", field="channel")
     if intake.direction not in rules.DIRECTIONS:
@@ -91,9 +91,14 @@ def _lookups(session: Session, identifiers: dict[str, str], at: datetime, region
             res = identifier_service.resolve(session, kind, value, at, region=region)
         except ValidationFailed:
             continue  # a channel may send junk (a withheld number); it just does not help
-        normalised[kind] = res.value
-        lookups.append(rules.Lookup(kind, res.value, res.status, res.customer_id, tuple(res.candidates)))
+        add_lookup(lookups, normalised, res)
     return lookups, normalised
+
+
+def add_lookup(lookups: list[rules.Lookup], normalised: dict[str, str],
+               res: identifier_service.Resolution) -> None:
+    normalised[res.kind] = res.value
+    lookups.append(rules.Lookup(res.kind, res.value, res.status, res.customer_id, tuple(res.candidates)))
 
 
 def record(session: Session, clock: Clock, actor: Principal, intake: Intake, *, region: str = "GB") -> Recorded:
@@ -103,7 +108,7 @@ def record(session: Session, clock: Clock, actor: Principal, intake: Intake, *, 
     channel message id decides a redelivery, also between two concurrent deliveries), so there
     is no look-up before it and no savepoint around it.
     """
-    _check(intake)
+    check(intake)
     occurred = ensure_utc(intake.occurred_at)
     now = clock.now()
     lookups, normalised = _lookups(session, intake.identifiers or {}, occurred, region)
@@ -132,13 +137,28 @@ def record(session: Session, clock: Clock, actor: Principal, intake: Intake, *, 
         joined = live_session_of(session, decision.customer_id, exclude_channel="social")
         session_id = joined.id if joined else None
 
+    values = contact_values(intake, decision, normalised, now, actor, me, session_id=session_id)
+    if not _insert_contact(session, values):
+        # The same message was stored before (a redelivery, or a concurrent delivery that won).
+        return redelivered(session, intake)
+    contact, item = as_stored(session, values, decision, now)
+    if item is not None:
+        session.add(item)
+        session.flush()
+    _recorded_event(session, clock, actor, contact, decision.explanation)
+    return Recorded(contact, created=True, match_item=item)
+
+
+def contact_values(intake: Intake, decision: rules.Decision, normalised: dict[str, str], now: datetime,
+                   actor: Principal, me: StaffUser | None, *, session_id: str | None) -> dict:
+    """The contact's row, as ``record`` and a batch write it."""
     contact_id = new_id()
-    values = dict(
+    return dict(
         id=contact_id,
         customer_id=decision.customer_id,
         channel=intake.channel,
         direction=intake.direction,
-        occurred_at=occurred,
+        occurred_at=ensure_utc(intake.occurred_at),
         recorded_at=now,
         channel_message_id=intake.channel_message_id,
         kind=intake.kind,
@@ -155,28 +175,31 @@ def record(session: Session, clock: Clock, actor: Principal, intake: Intake, *, 
         case_id=None,
         extra=intake.extra or {},
     )
-    if not _insert_contact(session, values):
-        # The same message was stored before (a redelivery, or a concurrent delivery that won).
-        existing = find_by_message_id(session, intake.channel, intake.channel_message_id or "")
-        if existing is None:  # pragma: no cover - the conflict names exactly this row
-            raise Conflict("the contact could not be stored; try again")
-        return Recorded(existing, created=False)
+
+
+def as_stored(session: Session, values: dict, decision: rules.Decision, now: datetime
+              ) -> tuple[Contact, MatchItem | None]:
+    """The written row as a session object, and the match-queue item it needs (not added yet)."""
     contact = Contact(**values)
     make_transient_to_detached(contact)  # the row is written: the object joins the session as stored
     session.add(contact)
-    item = None
-    if decision.customer_id is None:
-        item = MatchItem(contact_id=contact.id, reason=decision.reason, candidates=list(decision.candidates),
-                         explanation=decision.explanation, created_at=now)
-        session.add(item)
-        session.flush()
-    _recorded_event(session, clock, actor, contact, decision.explanation)
-    return Recorded(contact, created=True, match_item=item)
+    if decision.customer_id is not None:
+        return contact, None
+    return contact, MatchItem(contact_id=contact.id, reason=decision.reason, candidates=list(decision.candidates),
+                              explanation=decision.explanation, created_at=now)
+
+
+def redelivered(session: Session, intake: Intake) -> Recorded:
+    """The stored contact a redelivery answers with (its INSERT met the channel's message id)."""
+    existing = find_by_message_id(session, intake.channel, intake.channel_message_id or "")
+    if existing is None:  # pragma: no cover - the conflict names exactly this row
+        raise Conflict("the contact could not be stored; try again")
+    return Recorded(existing, created=False)
 
 
 _CONTACTS = Contact.__table__
 _INSERT_PLAIN_CONTACT = insert(_CONTACTS)  # a contact without a channel message id (nothing to collide with)
-_INSERT_CONTACT = {  # built once per dialect: a redelivery is the conflict on the channel's message id
+INSERT_CONTACT = {  # built once per dialect: a redelivery is the conflict on the channel's message id
     name: dialect.insert(_CONTACTS).on_conflict_do_nothing(index_elements=["channel", "channel_message_id"])
     .returning(_CONTACTS.c.id)
     for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
@@ -188,11 +211,11 @@ def _insert_contact(session: Session, values: dict) -> bool:
     if values["channel_message_id"] is None:
         insert_now(session, _INSERT_PLAIN_CONTACT, values)
         return True
-    done = insert_now(session, _INSERT_CONTACT[session.get_bind().dialect.name], values)
+    done = insert_now(session, INSERT_CONTACT[session.get_bind().dialect.name], values)
     return done.scalar_one_or_none() is not None
 
 
-def _recorded(actor: Principal, contact: Contact, explanation: str) -> DomainEvent:
+def recorded_event(actor: Principal, contact: Contact, explanation: str) -> DomainEvent:
     return DomainEvent(
         type="contact.recorded", occurred_at=contact.occurred_at, aggregate_type="contact",
         aggregate_id=contact.id, customer_id=contact.customer_id,
@@ -204,132 +227,7 @@ def _recorded(actor: Principal, contact: Contact, explanation: str) -> DomainEve
 
 
 def _recorded_event(session: Session, clock: Clock, actor: Principal, contact: Contact, explanation: str) -> None:
-    record_event(session, _recorded(actor, contact, explanation))
-
-
-# --- a batch of contacts (a channel gateway's delivery) --------------------------------------
-
-MAX_BATCH = 100
-
-
-def _simple(intake: Intake) -> bool:
-    """Needs nothing but its identifiers' look-up: no live session (whose customer and id it
-    takes), no customer named by the caller (to be checked), not a social post (which may join
-    the customer's live call)."""
-    return intake.session_id is None and intake.customer_id is None and intake.channel != "social"
-
-
-def record_many(session: Session, clock: Clock, actor: Principal, intakes: list[Intake], *,
-                region: str = "GB") -> list[Recorded]:
-    """Store a batch of contacts in the caller's transaction, each as :func:`record` stores one
-    (matching, the match queue, redeliveries, the event and the timeline entry), in the order given.
-
-    Every contact is checked before anything is written, and one contact that :func:`record`
-    refuses (here or when it is recorded: an unknown session) fails the batch, whose transaction
-    then stores none; the error names the contact (``contact 3: ...``, field ``3.<field>``).
-
-    The contacts that need only their identifiers looked up share one look-up of every
-    identifier in the batch, one ``INSERT`` of the contacts, one of their match-queue items and
-    one of their events and timeline entries; the others (a live session, a customer named by
-    the caller, a social post) go through :func:`record` one by one. Within a batch, as between
-    deliveries, a repeated channel message id is a redelivery of the first.
-    """
-    if not intakes:
-        raise ValidationFailed("a batch holds at least one contact", field="contacts")
-    if len(intakes) > MAX_BATCH:
-        raise ValidationFailed(f"a batch holds at most {MAX_BATCH} contacts, not {len(intakes)}", field="contacts")
-    for i, intake in enumerate(intakes):
-        try:
-            _check(intake)
-        except ValidationFailed as exc:
-            raise ValidationFailed(f"contact {i}: {exc.message}", field=f"{i}.{exc.field}" if exc.field else str(i),
-                                   details=exc.details) from exc
-
-    out: list[Recorded | None] = [None] * len(intakes)
-    # A contact whose message id an earlier contact of the batch that goes one by one also has is
-    # one by one too, after it: it is that contact's redelivery, as it would be sent alone.
-    one_by_one: set[tuple[str, str]] = set()
-    simple = []
-    for i, intake in enumerate(intakes):
-        key = (intake.channel, intake.channel_message_id) if intake.channel_message_id else None
-        if _simple(intake) and key not in one_by_one:
-            simple.append(i)
-        elif key is not None:
-            one_by_one.add(key)
-    if simple:
-        _record_simple(session, clock, actor, [(i, intakes[i]) for i in simple], out, region)
-    for i, intake in enumerate(intakes):
-        if out[i] is None:
-            try:
-                out[i] = record(session, clock, actor, intake, region=region)
-            except DomainError as exc:  # the whole batch rolls back with the request; say which contact
-                raise type(exc)(f"contact {i}: {exc.message}", field=f"{i}.{exc.field}" if exc.field else str(i),
-                                details=exc.details) from exc
-    return out  # type: ignore[return-value]
-
-
-def _record_simple(session: Session, clock: Clock, actor: Principal, items: list[tuple[int, Intake]],
-                   out: list, region: str) -> None:
-    now = clock.now()
-    asks, owners = [], []
-    for n, (_, intake) in enumerate(items):
-        occurred = ensure_utc(intake.occurred_at)
-        for kind, value in (intake.identifiers or {}).items():
-            asks.append((kind, value, occurred))
-            owners.append(n)
-    lookups: list[list[rules.Lookup]] = [[] for _ in items]
-    normalised: list[dict[str, str]] = [{} for _ in items]
-    for n, (kind, _, _), res in zip(owners, asks, identifier_service.resolve_many(session, asks, region=region),
-                                    strict=True):
-        if isinstance(res, ValidationFailed):
-            continue  # a channel may send junk (a withheld number); it just does not help
-        normalised[n][kind] = res.value
-        lookups[n].append(rules.Lookup(kind, res.value, res.status, res.customer_id, tuple(res.candidates)))
-
-    me = staff_of(session, actor) if actor.kind == "staff" else None
-    rows, decisions = [], []
-    for n, (_, intake) in enumerate(items):
-        decision = rules.decide(lookups[n])
-        contact_id = new_id()
-        rows.append(dict(
-            id=contact_id, customer_id=decision.customer_id, channel=intake.channel, direction=intake.direction,
-            occurred_at=ensure_utc(intake.occurred_at), recorded_at=now, channel_message_id=intake.channel_message_id,
-            kind=intake.kind, subject=intake.subject, text=intake.text, attachments=intake.attachments or [],
-            identifiers=normalised[n] or dict(intake.identifiers or {}),
-            match_status="matched" if decision.customer_id else "queued",
-            staff_user_id=me.id if me else None, actor_name=me.display_name if me else actor.name,
-            session_id=None, in_reply_to=intake.in_reply_to, thread_id=intake.thread_id or contact_id, case_id=None,
-            extra=intake.extra or {},
-        ))
-        decisions.append(decision)
-
-    if session.autoflush:
-        session.flush()
-    stmt = _INSERT_CONTACT[session.get_bind().dialect.name]
-    written = set(session.execute(stmt, rows).scalars().all())  # a redelivery is the conflict: not written
-    events, items_made = [], []
-    for n, (i, intake) in enumerate(items):
-        values, decision = rows[n], decisions[n]
-        if values["id"] not in written:
-            existing = find_by_message_id(session, intake.channel, intake.channel_message_id or "")
-            if existing is None:  # pragma: no cover - the conflict names exactly this row
-                raise Conflict("the contact could not be stored; try again")
-            out[i] = Recorded(existing, created=False)
-            continue
-        contact = Contact(**values)
-        make_transient_to_detached(contact)  # the row is written: the object joins the session as stored
-        session.add(contact)
-        item = None
-        if decision.customer_id is None:
-            item = MatchItem(contact_id=contact.id, reason=decision.reason, candidates=list(decision.candidates),
-                             explanation=decision.explanation, created_at=now)
-            items_made.append(item)
-        events.append(_recorded(actor, contact, decision.explanation))
-        out[i] = Recorded(contact, created=True, match_item=item)
-    if items_made:
-        session.add_all(items_made)
-        session.flush()
-    record_events(session, events)
+    record_event(session, recorded_event(actor, contact, explanation))
 
 
 def get_contact(session: Session, contact_id: str) -> Contact:
@@ -566,7 +464,7 @@ def open_session_contact(session: Session, clock: Clock, actor: Principal, intak
     The session is found, or opened, by the channel's own id (``external_id``) and the contact is
     recorded in it. A redelivery of the contact returns the stored one and opens nothing.
     """
-    _check(intake)
+    check(intake)
     if intake.channel_message_id:
         existing = find_by_message_id(session, intake.channel, intake.channel_message_id)
         if existing is not None:

@@ -17,7 +17,7 @@ from onethread.access.rules import CUSTOMER_WRITERS
 from onethread.api.deps import ClockDep, ContainerDep, DbSession, allow
 from onethread.api.tmf.party_interaction import PartyInteractionCreate, contact_path, intake_of, render
 from onethread.errors import DomainError
-from onethread.interactions import service as interactions
+from onethread.interactions import batch_service
 
 router = APIRouter(prefix="/api/v1", tags=["TMF683 party interaction"])
 
@@ -25,8 +25,8 @@ router = APIRouter(prefix="/api/v1", tags=["TMF683 party interaction"])
 class ContactBatchIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     partyInteraction: list[PartyInteractionCreate] = Field(
-        ..., min_length=1, max_length=interactions.MAX_BATCH,
-        description=f"1 to {interactions.MAX_BATCH} contacts, each as POST /tmf-api/partyInteraction/v5/"
+        ..., min_length=1, max_length=batch_service.MAX_BATCH,
+        description=f"1 to {batch_service.MAX_BATCH} contacts, each as POST /tmf-api/partyInteraction/v5/"
                     "partyInteraction takes it")
 
 
@@ -42,7 +42,7 @@ def record_batch(body: ContactBatchIn, session: DbSession, clock: ClockDep, cont
                             field=f"partyInteraction[{i}].{exc.field}" if exc.field else f"partyInteraction[{i}]",
                             details=exc.details) from exc
     try:
-        recorded = interactions.record_many(session, clock, actor, intakes, region=container.settings.default_region)
+        recorded = batch_service.record_many(session, clock, actor, intakes, region=container.settings.default_region)
     except DomainError as exc:
         if exc.field and exc.field[:1].isdigit():  # "3.text": the service numbers the contacts
             index, _, rest = exc.field.partition(".")

@@ -15,7 +15,7 @@ TABLE = symptoms.table()
 
 SAME_FAULT = {
     "audio_jack": [
-        "headphone jack", "no sound in earphones", "audio socket faulty",  # SCENARIOS.md S1, issue 5
+        "headphone jack", "no sound in earphones", "audio socket faulty",  # docs/stories.md S1, issue 5
         "Headphone jack not working", "HEADPHONE-JACK BROKEN!!", "my earphones don't work",
         "I can't hear anything through my ear-phones", "The 3.5mm jack is loose",
         "nothing comes out of the headphones", "headphones not detected when plugged in",

@@ -1,1 +1,1 @@
-"""Demo data: the customers of the five stories in SCENARIOS.md."""
+"""Demo data: the customers of the five stories told in docs/stories.md."""

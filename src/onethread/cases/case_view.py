@@ -102,6 +102,35 @@ def clock_views(session: Session, case: Case, rows: list[CaseClock], now: dateti
 
 
 @dataclass(frozen=True)
+class ClockLine:
+    """One line of the compact clocks: a running clock with its time left, or every breach of one
+    kind once, with how many times it breached."""
+
+    label: str
+    state: str  # running | breached
+    left: str
+    due_at: datetime
+    count: int = 1
+
+
+def compact(views: list[ClockView]) -> tuple[list[ClockLine], int]:
+    """Running clocks (soonest first) and breached ones grouped by kind (oldest breach first, with
+    the time past of the oldest still open); returns them and how many clocks were met."""
+    breached: dict[str, list[ClockView]] = {}
+    running, met = [], 0
+    for v in views:
+        if v.state == "running":
+            running.append(ClockLine(v.label, "running", v.left, v.clock.due_at))
+        elif v.state == "breached":
+            breached.setdefault(v.label, []).append(v)
+        else:
+            met += 1
+    lines = [ClockLine(label, "breached", group[0].left, group[0].clock.due_at, len(group))
+             for label, group in sorted(breached.items(), key=lambda kv: kv[1][0].clock.due_at)]
+    return lines + sorted(running, key=lambda c: c.due_at), met
+
+
+@dataclass(frozen=True)
 class CaseView:
     case: Case
     customer_name: str
@@ -117,6 +146,14 @@ class CaseView:
     log: list[CaseEvent]
     blockers: list[str]
     staff: list[StaffUser]  # who may be given a task
+
+    @property
+    def clock_lines(self) -> list[ClockLine]:
+        return compact(self.clocks)[0]
+
+    @property
+    def clocks_met(self) -> int:
+        return compact(self.clocks)[1]
 
     @property
     def possible_owners(self) -> list[StaffUser]:

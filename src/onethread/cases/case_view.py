@@ -12,12 +12,13 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from onethread.access.rules import FIELD_SUBCONTRACTOR, Principal
+from onethread.attachments import service as attachments
 from onethread.cases import brief as case_brief
 from onethread.cases import clocks, queries, reads
 from onethread.interactions import session_service
 from onethread.kernel.calendar import BusinessCalendar
 from onethread.kernel.clock import Clock
-from onethread.models import Case, CaseClock, CaseEvent, Contact, Decision, Escalation, StaffUser
+from onethread.models import Attachment, Case, CaseClock, CaseEvent, Contact, Decision, Escalation, StaffUser
 
 LOG_LIMIT = 200
 
@@ -146,6 +147,7 @@ class CaseView:
     log: list[CaseEvent]
     blockers: list[str]
     staff: list[StaffUser]  # who may be given a task
+    files: dict[str, list[Attachment]]  # contact id -> the files it carried
 
     @property
     def clock_lines(self) -> list[ClockLine]:
@@ -185,7 +187,8 @@ def read(session: Session, clock: Clock, actor: Principal, case_id: str, *, chan
                                  .order_by(StaffUser.display_name, StaffUser.id)))
     return CaseView(case, details.customers[case.customer_id].name, details.staff[case.owner_id], details,
                     details.briefs[case.id], clock_views(session, case, details.clocks[case.id], now), contacts,
-                    sessions, decisions, escalations, names, log, details.blockers(case), staff)
+                    sessions, decisions, escalations, names, log, details.blockers(case), staff,
+                    attachments.for_contacts(session, [c.id for c in contacts]))
 
 
 def session_on_case(session: Session, case_id: str, session_id: str) -> bool:

@@ -13,13 +13,14 @@ from datetime import datetime
 from sqlalchemy import and_, bindparam, case, func, insert, literal, or_, select
 from sqlalchemy.orm import Session
 
+from onethread.attachments import service as attachments
 from onethread.db.bulk import insert_rows
 from onethread.db.outbox import insert_now
 from onethread.errors import ValidationFailed
 from onethread.kernel.events import DomainEvent
 from onethread.kernel.ids import new_id
 from onethread.kernel.pagination import decode_cursor, encode_cursor
-from onethread.models import Case, Contact, TimelineEntry
+from onethread.models import Attachment, Case, Contact, TimelineEntry
 
 _DIRECTION = {"inbound": "from the customer", "outbound": "to the customer", "internal": "internal"}
 _CHANNEL_NAMES = {"store": "Store", "phone": "Phone", "email": "E-mail", "chat": "Web chat", "social": "Social",
@@ -140,6 +141,7 @@ class TimelinePage:
     view: str = "all"
     folds: list[Fold] = field(default_factory=list)
     cases: dict[str, tuple[str, str]] = field(default_factory=dict)  # entry id -> (case id, case title)
+    files: dict[str, list[Attachment]] = field(default_factory=dict)  # entry id -> files its contact carried
 
     def folded_after(self, entry_id: str | None) -> int:
         return sum(f.count for f in self.folds if f.after == entry_id)
@@ -231,7 +233,10 @@ def _page(session: Session, rows: list[TimelineEntry], limit: int, view: str) ->
     more = len(rows) > limit
     rows = rows[:limit]
     nxt = encode_cursor([rows[-1].occurred_at.isoformat(), rows[-1].id]) if more and rows else None
-    return TimelinePage(rows, nxt, view, [], _cases_of(session, rows))
+    kept = attachments.for_contacts(session, [e.ref_id for e in rows if e.ref_type == "contact" and e.ref_id]) \
+        if rows else {}  # (with the two queries of _cases_of: three per page, whatever is on it)
+    files = {e.id: kept[e.ref_id] for e in rows if e.ref_type == "contact" and kept.get(e.ref_id)}
+    return TimelinePage(rows, nxt, view, [], _cases_of(session, rows), files)
 
 
 def _cases_of(session: Session, rows: list[TimelineEntry]) -> dict[str, tuple[str, str]]:

@@ -19,6 +19,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from onethread.access.rules import CUSTOMER_SERVICE, Principal
 from onethread.api.deps import ClockDep, ContainerDep, DbSession, cross_site
+from onethread.api.v1.attachments import file_response
+from onethread.attachments import service as attachments
 from onethread.cases import case_view, contact_service, escalation_service, handover_service, items_service
 from onethread.cases import queries as case_queries
 from onethread.cases import rules as case_rules
@@ -240,6 +242,18 @@ def customer_ask_fraud_flag(request: Request, customer_id: str, principal: Desk,
                 lambda failed, status: _customer_page(request, session, clock, container, principal, customer_id,
                                                       failed=failed, status=status),
                 {"form": "fraud", "values": {"reason": reason, "caseId": caseId}})
+
+
+# --- files kept with contacts ----------------------------------------------------------------
+
+@router.get("/attachments/{attachment_id}")
+def attachment_download(request: Request, attachment_id: str, principal: Desk, session: DbSession, clock: ClockDep):
+    """A file a contact carried, for whoever may read the contact; the read is audited."""
+    try:
+        row, _, data = attachments.read(session, clock, principal, attachment_id, channel="pages")
+    except NotFound as exc:
+        return _missing(request, principal, exc)
+    return file_response(row, data)
 
 
 # --- the case view -------------------------------------------------------------------------

@@ -112,7 +112,7 @@ def clock() -> SettableClock:
 @pytest.fixture
 def settings(database_url, tmp_path) -> Settings:
     return Settings(database_url=database_url, env="test", max_body_bytes=64_000,
-                    attachments_dir=str(tmp_path / "attachments"))
+                    upload_max_bytes=200_000, attachments_dir=str(tmp_path / "attachments"))
 
 
 @pytest.fixture

@@ -215,7 +215,7 @@ def test_bad_requests_are_tmf_errors_and_write_nothing(client, admin, uow, clock
         (client.post(BASE, json={**good, "relatedParty": [{"role": "customer", "partyOrPartyRole":
                                                           {"@type": "PartyRef", "id": "NOPE"}}]}, headers=admin), 404),
         (client.post(BASE, json={**good, "@type": EXT, "sessionId": "NOPE"}, headers=admin), 404),
-        (client.post(BASE, json={**good, "description": "x" * 100_000}, headers=admin), 413),
+        (client.post(BASE, json={**good, "description": "x" * 250_000}, headers=admin), 413),  # over the upload limit
         (client.get(f"{BASE}/NOPE", headers=admin), 404),
         (client.get(BASE, params={"status": "sleeping"}, headers=admin), 400),
         (client.get(BASE, params={"channel": "pigeon"}, headers=admin), 400),

@@ -228,8 +228,9 @@ def test_a_tmf683_contact_may_carry_file_content(client, admin, uow, clock):
         customer_id = cust.id
     body = {"direction": "inbound", "relatedChannel": [{"role": "interactionChannel", "channel": {"name": "letter"}}],
             "relatedParty": [{"role": "customer", "partyOrPartyRole": {"@type": "PartyRoleRef", "id": customer_id}}],
-            "description": "A scanned letter", "reason": "Letter", "attachment": [{"@type": "Attachment", "name": "letter.pdf",
-                                                               "mimeType": "application/pdf", "content": b64(PDF)}]}
+            "description": "A scanned letter", "reason": "Letter",
+            "attachment": [{"@type": "Attachment", "name": "letter.pdf", "mimeType": "application/pdf",
+                            "content": b64(PDF)}]}
     r = client.post("/tmf-api/partyInteraction/v5/partyInteraction", json=body, headers=admin)
     assert r.status_code == 201, r.text
     [att] = r.json()["attachment"]

@@ -123,12 +123,13 @@ def test_a_case_nobody_touches_escalates_to_the_top_once_then_reminds(uow, clock
 def test_the_reminder_cadence_is_set_per_market_and_checked(tmp_path):
     path = tmp_path / "policy.yaml"
     base = policy.DEFAULT_FILE.read_text()
-    path.write_text(base.replace("reminder_every: {after: P10D, basis: business}",
-                                 "reminder_every: {after: P4W, basis: calendar}", 1))
+    path.write_text(base.replace("      reminder_every: {after: P10D, basis: business}",
+                                 "      reminder_every: {after: P4W, basis: calendar}", 1))
     market = policy.load(str(path))["GB"]
     assert (market.reminder.after.days, market.reminder.basis) == (28, "calendar")
-    path.write_text(base.replace("reminder_every:", "remind_every:", 1))
+    wrong = tmp_path / "misspelt.yaml"  # (a new file: policies are read once per path)
+    wrong.write_text(base.replace("      reminder_every:", "      remind_every:", 1))
     with pytest.raises(policy.PolicyError, match="escalation"):
-        policy.load(str(path))
+        policy.load(str(wrong))
     assert rules.is_reminder("no_activity", 4) and not rules.is_reminder("no_activity", 3)
     assert not rules.is_reminder("commitment_due", 9)

@@ -110,8 +110,9 @@ def clock() -> SettableClock:
 
 
 @pytest.fixture
-def settings(database_url) -> Settings:
-    return Settings(database_url=database_url, env="test", max_body_bytes=64_000)
+def settings(database_url, tmp_path) -> Settings:
+    return Settings(database_url=database_url, env="test", max_body_bytes=64_000,
+                    upload_max_bytes=200_000, attachments_dir=str(tmp_path / "attachments"))
 
 
 @pytest.fixture

@@ -49,7 +49,8 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     errors.install(app)
     mount_api(app)
     mount_pages(app)
-    app.add_middleware(BodySizeLimit, max_bytes=container.settings.max_body_bytes)
+    app.add_middleware(BodySizeLimit, max_bytes=container.settings.max_body_bytes,
+                       upload_max_bytes=container.settings.upload_max_bytes)
     return app
 
 

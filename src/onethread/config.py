@@ -44,6 +44,16 @@ class Settings(BaseSettings):
     imap_batch_size: int = Field(50, description="messages stored per IMAP poll")
     social_webhook_secret: str | None = Field(None, description="HMAC-SHA256 secret shared with the social platform")
 
+    # attachments
+    attachments_dir: str = Field("var/attachments", description="directory the attachment store keeps files in")
+    attachment_max_bytes: int = Field(10 * 1024 * 1024, description="largest file kept with a contact")
+    attachment_max_files: int = Field(10, description="most files kept with one contact")
+    upload_max_bytes: int = Field(25 * 1024 * 1024, description="largest body of a request that carries files "
+                                  "(base64 in JSON is a third larger than the file)")
+    attachment_types: str = Field(
+        "image/jpeg,image/png,image/gif,image/webp,image/heic,application/pdf,text/plain,text/csv",
+        description="content types kept (comma-separated); a file's bytes must match its type")
+
     # cases
     market: str = Field("GB", description="market whose clock policy and regulator rules apply to new cases")
     clock_policy_file: str | None = Field(None, description="YAML clock policy (default: the built-in one)")

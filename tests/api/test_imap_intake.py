@@ -112,7 +112,11 @@ def test_known_sender_is_matched_unknown_goes_to_the_match_queue(container, uow,
     assert known.customer_id == customer_id and known.match_status == "matched"
     assert known.subject == "message 1" and known.text.strip() == "Hello, this is message 1."
     assert known.occurred_at.replace(tzinfo=UTC) == SENT + timedelta(minutes=1)
-    assert known.attachments == [{"filename": "bill.pdf", "contentType": "application/pdf", "size": 13}]
+    [kept] = known.attachments  # the file itself is kept (test_attachments_kept.py reads it back)
+    assert {k: kept[k] for k in ("filename", "contentType", "size", "name", "mimeType")} == {
+        "filename": "bill.pdf", "contentType": "application/pdf", "size": 13, "name": "bill.pdf",
+        "mimeType": "application/pdf"}
+    assert kept["url"] == f"/api/v1/attachments/{kept['id']}/content"
     assert known.identifiers == {"email": KNOWN}
     assert known.channel_message_id.startswith("<m1.") and known.thread_id == known.id
     assert known.actor_name == "E-mail intake" and known.extra["imap"]["uid"] == 1

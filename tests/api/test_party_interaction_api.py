@@ -205,7 +205,11 @@ def test_bad_requests_are_tmf_errors_and_write_nothing(client, admin, uow, clock
                      headers=admin), 400),
         (client.post(BASE, json={**good, "identifiers": {"msisdn": "07700 900555"}}, headers=admin), 400),
         (client.post(BASE, json={**good, "@type": EXT, "kind": "gossip"}, headers=admin), 400),
-        (client.post(BASE, json={**good, "attachment": [{"@type": "Attachment", "content": "QUJD"}]},
+        # file content is kept now (test_attachments_kept.py); content that is not a file we keep is refused
+        (client.post(BASE, json={**good, "attachment": [{"@type": "Attachment", "name": "x.exe",
+                                                         "mimeType": "application/x-msdownload", "content": "TVqQ"}]},
+                     headers=admin), 400),
+        (client.post(BASE, json={**good, "attachment": [{"@type": "Attachment", "content": "not base64!"}]},
                      headers=admin), 400),
         (client.post(BASE, json={**good, "interactionDate": {"startDateTime": "2026-03-02T08:30:00"}},
                      headers=admin), 400),
@@ -215,7 +219,7 @@ def test_bad_requests_are_tmf_errors_and_write_nothing(client, admin, uow, clock
         (client.post(BASE, json={**good, "relatedParty": [{"role": "customer", "partyOrPartyRole":
                                                           {"@type": "PartyRef", "id": "NOPE"}}]}, headers=admin), 404),
         (client.post(BASE, json={**good, "@type": EXT, "sessionId": "NOPE"}, headers=admin), 404),
-        (client.post(BASE, json={**good, "description": "x" * 100_000}, headers=admin), 413),
+        (client.post(BASE, json={**good, "description": "x" * 250_000}, headers=admin), 413),  # over the upload limit
         (client.get(f"{BASE}/NOPE", headers=admin), 404),
         (client.get(BASE, params={"status": "sleeping"}, headers=admin), 400),
         (client.get(BASE, params={"channel": "pigeon"}, headers=admin), 400),

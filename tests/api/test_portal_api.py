@@ -182,7 +182,7 @@ def test_the_sons_message_lands_in_the_case_and_starts_the_waiting_clock(client,
     assert case["nextStep"] == "Gertrude Blanc replies to your message"
     assert case["nextStepDue"] == due.isoformat()
     assert case["log"][-1] == {"at": clock.now().isoformat(), "what": "Message", "by": "Robert Clarke",
-                               "text": text, "mine": True}
+                               "text": text, "mine": True, "files": []}
 
     # Staff see it on Edith's timeline and in the case's log, marked as sent by the son.
     agent = token_for("agent")

@@ -136,7 +136,7 @@ def test_s4_one_story_four_channels_one_case_in_the_agent_desktop(page, uow, clo
     assert "Third month of being billed" in timeline.inner_text()
 
     # The case: the brief at the top tells the whole story; nobody asks the customer again.
-    page.get_by_role("link", name="Charged for a removed tablet SIM").click()
+    page.locator("#cases").get_by_role("link", name="Charged for a removed tablet SIM").click()
     page.wait_for_url(f"**/cases/{w['case']}")
     brief = page.locator("section.brief")
     assert "told us 4 times by email, phone, social, store" in brief.inner_text()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -20,6 +21,9 @@ from onethread.customers import service as customers
 from onethread.models import Case, CaseClock, Contact, Escalation
 
 PASSWORD = "onethread-demo"
+
+
+LONDON = ZoneInfo("Europe/London")
 
 
 def s5_world(uow, clock) -> dict:
@@ -96,7 +100,7 @@ def test_the_son_messages_the_owner_and_the_unanswered_message_escalates_to_her_
                                                       CaseClock.stopped_at.is_(None)))
         assert s.get(Case, w["case"]).awaiting_reply_since == clock.now()
     assert page.locator(".next-step").inner_text() == (
-        f"Gertrude Blanc replies to your message, by {due:%d %B %Y %H:%M}")
+        f"Gertrude Blanc replies to your message, by {due.astimezone(LONDON):%d %B %Y %H:%M %Z}")  # the market's zone
     shot(page, "portal-message")
 
     # Nobody answers. The worker sweeps just after the clock's time: the message escalates.

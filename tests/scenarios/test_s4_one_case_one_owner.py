@@ -202,7 +202,9 @@ def test_one_billing_case_one_owner_across_four_channels(uow, clock):
                                "since 14 Apr 2026; told us 4 times by phone, portal, social, store)")
     assert any(line.startswith("promise due 17 May: refund the April and May charges") for line in fourth.open)
     assert any("commitment due" in line for line in fourth.open if line.startswith("past its clock"))
-    assert any("Escalated to Dana Price" in line for line in fourth.done)
+    # "Done so far" is what people did; the escalation is its own line
+    assert not any("Escalated to" in line for line in fourth.done)
+    assert "Dana Price (team lead)" in fourth.escalation
     assert "looked after by Bea Jones" in fourth.for_customer
     # and each earlier person saw the contacts before theirs
     assert [b.contacts for _, b in briefs] == [1, 2, 3, 4]

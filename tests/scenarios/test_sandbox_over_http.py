@@ -88,7 +88,7 @@ def drive(env: dict, base: str, steps: list[str]) -> list[tuple[str, str]]:
         entries, cursor = [], None
         while True:
             page = api.get(f"/api/v1/customers/{customer['id']}/timeline",
-                           params={"limit": 200, **({"cursor": cursor} if cursor else {})}).json()
+                           params={"limit": 200, "view": "all", **({"cursor": cursor} if cursor else {})}).json()
             entries += page["entries"]
             cursor = page["nextCursor"]
             if not cursor:

@@ -51,6 +51,7 @@ class Principal:
     name: str
     role: str
     team_id: str | None = None
+    time_zone: str | None = None  # a staff member's own zone for pages (None: the market's)
 
     def may(self, roles: frozenset[str]) -> bool:
         return self.role in roles

@@ -169,7 +169,8 @@ def user_of(session: Session, principal: Principal) -> StaffUser | None:
 
 
 def staff_principal(user: StaffUser) -> Principal:
-    return Principal(kind="staff", id=user.id, name=user.display_name, role=user.role, team_id=user.team_id)
+    return Principal(kind="staff", id=user.id, name=user.display_name, role=user.role, team_id=user.team_id,
+                     time_zone=user.time_zone)
 
 
 def active_user(session: Session, user_id: str) -> StaffUser | None:

@@ -9,6 +9,7 @@ from onethread.api.deps import PUBLIC
 from onethread.api.tmf import customer, party, party_interaction, product, trouble_ticket
 from onethread.api.v1 import admin_clock as v1_admin_clock
 from onethread.api.v1 import approvals as v1_approvals
+from onethread.api.v1 import attachments as v1_attachments
 from onethread.api.v1 import audit as v1_audit
 from onethread.api.v1 import bills as v1_bills
 from onethread.api.v1 import case_items as v1_case_items
@@ -42,6 +43,7 @@ def mount_api(app: FastAPI) -> None:
         party.router,
         product.router,
         party_interaction.router,
+        v1_attachments.router,
         v1_contact_batches.router,
         timeline.router,
         v1_customer360.router,

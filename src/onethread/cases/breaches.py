@@ -132,7 +132,13 @@ def escalate(session: Session, clock: Clock, fired: list, head_id: str | None) -
         periods = quiet.get(state.id, 1) if row.kind == "no_activity" else 0
         level, to = rules.escalation_target(rules.breach_rung(row.kind, periods), state.owner_id,
                                             staff.lead_of(state.owner_id), head_id)
-        if level > state.level:
+        if rules.is_reminder(row.kind, periods):
+            case_events.append(_reminder(state, row, to, staff.name(to), rules.ladder_rung(level), periods, events))
+            restarts.append(clocks.Restart(state.id, state.customer_id, state.kind, state.market, "no_activity",
+                                           row.due_at, reminder=True))
+            continue
+        raised = level > state.level  # a step up the ladder is part of the story; the rest is onethread's own
+        if raised:
             state.level, state.changed = level, True
         label = clocks.CLOCK_LABELS.get(row.kind, row.kind)
         reason = f"{label} missed (due {row.due_at:%Y-%m-%d %H:%M} UTC)"
@@ -158,7 +164,7 @@ def escalate(session: Session, clock: Clock, fired: list, head_id: str | None) -
             type="case.escalated", occurred_at=row.due_at, aggregate_type="case", aggregate_id=state.id,
             customer_id=state.customer_id,
             payload={"caseId": state.id, "level": level, "toStaffId": to, "toName": staff.name(to), "clock": row.kind,
-                     "reason": reason, "timelineTitle": title, "actorName": "onethread"}))
+                     "reason": reason, "timelineTitle": title, "actorName": "onethread", "system": not raised}))
         if row.kind == "regulator_deadline":
             letters += _send_deadlock_letter(session, clock, state, market, row.due_at, case_events)
         if row.kind == "no_activity":
@@ -175,7 +181,7 @@ def escalate(session: Session, clock: Clock, fired: list, head_id: str | None) -
                 staff.know(new_owner, member.display_name, member.team_id, chooser.leads)
             else:
                 restarts.append(clocks.Restart(state.id, state.customer_id, state.kind, state.market, "no_activity",
-                                               row.due_at))
+                                               row.due_at, reminder=rules.at_top(row.kind, periods)))
 
     more_log, more_events = handover_service.impose_many(session, replaced)
     _raise_levels(session, [(c.id, c.level) for c in cases.values() if c.changed])
@@ -183,6 +189,23 @@ def escalate(session: Session, clock: Clock, fired: list, head_id: str | None) -
     clocks.write_log(session, case_events + more_log, events + more_events, escalations)
     handover_service.expire_cases(session, {c.id for c in cases.values() if c.changed} | {r.case_id for r in replaced})
     return len(escalations), letters, len(replaced)
+
+
+def _reminder(state: _CaseState, row, to: str, name: str, rung: str, periods: int,
+              events: list[DomainEvent]) -> dict:
+    """The case log entry (and the domain event, appended to ``events``) of a reminder: the quiet
+    streak was escalated to the top already, so the person there is reminded, nothing escalates."""
+    text = (f"Reminder to {name} ({rung.replace('_', ' ')}): still nothing done on the case, "
+            f"{periods} no-activity periods in a row (due {row.due_at:%Y-%m-%d %H:%M} UTC)")
+    data = {"toStaffId": to, "clock": row.kind, "periods": periods}
+    events.append(DomainEvent(
+        type="case.reminded", occurred_at=row.due_at, aggregate_type="case", aggregate_id=state.id,
+        customer_id=state.customer_id,
+        payload={"caseId": state.id, "toStaffId": to, "toName": name, "clock": row.kind, "periods": periods,
+                 "timelineTitle": text, "actorName": "onethread", "system": True}))
+    return {"id": new_id(), "case_id": state.id, "customer_id": state.customer_id, "at": row.due_at,
+            "kind": "reminder", "actor_id": None, "actor_name": "onethread", "text": text, "audience": "internal",
+            "data": data}
 
 
 def _raise_levels(session: Session, levels: list[tuple[str, int]]) -> None:

@@ -6,14 +6,30 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from onethread.access.rules import SYSTEM
 from onethread.cases import rules
-from onethread.models import Case, CaseClock, CaseEvent, Commitment, Contact, Customer, Harm, StaffUser, Task
+from onethread.models import (
+    Case,
+    CaseClock,
+    CaseEvent,
+    Commitment,
+    Contact,
+    Customer,
+    Escalation,
+    Harm,
+    StaffUser,
+    Task,
+)
 
-_DONE_KINDS = ("replied", "commitment_closed", "task_closed", "harm_resolved", "owner_changed", "step_acknowledged",
-               "step_apology", "step_resolution_offer", "escalated", "deadlock_letter")
+# What people did on the case (not onethread's own escalations, reminders or rule hand-overs: the
+# escalation line says those in one sentence).
+_DONE_KINDS = ("replied", "commitment_made", "commitment_closed", "task_added", "task_closed", "harm_reported",
+               "harm_resolved", "owner_changed", "handover_requested", "step_acknowledged", "step_customer_account",
+               "step_apology", "step_resolution_offer", "escalated", "decision", "replacement_ordered",
+               "status_changed", "participant_added", "merged_in", "split")
 
 
 @dataclass
@@ -30,6 +46,7 @@ class Brief:
     next_step_due: datetime | None = None
     next_step_owner: str = ""
     for_customer: str = ""
+    escalation: str = ""  # where the sweep's escalations stand, in one sentence
 
     def as_dict(self) -> dict:
         return {
@@ -38,6 +55,7 @@ class Brief:
             "nextStep": self.next_step,
             "nextStepDue": self.next_step_due.isoformat() if self.next_step_due else None,
             "nextStepOwner": self.next_step_owner, "forCustomer": self.for_customer,
+            "escalation": self.escalation or None,
         }
 
 
@@ -48,8 +66,9 @@ def build(session: Session, case: Case, now: datetime) -> Brief:
     contacts = session.execute(select(Contact.channel, Contact.occurred_at).where(
         Contact.case_id == case.id, Contact.direction == "inbound").order_by(Contact.occurred_at)).all()
     channels = sorted({c.channel for c in contacts})
-    events = session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id, CaseEvent.kind.in_(_DONE_KINDS))
-                             .order_by(CaseEvent.at, CaseEvent.id)).all()
+    events = session.scalars(select(CaseEvent).where(
+        CaseEvent.case_id == case.id, CaseEvent.kind.in_(_DONE_KINDS), CaseEvent.actor_id.is_not(None),
+        CaseEvent.actor_id != SYSTEM.id).order_by(CaseEvent.at, CaseEvent.id)).all()
     harms = session.scalars(select(Harm).where(Harm.case_id == case.id, Harm.resolved_at.is_(None))).all()
     commitments = session.scalars(select(Commitment).where(Commitment.case_id == case.id, Commitment.status == "open")
                                   .order_by(Commitment.due_at)).all()
@@ -75,11 +94,47 @@ def build(session: Session, case: Case, now: datetime) -> Brief:
                        if s not in done_steps]
     if breached:
         open_lines.append("past its clock: " + ", ".join(sorted(set(k.replace("_", " ") for k in breached))))
-    done_lines = [f"{e.at:%d %b}: {(e.text or e.kind).splitlines()[0][:160]}" for e in events][-8:]
+    done_lines = [_done_line(e) for e in events][-8:]
     next_step, due, who = _next_step(case, owner, harms, commitments, tasks)
     for_customer = _customer_text(case, owner, commitments, harms, next_step, due)
     return Brief(case.id, headline, case.customer_account or case.title, owner.display_name, channels,
-                 len(contacts), done_lines, open_lines, next_step, due, who, for_customer)
+                 len(contacts), done_lines, open_lines, next_step, due, who, for_customer,
+                 _escalation_line(session, case))
+
+
+_DONE_VERBS = {"replied": "replied", "commitment_made": "promised", "commitment_closed": "closed a promise",
+               "task_added": "delegated", "task_closed": "closed a task", "harm_reported": "recorded a harm",
+               "harm_resolved": "put a harm right", "owner_changed": "hand-over", "handover_requested":
+               "offered the case", "step_acknowledged": "acknowledged the complaint", "step_customer_account":
+               "recorded the customer's account", "step_apology": "apologised", "step_resolution_offer":
+               "offered a resolution", "escalated": "escalated", "decision": "asked for a decision",
+               "replacement_ordered": "ordered a replacement", "status_changed": "changed the status",
+               "participant_added": "added a participant", "merged_in": "merged a case in", "split": "split a case off"}
+
+
+def _done_line(e: CaseEvent) -> str:
+    text = (e.text or "").splitlines()[0][:160] if e.text else ""
+    return f"{e.at:%d %b}: {e.actor_name} {_DONE_VERBS.get(e.kind, e.kind.replace('_', ' '))}" + \
+        (f": {text}" if text else "")
+
+
+def _escalation_line(session: Session, case: Case) -> str:
+    """The sweep's escalations and reminders in one sentence: the highest one, and how many since."""
+    top = session.execute(select(Escalation.at, Escalation.level, StaffUser.display_name)
+                          .outerjoin(StaffUser, StaffUser.id == Escalation.to_staff_id)
+                          .where(Escalation.case_id == case.id)
+                          .order_by(Escalation.level.desc(), Escalation.at).limit(1)).first()
+    if top is None:
+        return ""
+    count = session.scalar(select(func.count()).select_from(Escalation).where(Escalation.case_id == case.id))
+    line = (f"escalated {count} time{'s' if count != 1 else ''}, up to {top.display_name or 'nobody'} "
+            f"({rules.ladder_rung(top.level).replace('_', ' ')}) on {top.at:%d %b %Y}")
+    reminders = session.execute(select(func.count(), func.max(CaseEvent.at)).where(
+        CaseEvent.case_id == case.id, CaseEvent.kind == "reminder")).one()
+    if reminders[0]:
+        line += f"; reminded {reminders[0]} time{'s' if reminders[0] != 1 else ''} since, the last on " \
+                f"{reminders[1]:%d %b %Y}"
+    return line
 
 
 def _next_step(case, owner, harms, commitments, tasks) -> tuple[str, datetime | None, str]:

@@ -12,12 +12,13 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from onethread.access.rules import FIELD_SUBCONTRACTOR, Principal
+from onethread.attachments import service as attachments
 from onethread.cases import brief as case_brief
 from onethread.cases import clocks, queries, reads
 from onethread.interactions import session_service
 from onethread.kernel.calendar import BusinessCalendar
 from onethread.kernel.clock import Clock
-from onethread.models import Case, CaseClock, CaseEvent, Contact, Decision, Escalation, StaffUser
+from onethread.models import Attachment, Case, CaseClock, CaseEvent, Contact, Decision, Escalation, StaffUser
 
 LOG_LIMIT = 200
 
@@ -102,6 +103,35 @@ def clock_views(session: Session, case: Case, rows: list[CaseClock], now: dateti
 
 
 @dataclass(frozen=True)
+class ClockLine:
+    """One line of the compact clocks: a running clock with its time left, or every breach of one
+    kind once, with how many times it breached."""
+
+    label: str
+    state: str  # running | breached
+    left: str
+    due_at: datetime
+    count: int = 1
+
+
+def compact(views: list[ClockView]) -> tuple[list[ClockLine], int]:
+    """Running clocks (soonest first) and breached ones grouped by kind (oldest breach first, with
+    the time past of the oldest still open); returns them and how many clocks were met."""
+    breached: dict[str, list[ClockView]] = {}
+    running, met = [], 0
+    for v in views:
+        if v.state == "running":
+            running.append(ClockLine(v.label, "running", v.left, v.clock.due_at))
+        elif v.state == "breached":
+            breached.setdefault(v.label, []).append(v)
+        else:
+            met += 1
+    lines = [ClockLine(label, "breached", group[0].left, group[0].clock.due_at, len(group))
+             for label, group in sorted(breached.items(), key=lambda kv: kv[1][0].clock.due_at)]
+    return lines + sorted(running, key=lambda c: c.due_at), met
+
+
+@dataclass(frozen=True)
 class CaseView:
     case: Case
     customer_name: str
@@ -117,6 +147,15 @@ class CaseView:
     log: list[CaseEvent]
     blockers: list[str]
     staff: list[StaffUser]  # who may be given a task
+    files: dict[str, list[Attachment]]  # contact id -> the files it carried
+
+    @property
+    def clock_lines(self) -> list[ClockLine]:
+        return compact(self.clocks)[0]
+
+    @property
+    def clocks_met(self) -> int:
+        return compact(self.clocks)[1]
 
     @property
     def possible_owners(self) -> list[StaffUser]:
@@ -148,7 +187,8 @@ def read(session: Session, clock: Clock, actor: Principal, case_id: str, *, chan
                                  .order_by(StaffUser.display_name, StaffUser.id)))
     return CaseView(case, details.customers[case.customer_id].name, details.staff[case.owner_id], details,
                     details.briefs[case.id], clock_views(session, case, details.clocks[case.id], now), contacts,
-                    sessions, decisions, escalations, names, log, details.blockers(case), staff)
+                    sessions, decisions, escalations, names, log, details.blockers(case), staff,
+                    attachments.for_contacts(session, [c.id for c in contacts]))
 
 
 def session_on_case(session: Session, case_id: str, session_id: str) -> bool:

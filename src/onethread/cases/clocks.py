@@ -162,6 +162,7 @@ class Restart:
     market: str
     kind: str
     at: datetime
+    reminder: bool = False  # at the top of the ladder: due at the market's reminder cadence
 
 
 def restart_many(session: Session, items: list[Restart], *, stop_first: bool = False) -> int:
@@ -179,7 +180,7 @@ def restart_many(session: Session, items: list[Restart], *, stop_first: bool = F
     rows = []
     for item in items:
         market = policy.market(item.market, policy_file)
-        rule = market.rule(item.case_kind, item.kind)
+        rule = market.reminder if item.reminder else market.rule(item.case_kind, item.kind)
         if rule is None:
             continue
         rows.append({"id": new_id(), "case_id": item.case_id, "customer_id": item.customer_id, "kind": item.kind,

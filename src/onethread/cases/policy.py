@@ -34,6 +34,9 @@ class Market:
     regulator_deadline: ClockRule
     ombudsman: str
     clocks: dict[str, dict[str, ClockRule]]  # kind -> clock -> rule ("default" included)
+    # Once a case's quiet streak has reached the top of the ladder, the next no-activity clock
+    # runs this long and its breach is a reminder, not a new escalation.
+    reminder: ClockRule = ClockRule(Duration.parse("P10D"), "business")
 
     def rule(self, case_kind: str, clock_kind: str) -> ClockRule | None:
         return self.clocks.get(case_kind, {}).get(clock_kind) or self.clocks.get("default", {}).get(clock_kind)
@@ -79,9 +82,14 @@ def _market(code: str, raw: dict, where: str) -> Market:
         if unknown:
             raise PolicyError(f"{where}.{code}.clocks.{kind}: unknown clock(s) {', '.join(sorted(unknown))}")
         clocks[kind] = {name: _rule(f"{where}.{code}.clocks.{kind}.{name}", r) for name, r in table.items()}
+    escalation = raw.get("escalation") or {}
+    if not isinstance(escalation, dict) or set(escalation) - {"reminder_every"}:
+        raise PolicyError(f"{where}.{code}.escalation: expected {{reminder_every: {{after: ..., basis: ...}}}}")
+    reminder = (_rule(f"{where}.{code}.escalation.reminder_every", escalation["reminder_every"])
+                if "reminder_every" in escalation else Market.reminder)
     return Market(code, cal, _rule(f"{where}.{code}.regulator.warning", reg.get("warning")),
                   _rule(f"{where}.{code}.regulator.deadline", reg.get("deadline")),
-                  reg.get("ombudsman", "the ombudsman"), clocks)
+                  reg.get("ombudsman", "the ombudsman"), clocks, reminder)
 
 
 @functools.lru_cache(maxsize=8)

@@ -19,12 +19,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from onethread.access import service as access
+from onethread.attachments import service as attachments
 from onethread.cases import brief as case_brief
 from onethread.cases import service as cases
 from onethread.customers.portal import PortalViewer
 from onethread.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from onethread.kernel.clock import Clock
-from onethread.models import Case, CaseClock, CaseEvent, Contact, StaffUser
+from onethread.models import Attachment, Case, CaseClock, CaseEvent, Contact, StaffUser
 
 CHANNEL = "portal"
 MESSAGE_MAX = 5_000  # a message typed into a form; longer is a letter (or an attachment)
@@ -64,6 +65,7 @@ class PortalEvent:
     by: str
     text: str | None
     mine: bool  # written by the viewer
+    files: tuple[Attachment, ...] = ()  # kept with the message or reply
 
 
 def _visible(session: Session, viewer: PortalViewer, case_id: str) -> Case:
@@ -132,24 +134,53 @@ def read_case(session: Session, clock: Clock, viewer: PortalViewer, case_id: str
     owners, waiting = _owners_and_clocks(session, [case])
     events = session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id, CaseEvent.audience == "customer")
                              .order_by(CaseEvent.at, CaseEvent.id)).all()
+    files = attachments.for_contacts(session, [e.data.get("contactId") for e in events
+                                               if isinstance(e.data, dict) and e.data.get("contactId")])
     log = [PortalEvent(e.at, EVENT_LABELS.get(e.kind, e.kind.replace("_", " ").capitalize()),
-                       e.actor_name or "onethread", e.text, e.actor_id == viewer.party_id) for e in events]
+                       e.actor_name or "onethread", e.text, e.actor_id == viewer.party_id,
+                       tuple(files.get((e.data or {}).get("contactId"), ()))) for e in events]
     return _view(session, viewer, case, clock.now(), owners, waiting), log
 
 
-def send_message(session: Session, clock: Clock, viewer: PortalViewer, case_id: str, text: str) -> Contact:
+def send_message(session: Session, clock: Clock, viewer: PortalViewer, case_id: str, text: str,
+                 files: list[attachments.Incoming] | None = None) -> Contact:
     """The viewer writes to the case's owner: an inbound portal contact on the case, from the
-    representative on behalf of the customer where that is who wrote; the reply clock starts."""
+    representative on behalf of the customer where that is who wrote; the reply clock starts.
+    Files sent with it are kept with the contact (all checked first: one refused, nothing sent)."""
+    files = files or []
     case = _visible(session, viewer, case_id)
     if not viewer.may_message(case.customer_id):
         raise Forbidden(f"you may follow {viewer.standings[case.customer_id].customer_name}'s cases but not "
                         "message on their behalf")
     text = (text or "").strip()
+    attachments.check_all(session, files, field="files")
+    if not text and files:
+        text = f"Sent {len(files)} file{'s' if len(files) != 1 else ''}: " + ", ".join(
+            (f.name or "unnamed") for f in files)[:MESSAGE_MAX - 40]
     if not text:
         raise ValidationFailed("write a message", field="text")
     if len(text) > MESSAGE_MAX:
         raise ValidationFailed(f"the message is longer than {MESSAGE_MAX} characters", field="text")
     if case.status == "closed":
         raise Conflict("this case is closed; call us or write to us to raise something new", field="text")
-    return cases.customer_message(session, clock, viewer.principal, case.id, text=text, channel=CHANNEL,
-                                  on_behalf=viewer.on_behalf(case.customer_id))
+    contact = cases.customer_message(session, clock, viewer.principal, case.id, text=text, channel=CHANNEL,
+                                     on_behalf=viewer.on_behalf(case.customer_id))
+    attachments.keep(session, clock, viewer.principal, contact, files, source="portal")
+    return contact
+
+
+def read_attachment(session: Session, clock: Clock, viewer: PortalViewer, attachment_id: str
+                    ) -> tuple[Attachment, bytes]:
+    """A file of a message or reply on one of the viewer's cases (from or to the customer; never an
+    internal note's). Anything else is ``NotFound``, as for a case that is not theirs. Audited."""
+    try:
+        row, contact = attachments.get(session, attachment_id)
+    except NotFound:
+        raise NotFound(f"no attachment {attachment_id}") from None
+    if contact.case_id is None or contact.direction == "internal":
+        raise NotFound(f"no attachment {attachment_id}")
+    _visible(session, viewer, contact.case_id)
+    access.audit(session, clock, viewer.principal, action="read", resource_type="attachment", resource_id=row.id,
+                 customer_id=contact.customer_id, channel=CHANNEL, purpose="download",
+                 detail={"contactId": contact.id})
+    return row, attachments.content_of(session, row)

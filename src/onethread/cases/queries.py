@@ -78,6 +78,18 @@ def open_cases_with_owners(session: Session, customer_id: str) -> list[tuple[Cas
     return [(c, name) for c, name in session.execute(_OPEN_WITH_OWNERS, {"customer_id": customer_id})]
 
 
+def closed_cases_with_owners(session: Session, customer_id: str, *, offset: int = 0, limit: int = 10
+                             ) -> tuple[list[tuple[Case, str | None]], int]:
+    """A page of the customer's closed cases, most recently closed first, with their last owner's
+    name, and how many there are: two queries."""
+    where = (Case.customer_id == customer_id, Case.status == "closed")
+    total = session.scalar(select(func.count()).select_from(Case).where(*where)) or 0
+    rows = session.execute(select(Case, StaffUser.display_name).outerjoin(StaffUser, StaffUser.id == Case.owner_id)
+                           .where(*where).order_by(Case.closed_at.desc(), Case.id.desc())
+                           .offset(offset).limit(limit)).all()
+    return [(c, name) for c, name in rows], total
+
+
 def escalations_of(session: Session, case_id: str) -> list[Escalation]:
     return list(session.scalars(select(Escalation).where(Escalation.case_id == case_id)
                                 .order_by(Escalation.at, Escalation.id)))

@@ -104,6 +104,19 @@ def breach_rung(clock_kind: str, quiet_periods: int = 1) -> int:
     return BREACH_RUNG.get(clock_kind, 1)
 
 
+def at_top(clock_kind: str, quiet_periods: int) -> bool:
+    """A quiet streak that has climbed to the top of the ladder: from here on the no-activity clock
+    runs at the market's reminder cadence."""
+    return clock_kind == "no_activity" and quiet_periods >= len(LADDER)
+
+
+def is_reminder(clock_kind: str, quiet_periods: int) -> bool:
+    """A breach that has already been escalated to the top of the ladder reminds the person there
+    instead of writing a new escalation (a case nobody touches for a year is one escalation to the
+    top and a reminder every few weeks, not an escalation every three days)."""
+    return clock_kind == "no_activity" and quiet_periods > len(LADDER)
+
+
 def replaces_owner(clock_kind: str, quiet_periods: int) -> bool:
     """An owner who lets the case sit through a second no-activity period, after a reminder, is replaced."""
     return clock_kind == "no_activity" and quiet_periods >= 2

@@ -6,7 +6,7 @@ every change. Reads of personal data go through ``read_*`` functions that write 
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -145,7 +145,11 @@ def create_customer(session: Session, clock: Clock, actor: Principal, *, party_i
     )
     session.add(customer)
     session.flush()
-    _event(session, clock, "customer.created", "customer", customer.id, customer.id, actor)
+    # On the timeline at the day they became a customer (a customer of ten years did not join today),
+    # never later than now.
+    joined = min(datetime.combine(since, time(0), tzinfo=UTC), now) if since < now.date() else now
+    _event(session, clock, "customer.created", "customer", customer.id, customer.id, actor,
+           effectiveAt=joined.isoformat())
     return customer
 
 

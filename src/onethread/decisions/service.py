@@ -28,7 +28,7 @@ from onethread.errors import Conflict, NotFound, ValidationFailed
 from onethread.interactions.rules import CHANNELS
 from onethread.kernel.clock import Clock
 from onethread.kernel.events import DomainEvent
-from onethread.models import Commitment, Decision, KnownDefect, PolicyVersion, Product
+from onethread.models import Case, Commitment, Decision, KnownDefect, PolicyVersion, Product
 
 SHIPPED = Path(__file__).with_name("policies")
 SHIPPED_BY = "onethread"
@@ -293,10 +293,30 @@ def explain(session: Session, decision_id: str) -> Explanation:
     return Explanation(decision, policy, rule, policy.outcomes[decision.outcome])
 
 
+def open_case_for_product(session: Session, customer_id: str, product_id: str | None) -> Case | None:
+    """The customer's open case about this product (the oldest, if several), which a decision and a
+    replacement for that product belong on."""
+    if product_id is None:
+        return None
+    return session.scalars(select(Case).where(Case.customer_id == customer_id, Case.product_id == product_id,
+                                              Case.status != "closed").order_by(Case.opened_at, Case.id)).first()
+
+
+def replacement_promised(session: Session, case_id: str | None) -> Commitment | None:
+    """An open replacement promise on the case: a commitment a decision's order made, not yet kept."""
+    if case_id is None:
+        return None
+    return session.scalars(select(Commitment).join(Decision, Decision.commitment_id == Commitment.id)
+                           .where(Commitment.case_id == case_id, Commitment.status == "open")
+                           .order_by(Commitment.made_at)).first()
+
+
 def order_replacement(session: Session, clock: Clock, actor: Principal, decision_id: str, *,
                       channel: str) -> tuple[Decision, Commitment]:
     """Place the replacement a decision allows, from any channel: a commitment with the outcome's due
-    date on the decision's case, or on a new fault case owned by the caller when there is none."""
+    date on the decision's case; else on the customer's open case about the same product (the
+    decision is put on it too); else on a new fault case owned by the caller. Refused when that
+    case already holds an open replacement promise: never a second replacement for one problem."""
     if channel not in CHANNELS:
         raise ValidationFailed(f"channel must be one of {', '.join(CHANNELS)}", field="channel")
     decision = get_decision(session, decision_id)
@@ -309,6 +329,20 @@ def order_replacement(session: Session, clock: Clock, actor: Principal, decision
     if decision.due_at <= now:
         raise Conflict("the decision's date has passed; ask the policy again")
     case_id = decision.case_id
+    if case_id is None:
+        found = open_case_for_product(session, decision.customer_id, decision.product_id)
+        if found is not None:
+            case_id = decision.case_id = found.id
+            log(session, clock, found, actor, "decision",
+                f"Decision ({decision.policy_name} v{decision.policy_version}): {decision.outcome.replace('_', ' ')}",
+                text=decision.customer_reason, channel=decision.channel,
+                data={"decisionId": decision.id, "policy": decision.policy_name,
+                      "policyVersion": decision.policy_version, "outcome": decision.outcome, "rule": decision.rule_id})
+    promised = replacement_promised(session, case_id)
+    if promised is not None:
+        raise Conflict(f"a replacement is already promised on this case: {promised.text}, due "
+                       f"{promised.due_at:%Y-%m-%d}, made via {promised.made_via}; keep that promise instead of "
+                       "ordering a second one", details={"caseId": case_id, "commitmentId": promised.id})
     if case_id is None:
         model = decision.facts.get("device_model")
         case_id = cases.open_new(session, clock, actor, customer_id=decision.customer_id, kind="fault",

@@ -30,6 +30,7 @@ from onethread.access import service as access
 from onethread.bootstrap import Container
 from onethread.cases import clocks, handover_service, items_service, policy
 from onethread.cases import service as cases
+from onethread.decisions import service as decisions
 from onethread.kernel.clock import Clock, SettableClock
 from onethread.models import Case, CaseClock, Commitment, Contact, Product, Task
 
@@ -105,6 +106,7 @@ def _product(session: Session, customer_id: str, kind: str) -> Product:
 def load_cases(session: Session, c: Container, people: dict, users: dict) -> int:
     """Route the demo contacts into the stories' cases (see the module docstring); returns how many."""
     session.flush()
+    decisions.load_shipped(session, c.clock)  # S1's phone decision asks the shipped device-fault policy
     replay = Replay(session, c.clock.now())
 
     def staff(username: str):
@@ -136,13 +138,19 @@ def _s1(session, replay, daniel, users, staff) -> None:
                                         product_id=handset.id, category="device_fault",
                                         owner_id=users["jo.agent"].id))
 
-    def swap(clock):
-        cases.reply(session, clock, staff("jo.agent"), replay.ids["s1"], channel="phone",
+    def swap(clock):  # the same decision service the store asks, and its order: the promise on the case
+        jo = staff("jo.agent")
+        bought = handset.purchased_on or clock.now().date()
+        decision = decisions.decide(
+            session, clock, jo, policy="device_fault", channel="phone", customer_id=daniel.id,
+            product_id=handset.id, case_id=replay.ids["s1"],
+            facts={"device_model": handset.model or handset.name, "symptom": "no sound from the headphone jack",
+                   "days_since_purchase": (clock.now().date() - bought).days, "physical_damage_evidence": False,
+                   "in_stock": False})
+        decisions.order_replacement(session, clock, jo, decision.id, channel="phone")
+        cases.reply(session, clock, jo, replay.ids["s1"], channel="phone",
                     text="Jo Reid, contact centre: a recognised defect of the Nimbus X2. A replacement comes to "
                          "your door within five days; no assessment, no form.")
-        items_service.add_commitment(session, clock, staff("jo.agent"), replay.ids["s1"],
-                                     text="doorstep swap of the Nimbus X2", due_at=clock.now() + timedelta(days=5),
-                                     made_via="phone")
     replay.at(visit.occurred_at + timedelta(minutes=20), swap)
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 
 from onethread.access import service as access
 from onethread.access.rules import Principal
+from onethread.attachments import service as attachments
 from onethread.customers import identifier_service
 from onethread.customers.rules import IDENTIFIER_KINDS, InvalidIdentifier
 from onethread.customers.service import get_customer
@@ -332,6 +333,7 @@ def link_match(session: Session, clock: Clock, actor: Principal, item_id: str, *
         except (Conflict, InvalidIdentifier, ValidationFailed) as exc:
             skipped.append(f"{kind} {res.value}: {getattr(exc, 'message', str(exc))}")
     contact.customer_id, contact.match_status = customer_id, "linked"
+    attachments.follow_contact(session, contact.id, customer_id)
     item.explanation = f"{item.explanation}; linked by {actor.name}"
     _recorded_event(session, clock, actor, contact,
                     f"linked by {actor.name}" + (f"; identifiers added: {', '.join(added)}" if added else ""))

@@ -37,11 +37,15 @@ from onethread.models import (
 # --- helpers -------------------------------------------------------------------------------
 
 
-def _event(session: Session, clock: Clock, actor: Principal, type_: str, product: Product, **payload) -> None:
+def _event(session: Session, clock: Clock, actor: Principal, type_: str, product: Product, *,
+           effective: datetime | None = None, **payload) -> None:
+    """``effective``: when the change happened (the status date), which may be earlier than now; the
+    timeline shows it there, in order, not when it was recorded."""
+    extra = {"effectiveAt": effective.isoformat()} if effective is not None else {}
     record_event(session, DomainEvent(
         type=type_, occurred_at=clock.now(), aggregate_type="product", aggregate_id=product.id,
         customer_id=product.customer_id,
-        payload={"actor": actor.id, "kind": product.kind, "name": product.name, **payload},
+        payload={"actor": actor.id, "kind": product.kind, "name": product.name, **payload, **extra},
     ))
 
 
@@ -161,7 +165,8 @@ def add_product(session: Session, clock: Clock, actor: Principal, *, customer_id
     for id_kind, value in identifiers.items():
         identifier_service.assign(session, clock, actor, customer_id=customer.id, kind=id_kind, value=value,
                                   valid_from=start or now, product_id=product.id, region=region)
-    _event(session, clock, actor, "product.created", product, status=status, channel=channel)
+    _event(session, clock, actor, "product.created", product, effective=start or now, status=status,
+           channel=channel)
     session.flush()
     return product
 
@@ -259,8 +264,8 @@ def change_status(session: Session, clock: Clock, actor: Principal, product: Pro
     _log_status(session, product, from_status, to_status, when, actor, channel, reason)
     session.flush()
     type_ = "product.terminated" if to_status == "terminated" else "product.status_changed"
-    _event(session, clock, actor, type_, product, fromStatus=from_status, toStatus=to_status, at=when.isoformat(),
-           channel=channel, reason=reason)
+    _event(session, clock, actor, type_, product, effective=when, fromStatus=from_status, toStatus=to_status,
+           at=when.isoformat(), channel=channel, reason=reason)
     return product
 
 
@@ -320,8 +325,8 @@ def replace_sim(session: Session, clock: Clock, actor: Principal, product: Produ
                 f"{reason}: {old_value or 'none'} -> {new_value}")
     product.updated_at = clock.now()
     session.flush()
-    _event(session, clock, actor, "product.sim_replaced", product, oldIccid=old_value, newIccid=new_value,
-           at=when.isoformat(), channel=channel, reason=reason)
+    _event(session, clock, actor, "product.sim_replaced", product, effective=when, oldIccid=old_value,
+           newIccid=new_value, at=when.isoformat(), channel=channel, reason=reason)
     return SimReplacement(product, old_value, new_value, when, channel, reason)
 
 

@@ -26,6 +26,7 @@ from onethread.models.customer import (
 from onethread.models.decision import ApprovalRequest, Decision, DefectReport, KnownDefect, PolicyVersion
 from onethread.models.identifier import Identifier, IdentifierHolding
 from onethread.models.interaction import (
+    Attachment,
     Contact,
     ContactSession,
     MailboxCursor,
@@ -41,6 +42,7 @@ from onethread.models.sandbox import ManualClockRow
 __all__ = [
     "ApiToken",
     "ApprovalRequest",
+    "Attachment",
     "AuditEntry",
     "Bill",
     "BillingAccount",

@@ -34,6 +34,7 @@ class StaffUser(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     away: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime]
+    time_zone: Mapped[str | None] = mapped_column(String(64))  # pages show times here (default: the market's)
 
 
 class ApiToken(Base):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from onethread.db.base import Base, id_column
@@ -135,6 +135,29 @@ class TimelineEntry(Base):
     ref_type: Mapped[str | None] = mapped_column(String(40))
     ref_id: Mapped[str | None] = mapped_column(String(26))
     event_id: Mapped[str | None] = mapped_column(String(26), unique=True)
+    # Written by onethread on its own (an escalation by the sweep, a reminder): folded out of the
+    # default "story" view of the timeline into a countable line.
+    system: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    case_id: Mapped[str | None] = mapped_column(String(26))  # the case the entry is about, when known
+
+
+class Attachment(Base):
+    """A file a contact carried (an e-mail's attachment, a portal upload, a field photo), stored
+    in the attachment store under ``storage_key``; readable under the contact's own permissions."""
+
+    __tablename__ = "attachment"
+
+    id: Mapped[str] = id_column()
+    contact_id: Mapped[str] = mapped_column(ForeignKey("contact.id"), index=True)
+    customer_id: Mapped[str | None] = mapped_column(String(26), index=True)  # the contact's, once known
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(200))
+    source: Mapped[str] = mapped_column(String(20))  # email | portal | field | api
+    created_at: Mapped[datetime]
+    created_by: Mapped[str | None] = mapped_column(String(26))
 
 
 Index("ix_contact_customer_time", Contact.customer_id, Contact.occurred_at)

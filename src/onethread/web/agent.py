@@ -10,7 +10,7 @@ with the error's 4xx status, and writes nothing (``form_failed`` rolls the reque
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -19,6 +19,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from onethread.access.rules import CUSTOMER_SERVICE, Principal
 from onethread.api.deps import ClockDep, ContainerDep, DbSession, cross_site
+from onethread.api.v1.attachments import file_response
+from onethread.attachments import service as attachments
 from onethread.cases import case_view, contact_service, escalation_service, handover_service, items_service
 from onethread.cases import queries as case_queries
 from onethread.cases import rules as case_rules
@@ -34,12 +36,14 @@ from onethread.interactions import service as interactions
 from onethread.interactions import session_service, timeline
 from onethread.inventory import rules as inventory_rules
 from onethread.inventory import service as inventory
-from onethread.web.common import PageForbidden, form_failed, render, staff_page
+from onethread.kernel.pagination import encode_cursor
+from onethread.web.common import PageForbidden, form_failed, page_number, render, staff_page, zone_of
 
 router = APIRouter(include_in_schema=False)
 
 Desk = staff_page(CUSTOMER_SERVICE)
 TIMELINE_PAGE = 25
+CLOSED_CASES_PAGE = 10
 TIMELINE_CHANNELS = ("store", "phone", "email", "chat", "social", "letter", "field", "portal", "system")
 NO_FAILURE = {"form": None, "errors": {}, "values": {}}
 
@@ -59,8 +63,8 @@ def _missing(request: Request, principal: Principal, exc: DomainError):
                   status_code=exc.http_status)
 
 
-def _when(value: str, field: str) -> datetime:
-    """A ``datetime-local`` form value, read as UTC (the form says so)."""
+def _when(value: str, field: str, zone: tzinfo = UTC) -> datetime:
+    """A ``datetime-local`` form value, read in the page's zone (the form names it)."""
     raw = (value or "").strip()
     if not raw:
         raise ValidationFailed("choose a date and time", field=field)
@@ -68,7 +72,7 @@ def _when(value: str, field: str) -> datetime:
         parsed = datetime.fromisoformat(raw)
     except ValueError as exc:
         raise ValidationFailed(f"{raw!r} is not a date and time", field=field) from exc
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
+    return parsed.replace(tzinfo=zone).astimezone(UTC) if parsed.tzinfo is None else parsed
 
 
 # --- search and the match queue ------------------------------------------------------------
@@ -141,13 +145,14 @@ def match_dismiss(request: Request, item_id: str, principal: Desk, session: DbSe
 @router.get("/customers/{customer_id}", response_class=HTMLResponse)
 def customer_page(request: Request, customer_id: str, principal: Desk, session: DbSession, clock: ClockDep,
                   container: ContainerDep, channel: Annotated[list[str] | None, Query()] = None,
-                  cursor: str | None = None):
-    return _customer_page(request, session, clock, container, principal, customer_id, channel=channel, cursor=cursor)
+                  cursor: str | None = None, view: str = "story", closed: str | None = None):
+    return _customer_page(request, session, clock, container, principal, customer_id, channel=channel, cursor=cursor,
+                          view=view, closed=closed)
 
 
 def _customer_page(request: Request, session, clock, container, principal: Principal, customer_id: str, *,
                    channel: list[str] | None = None, cursor: str | None = None, failed: dict | None = None,
-                   status: int = 200):
+                   status: int = 200, view: str = "story", closed: str | None = None):
     try:
         customer = customers.read_customer(session, clock, principal, customer_id, channel="pages", purpose="360")
     except NotFound as exc:
@@ -159,13 +164,28 @@ def _customer_page(request: Request, session, clock, container, principal: Princ
     with_owners = case_queries.open_cases_with_owners(session, customer.id)
     open_cases = [c for c, _ in with_owners]
     owners = {c.owner_id: name for c, name in with_owners}
+    view = view if view in timeline.VIEWS else "story"
     error = None
     try:
-        page = timeline.read(session, customer.id, limit=TIMELINE_PAGE, cursor=cursor, channels=channels or None)
+        page = timeline.read(session, customer.id, limit=TIMELINE_PAGE, cursor=cursor, channels=channels or None,
+                             view=view)
     except DomainError:  # a mangled cursor: show the newest page and say so
         error = "That page of the timeline no longer exists; showing the newest entries."
-        page = timeline.read(session, customer.id, limit=TIMELINE_PAGE, channels=channels or None)
-    base = [("channel", c) for c in channels]
+        page = timeline.read(session, customer.id, limit=TIMELINE_PAGE, channels=channels or None, view=view)
+    closed_page, closed_error = page_number(closed)
+    closed_rows, closed_total = case_queries.closed_cases_with_owners(
+        session, customer.id, offset=(closed_page - 1) * CLOSED_CASES_PAGE, limit=CLOSED_CASES_PAGE)
+    base = [("channel", c) for c in channels] + ([("view", "all")] if view == "all" else [])
+
+    def everything_from(entry_id: str | None) -> str:
+        """The same place in the timeline with onethread's own entries shown."""
+        at = [("channel", c) for c in channels] + [("view", "all")]
+        entry = next((e for e in page.entries if e.id == entry_id), None)
+        if entry is not None:
+            at.append(("cursor", encode_cursor([entry.occurred_at.isoformat(), entry.id])))
+        elif cursor:
+            at.append(("cursor", cursor))
+        return f"/customers/{customer.id}?{urlencode(at)}#timeline"
     return render(request, "agent/customer.html", {
         "principal": principal, "customer": customer, "p": profile, "products": products, "open_cases": open_cases,
         "owners": owners, "complaints": case_queries.complaint_history(session, customer.id), "page": page,
@@ -173,6 +193,10 @@ def _customer_page(request: Request, session, clock, container, principal: Princ
         "older_url": f"/customers/{customer.id}?{urlencode([*base, ('cursor', page.next_cursor)])}#timeline"
         if page.next_cursor else None,
         "newest_url": f"/customers/{customer.id}?{urlencode(base)}#timeline",
+        "view": view, "everything_from": everything_from,
+        "story_url": f"/customers/{customer.id}?{urlencode([('channel', c) for c in channels])}#timeline",
+        "closed_cases": closed_rows, "closed_total": closed_total, "closed_page": closed_page,
+        "closed_pages": max(1, -(-closed_total // CLOSED_CASES_PAGE)), "closed_error": closed_error,
         "kind_labels": customer_rules.KIND_LABELS, "now": now,
         "approvals": approval_queries.for_customer(session, customer.id), "approval_label": _approval_label,
         "lines": [pr for pr in products if inventory_rules.is_line_in_service(pr.kind, pr.status)],
@@ -218,6 +242,18 @@ def customer_ask_fraud_flag(request: Request, customer_id: str, principal: Desk,
                 lambda failed, status: _customer_page(request, session, clock, container, principal, customer_id,
                                                       failed=failed, status=status),
                 {"form": "fraud", "values": {"reason": reason, "caseId": caseId}})
+
+
+# --- files kept with contacts ----------------------------------------------------------------
+
+@router.get("/attachments/{attachment_id}")
+def attachment_download(request: Request, attachment_id: str, principal: Desk, session: DbSession, clock: ClockDep):
+    """A file a contact carried, for whoever may read the contact; the read is audited."""
+    try:
+        row, _, data = attachments.read(session, clock, principal, attachment_id, channel="pages")
+    except NotFound as exc:
+        return _missing(request, principal, exc)
+    return file_response(row, data)
 
 
 # --- the case view -------------------------------------------------------------------------
@@ -299,7 +335,8 @@ def case_commitment(request: Request, case_id: str, principal: Desk, session: Db
                     madeVia: Annotated[str, Form()] = "phone"):
     return _case_action(request, session, clock, principal, case_id, "commitment",
                         lambda: items_service.add_commitment(session, clock, principal, case_id, text=text,
-                                                             due_at=_when(dueAt, "dueAt"), made_via=madeVia),
+                                                             due_at=_when(dueAt, "dueAt", zone_of(request, principal)),
+                                                             made_via=madeVia),
                         {"text": text, "dueAt": dueAt, "madeVia": madeVia})
 
 
@@ -321,7 +358,7 @@ def case_task(request: Request, case_id: str, principal: Desk, session: DbSessio
         if not assigneeId:
             raise ValidationFailed("choose who does it", field="assigneeId")
         items_service.add_task(session, clock, principal, case_id, title=title, assignee_kind="staff",
-                               assignee_id=assigneeId, due_at=_when(dueAt, "dueAt"))
+                               assignee_id=assigneeId, due_at=_when(dueAt, "dueAt", zone_of(request, principal)))
 
     return _case_action(request, session, clock, principal, case_id, "task", act,
                         {"title": title, "assigneeId": assigneeId, "dueAt": dueAt})

@@ -20,7 +20,7 @@ from onethread.api.deps import ClockDep, DbSession, cross_site
 from onethread.decisions import approval_rules, approvals
 from onethread.errors import DomainError
 from onethread.kernel.money import Money
-from onethread.web.common import PageForbidden, form_failed, render, staff_page
+from onethread.web.common import PageForbidden, form_failed, local_day, local_when, render, staff_page
 
 router = APIRouter(include_in_schema=False)
 
@@ -30,14 +30,11 @@ DONE = {"approve": "approved: the action has been carried out", "reject": "rejec
 
 
 def _day(value: str | None) -> str:
-    return datetime.fromisoformat(value).strftime("%d %b %Y") if value else "—"
+    return local_day(value) if value else "—"
 
 
 def _when(value: datetime | str | None) -> str:
-    if not value:
-        return "—"
-    when = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return when.strftime("%d %b %Y, %H:%M")
+    return local_when(value) if value else "—"
 
 
 def _money(totals: dict | None) -> str:

@@ -7,8 +7,11 @@ names one), and because the request's session is rolled back on error nothing is
 
 from __future__ import annotations
 
+from contextvars import ContextVar
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
@@ -17,10 +20,66 @@ from sqlalchemy.orm import Session
 from onethread import __version__
 from onethread.access.rules import STAFF_ROLES, Principal
 from onethread.api.deps import SAFE_METHODS, Authorize, DbSession, cookie_principal, cross_site
+from onethread.cases import policy
 from onethread.errors import DomainError, NotAuthenticated
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
+
+# The zone the page being drawn shows times in (set by ``render``): the staff member's own, else
+# the market's. Every time on a page goes through ``local_when`` / ``local_day``, with the zone named.
+_ZONE: ContextVar[ZoneInfo | None] = ContextVar("page_zone", default=None)
+_UTC = ZoneInfo("UTC")
+
+
+def _zone() -> ZoneInfo:
+    return _ZONE.get() or _UTC
+
+
+def market_zone(request: Request) -> ZoneInfo:
+    settings = request.app.state.container.settings
+    return policy.market(settings.market, settings.clock_policy_file).calendar.tz
+
+
+def zone_of(request: Request, principal: Principal | None = None) -> ZoneInfo:
+    """Where a page shows (and reads) times: the staff member's own zone, else the market's."""
+    if principal is not None and principal.time_zone:
+        return ZoneInfo(principal.time_zone)
+    return market_zone(request)
+
+
+def _instant(value: datetime | str | None) -> datetime | None:
+    if value is None or value == "":
+        return None
+    when = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when
+
+
+def local_when(value: datetime | str | None, fmt: str = "%d %b %Y, %H:%M") -> str:
+    """``02 Mar 2026, 09:00 GMT``: an instant in the page's zone, the zone named."""
+    when = _instant(value)
+    if when is None:
+        return ""
+    here = when.astimezone(_zone())
+    return f"{here.strftime(fmt)} {here.tzname()}"
+
+
+def local_day(value: datetime | date | str | None, fmt: str = "%d %b %Y") -> str:
+    """The day an instant falls on in the page's zone (a plain date is shown as it is)."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value.strftime(fmt)
+    if isinstance(value, str) and len(value) == 10:
+        return date.fromisoformat(value).strftime(fmt)
+    return _instant(value).astimezone(_zone()).strftime(fmt)
+
+
+def zone_name() -> str:
+    return str(_zone().key)
+
+
+templates.env.globals.update(local_when=local_when, local_day=local_day, zone_name=zone_name)
 
 
 class SignInRequired(Exception):
@@ -66,8 +125,13 @@ def staff_page(roles: frozenset[str] | None = None):
 
 
 def render(request: Request, template: str, context: dict[str, Any], status_code: int = 200):
-    context = {"version": __version__, **context}
-    return templates.TemplateResponse(request, template, context, status_code=status_code)
+    principal = context.get("principal")
+    token = _ZONE.set(zone_of(request, principal if isinstance(principal, Principal) else None))
+    try:  # the template is drawn here, in this call
+        context = {"version": __version__, **context}
+        return templates.TemplateResponse(request, template, context, status_code=status_code)
+    finally:
+        _ZONE.reset(token)
 
 
 def page_number(raw: str | None, *, last: int = 10_000) -> tuple[int, str | None]:

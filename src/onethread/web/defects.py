@@ -20,7 +20,7 @@ from onethread.access.rules import ADMIN, CUSTOMER_SERVICE, ROLE_LABELS, SPECIAL
 from onethread.api.deps import ClockDep, DbSession, cross_site
 from onethread.decisions import known_defect_queries, known_defects, symptoms
 from onethread.errors import DomainError, Forbidden, ValidationFailed
-from onethread.web.common import PageForbidden, form_failed, render, staff_page
+from onethread.web.common import PageForbidden, form_failed, local_day, local_when, render, staff_page
 
 router = APIRouter(include_in_schema=False)
 
@@ -48,11 +48,11 @@ def _not_a_curator(principal: Principal) -> Forbidden:
 
 
 def _when(dt) -> str:
-    return dt.strftime("%d %b %Y, %H:%M") if dt else "—"
+    return local_when(dt) if dt else "—"
 
 
 def _day(dt) -> str:
-    return dt.strftime("%d %b %Y") if dt else "—"
+    return local_day(dt) if dt else "—"
 
 
 HELPERS = {"when": _when, "day": _day, "statuses": known_defects.STATUSES}

@@ -13,10 +13,13 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from starlette.datastructures import UploadFile
 
 from onethread.access import portal as accounts
 from onethread.api.deps import PUBLIC, ClockDep, DbSession, cross_site
+from onethread.api.v1.attachments import file_response
 from onethread.api.v1.portal import PORTAL_COOKIE, PortalAuthorize, portal_viewer
+from onethread.attachments import service as attachments
 from onethread.cases import portal as portal_cases
 from onethread.customers import portal as portal_people
 from onethread.customers.portal import PortalViewer
@@ -90,7 +93,8 @@ def _case_page(request: Request, session, clock, viewer: PortalViewer, case_id: 
         return render(request, "portal/not_found.html", {"viewer": viewer}, status_code=404)
     return render(request, "portal/case.html", {
         "viewer": viewer, "item": item, "log": log, "errors": errors or {}, "text": text, "sent": sent,
-        "message_max": portal_cases.MESSAGE_MAX}, status_code=status_code)
+        "message_max": portal_cases.MESSAGE_MAX, "max_bytes": attachments.limits(session).max_bytes},
+        status_code=status_code)
 
 
 @router.get("/portal/cases/{case_id}", response_class=HTMLResponse)
@@ -101,13 +105,26 @@ def case_page(case_id: str, request: Request, session: DbSession, clock: ClockDe
     return _case_page(request, session, clock, viewer, case_id, sent=sent == "1")
 
 
+async def _uploads(request: Request) -> list[attachments.Incoming]:
+    """The files of the message form (an empty file input sends a part with no name: not a file)."""
+    form = await request.form()
+    out = []
+    for part in form.getlist("files"):
+        if isinstance(part, UploadFile) and part.filename:
+            out.append(attachments.Incoming(part.filename, part.content_type, await part.read()))
+    return out
+
+
+Uploads = Annotated[list[attachments.Incoming], Depends(_uploads)]
+
+
 @router.post("/portal/cases/{case_id}/messages", response_class=HTMLResponse)
 def send_message(case_id: str, request: Request, session: DbSession, clock: ClockDep, viewer: PortalPage,
-                 text: Annotated[str, Form()] = ""):
+                 files: Uploads, text: Annotated[str, Form()] = ""):
     if viewer is None:
         return _to_sign_in(request)
     try:
-        portal_cases.send_message(session, clock, viewer, case_id, text)
+        portal_cases.send_message(session, clock, viewer, case_id, text, list(files))
     except NotFound:
         session.rollback()
         return render(request, "portal/not_found.html", {"viewer": viewer}, status_code=404)
@@ -116,3 +133,15 @@ def send_message(case_id: str, request: Request, session: DbSession, clock: Cloc
         return _case_page(request, session, clock, viewer, case_id, errors=errors, text=text,
                           status_code=exc.http_status)
     return RedirectResponse(f"/portal/cases/{case_id}?sent=1", status_code=303)
+
+
+@router.get("/portal/attachments/{attachment_id}")
+def download(attachment_id: str, request: Request, session: DbSession, clock: ClockDep, viewer: PortalPage):
+    """A file of a message or reply on one of the viewer's cases; 404 for anything else."""
+    if viewer is None:
+        return _to_sign_in(request)
+    try:
+        row, data = portal_cases.read_attachment(session, clock, viewer, attachment_id)
+    except NotFound:
+        return render(request, "portal/not_found.html", {"viewer": viewer}, status_code=404)
+    return file_response(row, data)

@@ -73,6 +73,7 @@ class FaultForm:
     damage: str = ""
     in_stock: str = ""
     known_defect: str = ""  # "" = the known-defects list says; "yes" / "no" = the advisor knows better
+    case_id: str = ""  # the open case the decision goes on ("" = the device's open case, else a new one)
 
 
 @dataclass
@@ -152,6 +153,14 @@ def _customer_page(request: Request, session: Session, clock: Clock, principal: 
         newest = max(devices, key=lambda p: (p.purchased_on or date.min, p.id))
         state.fault.product_id, state.fault.device_model = newest.id, newest.model or ""
         state.fault.purchased_on = newest.purchased_on.isoformat() if newest.purchased_on else ""
+        on_device = decisions.open_case_for_product(session, customer.id, newest.id)
+        state.fault.case_id = state.fault.case_id or (on_device.id if on_device else "")
+    # A replacement already promised for the problem: the page says so instead of offering a second order.
+    promised = None
+    if decision is not None and decision.commitment_id is None:
+        target = decision.case_id or getattr(decisions.open_case_for_product(session, customer.id,
+                                                                             decision.product_id), "id", None)
+        promised = decisions.replacement_promised(session, target)
     pending = {case_id: h for case_id, items in details.handovers.items() for h in items if h.status == "pending"}
     receivers = queries.handover_receivers(session, excluding=principal.id)
     visit = session_service.live_store_visit(session, customer.id, principal.id)
@@ -160,6 +169,8 @@ def _customer_page(request: Request, session: Session, clock: Clock, principal: 
     return render(request, "store/customer.html", {
         "principal": principal, "customer": customer, "cases": open_cases, "details": details,
         "pending": pending, "devices": devices, "decision": decision, "orders": orders, "state": state,
+        "promised": promised, "case_of_product": {p.id: getattr(decisions.open_case_for_product(
+            session, customer.id, p.id), "id", "") for p in devices},
         "errors": state.errors, "receivers": receivers, "receiver_names": receiver_names, "now": now,
         "today": now.date().isoformat(), "kinds": case_rules.KINDS,
         "visit": visit, "verification": verification, "methods": contact_rules.VERIFICATION_METHODS,
@@ -218,10 +229,11 @@ def ask_decision(customer_id: str, request: Request, session: DbSession, clock: 
                  product_id: Annotated[str, Form()] = "", device_model: Annotated[str, Form()] = "",
                  symptom: Annotated[str, Form()] = "", purchased_on: Annotated[str, Form()] = "",
                  damage: Annotated[str, Form()] = "", in_stock: Annotated[str, Form()] = "",
-                 known_defect: Annotated[str, Form()] = ""):
-    """Ask the device-fault policy with the facts the advisor has in front of them."""
+                 known_defect: Annotated[str, Form()] = "", case_id: Annotated[str, Form()] = ""):
+    """Ask the device-fault policy with the facts the advisor has in front of them, on the case chosen
+    (by default the customer's open case about that device)."""
     form = FaultForm(product_id, device_model.strip(), symptom.strip(), purchased_on, damage, in_stock,
-                     known_defect if known_defect in ("yes", "no") else "")
+                     known_defect if known_defect in ("yes", "no") else "", case_id)
     errors: dict[str, str] = {}
     if not form.device_model:
         errors["device_model"] = "which model is it? (as on the box or in Settings)"
@@ -240,8 +252,10 @@ def ask_decision(customer_id: str, request: Request, session: DbSession, clock: 
              "physical_damage_evidence": damaged, "in_stock": stocked,
              "known_defect": {"yes": True, "no": False}.get(form.known_defect)}
     try:
+        on_device = decisions.open_case_for_product(session, customer_id, form.product_id or None)
         d = decisions.decide(session, clock, principal, policy=POLICY, facts=facts, channel=CHANNEL,
-                             customer_id=customer_id, product_id=form.product_id or None)
+                             customer_id=customer_id, product_id=form.product_id or None,
+                             case_id=form.case_id or (on_device.id if on_device else None))
     except DomainError as exc:
         state.errors = _errors(session, exc, "decision")
         return _customer_page(request, session, clock, principal, customer_id, state, status_code=exc.http_status)

@@ -21,6 +21,8 @@ from onethread.api.deps import ClockDep, ContainerDep, DbSession, allow
 from onethread.api.tmf.conventions import ListParams, paged, parse_fields, select_fields
 from onethread.api.tmf.shapes import RelatedPartyIn
 from onethread.api.tmf.shapes import TmfIn as _Tmf
+from onethread.api.v1.attachments import files_of
+from onethread.attachments import service as attachments
 from onethread.errors import ValidationFailed
 from onethread.interactions import rules
 from onethread.interactions import service as interactions
@@ -236,9 +238,6 @@ def _check_type(body: PartyInteractionCreate) -> None:
     period = body.interactionDate
     if period and period.startDateTime and period.endDateTime and period.endDateTime < period.startDateTime:
         raise ValidationFailed("interactionDate ends before it starts", field="interactionDate")
-    if any(a.content is not None for a in body.attachment):
-        raise ValidationFailed("onethread keeps attachment metadata, not content: send url instead of content",
-                               field="attachment")
 
 
 @router.get("/partyInteraction", summary="List or find contacts (newest first)")
@@ -266,8 +265,12 @@ def get_party_interaction(contact_id: str, session: DbSession, clock: ClockDep, 
 def create_party_interaction(body: PartyInteractionCreate, session: DbSession, clock: ClockDep,
                              container: ContainerDep, actor: allow(CUSTOMER_WRITERS),
                              fields: str | None = None) -> JSONResponse:
-    intake = intake_of(body, session, clock)
+    intake = intake_of(body, session, clock, with_content=True)
+    files = files_of(body.attachment)
+    attachments.check_all(session, files)  # a refused file refuses the contact: nothing is written
     recorded = interactions.record(session, clock, actor, intake, region=container.settings.default_region)
+    if recorded.created and files:
+        attachments.keep(session, clock, actor, recorded.contact, files, source="api")
     body = select_fields(render(session, [recorded.contact])[0], parse_fields(fields))
     # The body is JSON already (strings, numbers, stored JSON): written as it is, without a second
     # walk through FastAPI's encoder. A redelivery answers 200 with the stored contact.
@@ -275,9 +278,13 @@ def create_party_interaction(body: PartyInteractionCreate, session: DbSession, c
                         headers={"Location": contact_path(recorded.contact.id)})
 
 
-def intake_of(body: PartyInteractionCreate, session, clock) -> interactions.Intake:
-    """What a TMF683 create body hands to ``interactions.service`` (also each contact of a batch)."""
+def intake_of(body: PartyInteractionCreate, session, clock, *, with_content: bool = False) -> interactions.Intake:
+    """What a TMF683 create body hands to ``interactions.service`` (also each contact of a batch).
+    Files (``attachment[].content``, base64) are kept only for a contact created on its own."""
     _check_type(body)
+    if not with_content and any(a.content is not None for a in body.attachment):
+        raise ValidationFailed("a batch carries attachment metadata only: send a contact with file content "
+                               "on its own (POST /tmf-api/partyInteraction/v5/partyInteraction)", field="attachment")
     channel = _channel(body.relatedChannel)
     message_id, other_ids = _message_id(body.externalIdentifier)
     period = body.interactionDate or TimePeriodIn()
@@ -292,12 +299,13 @@ def intake_of(body: PartyInteractionCreate, session, clock) -> interactions.Inta
                           for n in body.note]
     if period.endDateTime is not None:
         extra["endedAt"] = _iso(period.endDateTime)
-    attachments = [a.model_dump(exclude_none=True, by_alias=False,
-                                include={"id", "name", "description", "url", "mimeType", "attachmentType", "size"})
-                   for a in body.attachment]
+    # those with content first: their files are kept in that order (attachments.keep)
+    said = [a.model_dump(exclude_none=True, by_alias=False,
+                         include={"id", "name", "description", "url", "mimeType", "attachmentType", "size"})
+            for a in sorted(body.attachment, key=lambda a: a.content is None)]
     return interactions.Intake(
         channel=channel, direction=body.direction, occurred_at=period.startDateTime or clock.now(),
         text=body.description, subject=body.reason, kind=body.kind or rules.default_kind(channel),
         channel_message_id=message_id.id if message_id else None, identifiers=body.identifiers,
-        attachments=attachments, customer_id=_customer_id(session, body.relatedParty), session_id=body.sessionId,
+        attachments=said, customer_id=_customer_id(session, body.relatedParty), session_id=body.sessionId,
         extra=extra)

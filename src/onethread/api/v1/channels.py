@@ -18,6 +18,8 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, Str
 from onethread.access.rules import CUSTOMER_WRITERS, FIELD_SUBCONTRACTOR
 from onethread.api.deps import ClockDep, ContainerDep, DbSession, allow
 from onethread.api.tmf.party_interaction import contact_path
+from onethread.api.v1.attachments import files_of
+from onethread.attachments import service as attachments
 from onethread.errors import NotFound, ValidationFailed
 from onethread.interactions import rules
 from onethread.interactions import service as interactions
@@ -40,13 +42,15 @@ class _In(BaseModel):
 
 
 class AttachmentIn(_In):
-    """Metadata of a file the channel keeps (a scan, a photo): onethread stores no content."""
+    """A file the channel hands over (a scan, a photo): its bytes as base64 ``content`` are kept by
+    onethread (checked: size, type, bytes that match the type); without content, its metadata only."""
 
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
     mimeType: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
     url: str | None = Field(None, max_length=2000)
     sizeBytes: StrictInt | None = Field(None, ge=0)
     description: str | None = Field(None, max_length=1000)
+    content: str | None = Field(None, description="the file, base64")
 
 
 class _Identified(_In):
@@ -191,7 +195,20 @@ def _session_json(live: ContactSession, contact: Contact | None = None) -> dict:
 
 
 def _attachments(items: list[AttachmentIn], attachment_type: str) -> list[dict]:
-    return [{**a.model_dump(exclude_none=True), "attachmentType": attachment_type} for a in items]
+    """The metadata kept on the contact; those with content first (their files are kept in that order)."""
+    return [{**a.model_dump(exclude_none=True, exclude={"content"}), "attachmentType": attachment_type}
+            for a in sorted(items, key=lambda a: a.content is None)]
+
+
+def _recorded_with_files(session, clock, actor, intake: Intake, items: list[AttachmentIn], source: str,
+                         container, *, field: str = "attachments", record=None) -> interactions.Recorded:
+    """Record the contact and keep the files it carries; a refused file refuses it all (nothing written)."""
+    files = files_of(items, field=field)
+    attachments.check_all(session, files, field=field)
+    recorded = (record or interactions.record)(session, clock, actor, intake, region=_region(container))
+    if recorded.created and files:
+        attachments.keep(session, clock, actor, recorded.contact, files, source=source)
+    return recorded
 
 
 def _region(container) -> str:
@@ -228,7 +245,8 @@ def store_note(session_id: str, body: StoreNoteIn, response: Response, session: 
     intake = Intake(channel="store", direction="internal", occurred_at=body.at or clock.now(), kind="visit_note",
                     text=body.text, channel_message_id=f"note:{body.noteId}", session_id=live.id,
                     attachments=_attachments(body.attachments, "storeDocument"), extra={"noteId": body.noteId})
-    return _answer(response, interactions.record_in_session(session, clock, actor, intake, region=_region(container)))
+    return _answer(response, _recorded_with_files(session, clock, actor, intake, body.attachments, "api", container,
+                                                  record=interactions.record_in_session))
 
 
 @router.post("/store/visits/{session_id}/end", summary="The customer leaves: the visit session ends (repeatable)")
@@ -285,7 +303,7 @@ def letter(body: LetterIn, response: Response, session: DbSession, clock: ClockD
                     customer_id=body.customerId, attachments=_attachments(body.attachments, "scan"),
                     extra={"letterRef": body.letterRef, "senderName": body.senderName,
                            "senderAddress": body.senderAddress})
-    return _answer(response, interactions.record(session, clock, actor, intake, region=_region(container)))
+    return _answer(response, _recorded_with_files(session, clock, actor, intake, body.attachments, "api", container))
 
 
 @router.post("/field/notes", status_code=201, summary="A field technician's note on a work order (with photos)")
@@ -298,7 +316,8 @@ def field_note(body: FieldNoteIn, response: Response, session: DbSession, clock:
                     attachments=_attachments(body.photos, "photo"),
                     extra={"noteId": body.noteId, "workOrderRef": body.workOrderRef,
                            "technician": body.technician.model_dump(exclude_none=True)})
-    return _answer(response, interactions.record(session, clock, actor, intake, region=_region(container)))
+    return _answer(response, _recorded_with_files(session, clock, actor, intake, body.photos, "field", container,
+                                                  field="photos"))
 
 
 @router.post("/web-forms", status_code=201, summary="An online form submission (contact us, complaint form)")

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from onethread.access.rules import CUSTOMER_READERS
 from onethread.api.deps import ClockDep, ContainerDep, DbSession, allow
 from onethread.api.v1.schemas import ProfileOut
-from onethread.api.v1.timeline import entry_json
+from onethread.api.v1.timeline import page_json
 from onethread.cases import queries as case_queries
 from onethread.customers import queries
 from onethread.customers import service as customers
@@ -32,7 +32,7 @@ def customer_360(customer_id: str, session: DbSession, clock: ClockDep, containe
     open_cases = case_queries.open_cases_with_owners(session, customer.id)
     owners = {c.owner_id: name for c, name in open_cases}
     open_cases = [c for c, _ in open_cases]
-    page = timeline.read(session, customer.id, limit=timeline_limit)
+    page = timeline.read(session, customer.id, limit=timeline_limit, view="story")
     # Every value below is JSON already (strings, numbers, the profile dumped in JSON mode): the
     # response is written as it is, without a second walk through FastAPI's encoder.
     return JSONResponse({
@@ -53,5 +53,5 @@ def customer_360(customer_id: str, session: DbSession, clock: ClockDep, containe
             "href": f"/tmf-api/troubleTicket/v5/troubleTicket/{c.id}",
         } for c in open_cases],
         "complaintHistory": case_queries.complaint_history(session, customer.id),
-        "timeline": {"entries": [entry_json(e) for e in page.entries], "nextCursor": page.next_cursor},
+        "timeline": page_json(page),
     })

@@ -20,6 +20,8 @@ from onethread.access import portal as accounts
 from onethread.access.rules import ADMINS, PORTAL_USERS
 from onethread.api.deps import SAFE_METHODS, Authorize, ClockDep, DbSession, allow, cross_site
 from onethread.api.tmf.conventions import created, paged
+from onethread.api.v1.attachments import file_response, files_of
+from onethread.attachments import service as attachments
 from onethread.cases import portal as portal_cases
 from onethread.customers import portal as portal_people
 from onethread.customers.portal import PortalViewer
@@ -77,9 +79,21 @@ class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class FileIn(_In):
+    name: str = Field(..., min_length=1, max_length=300, description="the file's name")
+    mimeType: str | None = Field(None, max_length=100, description="its type (checked against its bytes)")
+    content: str = Field(..., min_length=1, description="the file, base64")
+
+
 class MessageIn(_In):
-    text: str = Field(..., min_length=1, max_length=portal_cases.MESSAGE_MAX,
-                      description="the message to the case's owner")
+    text: str = Field("", max_length=portal_cases.MESSAGE_MAX,
+                      description="the message to the case's owner (may be empty when files are sent)")
+    files: list[FileIn] = Field(default_factory=list, max_length=20, description="files sent with the message")
+
+
+def file_json(row) -> dict:
+    return {"id": row.id, "name": row.filename, "mimeType": row.content_type, "size": row.size,
+            "url": f"{V1}/portal/attachments/{row.id}"}
 
 
 class PortalAccountIn(_In):
@@ -127,19 +141,29 @@ def my_cases(response: Response, session: DbSession, clock: ClockDep, viewer: Po
 def my_case(case_id: str, session: DbSession, clock: ClockDep, viewer: PortalUser) -> dict:
     item, log = portal_cases.read_case(session, clock, viewer, case_id)
     return {**case_body(item), "log": [{"at": iso(e.at), "what": e.label, "by": e.by, "text": e.text,
-                                         "mine": e.mine} for e in log]}
+                                         "mine": e.mine, "files": [file_json(f) for f in e.files]} for e in log]}
 
 
 @router.post("/portal/cases/{case_id}/messages", status_code=201,
              summary="Message the case's owner; it lands in the case and starts the reply clock")
 def message(case_id: str, body: MessageIn, response: Response, session: DbSession, clock: ClockDep,
             viewer: PortalUser) -> dict:
-    contact = portal_cases.send_message(session, clock, viewer, case_id, body.text)
+    contact = portal_cases.send_message(session, clock, viewer, case_id, body.text,
+                                        files_of(body.files, field="files"))
     created(response, f"{V1}/portal/cases/{case_id}")
     item, _ = portal_cases.read_case(session, clock, viewer, case_id)
     return {"@type": "PortalMessage", "id": contact.id, "caseId": case_id, "at": iso(contact.occurred_at),
             "text": contact.text, "from": viewer.name, "onBehalfOf": (contact.extra or {}).get("onBehalfOf"),
+            "files": [file_json(f) for f in attachments.for_contacts(session, [contact.id])[contact.id]],
             "case": case_body(item)}
+
+
+@router.get("/portal/attachments/{attachment_id}", summary="Download a file of a message or reply on one of my "
+            "cases (404 if not mine)", response_class=Response,
+            responses={200: {"content": {"application/octet-stream": {}}}})
+def my_file(attachment_id: str, session: DbSession, clock: ClockDep, viewer: PortalUser) -> Response:
+    row, data = portal_cases.read_attachment(session, clock, viewer, attachment_id)
+    return file_response(row, data)
 
 
 # --- accounts (admins) -----------------------------------------------------------------------

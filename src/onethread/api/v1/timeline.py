@@ -13,7 +13,8 @@ from onethread.models import TimelineEntry
 router = APIRouter(prefix="/api/v1", tags=["timeline"])
 
 
-def entry_json(e: TimelineEntry) -> dict:
+def entry_json(e: TimelineEntry, page: timeline.TimelinePage | None = None) -> dict:
+    about = page.cases.get(e.id) if page is not None else None
     return {
         "id": e.id,
         "occurredAt": e.occurred_at.isoformat(),
@@ -23,7 +24,16 @@ def entry_json(e: TimelineEntry) -> dict:
         "detail": e.detail,
         "actor": e.actor_name,
         "ref": {"type": e.ref_type, "id": e.ref_id} if e.ref_type else None,
+        "system": e.system,
+        "case": {"id": about[0], "title": about[1], "href": f"/tmf-api/troubleTicket/v5/troubleTicket/{about[0]}"}
+        if about else None,
     }
+
+
+def page_json(page: timeline.TimelinePage) -> dict:
+    """A page of entries, its cursor and, in the story view, where onethread's own entries were folded."""
+    return {"view": page.view, "entries": [entry_json(e, page) for e in page.entries],
+            "folded": [{"after": f.after, "count": f.count} for f in page.folds], "nextCursor": page.next_cursor}
 
 
 @router.get("/customers/{customer_id}/timeline", summary="The customer's timeline across channels")
@@ -36,8 +46,9 @@ def get_timeline(
     cursor: str | None = Query(None, description="nextCursor of the previous page"),
     channel: list[str] | None = Query(None, description="only these channels (repeat the parameter)"),
     kind: list[str] | None = Query(None, description="only these kinds: contact, product, case, session, ..."),
+    view: str = Query("story", description="story (default): leaves out onethread's own entries (the sweep's "
+                      "escalations and reminders) and counts them in `folded`; all: every entry"),
 ) -> dict:
     customers.read_customer(session, clock, actor, customer_id, channel="api", purpose="timeline")
-    page = timeline.read(session, customer_id, limit=limit, cursor=cursor, channels=channel, kinds=kind)
-    return {"customerId": customer_id, "entries": [entry_json(e) for e in page.entries],
-            "nextCursor": page.next_cursor}
+    page = timeline.read(session, customer_id, limit=limit, cursor=cursor, channels=channel, kinds=kind, view=view)
+    return {"customerId": customer_id, **page_json(page)}

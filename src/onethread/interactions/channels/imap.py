@@ -25,6 +25,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
 from onethread.access.rules import INTEGRATION, Principal
+from onethread.attachments import service as attachments
 from onethread.errors import DomainError
 from onethread.interactions import service
 from onethread.interactions.channels.mail import ParsedMail, parse, synthetic_id
@@ -153,6 +154,9 @@ def _store(sessions: sessionmaker[Session], clock: Clock, key: str, uidvalidity:
             report.duplicates += 1
             return
         recorded = service.record(session, clock, ACTOR, to_intake(session, mail))
+        if recorded.created and mail.files:  # the files themselves, not only their names
+            attachments.keep(session, clock, ACTOR, recorded.contact,
+                             [attachments.Incoming(n, t, d) for n, t, d in mail.files], source="email", strict=False)
         cursor.last_uid, cursor.updated_at = _to_db(uid), clock.now()
     if recorded.created:
         report.stored += 1

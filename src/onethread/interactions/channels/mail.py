@@ -9,7 +9,7 @@ from __future__ import annotations
 import email
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage
@@ -34,6 +34,8 @@ class ParsedMail:
     in_reply_to: str | None
     references: list[str]
     extra: dict
+    # the attachments' bytes, in the order of ``attachments``: (file name, declared type, bytes)
+    files: list[tuple[str | None, str, bytes]] = field(default_factory=list)
 
 
 def message_key(value: str) -> str:
@@ -107,25 +109,26 @@ def _is_attachment(part) -> bool:
             or part.get_content_maintype() != "text")
 
 
-def _attachment(part, problems: list[str]) -> dict:
+def _attachment(part, problems: list[str], files: list) -> dict:
     try:
         filename = part.get_filename()
     except Exception as exc:
         problems.append(f"attachment name: {exc}")
         filename = None
     payload = part.get_payload(decode=True)
-    size = len(payload) if isinstance(payload, bytes) else len(part.as_bytes())
-    return {"filename": _clean(filename), "contentType": part.get_content_type(), "size": size}
+    data = payload if isinstance(payload, bytes) else part.as_bytes()
+    files.append((_clean(filename), part.get_content_type(), data))
+    return {"filename": _clean(filename), "contentType": part.get_content_type(), "size": len(data)}
 
 
-def _attachments(part, body, out: list[dict], problems: list[str]) -> None:
+def _attachments(part, body, out: list[dict], problems: list[str], files: list) -> None:
     if part is body:
         return
     if part.get_content_type() == "message/rfc822" or (not part.is_multipart() and _is_attachment(part)):
-        out.append(_attachment(part, problems))
+        out.append(_attachment(part, problems, files))
     elif part.is_multipart():
         for sub in part.get_payload():
-            _attachments(sub, body, out, problems)
+            _attachments(sub, body, out, problems, files)
 
 
 def _guard(problems: list[str], what: str, read, default=None):
@@ -170,7 +173,10 @@ def parse(raw: bytes, *, fallback_id: str, internaldate: datetime | None, now: d
         if text is not None and body.get_content_subtype() == "html":
             text = _guard(problems, "html", lambda: html_to_text(text), text)
     attachments: list[dict] = []
-    _guard(problems, "attachments", lambda: _attachments(msg, body, attachments, problems))
+    files: list[tuple[str | None, str, bytes]] = []
+    _guard(problems, "attachments", lambda: _attachments(msg, body, attachments, problems, files))
+    if len(files) != len(attachments):  # one could not be read whole: keep the names, not half the files
+        files = []
     recipients = _guard(problems, "To", lambda: [_clean(a.addr_spec) for a in getattr(msg["To"], "addresses", ())])
     extra: dict = {"to": recipients or []}
     text = _clean(text)
@@ -181,7 +187,7 @@ def parse(raw: bytes, *, fallback_id: str, internaldate: datetime | None, now: d
     return ParsedMail(
         message_id=ids[0] if ids else fallback_id, sender=_clean(sender), subject=_clean(subject, MAX_SUBJECT),
         text=text, occurred_at=occurred, attachments=attachments, in_reply_to=parents[0] if parents else None,
-        references=references, extra=extra,
+        references=references, extra=extra, files=files,
     )
 
 

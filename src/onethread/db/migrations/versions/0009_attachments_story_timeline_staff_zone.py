@@ -1,7 +1,7 @@
 """attachments kept; the timeline tells the story (system entries folded, entries linked to their case);
 a staff member's own time zone
 
-Revision ID: 0010
+Revision ID: 0009
 Revises: 0008
 Create Date: 2026-12-08 09:00:00
 
@@ -23,7 +23,7 @@ from alembic import op
 
 import onethread.db.types
 
-revision = '0010'
+revision = '0009'
 down_revision = '0008'
 branch_labels = None
 depends_on = None

@@ -34,6 +34,7 @@ from onethread.models.interaction import (
     TimelineEntry,
     Verification,
 )
+from onethread.models.outreach import ChannelHealth, ContactPreference, LetterDocument, OutboundMessage
 from onethread.models.party import Party, PartyRelationship
 from onethread.models.product import Product, ProductStatusChange
 from onethread.models.sandbox import ManualClockRow
@@ -47,10 +48,12 @@ __all__ = [
     "Case",
     "CaseClock",
     "CaseEvent",
+    "ChannelHealth",
     "Charge",
     "Commitment",
     "ConsumerReceipt",
     "Contact",
+    "ContactPreference",
     "ContactSession",
     "Customer",
     "CustomerFlag",
@@ -64,9 +67,11 @@ __all__ = [
     "Identifier",
     "IdentifierHolding",
     "KnownDefect",
+    "LetterDocument",
     "MailboxCursor",
     "ManualClockRow",
     "MatchItem",
+    "OutboundMessage",
     "OutboxEvent",
     "Participant",
     "Party",

@@ -40,7 +40,7 @@ router = APIRouter(include_in_schema=False)
 
 Desk = staff_page(CUSTOMER_SERVICE)
 TIMELINE_PAGE = 25
-TIMELINE_CHANNELS = ("store", "phone", "email", "chat", "social", "letter", "field", "portal", "system")
+TIMELINE_CHANNELS = ("store", "phone", "email", "chat", "social", "letter", "sms", "field", "portal", "system")
 NO_FAILURE = {"form": None, "errors": {}, "values": {}}
 
 

@@ -172,14 +172,15 @@ def start(dovecot: imap_server.Dovecot) -> Postfix | None:
     return server
 
 
-class DropAfterData:
-    """An SMTP hop in front of a real server that passes everything through, except that once the
-    client has sent a message (DATA ... CRLF.CRLF) and the server has answered, it closes the
-    client's connection instead of passing the answer on: the server has the message, the client
-    never hears so (the classic duplicate-delivery trap, RFC 1047)."""
+class SmtpHop:
+    """An SMTP hop in front of a real server that passes everything through, except the server's
+    answer to a message (DATA ... CRLF.CRLF): with ``after_data="drop"`` it closes the client's
+    connection instead of passing the answer on (the server has the message, the client never
+    hears so: the duplicate-delivery trap of RFC 1047); with ``"delay"`` it holds the answer back
+    for ``delay`` seconds (time for a test to step in between the send and its record)."""
 
-    def __init__(self, upstream_port: int):
-        self.upstream_port = upstream_port
+    def __init__(self, upstream_port: int, *, after_data: str = "drop", delay: float = 0.0):
+        self.upstream_port, self.after_data, self.delay = upstream_port, after_data, delay
         self.listener = socket.socket()
         self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.listener.bind(("127.0.0.1", 0))
@@ -215,9 +216,12 @@ class DropAfterData:
         threading.Thread(target=client_to_server, daemon=True).start()
         with contextlib.suppress(OSError):
             while chunk := upstream.recv(65536):
-                if state["sent"]:
+                if state["sent"] and self.after_data == "drop":
                     self.dropped += 1
                     break  # the server accepted it; the client never hears
+                if state["sent"] and self.delay:
+                    time.sleep(self.delay)
+                    state["sent"] = False
                 client.sendall(chunk)
         with contextlib.suppress(OSError):
             client.shutdown(socket.SHUT_RDWR)

@@ -179,17 +179,20 @@ def _record_contact(session: Session, clock: Clock, actor: Principal, message: O
     contact carries its Message-ID, so the customer's answer threads back to it (IMAP intake)."""
     channel_message_id = message.message_id or f"{message.channel}-out:{message.id}"
     extra = {"outboundMessageId": message.id, "caseId": message.case_id}
+    parent = interactions.find_by_message_id(session, "email", message.in_reply_to) if message.in_reply_to else None
+    thread_id = (parent.thread_id or parent.id) if parent is not None else None
     if contact is None:
         contact = interactions.record(session, clock, actor, interactions.Intake(
             channel=message.channel, direction="outbound", occurred_at=when, subject=message.subject,
             text=message.body, kind="letter" if message.channel == "letter" or message.template == "deadlock"
             else "message", customer_id=message.customer_id, channel_message_id=channel_message_id,
-            in_reply_to=message.in_reply_to, attachments=[{"name": a["filename"], "mimeType": a["contentType"],
+            in_reply_to=message.in_reply_to, thread_id=thread_id, attachments=[{"name": a["filename"], "mimeType": a["contentType"],
                                                            "size": a["size"]} for a in message.attachments],
             extra=extra)).contact
     else:
         contact.channel, contact.channel_message_id = message.channel, channel_message_id
         contact.in_reply_to, contact.extra = message.in_reply_to, {**(contact.extra or {}), **extra}
+        contact.thread_id = thread_id or contact.thread_id
     contact.case_id = message.case_id
     message.contact_id = contact.id
 

@@ -182,13 +182,13 @@ def _record_contact(session: Session, clock: Clock, actor: Principal, message: O
     parent = interactions.find_by_message_id(session, "email", message.in_reply_to) if message.in_reply_to else None
     thread_id = (parent.thread_id or parent.id) if parent is not None else None
     if contact is None:
+        kind = "letter" if message.channel == "letter" or message.template == "deadlock" else "message"
+        attached = [{"name": a["filename"], "mimeType": a["contentType"], "size": a["size"]}
+                    for a in message.attachments]
         contact = interactions.record(session, clock, actor, interactions.Intake(
             channel=message.channel, direction="outbound", occurred_at=when, subject=message.subject,
-            text=message.body, kind="letter" if message.channel == "letter" or message.template == "deadlock"
-            else "message", customer_id=message.customer_id, channel_message_id=channel_message_id,
-            in_reply_to=message.in_reply_to, thread_id=thread_id, attachments=[{"name": a["filename"], "mimeType": a["contentType"],
-                                                           "size": a["size"]} for a in message.attachments],
-            extra=extra)).contact
+            text=message.body, kind=kind, customer_id=message.customer_id, channel_message_id=channel_message_id,
+            in_reply_to=message.in_reply_to, thread_id=thread_id, attachments=attached, extra=extra)).contact
     else:
         contact.channel, contact.channel_message_id = message.channel, channel_message_id
         contact.in_reply_to, contact.extra = message.in_reply_to, {**(contact.extra or {}), **extra}

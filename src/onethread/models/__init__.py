@@ -34,7 +34,14 @@ from onethread.models.interaction import (
     TimelineEntry,
     Verification,
 )
-from onethread.models.outreach import ChannelHealth, ContactPreference, LetterDocument, OutboundMessage
+from onethread.models.outreach import (
+    Campaign,
+    CampaignRecipient,
+    ChannelHealth,
+    ContactPreference,
+    LetterDocument,
+    OutboundMessage,
+)
 from onethread.models.party import Party, PartyRelationship
 from onethread.models.product import Product, ProductStatusChange
 from onethread.models.sandbox import ManualClockRow
@@ -45,6 +52,8 @@ __all__ = [
     "AuditEntry",
     "Bill",
     "BillingAccount",
+    "Campaign",
+    "CampaignRecipient",
     "Case",
     "CaseClock",
     "CaseEvent",

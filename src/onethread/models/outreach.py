@@ -120,3 +120,35 @@ class ChannelHealth(Base):
     state: Mapped[str] = mapped_column(String(10), default="green")  # green | red, as last judged
     changed_at: Mapped[datetime | None]  # when it last turned red or green (the alert)
     updated_at: Mapped[datetime]
+
+
+class Campaign(Base):
+    """A promotional message to a segment: a filter or an uploaded list, evaluated by the guard in
+    one set-based pass (``outreach.campaigns``), with the counts per verdict and reason."""
+
+    __tablename__ = "campaign"
+
+    id: Mapped[str] = id_column()
+    name: Mapped[str] = mapped_column(String(200))
+    purpose: Mapped[str] = mapped_column(String(20))  # marketing | retention
+    channel: Mapped[str] = mapped_column(String(10))
+    subject: Mapped[str | None] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    segment: Mapped[dict] = mapped_column(JSONType, default=dict)  # the filter, or {"list": n}
+    status: Mapped[str] = mapped_column(String(20))  # draft | evaluated
+    counts: Mapped[list] = mapped_column(JSONType, default=list)  # [{verdict, reason, count}]
+    recipients: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(26))
+    evaluated_at: Mapped[datetime | None]
+
+
+class CampaignRecipient(Base):
+    """One customer in a campaign and the guard's verdict with its first reason."""
+
+    __tablename__ = "campaign_recipient"
+
+    campaign_id: Mapped[str] = mapped_column(String(26), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(String(26), primary_key=True)
+    verdict: Mapped[str | None] = mapped_column(String(10))
+    reason: Mapped[str | None] = mapped_column(String(40))

@@ -20,7 +20,7 @@ from onethread.api.tmf.conventions import paged
 from onethread.api.v1.portal import PortalUser
 from onethread.errors import NotAuthenticated, NotFound, ValidationFailed
 from onethread.kernel.pagination import DEFAULT_LIMIT, MAX_LIMIT
-from onethread.outreach import health, queries, sms
+from onethread.outreach import campaigns, health, queries, sms
 from onethread.outreach import service as outreach
 
 V1 = "/api/v1"
@@ -164,3 +164,58 @@ def sms_receipt(body: Annotated[bytes, Depends(_raw)], session: DbSession, clock
     message = outreach.receipt(session, clock, provider_ref=receipt.id, status=receipt.status, at=receipt.at,
                                error=receipt.error)
     return {"@type": "SmsReceipt", "messageId": message.id, "status": message.status}
+
+
+# --- campaigns -----------------------------------------------------------------------------------
+
+class SegmentIn(_In):
+    customerSegment: Literal["consumer", "business"] | None = None
+    productKind: str | None = Field(None, max_length=30, description="customers with an active product of this kind")
+    customerSinceBefore: str | None = Field(None, description="YYYY-MM-DD")
+
+
+class CampaignIn(_In):
+    name: str = Field(..., min_length=1, max_length=200)
+    purpose: Literal["marketing", "retention"]
+    channel: Literal["email", "letter", "sms"]
+    subject: str | None = Field(None, max_length=300)
+    content: str = Field(..., min_length=1, max_length=20_000)
+    segment: SegmentIn | None = Field(None, description="a filter; leave out to upload a list")
+
+
+class RecipientsIn(_In):
+    customerIds: list[str] = Field(..., min_length=1, max_length=campaigns.LIST_MAX)
+
+
+def campaign_json(c) -> dict:
+    return {"@type": "Campaign", "id": c.id, "href": f"{V1}/campaigns/{c.id}", "name": c.name, "purpose": c.purpose,
+            "channel": c.channel, "subject": c.subject, "content": c.body, "segment": c.segment, "status": c.status,
+            "recipients": c.recipients, "counts": c.counts, "evaluatedAt": _iso(c.evaluated_at),
+            "createdAt": _iso(c.created_at)}
+
+
+@router.post("/campaigns", status_code=201, summary="A draft campaign to a segment (a filter, or a list uploaded next)")
+def create_campaign(body: CampaignIn, response: Response, session: DbSession, clock: ClockDep,
+                    actor: allow(SUPERVISORS)) -> dict:
+    c = campaigns.create(session, clock, actor, name=body.name, purpose=body.purpose, channel=body.channel,
+                         subject=body.subject, body=body.content,
+                         segment=body.segment.model_dump(exclude_none=True) if body.segment else None)
+    response.headers["Location"] = f"{V1}/campaigns/{c.id}"
+    return campaign_json(c)
+
+
+@router.post("/campaigns/{campaign_id}/recipients", summary="Upload a list of customers (up to 10,000 a request)")
+def add_recipients(campaign_id: str, body: RecipientsIn, session: DbSession, actor: allow(SUPERVISORS)) -> dict:
+    added, unknown = campaigns.add_list(session, campaign_id, body.customerIds)
+    return {**campaign_json(campaigns.get(session, campaign_id)), "added": added, "notCustomers": unknown}
+
+
+@router.post("/campaigns/{campaign_id}/evaluate",
+             summary="The guard over every recipient at once, in the database: counts per verdict and reason")
+def evaluate_campaign(campaign_id: str, session: DbSession, clock: ClockDep, actor: allow(SUPERVISORS)) -> dict:
+    return campaign_json(campaigns.evaluate(session, clock, campaign_id))
+
+
+@router.get("/campaigns/{campaign_id}", summary="A campaign with its counts per verdict and reason")
+def get_campaign(campaign_id: str, session: DbSession, actor: allow(SUPERVISORS)) -> dict:
+    return campaign_json(campaigns.get(session, campaign_id))

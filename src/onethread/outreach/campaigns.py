@@ -78,7 +78,8 @@ def create(session: Session, clock: Clock, actor: Principal, *, name: str, purpo
         if "since" in params:
             params["since"] = date.fromisoformat(params["since"])
         session.execute(text(f"INSERT INTO campaign_recipient (campaign_id, customer_id) "
-                             f"SELECT CAST(:cid AS VARCHAR(26)), c.id FROM customer c WHERE {where}"), {"cid": campaign.id, **params})
+                             f"SELECT CAST(:cid AS VARCHAR(26)), c.id FROM customer c WHERE {where}"),
+                        {"cid": campaign.id, **params})
         campaign.recipients = _count(session, campaign.id)
     return campaign
 

@@ -248,3 +248,32 @@ def test_quiet_hours_defer_an_sms_until_morning(client, admin, uow, clock):
     assert sms["status"] == "queued" and sms["receiver"][0]["phoneNumber"] == "+447700900777"
     assert "QUIET_HOURS" in {r["code"] for r in sms["reasons"]}
     assert sms["scheduledSendTime"] == "2026-03-03T08:30:00+00:00"
+
+
+def test_the_customer_downloads_her_letter_in_the_portal_nobody_elses(client, admin, uow, clock):
+    from onethread.access import portal as accounts
+
+    with uow() as s:
+        mine = person(s, clock, "Edith", "Clarke")
+        other = person(s, clock, "Olga", "Other")
+        line = inventory.add_product(s, clock, SYSTEM, customer_id=mine.id, kind="fibre", name="Fibre 150",
+                                     price_minor=3500, currency="GBP", activated_at=clock.now() - timedelta(days=999))
+        inventory.change_status(s, clock, SYSTEM, line, "terminated", channel="phone", reason="moving abroad")
+        theirs = inventory.add_product(s, clock, SYSTEM, customer_id=other.id, kind="fibre", name="Fibre 500",
+                                       price_minor=4500, currency="GBP",
+                                       activated_at=clock.now() - timedelta(days=999))
+        inventory.change_status(s, clock, SYSTEM, theirs, "terminated", channel="phone", reason="leaving")
+        accounts.create_account(s, clock, party_id=mine.party_id, login="edith@mail.example",
+                                password="a long password 1")
+        ids = {c.id: c for c in (mine, other)}
+        docs = {d.customer_id: d.id for d in s.scalars(select(LetterDocument))}
+    assert set(docs) == set(ids)
+    client.cookies.clear()
+    signed = client.post("/portal/login", data={"login": "edith@mail.example", "password": "a long password 1"},
+                         follow_redirects=False)
+    assert signed.status_code == 303, signed.text
+    own = client.get(f"{V1}/portal/letters/{docs[mine.id]}/pdf")
+    assert own.status_code == 200 and own.content.startswith(b"%PDF")
+    assert_tmf_error(client.get(f"{V1}/portal/letters/{docs[other.id]}/pdf"), 404)
+    client.cookies.clear()
+    assert_tmf_error(client.get(f"{V1}/letters/{docs[mine.id]}/pdf"), 401)

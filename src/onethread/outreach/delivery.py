@@ -18,18 +18,19 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from onethread.config import Settings
 from onethread.kernel.clock import Clock
-from onethread.models import LetterDocument, OutboundMessage
+from onethread.models import ChannelHealth, LetterDocument, OutboundMessage
 from onethread.outreach import health, rules, service, sms, smtp
 
 log = logging.getLogger("onethread.outreach")
 ACTOR = "onethread outbox"
+PROBE_EVERY = timedelta(minutes=1)  # an idle SMTP channel known to be green is checked this often
 
 
 @dataclass
@@ -231,6 +232,11 @@ def _probe_idle(sessions: sessionmaker[Session], clock: Clock, settings: Setting
     """Nothing to send: still find out whether the SMTP server is there (a stopped server turns
     the channel red before a customer's message waits on it; a restarted one turns it green)."""
     config = smtp_config(settings)
+    with sessions() as session:
+        row = session.get(ChannelHealth, config.name)
+        if row is not None and row.state == "green" and row.last_success_at is not None \
+                and clock.now() - row.last_success_at < PROBE_EVERY:
+            return  # known good a moment ago: no connection to the relay on every pass
     problem = smtp.probe(config)
     with sessions() as session, session.begin():
         health.report(session, clock, name=config.name, kind="smtp", direction="outbound", error=problem)

@@ -62,10 +62,10 @@ def names(session: Session, customer_ids: set[str]) -> dict[str, str]:
 
 
 def read_letter(session: Session, clock: Clock, actor: Principal, document_id: str, *, channel: str | None = None,
-                customer_id: str | None = None) -> LetterDocument:
-    """A letter's PDF; ``customer_id`` limits it to that customer's own (the portal)."""
+                may_see=None) -> LetterDocument:
+    """A letter's PDF; ``may_see(customer_id)`` limits it to the letters a portal user may see."""
     doc = session.get(LetterDocument, document_id)
-    if doc is None or (customer_id is not None and doc.customer_id != customer_id):
+    if doc is None or (may_see is not None and not may_see(doc.customer_id)):
         raise NotFound(f"no letter {document_id}")
     access.audit(session, clock, actor, action="read", resource_type="letter", resource_id=doc.id,
                  customer_id=doc.customer_id, channel=channel)

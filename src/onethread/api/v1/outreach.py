@@ -18,7 +18,7 @@ from onethread.api.deps import PUBLIC, ClockDep, ContainerDep, DbSession, allow
 from onethread.api.tmf.communication_message import render
 from onethread.api.tmf.conventions import paged
 from onethread.api.v1.portal import PortalUser
-from onethread.errors import NotAuthenticated, NotFound, ValidationFailed
+from onethread.errors import NotAuthenticated, ValidationFailed
 from onethread.kernel.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from onethread.outreach import campaigns, health, queries, sms
 from onethread.outreach import service as outreach
@@ -114,10 +114,8 @@ def letter_pdf(document_id: str, session: DbSession, clock: ClockDep, actor: all
 
 @router.get("/portal/letters/{document_id}/pdf", summary="One of my letters as PDF (portal; 404 if not mine)")
 def portal_letter_pdf(document_id: str, session: DbSession, clock: ClockDep, viewer: PortalUser) -> Response:
-    doc = queries.read_letter(session, clock, viewer.principal, document_id, channel="portal")
-    if not viewer.sees(doc.customer_id):
-        raise NotFound(f"no letter {document_id}")
-    return _pdf(doc)
+    return _pdf(queries.read_letter(session, clock, viewer.principal, document_id, channel="portal",
+                                    may_see=viewer.sees))
 
 
 def _zip(batch: queries.PrintBatch) -> Response:

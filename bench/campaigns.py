@@ -144,6 +144,7 @@ def _floor(url: str, postgresql: bool) -> tuple[float, int]:
         start = time.perf_counter()
         with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
             conn.execute(insert.format(cid="%(cid)s::varchar", segment="%(segment)s"), params)
+            conn.execute("ANALYZE campaign_recipient")
             conn.execute(_pg_params(campaigns.evaluation_sql(True)), params)
             rows = conn.execute(_pg_params(campaigns.COUNTS_SQL), params).fetchall()
             conn.commit()

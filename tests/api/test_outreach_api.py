@@ -277,3 +277,29 @@ def test_the_customer_downloads_her_letter_in_the_portal_nobody_elses(client, ad
     assert_tmf_error(client.get(f"{V1}/portal/letters/{docs[other.id]}/pdf"), 404)
     client.cookies.clear()
     assert_tmf_error(client.get(f"{V1}/letters/{docs[mine.id]}/pdf"), 401)
+
+
+def test_postal_letters_go_out_in_a_print_batch_once(client, admin, uow, clock, container, token_for):
+    from onethread.jobs.runner import run_once
+
+    with uow() as s:
+        leaver = person(s, clock, "Lena", "Leaver")
+        line = inventory.add_product(s, clock, SYSTEM, customer_id=leaver.id, kind="mobile_line", name="Unlimited",
+                                     price_minor=2500, currency="GBP", activated_at=clock.now() - timedelta(days=900))
+        inventory.change_status(s, clock, SYSTEM, line, "terminated", channel="phone", reason="leaving")
+    empty = client.post(f"{V1}/print-batches", headers=admin)  # queued, not sent yet: nothing to print
+    assert empty.status_code == 201 and empty.headers["X-Letter-Count"] == "0"
+    run_once(container)  # the worker hands the letter to the print queue
+    [letter] = client.get(TMF, headers=admin).json()
+    assert letter["status"] == "sent" and letter["reasons"][-1]["code"] == "SENT"
+    batch = client.post(f"{V1}/print-batches", headers=token_for("back_office"))
+    assert batch.status_code == 201 and batch.headers["X-Letter-Count"] == "1"
+    import zipfile
+
+    archive = zipfile.ZipFile(io.BytesIO(batch.content))
+    [pdf] = [n for n in archive.namelist() if n.endswith(".pdf")]
+    assert archive.read(pdf).startswith(b"%PDF") and "Lena Leaver" in archive.read("manifest.csv").decode()
+    again = client.post(f"{V1}/print-batches", headers=admin)
+    assert again.headers["X-Letter-Count"] == "0"  # never printed twice
+    same = client.get(batch.headers["Location"], headers=admin)
+    assert same.status_code == 200 and same.headers["X-Letter-Count"] == "1"

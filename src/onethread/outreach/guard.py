@@ -23,7 +23,6 @@ from onethread.models import (
     Party,
     PortalAccount,
     Product,
-    ProductStatusChange,
     Representative,
     Vulnerability,
 )
@@ -91,8 +90,6 @@ def state_of(session: Session, customer_id: str, at: datetime, *, product_id: st
         others = others.where(Product.id != product_id)
         account_id = session.scalar(select(Product.billing_account_id).where(Product.id == product_id))
     since = at - rules.RECENT_WINDOW
-    recent = session.scalar(select(func.count()).select_from(ProductStatusChange).where(
-        ProductStatusChange.customer_id == customer_id, ProductStatusChange.at >= since)) or 0
     promotional = session.scalar(select(func.count()).select_from(OutboundMessage).where(
         OutboundMessage.customer_id == customer_id, OutboundMessage.purpose.in_(rules.PROMOTIONAL),
         OutboundMessage.status.in_(("queued", "sending", "sent", "delivered")),
@@ -112,7 +109,7 @@ def state_of(session: Session, customer_id: str, at: datetime, *, product_id: st
         open_billing_cases=sum(open_cases.get(k, 0) for k in BILLING_KINDS),
         active_products=session.scalar(others) or 0,
         commitment_change_minor=_commitment_change(session, customer_id, account_id, since),
-        recent_changes=recent, promotional_sent_recently=promotional, local_hour=local_hour(session, at))
+        promotional_sent_recently=promotional, local_hour=local_hour(session, at))
 
 
 def open_complaints(session: Session, customer_id: str) -> int:

@@ -63,8 +63,7 @@ class CustomerState:
     open_complaints: int = 0
     open_billing_cases: int = 0
     active_products: int = 0  # other than the one that triggered the message
-    commitment_change_minor: int = 0  # net change in monthly commitment over RECENT_WINDOW
-    recent_changes: int = 0  # product lifecycle changes over RECENT_WINDOW
+    commitment_change_minor: int = 0  # net change in monthly commitment over RECENT_WINDOW (activations - ends)
     promotional_sent_recently: int = 0  # over FREQUENCY_WINDOW
     local_hour: int = 12  # the hour now, market time
 

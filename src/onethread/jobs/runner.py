@@ -34,9 +34,10 @@ class PassReport:
     def summary(self) -> str:
         sweeps = ", ".join(f"{k}: {v}" for k, v in self.sweeps.items()) or "no sweeps registered"
         polls = "".join(f"; {k}: {v}" for k, v in self.polls.items())
+        sent = f"; outbound messages: {self.outreach}" if self.outreach_changed else ""
         red = f"; channels failing: {', '.join(self.red_channels)}" if self.red_channels else ""
         return (f"outbox: {self.delivered} delivered, {self.failed} failed, {self.duplicates} already handled; "
-                f"{sweeps}{polls}; outbound messages: {self.outreach or 'none due'}{red}")
+                f"{sweeps}{polls}{sent}{red}")
 
 
 def worker_name() -> str:

@@ -17,7 +17,6 @@ from pathlib import Path
 import yaml
 from babel.dates import format_date
 from babel.numbers import format_currency, get_currency_precision
-from fpdf import FPDF
 
 TEMPLATES = Path(__file__).with_name("templates.yaml")
 
@@ -99,6 +98,8 @@ def fill(template: str, market_code: str, language: str, context: dict) -> Fille
 def render_pdf(*, operator: str, recipient: str, subject: str, body: str, dated: datetime, locale: str,
                cc: list[str] | None = None, reference: str | None = None) -> bytes:
     """One letter as PDF: letterhead, date, recipient, subject, body, copies."""
+    from fpdf import FPDF  # imported when a letter is drawn: it costs every process's start-up otherwise
+
     pdf = FPDF(format="A4")
     pdf.core_fonts_encoding = "windows-1252"
     pdf.set_creation_date(dated)  # the letter's own date, never the wall clock

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from onethread.cases import service as cases
 from onethread.config import Settings
 from onethread.db import migrate
 from onethread.db.engine import make_engine, reads_engine
@@ -18,6 +19,7 @@ from onethread.db.session import make_sessionmaker
 from onethread.interactions import timeline
 from onethread.kernel.clock import Clock, SystemClock
 from onethread.kernel.events import EventBus
+from onethread.outreach import triggers
 from onethread.sandbox.clock import DatabaseClock, ensure_row
 
 
@@ -49,6 +51,8 @@ class Container:
 def register_handlers(bus: EventBus) -> None:
     """In-process event handlers, listed here explicitly (they run in the change's transaction)."""
     bus.subscribe("*", timeline.project)
+    bus.subscribe("contact.recorded", cases.thread_reply)  # a customer's answer by e-mail joins its case
+    bus.subscribe("product.terminated", triggers.retention_on_termination)  # guarded (outreach)
 
 
 def register_consumers(container: Container) -> list[Subscription]:

@@ -62,6 +62,28 @@ class Settings(BaseSettings):
         "customer-relations team)")
     threading_window_days: int = Field(30, description="a contact joins an open case active within this many days")
 
+    # outreach (docs/outreach.md)
+    outreach_timezone: str = Field("Europe/London", description="time zone of quiet hours (the market's)")
+    outreach_batch_size: int = Field(50, description="outbound messages the worker sends per pass")
+    mail_from: str = Field("onethread Telecom <customer.care@onethread.example>",
+                           description="From of every e-mail to customers (its domain also ends each Message-ID)")
+    smtp_host: str | None = Field(None, description="SMTP server the worker sends e-mail through (unset: e-mail "
+                                  "waits, queued)")
+    smtp_port: int = 587
+    smtp_security: Literal["starttls", "ssl", "none"] = Field("starttls", description="starttls, ssl (SMTPS) or "
+                                                              "none (plain, for a local relay)")
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_timeout_seconds: float = Field(30.0, description="a send that hears nothing for this long is in doubt")
+    sms_provider: Literal["none", "file", "http"] = Field("none", description="file: write each SMS to "
+                                                          "ONETHREAD_SMS_FILE_DIR (development); http: the provider")
+    sms_file_dir: str = Field("var/sms", description="where the file provider writes SMS")
+    sms_url: str | None = Field(None, description="the HTTP SMS provider's send endpoint")
+    sms_token: str | None = Field(None, description="bearer credential for the HTTP SMS provider")
+    sms_sender: str = Field("onethread", description="sender name or number shown on SMS")
+    sms_webhook_secret: str | None = Field(None, description="HMAC-SHA256 secret of the SMS delivery receipts")
+    channel_silence_seconds: int = Field(3600, description="an inbound channel with no success for this long is red")
+
     @field_validator("default_region")
     @classmethod
     def _upper_region(cls, value: str) -> str:

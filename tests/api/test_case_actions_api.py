@@ -243,7 +243,7 @@ def test_a_reply_goes_out_only_on_a_channel_that_reaches_the_customer(client, wo
     for channel in ("store", "field", "system"):
         body = assert_tmf_error(client.post(f"{V1}/cases/{case_id}/replies", json={"text": "On it", "channel": channel},
                                             headers=world.as_alex), 400)
-        assert "reply by one of email, letter, phone, social, chat, portal" in body["message"]
+        assert "reply by one of email, letter, sms, phone, social, chat, portal" in body["message"]
         assert repr(channel) in body["message"]
     assert count(container, Contact) == contacts_before  # nothing went out
     ticket = client.get(f"{BASE}/{case_id}", headers=world.as_alex).json()

@@ -207,8 +207,10 @@ def test_the_demo_replays_the_five_stories_through_the_worker(container, uow, cl
         assert queue[0].case_id == s2.id and s2.status != "closed"
         kinds = {e.clock_kind for e in queries.escalations_of(s, s2.id)}
         assert {"regulator_deadline", "regulator_warning", "commitment_due", "no_activity"} <= kinds
-        assert s.scalar(select(Contact).where(Contact.customer_id == people["margaret"].id,
-                                              Contact.channel == "letter")) is not None
+        # The deadlock letter (a PDF; by e-mail, as she writes to us by e-mail), on the case
+        letter = s.scalar(select(Contact).where(Contact.customer_id == people["margaret"].id,
+                                                Contact.kind == "letter", Contact.direction == "outbound"))
+        assert letter is not None and letter.case_id == s2.id and letter.channel == "email"
         assert len(s.scalars(select(Contact).where(Contact.case_id == s2.id,
                                                    Contact.direction == "inbound")).all()) == 5
         # S4: four channels, one owner, the missed refund escalated

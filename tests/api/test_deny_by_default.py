@@ -30,6 +30,8 @@ STATIC_MOUNTS = {"/static"}
 # Routes marked Public on purpose, and why. A new public route must be added here.
 PUBLIC_ROUTES = {
     ("GET", "/healthz"): "liveness probe for load balancers; says nothing but 'ok' and the version",
+    ("GET", "/readyz"): "readiness probe for load balancers: channel names and states only, no errors or data",
+    ("POST", "/api/v1/channels/sms/receipts"): "the SMS provider's delivery receipts, authenticated by HMAC",
     ("GET", "/"): "the start page checks the session cookie itself and redirects strangers to /login",
     ("GET", "/login"): "the sign-in form",
     ("POST", "/login"): "signing in",

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from onethread.access import service as access
 from onethread.access.rules import SYSTEM
 from onethread.cases import service as cases
 from onethread.customers import service as customers
@@ -85,11 +86,24 @@ def test_a_large_credit_asks_for_a_second_person(client, token_for, customer_id)
     assert "Raise a write-off approval" in r.json()["reasons"]["staff"]
 
 
-def test_an_open_complaint_comes_before_any_offer(client, token_for, customer_id):
-    facts = {**ASKS["retention_offer"], "open_complaints": 1}
-    d = ask(client, token_for("agent"), customer_id, "retention_offer", facts, "phone").json()
+def test_an_open_complaint_comes_before_any_offer_as_the_record_says_not_the_caller(client, token_for,
+                                                                                    customer_id, uow, clock):
+    # The caller claims no complaint; the customer's record has one open (issue 16).
+    with uow() as s:
+        owner = access.create_user(s, clock, username="olive.owner", display_name="Olive Owner", role="agent",
+                                   password=None)
+        cases.open_new(s, clock, access.staff_principal(owner), customer_id=customer_id, kind="complaint",
+                       title="No incoming calls", opened_via="phone")
+    d = ask(client, token_for("agent"), customer_id, "retention_offer", ASKS["retention_offer"], "phone").json()
     assert d["outcome"] == "fix_first" and "£" not in d["reasons"]["customer"]
-    stays = ask(client, token_for("agent"), customer_id, "retention_offer", ASKS["retention_offer"], "phone").json()
+    assert d["facts"]["open_complaints"] == 1
+    assert d["facts"]["open_complaints_record"] == {"source": "record", "record": 1, "caller": 0,
+                                                    "caller_overruled": True}
+
+
+def test_without_a_complaint_on_record_the_callers_one_is_not_believed_either(client, token_for, customer_id):
+    facts = {**ASKS["retention_offer"], "open_complaints": 1}
+    stays = ask(client, token_for("agent"), customer_id, "retention_offer", facts, "phone").json()
     assert stays["outcome"] == "loyalty_offer" and "£14.40 off your bill every month" in stays["reasons"]["customer"]
 
 

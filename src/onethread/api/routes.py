@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
+from fastapi.responses import JSONResponse
 
 from onethread import __version__
-from onethread.api.deps import PUBLIC
-from onethread.api.tmf import customer, party, party_interaction, product, trouble_ticket
+from onethread.api.deps import PUBLIC, ClockDep, DbSession
+from onethread.api.tmf import communication_message, customer, party, party_interaction, product, trouble_ticket
 from onethread.api.v1 import admin_clock as v1_admin_clock
 from onethread.api.v1 import approvals as v1_approvals
 from onethread.api.v1 import attachments as v1_attachments
@@ -22,12 +23,22 @@ from onethread.api.v1 import decisions as v1_decisions
 from onethread.api.v1 import identifiers as v1_identifiers
 from onethread.api.v1 import known_defects as v1_known_defects
 from onethread.api.v1 import match_queue as v1_match_queue
+from onethread.api.v1 import outreach as v1_outreach
 from onethread.api.v1 import portal as v1_portal
 from onethread.api.v1 import sessions as v1_sessions
 from onethread.api.v1 import social as v1_social
 from onethread.api.v1 import staff as v1_staff
 from onethread.api.v1 import timeline
 from onethread.api.v1 import warm_handovers as v1_warm_handovers
+from onethread.outreach import health
+
+
+def readiness_channels(session, clock) -> tuple[bool, list[dict]]:
+    """The channels part of ``/readyz``: not ready while a configured channel is red. Only names and
+    states (the route is public); the errors are on ``/api/v1/channels/health`` for supervisors."""
+    ok, channels = health.channels_ready(session, clock)
+    return ok, [{"name": c["name"], "kind": c["kind"], "direction": c["direction"], "state": c["state"]}
+                for c in channels]
 
 
 def mount_api(app: FastAPI) -> None:
@@ -37,8 +48,16 @@ def mount_api(app: FastAPI) -> None:
     def healthz() -> dict:
         return {"status": "ok", "version": __version__}
 
+    @health.get("/readyz", dependencies=[PUBLIC], summary="Readiness: 200 when ready, 503 saying what is not")
+    def readyz(session: DbSession, clock: ClockDep) -> JSONResponse:
+        ok, channels = readiness_channels(session, clock)
+        return JSONResponse({"status": "ok" if ok else "unavailable", "channels": channels},
+                            status_code=200 if ok else 503)
+
     app.include_router(health)
     routers = [
+        communication_message.router,
+        v1_outreach.router,
         customer.router,
         party.router,
         product.router,

@@ -3,7 +3,7 @@ deadlock letter at the regulator's deadline, restart the no-activity clock, repl
 who let the case sit through a second quiet period.
 
 Set-based: a batch of fired clocks costs a constant handful of statements whatever its size
-(the rare deadlock letter goes through the contact service, one per letter).
+(the rare deadlock letter is queued through outreach, one per letter).
 """
 
 from __future__ import annotations
@@ -18,22 +18,11 @@ from onethread.access.rules import SYSTEM
 from onethread.cases import clocks, handover_service, policy, rules
 from onethread.db.bulk import is_postgresql, json_rows
 from onethread.db.session import settings_of
-from onethread.interactions import service as interactions
 from onethread.kernel.clock import Clock
 from onethread.kernel.events import DomainEvent
 from onethread.kernel.ids import new_id
-from onethread.models import Case, CaseClock, Customer, StaffUser, Team
-
-
-def deadlock_letter(case, customer_name: str, ombudsman: str, weeks: int) -> str:
-    return (
-        f"Dear {customer_name},\n\n"
-        f"You complained to us about \"{case.title}\" on {case.opened_at:%d %B %Y}. We are sorry that we have not "
-        f"resolved your complaint within {weeks} weeks. You now have the right to take it to {ombudsman}, "
-        "an independent service that is free for you to use. You do not need our agreement to do so, and the "
-        "ombudsman can require us to put things right.\n\n"
-        "Your case stays open with its named owner while you decide, and we will keep working on it.\n"
-    )
+from onethread.models import Case, CaseClock, StaffUser, Team
+from onethread.outreach import service as outreach
 
 
 @dataclass
@@ -230,15 +219,15 @@ def _raise_levels(session: Session, levels: list[tuple[str, int]]) -> None:
 def _send_deadlock_letter(session: Session, clock: Clock, state: _CaseState, market, at: datetime,
                           case_events: list[dict]) -> int:
     """The customer's right to go to the ombudsman, sent at the deadline (rare: one per complaint)."""
-    name = session.scalar(select(Customer.name).where(Customer.id == state.customer_id)) or "customer"
     weeks = market.regulator_deadline.after.days // 7
-    text = deadlock_letter(state, name, market.ombudsman, weeks)
-    sent = interactions.record(session, clock, SYSTEM, interactions.Intake(
-        channel="letter", direction="outbound", kind="letter", occurred_at=at,
-        subject="Your complaint: your right to go to the ombudsman", text=text, customer_id=state.customer_id,
-        channel_message_id=f"deadlock-letter:{state.id}", extra={"caseId": state.id, "template": "deadlock"}))
-    sent.contact.case_id = state.id
+    # A regulatory letter: rendered as PDF in the customer's language, by e-mail (the PDF attached)
+    # when they accept e-mail, else on paper; queued once per case (its send key).
+    message = outreach.queue(session, clock, SYSTEM, customer_id=state.customer_id, channel="email",
+                             purpose="regulatory", template="deadlock", case_id=state.id, at=at,
+                             send_key=f"deadlock-letter:{state.id}", market=state.market,
+                             context={"case_title": state.title, "opened_on": state.opened_at, "weeks": weeks,
+                                      "ombudsman": market.ombudsman})
     case_events.append({"id": new_id(), "case_id": state.id, "customer_id": state.customer_id, "at": at,
-                        "kind": "deadlock_letter", "actor_id": None, "actor_name": "onethread", "text": text,
-                        "audience": "customer", "data": {}})
+                        "kind": "deadlock_letter", "actor_id": None, "actor_name": "onethread", "text": message.body,
+                        "audience": "customer", "data": {"messageId": message.id, "channel": message.channel}})
     return 1

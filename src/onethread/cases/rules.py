@@ -26,7 +26,9 @@ THREADING_WINDOW = timedelta(days=30)
 # The channels a reply to the customer can go out on. A store visit or a technician's visit is
 # something that happens to the customer, not a way of answering them: a reply that "went out
 # by store" reaches nobody and would stop the waiting clock for nothing.
-REPLY_CHANNELS = ("email", "letter", "phone", "social", "chat", "portal")
+REPLY_CHANNELS = ("email", "letter", "sms", "phone", "social", "chat", "portal")
+# Of those, the ones onethread itself delivers (outreach): the reply is queued as an outbound message.
+SENT_CHANNELS = ("email", "letter", "sms")
 
 # Harms that leave a vulnerable person exposed are urgent whatever was reported.
 URGENT_WHEN_VULNERABLE = frozenset({"no_heating", "no_water", "no_service", "health"})

@@ -19,7 +19,8 @@ from onethread.db.session import settings_of
 from onethread.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from onethread.interactions import service as interactions
 from onethread.interactions.rules import CHANNELS
-from onethread.kernel.clock import Clock
+from onethread.kernel.clock import Clock, SettableClock
+from onethread.kernel.events import DomainEvent
 from onethread.models import (
     Case,
     CaseClock,
@@ -32,6 +33,7 @@ from onethread.models import (
     Product,
     Task,
 )
+from onethread.outreach import service as outreach
 
 
 def get_case(session: Session, case_id: str) -> Case:
@@ -156,6 +158,26 @@ def attach_contact(session: Session, clock: Clock, actor: Principal, case_id: st
     return contact
 
 
+THREADING = Principal(kind="system", id="threading", name="E-mail threading", role="admin")
+
+
+def thread_reply(session: Session, event: DomainEvent) -> None:
+    """Event handler (``contact.recorded``): an inbound answer in the thread of a message that is on
+    an open case (a customer replying to our e-mail) joins that case and starts its waiting clock."""
+    p = event.payload
+    thread_id = p.get("threadId")
+    if not thread_id or p.get("direction") != "inbound" or event.customer_id is None:
+        return
+    root = session.execute(select(Contact.case_id, Contact.customer_id).where(Contact.id == thread_id)).first()
+    if root is None or root.case_id is None or root.customer_id != event.customer_id:
+        return
+    case = session.get(Case, root.case_id)
+    contact = session.get(Contact, event.aggregate_id)
+    if case is None or case.status == "closed" or contact is None or contact.case_id is not None:
+        return
+    attach_contact(session, SettableClock(event.occurred_at), THREADING, case.id, contact.id)
+
+
 def _customer_waiting(session: Session, case: Case, since) -> None:
     if case.awaiting_reply_since is None:
         case.awaiting_reply_since = since
@@ -184,7 +206,8 @@ def customer_message(session: Session, clock: Clock, actor: Principal, case_id: 
 
 def reply(session: Session, clock: Clock, actor: Principal, case_id: str, *, text: str, channel: str) -> Contact:
     """A person answers the customer, by one of ``rules.REPLY_CHANNELS``: the waiting and
-    first-response clocks stop."""
+    first-response clocks stop. By e-mail, letter or SMS the answer is queued as an outbound
+    message that the worker sends (``outreach``), on the channel the customer's record allows."""
     case = load_open(session, case_id)
     if actor.kind != "staff":
         raise Forbidden("replies to the customer come from a named person")
@@ -194,10 +217,18 @@ def reply(session: Session, clock: Clock, actor: Principal, case_id: str, *, tex
         raise ValidationFailed(f"reply by one of {', '.join(rules.REPLY_CHANNELS)}: {channel!r} cannot carry "
                                "a reply to the customer", field="channel")
     now = clock.now()
-    contact = interactions.record(session, clock, actor, interactions.Intake(
-        channel=channel, direction="outbound", occurred_at=now, text=text.strip(), kind="message",
-        customer_id=case.customer_id, extra={"caseId": case.id})).contact
-    contact.case_id = case.id
+    if channel in rules.SENT_CHANNELS:
+        # onethread delivers it: a queued message, guarded (a letters-only customer gets a letter)
+        message = outreach.queue(session, clock, actor, customer_id=case.customer_id, channel=channel,
+                                 purpose="service", body=text.strip(), template="reply",
+                                 context={"case_title": case.title}, case_id=case.id)
+        contact = interactions.get_contact(session, message.contact_id)
+        channel = message.channel
+    else:
+        contact = interactions.record(session, clock, actor, interactions.Intake(
+            channel=channel, direction="outbound", occurred_at=now, text=text.strip(), kind="message",
+            customer_id=case.customer_id, extra={"caseId": case.id})).contact
+        contact.case_id = case.id
     case.awaiting_reply_since = None
     clocks.stop(session, case.id, ("customer_waiting", "first_response"), now)
     if case.status == "open":

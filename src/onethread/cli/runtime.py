@@ -59,6 +59,9 @@ def worker(
     if once:
         report = run_once(c, worker_id=f"{socket.gethostname()}-once")
         typer.echo(report.summary())
+        if report.red_channels:  # a refused login or a stopped server is not "ok" (exit 1)
+            typer.echo(f"failing channels: {', '.join(report.red_channels)}", err=True)
+            raise typer.Exit(1)
         return
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

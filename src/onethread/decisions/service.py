@@ -29,6 +29,7 @@ from onethread.interactions.rules import CHANNELS
 from onethread.kernel.clock import Clock
 from onethread.kernel.events import DomainEvent
 from onethread.models import Case, Commitment, Decision, KnownDefect, PolicyVersion, Product
+from onethread.outreach import guard
 
 SHIPPED = Path(__file__).with_name("policies")
 SHIPPED_BY = "onethread"
@@ -163,6 +164,7 @@ def decide(session: Session, clock: Clock, actor: Principal, *, policy: str, fac
     now = clock.now()
     facts, registry, lookup = _with_registry(session, pol, facts, now)
     facts, record = _with_customer_record(pol, facts, customer.customer_since, now.date())
+    facts, complaints = _with_complaint_record(session, pol, facts, customer_id)
     try:
         checked = rules.check_facts(pol, facts)
     except FactError as exc:
@@ -172,6 +174,8 @@ def decide(session: Session, clock: Clock, actor: Principal, *, policy: str, fac
         checked = {**checked, REGISTRY_FACT: registry}
     if record is not None:
         checked = {**checked, CUSTOMER_RECORD_FACT: record}
+    if complaints is not None:
+        checked = {**checked, COMPLAINTS_RECORD_FACT: complaints}
     outcome = verdict.outcome
     decision = Decision(
         customer_id=customer_id, product_id=product_id, case_id=case_id, policy_version_id=row.id,
@@ -268,6 +272,22 @@ def _with_customer_record(policy: Policy, facts: Any, customer_since: date, toda
         facts, source = {**facts, EXISTING: existing}, "customer_record"
     return facts, {"source": source, "customer_since": customer_since.isoformat(),
                    "purchased_on": purchased_on.isoformat(), "existing_customer": existing}
+
+
+COMPLAINTS = "open_complaints"
+COMPLAINTS_RECORD_FACT = "open_complaints_record"  # recorded with the facts: what the caller said, what the record says
+
+
+def _with_complaint_record(session: Session, policy: Policy, facts: Any, customer_id: str) -> tuple[Any, dict | None]:
+    """For a policy that takes ``open_complaints`` (the retention offer): the customer's complaints and
+    billing cases not yet closed, counted in the record. The caller's number is recorded beside it
+    but never used: a channel that says "0 open complaints" cannot buy off a complaint."""
+    if not isinstance(facts, dict) or COMPLAINTS not in policy.facts:
+        return facts, None
+    counted = guard.open_complaints(session, customer_id)
+    said = facts.get(COMPLAINTS)
+    return {**facts, COMPLAINTS: counted}, {"source": "record", "record": counted, "caller": said,
+                                             "caller_overruled": said is not None and said != counted}
 
 
 def get_decision(session: Session, decision_id: str) -> Decision:

@@ -7,7 +7,7 @@ import hmac
 from dataclasses import dataclass
 from datetime import datetime
 
-CHANNELS = ("store", "phone", "email", "chat", "social", "letter", "field", "portal", "system")
+CHANNELS = ("store", "phone", "email", "chat", "social", "letter", "sms", "field", "portal", "system")
 DIRECTIONS = ("inbound", "outbound", "internal")
 CONTACT_KINDS = ("message", "call", "visit", "post", "direct_message", "note", "letter", "form", "visit_note",
                  "technician_note", "chat")

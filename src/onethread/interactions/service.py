@@ -223,7 +223,8 @@ def recorded_event(actor: Principal, contact: Contact, explanation: str) -> Doma
         payload={"channel": contact.channel, "direction": contact.direction, "kind": contact.kind,
                  "subject": contact.subject, "summary": (contact.text or "")[:280], "actorName": contact.actor_name,
                  "matchStatus": contact.match_status, "explanation": explanation, "sessionId": contact.session_id,
-                 "actor": actor.id},
+                 "actor": actor.id,
+                 **({"threadId": contact.thread_id} if contact.thread_id not in (None, contact.id) else {})},
     )
 
 

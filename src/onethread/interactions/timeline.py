@@ -24,7 +24,8 @@ from onethread.models import Attachment, Case, Contact, TimelineEntry
 
 _DIRECTION = {"inbound": "from the customer", "outbound": "to the customer", "internal": "internal"}
 _CHANNEL_NAMES = {"store": "Store", "phone": "Phone", "email": "E-mail", "chat": "Web chat", "social": "Social",
-                  "letter": "Letter", "field": "Field technician", "portal": "Portal", "system": "System"}
+                  "letter": "Letter", "sms": "SMS", "field": "Field technician", "portal": "Portal",
+                  "system": "System"}
 
 
 def _contact(p: dict) -> tuple[str, str | None]:

@@ -47,13 +47,21 @@ class PollResult(Protocol):
 Poller = Callable[[], PollResult]
 
 
+def _mailbox(c: Container) -> imap.MailboxConfig:
+    s = c.settings
+    return imap.MailboxConfig(host=s.imap_host or "", port=s.imap_port, ssl=s.imap_ssl, user=s.imap_user or "",
+                              password=s.imap_password or "", mailbox=s.imap_mailbox, batch_size=s.imap_batch_size)
+
+
+def channel_name(c: Container, poller: str) -> str:
+    """The channel a poller reads, as the channel board names it (the mailbox, for IMAP)."""
+    return _mailbox(c).key if poller == "imap" else poller
+
+
 def pollers(c: Container) -> list[tuple[str, Poller]]:
     """The channel pollers to run each worker pass: one per configured channel (none by default)."""
     found: list[tuple[str, Poller]] = []
-    s = c.settings
-    if s.imap_host:
-        config = imap.MailboxConfig(host=s.imap_host, port=s.imap_port, ssl=s.imap_ssl, user=s.imap_user or "",
-                                    password=s.imap_password or "", mailbox=s.imap_mailbox,
-                                    batch_size=s.imap_batch_size)
+    if c.settings.imap_host:
+        config = _mailbox(c)
         found.append(("imap", lambda: imap.poll(c.sessions, c.clock, config)))
     return found

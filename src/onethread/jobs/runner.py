@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 
 from onethread.bootstrap import Container
 from onethread.db import outbox
-from onethread.jobs.registry import SWEEPS, pollers
+from onethread.jobs.registry import SWEEPS, channel_name, pollers
+from onethread.outreach import delivery, health
 
 log = logging.getLogger("onethread.worker")
 
@@ -26,12 +27,17 @@ class PassReport:
     polls: dict[str, str] = field(default_factory=dict)  # poller name -> its summary, or why it failed
     polled_changes: bool = False  # some poller stored or skipped something
     poll_failures: int = 0
+    outreach: str = ""  # what the sender did (outbound e-mail, letters, SMS)
+    outreach_changed: bool = False
+    red_channels: list[str] = field(default_factory=list)  # channels that failed in this pass
 
     def summary(self) -> str:
         sweeps = ", ".join(f"{k}: {v}" for k, v in self.sweeps.items()) or "no sweeps registered"
         polls = "".join(f"; {k}: {v}" for k, v in self.polls.items())
+        sent = f"; outbound messages: {self.outreach}" if self.outreach_changed else ""
+        red = f"; channels failing: {', '.join(self.red_channels)}" if self.red_channels else ""
         return (f"outbox: {self.delivered} delivered, {self.failed} failed, {self.duplicates} already handled; "
-                f"{sweeps}{polls}")
+                f"{sweeps}{polls}{sent}{red}")
 
 
 def worker_name() -> str:
@@ -48,9 +54,12 @@ def run_once(c: Container, worker_id: str | None = None) -> PassReport:
             log.exception("%s poll failed", name)
             report.polls[name] = f"failed: {exc}"
             report.poll_failures += 1
+            report.red_channels.append(channel_name(c, name))
+            _health(c, name, error=f"{type(exc).__name__}: {exc}")
         else:
             report.polls[name] = result.summary()
             report.polled_changes = report.polled_changes or result.changed
+            _health(c, name, activity=result.changed, waiting=getattr(result, "pending", None))
     for name, sweep in SWEEPS:
         with c.sessions() as session, session.begin():
             report.sweeps[name] = sweep(session, c.clock)
@@ -62,7 +71,20 @@ def run_once(c: Container, worker_id: str | None = None) -> PassReport:
         report.duplicates += r.skipped_duplicates
         if r.claimed < c.settings.outbox_batch_size:
             break
+    sent = delivery.send_due(c.sessions, c.clock, c.settings, worker=worker_id)
+    report.outreach, report.outreach_changed = sent.summary(), sent.changed
+    with c.sessions() as session:
+        report.red_channels += [v.name for v in health.board(session, c.clock)
+                                if v.state == "red" and v.name not in report.red_channels]
     return report
+
+
+def _health(c: Container, poller: str, *, error: str | None = None, activity: bool = False,
+            waiting: int | None = None) -> None:
+    """A poll's outcome on the channel board (a refused login turns the mailbox red)."""
+    with c.sessions() as session, session.begin():
+        health.report(session, c.clock, name=channel_name(c, poller), kind=poller, direction="inbound", error=error,
+                      activity=activity, waiting=waiting, expected_every=c.settings.channel_silence_seconds)
 
 
 def run_forever(c: Container, stop: threading.Event) -> None:
@@ -70,7 +92,8 @@ def run_forever(c: Container, stop: threading.Event) -> None:
     while not stop.is_set():
         try:
             report = run_once(c, worker_id)
-            if report.delivered or report.failed or any(report.sweeps.values()) or report.polled_changes:
+            if (report.delivered or report.failed or any(report.sweeps.values()) or report.polled_changes
+                    or report.outreach_changed):
                 log.info(report.summary())
         except Exception:  # keep the loop alive; the next pass retries
             log.exception("worker pass failed")

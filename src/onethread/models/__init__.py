@@ -35,6 +35,14 @@ from onethread.models.interaction import (
     TimelineEntry,
     Verification,
 )
+from onethread.models.outreach import (
+    Campaign,
+    CampaignRecipient,
+    ChannelHealth,
+    ContactPreference,
+    LetterDocument,
+    OutboundMessage,
+)
 from onethread.models.party import Party, PartyRelationship
 from onethread.models.product import Product, ProductStatusChange
 from onethread.models.sandbox import ManualClockRow
@@ -46,13 +54,17 @@ __all__ = [
     "AuditEntry",
     "Bill",
     "BillingAccount",
+    "Campaign",
+    "CampaignRecipient",
     "Case",
     "CaseClock",
     "CaseEvent",
+    "ChannelHealth",
     "Charge",
     "Commitment",
     "ConsumerReceipt",
     "Contact",
+    "ContactPreference",
     "ContactSession",
     "Customer",
     "CustomerFlag",
@@ -66,9 +78,11 @@ __all__ = [
     "Identifier",
     "IdentifierHolding",
     "KnownDefect",
+    "LetterDocument",
     "MailboxCursor",
     "ManualClockRow",
     "MatchItem",
+    "OutboundMessage",
     "OutboxEvent",
     "Participant",
     "Party",

@@ -37,6 +37,7 @@ from onethread.interactions import session_service, timeline
 from onethread.inventory import rules as inventory_rules
 from onethread.inventory import service as inventory
 from onethread.kernel.pagination import encode_cursor
+from onethread.outreach import queries as outreach_queries
 from onethread.web.common import PageForbidden, form_failed, page_number, render, staff_page, zone_of
 
 router = APIRouter(include_in_schema=False)
@@ -44,7 +45,7 @@ router = APIRouter(include_in_schema=False)
 Desk = staff_page(CUSTOMER_SERVICE)
 TIMELINE_PAGE = 25
 CLOSED_CASES_PAGE = 10
-TIMELINE_CHANNELS = ("store", "phone", "email", "chat", "social", "letter", "field", "portal", "system")
+TIMELINE_CHANNELS = ("store", "phone", "email", "chat", "social", "letter", "sms", "field", "portal", "system")
 NO_FAILURE = {"form": None, "errors": {}, "values": {}}
 
 
@@ -267,6 +268,8 @@ def _case_page(request: Request, session, clock, principal: Principal, case_id: 
     return render(request, "agent/case.html", {
         "principal": principal, "v": view, "c": view.case,
         "approvals": approval_queries.for_case(session, case_id), "approval_label": _approval_label,
+        "messages": outreach_queries.list_messages(session, clock, principal, offset=0, limit=100, case_id=case_id,
+                                                   channel="pages")[0],
         "failed": failed or NO_FAILURE,
         "done": DONE.get(done, "Done.") if done else None, "now": clock.now(),
         "reply_channels": case_rules.REPLY_CHANNELS,

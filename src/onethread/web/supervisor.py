@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse
 from onethread.access.rules import SUPERVISORS
 from onethread.api.deps import ClockDep, DbSession
 from onethread.cases import queries, reads
+from onethread.outreach import health
 from onethread.web.charts import Bar, bar_chart
 from onethread.web.common import page_number, render, staff_page
 
@@ -58,5 +59,5 @@ def supervisor(request: Request, session: DbSession, clock: ClockDep, principal:
         "principal": principal, "now": now, "breached": breached, "total": total, "page": number, "per_page": PAGE,
         "page_error": page_error,
         "owners": owners, "ages": ages, "weeks": weeks, "aging": aging, "per_week": per_week,
-        "overdue_by": overdue_by,
+        "overdue_by": overdue_by, "channels": health.board(session, clock), "timedelta": timedelta,
     }, status_code=400 if page_error else 200)

@@ -34,7 +34,7 @@ EXTENSION = "OnethreadPartyInteraction"
 MESSAGE_ID = "messageId"  # externalIdentifierType of the channel's own message id
 CHANNEL_ROLE = "interactionChannel"
 CHANNEL_NAMES = {"store": "Store", "phone": "Phone", "email": "E-mail", "chat": "Web chat", "social": "Social media",
-                 "letter": "Letter", "field": "Field technician", "portal": "Online form / portal",
+                 "letter": "Letter", "sms": "SMS", "field": "Field technician", "portal": "Online form / portal",
                  "system": "System"}
 router = APIRouter(prefix=BASE, tags=["TMF683 party interaction"])
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from onethread.bootstrap import Container
 from onethread.db import outbox
+from onethread.integrations import delivery
 from onethread.jobs.registry import SWEEPS, pollers
 
 log = logging.getLogger("onethread.worker")
@@ -22,6 +23,8 @@ class PassReport:
     delivered: int = 0
     failed: int = 0
     duplicates: int = 0
+    sent: int = 0  # deliveries to hubs and webhooks answered 2xx
+    send_failures: int = 0  # ... not answered 2xx (tried again later, or dead)
     sweeps: dict[str, int] = field(default_factory=dict)
     polls: dict[str, str] = field(default_factory=dict)  # poller name -> its summary, or why it failed
     polled_changes: bool = False  # some poller stored or skipped something
@@ -30,8 +33,9 @@ class PassReport:
     def summary(self) -> str:
         sweeps = ", ".join(f"{k}: {v}" for k, v in self.sweeps.items()) or "no sweeps registered"
         polls = "".join(f"; {k}: {v}" for k, v in self.polls.items())
+        sent = f"; callbacks: {self.sent} sent, {self.send_failures} failed" if self.sent or self.send_failures else ""
         return (f"outbox: {self.delivered} delivered, {self.failed} failed, {self.duplicates} already handled; "
-                f"{sweeps}{polls}")
+                f"{sweeps}{polls}{sent}")
 
 
 def worker_name() -> str:
@@ -62,6 +66,8 @@ def run_once(c: Container, worker_id: str | None = None) -> PassReport:
         report.duplicates += r.skipped_duplicates
         if r.claimed < c.settings.outbox_batch_size:
             break
+    sent = delivery.send_due(c.sessions, c.clock, c.security_clock, c.settings, worker_id)
+    report.sent, report.send_failures = sent.delivered, sent.failed
     return report
 
 
@@ -70,7 +76,8 @@ def run_forever(c: Container, stop: threading.Event) -> None:
     while not stop.is_set():
         try:
             report = run_once(c, worker_id)
-            if report.delivered or report.failed or any(report.sweeps.values()) or report.polled_changes:
+            if report.delivered or report.failed or any(report.sweeps.values()) or report.polled_changes \
+                    or report.sent or report.send_failures:
                 log.info(report.summary())
         except Exception:  # keep the loop alive; the next pass retries
             log.exception("worker pass failed")

@@ -310,7 +310,8 @@ def address_problem(host: str, address: str, allow: AllowList) -> str | None:
         return f"{host} ({address}) is not on ONETHREAD_CALLBACK_ALLOWLIST, and only the list may be called"
     if ip.is_loopback or ip.is_link_local or ip.is_private or ip.is_multicast or ip.is_reserved \
             or ip.is_unspecified or not ip.is_global:
-        return (f"{host} is {address}, an internal address (loopback, link-local, private or reserved); "
+        where = f"{address} is" if host == address else f"{host} is {address},"
+        return (f"{where} an internal address (loopback, link-local, private or reserved); "
                 "allow it with ONETHREAD_CALLBACK_ALLOWLIST")
     return None
 

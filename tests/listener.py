@@ -91,7 +91,8 @@ class Listener:
 
 def verify(secret: str, received: Received, now: float | None = None, skew: int = 300) -> None:
     """What a receiver does: the signature is HMAC-SHA256 of "{timestamp}.{raw body}" with the secret,
-    and the timestamp is fresh."""
+    and the timestamp is fresh (``now``: the receiver's clock, the real one unless the test moves
+    onethread's)."""
     stamp = received.headers["x-onethread-timestamp"]
     expected = "sha256=" + hmac.new(secret.encode(), stamp.encode() + b"." + received.raw, hashlib.sha256).hexdigest()
     assert hmac.compare_digest(expected, received.headers["x-onethread-signature"]), "bad signature"

@@ -60,7 +60,7 @@ class Settings(BaseSettings):
     callback_allowlist_only: bool = Field(False, description="true: callbacks may reach only the allow-list")
     webhook_timeout_seconds: float = Field(10.0, gt=0, le=120, description="how long a receiver has to answer")
     webhook_lease_seconds: int = Field(
-        300, ge=10, description="a delivery a worker claimed and did not finish in this time is sent again")
+        300, ge=2, description="a delivery a worker claimed and did not finish in this time is sent again")
     webhook_max_attempts: int = Field(12, ge=1, le=100, description="after this many failures a delivery is dead")
     webhook_batch_size: int = Field(50, ge=1, le=1000, description="deliveries sent per worker pass at most")
 

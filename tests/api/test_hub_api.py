@@ -294,6 +294,8 @@ def test_webhooks_carry_onethread_s_own_events_without_what_people_wrote(client,
         verify(made["secret"], r, clock.now().timestamp())
         assert r.path == "/"
         assert not {"timelineDetail", "text", "reason", "summary", "caseTitle"} & set(r.body["data"])
+    decided = next(r.body for r in got if r.body["type"] == "decision.made")
+    assert decided["data"]["policy"] == "device_fault" and decided["data"]["outcome"]  # the outcome's name
     owner = next(r.body for r in got if r.body["type"] == "case.owner_changed")
     assert (owner["data"]["toOwnerId"], owner["customerId"]) == (world.lead_id, world.customer)
     assert_tmf_error(client.post("/api/v1/webhooks", headers=world.admin, json={

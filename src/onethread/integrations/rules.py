@@ -189,7 +189,7 @@ WEBHOOK_EVENTS = ("case.opened", "case.owner_changed", "case.escalated", "case.c
                   "approval.executed")
 # What a webhook never carries: what people wrote (read it through the API, where reads are audited).
 FREE_TEXT = frozenset({"timelineTitle", "timelineDetail", "text", "summary", "subject", "explanation", "caseTitle",
-                       "reason", "outcome", "note"})
+                       "reason"})
 
 
 def webhook_event(event_type: str) -> str | None:

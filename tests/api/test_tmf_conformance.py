@@ -239,17 +239,51 @@ def test_a_customer_patch_carrying_its_engaged_party_is_accepted_and_another_par
     assert "/billing-accounts" in account["message"]
 
 
-@pytest.mark.parametrize(("api", "path", "url", "made_by"), [
-    ("TMF629", "/customer/{id}", CU, "customer"), ("TMF632", "/individual/{id}", IN, "person"),
-    ("TMF632", "/organization/{id}", OR, "org")])
-def test_the_official_merge_patch_examples(client, world, api, path, url, made_by):
-    for name, body in request_examples(api, path, "patch", ("application/merge-patch+json",)).items():
-        r = client.patch(f"{url}/{getattr(world, made_by)}", json=body, headers={**world.alex, **MERGE})
+def _made(client, world, what: str) -> str:
+    if what == "ticket":
+        return client.post(TT, headers=world.alex, json={
+            "@type": "TroubleTicket", "description": "VOD charge disputed", "severity": "medium",
+            "ticketType": "billing_dispute", "channel": {"id": "portal"}, "relatedParty": [
+                {"role": "customer", "partyOrPartyRole": {"@type": "PartyRoleRef", "id": world.customer}}],
+        }).json()["id"]
+    if what == "product":
+        return client.post(PR, headers=world.alex, json={
+            "@type": "Product", "name": "VoIP", "status": "created", "productCharacteristic": [
+                {"name": "kind", "value": "broadband"}], "relatedParty": [
+                {"role": "customer", "partyOrPartyRole": {"@type": "PartyRoleRef", "id": world.customer}}],
+        }).json()["id"]
+    return getattr(world, what)
+
+
+@pytest.mark.parametrize(("api", "path", "url", "made"), [
+    ("TMF621", "/troubleTicket/{id}", TT, "ticket"), ("TMF629", "/customer/{id}", CU, "customer"),
+    ("TMF632", "/individual/{id}", IN, "person"), ("TMF632", "/organization/{id}", OR, "org"),
+    ("TMF637", "/product/{id}", PR, "product")])
+def test_the_official_merge_patch_examples(client, world, api, path, url, made):
+    rid = _made(client, world, made)
+    examples = request_examples(api, path, "patch", ("application/merge-patch+json",))
+    assert examples
+    for name, body in examples.items():
+        r = client.patch(f"{url}/{rid}", json=body, headers={**world.alex, **MERGE})
         if name == "Customer_Update_example_Merge__request":  # it moves the customer to another party
             assert assert_tmf_error(r, 400)["field"] == "engagedParty"
         else:
             assert r.status_code == 200, (name, r.text)
             assert all(r.json()[k] == v for k, v in body.items() if not k.startswith("@")), name
+
+
+def test_the_product_example_with_its_customer_and_kind_is_accepted(client, world):
+    body = request_examples("TMF637", "/product")["CreateProduct_request"]
+    body["relatedParty"].append({"@type": "RelatedPartyOrPartyRole", "role": "customer",
+                                 "partyOrPartyRole": {"@type": "PartyRoleRef", "id": world.customer}})
+    body["productCharacteristic"].append({"@type": "StringCharacteristic", "name": "kind", "value": "broadband"})
+    made = client.post(PR, json=body, headers=world.alex)
+    assert made.status_code == 201, made.text
+    validate("TMF637", "Product", made.json())
+    for key in ("place", "realizingService", "productSpecification"):
+        assert made.json()[key] == body[key]
+    assert [c["name"] for c in made.json()["productCharacteristic"]] == ["kind", "FixedIP", "FiberSpeed"]
+    assert made.json()["isCustomerVisible"] is False
 
 
 def test_405_says_which_methods_the_path_supports(client, admin):

@@ -301,6 +301,11 @@ def to_tmf(case: Case, d: reads.CaseDetails) -> dict:
     target = next((c for c in d.clocks[case.id] if c.kind == "resolution_target" and not c.stopped_at), None)
     if target is not None:
         body["expectedResolutionDate"] = iso(target.due_at)
+    if case.id in d.status_changes:
+        changed_at, why = d.status_changes[case.id]
+        body["statusChangeDate"] = iso(changed_at)
+        if why:
+            body["statusChangeReason"] = why
     if case.closed_at is not None:
         body["resolutionDate"] = iso(case.closed_at)
         body["statusChangeReason"] = case.outcome

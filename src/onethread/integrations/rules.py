@@ -81,7 +81,7 @@ _CASE_STATUS = ("status_changed", "closed", "merged")
 def tmf_events(event_type: str, payload: dict) -> list[TmfEvent]:
     """The TMF events one of onethread's domain events is, as every hub sees it."""
     kind, _, what = event_type.partition(".")
-    fields = set(payload.get("fields") or [])
+    fields = None if payload.get("fields") is None else set(payload["fields"])
     if kind == "case":
         if what == "opened":
             return [TmfEvent("troubleTicket", "TroubleTicketCreateEvent", "troubleTicket")]
@@ -116,15 +116,18 @@ def tmf_events(event_type: str, payload: dict) -> list[TmfEvent]:
     return []
 
 
-def _created_or_changed(api: str, name: str, resource: str, what: str, fields: set[str]) -> list[TmfEvent]:
+def _created_or_changed(api: str, name: str, resource: str, what: str, fields: set[str] | None) -> list[TmfEvent]:
+    """``fields``: what an update changed (None: not said, so some attribute)."""
     if what == "created":
         return [TmfEvent(api, f"{name}CreateEvent", resource)]
     if what != "updated":
         return []
+    if fields is None:
+        return [TmfEvent(api, f"{name}AttributeValueChangeEvent", resource)]
     found = []
     if "status" in fields:
         found.append(TmfEvent(api, f"{name}StateChangeEvent", resource))
-    if fields - {"status"} or not fields:
+    if fields - {"status"}:  # an update that changed nothing is no event
         found.append(TmfEvent(api, f"{name}AttributeValueChangeEvent", resource))
     return found
 

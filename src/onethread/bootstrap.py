@@ -16,6 +16,7 @@ from onethread.db import migrate
 from onethread.db.engine import make_engine, reads_engine
 from onethread.db.outbox import Subscription
 from onethread.db.session import make_sessionmaker
+from onethread.integrations import fanout
 from onethread.interactions import timeline
 from onethread.kernel.clock import Clock, SystemClock
 from onethread.kernel.events import EventBus
@@ -56,8 +57,14 @@ def register_handlers(bus: EventBus) -> None:
 
 
 def register_consumers(container: Container) -> list[Subscription]:
-    """Asynchronous outbox consumers the worker delivers to (webhooks arrive with the hub)."""
-    return []
+    """Asynchronous outbox consumers the worker delivers to: the fan-out of TMF hub events and
+    webhooks (``integrations``), which the worker then sends."""
+    clock = container.clock
+
+    def fan_out(session, event) -> None:
+        fanout.fanout(session, clock, event)
+
+    return [Subscription(fanout.CONSUMER, fanout.EVENT_TYPES, fan_out, active=fanout.any_subscription)]
 
 
 def build(settings: Settings, *, clock: Clock | None = None, check_schema: bool = True) -> Container:

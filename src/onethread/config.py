@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 from functools import cached_property
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET = "onethread-development-secret-not-for-production"
@@ -83,6 +84,35 @@ class Settings(BaseSettings):
     sms_sender: str = Field("onethread", description="sender name or number shown on SMS")
     sms_webhook_secret: str | None = Field(None, description="HMAC-SHA256 secret of the SMS delivery receipts")
     channel_silence_seconds: int = Field(3600, description="an inbound channel with no success for this long is red")
+    # integrations: TMF hubs and outgoing webhooks (docs/api/hub.md, docs/api/webhooks.md)
+    callback_allowlist: str = Field(
+        "", description="comma-separated host names (*.example.com for a domain), IP addresses and networks "
+        "(10.20.0.0/16) that callbacks may reach although they are internal (loopback, link-local, private)")
+    callback_allowlist_only: bool = Field(False, description="true: callbacks may reach only the allow-list")
+    webhook_timeout_seconds: float = Field(10.0, gt=0, le=120, description="how long a receiver has to answer")
+    webhook_lease_seconds: int = Field(
+        300, ge=2, description="a delivery a worker claimed and did not finish in this time is sent again")
+    webhook_max_attempts: int = Field(12, ge=1, le=100, description="after this many failures a delivery is dead")
+    webhook_batch_size: int = Field(50, ge=1, le=1000, description="deliveries sent per worker pass at most")
+
+    @field_validator("callback_allowlist")
+    @classmethod
+    def _allowlist(cls, value: str) -> str:
+        for entry in filter(None, (e.strip() for e in value.split(","))):
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                host = entry[2:] if entry.startswith("*.") else entry
+                if not host or not all(p and p.replace("-", "").isalnum() for p in host.split(".")):
+                    raise ValueError(f"{entry!r} is neither a host name, an IP address nor a network") from None
+        return value
+
+    @model_validator(mode="after")
+    def _lease_outlasts_timeout(self) -> Settings:
+        if self.webhook_lease_seconds <= self.webhook_timeout_seconds:
+            raise ValueError("ONETHREAD_WEBHOOK_LEASE_SECONDS must be longer than ONETHREAD_WEBHOOK_TIMEOUT_SECONDS, "
+                             "or a slow receiver would be sent the same event again by another worker")
+        return self
 
     @field_validator("default_region")
     @classmethod
@@ -108,4 +138,5 @@ class Settings(BaseSettings):
             problems.append("ONETHREAD_SECRET_KEY is the development default; set a long random secret")
         if self.env == "production" and self.clock == "manual":
             problems.append("ONETHREAD_CLOCK=manual is for sandboxes; production runs on the system clock")
+
         return problems

@@ -40,6 +40,7 @@ PUBLIC_ROUTES = {
     ("GET", "/portal/login"): "the customer portal's sign-in form",
     ("POST", "/portal/login"): "signing in to the customer portal",
     ("POST", "/portal/logout"): "signing out of the portal only clears the caller's own portal cookie",
+    ("GET", "/tmf-api/schema/{file_name}"): "the JSON Schema a TMF sub-class's @schemaLocation points at; no data",
 }
 
 

@@ -154,10 +154,11 @@ def test_list_filters_fields_and_paging_headers(client, admin, uow, clock):
     page = client.get(BASE, params={"relatedParty.id": cid, "offset": 1, "limit": 2, "fields": "status,channel"},
                       headers=admin)
     assert page.headers["X-Total-Count"] == "5" and page.headers["X-Result-Count"] == "2"
-    assert [set(i) for i in page.json()] == [{"id", "href", "@type", "status"}] * 2
+    assert [set(i) for i in page.json()] == [{"id", "href", "@type", "@baseType", "@schemaLocation", "status"}] * 2
     assert [i["id"] for i in page.json()] == [i["id"] for i in mine.json()[1:3]]
     one = client.get(f"{BASE}/{r.json()['id']}", params={"fields": "matchStatus"}, headers=admin).json()
-    assert one == {"id": r.json()["id"], "href": r.json()["href"], "@type": EXT, "matchStatus": "matched"}
+    assert one == {"id": r.json()["id"], "href": r.json()["href"], "@type": EXT, "@baseType": "PartyInteraction",
+                   "@schemaLocation": "/tmf-api/schema/OnethreadPartyInteraction.schema.json", "matchStatus": "matched"}
 
 
 def test_when_the_session_ends_the_interaction_is_completed_with_its_end(client, admin, uow, clock):

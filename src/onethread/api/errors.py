@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
 from onethread.errors import DomainError
 
@@ -65,6 +66,30 @@ def describe_validation(exc: RequestValidationError) -> tuple[str, list[dict]]:
     return text or "invalid request", problems
 
 
+def _route_table(app: FastAPI) -> list[tuple]:
+    """(path pattern, methods) of every route the app serves, built once per app."""
+    table = getattr(app.state, "route_methods", None)
+    if table is None:
+        try:
+            from fastapi.routing import iter_route_contexts
+            routes = [ctx for ctx in iter_route_contexts(app.routes)]
+        except ImportError:  # older FastAPI flattens included routers into app.routes
+            routes = list(app.routes)
+        table = [(compile_path(r.path)[0], frozenset(r.methods)) for r in routes
+                 if getattr(r, "path", None) and getattr(r, "methods", None)]
+        app.state.route_methods = table
+    return table
+
+
+def allowed_methods(app: FastAPI, path: str) -> list[str]:
+    """The methods ``path`` really supports (RFC 9110: the ``Allow`` header of a 405)."""
+    methods: set[str] = set()
+    for pattern, route_methods in _route_table(app):
+        if pattern.match(path):
+            methods |= route_methods
+    return sorted(methods)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError):
@@ -81,9 +106,14 @@ def install(app: FastAPI) -> None:
     async def _http(request: Request, exc: StarletteHTTPException):
         code, reason = _HTTP_CODES.get(exc.status_code, ("HTTP_ERROR", "HTTP error"))
         message = exc.detail if isinstance(exc.detail, str) else reason
+        headers = getattr(exc, "headers", None)
         if exc.status_code == 404 and message == "Not Found":
             message = f"no such resource: {request.url.path}"
-        return error_response(exc.status_code, code, reason, message, headers=getattr(exc, "headers", None))
+        if exc.status_code == 405:
+            allowed = allowed_methods(request.app, request.url.path)
+            headers = {**(headers or {}), "Allow": ", ".join(allowed)}
+            message = f"{request.method} is not supported on {request.url.path}; it supports {', '.join(allowed)}"
+        return error_response(exc.status_code, code, reason, message, headers=headers)
 
     @app.exception_handler(StaleDataError)
     async def _stale(request: Request, exc: StaleDataError):

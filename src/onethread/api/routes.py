@@ -7,7 +7,17 @@ from fastapi.responses import JSONResponse
 
 from onethread import __version__
 from onethread.api.deps import PUBLIC, ClockDep, DbSession
-from onethread.api.tmf import communication_message, customer, party, party_interaction, product, trouble_ticket
+from onethread.api.params import KNOWN_QUERY
+from onethread.api.tmf import (
+    communication_message,
+    customer,
+    hub,
+    party,
+    party_interaction,
+    product,
+    schemas,
+    trouble_ticket,
+)
 from onethread.api.v1 import admin_clock as v1_admin_clock
 from onethread.api.v1 import approvals as v1_approvals
 from onethread.api.v1 import attachments as v1_attachments
@@ -30,6 +40,7 @@ from onethread.api.v1 import social as v1_social
 from onethread.api.v1 import staff as v1_staff
 from onethread.api.v1 import timeline
 from onethread.api.v1 import warm_handovers as v1_warm_handovers
+from onethread.api.v1 import webhooks as v1_webhooks
 from onethread.outreach import health
 
 
@@ -83,8 +94,11 @@ def mount_api(app: FastAPI) -> None:
         v1_approvals.router,
         v1_bills.router,
         v1_portal.router,
+        hub.router,
+        schemas.router,
+        v1_webhooks.router,
     ]
     if app.state.container.settings.env != "production":
         routers.append(v1_admin_clock.router)  # the sandbox clock does not exist in production
     for router in routers:
-        app.include_router(router)
+        app.include_router(router, dependencies=[KNOWN_QUERY])  # an unknown query parameter is a 400

@@ -33,6 +33,7 @@ from onethread.models import (
 )
 
 AUDIENCES = ("internal", "customer")
+STATUS_KINDS = ("status_changed", "closed", "merged")  # the log entries that change a case's status
 
 
 @dataclass
@@ -50,6 +51,8 @@ class CaseDetails:
     clocks: dict[str, list[CaseClock]] = field(default_factory=lambda: defaultdict(list))
     steps: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     merged_from: dict[str, list[Case]] = field(default_factory=lambda: defaultdict(list))
+    # the last change of status: (when, why), the why as the person gave it (or None)
+    status_changes: dict[str, tuple[datetime, str | None]] = field(default_factory=dict)
     briefs: dict[str, case_brief.Brief] = field(default_factory=dict)
 
     def staff_name(self, staff_id: str | None) -> str | None:
@@ -101,9 +104,14 @@ def details(session: Session, cases: list[Case], *, now: datetime | None = None,
     restarted = (CaseClock.kind == "no_activity") & CaseClock.stopped_at.is_not(None) & CaseClock.fired_at.is_(None)
     _by_case(session.scalars(select(CaseClock).where(CaseClock.case_id.in_(ids), ~restarted)), out.clocks,
              lambda c: (c.started_at, c.due_at, c.id))
-    for case_id, kind in session.execute(select(CaseEvent.case_id, CaseEvent.kind).where(
-            CaseEvent.case_id.in_(ids), CaseEvent.kind.like("step_%"))):
-        out.steps[case_id].add(kind.removeprefix("step_"))
+    for case_id, kind, at, text in session.execute(
+            select(CaseEvent.case_id, CaseEvent.kind, CaseEvent.at, CaseEvent.text)
+            .where(CaseEvent.case_id.in_(ids), CaseEvent.kind.like("step_%") | CaseEvent.kind.in_(STATUS_KINDS))
+            .order_by(CaseEvent.at, CaseEvent.id)):
+        if kind in STATUS_KINDS:
+            out.status_changes[case_id] = (at, text)
+        else:
+            out.steps[case_id].add(kind.removeprefix("step_"))
     for merged in session.scalars(select(Case).where(Case.merged_into_id.in_(ids)).order_by(Case.closed_at, Case.id)):
         out.merged_from[merged.merged_into_id].append(merged)
     staff_ids = {c.owner_id for c in cases}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -9,6 +10,14 @@ KINDS = ("fault", "complaint", "billing_dispute", "order_problem", "damage_claim
 STATUSES = ("open", "in_progress", "waiting_customer", "resolved", "closed")
 OPEN_STATUSES = frozenset({"open", "in_progress", "waiting_customer", "resolved"})
 SEVERITIES = ("low", "medium", "high", "urgent")
+# TMF621 case status words for onethread's statuses (TroubleTicketStatusType).
+TMF_STATUS = {"open": "acknowledged", "in_progress": "inProgress", "waiting_customer": "pending",
+              "resolved": "resolved", "closed": "closed"}
+# TMF621 leaves severity and ticketType free text; the words other systems send for onethread's.
+SEVERITY_WORDS = {"critical": "urgent", "major": "high", "minor": "medium", "warning": "low", "normal": "medium"}
+KIND_WORDS = {"bill dispute": "billing_dispute", "billing": "billing_dispute", "incident": "fault",
+              "trouble": "fault", "complain": "complaint", "service request": "request", "order": "order_problem",
+              "damage": "damage_claim"}
 HARM_KINDS = ("no_service", "no_heating", "no_water", "property_damage", "money_taken", "health", "other")
 PARTICIPANT_KINDS = ("insurer", "claims_handler", "plumber", "subcontractor", "builder", "social_worker", "other")
 COMPLAINT_STEPS = ("acknowledged", "customer_account", "apology", "resolution_offer")
@@ -32,6 +41,25 @@ SENT_CHANNELS = ("email", "letter", "sms")
 
 # Harms that leave a vulnerable person exposed are urgent whatever was reported.
 URGENT_WHEN_VULNERABLE = frozenset({"no_heating", "no_water", "no_service", "health"})
+
+
+def _words(text: str) -> str:
+    """``"Bill Dispute"``, ``"billDispute"``, ``"bill_dispute"`` -> ``"bill dispute"``."""
+    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", text.strip())
+    return " ".join(spaced.replace("_", " ").replace("-", " ").lower().split())
+
+
+def severity_from(text: str) -> str | None:
+    """onethread's severity for a TMF severity word (ours, or Critical/Major/Minor...), else None."""
+    word = _words(text)
+    return word if word in SEVERITIES else SEVERITY_WORDS.get(word)
+
+
+def kind_from(text: str) -> str | None:
+    """onethread's case kind for a TMF ticketType (ours in any spelling, or a common word), else None."""
+    word = _words(text)
+    ours = word.replace(" ", "_")
+    return ours if ours in KINDS else KIND_WORDS.get(word)
 
 
 def raise_severity(reported: str, harm_kind: str, vulnerable: bool) -> str:

@@ -35,6 +35,8 @@ from onethread.models import (
 )
 from onethread.outreach import service as outreach
 
+UNCHANGED = object()  # update_details: leave the TMF attributes as they are
+
 
 def get_case(session: Session, case_id: str) -> Case:
     case = session.get(Case, case_id)
@@ -46,8 +48,9 @@ def get_case(session: Session, case_id: str) -> Case:
 def open_new(session: Session, clock: Clock, actor: Principal, *, customer_id: str, kind: str, title: str,
              opened_via: str, customer_account: str | None = None, product_id: str | None = None,
              category: str | None = None, owner_id: str | None = None, contact_id: str | None = None,
-             severity: str = "medium") -> Case:
-    """Open a case with its one named owner (the person opening it unless another is named)."""
+             severity: str = "medium", tmf_attributes: dict | None = None) -> Case:
+    """Open a case with its one named owner (the person opening it unless another is named).
+    ``tmf_attributes``: TMF621 attributes kept as the client sent them (no home in onethread)."""
     get_customer(session, customer_id)
     if kind not in rules.KINDS:
         raise ValidationFailed(f"kind must be one of {', '.join(rules.KINDS)}", field="kind")
@@ -75,7 +78,8 @@ def open_new(session: Session, clock: Clock, actor: Principal, *, customer_id: s
     settings = settings_of(session)
     case = Case(customer_id=customer_id, kind=kind, category=category, product_id=product_id, title=title.strip(),
                 customer_account=customer_account, severity=severity, owner_id=owner.id, opened_via=opened_via,
-                opened_at=now, opened_by=actor.id, market=settings.market, last_activity_at=now)
+                opened_at=now, opened_by=actor.id, market=settings.market, last_activity_at=now,
+                tmf_attributes=tmf_attributes)
     session.add(case)
     session.flush()
     for kind_ in ("first_response", "no_activity", "resolution_target"):
@@ -314,8 +318,10 @@ def set_status(session: Session, clock: Clock, actor: Principal, case_id: str, s
 
 
 def update_details(session: Session, clock: Clock, actor: Principal, case_id: str, *, title: str | None = None,
-                   customer_account: str | None = None, severity: str | None = None) -> Case:
-    """Correct the title, the customer's account or the severity (None: unchanged); each change is logged."""
+                   customer_account: str | None = None, severity: str | None = None,
+                   tmf_attributes: dict | object | None = UNCHANGED) -> Case:
+    """Correct the title, the customer's account or the severity (None: unchanged), or replace the
+    TMF attributes kept as given (``UNCHANGED``: leave them); each change is logged."""
     case = load_open(session, case_id)
     changes: dict[str, tuple] = {}
     if title is not None:
@@ -332,6 +338,12 @@ def update_details(session: Session, clock: Clock, actor: Principal, case_id: st
             raise ValidationFailed(f"severity must be one of {', '.join(rules.SEVERITIES)}", field="severity")
         if severity != case.severity:
             changes["severity"] = (case.severity, severity)
+    if tmf_attributes is not UNCHANGED and tmf_attributes != case.tmf_attributes:
+        changed = sorted(set(tmf_attributes or {}) ^ set(case.tmf_attributes or {}) | {
+            k for k in set(tmf_attributes or {}) & set(case.tmf_attributes or {})
+            if tmf_attributes[k] != case.tmf_attributes[k]})
+        changes["tmfAttributes"] = (changed, None)
+        case.tmf_attributes = tmf_attributes
     if not changes:
         return case
     if "title" in changes:
@@ -340,9 +352,12 @@ def update_details(session: Session, clock: Clock, actor: Principal, case_id: st
         case.customer_account = changes["customerAccount"][1]
     if "severity" in changes:
         case.severity = changes["severity"][1]
-    what = ", ".join(k if k != "customerAccount" else "the customer's account" for k in changes)
-    log(session, clock, case, actor, "details_changed", f"Case details changed: {what}",
-        data={k: {"from": old, "to": new} for k, (old, new) in changes.items()})
+    names = {"customerAccount": "the customer's account", "tmfAttributes": "other TMF attributes"}
+    what = ", ".join(names.get(k, k) for k in changes)
+    data = {k: {"from": old, "to": new} for k, (old, new) in changes.items() if k != "tmfAttributes"}
+    if "tmfAttributes" in changes:
+        data["tmfAttributes"] = changes["tmfAttributes"][0]  # the names changed; the values are on the case
+    log(session, clock, case, actor, "details_changed", f"Case details changed: {what}", data=data)
     clocks.touch(session, case, clock.now())
     return case
 

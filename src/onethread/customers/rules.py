@@ -35,6 +35,9 @@ VULNERABILITY_KINDS = frozenset(
 )
 HOUSEHOLD_ROLES = frozenset({"head", "spouse", "partner", "child", "parent", "other"})
 RELATIONSHIP_KINDS = frozenset({"spouse", "partner", "child", "parent", "sibling", "user_of", "employee_of"})
+# A party's status, as TMF632 names them (IndividualStateType, OrganizationStateType).
+PARTY_STATUSES = {"individual": ("initialized", "validated", "deceased"),
+                  "organization": ("initialized", "validated", "closed")}
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _HANDLE = re.compile(r"^[a-z0-9_.\-]{1,64}$")

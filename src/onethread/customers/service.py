@@ -29,8 +29,9 @@ from onethread.models import (
     Vulnerability,
 )
 
-PARTY_FIELDS_INDIVIDUAL = ("given_name", "family_name", "title", "birth_date", "preferred_language")
-PARTY_FIELDS_ORGANIZATION = ("organization_name", "preferred_language")
+PARTY_FIELDS_INDIVIDUAL = ("given_name", "family_name", "title", "birth_date", "preferred_language", "status",
+                           "tmf_attributes")
+PARTY_FIELDS_ORGANIZATION = ("organization_name", "preferred_language", "status", "tmf_attributes")
 
 
 def _event(session: Session, clock: Clock, type_: str, aggregate_type: str, aggregate_id: str,
@@ -50,17 +51,27 @@ def _event(session: Session, clock: Clock, type_: str, aggregate_type: str, aggr
 
 # --- parties -------------------------------------------------------------------------------
 
+def _check_status(kind: str, status: str | None) -> None:
+    if status is not None and status not in rules.PARTY_STATUSES[kind]:
+        raise ValidationFailed(f"an {kind}'s status is one of {', '.join(rules.PARTY_STATUSES[kind])}",
+                               field="status")
+
+
 def create_individual(session: Session, clock: Clock, actor: Principal, *, given_name: str, family_name: str,
                       title: str | None = None, birth_date: date | None = None,
-                      preferred_language: str | None = None) -> Party:
+                      preferred_language: str | None = None, status: str | None = None,
+                      tmf_attributes: dict | None = None) -> Party:
+    """An individual. ``tmf_attributes``: TMF attributes kept as the client sent them."""
     if not (given_name or "").strip() and not (family_name or "").strip():
         raise ValidationFailed("an individual needs a given name or a family name", field="givenName")
+    _check_status("individual", status)
     now = clock.now()
     if birth_date is not None and birth_date > now.date():
         raise ValidationFailed("birth date is in the future", field="birthDate")
     party = Party(kind="individual", given_name=(given_name or "").strip() or None,
                   family_name=(family_name or "").strip() or None, title=title, birth_date=birth_date,
-                  preferred_language=preferred_language, created_at=now, updated_at=now)
+                  preferred_language=preferred_language, status=status or "validated",
+                  tmf_attributes=tmf_attributes, created_at=now, updated_at=now)
     session.add(party)
     session.flush()
     _event(session, clock, "individual.created", "party", party.id, None, actor)
@@ -68,12 +79,15 @@ def create_individual(session: Session, clock: Clock, actor: Principal, *, given
 
 
 def create_organization(session: Session, clock: Clock, actor: Principal, *, name: str,
-                        preferred_language: str | None = None) -> Party:
+                        preferred_language: str | None = None, status: str | None = None,
+                        tmf_attributes: dict | None = None) -> Party:
+    """An organisation. ``tmf_attributes``: TMF attributes kept as the client sent them."""
     if not (name or "").strip():
         raise ValidationFailed("an organization needs a name", field="name")
+    _check_status("organization", status)
     now = clock.now()
     party = Party(kind="organization", organization_name=name.strip(), preferred_language=preferred_language,
-                  created_at=now, updated_at=now)
+                  status=status or "validated", tmf_attributes=tmf_attributes, created_at=now, updated_at=now)
     session.add(party)
     session.flush()
     _event(session, clock, "organization.created", "party", party.id, None, actor)
@@ -92,6 +106,8 @@ def update_party(session: Session, clock: Clock, actor: Principal, party: Party,
     unknown = set(changes) - set(allowed)
     if unknown:
         raise ValidationFailed(f"cannot change {', '.join(sorted(unknown))} on an {party.kind}")
+    if "status" in changes:
+        _check_status(party.kind, changes["status"])
     new_name = changes.get("organization_name", party.organization_name)
     if party.kind == "organization" and not (new_name or "").strip():
         raise ValidationFailed("an organization needs a name", field="name")
@@ -129,7 +145,9 @@ def relate_parties(session: Session, clock: Clock, actor: Principal, *, party_id
 
 def create_customer(session: Session, clock: Clock, actor: Principal, *, party_id: str,
                     customer_since: date | None = None, segment: str | None = None,
-                    name: str | None = None) -> Customer:
+                    name: str | None = None, tmf_attributes: dict | None = None) -> Customer:
+    """A customer for an existing party. ``tmf_attributes``: TMF attributes kept as the client sent
+    them (onethread has no column for them; the API checks their shape)."""
     party = get_party(session, party_id)
     now = clock.now()
     since = customer_since or now.date()
@@ -140,6 +158,7 @@ def create_customer(session: Session, clock: Clock, actor: Principal, *, party_i
         name=(name or party.display_name).strip(),
         customer_since=since,
         segment=segment or ("business" if party.kind == "organization" else "consumer"),
+        tmf_attributes=tmf_attributes,
         created_at=now,
         updated_at=now,
     )
@@ -173,7 +192,7 @@ CUSTOMER_STATUSES = frozenset({"initialized", "approved", "validated", "closed"}
 
 
 def update_customer(session: Session, clock: Clock, actor: Principal, customer: Customer, changes: dict) -> Customer:
-    allowed = {"name", "status", "segment", "customer_since"}
+    allowed = {"name", "status", "segment", "customer_since", "tmf_attributes"}
     unknown = set(changes) - allowed
     if unknown:
         raise ValidationFailed(f"cannot change {', '.join(sorted(unknown))} on a customer")

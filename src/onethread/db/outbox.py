@@ -114,11 +114,17 @@ Consumer = Callable[[Session, DomainEvent], None]
 @dataclass(frozen=True)
 class Subscription:
     name: str  # stable: receipts are keyed by it
-    event_types: frozenset[str]  # "*" for all
+    event_types: frozenset[str]  # "*" for all, "case.*" for every "case." event
     handle: Consumer
+    # Asked once per delivery pass, after the claim: False means the consumer has nothing to do with
+    # any event now (e.g. nobody subscribed to webhooks), and the events are delivered without it.
+    active: Callable[[Session], bool] | None = None
 
     def wants(self, event_type: str) -> bool:
-        return "*" in self.event_types or event_type in self.event_types
+        if "*" in self.event_types or event_type in self.event_types:
+            return True
+        kind = event_type.partition(".")[0]
+        return f"{kind}.*" in self.event_types
 
 
 @dataclass
@@ -198,6 +204,7 @@ def deliver(
     with factory() as session:
         events = [_as_event(row) for row in session.scalars(
             select(OutboxEvent).where(OutboxEvent.id.in_(ids)).order_by(OutboxEvent.id))]
+        subscriptions = [sub for sub in subscriptions if sub.active is None or sub.active(session)]
     # Events no consumer wants are delivered together, in one statement.
     unwanted = {e.id for e in events if not any(sub.wants(e.type) for sub in subscriptions)}
     if unwanted:

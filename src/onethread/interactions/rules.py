@@ -12,6 +12,20 @@ DIRECTIONS = ("inbound", "outbound", "internal")
 CONTACT_KINDS = ("message", "call", "visit", "post", "direct_message", "note", "letter", "form", "visit_note",
                  "technician_note", "chat")
 SESSION_CHANNELS = ("phone", "store", "chat")
+# Names other systems give onethread's channels (a TMF ChannelRef's name), lower case.
+CHANNEL_WORDS = {
+    "self service": "portal", "self-service": "portal", "online": "portal", "web": "portal", "web form": "portal",
+    "online form / portal": "portal", "call centre": "phone", "call center": "phone", "contact centre": "phone",
+    "contact center": "phone", "telephone": "phone", "voice": "phone", "shop": "store", "retail store": "store",
+    "e-mail": "email", "mail": "email", "web chat": "chat", "social media": "social", "post": "letter",
+    "field technician": "field",
+}
+
+
+def channel_named(text: str | None) -> str | None:
+    """onethread's channel for an id or a name another system uses (case-insensitive), else None."""
+    word = " ".join((text or "").strip().lower().split())
+    return word if word in CHANNELS else CHANNEL_WORDS.get(word)
 VERIFICATION_METHODS = {
     # method: the highest level it can establish
     "security_questions": 2,

@@ -216,20 +216,22 @@ def _insert_contact(session: Session, values: dict) -> bool:
     return done.scalar_one_or_none() is not None
 
 
-def recorded_event(actor: Principal, contact: Contact, explanation: str) -> DomainEvent:
+def recorded_event(actor: Principal, contact: Contact, explanation: str, *, update: bool = False) -> DomainEvent:
+    """The contact's event; ``update``: a contact recorded before is now known to be the customer's."""
     return DomainEvent(
         type="contact.recorded", occurred_at=contact.occurred_at, aggregate_type="contact",
         aggregate_id=contact.id, customer_id=contact.customer_id,
         payload={"channel": contact.channel, "direction": contact.direction, "kind": contact.kind,
                  "subject": contact.subject, "summary": (contact.text or "")[:280], "actorName": contact.actor_name,
                  "matchStatus": contact.match_status, "explanation": explanation, "sessionId": contact.session_id,
-                 "actor": actor.id,
+                 "actor": actor.id, **({"update": True} if update else {}),
                  **({"threadId": contact.thread_id} if contact.thread_id not in (None, contact.id) else {})},
     )
 
 
-def _recorded_event(session: Session, clock: Clock, actor: Principal, contact: Contact, explanation: str) -> None:
-    record_event(session, recorded_event(actor, contact, explanation))
+def _recorded_event(session: Session, clock: Clock, actor: Principal, contact: Contact, explanation: str,
+                    *, update: bool = False) -> None:
+    record_event(session, recorded_event(actor, contact, explanation, update=update))
 
 
 def get_contact(session: Session, contact_id: str) -> Contact:
@@ -337,7 +339,8 @@ def link_match(session: Session, clock: Clock, actor: Principal, item_id: str, *
     attachments.follow_contact(session, contact.id, customer_id)
     item.explanation = f"{item.explanation}; linked by {actor.name}"
     _recorded_event(session, clock, actor, contact,
-                    f"linked by {actor.name}" + (f"; identifiers added: {', '.join(added)}" if added else ""))
+                    f"linked by {actor.name}" + (f"; identifiers added: {', '.join(added)}" if added else ""),
+                    update=True)
     return Linked(contact, item, added, skipped)
 
 
@@ -455,7 +458,7 @@ def record_in_session(session: Session, clock: Clock, actor: Principal, intake: 
         item.resolved_at, item.resolved_by, item.resolution = clock.now(), actor.id, "linked"
         item.resolved_customer_id = customer_id
     for contact in session.scalars(select(Contact).where(Contact.id.in_(earlier))):
-        _recorded_event(session, clock, actor, contact, f"its contact session {live.id} was identified")
+        _recorded_event(session, clock, actor, contact, f"its contact session {live.id} was identified", update=True)
     return recorded
 
 

@@ -114,7 +114,9 @@ def add_product(session: Session, clock: Clock, actor: Principal, *, customer_id
                 status: str = "active", purchased_on: date | None = None, activated_at: datetime | None = None,
                 model: str | None = None, description: str | None = None, identifiers: dict[str, str] | None = None,
                 channel: str | None = None, parent_product_id: str | None = None,
-                region: str = "GB") -> Product:
+                region: str = "GB", tmf_attributes: dict | None = None) -> Product:
+    """Record a product of the customer's. ``tmf_attributes``: TMF attributes kept as the client
+    sent them (onethread has no column for them; the API checks their shape)."""
     customer = get_customer(session, customer_id)
     if kind not in rules.PRODUCT_KINDS:
         raise ValidationFailed(f"kind must be one of {', '.join(rules.PRODUCT_KINDS)}", field="kind")
@@ -158,7 +160,8 @@ def add_product(session: Session, clock: Clock, actor: Principal, *, customer_id
     product = Product(customer_id=customer.id, billing_account_id=billing_account_id, kind=kind, name=name.strip(),
                       description=description, status=status, price_minor=price_minor, currency=currency,
                       model=model, purchased_on=purchased_on, activated_at=start,
-                      parent_product_id=parent_product_id, created_at=now, updated_at=now)
+                      parent_product_id=parent_product_id, tmf_attributes=tmf_attributes, created_at=now,
+                      updated_at=now)
     session.add(product)
     session.flush()
     _log_status(session, product, None, status, start or now, actor, channel, "added")
@@ -216,7 +219,7 @@ def customer_products(session: Session, customer_id: str) -> list[Product]:
 
 def update_product(session: Session, clock: Clock, actor: Principal, product: Product, changes: dict) -> Product:
     """Rename or re-describe a product. Status goes through ``change_status``, the SIM through ``replace_sim``."""
-    unknown = set(changes) - {"name", "description"}
+    unknown = set(changes) - {"name", "description", "tmf_attributes"}
     if unknown:
         raise ValidationFailed(f"cannot change {', '.join(sorted(unknown))} on a product")
     if "name" in changes:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from onethread.bootstrap import Container
 from onethread.db import outbox
+from onethread.integrations import delivery as callbacks
 from onethread.jobs.registry import SWEEPS, channel_name, pollers
 from onethread.outreach import delivery, health
 
@@ -23,6 +24,8 @@ class PassReport:
     delivered: int = 0
     failed: int = 0
     duplicates: int = 0
+    sent: int = 0  # deliveries to hubs and webhooks answered 2xx
+    send_failures: int = 0  # ... not answered 2xx (tried again later, or dead)
     sweeps: dict[str, int] = field(default_factory=dict)
     polls: dict[str, str] = field(default_factory=dict)  # poller name -> its summary, or why it failed
     polled_changes: bool = False  # some poller stored or skipped something
@@ -36,8 +39,10 @@ class PassReport:
         polls = "".join(f"; {k}: {v}" for k, v in self.polls.items())
         sent = f"; outbound messages: {self.outreach}" if self.outreach_changed else ""
         red = f"; channels failing: {', '.join(self.red_channels)}" if self.red_channels else ""
+        called = (f"; callbacks: {self.sent} sent, {self.send_failures} failed"
+                  if self.sent or self.send_failures else "")
         return (f"outbox: {self.delivered} delivered, {self.failed} failed, {self.duplicates} already handled; "
-                f"{sweeps}{polls}{sent}{red}")
+                f"{sweeps}{polls}{sent}{called}{red}")
 
 
 def worker_name() -> str:
@@ -73,6 +78,8 @@ def run_once(c: Container, worker_id: str | None = None) -> PassReport:
             break
     sent = delivery.send_due(c.sessions, c.clock, c.settings, worker=worker_id)
     report.outreach, report.outreach_changed = sent.summary(), sent.changed
+    called = callbacks.send_due(c.sessions, c.clock, c.security_clock, c.settings, worker_id)
+    report.sent, report.send_failures = called.delivered, called.failed
     with c.sessions() as session:
         report.red_channels += [v.name for v in health.board(session, c.clock)
                                 if v.state == "red" and v.name not in report.red_channels]
@@ -93,7 +100,7 @@ def run_forever(c: Container, stop: threading.Event) -> None:
         try:
             report = run_once(c, worker_id)
             if (report.delivered or report.failed or any(report.sweeps.values()) or report.polled_changes
-                    or report.outreach_changed):
+                    or report.outreach_changed or report.sent or report.send_failures):
                 log.info(report.summary())
         except Exception:  # keep the loop alive; the next pass retries
             log.exception("worker pass failed")

@@ -25,6 +25,7 @@ from onethread.models.customer import (
 )
 from onethread.models.decision import ApprovalRequest, Decision, DefectReport, KnownDefect, PolicyVersion
 from onethread.models.identifier import Identifier, IdentifierHolding
+from onethread.models.integration import EventDelivery, EventSubscription
 from onethread.models.interaction import (
     Attachment,
     Contact,
@@ -71,6 +72,8 @@ __all__ = [
     "Decision",
     "DefectReport",
     "Escalation",
+    "EventDelivery",
+    "EventSubscription",
     "Handover",
     "Harm",
     "Household",

@@ -36,6 +36,8 @@ class Case(Base):
     customer_confirmed: Mapped[bool | None] = mapped_column(Boolean)
     merged_into_id: Mapped[str | None] = mapped_column(String(26))
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+    # TMF attributes onethread has no column for, kept as the client sent them (docs/api/*.md)
+    tmf_attributes: Mapped[dict | None] = mapped_column(JSONType)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}

@@ -20,6 +20,8 @@ class Customer(Base):
     status: Mapped[str] = mapped_column(String(20), default="approved")
     customer_since: Mapped[date] = mapped_column(Date)
     segment: Mapped[str] = mapped_column(String(20), default="consumer")  # consumer | business
+    # TMF attributes onethread has no column for, kept as the client sent them (docs/api/*.md)
+    tmf_attributes: Mapped[dict | None] = mapped_column(JSONType)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     version: Mapped[int] = mapped_column(Integer, default=1)

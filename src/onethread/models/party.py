@@ -8,6 +8,7 @@ from sqlalchemy import Date, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from onethread.db.base import Base, id_column
+from onethread.db.types import JSONType
 
 
 class Party(Base):
@@ -22,6 +23,8 @@ class Party(Base):
     birth_date: Mapped[date | None] = mapped_column(Date)
     preferred_language: Mapped[str | None] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(20), default="validated")
+    # TMF attributes onethread has no column for, kept as the client sent them (docs/api/*.md)
+    tmf_attributes: Mapped[dict | None] = mapped_column(JSONType)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     version: Mapped[int] = mapped_column(Integer, default=1)

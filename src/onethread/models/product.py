@@ -8,6 +8,7 @@ from sqlalchemy import Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from onethread.db.base import Base, id_column
+from onethread.db.types import JSONType
 
 
 class Product(Base):
@@ -30,6 +31,8 @@ class Product(Base):
     termination_reason: Mapped[str | None] = mapped_column(String(200))
     replaces_product_id: Mapped[str | None] = mapped_column(ForeignKey("product.id"))
     parent_product_id: Mapped[str | None] = mapped_column(ForeignKey("product.id"))
+    # TMF attributes onethread has no column for, kept as the client sent them (docs/api/*.md)
+    tmf_attributes: Mapped[dict | None] = mapped_column(JSONType)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     version: Mapped[int] = mapped_column(Integer, default=1)

@@ -18,7 +18,7 @@ from onethread.access import web_session
 from onethread.api.deps import PUBLIC, SESSION_COOKIE, ClockDep, DbSession, cookie_principal
 from onethread.customers import service as customers
 from onethread.errors import Forbidden, NotAuthenticated
-from onethread.web import agent, approvals, defects, portal, store, supervisor
+from onethread.web import agent, approvals, defects, integrations, portal, store, supervisor
 from onethread.web.common import PageForbidden, SignInRequired, render
 
 HERE = Path(__file__).parent
@@ -81,7 +81,7 @@ def mount_pages(app: FastAPI) -> None:
         return response
 
     app.include_router(router)
-    for module in (agent, store, supervisor, portal, approvals, defects):
+    for module in (agent, store, supervisor, portal, approvals, defects, integrations):
         app.include_router(module.router)
 
     @app.exception_handler(SignInRequired)

@@ -11,7 +11,9 @@ from pydantic import BaseModel, ValidationError
 from onethread.errors import PreconditionFailed, ValidationFailed
 from onethread.kernel.pagination import MAX_LIMIT
 
-ALWAYS = ("id", "href", "@type")
+# What every answer keeps whatever ``fields=`` asks: what the resource is, where it lives, and
+# how to read it (its base type and the schema of its extension).
+ALWAYS = ("id", "href", "@type", "@baseType", "@schemaLocation", "@referredType")
 MERGE_PATCH = "application/merge-patch+json"
 
 
@@ -20,7 +22,8 @@ class ListParams:
 
     def __init__(
         self,
-        fields: str | None = Query(None, description="comma-separated attributes to return (id, href, @type always)"),
+        fields: str | None = Query(None, description="comma-separated attributes to return (id, href, @type, "
+                                   "@baseType, @schemaLocation, @referredType always)"),
         offset: int = Query(0, ge=0, description="index of the first item to return"),
         limit: int = Query(100, ge=1, le=MAX_LIMIT, description=f"number of items to return (max {MAX_LIMIT})"),
     ):
@@ -93,9 +96,9 @@ def parse_model(model: type[BaseModel], data: dict) -> BaseModel:
     except ValidationError as exc:
         parts = []
         for err in exc.errors():
-            where = ".".join(str(p) for p in err["loc"]) or "body"
+            where = ".".join(str(p) for p in err["loc"])
             msg = "unknown field" if err["type"] == "extra_forbidden" else err["msg"]
-            parts.append(f"{where}: {msg}")
+            parts.append(f"{where}: {msg}" if where else msg)
         raise ValidationFailed("; ".join(parts)) from exc
 
 

@@ -4,6 +4,12 @@ A contact is a ``PartyInteraction``. onethread's own attributes (how the contact
 customer, its contact session, its case) ride on the ``OnethreadPartyInteraction`` sub-class,
 ``@baseType: PartyInteraction``, as TMF allows. See docs/api/party-interaction.md.
 
+Every PartyInteraction attribute of the specification is accepted (``api.tmf.attributes``):
+stored (channel, direction, reason, description, dates, the customer in ``relatedParty``,
+attachments' metadata, notes, external identifiers), kept as given (``KEPT``: interaction items and
+relationships, and the ``relatedParty`` entries other than the customer), set by onethread
+(``status``, ``creationDate``, ``lastUpdate``) or refused with the reason (attachment content).
+
 Translation only: matching, idempotency and the audit of reads are in ``interactions.service``.
 """
 
@@ -18,12 +24,14 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictFloat, S
 
 from onethread.access.rules import CUSTOMER_READERS, CUSTOMER_WRITERS
 from onethread.api.deps import ClockDep, ContainerDep, DbSession, allow
-from onethread.api.tmf.conventions import ListParams, paged, parse_fields, select_fields
+from onethread.api.tmf.attributes import OBJECTS, TmfResourceIn, split_entries, with_kept
+from onethread.api.tmf.conventions import ListParams, paged, parse_fields, parse_model, select_fields
 from onethread.api.tmf.shapes import RelatedPartyIn
 from onethread.api.tmf.shapes import TmfIn as _Tmf
 from onethread.api.v1.attachments import files_of
 from onethread.attachments import service as attachments
 from onethread.errors import ValidationFailed
+from onethread.integrations.rules import schema_location
 from onethread.interactions import rules
 from onethread.interactions import service as interactions
 from onethread.inventory import service as inventory
@@ -90,14 +98,20 @@ class ExternalIdentifierIn(_Tmf):
     externalIdentifierType: str | None = Field(None, max_length=100)
 
 
-class PartyInteractionCreate(_Tmf):
+# TMF683 attributes onethread keeps as given (no home of its own): checked for their JSON type.
+KEPT = {"interactionItem": OBJECTS, "interactionRelationship": OBJECTS,
+        "relatedParty": OBJECTS}  # the customer's entry is onethread's, the others are kept
+
+
+class PartyInteractionCreate(TmfResourceIn):
+    KEPT = KEPT
+    SERVER_SET = frozenset({"id", "href", "creationDate", "lastUpdate", "statusChangeDate"})
     relatedChannel: list[RelatedChannelIn] = Field(..., min_length=1, max_length=1)
     direction: Literal["inbound", "outbound", "internal"]
     reason: str = Field(..., min_length=1, max_length=rules.MAX_SUBJECT)
     description: str | None = Field(None, max_length=rules.MAX_TEXT)
     interactionDate: TimePeriodIn | None = None
     status: Literal["open", "inProgress", "completed"] | None = None
-    relatedParty: list[RelatedPartyIn] = Field(default_factory=list, max_length=1)
     attachment: list[AttachmentIn] = Field(default_factory=list, max_length=50)
     note: list[NoteIn] = Field(default_factory=list, max_length=50)
     externalIdentifier: list[ExternalIdentifierIn] = Field(default_factory=list, max_length=10)
@@ -147,6 +161,7 @@ def to_tmf(contact: Contact, ctx: interactions.ContactContext) -> dict:
         "href": contact_path(contact.id),
         "@type": EXTENSION,
         "@baseType": "PartyInteraction",
+        "@schemaLocation": schema_location(EXTENSION),
         "direction": contact.direction,
         "interactionDate": when,
         "status": rules.contact_status(live.status if live is not None else None),
@@ -188,7 +203,7 @@ def to_tmf(contact: Contact, ctx: interactions.ContactContext) -> dict:
         if isinstance(ext, dict) and isinstance(ext.get("id"), str):
             body["externalIdentifier"].append({"@type": "ExternalIdentifier", **{
                 k: ext[k] for k in ("id", "owner", "externalIdentifierType") if isinstance(ext.get(k), str)}})
-    return body
+    return with_kept(body, extra.get("tmf"), appended=("relatedParty",))
 
 
 def render(session, contacts: list[Contact]) -> list[dict]:
@@ -199,21 +214,25 @@ def render(session, contacts: list[Contact]) -> list[dict]:
 def _channel(related: list[RelatedChannelIn]) -> str:
     ref = related[0].channel
     names = {(ref.id or "").strip().lower(), (ref.name or "").strip().lower()} - {""}
-    known = {v.lower(): k for k, v in CHANNEL_NAMES.items()} | {k: k for k in CHANNEL_NAMES}
-    chosen = {known.get(n) for n in names}
+    known = {v.lower(): k for k, v in CHANNEL_NAMES.items()}
+    chosen = {known.get(n) or rules.channel_named(n) for n in names}
     if not names or None in chosen or len(chosen) != 1:
         raise ValidationFailed(f"relatedChannel.channel names one onethread channel by id: "
-                               f"{', '.join(rules.CHANNELS)}", field="relatedChannel")
+                               f"{', '.join(rules.CHANNELS)} (got id {ref.id!r}, name {ref.name!r})",
+                               field="relatedChannel")
     return chosen.pop()
 
 
-def _customer_id(session, parties: list[RelatedPartyIn]) -> str | None:
-    if not parties:
+def _is_customer(entry: dict) -> bool:
+    return entry.get("role") == "customer"
+
+
+def _customer_id(session, entries: list[dict]) -> str | None:
+    if not entries:
         return None
-    if parties[0].role != "customer":
-        raise ValidationFailed(f"relatedParty names the contact's customer, with role 'customer' "
-                               f"(got {parties[0].role!r})", field="relatedParty")
-    ref = parties[0].partyOrPartyRole
+    if len(entries) > 1:
+        raise ValidationFailed("relatedParty: a contact has one customer (role 'customer')", field="relatedParty")
+    ref = parse_model(RelatedPartyIn, entries[0]).partyOrPartyRole
     return inventory.resolve_customer(session, ref.type_, ref.id).id
 
 
@@ -299,6 +318,11 @@ def intake_of(body: PartyInteractionCreate, session, clock, *, with_content: boo
                           for n in body.note]
     if period.endDateTime is not None:
         extra["endedAt"] = _iso(period.endDateTime)
+    kept = body.kept_new or {}
+    customer, kept["relatedParty"] = split_entries(kept.get("relatedParty", []), _is_customer)
+    kept = {k: v for k, v in kept.items() if v != []}
+    if kept:
+        extra["tmf"] = kept
     # those with content first: their files are kept in that order (attachments.keep)
     said = [a.model_dump(exclude_none=True, by_alias=False,
                          include={"id", "name", "description", "url", "mimeType", "attachmentType", "size"})
@@ -307,5 +331,5 @@ def intake_of(body: PartyInteractionCreate, session, clock, *, with_content: boo
         channel=channel, direction=body.direction, occurred_at=period.startDateTime or clock.now(),
         text=body.description, subject=body.reason, kind=body.kind or rules.default_kind(channel),
         channel_message_id=message_id.id if message_id else None, identifiers=body.identifiers,
-        attachments=said, customer_id=_customer_id(session, body.relatedParty), session_id=body.sessionId,
+        attachments=said, customer_id=_customer_id(session, customer), session_id=body.sessionId,
         extra=extra)

@@ -2,6 +2,12 @@
 
 ``POST /api/v1/products/{id}/sim-replacement`` and ``GET /api/v1/products/{id}/history`` are
 onethread's own: TMF637 has no SIM swap and no lifecycle log. See docs/api/product.md.
+
+Every Product attribute of the specification is accepted (``api.tmf.attributes``): stored (name,
+description, status, dates, the billing account, one monthly price, the customer in
+``relatedParty`` and the characteristics onethread knows), kept as given (``KEPT``, and the
+``relatedParty`` and ``productCharacteristic`` entries onethread does not use), set by onethread
+(``id``, ``href``, ``creationDate``, ``terminationDate``) or refused with the reason.
 """
 
 from __future__ import annotations
@@ -15,6 +21,18 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictFloat, S
 
 from onethread.access.rules import CUSTOMER_READERS, CUSTOMER_WRITERS
 from onethread.api.deps import ClockDep, ContainerDep, DbSession, allow
+from onethread.api.tmf.attributes import (
+    BOOLEAN,
+    OBJECT,
+    OBJECTS,
+    STRING,
+    TmfResourceIn,
+    check_unchanged,
+    patched,
+    same,
+    split_entries,
+    with_kept,
+)
 from onethread.api.tmf.conventions import (
     ListParams,
     check_if_match,
@@ -41,13 +59,17 @@ EXTENSION = "OnethreadProduct"
 router = APIRouter()
 
 CHARACTERISTICS = ("kind", "model", "msisdn", "iccid", "imei")
-# TMF attributes a product has but PATCH does not change, and what to do instead.
+# TMF637 Product attributes onethread keeps as given (no column of its own): checked for their JSON type.
+KEPT = {"agreementItem": OBJECTS, "productOffering": OBJECT, "productOrderItem": OBJECTS, "product": OBJECTS,
+        "productRelationship": OBJECTS, "productSerialNumber": STRING, "productSpecification": OBJECT,
+        "productTerm": OBJECTS, "realizingResource": OBJECTS, "realizingService": OBJECTS, "place": OBJECTS,
+        "intent": OBJECT, "isCustomerVisible": BOOLEAN, "relatedParty": OBJECTS, "productCharacteristic": OBJECTS}
+APPENDED = ("relatedParty", "productCharacteristic")  # onethread's entries first, then the client's
+# TMF attributes a product has but PATCH does not change, and what to do instead (sent back unchanged: accepted).
 READ_ONLY = {
     "id": "", "href": "", "creationDate": "", "terminationDate": "set status to terminated",
-    "startDate": "it is set when the product becomes active", "relatedParty": "a product stays with its customer",
-    "billingAccount": "", "productPrice": "a new price is a new product", "isBundle": "", "isCustomerVisible": "",
-    "orderDate": "",
-    "productCharacteristic": f"change the SIM with POST {V1}/{{id}}/sim-replacement",
+    "startDate": "it is set when the product becomes active",
+    "billingAccount": "", "productPrice": "a new price is a new product", "isBundle": "", "orderDate": "",
 }
 
 
@@ -84,22 +106,22 @@ class CharacteristicIn(_Tmf):
     id: str | None = None
 
 
-class ProductCreate(_Tmf):
+class ProductCreate(TmfResourceIn):
+    KEPT = KEPT
+    SERVER_SET = frozenset({"id", "href", "creationDate", "terminationDate"})
     name: str = Field(..., max_length=200)
     description: str | None = None
     status: Literal["created", "pendingActive", "active"] = "active"
-    isBundle: Literal[False] | None = None
-    isCustomerVisible: Literal[True] | None = None
+    isBundle: Literal[False] | None = Field(None, description="a bundle is recorded as its parts: true is refused")
     billingAccount: BillingAccountRefIn | None = None
-    relatedParty: list[RelatedPartyIn] = Field(..., min_length=1)
     productPrice: list[ProductPriceIn] = Field(default_factory=list, max_length=1)
-    productCharacteristic: list[CharacteristicIn] = Field(..., min_length=1)
     startDate: AwareDatetime | None = None
     orderDate: AwareDatetime | None = None
     statusChannel: str | None = Field(None, description=f"{EXTENSION} extension: the channel of the sale")
 
 
-class ProductPatch(_Tmf):
+class ProductPatch(TmfResourceIn):
+    KEPT = KEPT
     name: str | None = Field(None, max_length=200)
     description: str | None = None
     status: str | None = None
@@ -175,7 +197,20 @@ def to_tmf(product: Product, rel: inventory.Related) -> dict:
 
 def _render(session, clock, products: list[Product]) -> list[dict]:
     rel = inventory.related(session, products, clock.now())
-    return [to_tmf(p, rel) for p in products]
+    bodies = []
+    for p in products:
+        body = with_kept(to_tmf(p, rel), p.tmf_attributes, appended=APPENDED)
+        body["isCustomerVisible"] = (p.tmf_attributes or {}).get("isCustomerVisible", True)
+        bodies.append(body)
+    return bodies
+
+
+def _is_customer(entry: dict) -> bool:
+    return entry.get("role") == "customer"
+
+
+def _is_ours(entry: dict) -> bool:
+    return entry.get("name") in CHARACTERISTICS
 
 
 def _check_type(type_: str | None, extension_used: bool) -> None:
@@ -186,12 +221,20 @@ def _check_type(type_: str | None, extension_used: bool) -> None:
                                f"send \"@type\": \"{EXTENSION}\"", field="@type")
 
 
-def _customer_ref(parties: list[RelatedPartyIn]) -> PartyOrPartyRoleIn:
-    roles = [p.role for p in parties]
-    if roles != ["customer"]:
-        raise ValidationFailed("relatedParty names the product's customer: exactly one entry, role 'customer' "
-                               f"(got roles: {', '.join(roles)})", field="relatedParty")
-    return parties[0].partyOrPartyRole
+def _customer_ref(entries: list[dict]) -> PartyOrPartyRoleIn:
+    if len(entries) != 1:
+        raise ValidationFailed("relatedParty names the product's customer: one entry with role 'customer' (a "
+                               "product belongs to one customer; other roles are kept as given)", field="relatedParty")
+    return parse_model(RelatedPartyIn, entries[0]).partyOrPartyRole
+
+
+def _split_create(body: ProductCreate) -> tuple[PartyOrPartyRoleIn, list[CharacteristicIn], dict | None]:
+    """(the customer, onethread's characteristics, what is kept as given) of a create body."""
+    kept = body.kept_new or {}
+    customer, kept["relatedParty"] = split_entries(kept.get("relatedParty", []), _is_customer)
+    mine, kept["productCharacteristic"] = split_entries(kept.get("productCharacteristic", []), _is_ours)
+    chars = [parse_model(CharacteristicIn, c) for c in mine]
+    return _customer_ref(customer), chars, {k: v for k, v in kept.items() if v != []} or None
 
 
 def _price(prices: list[ProductPriceIn]) -> tuple[int, str | None]:
@@ -224,6 +267,22 @@ def _characteristics(chars: list[CharacteristicIn]) -> dict[str, str]:
     return out
 
 
+def _patch_kept(kept: dict, current: dict) -> dict:
+    """The kept attributes of a PATCH; the customer and onethread's characteristics may be sent back
+    unchanged (the SIM changes with a SIM replacement, a product stays with its customer)."""
+    for key, ours, reason in (
+            ("relatedParty", _is_customer, "a product stays with its customer"),
+            ("productCharacteristic", _is_ours, f"change the SIM with POST {V1}/{{id}}/sim-replacement")):
+        if kept.get(key) is None:
+            continue
+        mine, kept[key] = split_entries(kept[key], ours)
+        current_mine = [e for e in current.get(key, []) if ours(e)]
+        if not all(any(same(m, c, by_id=False) for c in current_mine) for m in mine):
+            raise ValidationFailed(f"{key}: onethread's entries cannot be changed with PATCH ({reason}); "
+                                   "they may be sent back unchanged", field=key)
+    return kept
+
+
 @router.get(f"{BASE}/product", tags=["TMF637 product inventory"], summary="List or find products")
 def list_products(response: Response, session: DbSession, clock: ClockDep, actor: allow(CUSTOMER_READERS),
                   params: ListParams = Depends(),
@@ -238,10 +297,12 @@ def list_products(response: Response, session: DbSession, clock: ClockDep, actor
 def create_product(body: ProductCreate, response: Response, session: DbSession, clock: ClockDep,
                    container: ContainerDep, actor: allow(CUSTOMER_WRITERS)) -> dict:
     _check_type(body.type_, body.statusChannel is not None)
-    ref = _customer_ref(body.relatedParty)
+    ref, mine, kept = _split_create(body)
     customer = inventory.resolve_customer(session, ref.type_, ref.id)
     price_minor, currency = _price(body.productPrice)
-    chars = _characteristics(body.productCharacteristic)
+    if currency is None and body.billingAccount is None:  # no price: nothing to pay, in the operator's currency
+        currency = container.settings.default_currency
+    chars = _characteristics(mine)
     kind = chars.pop("kind")
     model = chars.pop("model", None)
     product = inventory.add_product(
@@ -249,7 +310,7 @@ def create_product(body: ProductCreate, response: Response, session: DbSession, 
         currency=currency, billing_account_id=body.billingAccount.id if body.billingAccount else None,
         status=body.status, purchased_on=body.orderDate.astimezone(UTC).date() if body.orderDate else None,
         activated_at=body.startDate, model=model, description=body.description, identifiers=chars,
-        channel=body.statusChannel, region=container.settings.default_region)
+        channel=body.statusChannel, region=container.settings.default_region, tmf_attributes=kept)
     created(response, product_path(product.id))
     response.headers["ETag"] = etag_for(product.version)
     return _render(session, clock, [product])[0]
@@ -267,12 +328,12 @@ def get_product(product_id: str, response: Response, session: DbSession, clock: 
               summary="Update a product (JSON merge-patch); status changes are recorded with channel and reason")
 def patch_product(product_id: str, request: Request, response: Response, session: DbSession, clock: ClockDep,
                   actor: allow(CUSTOMER_WRITERS), raw: dict = Depends(merge_patch_body)) -> dict:
-    fixed = [k for k in raw if k in READ_ONLY]
-    if fixed:
-        hints = "; ".join(f"{k}: {READ_ONLY[k]}" for k in fixed if READ_ONLY[k])
-        raise ValidationFailed(f"{', '.join(fixed)} cannot be changed with PATCH" + (f" ({hints})" if hints else ""),
-                               field=fixed[0])
+    product = inventory.get_product(session, product_id)
+    check_if_match(request, product.version)
+    current = _render(session, clock, [product])[0]
+    raw = check_unchanged(raw, current, READ_ONLY)
     patch = parse_model(ProductPatch, raw)
+    kept = _patch_kept(patch.kept, current)
     extension = {"statusChannel", "statusReason", "statusDate"} & set(raw)
     _check_type(patch.type_, bool(extension))
     if extension and "status" not in raw:
@@ -281,9 +342,9 @@ def patch_product(product_id: str, request: Request, response: Response, session
     for key in ("name", "status"):
         if key in raw and raw[key] is None:
             raise ValidationFailed(f"{key} cannot be removed", field=key)
-    product = inventory.get_product(session, product_id)
-    check_if_match(request, product.version)
     changes = {k: getattr(patch, k) for k in ("name", "description") if k in raw}
+    if kept:
+        changes["tmf_attributes"] = patched(product.tmf_attributes, kept)
     inventory.update_product(session, clock, actor, product, changes)
     if "status" in raw:
         direct_actions.change_product_status(session, clock, actor, product, patch.status, at=patch.statusDate,

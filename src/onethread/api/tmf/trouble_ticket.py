@@ -4,7 +4,12 @@ A case is a ``TroubleTicket`` extended as ``OnethreadTroubleTicket`` (``@baseTyp
 ``TroubleTicket``) with what TMF621 does not model: the named owner, hand-overs, commitments,
 harms, tasks, participants, clocks, the escalation level and the brief. The actions on those
 are onethread's own resources under ``/api/v1`` (api/v1/cases.py, api/v1/case_items.py).
-Translation only: every rule lives in ``onethread.cases``. See docs/api/cases.md.
+Every TroubleTicket attribute of the specification is accepted (``api.tmf.attributes``): stored
+(name, description, severity and ticketType in onethread's words or the usual TMF ones, status,
+channel, the customer and owner in ``relatedParty``, one product in ``relatedEntity``, the
+``category`` characteristic), kept as given (``KEPT``, and the entries of those lists onethread does
+not use), set by onethread (``SERVER_SET``: dates, history, relationships from merges) or refused with
+the reason. Translation only: every rule lives in ``onethread.cases``. See docs/api/cases.md.
 """
 
 from __future__ import annotations
@@ -17,6 +22,18 @@ from sqlalchemy.orm import Session
 
 from onethread.access.rules import CUSTOMER_READERS, CUSTOMER_WRITERS
 from onethread.api.deps import ClockDep, DbSession, allow
+from onethread.api.tmf.attributes import (
+    DATETIME,
+    OBJECT,
+    OBJECTS,
+    STRING,
+    TmfResourceIn,
+    check_unchanged,
+    patched,
+    same,
+    split_entries,
+    with_kept,
+)
 from onethread.api.tmf.conventions import (
     ListParams,
     check_if_match,
@@ -36,7 +53,8 @@ from onethread.cases import reads, rules
 from onethread.cases import service as cases
 from onethread.decisions import direct_actions
 from onethread.errors import ValidationFailed
-from onethread.interactions.rules import CHANNELS
+from onethread.integrations.rules import schema_location
+from onethread.interactions.rules import CHANNELS, channel_named
 from onethread.inventory import service as inventory
 from onethread.kernel.clock import Clock
 from onethread.models import Case
@@ -46,8 +64,7 @@ EXTENSION = "OnethreadTroubleTicket"
 router = APIRouter(prefix=BASE, tags=["TMF621 trouble ticket"])
 
 # onethread case status -> TMF621 TroubleTicketStatusType (and back).
-TO_TMF = {"open": "acknowledged", "in_progress": "inProgress", "waiting_customer": "pending",
-          "resolved": "resolved", "closed": "closed"}
+TO_TMF = rules.TMF_STATUS
 FROM_TMF = {tmf: ours for ours, tmf in TO_TMF.items()}
 UNUSED_TMF = {
     "held": "onethread does not hold cases: work waiting on someone else is a task with a due date "
@@ -57,19 +74,45 @@ UNUSED_TMF = {
     "rejected": "a case is never rejected: close it with its outcome, or merge it into the case it duplicates "
                 "(POST /api/v1/cases/{id}/merge)",
 }
-# TMF attributes a ticket has but PATCH does not change, and what to do instead.
+# TMF621 attributes onethread keeps as given (no home of its own): checked for their JSON type.
+KEPT = {"attachment": OBJECTS, "externalIdentifier": OBJECTS, "note": OBJECTS, "priority": STRING,
+        "requestedResolutionDate": DATETIME, "troubleTicketSpecification": OBJECT,
+        "troubleTicketRelationship": OBJECTS,
+        # shared lists: onethread's entries are parsed (_OURS), the others kept as given
+        "relatedParty": OBJECTS, "relatedEntity": OBJECTS, "troubleTicketCharacteristic": OBJECTS}
+SHARED = ("relatedParty", "relatedEntity", "troubleTicketCharacteristic", "troubleTicketRelationship")
+SERVER_SET = frozenset({"id", "href", "creationDate", "lastUpdate", "statusChangeDate", "resolutionDate",
+                        "expectedResolutionDate", "statusChangeHistory"})
+# TMF attributes a ticket has that PATCH does not change (sent back unchanged: accepted), and what to do instead.
 READ_ONLY = {
     "id": "", "href": "", "creationDate": "", "lastUpdate": "", "statusChangeDate": "", "resolutionDate": "",
+    "statusChangeHistory": "it is the case's log", "@schemaLocation": "",
     "expectedResolutionDate": "it follows the case's resolution-target clock",
     "ticketType": "a case keeps its kind; split it (POST /api/v1/cases/{id}/split)",
     "channel": "the channel a case was opened through does not change",
-    "relatedParty": "the owner changes only by a hand-over (POST /api/v1/cases/{id}/handovers)",
-    "relatedEntity": "", "troubleTicketRelationship": "merge with POST /api/v1/cases/{id}/merge",
-    "troubleTicketCharacteristic": "", "owner": "hand the case over (POST /api/v1/cases/{id}/handovers)",
+    "owner": "hand the case over (POST /api/v1/cases/{id}/handovers)",
+    "category": "", "market": "", "escalatedTo": "",
+    "mergedIntoId": "merge with POST /api/v1/cases/{id}/merge",
     "escalationLevel": "", "handovers": "", "commitments": "", "harms": "", "tasks": "", "participants": "",
     "clocks": "", "brief": "", "closureBlockers": "", "complaintSteps": "", "awaitingReplySince": "",
     "outcome": "close with status 'closed' and statusChangeReason",
 }
+NO_OP_WHEN_SAME = ("name", "description", "severity", "status", "statusChangeReason", "customerConfirmed")
+_OURS_REASON = {
+    "relatedParty": "the owner changes only by a hand-over (POST /api/v1/cases/{id}/handovers); the customer never",
+    "relatedEntity": "a case keeps its product", "troubleTicketCharacteristic": "a case keeps its category",
+    "troubleTicketRelationship": "merge with POST /api/v1/cases/{id}/merge",
+}
+
+
+def _ours(key: str):
+    """Which entries of a shared list are onethread's (the others are the client's, kept as given)."""
+    return {
+        "relatedParty": lambda e: e.get("role") in ("customer", "owner"),
+        "relatedEntity": lambda e: e.get("role") == "product",
+        "troubleTicketCharacteristic": lambda e: e.get("name") == "category",
+        "troubleTicketRelationship": lambda e: e.get("relationshipType") in ("mergedFrom", "mergedInto"),
+    }[key]
 
 
 # --- who is acting --------------------------------------------------------------------------
@@ -109,21 +152,22 @@ class CharacteristicIn(_Tmf):
     id: str | None = None
 
 
-class TicketCreate(_Tmf):
+class TicketCreate(TmfResourceIn):
+    KEPT = KEPT
+    SERVER_SET = SERVER_SET
     name: str | None = Field(None, max_length=rules.TITLE_MAX, description="the case's title")
     description: str = Field(..., min_length=1, max_length=20_000, description="the customer's own account")
-    severity: str = Field(..., description=" | ".join(rules.SEVERITIES))
+    severity: str = Field(..., description=" | ".join(rules.SEVERITIES) + " (or Critical, Major, Minor)")
     ticketType: str = Field(..., description=" | ".join(rules.KINDS))
     channel: ChannelRefIn
     status: str | None = None
-    relatedParty: list[RelatedPartyIn] = Field(..., min_length=1, max_length=2)
-    relatedEntity: list[RelatedEntityIn] = Field(default_factory=list, max_length=1)
-    troubleTicketCharacteristic: list[CharacteristicIn] = Field(default_factory=list, max_length=1)
+    statusChangeReason: str | None = Field(None, max_length=5_000, description="why the status is what is sent")
     contactId: str | None = Field(None, max_length=26,
                                   description=f"{EXTENSION} extension: the contact that opened the case")
 
 
-class TicketPatch(_Tmf):
+class TicketPatch(TmfResourceIn):
+    KEPT = KEPT
     name: str | None = Field(None, max_length=rules.TITLE_MAX)
     description: str | None = Field(None, max_length=20_000)
     severity: str | None = None
@@ -234,6 +278,7 @@ def to_tmf(case: Case, d: reads.CaseDetails) -> dict:
         "href": ticket_path(case.id),
         "@type": EXTENSION,
         "@baseType": "TroubleTicket",
+        "@schemaLocation": schema_location(EXTENSION),
         "name": case.title,
         "description": case.customer_account or case.title,
         "severity": case.severity,
@@ -256,6 +301,11 @@ def to_tmf(case: Case, d: reads.CaseDetails) -> dict:
     target = next((c for c in d.clocks[case.id] if c.kind == "resolution_target" and not c.stopped_at), None)
     if target is not None:
         body["expectedResolutionDate"] = iso(target.due_at)
+    if case.id in d.status_changes:
+        changed_at, why = d.status_changes[case.id]
+        body["statusChangeDate"] = iso(changed_at)
+        if why:
+            body["statusChangeReason"] = why
     if case.closed_at is not None:
         body["resolutionDate"] = iso(case.closed_at)
         body["statusChangeReason"] = case.outcome
@@ -275,7 +325,7 @@ def to_tmf(case: Case, d: reads.CaseDetails) -> dict:
     if relations:
         body["troubleTicketRelationship"] = relations
     body.update(_extension(case, d))
-    return body
+    return with_kept(body, case.tmf_attributes, appended=SHARED)
 
 
 def render(session: Session, clock: Clock, rows: list[Case], *, with_brief: bool = True) -> list[dict]:
@@ -307,13 +357,10 @@ def _check_type(type_: str | None, extension_used: list[str]) -> None:
                                f"send \"@type\": \"{EXTENSION}\"", field="@type")
 
 
-def _parties(session: Session, parties: list[RelatedPartyIn]) -> tuple[str, str | None]:
-    """(customer id, owner staff id or None) from relatedParty."""
+def _parties(session: Session, entries: list[dict]) -> tuple[str, str | None]:
+    """(customer id, owner staff id or None) from onethread's relatedParty entries."""
     by_role: dict[str, PartyRefIn] = {}
-    for party in parties:
-        if party.role not in ("customer", "owner"):
-            raise ValidationFailed(f"relatedParty role {party.role!r}: onethread takes 'customer' (required) and "
-                                   "'owner' (a staff id)", field="relatedParty")
+    for party in [parse_model(RelatedPartyIn, e) for e in entries]:
         if party.role in by_role:
             raise ValidationFailed(f"relatedParty role {party.role!r} is given twice", field="relatedParty")
         by_role[party.role] = party.partyOrPartyRole
@@ -325,22 +372,63 @@ def _parties(session: Session, parties: list[RelatedPartyIn]) -> tuple[str, str 
     return customer.id, owner.id if owner else None
 
 
-def _product(entities: list[RelatedEntityIn]) -> str | None:
-    for entity in entities:
-        if entity.role != "product" or entity.entity.referred_type not in (None, "Product"):
+def _product(entries: list[dict]) -> str | None:
+    if len(entries) > 1:
+        raise ValidationFailed("relatedEntity: a case is about one product (role 'product')", field="relatedEntity")
+    for entity in [parse_model(RelatedEntityIn, e) for e in entries]:
+        if entity.entity.referred_type not in (None, "Product"):
             raise ValidationFailed("relatedEntity: onethread relates a case to one product "
                                    "(role 'product', entity.@referredType 'Product')", field="relatedEntity")
         return entity.entity.id
     return None
 
 
-def _category(chars: list[CharacteristicIn]) -> str | None:
-    for char in chars:
-        if char.name != "category":
-            raise ValidationFailed(f"troubleTicketCharacteristic {char.name!r}: onethread knows 'category'",
-                                   field="troubleTicketCharacteristic")
+def _category(entries: list[dict]) -> str | None:
+    if len(entries) > 1:
+        raise ValidationFailed("troubleTicketCharacteristic: a case has one 'category'",
+                               field="troubleTicketCharacteristic")
+    for char in [parse_model(CharacteristicIn, e) for e in entries]:
         return char.value.strip() or None
     return None
+
+
+def _channel(ref: ChannelRefIn) -> str:
+    """onethread's channel for a ChannelRef: its id, or a name onethread knows (e.g. 'self service')."""
+    channel = ref.id if ref.id in CHANNELS else channel_named(ref.name)
+    if channel is None:
+        raise ValidationFailed(f"channel: onethread's channels are {', '.join(CHANNELS)}; send one as channel.id "
+                               f"(or a name onethread knows as channel.name; got id {ref.id!r}, name {ref.name!r})",
+                               field="channel")
+    return channel
+
+
+def _word(value: str, field: str, known: tuple[str, ...], convert) -> str:
+    ours = convert(value)
+    if ours is None:
+        raise ValidationFailed(f"{field} must be one of {', '.join(known)}"
+                               + (" (or Critical, Major, Minor)" if field == "severity" else ""), field=field)
+    return ours
+
+
+def _split(kept: dict) -> tuple[dict[str, list[dict]], dict]:
+    """onethread's entries of the shared lists, and everything kept as given."""
+    mine: dict[str, list[dict]] = {}
+    for key in SHARED:
+        if kept.get(key) is not None:
+            mine[key], kept[key] = split_entries(kept[key], _ours(key))
+    return mine, kept
+
+
+def _kept_patch(kept: dict, current: dict) -> dict:
+    """A PATCH's kept attributes; onethread's entries of the shared lists may only come back unchanged."""
+    mine, kept = _split(kept)
+    for key, entries in mine.items():
+        current_mine = [e for e in current.get(key, []) if _ours(key)(e)]
+        if not all(any(same(m, c, by_id=key != "troubleTicketCharacteristic") and m.get("role") == c.get("role")
+                       for c in current_mine) for m in entries):
+            raise ValidationFailed(f"{key}: onethread's entries cannot be changed with PATCH ({_OURS_REASON[key]}); "
+                                   "they may be sent back unchanged", field=key)
+    return kept
 
 
 # --- endpoints -------------------------------------------------------------------------------
@@ -371,24 +459,31 @@ def list_tickets(response: Response, session: DbSession, clock: ClockDep, actor:
 def create_ticket(body: TicketCreate, response: Response, session: DbSession, clock: ClockDep,
                   actor: person(CUSTOMER_WRITERS), fields: str | None = None) -> dict:
     _check_type(body.type_, ["contactId"] if body.contactId is not None else [])
-    customer_id, owner_id = _parties(session, body.relatedParty)
+    mine, kept = _split(body.kept_new or {})
+    customer_id, owner_id = _parties(session, mine.get("relatedParty", []))
     if owner_id is None and actor.kind != "staff":
         raise ValidationFailed("name the case's owner: a relatedParty with role 'owner' and the staff member's id "
                                "(a system caller is nobody's colleague)", field="relatedParty")
-    if body.channel.id not in CHANNELS:
-        raise ValidationFailed(f"channel.id must be one of {', '.join(CHANNELS)}", field="channel")
+    channel = _channel(body.channel)
+    severity = _word(body.severity, "severity", rules.SEVERITIES, rules.severity_from)
+    kind = _word(body.ticketType, "ticketType", rules.KINDS, rules.kind_from)
+    if mine.get("troubleTicketRelationship"):
+        raise ValidationFailed(f"troubleTicketRelationship: {_OURS_REASON['troubleTicketRelationship']}",
+                               field="troubleTicketRelationship")
     status = from_tmf_status(body.status) if body.status is not None else None
     if status == "closed":
         raise ValidationFailed("a case is opened, not closed: close it later with its outcome", field="status")
     if not body.description.strip():
         raise ValidationFailed("description (the customer's account of the problem) is empty", field="description")
     title = (body.name or "").strip() or body.description.strip().splitlines()[0][:rules.TITLE_MAX]
-    case = cases.open_new(session, clock, actor, customer_id=customer_id, kind=body.ticketType, title=title,
-                          opened_via=body.channel.id, customer_account=body.description.strip(),
-                          product_id=_product(body.relatedEntity), category=_category(body.troubleTicketCharacteristic),
-                          owner_id=owner_id, contact_id=body.contactId, severity=body.severity)
+    case = cases.open_new(session, clock, actor, customer_id=customer_id, kind=kind, title=title,
+                          opened_via=channel, customer_account=body.description.strip(),
+                          product_id=_product(mine.get("relatedEntity", [])),
+                          category=_category(mine.get("troubleTicketCharacteristic", [])),
+                          owner_id=owner_id, contact_id=body.contactId, severity=severity,
+                          tmf_attributes={k: v for k, v in kept.items() if v != []} or None)
     if status is not None and status != case.status:
-        cases.set_status(session, clock, actor, case.id, status)
+        cases.set_status(session, clock, actor, case.id, status, reason=body.statusChangeReason)
     created(response, ticket_path(case.id))
     fresh_etag(session, response, case)
     return select_fields(render(session, clock, [case])[0], parse_fields(fields))
@@ -407,12 +502,14 @@ def get_ticket(ticket_id: str, response: Response, session: DbSession, clock: Cl
 def patch_ticket(ticket_id: str, request: Request, response: Response, session: DbSession, clock: ClockDep,
                  actor: person(CUSTOMER_WRITERS), raw: dict = Depends(merge_patch_body),
                  fields: str | None = None) -> dict:
-    fixed = [k for k in raw if k in READ_ONLY]
-    if fixed:
-        hints = "; ".join(f"{k}: {READ_ONLY[k]}" for k in fixed if READ_ONLY[k])
-        raise ValidationFailed(f"{', '.join(fixed)} cannot be changed with PATCH" + (f" ({hints})" if hints else ""),
-                               field=fixed[0])
+    case = reads.get(session, ticket_id)
+    check_if_match(request, case.version)
+    current = render(session, clock, [case])[0]
+    # What is sent back as it is changes nothing (a client may send the whole ticket it read).
+    raw = {k: v for k, v in check_unchanged(raw, current, READ_ONLY).items()
+           if not (k in NO_OP_WHEN_SAME and same(v, current.get(k)))}
     patch = parse_model(TicketPatch, raw)
+    kept = _kept_patch(patch.kept, current)
     _check_type(patch.type_, ["customerConfirmed"] if "customerConfirmed" in raw else [])
     for key in ("name", "severity", "status"):
         if key in raw and raw[key] is None:
@@ -420,12 +517,12 @@ def patch_ticket(ticket_id: str, request: Request, response: Response, session: 
     status = from_tmf_status(patch.status) if patch.status is not None else None
     if "customerConfirmed" in raw and status != "closed":
         raise ValidationFailed("customerConfirmed goes with status 'closed'", field="customerConfirmed")
-    case = reads.get(session, ticket_id)
-    check_if_match(request, case.version)
-    if {"name", "description", "severity"} & set(raw):
+    severity = _word(patch.severity, "severity", rules.SEVERITIES, rules.severity_from) if patch.severity else None
+    if {"name", "description", "severity"} & set(raw) or kept:
         cases.update_details(session, clock, actor, case.id, title=patch.name,
                              customer_account=(patch.description or "") if "description" in raw else None,
-                             severity=patch.severity)
+                             severity=severity,
+                             tmf_attributes=patched(case.tmf_attributes, kept) if kept else cases.UNCHANGED)
     if status == "closed":
         if not (patch.statusChangeReason or "").strip():
             raise ValidationFailed("closing needs the outcome in statusChangeReason", field="statusChangeReason")

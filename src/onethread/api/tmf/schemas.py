@@ -72,7 +72,8 @@ _TICKET = {
     "brief": _obj(None, {
         "caseId": ID, "headline": STR, "problem": STR, "owner": STR, "channels": _list(STR), "contacts": INT,
         "done": _list(STR), "open": _list(STR), "nextStep": STR, "nextStepDue": WHEN, "nextStepOwner": STR,
-        "forCustomer": STR}, ("caseId", "headline")),
+        "forCustomer": STR, "escalation": {**TEXT, "description": "where the automatic escalations stand, in one "
+                                                                    "sentence"}}, ("caseId", "headline")),
 }
 
 _INTERACTION = {

@@ -84,6 +84,10 @@ class Settings(BaseSettings):
     sms_sender: str = Field("onethread", description="sender name or number shown on SMS")
     sms_webhook_secret: str | None = Field(None, description="HMAC-SHA256 secret of the SMS delivery receipts")
     channel_silence_seconds: int = Field(3600, description="an inbound channel with no success for this long is red")
+    social_silence_seconds: int | None = Field(
+        None, description="the social webhook with no delivery for this long is red (unset: silence is not judged)")
+    telephony_silence_seconds: int | None = Field(
+        None, description="telephony with no call event for this long is red (unset: silence is not judged)")
     # integrations: TMF hubs and outgoing webhooks (docs/api/hub.md, docs/api/webhooks.md)
     callback_allowlist: str = Field(
         "", description="comma-separated host names (*.example.com for a domain), IP addresses and networks "

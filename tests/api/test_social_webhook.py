@@ -185,3 +185,37 @@ def test_s3_5_a_post_from_a_customer_on_a_call_joins_that_call(client, uow, cloc
     client.post(f"/api/v1/sessions/{call['id']}/end", headers=agent)
     later = deliver(client, clock, payload(clock, post_id="1002", text="thanks, sorted"))
     assert later.status_code == 201 and later.json()["sessionId"] is None
+
+
+def test_deliveries_keep_the_social_channel_green_and_silence_turns_it_red(client, uow, clock, container, token_for):
+    from onethread.outreach import health
+
+    lead = token_for("team_lead")
+    board = {c["name"]: c for c in client.get("/api/v1/channels/health", headers=lead).json()}
+    assert board["social"]["why"] == "configured, not used yet"
+    assert deliver(client, clock, payload(clock)).status_code == 201
+    board = {c["name"]: c for c in client.get("/api/v1/channels/health", headers=lead).json()}
+    assert "social" not in board and board["social:x"]["state"] == "green"
+    assert board["social:x"]["lastSuccessAt"] == clock.now().isoformat()
+    with uow() as s:  # an operator who expects a delivery every 10 minutes
+        health.heard_from(s, clock, name="social:x", kind="social", expected_every=600)
+    clock.advance(timedelta(minutes=11))
+    board = {c["name"]: c for c in client.get("/api/v1/channels/health", headers=lead).json()}
+    assert board["social:x"]["state"] == "red"
+    assert deliver(client, clock, payload(clock, post_id="1002")).status_code == 201
+    board = {c["name"]: c for c in client.get("/api/v1/channels/health", headers=lead).json()}
+    assert board["social:x"]["state"] == "green"
+
+
+def test_the_telephony_platforms_calls_show_on_the_channel_board(client, clock, token_for):
+    lead = token_for("team_lead")
+    agent_call = client.post("/api/v1/sessions", headers=token_for("agent"),
+                             json={"channel": "phone", "externalId": "call-typed-by-hand"})
+    assert agent_call.status_code == 201
+    board = {c["name"]: c for c in client.get("/api/v1/channels/health", headers=lead).json()}
+    assert board["telephony"]["state"] == "off"  # an agent's own session is not the platform speaking
+    call = client.post("/api/v1/sessions", headers=token_for("integration"),
+                       json={"channel": "phone", "externalId": "call-7731"})
+    assert call.status_code == 201
+    board = {c["name"]: c for c in client.get("/api/v1/channels/health", headers=lead).json()}
+    assert board["telephony"]["state"] == "green" and board["telephony"]["lastSuccessAt"] == clock.now().isoformat()

@@ -14,7 +14,7 @@ from onethread.bootstrap import Container
 from onethread.db import outbox
 from onethread.integrations import delivery as callbacks
 from onethread.jobs.registry import SWEEPS, channel_name, pollers
-from onethread.outreach import delivery, health
+from onethread.outreach import campaign_send, delivery, health
 
 log = logging.getLogger("onethread.worker")
 
@@ -76,8 +76,11 @@ def run_once(c: Container, worker_id: str | None = None) -> PassReport:
         report.duplicates += r.skipped_duplicates
         if r.claimed < c.settings.outbox_batch_size:
             break
+    queued = campaign_send.queue_due(c.sessions, c.clock)
     sent = delivery.send_due(c.sessions, c.clock, c.settings, worker=worker_id)
-    report.outreach, report.outreach_changed = sent.summary(), sent.changed
+    report.outreach, report.outreach_changed = sent.summary(), sent.changed or queued.changed
+    if queued.changed:
+        report.outreach = f"{queued.summary()}; {report.outreach}"
     called = callbacks.send_due(c.sessions, c.clock, c.security_clock, c.settings, worker_id)
     report.sent, report.send_failures = called.delivered, called.failed
     with c.sessions() as session:

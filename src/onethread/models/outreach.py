@@ -135,12 +135,16 @@ class Campaign(Base):
     subject: Mapped[str | None] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text)
     segment: Mapped[dict] = mapped_column(JSONType, default=dict)  # the filter, or {"list": n}
-    status: Mapped[str] = mapped_column(String(20))  # draft | evaluated
+    status: Mapped[str] = mapped_column(String(20))  # draft | evaluated | sending | sent
     counts: Mapped[list] = mapped_column(JSONType, default=list)  # [{verdict, reason, count}]
     recipients: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime]
     created_by: Mapped[str] = mapped_column(String(26))
     evaluated_at: Mapped[datetime | None]
+    send_requested_at: Mapped[datetime | None]
+    send_requested_by: Mapped[str | None] = mapped_column(String(26))
+    send_requested_by_name: Mapped[str | None] = mapped_column(String(200))
+    queued: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class CampaignRecipient(Base):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -24,6 +24,7 @@ from onethread.models import ChannelHealth, OutboundMessage
 from onethread.outreach import rules
 
 log = logging.getLogger("onethread.channels")
+HEARD_EVERY = timedelta(minutes=1)
 
 # The channels onethread has, whether or not they are configured (a missing one is shown as off).
 KNOWN = {"smtp": ("smtp", "outbound"), "sms": ("sms", "outbound"), "social": ("social", "inbound"),
@@ -62,6 +63,22 @@ def report(session: Session, clock: Clock, *, name: str, kind: str, direction: s
     row.updated_at = now
     _turn(session, row, now)
     return row
+
+
+def heard_from(session: Session, clock: Clock, *, name: str, kind: str, expected_every: int | None) -> None:
+    """An inbound channel that pushes to us (the social webhook, telephony events) delivered
+    something: a success on the board. Written at most once a minute while the channel is green, so
+    a burst of deliveries does not queue on the board's row; silence past ``expected_every`` (when
+    set) turns it red, like a mailbox."""
+    now = clock.now()
+    row = session.get(ChannelHealth, name)
+    if row is not None and row.state == "green" and row.last_success_at is not None \
+            and now - row.last_success_at < HEARD_EVERY and row.expected_every_seconds == expected_every:
+        return
+    report(session, clock, name=name, kind=kind, direction="inbound", activity=True, expected_every=expected_every)
+    if expected_every is None:
+        row = session.get(ChannelHealth, name)
+        row.expected_every_seconds = None
 
 
 def _turn(session: Session, row: ChannelHealth, now: datetime) -> None:

@@ -20,7 +20,7 @@ from onethread.api.tmf.conventions import paged
 from onethread.api.v1.portal import PortalUser
 from onethread.errors import NotAuthenticated, ValidationFailed
 from onethread.kernel.pagination import DEFAULT_LIMIT, MAX_LIMIT
-from onethread.outreach import campaigns, health, queries, sms
+from onethread.outreach import campaign_send, campaigns, health, queries, sms
 from onethread.outreach import service as outreach
 
 V1 = "/api/v1"
@@ -189,7 +189,8 @@ def campaign_json(c) -> dict:
     return {"@type": "Campaign", "id": c.id, "href": f"{V1}/campaigns/{c.id}", "name": c.name, "purpose": c.purpose,
             "channel": c.channel, "subject": c.subject, "content": c.body, "segment": c.segment, "status": c.status,
             "recipients": c.recipients, "counts": c.counts, "evaluatedAt": _iso(c.evaluated_at),
-            "createdAt": _iso(c.created_at)}
+            "createdAt": _iso(c.created_at), "sendRequestedAt": _iso(c.send_requested_at),
+            "sendRequestedBy": c.send_requested_by_name, "queued": c.queued or 0}
 
 
 @router.post("/campaigns", status_code=201, summary="A draft campaign to a segment (a filter, or a list uploaded next)")
@@ -212,6 +213,12 @@ def add_recipients(campaign_id: str, body: RecipientsIn, session: DbSession, act
              summary="The guard over every recipient at once, in the database: counts per verdict and reason")
 def evaluate_campaign(campaign_id: str, session: DbSession, clock: ClockDep, actor: allow(SUPERVISORS)) -> dict:
     return campaign_json(campaigns.evaluate(session, clock, campaign_id))
+
+
+@router.post("/campaigns/{campaign_id}/send", status_code=202,
+             summary="Send an evaluated campaign: the worker queues its recipients' messages, each guarded again")
+def send_campaign(campaign_id: str, session: DbSession, clock: ClockDep, actor: allow(SUPERVISORS)) -> dict:
+    return campaign_json(campaign_send.request_send(session, clock, actor, campaign_id))
 
 
 @router.get("/campaigns/{campaign_id}", summary="A campaign with its counts per verdict and reason")

@@ -13,13 +13,14 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from onethread.access import service as access
-from onethread.access.rules import CUSTOMER_SERVICE, CUSTOMER_WRITERS, Principal
+from onethread.access.rules import CUSTOMER_SERVICE, CUSTOMER_WRITERS, INTEGRATION, Principal
 from onethread.api.deps import ClockDep, ContainerDep, DbSession, allow
 from onethread.api.tmf.conventions import created
 from onethread.interactions import rules
 from onethread.interactions import session_service as sessions
 from onethread.kernel.clock import Clock
 from onethread.models import Contact, SessionHop, Verification
+from onethread.outreach import health
 
 router = APIRouter(prefix="/api/v1", tags=["contact sessions"])
 
@@ -124,11 +125,14 @@ def _hop(session, clock: Clock, actor: Principal, hop: SessionHop) -> dict:
 
 
 @router.post("/sessions", status_code=201, summary="Start a contact session (a repeat externalId returns it, 200)")
-def start(body: StartIn, response: Response, session: DbSession, clock: ClockDep,
+def start(body: StartIn, response: Response, session: DbSession, clock: ClockDep, container: ContainerDep,
           actor: allow(CUSTOMER_WRITERS)) -> dict:
     live, new = sessions.start_or_get(session, clock, actor, channel=body.channel, external_id=body.externalId,
                                       customer_id=body.customerId)
     created(response, f"/api/v1/sessions/{live.id}")
+    if actor.role == INTEGRATION and body.channel == "phone" and body.externalId:  # the telephony platform's call
+        health.heard_from(session, clock, name="telephony", kind="telephony",
+                          expected_every=container.settings.telephony_silence_seconds)
     if not new:
         response.status_code = 200
     return _view(session, clock, actor, live.id)

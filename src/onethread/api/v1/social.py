@@ -16,6 +16,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 
 from onethread.api.deps import PUBLIC, ClockDep, ContainerDep, DbSession
 from onethread.interactions import rules, social
+from onethread.outreach import health
 
 router = APIRouter(prefix="/api/v1", tags=["channels"])
 
@@ -68,6 +69,8 @@ def deliver(
     delivery = social.Delivery(type=data.type, post_id=data.postId, handle=data.handle, text=data.text,
                                created_at=data.createdAt, in_reply_to=data.inReplyTo, url=data.url)
     recorded = social.ingest(session, clock, platform, delivery, region=settings.default_region)
+    health.heard_from(session, clock, name=f"social:{platform}"[:200], kind="social",
+                      expected_every=settings.social_silence_seconds)
     if not recorded.created:
         response.status_code = 200
     return contact_json(recorded)

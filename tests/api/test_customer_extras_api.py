@@ -49,7 +49,7 @@ def product(uow, clock, customer_id, price, *, account_id=None, days_ago: int | 
     with uow() as s:
         return inventory.add_product(s, clock, SYSTEM, customer_id=customer_id, billing_account_id=account_id,
                                      kind=kw.pop("kind", "mobile_line"), name=kw.pop("name", "Plan"),
-                                     price_minor=price, currency="GBP", **kw).id
+                                     price_minor=price, currency="GBP", region="GB", **kw).id
 
 
 def money(amount, currency="GBP"):

@@ -79,7 +79,7 @@ def s4(uow, clock) -> dict:
             contact = interactions.record(s, clock, recorder, interactions.Intake(
                 channel=channel, direction="inbound", occurred_at=clock.now(), text=text, kind=kind,
                 channel_message_id=f"s4-desk-{n}", identifiers=ident or None,
-                customer_id=None if ident else ids["customer"])).contact
+                customer_id=None if ident else ids["customer"]), region="GB").contact
             case, _ = cases.route_contact(s, clock, who["sam.store"] if channel == "store" else who["jo.agent"],
                                           contact.id, kind="billing_dispute",
                                           title="Charged for a removed tablet SIM", product_id=ids["tablet"],

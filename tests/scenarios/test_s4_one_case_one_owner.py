@@ -79,7 +79,7 @@ def contact(uow, clock, who, channel: str, kind: str, text: str, n: int, **ident
         return interactions.record(s, clock, who, interactions.Intake(
             channel=channel, direction="inbound", occurred_at=clock.now(), text=text, kind=kind,
             channel_message_id=f"s4-{n}", customer_id=ident.pop("customer_id", None),
-            identifiers=ident or None)).contact.id
+            identifiers=ident or None), region="GB").contact.id
 
 
 def test_one_billing_case_one_owner_across_four_channels(uow, clock):

@@ -310,7 +310,7 @@ def _rich_customer(container, n: int, tag: int) -> str:
                                   name=f"Line {i}", price_minor=1000, currency="GBP",
                                   activated_at=datetime(2020, 1, 1, tzinfo=UTC),
                                   identifiers={"msisdn": f"07700 9{k:05d}",
-                                               "iccid": _luhn_complete(f"89441000000{k:07d}")})
+                                               "iccid": _luhn_complete(f"89441000000{k:07d}")}, region="GB")
             inventory.add_product(s, clock, actor, customer_id=partner.id, kind="fibre", name=f"Fibre {i}",
                                   price_minor=500, currency="GBP", activated_at=datetime(2020, 1, 1, tzinfo=UTC))
             identifier_service.assign(s, clock, actor, customer_id=cust.id, kind="email",

@@ -31,11 +31,11 @@ def joinery(uow, clock):
         lines = [inventory.add_product(s, clock, SYSTEM, customer_id=cust.id, billing_account_id=acc.id,
                                        kind="mobile_line", name=f"Business Unlimited (line {n})", price_minor=2800,
                                        activated_at=datetime(2015, 4, 1, tzinfo=UTC),
-                                       identifiers={"msisdn": f"07700 90040{n}"}).id for n in (1, 2, 3)]
+                                       identifiers={"msisdn": f"07700 90040{n}"}, region="GB").id for n in (1, 2, 3)]
         ipad = inventory.add_product(s, clock, SYSTEM, customer_id=cust.id, billing_account_id=acc.id,
                                      kind="data_sim", name="Tablet data SIM 5 GB (old iPad)", price_minor=1000,
                                      activated_at=datetime(2018, 5, 1, tzinfo=UTC), channel="store",
-                                     identifiers={"iccid": OLD_IPAD_SIM})
+                                     identifiers={"iccid": OLD_IPAD_SIM}, region="GB")
         return {"customer": cust.id, "account": acc.id, "lines": lines, "ipad": ipad.id, "party": org.id}
 
 

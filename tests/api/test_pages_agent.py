@@ -54,10 +54,10 @@ def world(uow, clock) -> dict:
         inventory.add_product(s, clock, SYSTEM, customer_id=edith.id, billing_account_id=acc.id, kind="mobile_line",
                               name="Talk and Text", price_minor=1250,
                               activated_at=datetime(2011, 6, 1, 9, tzinfo=UTC),
-                              identifiers={"msisdn": "07700 900123", "iccid": "8944100000000004044"})
+                              identifiers={"msisdn": "07700 900123", "iccid": "8944100000000004044"}, region="GB")
         inventory.add_product(s, clock, SYSTEM, customer_id=edith.id, billing_account_id=acc.id, kind="handset",
                               name="Easy phone", model="Doro 8100", activated_at=datetime(2024, 1, 5, 9, tzinfo=UTC),
-                              identifiers={"imei": "490154203237518"})
+                              identifiers={"imei": "490154203237518"}, region="GB")
         old = inventory.add_product(s, clock, SYSTEM, customer_id=edith.id, billing_account_id=acc.id,
                                     kind="data_sim", name="Old tablet SIM", price_minor=800,
                                     activated_at=datetime(2015, 1, 1, 9, tzinfo=UTC))

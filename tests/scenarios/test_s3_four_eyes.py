@@ -71,7 +71,7 @@ def make_priya(uow, clock, bills_from: date = RECYCLED, password: str | None = N
         line = inventory.add_product(s, clock, SYSTEM, customer_id=priya.id, billing_account_id=acc.id,
                                      kind="mobile_line", name="Essentials 10 GB", price_minor=MONTHLY,
                                      activated_at=datetime(2019, 9, 1, tzinfo=UTC),
-                                     identifiers={"iccid": "8944100000000003012"})
+                                     identifiers={"iccid": "8944100000000003012"}, region="GB")
         identifier_service.assign(s, clock, SYSTEM, customer_id=priya.id, kind="msisdn", value=NUMBER,
                                   valid_from=datetime(2019, 9, 1, tzinfo=UTC), product_id=line.id, region="GB")
         # Tom's last bill on the number: never counted as Priya's.

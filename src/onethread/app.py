@@ -55,12 +55,21 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
 
 
 def load_policies(container: Container) -> None:
-    """Store the shipped policy files whose version is not stored yet (a broken one stops start-up)."""
+    """Store the shipped policy files whose version is not stored yet (a broken one stops start-up).
+
+    Two processes starting at the same moment (``serve --workers N`` on PostgreSQL) may both find a
+    version missing; the second to insert it breaks the unique (name, version) and rolls back. That
+    one expected case is settled by reading again: the versions are there now and nothing is stored.
+    Any other integrity error fails the second attempt too, and start-up stops with it."""
     try:
-        with session_scope(container.sessions) as session:
-            decisions.load_shipped(session, container.clock)
-    except IntegrityError:  # another process starting at the same moment stored them first
-        pass
+        _store_shipped(container)
+    except IntegrityError:
+        _store_shipped(container)
+
+
+def _store_shipped(container: Container) -> None:
+    with session_scope(container.sessions) as session:
+        decisions.load_shipped(session, container.clock)
 
 
 def app_from_environment() -> FastAPI:

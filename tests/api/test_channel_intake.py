@@ -33,7 +33,8 @@ def world(uow, clock) -> dict:
         long_ago = datetime(2020, 1, 1, tzinfo=UTC)
         customers.open_billing_account(s, clock, SYSTEM, customer_id=cid, account_number=ACCOUNT, currency="GBP",
                                        opened_on=long_ago.date())
-        identifier_service.assign(s, clock, SYSTEM, customer_id=cid, kind="msisdn", value=NUMBER, valid_from=long_ago)
+        identifier_service.assign(s, clock, SYSTEM, customer_id=cid, kind="msisdn", value=NUMBER, valid_from=long_ago,
+                                  region="GB")
         identifier_service.assign(s, clock, SYSTEM, customer_id=cid, kind="email", value=EMAIL, valid_from=long_ago)
         team = access.create_team(s, clock, name="Contact centre")
         advisor = access.create_user(s, clock, username="sam.store", display_name="Sam Store", role="store_advisor",
@@ -265,12 +266,12 @@ def test_a_number_moved_to_someone_else_never_reaches_its_former_holder(client, 
         priya = customers.create_customer(s, clock, SYSTEM, party_id=customers.create_individual(
             s, clock, SYSTEM, given_name="Priya", family_name="Shah").id).id
         identifier_service.assign(s, clock, SYSTEM, customer_id=tom, kind="msisdn", value=number,
-                                  valid_from=datetime(2012, 3, 1, tzinfo=UTC))
+                                  valid_from=datetime(2012, 3, 1, tzinfo=UTC), region="GB")
         identifier_service.move(s, clock, SYSTEM, kind="msisdn", value=number, to_customer_id=priya,
-                                at=clock.now() - timedelta(days=365), reason="number recycled")
+                                at=clock.now() - timedelta(days=365), reason="number recycled", region="GB")
         gone = "07700 900302"  # Tom's other number: ended, nobody holds it now
         held = identifier_service.assign(s, clock, SYSTEM, customer_id=tom, kind="msisdn", value=gone,
-                                         valid_from=datetime(2012, 3, 1, tzinfo=UTC))
+                                         valid_from=datetime(2012, 3, 1, tzinfo=UTC), region="GB")
         identifier_service.end_holding(s, clock, SYSTEM, held.id, at=clock.now() - timedelta(days=30))
     now = at(clock)
     sent = [

@@ -105,7 +105,7 @@ def test_the_holder_at_each_contacts_time_even_when_the_number_was_recycled(clie
     new = make_customer(uow, clock, "New", "Holder", "07700 900888")
     with uow() as s:
         identifier_service.move(s, clock, SYSTEM, kind="msisdn", value="07700900777", to_customer_id=new,
-                                at=datetime(2026, 3, 10, tzinfo=UTC))
+                                at=datetime(2026, 3, 10, tzinfo=UTC), region="GB")
     r = client.post(URL, json={"partyInteraction": [
         item("R-1", "07700900777", at="2026-03-05T10:00:00Z"),
         item("R-2", "07700900777", at="2026-03-12T10:00:00Z")]}, headers=admin)

@@ -57,14 +57,14 @@ def make_customer(uow, clock, n_products: int, n_contacts: int, number: str) -> 
         cid = customers.create_customer(s, clock, SYSTEM, party_id=party.id).id
         customers.open_billing_account(s, clock, SYSTEM, customer_id=cid, account_number=f"Q-{number}",
                                        currency="GBP")
-        identifier_service.assign(s, clock, SYSTEM, customer_id=cid, kind="msisdn", value=number)
+        identifier_service.assign(s, clock, SYSTEM, customer_id=cid, kind="msisdn", value=number, region="GB")
         for k in range(n_products):
             inventory.add_product(s, clock, SYSTEM, customer_id=cid, kind="broadband", name=f"P{k}",
                                   price_minor=1000, currency="GBP")
         for k in range(n_contacts):
             interactions.record(s, clock, SYSTEM, interactions.Intake(
                 channel="email", direction="inbound", occurred_at=clock.now() - timedelta(minutes=k),
-                text=f"c{k}", customer_id=cid, channel_message_id=f"{number}-{k}"))
+                text=f"c{k}", customer_id=cid, channel_message_id=f"{number}-{k}"), region="GB")
     return cid
 
 

@@ -49,7 +49,7 @@ def product(uow, clock, customer_id, price, *, account_id=None, days_ago: int | 
     with uow() as s:
         return inventory.add_product(s, clock, SYSTEM, customer_id=customer_id, billing_account_id=account_id,
                                      kind=kw.pop("kind", "mobile_line"), name=kw.pop("name", "Plan"),
-                                     price_minor=price, currency="GBP", **kw).id
+                                     price_minor=price, currency="GBP", region="GB", **kw).id
 
 
 def money(amount, currency="GBP"):
@@ -310,7 +310,7 @@ def _rich_customer(container, n: int, tag: int) -> str:
                                   name=f"Line {i}", price_minor=1000, currency="GBP",
                                   activated_at=datetime(2020, 1, 1, tzinfo=UTC),
                                   identifiers={"msisdn": f"07700 9{k:05d}",
-                                               "iccid": _luhn_complete(f"89441000000{k:07d}")})
+                                               "iccid": _luhn_complete(f"89441000000{k:07d}")}, region="GB")
             inventory.add_product(s, clock, actor, customer_id=partner.id, kind="fibre", name=f"Fibre {i}",
                                   price_minor=500, currency="GBP", activated_at=datetime(2020, 1, 1, tzinfo=UTC))
             identifier_service.assign(s, clock, actor, customer_id=cust.id, kind="email",

@@ -310,7 +310,7 @@ def test_concurrent_assignments_of_one_number_leave_exactly_one_holder(backend, 
     with session_scope(container.sessions) as s:
         identifier_service.assign(s, container.clock, SYSTEM, customer_id=ids[n], kind="msisdn",
                                   value="07700 900778", valid_from=datetime(2005, 1, 1, tzinfo=UTC),
-                                  valid_to=datetime(2006, 1, 1, tzinfo=UTC))
+                                  valid_to=datetime(2006, 1, 1, tzinfo=UTC), region="GB")
     outcomes = _race(container, ids[:n], "07700 900778")
     assert outcomes == ["conflict"] * (n - 1) + ["ok"], outcomes
     assert len(_holdings_of(container, "+447700900778")) == 2

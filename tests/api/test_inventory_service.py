@@ -31,11 +31,11 @@ def joinery(uow, clock):
         lines = [inventory.add_product(s, clock, SYSTEM, customer_id=cust.id, billing_account_id=acc.id,
                                        kind="mobile_line", name=f"Business Unlimited (line {n})", price_minor=2800,
                                        activated_at=datetime(2015, 4, 1, tzinfo=UTC),
-                                       identifiers={"msisdn": f"07700 90040{n}"}).id for n in (1, 2, 3)]
+                                       identifiers={"msisdn": f"07700 90040{n}"}, region="GB").id for n in (1, 2, 3)]
         ipad = inventory.add_product(s, clock, SYSTEM, customer_id=cust.id, billing_account_id=acc.id,
                                      kind="data_sim", name="Tablet data SIM 5 GB (old iPad)", price_minor=1000,
                                      activated_at=datetime(2018, 5, 1, tzinfo=UTC), channel="store",
-                                     identifiers={"iccid": OLD_IPAD_SIM})
+                                     identifiers={"iccid": OLD_IPAD_SIM}, region="GB")
         return {"customer": cust.id, "account": acc.id, "lines": lines, "ipad": ipad.id, "party": org.id}
 
 
@@ -53,10 +53,10 @@ def test_s4_store_removal_is_recorded_and_the_value_drops_from_that_day(uow, clo
         assert (step.from_status, step.to_status, step.at, step.channel) == ("active", "terminated", REMOVED_AT,
                                                                             "store")
         assert step.reason == "removed at renewal; SIM destroyed in store"
-        held = identifier_service.resolve(s, "iccid", OLD_IPAD_SIM, REMOVED_AT - timedelta(microseconds=1))
+        held = identifier_service.resolve(s, "iccid", OLD_IPAD_SIM, REMOVED_AT - timedelta(microseconds=1), region="GB")
         assert held.customer_id == joinery["customer"]
-        assert identifier_service.resolve(s, "iccid", OLD_IPAD_SIM, REMOVED_AT).status == "none"
-        assert identifier_service.resolve(s, "iccid", OLD_IPAD_SIM, clock.now()).status == "none"
+        assert identifier_service.resolve(s, "iccid", OLD_IPAD_SIM, REMOVED_AT, region="GB").status == "none"
+        assert identifier_service.resolve(s, "iccid", OLD_IPAD_SIM, clock.now(), region="GB").status == "none"
         products = inventory.customer_products(s, joinery["customer"])
         assert inventory.monthly_value(products, date(2026, 3, 9))["GBP"].amount_minor == 3 * 2800 + 1000
         assert inventory.monthly_value(products, date(2026, 3, 10))["GBP"].amount_minor == 3 * 2800
@@ -71,14 +71,15 @@ def test_sim_replacement_ends_the_old_holding_and_starts_the_new_at_the_same_ins
     with uow() as s:
         ipad = inventory.get_product(s, joinery["ipad"])
         done = inventory.replace_sim(s, clock, SYSTEM, ipad, new_iccid=NEW_SIM, channel="store",
-                                     reason="new iPad")
+                                     reason="new iPad", region="GB")
         assert (done.old_iccid, done.new_iccid, done.at) == (OLD_IPAD_SIM, NEW_SIM, REMOVED_AT)
     with uow() as s:
-        (old,) = identifier_service.history(s, "iccid", OLD_IPAD_SIM)
-        (new,) = identifier_service.history(s, "iccid", NEW_SIM)
+        (old,) = identifier_service.history(s, "iccid", OLD_IPAD_SIM, region="GB")
+        (new,) = identifier_service.history(s, "iccid", NEW_SIM, region="GB")
         assert old.valid_to == new.valid_from == REMOVED_AT
         assert old.end_reason == f"new iPad: replaced by {NEW_SIM}"
-        assert identifier_service.resolve(s, "iccid", NEW_SIM, REMOVED_AT).customer_id == joinery["customer"]
+        assert identifier_service.resolve(s, "iccid", NEW_SIM, REMOVED_AT,
+                                          region="GB").customer_id == joinery["customer"]
         steps = inventory.status_history(s, clock, SYSTEM, inventory.get_product(s, joinery["ipad"]))
         assert [(x.from_status, x.to_status) for x in steps] == [(None, "active"), ("active", "active")]
         assert steps[-1].reason == f"new iPad: {OLD_IPAD_SIM} -> {NEW_SIM}"
@@ -100,7 +101,7 @@ def test_status_changes_with_bad_facts_are_refused_and_change_nothing(uow, clock
         inventory.change_status(s, clock, SYSTEM, ipad, "terminated", **{"channel": "store", **kwargs})
     with uow() as s:
         assert inventory.get_product(s, joinery["ipad"]).status == "active"
-        assert identifier_service.resolve(s, "iccid", OLD_IPAD_SIM, clock.now()).status == "found"
+        assert identifier_service.resolve(s, "iccid", OLD_IPAD_SIM, clock.now(), region="GB").status == "found"
 
 
 def test_a_terminated_product_stays_terminated(uow, clock, joinery):
@@ -110,7 +111,7 @@ def test_a_terminated_product_stays_terminated(uow, clock, joinery):
         inventory.change_status(s, clock, SYSTEM, inventory.get_product(s, joinery["ipad"]), "active")
     with pytest.raises(Conflict, match="terminated"), uow() as s:
         inventory.replace_sim(s, clock, SYSTEM, inventory.get_product(s, joinery["ipad"]), new_iccid=NEW_SIM,
-                              channel="store")
+                              channel="store", region="GB")
 
 
 def test_sim_replacement_refusals(uow, clock, joinery):
@@ -127,10 +128,10 @@ def test_sim_replacement_refusals(uow, clock, joinery):
     with pytest.raises(ValidationFailed, match="has no SIM"), uow() as s:
         handset = inventory.add_product(s, clock, SYSTEM, customer_id=joinery["customer"], kind="handset",
                                         name="Nimbus X3", currency="GBP")
-        inventory.replace_sim(s, clock, SYSTEM, handset, new_iccid=NEW_SIM, channel="store")
+        inventory.replace_sim(s, clock, SYSTEM, handset, new_iccid=NEW_SIM, channel="store", region="GB")
     with uow() as s:
-        assert len(identifier_service.history(s, "iccid", OLD_IPAD_SIM)) == 1
-        assert identifier_service.history(s, "iccid", NEW_SIM) == []
+        assert len(identifier_service.history(s, "iccid", OLD_IPAD_SIM, region="GB")) == 1
+        assert identifier_service.history(s, "iccid", NEW_SIM, region="GB") == []
 
 
 def test_a_product_starts_billing_when_it_becomes_active(uow, clock, joinery):

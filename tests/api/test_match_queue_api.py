@@ -20,7 +20,7 @@ def contact(uow, clock, identifiers: dict[str, str], text: str = "hello", channe
     with uow() as s:
         rec = interactions.record(s, clock, SYSTEM, interactions.Intake(
             channel=channel, direction="inbound", occurred_at=kw.pop("at", clock.now()), text=text,
-            identifiers=identifiers, **kw))
+            identifiers=identifiers, **kw), region="GB")
         return rec.contact.id, rec.match_item.id if rec.match_item else None
 
 
@@ -30,7 +30,7 @@ def test_the_queue_lists_open_items_oldest_first_with_candidates_and_paging(clie
     bob = make_customer(uow, clock, "Bob", "Ray")
     with uow() as s:
         identifier_service.assign(s, clock, SYSTEM, customer_id=ann, kind="email", value="ann@example.com")
-        identifier_service.assign(s, clock, SYSTEM, customer_id=bob, kind="msisdn", value="07700 900123")
+        identifier_service.assign(s, clock, SYSTEM, customer_id=bob, kind="msisdn", value="07700 900123", region="GB")
     clock.advance(timedelta(minutes=1))
     _, first = contact(uow, clock, {"email": "stranger@example.com"}, "who am I")
     clock.advance(timedelta(minutes=1))
@@ -72,7 +72,7 @@ def test_link_attaches_the_contact_and_puts_it_on_the_timeline(client, uow, cloc
     assert timeline["entries"][0]["title"] == "E-mail contact linked from the match queue"
     # without addIdentifiers the address is not recorded as hers
     with uow() as s:
-        assert identifier_service.resolve(s, "email", "new@example.com", clock.now()).status == "none"
+        assert identifier_service.resolve(s, "email", "new@example.com", clock.now(), region="GB").status == "none"
     # deciding twice is refused
     assert_tmf_error(client.post(f"{Q}/{item}/link", json={"customerId": ann}, headers=hdr), 409)
     assert_tmf_error(client.post(f"{Q}/{item}/dismiss", json={"reason": "spam"}, headers=hdr), 409)

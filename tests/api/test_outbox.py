@@ -13,6 +13,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
 
 from onethread.access import service as access
 from onethread.access.rules import SYSTEM
@@ -105,6 +106,18 @@ def test_an_in_process_handler_runs_in_the_transaction_and_its_failure_undoes_th
     with container.sessions() as s:
         assert s.scalar(select(func.count()).select_from(OutboxEvent).where(
             OutboxEvent.type == "customer.created")) == 1
+
+
+def test_a_session_without_the_event_bus_is_refused_rather_than_skipping_the_handlers(container, clock):
+    # Such a session would store the event but not run its in-process handlers (the timeline).
+    event = DomainEvent(type="test.happened", occurred_at=clock.now(), aggregate_type="test", aggregate_id="A")
+    with Session(container.engine) as s:
+        with pytest.raises(outbox.NoEventBus, match="no event bus"):
+            record_event(s, event)
+        with pytest.raises(outbox.NoEventBus, match="no event bus"):
+            outbox.record_events(s, [event])
+        s.commit()
+    assert pending(container) == 0
 
 
 # --- delivery ------------------------------------------------------------------------------

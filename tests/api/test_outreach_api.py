@@ -241,7 +241,7 @@ def test_quiet_hours_defer_an_sms_until_morning(client, admin, uow, clock):
     with uow() as s:
         cust = person(s, clock, "Quinn", "Quiet")
         identifier_service.assign(s, clock, SYSTEM, customer_id=cust.id, kind="msisdn", value="07700 900777",
-                                  valid_from=clock.now() - timedelta(days=10))
+                                  valid_from=clock.now() - timedelta(days=10), region="GB")
         cust_id = cust.id
     sms = client.post(TMF, headers=admin, json=message_for({"messageType": "SMS", "content": "Engineer at 10"},
                                                            cust_id)).json()

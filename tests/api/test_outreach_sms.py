@@ -65,7 +65,7 @@ def customer_id(uow, clock) -> str:
         party = customers.create_individual(s, clock, SYSTEM, given_name="Daniel", family_name="Okafor")
         cust = customers.create_customer(s, clock, SYSTEM, party_id=party.id)
         identifier_service.assign(s, clock, SYSTEM, customer_id=cust.id, kind="msisdn", value="07700 900101",
-                                  valid_from=clock.now() - timedelta(days=100))
+                                  valid_from=clock.now() - timedelta(days=100), region="GB")
         return cust.id
 
 

@@ -54,10 +54,10 @@ def world(uow, clock) -> dict:
         inventory.add_product(s, clock, SYSTEM, customer_id=edith.id, billing_account_id=acc.id, kind="mobile_line",
                               name="Talk and Text", price_minor=1250,
                               activated_at=datetime(2011, 6, 1, 9, tzinfo=UTC),
-                              identifiers={"msisdn": "07700 900123", "iccid": "8944100000000004044"})
+                              identifiers={"msisdn": "07700 900123", "iccid": "8944100000000004044"}, region="GB")
         inventory.add_product(s, clock, SYSTEM, customer_id=edith.id, billing_account_id=acc.id, kind="handset",
                               name="Easy phone", model="Doro 8100", activated_at=datetime(2024, 1, 5, 9, tzinfo=UTC),
-                              identifiers={"imei": "490154203237518"})
+                              identifiers={"imei": "490154203237518"}, region="GB")
         old = inventory.add_product(s, clock, SYSTEM, customer_id=edith.id, billing_account_id=acc.id,
                                     kind="data_sim", name="Old tablet SIM", price_minor=800,
                                     activated_at=datetime(2015, 1, 1, 9, tzinfo=UTC))
@@ -81,7 +81,7 @@ def world(uow, clock) -> dict:
         ann_p = access.staff_principal(ann)
         contact = interactions.record(s, clock, ann_p, interactions.Intake(
             channel="phone", direction="inbound", occurred_at=clock.now(), kind="call", customer_id=edith.id,
-            text="My landline has been dead for a week.")).contact
+            text="My landline has been dead for a week."), region="GB").contact
         case, _ = cases.route_contact(s, clock, ann_p, contact.id, kind="fault", title="Landline dead for a week")
         return {"ann": ann.id, "bob": bob.id, "lee": lee.id, "head": head.id, "edith": edith.id, "son": son.id,
                 "case": case.id}
@@ -199,10 +199,10 @@ def test_the_match_queue_links_and_dismisses_with_errors_next_to_the_field(clien
     with uow() as s:
         first = interactions.record(s, clock, SYSTEM, interactions.Intake(
             channel="email", direction="inbound", occurred_at=clock.now(), text="Is my bill right?",
-            identifiers={"email": "unknown@example.org"})).match_item.id
+            identifiers={"email": "unknown@example.org"}), region="GB").match_item.id
         second = interactions.record(s, clock, SYSTEM, interactions.Intake(
             channel="email", direction="inbound", occurred_at=clock.now(), text="buy cheap watches",
-            identifiers={"email": "spam@example.org"})).match_item.id
+            identifiers={"email": "spam@example.org"}), region="GB").match_item.id
     sign_in(client)
     page = client.get("/match-queue")
     assert page.status_code == 200 and "2 waiting" in page.text and "Is my bill right?" in page.text
@@ -255,7 +255,7 @@ def test_the_timeline_filters_by_channel_and_pages_back_without_gaps_or_repeats(
             clock.advance(timedelta(minutes=5))
             interactions.record(s, clock, SYSTEM, interactions.Intake(
                 channel="email" if k % 3 else "letter", direction="inbound", occurred_at=clock.now(),
-                subject=f"message {k:02d}", customer_id=w["edith"]))
+                subject=f"message {k:02d}", customer_id=w["edith"]), region="GB")
     sign_in(client)
     seen, url = [], f"/customers/{w['edith']}?channel=email"
     while url:
@@ -293,7 +293,7 @@ def test_the_360_costs_the_same_number_of_queries_however_long_the_history(clien
         for k in range(120):
             interactions.record(s, clock, SYSTEM, interactions.Intake(
                 channel="phone", direction="inbound", occurred_at=clock.now() + timedelta(seconds=k), kind="call",
-                customer_id=w["edith"], text=f"call {k}"))
+                customer_id=w["edith"], text=f"call {k}"), region="GB")
             if k % 20 == 0:
                 items_service.add_commitment(s, clock, SYSTEM, w["case"], text=f"call back {k}",
                                              due_at=clock.now() + timedelta(days=3), made_via="phone")
@@ -488,7 +488,7 @@ def test_a_live_calls_verification_and_transfer_are_visible_and_the_transfer_kee
                                ttl=timedelta(minutes=30))
         call = interactions.record(s, clock, ann, interactions.Intake(
             channel="phone", direction="inbound", occurred_at=clock.now(), kind="call", customer_id=w["edith"],
-            session_id=live.id, text="Calling again about the landline.")).contact
+            session_id=live.id, text="Calling again about the landline."), region="GB").contact
         cases.attach_contact(s, clock, ann, w["case"], call.id)
         session_id = live.id
     sign_in(client)

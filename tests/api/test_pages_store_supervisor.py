@@ -52,7 +52,8 @@ def world(uow, clock) -> SimpleNamespace:
                                   password=PASSWORD, team_id=centre.id)
         party = customers.create_individual(s, clock, SYSTEM, given_name="Daniel", family_name="Price")
         cust = customers.create_customer(s, clock, SYSTEM, party_id=party.id)
-        identifier_service.assign(s, clock, SYSTEM, customer_id=cust.id, kind="msisdn", value="07700 900461")
+        identifier_service.assign(s, clock, SYSTEM, customer_id=cust.id, kind="msisdn", value="07700 900461",
+                                  region="GB")
         handset = inventory.add_product(s, clock, SYSTEM, customer_id=cust.id, kind="handset", name="Nova X2",
                                         currency="GBP", model="Nova X2",
                                         purchased_on=clock.now().date() - timedelta(days=3))

@@ -22,7 +22,7 @@ def make_customer(uow, clock, given="Jane", family="Doe", msisdn="07700 900555")
     with uow() as s:
         party = customers.create_individual(s, clock, SYSTEM, given_name=given, family_name=family)
         cid = customers.create_customer(s, clock, SYSTEM, party_id=party.id).id
-        identifier_service.assign(s, clock, SYSTEM, customer_id=cid, kind="msisdn", value=msisdn)
+        identifier_service.assign(s, clock, SYSTEM, customer_id=cid, kind="msisdn", value=msisdn, region="GB")
     return cid
 
 

@@ -176,8 +176,8 @@ def test_s4_sim_removed_in_store_on_10_march(client, admin, acme, container, clo
     assert last["reason"] == "removed at renewal; SIM destroyed in store"
     assert last["who"]["name"] == "test-admin"
     with container.sessions() as s:
-        before = identifier_service.resolve(s, "iccid", OLD_ICCID, removed_at - timedelta(seconds=1))
-        after = identifier_service.resolve(s, "iccid", OLD_ICCID, removed_at)
+        before = identifier_service.resolve(s, "iccid", OLD_ICCID, removed_at - timedelta(seconds=1), region="GB")
+        after = identifier_service.resolve(s, "iccid", OLD_ICCID, removed_at, region="GB")
         assert (before.status, before.customer_id) == ("found", cid)
         assert after.status == "none"
         products = inventory.customer_products(s, cid)
@@ -200,12 +200,12 @@ def test_sim_replacement_records_both_sides(client, admin, acme, container, cloc
     assert chars(done["product"])["iccid"] == NEW_ICCID
     assert_valid_product(done["product"])
     with container.sessions() as s:
-        (old,) = identifier_service.history(s, "iccid", OLD_ICCID)
-        (new,) = identifier_service.history(s, "iccid", NEW_ICCID)
+        (old,) = identifier_service.history(s, "iccid", OLD_ICCID, region="GB")
+        (new,) = identifier_service.history(s, "iccid", NEW_ICCID, region="GB")
         assert old.valid_to == swap_at == new.valid_from
         assert NEW_ICCID in old.end_reason and "SIM damaged" in old.end_reason
         assert new.customer_id == cid and new.product_id == line["id"]
-        assert identifier_service.resolve(s, "iccid", OLD_ICCID, swap_at).status == "none"
+        assert identifier_service.resolve(s, "iccid", OLD_ICCID, swap_at, region="GB").status == "none"
     steps = client.get(f"{V1}/{line['id']}/history", headers=admin).json()["items"]
     assert steps[-1]["channel"] == "store"
     assert steps[-1]["reason"] == f"SIM damaged: {OLD_ICCID} -> {NEW_ICCID}"

@@ -92,10 +92,10 @@ def test_identifying_takes_the_sessions_queued_contacts_off_the_match_queue(clie
     with uow() as s:
         rec = interactions.record(s, clock, SYSTEM, interactions.Intake(
             channel="phone", direction="inbound", occurred_at=clock.now(), kind="call", text="calling from a new SIM",
-            identifiers={"msisdn": "07700 900777"}, session_id=sid))
+            identifiers={"msisdn": "07700 900777"}, session_id=sid), region="GB")
         spam = interactions.record(s, clock, SYSTEM, interactions.Intake(
             channel="phone", direction="inbound", occurred_at=clock.now(), kind="call", text="robocall",
-            identifiers={"msisdn": "07700 900666"}, session_id=sid))
+            identifiers={"msisdn": "07700 900666"}, session_id=sid), region="GB")
         assert rec.match_item is not None and spam.match_item is not None
     client.post(f"/api/v1/match-queue/{spam.match_item.id}/dismiss", json={"reason": "robocall"}, headers=hdr)
     client.post(f"{S}/{sid}/identify", json={"customerId": cid}, headers=hdr)

@@ -17,13 +17,13 @@ def seed(uow, clock, n: int) -> str:
     with uow() as s:
         party = customers.create_individual(s, clock, SYSTEM, given_name="Tess", family_name="Line")
         cid = customers.create_customer(s, clock, SYSTEM, party_id=party.id).id
-        identifier_service.assign(s, clock, SYSTEM, customer_id=cid, kind="msisdn", value="07700 900555")
+        identifier_service.assign(s, clock, SYSTEM, customer_id=cid, kind="msisdn", value="07700 900555", region="GB")
     for i in range(n):
         clock.advance(timedelta(minutes=7))
         with uow() as s:
             interactions.record(s, clock, SYSTEM, interactions.Intake(
                 channel=CHANNELS[i % len(CHANNELS)], direction="inbound", occurred_at=clock.now(),
-                text=f"message {i}", identifiers={"msisdn": "07700900555"}, channel_message_id=f"m{i}"))
+                text=f"message {i}", identifiers={"msisdn": "07700900555"}, channel_message_id=f"m{i}"), region="GB")
     return cid
 
 

@@ -46,11 +46,11 @@ def s4(uow, clock) -> dict:
         for n, msisdn in enumerate(["07700 900401", "07700 900402", "07700 900403"], start=1):
             inventory.add_product(s, clock, SYSTEM, customer_id=cust.id, billing_account_id=acc.id,
                                   kind="mobile_line", name=f"Business Unlimited (line {n})", price_minor=2800,
-                                  activated_at=on(date(2015, 4, 1), 9), identifiers={"msisdn": msisdn})
+                                  activated_at=on(date(2015, 4, 1), 9), identifiers={"msisdn": msisdn}, region="GB")
         tablet = inventory.add_product(s, clock, SYSTEM, customer_id=cust.id, billing_account_id=acc.id,
                                        kind="data_sim", name="Tablet data SIM (old iPad)", price_minor=1000,
                                        activated_at=on(date(2018, 5, 1), 9),
-                                       identifiers={"iccid": "8944100000000004044"})
+                                       identifiers={"iccid": "8944100000000004044"}, region="GB")
         identifier_service.assign(s, clock, SYSTEM, customer_id=cust.id, kind="email",
                                   value="mark@harbourlane.example", valid_from=on(date(2015, 4, 1), 9))
         identifier_service.assign(s, clock, SYSTEM, customer_id=cust.id, kind="social", value="x:@harbourlanejoin",
@@ -79,7 +79,7 @@ def s4(uow, clock) -> dict:
             contact = interactions.record(s, clock, recorder, interactions.Intake(
                 channel=channel, direction="inbound", occurred_at=clock.now(), text=text, kind=kind,
                 channel_message_id=f"s4-desk-{n}", identifiers=ident or None,
-                customer_id=None if ident else ids["customer"])).contact
+                customer_id=None if ident else ids["customer"]), region="GB").contact
             case, _ = cases.route_contact(s, clock, who["sam.store"] if channel == "store" else who["jo.agent"],
                                           contact.id, kind="billing_dispute",
                                           title="Charged for a removed tablet SIM", product_id=ids["tablet"],

@@ -43,7 +43,8 @@ def s1_world(uow, clock) -> SimpleNamespace:
                                symptom="headphone jack")
         party = customers.create_individual(s, clock, SYSTEM, given_name="Daniel", family_name="Okafor")
         cust = customers.create_customer(s, clock, SYSTEM, party_id=party.id, customer_since=date(2014, 5, 1))
-        identifier_service.assign(s, clock, SYSTEM, customer_id=cust.id, kind="msisdn", value="+44 7700 900123")
+        identifier_service.assign(s, clock, SYSTEM, customer_id=cust.id, kind="msisdn", value="+44 7700 900123",
+                                  region="GB")
         handset = inventory.add_product(s, clock, SYSTEM, customer_id=cust.id, kind="handset", name="Nova X2",
                                         currency="GBP", model="Nova X2",
                                         purchased_on=clock.now().date() - timedelta(days=3))

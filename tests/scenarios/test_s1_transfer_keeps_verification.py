@@ -36,7 +36,7 @@ def test_s1_the_contact_centre_sees_the_story_and_does_not_ask_again(client, uow
         sam_principal = access.staff_principal(access.active_user(s, sam))
         interactions.record(s, clock, sam_principal, interactions.Intake(
             channel="store", direction="inbound", occurred_at=clock.now(), kind="visit_note", text=story,
-            session_id=sid))
+            session_id=sid), region="GB")
 
     # Put through to the wrong line first: billing sends it back, saying why.
     clock.advance(timedelta(minutes=2))

@@ -34,7 +34,8 @@ def setup_world(uow, clock):
                                    password=None, team_id=team.id)
         party = customers.create_individual(s, clock, SYSTEM, given_name="Margaret", family_name="Hughes")
         cust = customers.create_customer(s, clock, SYSTEM, party_id=party.id)
-        identifier_service.assign(s, clock, SYSTEM, customer_id=cust.id, kind="msisdn", value="07700 900201")
+        identifier_service.assign(s, clock, SYSTEM, customer_id=cust.id, kind="msisdn", value="07700 900201",
+                                  region="GB")
         return cust.id, access.staff_principal(agent), lead.id, head.id
 
 
@@ -42,7 +43,7 @@ def call(uow, clock, text, n):
     with uow() as s:
         return interactions.record(s, clock, SYSTEM, interactions.Intake(
             channel="phone", direction="inbound", occurred_at=clock.now(), text=text,
-            identifiers={"msisdn": "07700900201"}, channel_message_id=f"call-{n}")).contact.id
+            identifiers={"msisdn": "07700900201"}, channel_message_id=f"call-{n}"), region="GB").contact.id
 
 
 def run_worker(uow, clock):

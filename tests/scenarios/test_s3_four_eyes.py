@@ -67,20 +67,20 @@ def make_priya(uow, clock, bills_from: date = RECYCLED, password: str | None = N
                                              currency="GBP", opened_on=RECYCLED)
         identifier_service.assign(s, clock, SYSTEM, customer_id=tom.id, kind="msisdn", value=NUMBER,
                                   valid_from=datetime(2012, 3, 1, tzinfo=UTC),
-                                  valid_to=datetime(2019, 9, 1, tzinfo=UTC))
+                                  valid_to=datetime(2019, 9, 1, tzinfo=UTC), region="GB")
         line = inventory.add_product(s, clock, SYSTEM, customer_id=priya.id, billing_account_id=acc.id,
                                      kind="mobile_line", name="Essentials 10 GB", price_minor=MONTHLY,
                                      activated_at=datetime(2019, 9, 1, tzinfo=UTC),
-                                     identifiers={"iccid": "8944100000000003012"})
+                                     identifiers={"iccid": "8944100000000003012"}, region="GB")
         identifier_service.assign(s, clock, SYSTEM, customer_id=priya.id, kind="msisdn", value=NUMBER,
-                                  valid_from=datetime(2019, 9, 1, tzinfo=UTC), product_id=line.id)
+                                  valid_from=datetime(2019, 9, 1, tzinfo=UTC), product_id=line.id, region="GB")
         # Tom's last bill on the number: never counted as Priya's.
         old = billing.import_bill(s, clock, SYSTEM, billing_account_id=tom_acc.id, bill_number="T-2019-08",
                                   period_start=date(2019, 8, 1), period_end=date(2019, 8, 31),
                                   issued_on=date(2019, 9, 2), due_on=date(2019, 9, 20), amount_minor=2000,
                                   currency="GBP", charges=[billing.ChargeIn(
                                       kind="recurring", description="Line rental", amount_minor=2000,
-                                      identifier_kind="msisdn", identifier_value=NUMBER)])
+                                      identifier_kind="msisdn", identifier_value=NUMBER)], region="GB")
         billing.record_payment(s, clock, SYSTEM, old.id, amount_minor=2000,
                                paid_at=datetime(2019, 9, 15, tzinfo=UTC))
         bills = []
@@ -89,7 +89,8 @@ def make_priya(uow, clock, bills_from: date = RECYCLED, password: str | None = N
                                        bill_number=f"P-{start:%Y-%m}", period_start=start, period_end=end,
                                        issued_on=end, due_on=end, amount_minor=MONTHLY, currency="GBP",
                                        charges=[billing.ChargeIn(kind="recurring", description="Essentials 10 GB",
-                                                                 amount_minor=MONTHLY, product_id=line.id)])
+                                                                 amount_minor=MONTHLY, product_id=line.id)],
+ region="GB")
             if start < date(2026, 2, 1):  # February's bill is not due yet
                 billing.record_payment(s, clock, SYSTEM, bill.id, amount_minor=MONTHLY,
                                        paid_at=datetime(end.year, end.month, end.day, 12, tzinfo=UTC))
@@ -144,7 +145,7 @@ def test_s3_termination_waits_for_a_second_team_lead_and_the_evidence_shows_her_
     # Until a second person approves, nothing happens to her service.
     assert product_status(client, s3) == "active"
     with uow() as s:
-        held = identifier_service.resolve(s, "msisdn", NUMBER, clock.now())
+        held = identifier_service.resolve(s, "msisdn", NUMBER, clock.now(), region="GB")
         assert held.customer_id == s3.priya
     # The agent cannot go around it with a direct termination either.
     direct = client.patch(f"{PRODUCTS}/{s3.line}", json={"status": "terminated"},
@@ -240,7 +241,7 @@ def test_a_write_off_at_or_below_the_threshold_needs_nobody_above_it_a_second_pe
                                   period_start=date(2026, 2, 1), period_end=date(2026, 2, 28),
                                   issued_on=date(2026, 3, 1), due_on=date(2026, 3, 20), amount_minor=12000,
                                   currency="GBP", charges=[billing.ChargeIn(
-                                      kind="one_off", description="Roaming", amount_minor=12000)]).id
+                                      kind="one_off", description="Roaming", amount_minor=12000)], region="GB").id
     large = client.post(f"{V1}/approvals", headers=s3.h["jo"], json={
         "action": "write_off", "billId": big, "amount": 12000, "reason": "Roaming charged while the line was barred"})
     assert large.status_code == 201 and large.json()["status"] == "pending"

@@ -23,13 +23,13 @@ def record(uow, clock, channel: str, identifiers: dict[str, str], text: str, at:
     with uow() as s:
         rec = interactions.record(s, clock, SYSTEM, interactions.Intake(
             channel=channel, direction="inbound", occurred_at=at or clock.now(), text=text, identifiers=identifiers,
-            kind="call" if channel == "phone" else "message"))
+            kind="call" if channel == "phone" else "message"), region="GB")
         return rec.contact.id, rec.contact.customer_id, rec.match_item.id if rec.match_item else None
 
 
 def holder(uow, clock, kind: str, value: str) -> str | None:
     with uow() as s:
-        return identifier_service.resolve(s, kind, value, clock.now()).customer_id
+        return identifier_service.resolve(s, kind, value, clock.now(), region="GB").customer_id
 
 
 def contact_titles(uow, customer_id: str) -> list[str]:
@@ -46,11 +46,11 @@ def test_s3_contacts_go_to_the_holder_of_the_moment_or_to_a_person(client, uow, 
     carla = make_customer(uow, clock, "Carla", "Diaz", date(2020, 1, 1))
     with uow() as s:
         identifier_service.assign(s, clock, SYSTEM, customer_id=tom, kind="msisdn", value=NUMBER,
-                                  valid_from=datetime(2012, 3, 1, tzinfo=UTC))
+                                  valid_from=datetime(2012, 3, 1, tzinfo=UTC), region="GB")
         identifier_service.assign(s, clock, SYSTEM, customer_id=tom, kind="email", value="tom@bennett.example")
     with uow() as s:
         identifier_service.move(s, clock, SYSTEM, kind="msisdn", value=NUMBER, to_customer_id=priya, at=recycled,
-                                reason="number recycled")
+                                reason="number recycled", region="GB")
 
     # 1. Priya calls from the number today: it is hers now, so the call is hers (never Tom's).
     clock.advance(timedelta(minutes=5))
@@ -101,7 +101,7 @@ def test_s3_contacts_go_to_the_holder_of_the_moment_or_to_a_person(client, uow, 
     _, _, late = record(uow, clock, "phone", {"msisdn": "07700 900444"}, "new SIM?")
     clock.advance(timedelta(hours=1))
     with uow() as s:
-        identifier_service.assign(s, clock, SYSTEM, customer_id=carla, kind="msisdn", value="07700 900444")
+        identifier_service.assign(s, clock, SYSTEM, customer_id=carla, kind="msisdn", value="07700 900444", region="GB")
     r = client.post(f"{Q}/{late}/link", json={"customerId": priya, "addIdentifiers": True}, headers=agent)
     assert r.status_code == 200
     assert r.json()["identifiersAdded"] == []

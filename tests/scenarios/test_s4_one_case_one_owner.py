@@ -61,11 +61,11 @@ def world(uow, clock) -> dict:
         for n, msisdn in enumerate(["07700 900401", "07700 900402", "07700 900403"], start=1):
             inventory.add_product(s, clock, SYSTEM, customer_id=cust.id, billing_account_id=acc.id,
                                   kind="mobile_line", name=f"Business Unlimited (line {n})", price_minor=2800,
-                                  activated_at=on(date(2015, 4, 1), 9), identifiers={"msisdn": msisdn})
+                                  activated_at=on(date(2015, 4, 1), 9), identifiers={"msisdn": msisdn}, region="GB")
         tablet = inventory.add_product(s, clock, SYSTEM, customer_id=cust.id, billing_account_id=acc.id,
                                        kind="data_sim", name="Tablet data SIM (old iPad)", price_minor=1000,
                                        activated_at=on(date(2018, 5, 1), 9),
-                                       identifiers={"iccid": "8944100000000004044"})
+                                       identifiers={"iccid": "8944100000000004044"}, region="GB")
         identifier_service.assign(s, clock, SYSTEM, customer_id=cust.id, kind="email",
                                   value="mark@harbourlane.example", valid_from=on(date(2015, 4, 1), 9))
         identifier_service.assign(s, clock, SYSTEM, customer_id=cust.id, kind="social", value="x:@harbourlanejoin",
@@ -79,7 +79,7 @@ def contact(uow, clock, who, channel: str, kind: str, text: str, n: int, **ident
         return interactions.record(s, clock, who, interactions.Intake(
             channel=channel, direction="inbound", occurred_at=clock.now(), text=text, kind=kind,
             channel_message_id=f"s4-{n}", customer_id=ident.pop("customer_id", None),
-            identifiers=ident or None)).contact.id
+            identifiers=ident or None), region="GB").contact.id
 
 
 def test_one_billing_case_one_owner_across_four_channels(uow, clock):

@@ -38,11 +38,11 @@ def business_customer(uow, clock) -> dict:
         for n, msisdn in enumerate(["07700 900401", "07700 900402", "07700 900403"], start=1):
             inventory.add_product(s, clock, SYSTEM, customer_id=cust.id, billing_account_id=acc.id,
                                   kind="mobile_line", name=f"Business Unlimited (line {n})", price_minor=2800,
-                                  activated_at=on(date(2015, 4, 1), 9), identifiers={"msisdn": msisdn})
+                                  activated_at=on(date(2015, 4, 1), 9), identifiers={"msisdn": msisdn}, region="GB")
         tablet = inventory.add_product(s, clock, SYSTEM, customer_id=cust.id, billing_account_id=acc.id,
                                        kind="data_sim", name="Tablet data SIM (old iPad)", price_minor=1000,
                                        activated_at=on(date(2018, 5, 1), 9),
-                                       identifiers={"iccid": "8944100000000004044"})
+                                       identifiers={"iccid": "8944100000000004044"}, region="GB")
         identifier_service.assign(s, clock, SYSTEM, customer_id=cust.id, kind="email",
                                   value="mark@harbourlane.example", valid_from=on(date(2015, 4, 1), 9))
         identifier_service.assign(s, clock, SYSTEM, customer_id=cust.id, kind="social", value="x:@harbourlanejoin",

@@ -116,7 +116,7 @@ def test_seven_months_of_a_damage_case(uow, clock):
         note = interactions.record(s, clock, who["finn"], interactions.Intake(
             channel="field", direction="internal", kind="technician_note", occurred_at=clock.now(),
             customer_id=w["customer"], text="Third visit: drilled into a heating pipe behind the wall; temporary "
-                                            "repair; water turned off, no heating.")).contact
+                                            "repair; water turned off, no heating."), region="GB").contact
         case, joined = cases.route_contact(s, clock, who["alex"], note.id, kind="damage_claim",
                                            title="Heating pipe drilled during the fibre installation",
                                            product_id=w["fibre"], category="installation_damage",

@@ -141,6 +141,9 @@ def test_the_same_product_or_category_joins_however_long_the_case_sat_open():
 def test_durations_parse_iso_8601_without_months():
     assert Duration.parse("P8W") == Duration(days=56)
     assert Duration.parse("p1dt4h30m") == Duration(days=1, hours=4, minutes=30)
+    assert Duration.parse("PT1H30S") == Duration(hours=1, seconds=30)  # the case clocks' reader lacked seconds
+    friday_4pm = datetime(2026, 3, 6, 16, 0, tzinfo=UTC)
+    assert LONDON.add(friday_4pm, Duration.parse("PT1H30S"), "business") == datetime(2026, 3, 9, 9, 0, 30, tzinfo=UTC)
     for bad in ("", "P", "PT", "P1DT", "P1M1D", "8 weeks", "P-1D"):
         with pytest.raises(ValueError):
             Duration.parse(bad)

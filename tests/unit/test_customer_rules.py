@@ -100,7 +100,7 @@ def test_normalised_msisdn_is_e164_and_idempotent(raw):
 @given(uk_mobiles(), uk_mobiles())
 def test_two_spellings_of_one_number_normalise_alike(a, b):
     try:
-        na, nb = rules.normalise(rules.MSISDN, a), rules.normalise(rules.MSISDN, b)
+        na, nb = rules.normalise(rules.MSISDN, a, region="GB"), rules.normalise(rules.MSISDN, b, region="GB")
     except rules.InvalidIdentifier:
         assume(False)
     digits = ["".join(ch for ch in x if ch.isdigit())[-10:] for x in (a, b)]
@@ -133,6 +133,14 @@ def test_normalise_is_idempotent_for_any_input_it_accepts(kind, raw, region):
 def test_bad_identifiers_say_why(kind, raw, says):
     with pytest.raises(rules.InvalidIdentifier, match=says):
         rules.normalise(kind, raw)
+
+
+def test_a_national_number_is_read_by_the_region_given_and_refused_without_one():
+    assert rules.normalise(rules.MSISDN, "06 12345678", region="NL") == "+31612345678"
+    assert rules.normalise(rules.MSISDN, "07700 900123", region="GB") == "+447700900123"
+    assert rules.normalise(rules.MSISDN, "+31 6 12345678") == "+31612345678"  # its own country code
+    with pytest.raises(rules.InvalidIdentifier, match="no country code and no region"):
+        rules.normalise(rules.MSISDN, "06 12345678")  # never guessed as British
 
 
 def test_good_identifiers_normalise_to_one_form():

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from onethread.kernel.clock import SettableClock, SystemClock, ensure_utc
 from onethread.kernel.events import DomainEvent, EventBus
 from onethread.kernel.ids import is_valid_id, new_id
-from onethread.kernel.money import CurrencyMismatch, Money, total
+from onethread.kernel.money import CurrencyMismatch, Money, exponent, format_money, total
 from onethread.kernel.pagination import MAX_CURSOR_LENGTH, decode_cursor, encode_cursor
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -72,6 +72,24 @@ def test_money_refuses_to_mix_currencies():
         total([Money(1, "GBP"), Money(1, "EUR")], "GBP")
     with pytest.raises(TypeError):
         Money(100, "GBP") + 5
+
+
+@pytest.mark.parametrize(("currency", "digits", "plain", "for_people"), [
+    ("GBP", 2, "12.34", "£12.34"), ("BHD", 3, "1.234", "BHD\u00a01.234"), ("IQD", 3, "1.234", "IQD\u00a01.234"),
+    ("VND", 0, "1234", "₫1,234"), ("JPY", 0, "1234", "JP¥1,234"), ("CLF", 4, "0.1234", "CLF\u00a00.1234"),
+])
+def test_one_table_of_iso_4217_exponents_serves_both_the_plain_and_the_people_form(currency, digits, plain,
+                                                                                   for_people):
+    # IQD: CLDR (Babel's own precision) says 0, ISO 4217 says 3; amounts are kept in ISO minor units.
+    assert exponent(currency) == Money(1234, currency).exponent == digits
+    assert Money(1234, currency).as_decimal_str() == plain
+    assert format_money(1234, currency) == Money(1234, currency).format() == for_people
+
+
+def test_money_is_written_in_the_locale_of_the_reader():
+    assert format_money(3500, "EUR", "nl_NL") == "€\u00a035,00"
+    assert format_money(123456, "EUR", "en_GB") == "€1,234.56"
+    assert format_money(-250, "GBP") == "-£2.50"
 
 
 @pytest.mark.parametrize("amount", [12.5, 12.0, "1250", None, True])

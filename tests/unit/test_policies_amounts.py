@@ -16,7 +16,7 @@ facts:
   - {name: b, type: integer, minimum: 0, maximum: 1000}
   - {name: flag, type: boolean}
   - {name: extra, type: integer, default: 7}
-  - {name: currency, type: string, one_of: [GBP, EUR, JPY]}
+  - {name: currency, type: string, one_of: [GBP, EUR, JPY, BHD, VND]}
 """
 TAIL = """rules:
   - id: big
@@ -70,7 +70,16 @@ def test_amounts_build_on_amounts_declared_above_and_decide_rules_and_fill_reaso
     # The policy keeps its template, so an old decision is explained by the words of its version.
     assert p.outcomes["big"].customer_reason == "We owe you {total}."
     small = rules.evaluate(p, rules.check_facts(p, {"a": 1, "b": 1, "flag": False, "currency": "JPY"}))
-    assert small.outcome.name == "small" and small.outcome.customer_reason == "Small: 2 JPY."
+    assert small.outcome.name == "small" and small.outcome.customer_reason == "Small: JP¥2."
+
+
+@pytest.mark.parametrize(("currency", "said"), [("BHD", "BHD\u00a01.234"), ("VND", "₫1,234"), ("GBP", "£12.34")])
+def test_a_customer_reason_states_the_amount_in_the_currency_s_own_minor_units(currency, said):
+    # 1234 fils is 1.234 dinar (ISO 4217: BHD has three decimals), never 12.34; 1234 dong is 1,234 dong.
+    p = policy("  base: {multiply: [a, b]}\n  total: {add: [base, 1]}\n")
+    v = rules.evaluate(p, rules.check_facts(p, {"a": 1233, "b": 1, "flag": False, "currency": currency}))
+    assert v.amounts["total"] == 1234
+    assert v.outcome.customer_reason == f"We owe you {said}."
 
 
 @given(st.integers(-10**12, 10**12), st.integers(1, 10**6))
@@ -82,8 +91,9 @@ def test_divide_rounds_to_the_nearest_whole_unit(n, d):
 
 
 @pytest.mark.parametrize(("minor", "currency", "text"), [
-    (123456, "GBP", "£1,234.56"), (5, "EUR", "€0.05"), (-250, "USD", "-$2.50"), (1500, "JPY", "1,500 JPY"),
-    (1500, "SEK", "15.00 SEK"), (1500, None, "15.00"),
+    (123456, "GBP", "£1,234.56"), (5, "EUR", "€0.05"), (-250, "USD", "-US$2.50"), (1500, "JPY", "JP¥1,500"),
+    (1500, "SEK", "SEK\u00a015.00"), (1500, None, "15.00"), (1234, "BHD", "BHD\u00a01.234"),
+    (-1234, "KWD", "-KWD\u00a01.234"),
 ])
 def test_money_is_written_for_people(minor, currency, text):
     assert rules.money(minor, currency) == text

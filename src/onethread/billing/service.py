@@ -87,7 +87,7 @@ def _product_identifier(session: Session, product: Product, start: date, end: da
 
 
 def _charge(session: Session, customer_id: str, bill_period: tuple[date, date], c: ChargeIn,
-            n: int, region: str) -> dict:
+            n: int, region: str | None) -> dict:
     where = f"charges[{n}]."
     _fail(rules.charge_problems(kind=c.kind, amount_minor=c.amount_minor, period_start=c.period_start,
                                 period_end=c.period_end, description=c.description or ""), where)
@@ -120,7 +120,7 @@ def _charge(session: Session, customer_id: str, bill_period: tuple[date, date], 
 
 def import_bill(session: Session, clock: Clock, actor: Principal, *, billing_account_id: str, bill_number: str,
                 period_start: date, period_end: date, issued_on: date, due_on: date, amount_minor: int,
-                currency: str, charges: list[ChargeIn], region: str = "GB") -> Bill:
+                currency: str, charges: list[ChargeIn], region: str | None = None) -> Bill:
     """Record a bill from the billing system with its charges; everything is checked before anything is written."""
     account = session.get(BillingAccount, billing_account_id)
     if account is None:

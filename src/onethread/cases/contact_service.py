@@ -11,10 +11,11 @@ from onethread.cases.service import attach_contact
 from onethread.errors import Forbidden, ValidationFailed
 from onethread.interactions import rules as contact_rules
 from onethread.interactions import service as interactions
+from onethread.kernel.channels import RECORDED_CHANNELS
 from onethread.kernel.clock import Clock
 from onethread.models import Contact
 
-RECORDABLE_CHANNELS = ("phone", "store", "email", "letter", "social", "chat", "field", "portal")
+RECORDABLE_CHANNELS = RECORDED_CHANNELS
 
 
 def record_contact(session: Session, clock: Clock, actor: Principal, case_id: str, *, channel: str, direction: str,

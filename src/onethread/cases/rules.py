@@ -6,6 +6,9 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from onethread.kernel.channels import REPLY_CHANNELS as REPLY_CHANNELS  # re-exported for cases
+from onethread.kernel.channels import SENT_CHANNELS as SENT_CHANNELS
+
 KINDS = ("fault", "complaint", "billing_dispute", "order_problem", "damage_claim", "request")
 STATUSES = ("open", "in_progress", "waiting_customer", "resolved", "closed")
 OPEN_STATUSES = frozenset({"open", "in_progress", "waiting_customer", "resolved"})
@@ -32,12 +35,9 @@ TITLE_MAX = 300  # column widths, checked so both databases refuse the same inpu
 CATEGORY_MAX = 60
 THREADING_WINDOW = timedelta(days=30)
 
-# The channels a reply to the customer can go out on. A store visit or a technician's visit is
-# something that happens to the customer, not a way of answering them: a reply that "went out
-# by store" reaches nobody and would stop the waiting clock for nothing.
-REPLY_CHANNELS = ("email", "letter", "sms", "phone", "social", "chat", "portal")
-# Of those, the ones onethread itself delivers (outreach): the reply is queued as an outbound message.
-SENT_CHANNELS = ("email", "letter", "sms")
+# REPLY_CHANNELS: the channels a reply to the customer can go out on; SENT_CHANNELS: those that
+# onethread itself delivers (outreach), where the reply is queued as an outbound message.
+# Both live with the other channel lists in kernel/channels.py.
 
 # Harms that leave a vulnerable person exposed are urgent whatever was reported.
 URGENT_WHEN_VULNERABLE = frozenset({"no_heating", "no_water", "no_service", "health"})

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import re
-from datetime import timedelta
-
 import typer
 
 from onethread.access import service as access
 from onethread.access.rules import STAFF_ROLES, TOKEN_ROLES, token_state
 from onethread.cli.common import container, fail, read_password, unit_of_work
+from onethread.kernel.durations import DurationError, parse_duration
 
 user_app = typer.Typer(help="Staff users.", no_args_is_help=True)
 token_app = typer.Typer(help="Bearer API tokens for systems and scripts.", no_args_is_help=True)
@@ -32,15 +30,6 @@ def create_user(
         typer.echo(f"created {user.username} ({user.role}), id {user.id}")
 
 
-def parse_duration(text: str) -> timedelta:
-    """ISO-8601 durations with days, hours, minutes, seconds: P30D, PT12H, P1DT2H."""
-    m = re.fullmatch(r"P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?", text.strip().upper())
-    if not m or not any(m.groups()) or text.strip().upper().endswith("T"):
-        raise ValueError(f"{text!r} is not an ISO-8601 duration like P30D or PT12H")
-    weeks, days, hours, minutes, seconds = (int(g) if g else 0 for g in m.groups())
-    return timedelta(weeks=weeks, days=days, hours=hours, minutes=minutes, seconds=seconds)
-
-
 @token_app.command("create")
 def create_token(
     name: str = typer.Option(..., "--name", help="who or what uses it, e.g. 'telephony'"),
@@ -50,7 +39,7 @@ def create_token(
     """Create a bearer token and print it once (only its hash is stored)."""
     try:
         expires_in = parse_duration(expires) if expires else None
-    except ValueError as exc:
+    except DurationError as exc:
         fail(str(exc))
     c = container()
     with unit_of_work(c) as session:

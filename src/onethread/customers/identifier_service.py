@@ -50,7 +50,7 @@ class Resolution:
         }
 
 
-def normalise(kind: str, value: str, region: str) -> str:
+def normalise(kind: str, value: str, region: str | None) -> str:
     try:
         return rules.normalise(kind, value, region=region)
     except rules.InvalidIdentifier as exc:
@@ -77,7 +77,7 @@ def _lock_identifier(session: Session, kind: str, value: str, now: datetime) -> 
 
 def assign(session: Session, clock: Clock, actor: Principal, *, customer_id: str, kind: str, value: str,
            valid_from: datetime | None = None, valid_to: datetime | None = None, product_id: str | None = None,
-           region: str = "GB") -> IdentifierHolding:
+           region: str | None = None) -> IdentifierHolding:
     """Give ``customer_id`` the identifier for [valid_from, valid_to); refuse any overlap."""
     if session.get(Customer, customer_id) is None:
         raise NotFound(f"no customer with id {customer_id}", field="customerId")
@@ -154,7 +154,7 @@ def end_holding(session: Session, clock: Clock, actor: Principal, holding_id: st
 
 
 def move(session: Session, clock: Clock, actor: Principal, *, kind: str, value: str, to_customer_id: str,
-         at: datetime | None = None, reason: str | None = None, region: str = "GB") -> IdentifierHolding:
+         at: datetime | None = None, reason: str | None = None, region: str | None = None) -> IdentifierHolding:
     """End the current holder's period at ``at`` and start ``to_customer_id``'s (number recycling, porting)."""
     return move_identifier(session, clock, actor, kind=kind, value=value, to_customer_id=to_customer_id, at=at,
                            reason=reason, region=region)[1]
@@ -162,7 +162,7 @@ def move(session: Session, clock: Clock, actor: Principal, *, kind: str, value: 
 
 def move_identifier(session: Session, clock: Clock, actor: Principal, *, kind: str, value: str,
                     to_customer_id: str, at: datetime | None = None, reason: str | None = None,
-                    region: str = "GB") -> tuple[IdentifierHolding | None, IdentifierHolding]:
+                    region: str | None = None) -> tuple[IdentifierHolding | None, IdentifierHolding]:
     """Like :func:`move`; returns ``(the holding it ended or None, the new holding)``."""
     normal = normalise(kind, value, region)
     if session.get(Customer, to_customer_id) is None:
@@ -195,7 +195,7 @@ _HOLDER_AT = (
 )
 
 
-def resolve(session: Session, kind: str, value: str, at: datetime, *, region: str = "GB") -> Resolution:
+def resolve(session: Session, kind: str, value: str, at: datetime, *, region: str | None = None) -> Resolution:
     """Who held ``value`` at ``at``. ``none`` if nobody; never a former or later holder."""
     when = ensure_utc(at)
     if kind == rules.SOCIAL and ":" not in value:
@@ -225,7 +225,7 @@ _HOLDINGS_OF = (
 )
 
 
-def resolve_many(session: Session, asks: list[tuple[str, str, datetime]], *, region: str = "GB"
+def resolve_many(session: Session, asks: list[tuple[str, str, datetime]], *, region: str | None = None
                  ) -> list[Resolution | ValidationFailed]:
     """:func:`resolve` for many ``(kind, value, at)``, in the order asked. A value that is not a
     valid identifier of its kind gives, in its place, the ``ValidationFailed`` that ``resolve``
@@ -276,7 +276,7 @@ def _resolve_bare_handle(session: Session, handle: str, when: datetime) -> Resol
     return Resolution(FOUND, rules.SOCIAL, bare, when, customer_id=customers[0], holding_id=rows[0].id)
 
 
-def history(session: Session, kind: str, value: str, *, region: str = "GB") -> list[IdentifierHolding]:
+def history(session: Session, kind: str, value: str, *, region: str | None = None) -> list[IdentifierHolding]:
     """Every holding of one identifier, oldest first (the S3 evidence view uses this)."""
     normal = normalise(kind, value, region)
     return list(session.scalars(

@@ -59,8 +59,12 @@ def luhn_ok(digits: str) -> bool:
     return total % 10 == 0
 
 
-def normalise(kind: str, value: str, *, region: str = "GB") -> str:
-    """The one stored form of an identifier, or ``InvalidIdentifier`` saying what is wrong."""
+def normalise(kind: str, value: str, *, region: str | None = None) -> str:
+    """The one stored form of an identifier, or ``InvalidIdentifier`` saying what is wrong.
+
+    ``region`` (ISO 3166 alpha-2) reads a national phone number: the caller passes the configured
+    one (``ONETHREAD_DEFAULT_REGION``). Without it only international numbers (``+31 6 ...``) are read;
+    a national one is refused rather than guessed."""
     if kind not in IDENTIFIER_KINDS:
         raise InvalidIdentifier(f"unknown identifier kind {kind!r}; one of: {', '.join(IDENTIFIER_KINDS)}")
     raw = (value or "").strip()
@@ -94,16 +98,20 @@ def normalise(kind: str, value: str, *, region: str = "GB") -> str:
     return account
 
 
-def normalise_msisdn(raw: str, region: str) -> str:
+def normalise_msisdn(raw: str, region: str | None) -> str:
     try:
         parsed = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException as exc:
+        if region is None and exc.error_type == phonenumbers.NumberParseException.INVALID_COUNTRY_CODE:
+            raise InvalidIdentifier(f"{raw!r} has no country code and no region is given to read it by: "
+                                    "write it with its country code (+...)") from exc
         raise InvalidIdentifier(f"{raw!r} is not a phone number") from exc
     # "Possible" (right length for the country), not "valid" (in a range the library knows
     # is allocated): the operator's own inventory is the authority on its numbers, and the
     # library's range tables lag behind new allocations (and reject test ranges).
     if not phonenumbers.is_possible_number(parsed):
-        raise InvalidIdentifier(f"{raw!r} is not a possible phone number (region {region} assumed)")
+        read_as = f"region {region} assumed" if region else "read by its country code"
+        raise InvalidIdentifier(f"{raw!r} is not a possible phone number ({read_as})")
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 

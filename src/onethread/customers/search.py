@@ -41,8 +41,9 @@ class SearchResult:
     former_holder_only: list[str]  # "Phone number +44...": known, but nobody holds it now
 
 
-def candidate_kinds(text: str, region: str = "GB") -> list[tuple[str, str]]:
-    """Every identifier kind ``text`` can be read as, with its normal form (pure)."""
+def candidate_kinds(text: str, region: str | None) -> list[tuple[str, str]]:
+    """Every identifier kind ``text`` can be read as, with its normal form (pure). ``region`` reads a
+    national phone number (the configured one; no default, so a caller cannot forget it quietly)."""
     raw = text.strip()
     out: list[tuple[str, str]] = []
     kinds = [rules.EMAIL] if "@" in raw and not raw.startswith("@") and ":" not in raw else []
@@ -68,7 +69,7 @@ def _bare_handle(text: str) -> str | None:
     return None
 
 
-def find(session: Session, clock: Clock, actor: Principal, text: str, *, region: str = "GB",
+def find(session: Session, clock: Clock, actor: Principal, text: str, *, region: str | None,
          at: datetime | None = None, channel: str = "pages") -> SearchResult:
     """Customers that ``text`` names, best first: identifier holders, then names."""
     if not actor.may(CUSTOMER_READERS):

@@ -78,8 +78,24 @@ def insert_now(session: Session, statement, params: dict | list[dict]):
 _INSERT_EVENT = insert(OutboxEvent.__table__)
 
 
+class NoEventBus(RuntimeError):
+    """A session not made by ``db.session.make_sessionmaker`` tried to record an event."""
+
+
+def _bus(session: Session) -> EventBus:
+    """The session's event bus. Every session the application opens carries one; recording an
+    event without it would store the event but skip its in-process handlers (the timeline
+    projection, a reply joining its case, ...), leaving the change half-applied. So: refused."""
+    bus: EventBus | None = session.info.get("bus")
+    if bus is None:
+        raise NoEventBus("this session has no event bus, so the event's in-process handlers cannot run: "
+                         "open sessions with db.session.make_sessionmaker (the container's sessions)")
+    return bus
+
+
 def record_event(session: Session, event: DomainEvent) -> DomainEvent:
     """Write ``event`` to the outbox in the current transaction and run in-process handlers."""
+    bus = _bus(session)
     event_id = new_id()
     stored = DomainEvent(
         type=event.type,
@@ -101,10 +117,8 @@ def record_event(session: Session, event: DomainEvent) -> DomainEvent:
         "available_at": event.occurred_at,
         "attempts": 0,
     })
-    bus: EventBus | None = session.info.get("bus")
-    if bus is not None:
-        for handler in bus.handlers_for(event.type):
-            handler(session, stored)
+    for handler in bus.handlers_for(event.type):
+        handler(session, stored)
     return stored
 
 
@@ -285,6 +299,7 @@ def record_events(session: Session, events: list[DomainEvent]) -> list[DomainEve
     """
     if not events:
         return []
+    bus = _bus(session)
     stored = [DomainEvent(type=e.type, occurred_at=e.occurred_at, aggregate_type=e.aggregate_type,
                           aggregate_id=e.aggregate_id, customer_id=e.customer_id, payload=e.payload, id=new_id())
               for e in events]
@@ -294,17 +309,15 @@ def record_events(session: Session, events: list[DomainEvent]) -> list[DomainEve
          "available_at": e.occurred_at, "attempts": 0}
         for e in stored
     ])
-    bus: EventBus | None = session.info.get("bus")
-    if bus is not None:
-        by_handler: dict = {}
-        for e in stored:
-            for handler in bus.handlers_for(e.type):
-                by_handler.setdefault(handler, []).append(e)
-        for handler, batch in by_handler.items():
-            many = getattr(handler, "many", None)
-            if many is not None:
-                many(session, batch)
-            else:
-                for e in batch:
-                    handler(session, e)
+    by_handler: dict = {}
+    for e in stored:
+        for handler in bus.handlers_for(e.type):
+            by_handler.setdefault(handler, []).append(e)
+    for handler, batch in by_handler.items():
+        many = getattr(handler, "many", None)
+        if many is not None:
+            many(session, batch)
+        else:
+            for e in batch:
+                handler(session, e)
     return stored

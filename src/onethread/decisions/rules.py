@@ -16,14 +16,14 @@ from typing import Any
 
 import yaml
 
+from onethread.kernel.money import format_money
+
 FACT_TYPES = ("boolean", "integer", "number", "string")
 OPERATORS = ("is", "equals", "in", "less_than", "at_most", "greater_than", "at_least")
 NAME_MAX = 60
 AMOUNT_OPS = ("add", "subtract", "multiply", "divide", "percent", "min", "max")
 EXPR_DEPTH = 20
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
-ZERO_DECIMAL = frozenset({"CLP", "ISK", "JPY", "KRW", "UGX", "VND", "XAF", "XOF"})
-SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$"}
 
 
 class PolicyError(ValueError):
@@ -384,15 +384,8 @@ def compute(policy: Policy, facts: dict[str, Any]) -> dict[str, int]:
 
 
 def money(minor: int, currency: str | None = None) -> str:
-    """``12345, "GBP"`` -> ``£123.45``; a currency without a symbol is written after the amount."""
-    code = (currency or "").upper()
-    digits = 0 if code in ZERO_DECIMAL else 2
-    whole, frac = divmod(abs(minor), 10 ** digits)
-    text = f"{whole:,}" + (f".{frac:0{digits}d}" if digits else "")
-    sign = "-" if minor < 0 else ""
-    if code in SYMBOLS:
-        return f"{sign}{SYMBOLS[code]}{text}"
-    return f"{sign}{text} {code}" if code else f"{sign}{text}"
+    """``12345, "GBP"`` -> ``£123.45``: the kernel's one money formatter (ISO 4217 exponents)."""
+    return format_money(minor, currency)
 
 
 def _check_placeholders(src: str, doc: _Map, outcomes: dict[str, Outcome], facts: dict[str, Fact],

@@ -44,7 +44,7 @@ def _naming(i: int, exc: DomainError) -> DomainError:
 
 
 def record_many(session: Session, clock: Clock, actor: Principal, intakes: list[Intake], *,
-                region: str = "GB") -> list[Recorded]:
+                region: str | None = None) -> list[Recorded]:
     """Store a batch of contacts in the caller's transaction, each as ``service.record`` stores
     one (matching, the match queue, redeliveries, the event and the timeline entry), in the
     order given.
@@ -92,7 +92,7 @@ def record_many(session: Session, clock: Clock, actor: Principal, intakes: list[
 
 
 def _record_plain(session: Session, clock: Clock, actor: Principal, items: list[tuple[int, Intake]],
-                  out: list, region: str) -> None:
+                  out: list, region: str | None) -> None:
     now = clock.now()
     asks, owners = [], []
     for n, (_, intake) in enumerate(items):

@@ -7,11 +7,12 @@ import hmac
 from dataclasses import dataclass
 from datetime import datetime
 
-CHANNELS = ("store", "phone", "email", "chat", "social", "letter", "sms", "field", "portal", "system")
+from onethread.kernel.channels import CHANNELS as CHANNELS  # re-exported: the contact channels
+from onethread.kernel.channels import SESSION_CHANNELS as SESSION_CHANNELS
+
 DIRECTIONS = ("inbound", "outbound", "internal")
 CONTACT_KINDS = ("message", "call", "visit", "post", "direct_message", "note", "letter", "form", "visit_note",
                  "technician_note", "chat")
-SESSION_CHANNELS = ("phone", "store", "chat")
 # Names other systems give onethread's channels (a TMF ChannelRef's name), lower case.
 CHANNEL_WORDS = {
     "self service": "portal", "self-service": "portal", "online": "portal", "web": "portal", "web form": "portal",

@@ -84,7 +84,7 @@ def find_by_message_id(session: Session, channel: str, message_id: str) -> Conta
                                                 Contact.channel_message_id == message_id))
 
 
-def _lookups(session: Session, identifiers: dict[str, str], at: datetime, region: str
+def _lookups(session: Session, identifiers: dict[str, str], at: datetime, region: str | None
              ) -> tuple[list[rules.Lookup], dict[str, str]]:
     lookups, normalised = [], {}
     for kind, value in identifiers.items():
@@ -102,7 +102,7 @@ def add_lookup(lookups: list[rules.Lookup], normalised: dict[str, str],
     lookups.append(rules.Lookup(res.kind, res.value, res.status, res.customer_id, tuple(res.candidates)))
 
 
-def record(session: Session, clock: Clock, actor: Principal, intake: Intake, *, region: str = "GB") -> Recorded:
+def record(session: Session, clock: Clock, actor: Principal, intake: Intake, *, region: str | None = None) -> Recorded:
     """Store a contact once. A redelivery with the same channel message id returns the stored one.
 
     The hot path of ingest: the contact is one ``INSERT ... ON CONFLICT DO NOTHING`` (the unique
@@ -307,7 +307,7 @@ class Linked:
 
 
 def link_match(session: Session, clock: Clock, actor: Principal, item_id: str, *, customer_id: str,
-               add_identifiers: bool = False, region: str = "GB") -> Linked:
+               add_identifiers: bool = False, region: str | None = None) -> Linked:
     """A person attaches a queued contact to a customer, optionally recording its unknown identifiers.
 
     An identifier is added only if nobody held it when the contact was made and nobody holds it
@@ -429,7 +429,7 @@ def _external_session(session: Session, channel: str, external_id: str, field: s
 
 
 def record_in_session(session: Session, clock: Clock, actor: Principal, intake: Intake, *,
-                      region: str = "GB") -> Recorded:
+                      region: str | None = None) -> Recorded:
     """Record a contact in its session (``intake.session_id``).
 
     When the session does not know its customer yet and this contact names exactly one (a call
@@ -464,7 +464,7 @@ def record_in_session(session: Session, clock: Clock, actor: Principal, intake: 
 
 def open_session_contact(session: Session, clock: Clock, actor: Principal, intake: Intake, *, external_id: str,
                          staff_id: str | None = None, staff_field: str = "staffId",
-                         region: str = "GB") -> Recorded:
+                         region: str | None = None) -> Recorded:
     """A call, a store visit or a chat starts (or goes on) with this contact.
 
     The session is found, or opened, by the channel's own id (``external_id``) and the contact is

@@ -82,7 +82,7 @@ def to_intake(platform: str, delivery: Delivery, thread_id: str | None = None) -
     )
 
 
-def ingest(session: Session, clock: Clock, platform: str, delivery: Delivery, *, region: str = "GB") -> Recorded:
+def ingest(session: Session, clock: Clock, platform: str, delivery: Delivery, *, region: str | None = None) -> Recorded:
     """Record an authenticated delivery once; a reply joins the thread of the post it answers."""
     platform = platform_of(platform)
     intake = to_intake(platform, delivery)

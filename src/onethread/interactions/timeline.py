@@ -17,22 +17,20 @@ from onethread.attachments import service as attachments
 from onethread.db.bulk import insert_rows
 from onethread.db.outbox import insert_now
 from onethread.errors import ValidationFailed
+from onethread.kernel.channels import label as channel_label
 from onethread.kernel.events import DomainEvent
 from onethread.kernel.ids import new_id
 from onethread.kernel.pagination import decode_cursor, encode_cursor
 from onethread.models import Attachment, Case, Contact, TimelineEntry
 
 _DIRECTION = {"inbound": "from the customer", "outbound": "to the customer", "internal": "internal"}
-_CHANNEL_NAMES = {"store": "Store", "phone": "Phone", "email": "E-mail", "chat": "Web chat", "social": "Social",
-                  "letter": "Letter", "sms": "SMS", "field": "Field technician", "portal": "Portal",
-                  "system": "System"}
 
 
 def _contact(p: dict) -> tuple[str, str | None]:
     if p.get("matchStatus") == "linked":
-        title = f"{_CHANNEL_NAMES.get(p['channel'], p['channel'])} contact linked from the match queue"
+        title = f"{channel_label(p['channel'])} contact linked from the match queue"
     else:
-        channel = _CHANNEL_NAMES.get(p["channel"], p["channel"])
+        channel = channel_label(p["channel"])
         kind = p.get("kind", "contact").replace("_", " ")
         what = channel if kind.lower() in channel.lower() else f"{channel} {kind}"  # "Letter", not "Letter letter"
         title = f"{what} {_DIRECTION.get(p.get('direction'), '')}".strip()

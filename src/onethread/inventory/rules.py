@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
+from onethread.kernel.channels import PRODUCT_CHANNELS
 from onethread.kernel.money import Money
 
 PRODUCT_KINDS = ("mobile_line", "data_sim", "handset", "fibre", "broadband", "tv", "accessory")
@@ -15,7 +16,7 @@ def is_line_in_service(kind: str, status: str) -> bool:
     """A service the customer has now (not a device): what a termination request can name."""
     return status == "active" and kind not in DEVICE_KINDS
 SIM_KINDS = frozenset({"mobile_line", "data_sim"})
-CHANNELS = ("store", "phone", "email", "chat", "social", "letter", "field", "portal", "system")
+CHANNELS = PRODUCT_CHANNELS  # what a product change can be asked through
 
 STATUSES = ("created", "pendingActive", "active", "suspended", "pendingTerminate", "terminated", "cancelled",
             "aborted")

@@ -114,7 +114,7 @@ def add_product(session: Session, clock: Clock, actor: Principal, *, customer_id
                 status: str = "active", purchased_on: date | None = None, activated_at: datetime | None = None,
                 model: str | None = None, description: str | None = None, identifiers: dict[str, str] | None = None,
                 channel: str | None = None, parent_product_id: str | None = None,
-                region: str = "GB", tmf_attributes: dict | None = None) -> Product:
+                region: str | None = None, tmf_attributes: dict | None = None) -> Product:
     """Record a product of the customer's. ``tmf_attributes``: TMF attributes kept as the client
     sent them (onethread has no column for them; the API checks their shape)."""
     customer = get_customer(session, customer_id)
@@ -294,7 +294,7 @@ class SimReplacement:
 
 def replace_sim(session: Session, clock: Clock, actor: Principal, product: Product, *, new_iccid: str,
                 channel: str, at: datetime | None = None, reason: str | None = None,
-                region: str = "GB") -> SimReplacement:
+                region: str | None = None) -> SimReplacement:
     """Swap the SIM of a line: the old ICCID's holding ends and the new one starts, same instant."""
     reason = reason or "SIM replaced"
     if product.kind not in rules.SIM_KINDS:

@@ -8,34 +8,15 @@ working hours), skipping nights, weekends and public holidays.
 from __future__ import annotations
 
 import functools
-import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import holidays
 
-_DURATION = re.compile(r"P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?)?")
+from onethread.kernel.durations import Duration  # the one ISO-8601 reader; here for case policies
+
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-
-@dataclass(frozen=True)
-class Duration:
-    days: int = 0
-    hours: int = 0
-    minutes: int = 0
-
-    @classmethod
-    def parse(cls, text: str) -> Duration:
-        """ISO-8601 durations without months or years: P8W, P5D, PT8H, P1DT4H."""
-        m = _DURATION.fullmatch(text.strip().upper())
-        if not m or not any(m.groups()) or text.strip().upper().endswith("T"):
-            raise ValueError(f"{text!r} is not an ISO-8601 duration like P8W, P5D or PT8H")
-        weeks, days, hours, minutes = (int(g) if g else 0 for g in m.groups())
-        return cls(days=weeks * 7 + days, hours=hours, minutes=minutes)
-
-    def as_timedelta(self) -> timedelta:
-        return timedelta(days=self.days, hours=self.hours, minutes=self.minutes)
 
 
 @functools.lru_cache(maxsize=64)
@@ -88,7 +69,7 @@ class BusinessCalendar:
             while not self.is_working_day(day):
                 day += timedelta(days=1)
             local = datetime.combine(day, local.time(), tzinfo=self.tz)
-        remaining = timedelta(hours=duration.hours, minutes=duration.minutes)
+        remaining = duration.time_part()
         while remaining > timedelta(0):
             local = self._next_opening(local)
             close = datetime.combine(local.date(), self.closes, tzinfo=self.tz)

@@ -11,20 +11,14 @@ import functools
 import string
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
 from pathlib import Path
 
 import yaml
 from babel.dates import format_date
-from babel.numbers import format_currency, get_currency_precision
+
+from onethread.kernel.money import Money
 
 TEMPLATES = Path(__file__).with_name("templates.yaml")
-
-
-@dataclass(frozen=True)
-class Money:
-    minor: int
-    currency: str
 
 
 @dataclass(frozen=True)
@@ -75,8 +69,7 @@ def _format(value, locale: str) -> str:
     if isinstance(value, date):
         return format_date(value, format="long", locale=locale)
     if isinstance(value, Money):
-        digits = get_currency_precision(value.currency)
-        return format_currency(Decimal(value.minor).scaleb(-digits), value.currency, locale=locale)
+        return value.format(locale)
     return str(value)
 
 

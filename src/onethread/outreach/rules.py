@@ -7,7 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-CHANNELS = ("email", "letter", "sms")
+from onethread.kernel.channels import SENT_CHANNELS
+
+CHANNELS = SENT_CHANNELS  # what onethread sends itself
 PURPOSES = ("service", "regulatory", "retention", "marketing")
 STATUSES = ("queued", "held", "sending", "sent", "delivered", "failed", "suppressed")
 OPEN_STATUSES = frozenset({"queued", "held", "sending"})

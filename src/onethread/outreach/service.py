@@ -21,13 +21,13 @@ from onethread.db.outbox import record_event
 from onethread.db.session import settings_of
 from onethread.errors import Conflict, NotFound, ValidationFailed
 from onethread.interactions import service as interactions
+from onethread.kernel.channels import label as channel_label
 from onethread.kernel.clock import Clock, ensure_utc
 from onethread.kernel.events import DomainEvent
 from onethread.kernel.ids import new_id
 from onethread.models import Case, Contact, ContactPreference, Customer, LetterDocument, OutboundMessage, Party
 from onethread.outreach import guard, letters, rules
 
-CHANNEL_NAMES = {"email": "E-mail", "letter": "Letter", "sms": "SMS"}
 STATUS_WORDS = {"queued": "queued", "held": "held for review", "sending": "being sent", "sent": "sent",
                 "delivered": "delivered", "failed": "failed", "suppressed": "suppressed"}
 
@@ -201,7 +201,7 @@ def _event(session: Session, message: OutboundMessage, type_: str, at: datetime,
            detail: str | None = None) -> None:
     """A status the customer's timeline shows (the contact itself is there from when it was queued)."""
     status = type_.split(".", 1)[1]
-    what = f"{CHANNEL_NAMES[message.channel]} to the customer {STATUS_WORDS.get(status, status)}"
+    what = f"{channel_label(message.channel)} to the customer {STATUS_WORDS.get(status, status)}"
     codes = [r["code"] for r in message.reasons or [] if r["code"] not in ("OK",)]
     title = f"{what}: {message.subject}" if message.subject else what
     record_event(session, DomainEvent(

@@ -45,7 +45,7 @@ router = APIRouter(include_in_schema=False)
 Desk = staff_page(CUSTOMER_SERVICE)
 TIMELINE_PAGE = 25
 CLOSED_CASES_PAGE = 10
-TIMELINE_CHANNELS = ("store", "phone", "email", "chat", "social", "letter", "sms", "field", "portal", "system")
+TIMELINE_CHANNELS = contact_rules.CHANNELS
 NO_FAILURE = {"form": None, "errors": {}, "values": {}}
 
 

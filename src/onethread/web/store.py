@@ -107,11 +107,12 @@ class StoreCustomerPage:
 
 @router.get("/store", response_class=HTMLResponse)
 def store_search(request: Request, session: DbSession, clock: ClockDep, principal: StoreStaff,
-                 q: Annotated[str | None, Query()] = None):
+                 container: ContainerDep, q: Annotated[str | None, Query()] = None):
     result, errors = None, {}
     if q is not None:
         try:
-            result = customer_search.find(session, clock, principal, q, channel=CHANNEL)
+            result = customer_search.find(session, clock, principal, q, channel=CHANNEL,
+                                          region=container.settings.default_region)
         except (ValidationFailed, Forbidden) as exc:
             errors = form_failed(session, exc)
         else:

@@ -35,15 +35,14 @@ from onethread.integrations.rules import schema_location
 from onethread.interactions import rules
 from onethread.interactions import service as interactions
 from onethread.inventory import service as inventory
+from onethread.kernel import channels
 from onethread.models import Contact
 
 BASE = "/tmf-api/partyInteraction/v5"
 EXTENSION = "OnethreadPartyInteraction"
 MESSAGE_ID = "messageId"  # externalIdentifierType of the channel's own message id
 CHANNEL_ROLE = "interactionChannel"
-CHANNEL_NAMES = {"store": "Store", "phone": "Phone", "email": "E-mail", "chat": "Web chat", "social": "Social media",
-                 "letter": "Letter", "sms": "SMS", "field": "Field technician", "portal": "Online form / portal",
-                 "system": "System"}
+CHANNEL_NAMES = channels.LABELS
 router = APIRouter(prefix=BASE, tags=["TMF683 party interaction"])
 
 

@@ -1,0 +1,58 @@
+"""Start-up stores the shipped policies once. Two processes starting together may race to store the
+same version: that one integrity error is settled by reading again; any other stops start-up."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import event, func, select
+from sqlalchemy.exc import IntegrityError
+
+from onethread.app import create_app
+from onethread.decisions import service as decisions
+from onethread.models import PolicyVersion
+
+
+def stored(container) -> list[tuple[str, int, str]]:
+    with container.sessions() as s:
+        return sorted(s.execute(select(PolicyVersion.name, PolicyVersion.version, PolicyVersion.loaded_by)).all())
+
+
+def start(container) -> None:
+    with TestClient(create_app(container=container)):
+        pass
+
+
+def test_a_start_up_that_loses_the_race_to_store_a_policy_reads_it_again_and_starts(container):
+    raced: list[str] = []
+
+    def another_process_stored_it_first(session, flush_context, instances):
+        new = [o for o in session.new if isinstance(o, PolicyVersion)]
+        if new and not raced:  # the same name and version arrives in the same instant: unique breaks
+            raced.append(new[0].name)
+            session.add(PolicyVersion(name=new[0].name, version=new[0].version, source=new[0].source,
+                                      checksum=new[0].checksum, loaded_at=new[0].loaded_at, loaded_by="onethread"))
+
+    event.listen(container.sessions, "before_flush", another_process_stored_it_first)
+    try:
+        start(container)
+    finally:
+        event.remove(container.sessions, "before_flush", another_process_stored_it_first)
+    assert raced
+    assert len(stored(container)) == len(decisions.shipped_files())  # each version once
+
+
+def test_any_other_integrity_error_at_start_up_stops_it_instead_of_starting_without_policies(container):
+    def broken_row(session, flush_context, instances):
+        if any(isinstance(o, PolicyVersion) for o in session.new):
+            session.add(PolicyVersion(name="broken", version=1, source="", checksum="x",
+                                      loaded_at=next(iter(session.new)).loaded_at, loaded_by=None))
+
+    event.listen(container.sessions, "before_flush", broken_row)
+    try:
+        with pytest.raises(IntegrityError):
+            start(container)
+    finally:
+        event.remove(container.sessions, "before_flush", broken_row)
+    with container.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(PolicyVersion)) == 0

@@ -67,3 +67,4 @@ def test_what_blocks_an_erasure_is_named():
     assert rules.erasure_blockers([("C1", "No signal")], [("B-7", 1200, "GBP")]) == [
         "case C1 (No signal) is open", "bill B-7 owes 1200 minor units of GBP"]
     assert rules.reason_problem("  ") and rules.reason_problem("x" * 2001) and not rules.reason_problem("asked")
+    assert rules.reason_problem("a\x00b")  # PostgreSQL cannot store it: a 400, not a 500

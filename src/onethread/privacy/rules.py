@@ -192,6 +192,8 @@ def reason_problem(reason: str | None) -> str | None:
     text = (reason or "").strip()
     if not text:
         return "say why: the reason is recorded in the audit log"
+    if "\x00" in text:
+        return "the reason cannot contain a NUL character"
     if len(text) > REASON_MAX:
         return f"the reason is at most {REASON_MAX} characters"
     return None

@@ -99,6 +99,13 @@ class Settings(BaseSettings):
     webhook_max_attempts: int = Field(12, ge=1, le=100, description="after this many failures a delivery is dead")
     webhook_batch_size: int = Field(50, ge=1, le=1000, description="deliveries sent per worker pass at most")
 
+    # personal-data rights (docs/privacy.md)
+    privacy_policy_file: str | None = Field(None, description="YAML erasure and retention policy (default: the "
+                                            "built-in one)")
+    retention_sweep_every_seconds: int = Field(
+        86400, ge=0, description="how often the worker runs the retention sweep (0: never; run it with "
+        "'onethread gdpr sweep')")
+
     @field_validator("callback_allowlist")
     @classmethod
     def _allowlist(cls, value: str) -> str:

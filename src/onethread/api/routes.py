@@ -35,6 +35,7 @@ from onethread.api.v1 import known_defects as v1_known_defects
 from onethread.api.v1 import match_queue as v1_match_queue
 from onethread.api.v1 import outreach as v1_outreach
 from onethread.api.v1 import portal as v1_portal
+from onethread.api.v1 import privacy as v1_privacy
 from onethread.api.v1 import sessions as v1_sessions
 from onethread.api.v1 import social as v1_social
 from onethread.api.v1 import staff as v1_staff
@@ -81,6 +82,7 @@ def mount_api(app: FastAPI) -> None:
         v1_identifiers.router,
         v1_staff.router,
         v1_audit.router,
+        v1_privacy.router,
         v1_sessions.router,
         v1_match_queue.router,
         v1_social.router,

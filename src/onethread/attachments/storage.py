@@ -23,6 +23,9 @@ class Store(Protocol):
     def get(self, key: str) -> bytes:
         """The bytes kept under ``key`` (``FileNotFoundError`` when they are gone)."""
 
+    def delete(self, key: str) -> None:
+        """Forget the bytes kept under ``key`` (nothing happens when they are gone already)."""
+
 
 def key_of(data: bytes) -> str:
     digest = hashlib.sha256(data).hexdigest()
@@ -62,3 +65,9 @@ class FilesystemStore:
 
     def get(self, key: str) -> bytes:
         return self._path(key).read_bytes()
+
+    def delete(self, key: str) -> None:
+        try:
+            self._path(key).unlink(missing_ok=True)
+        except FileNotFoundError:  # a key that names no file
+            return

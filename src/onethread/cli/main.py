@@ -1,4 +1,4 @@
-"""``onethread``: serve, worker, demo, db, user, token."""
+"""``onethread``: serve, worker, demo, db, user, token, gdpr."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import typer
 from onethread.cli import accounts, database, portal, runtime
 from onethread.cli.bench import bench_app
 from onethread.cli.clock import clock_app
+from onethread.cli.gdpr import gdpr_app
 
 app = typer.Typer(
     help="onethread: omni-channel customer service for telecom operators.\n\n"
@@ -26,6 +27,7 @@ app.add_typer(accounts.token_app, name="token")
 app.add_typer(clock_app, name="clock")
 app.add_typer(portal.portal_app, name="portal-account")
 app.add_typer(bench_app, name="bench")
+app.add_typer(gdpr_app, name="gdpr")
 
 
 def main() -> None:

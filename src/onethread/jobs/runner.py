@@ -15,6 +15,7 @@ from onethread.db import outbox
 from onethread.integrations import delivery as callbacks
 from onethread.jobs.registry import SWEEPS, channel_name, pollers
 from onethread.outreach import campaign_send, delivery, health
+from onethread.privacy import retention
 
 log = logging.getLogger("onethread.worker")
 
@@ -68,6 +69,9 @@ def run_once(c: Container, worker_id: str | None = None) -> PassReport:
     for name, sweep in SWEEPS:
         with c.sessions() as session, session.begin():
             report.sweeps[name] = sweep(session, c.clock)
+    kept = retention.worker_sweep(c.sessions, c.clock, c.settings.retention_sweep_every_seconds)
+    if kept is not None and kept.total:  # runs once a day by default (docs/privacy.md)
+        report.sweeps["retention"] = kept.total
     while True:
         r = outbox.deliver(c.sessions, c.subscriptions, c.clock, worker_id=worker_id,
                            limit=c.settings.outbox_batch_size, max_attempts=c.settings.outbox_max_attempts)

@@ -1,0 +1,1 @@
+"""Personal-data rights: subject-access export, erasure, retention (docs/privacy.md)."""

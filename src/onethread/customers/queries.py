@@ -33,7 +33,7 @@ def list_customers(session: Session, *, offset: int, limit: int, name: str | Non
                    status: str | None = None) -> tuple[list[Customer], int]:
     query = select(Customer)
     if name:
-        query = query.where(func.lower(Customer.name).contains(name.lower()))
+        query = query.where(func.lower(Customer.name).contains(name.lower(), autoescape=True))
     if status:
         query = query.where(Customer.status == status)
     total = session.scalar(select(func.count()).select_from(query.subquery()))

@@ -175,7 +175,7 @@ def _list(kind: str, response: Response, session, clock, params: ListParams, nam
     if name:
         col = Party.organization_name if kind == "organization" else func.coalesce(Party.given_name, "") + " " + \
             func.coalesce(Party.family_name, "")
-        query = query.where(func.lower(col).contains(name.lower()))
+        query = query.where(func.lower(col).contains(name.lower(), autoescape=True))
     total = session.scalar(select(func.count()).select_from(query.subquery()))
     rows = session.scalars(query.order_by(Party.id).offset(params.offset).limit(params.limit)).all()
     return paged(response, _render(session, clock, list(rows)), total, params.fields)

@@ -1,7 +1,8 @@
 """The social channel's webhook (``POST /api/v1/channels/social/{platform}``).
 
 Public (no bearer token): a platform proves itself with an HMAC-SHA256 signature of
-``"{X-Onethread-Timestamp}.{platform}.{raw body}"`` (``platform`` as written in the URL) under the shared ``ONETHREAD_SOCIAL_WEBHOOK_SECRET``,
+``"{X-Onethread-Timestamp}.{platform}.{raw body}"`` (``platform`` as written in the URL) under
+the shared ``ONETHREAD_SOCIAL_WEBHOOK_SECRET``,
 and the timestamp must be within five minutes of our clock. Anything else is a 401 and writes
 nothing. Translation only: the checks and the mapping live in ``interactions.social``.
 """

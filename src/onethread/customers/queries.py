@@ -87,6 +87,16 @@ def customers_of_party(session: Session, party_id: str) -> list[Customer]:
     return list(session.scalars(select(Customer).where(Customer.party_id == party_id).order_by(Customer.id)))
 
 
+def customer_ids_of_parties(session: Session, party_ids: list[str]) -> dict[str, list[str]]:
+    """party id -> the ids of the customers that party is (most parties are one customer or none)."""
+    found: dict[str, list[str]] = {}
+    if party_ids:
+        for cid, pid in session.execute(select(Customer.id, Customer.party_id)
+                                        .where(Customer.party_id.in_(set(party_ids))).order_by(Customer.id)):
+            found.setdefault(pid, []).append(cid)
+    return found
+
+
 def customer_names(session: Session, customer_ids: list[str]) -> dict[str, str]:
     if not customer_ids:
         return {}

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import html
 import json
-from urllib.parse import parse_qsl, unquote_to_bytes
+from urllib.parse import parse_qsl
 
 from onethread.api.errors import error_body
 
@@ -36,7 +36,7 @@ def _has_nul_text(value) -> bool:
 def _json_has_nul(body: bytes) -> bool:
     if b"\x00" in body:
         return True
-    if b"\\u0000" not in body.lower():
+    if b"\\u0000" not in body:  # JSON writes the escape with a small u; its digits are all zeros
         return False
     try:  # the escape may be a quoted backslash followed by "u0000": only the parsed text tells
         return _has_nul_text(json.loads(body))
@@ -75,8 +75,10 @@ def query_problem(raw_query: bytes, raw_path: bytes) -> str | None:
         return "the address holds a NUL character (%00), which no path accepts"
     if not raw_query:
         return None
-    if b"\x00" in unquote_to_bytes(raw_query.replace(b"+", b" ")):
+    if b"%00" in raw_query or b"\x00" in raw_query:
         return "the query string holds a NUL character (%00), which no parameter accepts"
+    if b"offset" not in raw_query and b"limit" not in raw_query:
+        return None
     for name, value in parse_qsl(raw_query.decode("latin-1"), keep_blank_values=True):
         text = value.strip()
         if name in PAGING and text.lstrip("+-").isdecimal() and abs(int(text)) > LARGEST_INTEGER:
@@ -96,14 +98,15 @@ class InputGuard:
             return
         problem = query_problem(scope.get("query_string") or b"", scope.get("raw_path") or b"")
         if problem is None and scope.get("method") in BODY_METHODS:
-            messages, body, more = [], b"", True
+            messages, chunks, more = [], [], True
             while more:
                 message = await receive()
                 messages.append(message)
                 if message["type"] != "http.request":
                     break
-                body += message.get("body", b"")
+                chunks.append(message.get("body", b""))
                 more = message.get("more_body", False)
+            body = b"".join(chunks)
             headers = dict(scope.get("headers") or [])
             problem = body_problem(body, headers.get(b"content-type", b"").decode("latin-1"))
             if problem is None:

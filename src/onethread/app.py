@@ -11,6 +11,8 @@ from sqlalchemy.exc import IntegrityError
 
 from onethread import __version__
 from onethread.api import errors
+from onethread.api.headers import SecurityHeaders
+from onethread.api.input_guard import InputGuard
 from onethread.api.limits import BodySizeLimit
 from onethread.api.routes import mount_api
 from onethread.bootstrap import Container, build
@@ -38,8 +40,13 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
             gc.freeze()
         yield
 
+    production = container.settings.env == "production"
     app = FastAPI(
         lifespan=lifespan,
+        # The Swagger UI and ReDoc load their scripts from a CDN: not served in production
+        # (docs/security.md); the OpenAPI document itself stays at /openapi.json.
+        docs_url=None if production else "/docs",
+        redoc_url=None if production else "/redoc",
         title="onethread",
         version=__version__,
         description="Omni-channel customer service for telecom operators. TMF Open APIs under /tmf-api, "
@@ -49,8 +56,10 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     errors.install(app)
     mount_api(app)
     mount_pages(app)
+    app.add_middleware(InputGuard)  # NUL characters and out-of-range paging: 400 (docs/security.md)
     app.add_middleware(BodySizeLimit, max_bytes=container.settings.max_body_bytes,
                        upload_max_bytes=container.settings.upload_max_bytes)
+    app.add_middleware(SecurityHeaders)  # outermost: marks every answer, the guards' too
     return app
 
 

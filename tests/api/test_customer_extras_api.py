@@ -8,11 +8,13 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import event, func, select
 
+from onethread.access import service as access
 from onethread.access.rules import SYSTEM
 from onethread.customers import identifier_service
 from onethread.customers import service as customers
 from onethread.inventory import service as inventory
 from onethread.models import AuditEntry, BillingAccount, HouseholdMember, Vulnerability
+from tests.api.test_trouble_ticket_api import staff_headers
 from tests.tmf_schema import assert_tmf_error
 
 V1 = "/api/v1"
@@ -40,6 +42,26 @@ def post(client, headers, path, body=None, status=201):
         client.post(f"{V1}{path}", headers=headers)
     assert r.status_code == status, r.text
     return r.json()
+
+
+@pytest.fixture
+def lead(uow, clock) -> dict[str, str]:
+    """A named team lead: the second person who approves a representative (four eyes)."""
+    with uow() as s:
+        uid = access.create_user(s, clock, username="lee.lead", display_name="Lee Carter", role="team_lead",
+                                 password=None).id
+    return staff_headers(uow, clock, uid, "team_lead")
+
+
+def authorise(client, headers, lead, customer_id, body) -> dict:
+    """Ask for a representative (202, a four-eyes request), have the lead approve it, return the
+    representative as the list shows it."""
+    asked = post(client, headers, f"/customers/{customer_id}/representatives",
+                 {"reason": "the customer asked", **body}, status=202)
+    assert asked["action"] == "add_representative" and asked["status"] == "pending"
+    rep_id = post(client, lead, f"/approvals/{asked['id']}/approve", {}, status=200)["result"]["representativeId"]
+    listed = client.get(f"{V1}/customers/{customer_id}/representatives", headers=headers).json()
+    return next(r for r in listed if r["id"] == rep_id)
 
 
 def product(uow, clock, customer_id, price, *, account_id=None, days_ago: int | None = 100, **kw):
@@ -130,16 +152,16 @@ def test_party_relationships(client, admin):
 
 # --- representatives -----------------------------------------------------------------------
 
-def test_representative_permissions_by_date(client, admin, clock):
+def test_representative_permissions_by_date(client, admin, clock, lead):
     edith, _ = customer(client, admin, "Edith", "Clarke", since="1998-05-01")
     son = person(client, admin, "Robert", "Clarke")
     worker = person(client, admin, "Amira", "Haddad")
-    rep = post(client, admin, f"/customers/{edith}/representatives", {
+    rep = authorise(client, admin, lead, edith, {
         "partyId": worker, "relationship": "social_worker", "permissions": ["view_cases", "message_owner"],
         "validFrom": "2026-01-01", "validUntil": "2026-07-01", "evidence": "consent by phone"})
     assert rep["name"] == "Amira Haddad" and rep["status"] == "active"
     assert rep["permissionsInForce"] == ["message_owner", "view_cases"]
-    assert rep["recordedBy"]["name"] == "test-admin"
+    assert rep["recordedBy"]["name"] == "Lee Carter"  # recorded by the person who approved it
 
     def standing(day):
         r = client.get(f"{V1}/customers/{edith}/representatives", params={"on": day}, headers=admin)
@@ -150,7 +172,7 @@ def test_representative_permissions_by_date(client, admin, clock):
     assert standing("2025-12-31") == ("pending", [])
     assert standing("2026-06-30") == ("active", ["message_owner", "view_cases"])
     assert standing("2026-07-01") == ("expired", [])  # validUntil is exclusive
-    post(client, admin, f"/customers/{edith}/representatives", {
+    authorise(client, admin, lead, edith, {
         "partyId": son, "relationship": "son", "permissions": ["view_account", "raise_complaint"]})
     clock.advance(timedelta(days=10))
     revoked = post(client, admin, f"/representatives/{rep['id']}/revoke", {"reason": "case closed"}, status=200)
@@ -163,7 +185,7 @@ def test_representative_permissions_by_date(client, admin, clock):
     assert [r["name"] for r in active] == ["Robert Clarke"]
     for bad, status in [({"permissions": ["sell_house"]}, 400), ({"permissions": []}, 400),
                         ({"validFrom": "2026-05-01", "validUntil": "2026-04-01"}, 400), ({"partyId": "NOPE"}, 404)]:
-        body = {"partyId": son, "relationship": "son", "permissions": ["view_account"], **bad}
+        body = {"partyId": son, "relationship": "son", "permissions": ["view_account"], "reason": "asked", **bad}
         assert_tmf_error(client.post(f"{V1}/customers/{edith}/representatives", json=body, headers=admin), status)
     assert_tmf_error(client.post(f"{V1}/representatives/NOPE/revoke", headers=admin), 404)
 
@@ -242,18 +264,17 @@ def test_s2_profile_tenure_household_and_value(client, admin, uow, clock, contai
             AuditEntry.customer_id == margaret, AuditEntry.purpose == "profile")) == 1
 
 
-def test_profile_shows_only_active_representatives_and_vulnerabilities(client, admin, clock):
+def test_profile_shows_only_active_representatives_and_vulnerabilities(client, admin, clock, lead):
     cid, _ = customer(client, admin, "Edith", "Clarke", since="1998-05-01")
     son = person(client, admin, "Robert", "Clarke")
     old = person(client, admin, "Old", "Carer")
-    post(client, admin, f"/customers/{cid}/representatives", {"partyId": son, "relationship": "son",
-                                                               "permissions": ["view_account", "message_owner"]})
-    gone = post(client, admin, f"/customers/{cid}/representatives", {"partyId": old, "relationship": "carer",
-                                                                      "permissions": ["view_cases"]})
+    authorise(client, admin, lead, cid, {"partyId": son, "relationship": "son",
+                                         "permissions": ["view_account", "message_owner"]})
+    gone = authorise(client, admin, lead, cid, {"partyId": old, "relationship": "carer",
+                                                "permissions": ["view_cases"]})
     post(client, admin, f"/representatives/{gone['id']}/revoke", status=200)
-    post(client, admin, f"/customers/{cid}/representatives", {"partyId": old, "relationship": "carer",
-                                                               "permissions": ["view_cases"],
-                                                               "validFrom": "2010-01-01", "validUntil": "2011-01-01"})
+    authorise(client, admin, lead, cid, {"partyId": old, "relationship": "carer", "permissions": ["view_cases"],
+                                         "validFrom": "2010-01-01", "validUntil": "2011-01-01"})
     post(client, admin, f"/customers/{cid}/vulnerabilities", {"kind": "age", "consentGiven": True,
                                                                "reviewOn": "2026-09-01", "note": "89",
                                                                "needs": ["priority"]})

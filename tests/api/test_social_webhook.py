@@ -38,16 +38,16 @@ def payload(clock, post_id="1001", handle="@priyashah", text="On hold for 40 min
     return json.dumps(body, separators=(",", ":")).encode()
 
 
-def signed(clock, body: bytes, secret: str = SECRET, skew: int = 0) -> dict[str, str]:
-    """What the platform sends: the timestamp, and the HMAC of "{timestamp}.{body}"."""
+def signed(clock, body: bytes, secret: str = SECRET, skew: int = 0, platform: str = "x") -> dict[str, str]:
+    """What the platform sends: the timestamp, and the HMAC of "{timestamp}.{platform}.{body}"."""
     ts = str(int(clock.now().timestamp()) + skew)
-    mac = hmac.new(secret.encode(), ts.encode() + b"." + body, hashlib.sha256).hexdigest()
+    mac = hmac.new(secret.encode(), f"{ts}.{platform}.".encode() + body, hashlib.sha256).hexdigest()
     return {"X-Onethread-Timestamp": ts, "X-Onethread-Signature": f"sha256={mac}",
             "Content-Type": "application/json"}
 
 
 def deliver(client, clock, body: bytes, platform="x", **kw):
-    return client.post(f"{URL}/{platform}", content=body, headers=signed(clock, body, **kw))
+    return client.post(f"{URL}/{platform}", content=body, headers=signed(clock, body, platform=platform, **kw))
 
 
 def counts(container) -> tuple[int, int, int, int]:
@@ -219,3 +219,21 @@ def test_the_telephony_platforms_calls_show_on_the_channel_board(client, clock, 
     assert call.status_code == 201
     board = {c["name"]: c for c in client.get("/api/v1/channels/health", headers=lead).json()}
     assert board["telephony"]["state"] == "green" and board["telephony"]["lastSuccessAt"] == clock.now().isoformat()
+
+
+def test_a_delivery_signed_for_one_platform_is_refused_on_another(client, uow, clock, container):
+    """The signature covers the platform: one signed delivery cannot become a contact per platform."""
+    priya_with_handle(uow, clock)
+    body = payload(clock, post_id="one-post")
+    headers = signed(clock, body, platform="x")
+    assert client.post(f"{URL}/x", content=body, headers=headers).status_code == 201
+    before = counts(container)
+    for other in ("instagram", "facebook", "tiktok"):
+        r = client.post(f"{URL}/{other}", content=body, headers=headers)
+        assert_tmf_error(r, 401)
+        assert "does not match" in r.json()["message"]
+    old_style = hmac.new(SECRET.encode(), headers["X-Onethread-Timestamp"].encode() + b"." + body,
+                         hashlib.sha256).hexdigest()
+    assert_tmf_error(client.post(f"{URL}/x", content=body, headers={**headers,
+                                 "X-Onethread-Signature": f"sha256={old_style}"}), 401)
+    assert counts(container) == before

@@ -23,6 +23,10 @@ CUSTOMER_SERVICE = frozenset({STORE_ADVISOR, AGENT, SPECIALIST, TEAM_LEAD, BACK_
 CUSTOMER_WRITERS = CUSTOMER_SERVICE | {INTEGRATION}
 CUSTOMER_READERS = CUSTOMER_SERVICE | {INTEGRATION}
 SUPERVISORS = frozenset({TEAM_LEAD, ADMIN})
+# Who may read a vulnerability's note (what the customer told us, kept with consent) and the
+# vulnerability list: the people who serve the customer. Not an integration (a system has no
+# reason to), nor a field subcontractor; they see at most the kind and the needs, in a profile.
+VULNERABILITY_NOTE_READERS = CUSTOMER_SERVICE
 ADMINS = frozenset({ADMIN})
 ANYONE = TOKEN_ROLES  # any authenticated caller, staff or system
 PORTAL_USERS = frozenset({CUSTOMER})  # the portal API and pages; no staff route names this role

@@ -308,6 +308,20 @@ def audit(
     return entry_id
 
 
+def audit_list(session: Session, clock: Clock, principal: Principal, shown: list[tuple[str, str, str | None]], *,
+               channel: str | None = None, purpose: str = "list") -> None:
+    """A list of personal records was read: one audit row per record shown, ``(resource_type,
+    resource_id, customer_id)``, written together in one statement."""
+    if not shown:
+        return
+    now = clock.now()
+    record_trail(session, _INSERT_AUDIT, [{
+        "id": new_id(), "at": now, "actor_type": principal.kind, "actor_id": principal.id,
+        "actor_name": principal.name, "action": "read", "resource_type": kind, "resource_id": resource_id,
+        "customer_id": customer_id, "channel": channel, "purpose": purpose, "detail": {},
+    } for kind, resource_id, customer_id in shown])
+
+
 def audit_for_customer(
     session: Session, customer_id: str, *, offset: int = 0, limit: int = 100, since: datetime | None = None
 ) -> tuple[list[AuditEntry], int]:

@@ -34,8 +34,19 @@ def eligible_owner(session: Session, staff_id: str) -> StaffUser:
     return user
 
 
+def _locked_case(session: Session, case_id: str) -> Case | None:
+    """The case row, locked for this transaction and read afresh (PostgreSQL ``FOR UPDATE``).
+
+    Every change of ownership takes the case's lock first, before touching a hand-over row: two
+    people changing the same case (one accepting a hand-over while a lead imposes another owner)
+    then queue on one row instead of each holding one of two rows and deadlocking. The second
+    one reads the case and its hand-over as the first left them, and gets a 409 if there is
+    nothing left to do."""
+    return session.get(Case, case_id, with_for_update=True, populate_existing=True)
+
+
 def _case(session: Session, case_id: str) -> Case:
-    case = session.get(Case, case_id)
+    case = _locked_case(session, case_id)
     if case is None:
         raise NotFound(f"no case {case_id}")
     if case.status == "closed":
@@ -101,6 +112,9 @@ def accept(session: Session, clock: Clock, actor: Principal, handover_id: str, n
     if actor.id != handover.to_owner_id:
         raise Forbidden("only the person the case is handed to can accept it")
     case = _case(session, handover.case_id)
+    session.refresh(handover)  # as it is now that the case is ours: a lead may have imposed meanwhile
+    if handover.status != "pending":
+        raise Conflict(f"this hand-over is already {handover.status}")
     eligible_owner(session, actor.id)
     _change_owner(session, clock, case, handover, actor, "accepted", note, clock.now())
     return case
@@ -116,8 +130,11 @@ def decline(session: Session, clock: Clock, actor: Principal, handover_id: str, 
         raise Forbidden("only the person the case is handed to can decline it")
     if not (reason or "").strip():
         raise ValidationFailed("say why you decline", field="reason")
+    case = _locked_case(session, handover.case_id)
+    session.refresh(handover)
+    if handover.status != "pending":
+        raise Conflict(f"this hand-over is already {handover.status}")
     handover.status, handover.decided_at, handover.decision_note = "declined", clock.now(), reason.strip()
-    case = session.get(Case, handover.case_id)
     log(session, clock, case, actor, "handover_declined", f"{actor.name} declined the hand-over", text=reason.strip(),
         data={"handoverId": handover.id})
     return handover
@@ -133,8 +150,12 @@ def cancel(session: Session, clock: Clock, actor: Principal, handover_id: str) -
     if actor.kind != "system" and actor.role not in (TEAM_LEAD, ADMIN) \
             and actor.id not in (handover.requested_by, handover.from_owner_id):
         raise Forbidden("only whoever asked for the hand-over, the case's owner or a team lead can cancel it")
+    case = _locked_case(session, handover.case_id)
+    session.refresh(handover)
+    if handover.status != "pending":
+        raise Conflict(f"this hand-over is already {handover.status}")
     handover.status, handover.decided_at = "cancelled", clock.now()
-    log(session, clock, session.get(Case, handover.case_id), actor, "handover_cancelled", "Hand-over cancelled",
+    log(session, clock, case, actor, "handover_cancelled", "Hand-over cancelled",
         data={"handoverId": handover.id})
     return handover
 

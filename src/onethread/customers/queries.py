@@ -33,7 +33,7 @@ def list_customers(session: Session, *, offset: int, limit: int, name: str | Non
                    status: str | None = None) -> tuple[list[Customer], int]:
     query = select(Customer)
     if name:
-        query = query.where(func.lower(Customer.name).contains(name.lower()))
+        query = query.where(func.lower(Customer.name).contains(name.lower(), autoescape=True))
     if status:
         query = query.where(Customer.status == status)
     total = session.scalar(select(func.count()).select_from(query.subquery()))
@@ -85,6 +85,16 @@ def parties_by_id(session: Session, party_ids: list[str]) -> dict[str, Party]:
 
 def customers_of_party(session: Session, party_id: str) -> list[Customer]:
     return list(session.scalars(select(Customer).where(Customer.party_id == party_id).order_by(Customer.id)))
+
+
+def customer_ids_of_parties(session: Session, party_ids: list[str]) -> dict[str, list[str]]:
+    """party id -> the ids of the customers that party is (most parties are one customer or none)."""
+    found: dict[str, list[str]] = {}
+    if party_ids:
+        for cid, pid in session.execute(select(Customer.id, Customer.party_id)
+                                        .where(Customer.party_id.in_(set(party_ids))).order_by(Customer.id)):
+            found.setdefault(pid, []).append(cid)
+    return found
 
 
 def customer_names(session: Session, customer_ids: list[str]) -> dict[str, str]:

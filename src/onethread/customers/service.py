@@ -287,11 +287,13 @@ def leave_household(session: Session, clock: Clock, actor: Principal, *, custome
 
 # --- representatives -----------------------------------------------------------------------
 
-def add_representative(session: Session, clock: Clock, actor: Principal, *, customer_id: str, party_id: str,
-                       relationship: str, permissions: list[str], valid_from: date | None = None,
-                       valid_until: date | None = None, evidence: str | None = None) -> Representative:
+def check_representative(session: Session, clock: Clock, *, customer_id: str, party_id: str, relationship: str,
+                         permissions: list[str], valid_from: date | None = None,
+                         valid_until: date | None = None) -> tuple[str, list[str], str]:
+    """What adding a representative needs, checked (the same before it is asked and when it is
+    done): returns the representative's name, the permissions in order, the relationship."""
     customer = get_customer(session, customer_id)
-    get_party(session, party_id)
+    party = get_party(session, party_id)
     if party_id == customer.party_id:
         raise ValidationFailed("a customer cannot be their own representative", field="partyId")
     if not (relationship or "").strip():
@@ -303,7 +305,20 @@ def add_representative(session: Session, clock: Clock, actor: Principal, *, cust
     start = valid_from or clock.now().date()
     if valid_until is not None and valid_until <= start:
         raise ValidationFailed("valid until must be after valid from", field="validUntil")
-    rep = Representative(customer_id=customer_id, party_id=party_id, relationship=relationship.strip(),
+    name = party.organization_name or " ".join(filter(None, (party.given_name, party.family_name)))
+    return name, perms, relationship.strip()
+
+
+def add_representative(session: Session, clock: Clock, actor: Principal, *, customer_id: str, party_id: str,
+                       relationship: str, permissions: list[str], valid_from: date | None = None,
+                       valid_until: date | None = None, evidence: str | None = None) -> Representative:
+    """Record a representative now. Through the API this runs only once a second person approved
+    it (four eyes: ``decisions.approvals``, action ``add_representative``)."""
+    _, perms, relationship = check_representative(session, clock, customer_id=customer_id, party_id=party_id,
+                                                  relationship=relationship, permissions=permissions,
+                                                  valid_from=valid_from, valid_until=valid_until)
+    start = valid_from or clock.now().date()
+    rep = Representative(customer_id=customer_id, party_id=party_id, relationship=relationship,
                          permissions=perms, valid_from=start, valid_until=valid_until, evidence=evidence,
                          recorded_by=actor.id, created_at=clock.now())
     session.add(rep)

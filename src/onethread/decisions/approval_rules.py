@@ -14,7 +14,7 @@ import yaml
 
 from onethread.access.rules import STAFF_ROLES
 
-ACTIONS = ("terminate_line", "flag_fraud", "write_off", "close_unconfirmed")
+ACTIONS = ("terminate_line", "flag_fraud", "write_off", "close_unconfirmed", "add_representative")
 STATUSES = ("pending", "approved", "rejected", "withdrawn")
 REASON_MAX = 2000
 NOTE_MAX = 2000
@@ -26,6 +26,7 @@ TARGET = {
     "flag_fraud": "customer_id",
     "write_off": "bill_id",
     "close_unconfirmed": "case_id",
+    "add_representative": "customer_id",  # and the party in the request's params
 }
 
 

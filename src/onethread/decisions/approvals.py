@@ -1,5 +1,6 @@
 """Four eyes for drastic actions (S3): terminating a line, flagging a customer for fraud, writing
-off above a threshold, closing a complaint without the customer's confirmation.
+off above a threshold, closing a complaint without the customer's confirmation, authorising a
+representative (who then sees and acts on the customer's cases in the portal).
 
 A request records the reason and the evidence the requester saw (captured now, stored on the
 request): for the identifier in question how long this customer has held it and the bills they
@@ -17,7 +18,7 @@ go around the approval; the routes do not call these checks themselves.
 from __future__ import annotations
 
 import functools
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -32,6 +33,7 @@ from onethread.cases import rules as cases_rules
 from onethread.cases import service as cases
 from onethread.cases.log import log
 from onethread.customers import flags
+from onethread.customers import service as customers
 from onethread.customers.service import get_customer
 from onethread.db.outbox import record_event
 from onethread.decisions import approval_rules as rules
@@ -176,6 +178,8 @@ def gather_evidence(session: Session, clock: Clock, actor: Principal, *, custome
 def _title(req: ApprovalRequest) -> str:
     what = policy().rule(req.action).label
     target = (req.evidence.get("product") or {}).get("name") or (req.evidence.get("case") or {}).get("title")
+    if req.action == "add_representative":
+        target = f"{req.params.get('name')} as {req.params.get('relationship')}"
     if req.action == "write_off" and req.amount_minor is not None:
         target = f"{_money(req.amount_minor, req.currency)} on bill {(req.evidence.get('bill') or {}).get('number')}"
     return f"{what} ({target})" if target else what
@@ -264,6 +268,26 @@ def _load(session: Session, model, row_id: str | None, field: str, what: str):
     return row
 
 
+def _representative_params(session: Session, clock: Clock, owner: str, representative: dict | None) -> dict:
+    """The representative asked for, checked now as it will be when approved; kept on the request."""
+    if not representative:
+        raise ValidationFailed("name the representative (partyId, relationship, permissions)", field="partyId")
+    valid_from, valid_until = representative.get("validFrom"), representative.get("validUntil")
+    name, perms, relationship = customers.check_representative(
+        session, clock, customer_id=owner, party_id=representative.get("partyId") or "",
+        relationship=representative.get("relationship") or "", permissions=representative.get("permissions") or [],
+        valid_from=valid_from, valid_until=valid_until)
+    if any(r.action == "add_representative" and r.params.get("partyId") == representative["partyId"]
+           for r in session.scalars(select(ApprovalRequest).where(ApprovalRequest.customer_id == owner,
+                                                                  ApprovalRequest.status == "pending"))):
+        raise Conflict("the same representative is already waiting for a second person's approval",
+                       field="partyId")
+    return {"partyId": representative["partyId"], "name": name, "relationship": relationship, "permissions": perms,
+            "validFrom": valid_from.isoformat() if valid_from else None,
+            "validUntil": valid_until.isoformat() if valid_until else None,
+            "evidence": representative.get("evidence")}
+
+
 def _check_action(session: Session, action: str, owner: str, *, product: Product | None, bill: Bill | None,
                   case: Case | None, amount_minor: int | None, outcome: str | None) -> dict:
     """What each action needs, and that it can still be done; returns the action's own parameters."""
@@ -303,7 +327,8 @@ def _check_action(session: Session, action: str, owner: str, *, product: Product
 def request(session: Session, clock: Clock, actor: Principal, *, action: str, reason: str,
             customer_id: str | None = None, product_id: str | None = None, identifier_id: str | None = None,
             case_id: str | None = None, bill_id: str | None = None, amount_minor: int | None = None,
-            outcome: str | None = None, channel: str | None = None) -> ApprovalRequest:
+            outcome: str | None = None, channel: str | None = None,
+            representative: dict | None = None) -> ApprovalRequest:
     """Ask for a drastic action. Records the request and its evidence; changes nothing else
     (except a write-off at or below the threshold, which needs no second person and is done now)."""
     if action not in rules.ACTIONS:
@@ -325,6 +350,8 @@ def request(session: Session, clock: Clock, actor: Principal, *, action: str, re
     params = {**({"channel": channel} if channel else {}),
               **_check_action(session, action, owner, product=product, bill=bill, case=case,
                               amount_minor=amount_minor, outcome=outcome)}
+    if action == "add_representative":
+        params.update(_representative_params(session, clock, owner, representative))
 
     if identifier_id is not None:
         held = session.scalar(select(IdentifierHolding.id).where(IdentifierHolding.identifier_id == identifier_id,
@@ -336,7 +363,7 @@ def request(session: Session, clock: Clock, actor: Principal, *, action: str, re
 
     target_field = rules.TARGET[action]
     target = {"product_id": product_id, "customer_id": owner, "bill_id": bill_id, "case_id": case_id}[target_field]
-    twin = _pending_twin(session, action, target_field, target)
+    twin = _pending_twin(session, action, target_field, target) if action != "add_representative" else None
     if twin is not None:
         raise Conflict(f"the same request is already waiting for a second person ({ROUTE}/{twin.id})",
                        details={"approvalId": twin.id})
@@ -454,6 +481,16 @@ def _execute(session: Session, clock: Clock, actor: Principal, req: ApprovalRequ
         result = {"billId": bill.id, "billStatus": bill.status, "writtenOff": bill.written_off_minor,
                   "owed": billing.owed(bill)}
         done = f"{_money(req.amount_minor, req.currency)} written off bill {bill.bill_number}"
+    elif req.action == "add_representative":
+        p = req.params
+        rep = customers.add_representative(
+            session, clock, actor, customer_id=req.customer_id, party_id=p["partyId"],
+            relationship=p["relationship"], permissions=p["permissions"],
+            valid_from=date.fromisoformat(p["validFrom"]) if p.get("validFrom") else None,
+            valid_until=date.fromisoformat(p["validUntil"]) if p.get("validUntil") else None,
+            evidence=p.get("evidence"))
+        result = {"representativeId": rep.id, "partyId": rep.party_id, "permissions": list(rep.permissions)}
+        done = f"{p['name']} authorised to act for the customer"
     else:  # close_unconfirmed
         case = cases.close(session, clock, actor, req.case_id, outcome=req.params["outcome"],
                            customer_confirmed=False)

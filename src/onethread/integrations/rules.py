@@ -327,5 +327,5 @@ def backoff(attempts: int) -> timedelta:
 
 
 def signature(secret: str, timestamp: str, body: bytes) -> str:
-    """``sha256=<hex>`` of ``"{timestamp}.{body}"``: the same scheme as the inbound social webhook."""
+    """``sha256=<hex>`` of ``"{timestamp}.{body}"`` (the inbound social webhook also signs its platform)."""
     return webhook_signature(secret, timestamp, body)

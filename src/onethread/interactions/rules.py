@@ -105,11 +105,14 @@ def webhook_signature(secret: str, timestamp: str, body: bytes) -> str:
 
 
 def webhook_problem(secret: str | None, timestamp: str | None, signature: str | None, body: bytes,
-                    now: datetime, max_skew_seconds: int = WEBHOOK_MAX_SKEW_SECONDS) -> str | None:
+                    now: datetime, max_skew_seconds: int = WEBHOOK_MAX_SKEW_SECONDS,
+                    platform: str | None = None) -> str | None:
     """Why a delivery must be refused, or None when it is authentic and fresh.
 
     The timestamp is Unix seconds; it is part of the signed string, so an old delivery cannot be
-    replayed with a new timestamp. The comparison is constant-time.
+    replayed with a new timestamp. With ``platform`` the signed string is
+    ``"{timestamp}.{platform}.{body}"``: a delivery signed for one platform cannot be replayed to
+    another platform's URL. The comparison is constant-time.
     """
     if not secret:
         return "the webhook secret is not configured; deliveries are refused"
@@ -122,7 +125,8 @@ def webhook_problem(secret: str | None, timestamp: str | None, signature: str | 
         return "X-Onethread-Timestamp must be Unix seconds"
     if abs(now.timestamp() - int(stamp)) > max_skew_seconds:
         return f"X-Onethread-Timestamp is more than {max_skew_seconds} seconds away from our clock"
-    expected = webhook_signature(secret, stamp, body)
+    signed = body if platform is None else platform.encode("utf-8") + b"." + body
+    expected = webhook_signature(secret, stamp, signed)
     if not hmac.compare_digest(expected.encode(), signature.strip().encode("utf-8", "replace")):
         return "the signature does not match the body"
     return None

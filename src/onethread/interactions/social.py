@@ -1,7 +1,8 @@
 """The social channel: signed webhook deliveries from a platform become contacts.
 
 A delivery is authentic when its ``X-Onethread-Signature`` is the HMAC-SHA256 (shared secret)
-of ``"{X-Onethread-Timestamp}.{raw body}"`` and the timestamp is within five minutes of our
+of ``"{X-Onethread-Timestamp}.{platform}.{raw body}"`` (the platform as it is written in the
+URL, so a delivery cannot be replayed to another platform's URL) and the timestamp is within five minutes of our
 clock (``rules.webhook_problem``). It is then recorded once, keyed on ``platform:postId``: a
 redelivery changes nothing. A post from a customer who is on a call right now joins that call's
 contact session (S3.5; ``service.record`` does the joining).
@@ -41,9 +42,10 @@ class Delivery:
 
 
 def authenticate(secret: str | None, timestamp: str | None, signature: str | None, body: bytes,
-                 now: datetime) -> None:
-    """Refuse (401) a delivery that is unsigned, wrongly signed, stale, or when no secret is set."""
-    problem = rules.webhook_problem(secret, timestamp, signature, body, now)
+                 now: datetime, platform: str) -> None:
+    """Refuse (401) a delivery that is unsigned, wrongly signed (for this platform), stale, or when
+    no secret is set."""
+    problem = rules.webhook_problem(secret, timestamp, signature, body, now, platform=platform)
     if problem is not None:
         raise NotAuthenticated(problem)
 

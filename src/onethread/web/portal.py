@@ -71,7 +71,11 @@ def login(request: Request, session: DbSession, clock: ClockDep, login: Annotate
 
 
 @router.post("/portal/logout", dependencies=[PUBLIC])
-def logout():
+def logout(request: Request):
+    if cross_site(request):  # another site may not sign the customer out
+        return render(request, "portal/login.html", {
+            "error": "a sign-out sent from another site was refused: use Sign out on the portal's own pages",
+            "login": "", "next_url": "/portal", "viewer": None}, status_code=403)
     response = RedirectResponse("/portal/login", status_code=303)
     response.delete_cookie(PORTAL_COOKIE, path="/")
     return response

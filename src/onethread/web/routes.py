@@ -15,7 +15,7 @@ from fastapi.templating import Jinja2Templates
 from onethread import __version__
 from onethread.access import service as access
 from onethread.access import web_session
-from onethread.api.deps import PUBLIC, SESSION_COOKIE, ClockDep, DbSession, cookie_principal
+from onethread.api.deps import PUBLIC, SESSION_COOKIE, ClockDep, DbSession, cookie_principal, cross_site
 from onethread.customers import service as customers
 from onethread.errors import Forbidden, NotAuthenticated
 from onethread.web import agent, approvals, defects, integrations, portal, store, supervisor
@@ -23,6 +23,11 @@ from onethread.web.common import PageForbidden, SignInRequired, render
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
+
+
+CROSS_SITE_SIGN_IN = "this sign-in came from another site's form and was refused: sign in here"
+CROSS_SITE_SIGN_OUT = ("a sign-out sent from another site was refused: use the Sign out button on "
+                       "onethread's own pages")
 
 
 def local_path(value: str | None) -> str | None:
@@ -62,6 +67,9 @@ def mount_pages(app: FastAPI) -> None:
     def login(request: Request, session: DbSession, username: Annotated[str, Form()] = "",
               password: Annotated[str, Form()] = "", next: Annotated[str, Form()] = ""):
         target = local_path(next)
+        if cross_site(request):  # a sign-in form on another site (login CSRF): refused, readably
+            return templates.TemplateResponse(request, "login.html", {
+                "error": CROSS_SITE_SIGN_IN, "username": username, "next": target}, status_code=403)
         try:
             user = access.authenticate(session, username, password)
         except NotAuthenticated as exc:
@@ -75,7 +83,11 @@ def mount_pages(app: FastAPI) -> None:
         return response
 
     @router.post("/logout", dependencies=[PUBLIC])
-    def logout():
+    def logout(request: Request):
+        if cross_site(request):  # another site may not sign people out either
+            return render(request, "forbidden.html", {"message": CROSS_SITE_SIGN_OUT, "principal": None,
+                                                     "heading": "Not signed out"},
+                          status_code=403)
         response = RedirectResponse("/login", status_code=303)
         response.delete_cookie(SESSION_COOKIE)
         return response

@@ -167,12 +167,16 @@ def _customer_page(request: Request, session: Session, clock: Clock, principal: 
     visit = session_service.live_store_visit(session, customer.id, principal.id)
     verification = session_service.valid_verification(session, visit.id, now) if visit else None
     receiver_names = {r.id: r for r in receivers}
+    groups: dict[str, list] = {}  # by team, in the query's order (people without a team last)
+    for r in receivers:
+        groups.setdefault(r.team or "No team", []).append(r)
     return render(request, "store/customer.html", {
         "principal": principal, "customer": customer, "cases": open_cases, "details": details,
         "pending": pending, "devices": devices, "decision": decision, "orders": orders, "state": state,
         "promised": promised, "case_of_product": {p.id: getattr(decisions.open_case_for_product(
             session, customer.id, p.id), "id", "") for p in devices},
-        "errors": state.errors, "receivers": receivers, "receiver_names": receiver_names, "now": now,
+        "errors": state.errors, "receivers": receivers, "receiver_groups": list(groups.items()),
+        "receiver_names": receiver_names, "now": now,
         "today": now.date().isoformat(), "kinds": case_rules.KINDS,
         "visit": visit, "verification": verification, "methods": contact_rules.VERIFICATION_METHODS,
     }, status_code=status_code)

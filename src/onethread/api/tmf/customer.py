@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from onethread.access.rules import CUSTOMER_READERS, CUSTOMER_WRITERS
+from onethread.access.service import audit_list
 from onethread.api.deps import ClockDep, DbSession, allow
 from onethread.api.tmf.attributes import (
     OBJECT,
@@ -193,6 +194,7 @@ def _kept_on_create(body: CustomerCreate) -> tuple[dict | None, str | None]:
 def list_customers(response: Response, session: DbSession, clock: ClockDep, actor: allow(CUSTOMER_READERS),
                    params: ListParams = Depends(), name: str | None = None, status: str | None = None) -> list[dict]:
     rows, total = queries.list_customers(session, offset=params.offset, limit=params.limit, name=name, status=status)
+    audit_list(session, clock, actor, [("customer", c.id, c.id) for c in rows], channel="api")
     return paged(response, _render(session, clock, rows), total, params.fields)
 
 

@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
 from onethread.access.rules import CUSTOMER_READERS, CUSTOMER_WRITERS
-from onethread.access.service import audit
+from onethread.access.service import audit, audit_list
 from onethread.api.deps import ClockDep, DbSession, allow
 from onethread.api.tmf.attributes import (
     BOOLEAN,
@@ -170,14 +170,18 @@ def _audit_read(session, clock, actor, party: Party) -> None:
               customer_id=customer.id if customer else None, channel="api")
 
 
-def _list(kind: str, response: Response, session, clock, params: ListParams, name: str | None) -> list[dict]:
+def _list(kind: str, response: Response, session, clock, actor, params: ListParams,
+          name: str | None) -> list[dict]:
     query = select(Party).where(Party.kind == kind)
     if name:
         col = Party.organization_name if kind == "organization" else func.coalesce(Party.given_name, "") + " " + \
             func.coalesce(Party.family_name, "")
-        query = query.where(func.lower(col).contains(name.lower()))
+        query = query.where(func.lower(col).contains(name.lower(), autoescape=True))
     total = session.scalar(select(func.count()).select_from(query.subquery()))
     rows = session.scalars(query.order_by(Party.id).offset(params.offset).limit(params.limit)).all()
+    held = queries.customer_ids_of_parties(session, [p.id for p in rows])
+    audit_list(session, clock, actor, [(p.kind, p.id, cid) for p in rows for cid in held.get(p.id) or [None]],
+               channel="api")
     return paged(response, _render(session, clock, list(rows)), total, params.fields)
 
 
@@ -249,7 +253,7 @@ def _patch(kind: str, party_id: str, raw: dict, model_cls, mapping, request, res
 @router.get("/individual", summary="List or find individuals")
 def list_individuals(response: Response, session: DbSession, clock: ClockDep, actor: allow(CUSTOMER_READERS),
                      params: ListParams = Depends(), name: str | None = None) -> list[dict]:
-    return _list("individual", response, session, clock, params, name)
+    return _list("individual", response, session, clock, actor, params, name)
 
 
 @router.post("/individual", status_code=201, summary="Create an individual")
@@ -283,7 +287,7 @@ def patch_individual(party_id: str, request: Request, response: Response, sessio
 @router.get("/organization", summary="List or find organizations")
 def list_organizations(response: Response, session: DbSession, clock: ClockDep, actor: allow(CUSTOMER_READERS),
                        params: ListParams = Depends(), name: str | None = None) -> list[dict]:
-    return _list("organization", response, session, clock, params, name)
+    return _list("organization", response, session, clock, actor, params, name)
 
 
 @router.post("/organization", status_code=201, summary="Create an organization")

@@ -8,7 +8,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
-from onethread.access.rules import CUSTOMER_READERS
+from onethread.access.rules import CUSTOMER_READERS, VULNERABILITY_NOTE_READERS
 from onethread.api.deps import ClockDep, ContainerDep, DbSession, allow
 from onethread.api.v1.schemas import ProfileOut
 from onethread.api.v1.timeline import page_json
@@ -27,7 +27,7 @@ def customer_360(customer_id: str, session: DbSession, clock: ClockDep, containe
     customer = customers.read_customer(session, clock, actor, customer_id, channel="api", purpose="360")
     now = clock.now()
     found = queries.customer_profile(session, customer, now, container.settings.default_currency)
-    profile = ProfileOut.of(found)
+    profile = ProfileOut.of(found, show_notes=actor.may(VULNERABILITY_NOTE_READERS))
     products = found.products  # read with the profile, not again
     open_cases = case_queries.open_cases_with_owners(session, customer.id)
     owners = {c.owner_id: name for c, name in open_cases}

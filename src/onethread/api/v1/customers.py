@@ -12,9 +12,10 @@ from datetime import date
 from fastapi import APIRouter, Query, Response
 
 from onethread.access import service as access
-from onethread.access.rules import CUSTOMER_READERS, CUSTOMER_WRITERS
+from onethread.access.rules import CUSTOMER_READERS, CUSTOMER_WRITERS, VULNERABILITY_NOTE_READERS
 from onethread.api.deps import ClockDep, ContainerDep, DbSession, allow
 from onethread.api.tmf.conventions import created
+from onethread.api.v1.approvals import approval_json
 from onethread.api.v1.schemas import (
     V1,
     BillingAccountIn,
@@ -35,6 +36,7 @@ from onethread.api.v1.schemas import (
 )
 from onethread.customers import queries
 from onethread.customers import service as customers
+from onethread.decisions import approvals
 
 router = APIRouter(prefix=V1, tags=["customers (onethread)"])
 
@@ -53,7 +55,8 @@ def profile(customer_id: str, session: DbSession, clock: ClockDep, container: Co
             actor: allow(CUSTOMER_READERS)) -> ProfileOut:
     customer = customers.read_customer(session, clock, actor, customer_id, channel="api", purpose="profile")
     return ProfileOut.of(queries.customer_profile(session, customer, clock.now(),
-                                                  container.settings.default_currency))
+                                                  container.settings.default_currency),
+                         show_notes=actor.may(VULNERABILITY_NOTE_READERS))
 
 
 # --- billing accounts ----------------------------------------------------------------------
@@ -136,15 +139,18 @@ def _representative_out(session, rep_id: str, customer_id: str, on: date) -> Rep
     return RepresentativeOut.of(view, on, queries.actor_names(session, [view.representative.recorded_by]))
 
 
-@router.post("/customers/{customer_id}/representatives", status_code=201, response_model=RepresentativeOut,
-             summary="Authorise someone to act for the customer: what they may do, and until when")
-def add_representative(customer_id: str, body: RepresentativeIn, session: DbSession,
-                       clock: ClockDep, actor: allow(CUSTOMER_WRITERS)) -> RepresentativeOut:
-    rep = customers.add_representative(session, clock, actor, customer_id=customer_id, party_id=body.partyId,
-                                       relationship=body.relationship, permissions=body.permissions,
-                                       valid_from=body.validFrom, valid_until=body.validUntil,
-                                       evidence=body.evidence)
-    return _representative_out(session, rep.id, customer_id, clock.now().date())
+@router.post("/customers/{customer_id}/representatives", status_code=202,
+             summary="Ask to authorise someone to act for the customer (four eyes: a team lead or an admin "
+                     "approves at /api/v1/approvals/{id}/approve, and only then are they authorised)")
+def add_representative(customer_id: str, body: RepresentativeIn, response: Response, session: DbSession,
+                       clock: ClockDep, actor: allow(CUSTOMER_WRITERS)) -> dict:
+    request = approvals.request(
+        session, clock, actor, action="add_representative", customer_id=customer_id,
+        reason=body.reason or body.evidence or "", representative={
+            "partyId": body.partyId, "relationship": body.relationship, "permissions": body.permissions,
+            "validFrom": body.validFrom, "validUntil": body.validUntil, "evidence": body.evidence})
+    response.headers["Location"] = f"{V1}/approvals/{request.id}"
+    return approval_json(request)
 
 
 @router.get("/customers/{customer_id}/representatives", response_model=list[RepresentativeOut],
@@ -179,13 +185,15 @@ def record_vulnerability(customer_id: str, body: VulnerabilityIn, session: DbSes
     vul = customers.record_vulnerability(session, clock, actor, customer_id=customer_id, kind=body.kind,
                                          consent_given=body.consentGiven, review_on=body.reviewOn, note=body.note,
                                          needs=body.needs)
-    return VulnerabilityOut.of(vul, clock.now(), queries.actor_names(session, [vul.recorded_by]))
+    return VulnerabilityOut.of(vul, clock.now(), queries.actor_names(session, [vul.recorded_by]),
+                               actor.may(VULNERABILITY_NOTE_READERS))
 
 
 @router.get("/customers/{customer_id}/vulnerabilities", response_model=list[VulnerabilityOut],
-            summary="The customer's vulnerabilities in force (or all, with includeEnded=true)")
+            summary="The customer's vulnerabilities in force (or all, with includeEnded=true); "
+                    "customer-service staff only")
 def list_vulnerabilities(customer_id: str, response: Response, session: DbSession, clock: ClockDep,
-                         actor: allow(CUSTOMER_READERS),
+                         actor: allow(VULNERABILITY_NOTE_READERS),
                          include_ended: bool = Query(False, alias="includeEnded",
                                                      description="also those that have ended"),
                          ) -> list[VulnerabilityOut]:
@@ -201,4 +209,5 @@ def list_vulnerabilities(customer_id: str, response: Response, session: DbSessio
 def end_vulnerability(vulnerability_id: str, session: DbSession, clock: ClockDep,
                       actor: allow(CUSTOMER_WRITERS)) -> VulnerabilityOut:
     vul = customers.end_vulnerability(session, clock, actor, vulnerability_id)
-    return VulnerabilityOut.of(vul, clock.now(), queries.actor_names(session, [vul.recorded_by]))
+    return VulnerabilityOut.of(vul, clock.now(), queries.actor_names(session, [vul.recorded_by]),
+                               actor.may(VULNERABILITY_NOTE_READERS))

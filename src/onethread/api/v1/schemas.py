@@ -93,6 +93,8 @@ class RepresentativeIn(_In):
     validFrom: date | None = None
     validUntil: date | None = Field(None, description="exclusive: the first day they may no longer act")
     evidence: str | None = Field(None, max_length=2000)
+    reason: str | None = Field(None, max_length=2000, description="why the customer wants them (four eyes: "
+                               "recorded with the request; the evidence is used when absent)")
 
 
 class RevokeIn(_In):
@@ -272,7 +274,8 @@ class VulnerabilityOut(_Out):
     needs: list[str]
     consentGiven: bool
     consentRecordedAt: datetime | None
-    note: str | None = Field(..., description="only shown when the customer consented to keeping it")
+    note: str | None = Field(..., description="only shown when the customer consented to keeping it, and only "
+                             "to customer-service staff (never to an integration token)")
     recordedBy: ActorOut
     recordedAt: datetime
     reviewOn: date
@@ -280,10 +283,11 @@ class VulnerabilityOut(_Out):
     active: bool
 
     @classmethod
-    def of(cls, v: Vulnerability, at: datetime, names: dict[str, str]) -> VulnerabilityOut:
+    def of(cls, v: Vulnerability, at: datetime, names: dict[str, str], show_note: bool = True) -> VulnerabilityOut:
+        """``show_note``: the caller's role may read notes (``VULNERABILITY_NOTE_READERS``)."""
         return cls(id=v.id, customerId=v.customer_id, kind=v.kind,
                    needs=list(v.needs or []), consentGiven=v.consent_given, consentRecordedAt=v.consent_recorded_at,
-                   note=v.note if v.consent_given else None,
+                   note=v.note if v.consent_given and show_note else None,
                    recordedBy=ActorOut(id=v.recorded_by, name=names.get(v.recorded_by)), recordedAt=v.recorded_at,
                    reviewOn=v.review_on, endedAt=v.ended_at, active=rules.vulnerability_active(v.ended_at, at))
 
@@ -346,7 +350,7 @@ class ProfileOut(_Out):
     identifiers: list[CurrentIdentifierOut]
 
     @classmethod
-    def of(cls, p: queries.Profile) -> ProfileOut:
+    def of(cls, p: queries.Profile, show_notes: bool = True) -> ProfileOut:
         c, day = p.customer, p.at.date()
         household = None
         if p.household is not None:
@@ -365,7 +369,7 @@ class ProfileOut(_Out):
             accounts=[BillingAccountOut.of(a) for a in p.accounts],
             household=household,
             representatives=[RepresentativeOut.of(r, day, p.actor_names) for r in p.representatives],
-            vulnerabilities=[VulnerabilityOut.of(v, p.at, p.actor_names) for v in p.vulnerabilities],
+            vulnerabilities=[VulnerabilityOut.of(v, p.at, p.actor_names, show_notes) for v in p.vulnerabilities],
             identifiers=[CurrentIdentifierOut(holdingId=h.id, kind=kind, label=rules.KIND_LABELS[kind], value=value,
                                               validFrom=h.valid_from, productId=h.product_id)
                          for kind, value, h in p.identifiers],

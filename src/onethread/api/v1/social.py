@@ -1,7 +1,8 @@
 """The social channel's webhook (``POST /api/v1/channels/social/{platform}``).
 
 Public (no bearer token): a platform proves itself with an HMAC-SHA256 signature of
-``"{X-Onethread-Timestamp}.{raw body}"`` under the shared ``ONETHREAD_SOCIAL_WEBHOOK_SECRET``,
+``"{X-Onethread-Timestamp}.{platform}.{raw body}"`` (``platform`` as written in the URL) under
+the shared ``ONETHREAD_SOCIAL_WEBHOOK_SECRET``,
 and the timestamp must be within five minutes of our clock. Anything else is a 401 and writes
 nothing. Translation only: the checks and the mapping live in ``interactions.social``.
 """
@@ -57,11 +58,12 @@ def deliver(
     container: ContainerDep,
     body: Annotated[bytes, Depends(raw_body)],
     x_onethread_signature: Annotated[str | None, Header(description="sha256=<hex HMAC>")] = None,
-    x_onethread_timestamp: Annotated[str | None, Header(description="Unix seconds, part of the signed string")] = None,
+    x_onethread_timestamp: Annotated[str | None, Header(description="Unix seconds, part of the signed string "
+                                                         "'{timestamp}.{platform}.{body}'")] = None,
 ) -> dict:
     settings = container.settings
     social.authenticate(settings.social_webhook_secret, x_onethread_timestamp, x_onethread_signature, body,
-                        clock.now())
+                        clock.now(), platform)
     try:
         data = SocialIn.model_validate_json(body)
     except ValidationError as exc:

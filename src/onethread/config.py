@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     outbox_batch_size: int = 200
     outbox_max_attempts: int = 10
     sql_echo: bool = False
+    db_wait_seconds: float = Field(
+        4.0, gt=0, le=60, description="a request that cannot get the database within this time (SQLite busy "
+        "with other changes, every connection in use) is answered 503 with Retry-After")
 
     clock: Literal["system", "manual"] = Field(
         "system", description="manual: the time is a database row an admin moves (sandbox; refused in production)")

@@ -14,6 +14,7 @@ from onethread.cases import service as cases
 from onethread.config import Settings
 from onethread.db import migrate
 from onethread.db.engine import make_engine, reads_engine
+from onethread.db.gate import WriteGate
 from onethread.db.outbox import Subscription
 from onethread.db.session import make_sessionmaker
 from onethread.integrations import fanout
@@ -38,12 +39,16 @@ class Container:
     # Sessions for requests that only read (GET): no write but the read's own trail, written
     # after the read (db.engine.reads_engine, db.session.record_trail). The same pool as ``sessions``.
     read_sessions: sessionmaker[Session] | None = None
+    # SQLite only: one request at a time changes data in this process (db.gate); None on PostgreSQL.
+    write_gate: WriteGate | None = None
 
     def __post_init__(self) -> None:
         if self.security_clock is None:
             self.security_clock = SystemClock() if self.settings.clock == "manual" else self.clock
         if self.read_sessions is None:
             self.read_sessions = make_sessionmaker(reads_engine(self.engine), self.bus, self.settings, reads=True)
+        if self.write_gate is None and self.engine.dialect.name == "sqlite":
+            self.write_gate = WriteGate()
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -71,7 +76,7 @@ def build(settings: Settings, *, clock: Clock | None = None, check_schema: bool 
     problems = settings.production_problems()
     if problems:
         raise SystemExit("Refusing to start in production mode:\n- " + "\n- ".join(problems))
-    engine = make_engine(settings.database_url, echo=settings.sql_echo)
+    engine = make_engine(settings.database_url, echo=settings.sql_echo, pool_timeout=settings.db_wait_seconds)
     if check_schema:
         migrate.check_ready(engine)
     if clock is None and settings.clock == "manual":

@@ -29,7 +29,13 @@ class Settings(BaseSettings):
     worker_interval_seconds: float = Field(5.0, description="pause between worker passes")
     outbox_batch_size: int = 200
     outbox_max_attempts: int = 10
+    outbox_lease_seconds: int = Field(
+        300, ge=1, description="an event a worker claimed and did not finish within this time (the worker died) "
+        "is claimed again by another")
     sql_echo: bool = False
+    db_wait_seconds: float = Field(
+        4.0, gt=0, le=60, description="a request that cannot get the database within this time (SQLite busy "
+        "with other changes, every connection in use) is answered 503 with Retry-After")
 
     clock: Literal["system", "manual"] = Field(
         "system", description="manual: the time is a database row an admin moves (sandbox; refused in production)")

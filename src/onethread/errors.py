@@ -63,5 +63,17 @@ class PayloadTooLarge(DomainError):
     reason = "Request body too large"
 
 
+class DatabaseUnavailable(DomainError):
+    """The database could not be had in time (busy, unreachable): try again after ``retry_after`` s."""
+
+    http_status = 503
+    code = "DATABASE_UNAVAILABLE"
+    reason = "Service unavailable"
+
+    def __init__(self, message: str, *, retry_after: int = 1):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class DatabaseNotReady(Exception):
     """The database is missing migrations; raised at start-up, never per request."""

@@ -245,7 +245,13 @@ _SELECT_TOKEN = (
     .select_from(_TOKEN.outerjoin(_USER, _USER.c.id == _TOKEN.c.staff_user_id))
     .where(_TOKEN.c.token_hash == bindparam("token_hash"))
 )
-_STAMP_TOKEN = update(_TOKEN).where(_TOKEN.c.id == bindparam("token_id")).values(last_used_at=bindparam("at"))
+# The stamp skips a row another request is stamping at that moment (PostgreSQL: SKIP LOCKED; SQLite
+# has one writer at a time anyway). Waiting for it would hold this request's thread while the
+# other request, holding the row lock until its commit, may wait for a thread: a burst of
+# requests of one token at the turn of the minute stalled the server for good.
+_STAMP_TOKEN = update(_TOKEN).where(_TOKEN.c.id == (
+    select(_TOKEN.c.id).where(_TOKEN.c.id == bindparam("token_id")).with_for_update(skip_locked=True)
+    .scalar_subquery())).values(last_used_at=bindparam("at"))
 
 
 def token_principal(session: Session, clock: Clock, token: str) -> Principal:

@@ -12,9 +12,11 @@ from starlette.concurrency import run_in_threadpool
 from onethread.access import service as access
 from onethread.access import web_session
 from onethread.access.rules import Principal
+from onethread.api.errors import BUSY_RETRY_AFTER
 from onethread.bootstrap import Container
+from onethread.db.gate import GateTimeout, WriteGate
 from onethread.db.session import finish_read
-from onethread.errors import Forbidden, NotAuthenticated
+from onethread.errors import DatabaseUnavailable, Forbidden, NotAuthenticated
 from onethread.kernel.clock import Clock
 
 SESSION_COOKIE = "onethread_session"
@@ -54,15 +56,49 @@ async def get_db(request: Request) -> AsyncIterator[Session]:
     which is written when the read is over (``db.session.finish_read``).
 
     Opening a session does no I/O (it takes a connection at its first statement), so it happens
-    on the event loop; the commit (or rollback) and the close run in the thread pool, in one hop."""
+    on the event loop; the commit (or rollback) and the close run in the thread pool, in one hop.
+
+    On SQLite a request that changes data first takes the process's write gate (``db.gate``),
+    waiting on the event loop, and gives it back after its commit; so does a read before it
+    writes its trail. A request that does not get it within ``ONETHREAD_DB_WAIT_SECONDS`` is
+    answered 503 with ``Retry-After``."""
     container = request.app.state.container
-    session = (container.read_sessions if request.method in SAFE_METHODS else container.sessions)()
+    reads = request.method in SAFE_METHODS
+    gate = container.write_gate
+    session = (container.read_sessions if reads else container.sessions)()
+    held = False
     try:
-        yield session
-    except BaseException:
-        await run_in_threadpool(_rollback, session)
-        raise
-    await run_in_threadpool(_commit, session)
+        if gate is not None and not reads:
+            try:
+                await _take(gate, container.settings.db_wait_seconds)
+            except DatabaseUnavailable:
+                session.close()  # never used: no statement ran, no I/O
+                raise
+            held = True
+        try:
+            yield session
+        except BaseException:
+            await run_in_threadpool(_rollback, session)
+            raise
+        if gate is not None and reads and session.info.get("trail"):
+            try:
+                await _take(gate, container.settings.db_wait_seconds)
+            except DatabaseUnavailable:
+                await run_in_threadpool(_rollback, session)  # no answer without the read's trail
+                raise
+            held = True
+        await run_in_threadpool(_commit, session)
+    finally:
+        if held:
+            gate.release()
+
+
+async def _take(gate: WriteGate, seconds: float) -> None:
+    try:
+        await gate.acquire(seconds)
+    except GateTimeout:
+        raise DatabaseUnavailable(f"the database is busy with other changes (waited {seconds:g} s); "
+                                  "try again shortly", retry_after=BUSY_RETRY_AFTER) from None
 
 
 async def get_clock(request: Request) -> Clock:

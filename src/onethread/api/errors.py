@@ -7,12 +7,14 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
 
-from onethread.errors import DomainError
+from onethread.db.availability import unavailable_reason
+from onethread.errors import DatabaseUnavailable, DomainError
 
 log = logging.getLogger("onethread.api")
 
@@ -28,7 +30,16 @@ _HTTP_CODES = {
     413: ("PAYLOAD_TOO_LARGE", "Request body too large"),
     415: ("UNSUPPORTED_MEDIA_TYPE", "Unsupported media type"),
     500: ("INTERNAL_ERROR", "Internal error"),
+    503: ("SERVICE_UNAVAILABLE", "Service unavailable"),
 }
+
+# Seconds a caller is asked to wait before trying again: the database busy (SQLite's lock, every
+# pooled connection in use), or not reachable at all (a restart, a fail-over).
+BUSY_RETRY_AFTER = 1
+UNREACHABLE_RETRY_AFTER = 5
+
+# Paths answered in JSON; anything else is a page, and a 503 there is a page too.
+_API_PREFIXES = ("/api/", "/tmf-api/", "/healthz", "/readyz", "/docs", "/redoc", "/openapi.json")
 
 
 def error_body(status: int, code: str, reason: str, message: str, **extra) -> dict:
@@ -115,6 +126,18 @@ def install(app: FastAPI) -> None:
             message = f"{request.method} is not supported on {request.url.path}; it supports {', '.join(allowed)}"
         return error_response(exc.status_code, code, reason, message, headers=headers)
 
+    @app.exception_handler(DatabaseUnavailable)
+    async def _unavailable(request: Request, exc: DatabaseUnavailable):
+        return unavailable_response(request, exc)
+
+    @app.exception_handler(DBAPIError)
+    async def _database(request: Request, exc: DBAPIError):
+        return _not_now_or_bug(request, exc)
+
+    @app.exception_handler(PoolTimeout)
+    async def _pool(request: Request, exc: PoolTimeout):
+        return _not_now_or_bug(request, exc)
+
     @app.exception_handler(StaleDataError)
     async def _stale(request: Request, exc: StaleDataError):
         return error_response(409, "CONFLICT", "Conflict", "the resource was changed by someone else; reload and retry")
@@ -128,3 +151,25 @@ def install(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception):
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return error_response(500, "INTERNAL_ERROR", "Internal error", "something went wrong on our side; it is logged")
+
+
+def _not_now_or_bug(request: Request, exc: Exception):
+    found = unavailable_reason(exc)
+    if found is None:
+        log.error("database error on %s %s", request.method, request.url.path, exc_info=exc)
+        return error_response(500, "INTERNAL_ERROR", "Internal error", "something went wrong on our side; it is logged")
+    reason, busy = found
+    detail = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or [type(exc).__name__])[0]
+    log.warning("database unavailable on %s %s: %s (%s)", request.method, request.url.path, reason, detail)
+    return unavailable_response(request, DatabaseUnavailable(
+        f"{reason}; try again shortly", retry_after=BUSY_RETRY_AFTER if busy else UNREACHABLE_RETRY_AFTER))
+
+
+def unavailable_response(request: Request, exc: DatabaseUnavailable):
+    """503 with ``Retry-After``: a TMF Error on the API, a readable page elsewhere (when the pages
+    are mounted they set ``app.state.unavailable_page``)."""
+    headers = {"Retry-After": str(exc.retry_after)}
+    page = getattr(request.app.state, "unavailable_page", None)
+    if page is not None and not request.url.path.startswith(_API_PREFIXES):
+        return page(request, exc.message, headers)
+    return error_response(503, exc.code, exc.reason, exc.message, headers=headers)

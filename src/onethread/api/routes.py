@@ -6,7 +6,9 @@ from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
 
 from onethread import __version__
-from onethread.api.deps import PUBLIC, ClockDep, DbSession
+from onethread.api import readiness
+from onethread.api.deps import PUBLIC, ContainerDep
+from onethread.api.errors import UNREACHABLE_RETRY_AFTER
 from onethread.api.params import KNOWN_QUERY
 from onethread.api.tmf import (
     communication_message,
@@ -61,10 +63,22 @@ def mount_api(app: FastAPI) -> None:
         return {"status": "ok", "version": __version__}
 
     @health.get("/readyz", dependencies=[PUBLIC], summary="Readiness: 200 when ready, 503 saying what is not")
-    def readyz(session: DbSession, clock: ClockDep) -> JSONResponse:
-        ok, channels = readiness_channels(session, clock)
-        return JSONResponse({"status": "ok" if ok else "unavailable", "channels": channels},
-                            status_code=200 if ok else 503)
+    def readyz(container: ContainerDep) -> JSONResponse:
+        database = readiness.check_database(container)
+        channels: list[dict] = []
+        if database["status"] == "ok":
+            with container.read_sessions() as session:
+                ok, channels = readiness_channels(session, container.clock)
+                session.rollback()
+            named = ", ".join(c["name"] for c in channels if c["state"] == "red")
+            reach = {"name": "channels", "status": "ok" if ok else "failed",
+                     "message": f"red: {named}" if named else "no configured channel is red"}
+        else:
+            reach = {"name": "channels", "status": "skipped", "message": "the database is not available"}
+        ready = database["status"] == "ok" and reach["status"] == "ok"
+        body = {"status": "ok" if ready else "unavailable", "checks": [database, reach], "channels": channels}
+        return JSONResponse(body, status_code=200 if ready else 503,
+                            headers=None if ready else {"Retry-After": str(UNREACHABLE_RETRY_AFTER)})
 
     app.include_router(health)
     routers = [

@@ -19,6 +19,10 @@ def serve(
                                      help="run the worker loop in this process (default: on with SQLite)"),
     workers: int = typer.Option(1, "--workers", min=1, max=64,
                                 help="server processes (each a full onethread; use the cores you have)"),
+    startup_timeout: int = typer.Option(
+        60, "--startup-timeout", min=1, max=3600,
+        help="with --workers: seconds a server process may take to start (and to answer the supervisor's "
+        "ping) before it is replaced"),
 ) -> None:
     """Run the API and the pages (uvicorn)."""
     import uvicorn
@@ -41,8 +45,12 @@ def serve(
         if workers == 1:
             uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
         else:  # each process builds its own app from the same ONETHREAD_* settings
+            # Each process is started afresh (spawned, not forked) and imports onethread before it
+            # answers the supervisor's ping: uvicorn's default of 5 s killed every one of them on a
+            # loaded machine, over and over, and the server never became ready.
             uvicorn.run("onethread.app:app_from_environment", factory=True, host=host, port=port,
-                        workers=workers, log_level="info", access_log=False)
+                        workers=workers, log_level="info", access_log=False,
+                        timeout_worker_healthcheck=startup_timeout)
     finally:
         stop.set()
 

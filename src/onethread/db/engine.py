@@ -66,12 +66,21 @@ def _guard_reads(engine: Engine) -> None:
                           f"{' '.join(statement.split()[:3])}")
 
 
-def make_engine(url: str, *, echo: bool = False, ping_after_idle: float = PING_AFTER_IDLE_SECONDS) -> Engine:
+# How long opening a PostgreSQL connection may take before it counts as unreachable (a host that
+# drops packets would otherwise hold a request for the operating system's TCP timeout, minutes).
+CONNECT_TIMEOUT_SECONDS = 10
+
+
+def make_engine(url: str, *, echo: bool = False, ping_after_idle: float = PING_AFTER_IDLE_SECONDS,
+                pool_timeout: float = 30.0) -> Engine:
+    """``pool_timeout``: how long a checkout waits for a pooled connection when all are in use
+    (then ``sqlalchemy.exc.TimeoutError``, which a request answers 503)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(url, echo=echo, pool_timeout=pool_timeout,
+                               connect_args={"check_same_thread": False, "timeout": 30})
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):
@@ -93,7 +102,9 @@ def make_engine(url: str, *, echo: bool = False, ping_after_idle: float = PING_A
 
         _guard_reads(engine)
         return engine
-    engine = create_engine(url, echo=echo, pool_size=10, max_overflow=20)
+    connect_args = {} if "connect_timeout" in parsed.query else {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
+    engine = create_engine(url, echo=echo, pool_size=10, max_overflow=20, pool_timeout=pool_timeout,
+                           connect_args=connect_args)
     _ping_when_idle(engine, ping_after_idle)
     _guard_reads(engine)
     return engine

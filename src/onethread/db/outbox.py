@@ -62,6 +62,8 @@ class ConsumerReceipt(Base):
     event_id: Mapped[str] = mapped_column(ForeignKey("outbox_event.id", ondelete="CASCADE"), primary_key=True)
     processed_at: Mapped[datetime]
 
+# The default lease on a claimed event (ONETHREAD_OUTBOX_LEASE_SECONDS): a claim older than this
+# belongs to a worker that died (killed, its machine gone), and another worker takes the event.
 CLAIM_TIMEOUT = timedelta(minutes=5)
 
 
@@ -161,8 +163,10 @@ def _as_event(row: OutboxEvent) -> DomainEvent:
     )
 
 
-def claim_batch(session: Session, clock: Clock, worker_id: str, limit: int) -> list[str]:
-    """Claim up to ``limit`` due, undelivered events for this worker; returns their ids.
+def claim_batch(session: Session, clock: Clock, worker_id: str, limit: int,
+                lease: timedelta = CLAIM_TIMEOUT) -> list[str]:
+    """Claim up to ``limit`` due, undelivered events for this worker; returns their ids. An event
+    another worker claimed more than ``lease`` ago is claimed again (that worker died).
 
     The claim is a conditional UPDATE, so two workers never both win the same row. On
     PostgreSQL the candidates are read ``FOR UPDATE SKIP LOCKED``: a second worker takes the
@@ -170,7 +174,7 @@ def claim_batch(session: Session, clock: Clock, worker_id: str, limit: int) -> l
     at a time anyway and ignores the clause).
     """
     now = clock.now()
-    stale = now - CLAIM_TIMEOUT
+    stale = now - lease
     candidates = session.scalars(
         select(OutboxEvent.id)
         .where(
@@ -207,11 +211,12 @@ def deliver(
     worker_id: str = "worker",
     limit: int = 200,
     max_attempts: int = 10,
+    lease: timedelta = CLAIM_TIMEOUT,
 ) -> DeliveryReport:
     """One delivery pass. Each (event, consumer) runs in its own transaction with its receipt."""
     report = DeliveryReport()
     with factory() as session, session.begin():
-        ids = claim_batch(session, clock, worker_id, limit)
+        ids = claim_batch(session, clock, worker_id, limit, lease)
     report.claimed = len(ids)
     if not ids:
         return report

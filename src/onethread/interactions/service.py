@@ -384,7 +384,7 @@ def read_contact(session: Session, clock: Clock, actor: Principal, contact_id: s
 
 def list_contacts(session: Session, clock: Clock, actor: Principal, *, offset: int, limit: int,
                   customer_id: str | None = None, channel: str | None = None, status: str | None = None,
-                  via: str | None = None) -> tuple[list[Contact], int]:
+                  message_id: str | None = None, via: str | None = None) -> tuple[list[Contact], int]:
     """A page of contacts, newest first. One audit row per customer whose contacts are shown (and
     one, without a customer, for contacts not attached to anybody yet)."""
     if channel is not None and channel not in rules.CHANNELS:
@@ -396,6 +396,8 @@ def list_contacts(session: Session, clock: Clock, actor: Principal, *, offset: i
         query = query.where(Contact.customer_id == customer_id)
     if channel is not None:
         query = query.where(Contact.channel == channel)
+    if message_id is not None:  # the channel's own id: unique per channel (uq_contact_channel_...)
+        query = query.where(Contact.channel_message_id == message_id)
     if status is not None:  # rules.contact_status, as a query: in progress while the session is live
         live = select(ContactSession.id).where(ContactSession.status == "live")
         query = query.where(Contact.session_id.in_(live)) if status == "inProgress" else query.where(

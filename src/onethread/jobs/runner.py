@@ -9,6 +9,7 @@ import os
 import socket
 import threading
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from onethread.bootstrap import Container
 from onethread.db import outbox
@@ -74,7 +75,8 @@ def run_once(c: Container, worker_id: str | None = None) -> PassReport:
         report.sweeps["retention"] = kept.total
     while True:
         r = outbox.deliver(c.sessions, c.subscriptions, c.clock, worker_id=worker_id,
-                           limit=c.settings.outbox_batch_size, max_attempts=c.settings.outbox_max_attempts)
+                           limit=c.settings.outbox_batch_size, max_attempts=c.settings.outbox_max_attempts,
+                           lease=timedelta(seconds=c.settings.outbox_lease_seconds))
         report.delivered += r.delivered
         report.failed += r.failed
         report.duplicates += r.skipped_duplicates

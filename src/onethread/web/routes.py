@@ -107,4 +107,13 @@ def mount_pages(app: FastAPI) -> None:
     def _forbidden(request: Request, exc: PageForbidden):
         return render(request, "forbidden.html", {"message": exc.message, "principal": None}, status_code=403)
 
+    def unavailable_page(request: Request, message: str, headers: dict[str, str]):
+        """The database could not be had in time: a 503 page saying to try again (api.errors)."""
+        response = render(request, "unavailable.html", {"message": message, "principal": None,
+                                                         "retry_after": headers.get("Retry-After")},
+                          status_code=503)
+        response.headers.update(headers)
+        return response
+
+    app.state.unavailable_page = unavailable_page
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")

@@ -265,9 +265,13 @@ def list_party_interactions(
     customer_id: str | None = Query(None, alias="relatedParty.id", description="the customer's id"),
     channel: str | None = Query(None, description=f"one of {', '.join(rules.CHANNELS)}"),
     status: str | None = Query(None, description="inProgress (its session is live) or completed"),
+    message_id: str | None = Query(None, alias="externalIdentifier.id", max_length=300,
+                                   description="the channel's own message id (the externalIdentifier of type "
+                                   "messageId; with channel=, the one contact it names)"),
 ) -> list[dict]:
     rows, total = interactions.list_contacts(session, clock, actor, offset=params.offset, limit=params.limit,
-                                             customer_id=customer_id, channel=channel, status=status, via="api")
+                                             customer_id=customer_id, channel=channel, status=status,
+                                             message_id=message_id, via="api")
     return paged(response, render(session, rows), total, params.fields)
 
 

@@ -68,6 +68,7 @@ class Figures:
     events_duplicated: int = 0
     events_delivered: int = 0
     events_waiting_for_lease: int = 0
+    slowest_restart_seconds: float = 0.0
     seconds: float = 0.0
     other_5xx_bodies: list = field(default_factory=list)
 
@@ -101,14 +102,15 @@ class Process:
                 self.kill()
 
 
-def wait_healthy(base: str, proc: Process, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
+def wait_healthy(base: str, proc: Process, seconds: float = 300) -> float:
+    started = time.monotonic()
+    deadline = started + seconds
     while time.monotonic() < deadline:
         if proc.proc.poll() is not None:
             raise RuntimeError(f"the server exited ({proc.proc.returncode}); see {proc.log}")
         try:
             if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                return
+                return time.monotonic() - started
         except httpx.HTTPError:
             pass
         time.sleep(0.05)
@@ -270,11 +272,14 @@ def soak(db: str, pg_url: str | None = None, server_kills: int = 25, worker_kill
                 server.kill()
                 figures.server_kills += 1
                 server.start()
-                wait_healthy(base, server)
+                took = wait_healthy(base, server)
+                figures.slowest_restart_seconds = round(max(figures.slowest_restart_seconds, took), 1)
             else:
                 worker.kill()
                 figures.worker_kills += 1
                 worker.start()
+            print(f"{db}: {figures.server_kills} server and {figures.worker_kills} worker kills, "
+                  f"{figures.contacts_sent} contacts sent", file=sys.stderr, flush=True)
         time.sleep(rng.uniform(min_gap, max_gap))  # a last stretch of load on the survivors
         load.stop_new.set()
         load.join(120)
@@ -303,7 +308,8 @@ COLUMNS = [
     ("contacts_in_db", "contacts in db"), ("contacts_lost", "contacts lost"),
     ("contacts_duplicated", "contacts duplicated"), ("events", "events"), ("events_lost", "events lost"),
     ("events_duplicated", "events duplicated"), ("events_delivered", "events delivered"),
-    ("events_waiting_for_lease", "events waiting for lease"), ("seconds", "seconds"),
+    ("events_waiting_for_lease", "events waiting for lease"),
+    ("slowest_restart_seconds", "slowest server restart (s)"), ("seconds", "seconds"),
 ]
 
 
@@ -331,7 +337,7 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(soak(db, args.pg_url, args.server_kills, args.worker_kills, args.clients, args.seed))
         print(f"{db}: {json.dumps(asdict(rows[-1]))}", file=sys.stderr)
     print(table(rows))
-    out = ROOT / "bench" / "results" / "soak.md"
+    out = ROOT / "bench" / "results" / f"soak-{'-'.join(dbs)}.md"
     out.write_text(table(rows) + "\n")
     return 0 if all(f.held for f in rows) else 1
 

@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
 export ONETHREAD_DATABASE_URL ?= sqlite:///var/onethread.db
 
-.PHONY: run test lint install demo-reset tour clean bench
+.PHONY: run test lint install demo-reset tour clean bench soak
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,12 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.suite --db sqlite $(BENCH_ARGS)
 	if [ -n "$$ONETHREAD_BENCH_PG_URL" ]; then $(BIN)/python -m bench.suite --db postgresql $(BENCH_ARGS); fi
+
+## make soak: SIGKILL the server 25 times and the worker 10 times under ingest load, on SQLite, and on
+## PostgreSQL when ONETHREAD_BENCH_PG_URL names a server; a table of lost and duplicated contacts and events
+## (docs/reliability.md; SOAK_ARGS="--server-kills 3 --worker-kills 2" for the short one)
+soak: $(STAMP)
+	$(BIN)/python -m bench.soak $(SOAK_ARGS)
 
 demo-reset: $(STAMP)
 	$(BIN)/onethread demo --reset

@@ -1,6 +1,9 @@
-"""``onethread db upgrade|current`` and ``onethread demo``."""
+"""``onethread db upgrade|current|backup`` and ``onethread demo``."""
 
 from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
 
 import typer
 
@@ -8,7 +11,7 @@ from onethread.cli.common import container, fail, reaching_database, settings, u
 from onethread.db import migrate
 from onethread.db.engine import make_engine
 
-db_app = typer.Typer(help="Database schema: upgrade to the latest migration, or show where it is.",
+db_app = typer.Typer(help="Database schema: upgrade to the latest migration, show where it is; back up SQLite.",
                      no_args_is_help=True)
 
 
@@ -67,3 +70,30 @@ def demo(
         summary = loader.load(session, c)
     typer.echo("demo loaded: " + ", ".join(f"{n} {what}" for what, n in summary.items()))
     typer.echo(f"sign in as any demo user (e.g. 'ada.admin', 'sam.store') with password '{loader.DEMO_PASSWORD}'")
+
+
+@db_app.command("backup")
+def backup(
+    file: Path = typer.Argument(..., help="where to write the copy (a new file)"),
+    overwrite: bool = typer.Option(False, "--overwrite", help="replace FILE if it exists"),
+) -> None:
+    """Copy the SQLite database to FILE while onethread keeps running (SQLite's online backup).
+
+    For PostgreSQL use pg_dump -Fc (docs/operations.md)."""
+    from onethread.db.backup import BackupRefused, backup_sqlite, row_counts
+
+    url = settings().database_url
+    try:
+        written = backup_sqlite(url, file, overwrite=overwrite)
+    except BackupRefused as exc:
+        fail(str(exc))
+    except sqlite3.Error as exc:
+        fail(f"the backup failed: {exc}")
+    engine = make_engine(f"sqlite:///{written}")
+    try:
+        counts = row_counts(engine)
+    finally:
+        engine.dispose()
+    size = written.stat().st_size
+    typer.echo(f"{where(url)}: backed up to {written} ({size:,} bytes, {len(counts)} tables, "
+               f"{sum(counts.values()):,} rows, integrity ok)")

@@ -16,8 +16,8 @@ from onethread.access.rules import ADMIN, BACK_OFFICE, CUSTOMER_READERS, INTEGRA
 from onethread.api.deps import ClockDep, ContainerDep, DbSession, allow
 from onethread.api.tmf.conventions import ListParams, created, paged
 from onethread.api.tmf.trouble_ticket import iso
+from onethread.billing import audit, rules
 from onethread.billing import queries as bills_read
-from onethread.billing import rules
 from onethread.billing import service as billing
 from onethread.customers.service import get_customer
 from onethread.models import Bill, Charge
@@ -67,7 +67,8 @@ def charge_json(c: Charge) -> dict:
     return {"id": c.id, "kind": c.kind, "description": c.description, "amount": c.amount_minor,
             "currency": c.currency, "productId": c.product_id, "identifierId": c.identifier_id,
             "periodStart": c.period_start.isoformat() if c.period_start else None,
-            "periodEnd": c.period_end.isoformat() if c.period_end else None}
+            "periodEnd": c.period_end.isoformat() if c.period_end else None,
+            "outsideHolding": bool(c.outside_holding)}
 
 
 def bill_json(b: Bill, charges: list[Charge]) -> dict:
@@ -92,6 +93,7 @@ def import_bill(body: BillIn, response: Response, session: DbSession, clock: Clo
                                bill_number=body.billNumber, period_start=body.periodStart, period_end=body.periodEnd,
                                issued_on=body.issuedOn, due_on=body.dueOn, amount_minor=body.amount,
                                currency=body.currency, charges=charges, region=container.settings.default_region)
+    audit.run(session, clock, bill_ids=[bill.id])  # docs/billing.md: every import is audited
     created(response, f"{V1}/bills/{bill.id}")
     return bill_json(bill, billing.charges_of(session, bill.id))
 

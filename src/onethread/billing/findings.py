@@ -44,14 +44,22 @@ def views(session: Session, query) -> list[FindingView]:
     return [FindingView(f, rules.AUDIT_RULES[f.code][0], explain(f, name), number) for f, name, number in rows]
 
 
+def by_id(finding_id: str):
+    return select(BillFinding).where(BillFinding.id == finding_id)
+
+
 def customer_findings(session: Session, clock: Clock, actor: Principal, customer_id: str, *,
-                      status: str | None = None, channel: str | None = None) -> list[FindingView]:
-    """The customer's findings, oldest period first; ``status`` narrows them."""
+                      status: str | None = None, case_id: str | None = None,
+                      channel: str | None = None) -> list[FindingView]:
+    """The customer's findings (those on one case when ``case_id``), oldest period first; ``status``
+    narrows them."""
     if status is not None and status not in rules.FINDING_STATUSES:
         raise ValidationFailed(f"status must be one of {', '.join(rules.FINDING_STATUSES)}", field="status")
     query = select(BillFinding).where(BillFinding.customer_id == customer_id)
     if status is not None:
         query = query.where(BillFinding.status == status)
+    if case_id is not None:
+        query = query.where(BillFinding.case_id == case_id)
     found = views(session, query)
     access.audit(session, clock, actor, action="read", resource_type="bill_finding", resource_id=None,
                  customer_id=customer_id, channel=channel, purpose="bill audit",

@@ -15,10 +15,16 @@ import_app = typer.Typer(help="Import data exported by other systems.", no_args_
 audit_app = typer.Typer(help="Audits of imported data.", no_args_is_help=True)
 
 
-def _found(found: dict[str, int]) -> str:
+def _summary(done) -> str:
     from onethread.billing import rules
 
-    return ", ".join(f"{code} {rules.AUDIT_RULES[code][0]}: {n}" for code, n in found.items())
+    per_rule = ", ".join(f"{code} {rules.AUDIT_RULES[code][0]}: {n}" for code, n in done.run.found.items())
+    text = f"{done.run.total} new finding(s) ({per_rule})"
+    if done.case_ids:
+        text += f"; on billing case(s) {', '.join(done.case_ids)}"
+    if done.unowned:
+        text += f"; no back-office user to own a case for customer(s) {', '.join(done.unowned)}"
+    return text
 
 
 def _lines(path: Path) -> list[str]:
@@ -34,7 +40,8 @@ def import_bills(
     quiet: bool = typer.Option(False, "--quiet", help="no progress bar"),
 ) -> None:
     """Import bills and their charges from a CSV file; nothing is imported unless every row is good."""
-    from onethread.billing import audit, bill_csv
+    from onethread.billing import bill_csv
+    from onethread.decisions import bill_audit
 
     lines = _lines(file)
     c = container()
@@ -54,21 +61,21 @@ def import_bills(
                 typer.echo(f"line {line}: {reason}", err=True)
             raise typer.Exit(1)
         if report.bill_ids:
-            done = audit.run(session, c.clock, bill_ids=report.bill_ids)
-            typer.echo(f"audit: {done.total} new finding(s) ({_found(done.found)})")
+            done = bill_audit.audit_and_follow_up(session, c.clock, SYSTEM, bill_ids=report.bill_ids)
+            typer.echo(f"audit: {_summary(done)}")
 
 
 @audit_app.command("bills")
 def audit_bills(
     customer: str = typer.Option(None, "--customer", help="one customer's id (default: every charge)"),
 ) -> None:
-    """Run the bill audit's rules; prints the new findings per rule."""
-    from onethread.billing import audit
+    """Run the bill audit's rules; new overcharges go on the customers' billing cases with the refund."""
     from onethread.customers.service import get_customer
+    from onethread.decisions import bill_audit
 
     c = container()
     with unit_of_work(c) as session:
         if customer is not None:
             get_customer(session, customer)
-        done = audit.run(session, c.clock, customer_ids=[customer] if customer else None)
-        typer.echo(f"{done.total} new finding(s) ({_found(done.found)})")
+        done = bill_audit.audit_and_follow_up(session, c.clock, SYSTEM, customer_ids=[customer] if customer else None)
+        typer.echo(_summary(done))

@@ -16,10 +16,11 @@ from onethread.access.rules import ADMIN, BACK_OFFICE, CUSTOMER_READERS, INTEGRA
 from onethread.api.deps import ClockDep, ContainerDep, DbSession, allow
 from onethread.api.tmf.conventions import ListParams, created, paged
 from onethread.api.tmf.trouble_ticket import iso
-from onethread.billing import audit, rules
 from onethread.billing import queries as bills_read
+from onethread.billing import rules
 from onethread.billing import service as billing
 from onethread.customers.service import get_customer
+from onethread.decisions import bill_audit
 from onethread.models import Bill, Charge
 
 V1 = "/api/v1"
@@ -93,7 +94,8 @@ def import_bill(body: BillIn, response: Response, session: DbSession, clock: Clo
                                bill_number=body.billNumber, period_start=body.periodStart, period_end=body.periodEnd,
                                issued_on=body.issuedOn, due_on=body.dueOn, amount_minor=body.amount,
                                currency=body.currency, charges=charges, region=container.settings.default_region)
-    audit.run(session, clock, bill_ids=[bill.id])  # docs/billing.md: every import is audited
+    # docs/billing.md: every import is audited, and what it finds goes on the customer's billing case
+    bill_audit.audit_and_follow_up(session, clock, actor, bill_ids=[bill.id])
     created(response, f"{V1}/bills/{bill.id}")
     return bill_json(bill, billing.charges_of(session, bill.id))
 

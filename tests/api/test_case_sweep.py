@@ -17,11 +17,13 @@ from onethread.customers import service as customers
 from onethread.db.session import session_scope
 from onethread.demo import loader
 from onethread.models import (
+    BillFinding,
     Case,
     CaseClock,
     CaseEvent,
     Contact,
     Customer,
+    Decision,
     Escalation,
     Handover,
     Harm,
@@ -223,6 +225,15 @@ def test_the_demo_replays_the_five_stories_through_the_worker(container, uow, cl
         if today.month == 11:  # loaded early in March, the S4 story has not happened yet (dates clamp to now)
             assert "commitment_due" in {e.clock_kind for e in queries.escalations_of(s, s4.id)}
             assert s4.status == "closed" and s4.customer_confirmed
+            # the bill audit put the tablet SIM's April and May charges on this case, confirmed by Bea,
+            # with the refund for both months decided by the billing-error policy
+            found = s.scalars(select(BillFinding).where(BillFinding.customer_id == people["joinery"].id)).all()
+            assert sorted((f.code, f.period_start.month, f.status, f.case_id, f.reviewed_by) for f in found) == [
+                ("BA01", 4, "confirmed", s4.id, users["bea.backoffice"].id),
+                ("BA01", 5, "confirmed", s4.id, users["bea.backoffice"].id)]
+            refund = s.scalars(select(Decision).where(Decision.case_id == s4.id,
+                                                      Decision.policy_name == "billing_error_goodwill")).one()
+            assert refund.facts["months_overcharged"] == 2 and refund.outcome == "refund_and_goodwill"
         # S5: the damage case with an urgent harm and third parties, and its owner
         s5 = case_of("edith", "damage_claim")
         assert s5.status != "closed" and s5.severity == "urgent" and s5.owner_id == users["sofia.specialist"].id

@@ -94,7 +94,7 @@ def empty_url(backend, request, tmp_path) -> Iterator[str]:
 # --- help ----------------------------------------------------------------------------------
 
 HELP = {
-    (): ["serve", "worker", "demo", "db", "user", "token", "clock"],
+    (): ["serve", "worker", "demo", "db", "user", "token", "clock", "import", "audit"],
     ("serve",): ["--host", "--port", "--with-worker", "--no-worker"],
     ("worker",): ["--once"],
     ("demo",): ["--reset", "--if-empty"],
@@ -109,6 +109,10 @@ HELP = {
     ("token", "list"): ["never"],
     ("token", "revoke"): ["TOKEN_ID"],
     ("clock",): ["show", "set", "advance"],
+    ("import",): ["bills"],
+    ("import", "bills"): ["FILE", "--quiet"],
+    ("audit",): ["bills"],
+    ("audit", "bills"): ["--customer"],
 }
 
 

@@ -24,6 +24,7 @@ from onethread.api.v1 import admin_clock as v1_admin_clock
 from onethread.api.v1 import approvals as v1_approvals
 from onethread.api.v1 import attachments as v1_attachments
 from onethread.api.v1 import audit as v1_audit
+from onethread.api.v1 import bill_audit as v1_bill_audit
 from onethread.api.v1 import bills as v1_bills
 from onethread.api.v1 import case_items as v1_case_items
 from onethread.api.v1 import cases as v1_cases
@@ -109,6 +110,7 @@ def mount_api(app: FastAPI) -> None:
         v1_known_defects.router,
         v1_approvals.router,
         v1_bills.router,
+        v1_bill_audit.router,
         v1_portal.router,
         hub.router,
         schemas.router,

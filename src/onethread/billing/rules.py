@@ -63,3 +63,44 @@ def status_after(amount_minor: int, paid_minor: int, written_off_minor: int, cur
     if outstanding(amount_minor, paid_minor, written_off_minor) > 0:
         return current if current in ("issued", "overdue", "disputed") else "issued"
     return "written_off" if written_off_minor > 0 else "paid"
+
+
+# --- the bill audit (S4): each rule's code, name and explanation -----------------------------------
+
+FINDING_STATUSES = ("open", "confirmed", "dismissed")
+REVIEW_NOTE_MAX = 2000
+AUDIT_RULES = {
+    "BA01": ("charged_after_termination",
+             "A recurring charge for {product} for {start} to {end}, but the product was terminated on {ref}: "
+             "{stake} of {charged} charged for days it was no longer held (the whole charge when it ended "
+             "before the period, pro rata by day when during it)."),
+    "BA02": ("usage_after_deactivation",
+             "Usage charged on {product} for {start} to {end}, after it was deactivated on {ref}: a data error, "
+             "not evidence of use; {stake} of {charged} charged."),
+    "BA03": ("charged_twice",
+             "{product} is charged again for {start} to {end}, a period an earlier recurring charge already "
+             "covers: {stake} charged twice."),
+    "BA04": ("price_mismatch",
+             "The recurring charge for {product} for the whole month {start} to {end} is {charged}, not the "
+             "product's price: {stake} more than the price (negative: less)."),
+}
+
+
+def explain_finding(code: str, *, product: str, start: object, end: object, ref: object, charged: str,
+                    stake: str) -> str:
+    return AUDIT_RULES[code][1].format(product=product, start=start, end=end, ref=ref or "-", charged=charged,
+                                       stake=stake)
+
+
+def refund_facts(stakes: list[tuple[object, int]], *, contacts_made: int, usage_after_removal: bool,
+                 currency: str) -> dict:
+    """The billing-error policy's facts from the overcharges (period start, minor units) on a case:
+    every affected period counted, the refund exactly their sum."""
+    owed = [(period, stake) for period, stake in stakes if stake > 0]
+    months = len({period for period, _ in owed})
+    total = sum(stake for _, stake in owed)
+    monthly = total // months if months else 0
+    return {"months_overcharged": months, "monthly_charge_minor": monthly,
+            "other_overcharge_minor": total - monthly * months, "contacts_made": contacts_made,
+            "told_wrong_information": False, "usage_recorded_after_removal": usage_after_removal,
+            "currency": currency}

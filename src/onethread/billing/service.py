@@ -70,6 +70,14 @@ def _holding_in_period(session: Session, customer_id: str, identifier_id: str, s
     ).order_by(IdentifierHolding.valid_from.desc()).limit(1))
 
 
+def _holding_before(session: Session, customer_id: str, identifier_id: str, start: date) -> IdentifierHolding | None:
+    """This customer's latest holding of the identifier that ended by the day ``start``."""
+    return session.scalar(select(IdentifierHolding).where(
+        IdentifierHolding.identifier_id == identifier_id, IdentifierHolding.customer_id == customer_id,
+        IdentifierHolding.valid_to.is_not(None), IdentifierHolding.valid_to <= _start(start + timedelta(days=1)),
+    ).order_by(IdentifierHolding.valid_to.desc()).limit(1))
+
+
 def _product_identifier(session: Session, product: Product, start: date, end: date) -> str | None:
     rows = session.execute(
         select(IdentifierHolding.identifier_id, Identifier.kind)
@@ -97,7 +105,7 @@ def _charge(session: Session, customer_id: str, bill_period: tuple[date, date], 
         product = session.get(Product, c.product_id)
         if product is None or product.customer_id != customer_id:
             raise ValidationFailed("the product is not this customer's", field=f"{where}productId")
-    identifier_id = None
+    identifier_id, outside = None, False
     if c.identifier_kind is not None or c.identifier_value is not None:
         if not (c.identifier_kind and c.identifier_value):
             raise ValidationFailed("an identifier needs its kind and value", field=f"{where}identifier")
@@ -107,15 +115,23 @@ def _charge(session: Session, customer_id: str, bill_period: tuple[date, date], 
             raise ValidationFailed(exc.message, field=f"{where}identifier") from exc
         ident = session.scalar(select(Identifier).where(Identifier.kind == c.identifier_kind,
                                                         Identifier.value == value))
-        if ident is None or _holding_in_period(session, customer_id, ident.id, start, end) is None:
+        holding = None if ident is None else _holding_in_period(session, customer_id, ident.id, start, end)
+        if holding is None and ident is not None:
+            # Held before the charged period, not during it (a SIM removed in the store): the
+            # charge is evidence for the bill audit, not an error.
+            holding = _holding_before(session, customer_id, ident.id, start)
+            outside = holding is not None
+        if holding is None:
             raise ValidationFailed(f"{value} was not this customer's between {start} and {end}",
                                    field=f"{where}identifier")
         identifier_id = ident.id
+        if product is None and holding.product_id is not None:
+            product = session.get(Product, holding.product_id)
     elif product is not None:
         identifier_id = _product_identifier(session, product, start, end)
     return {"product_id": product.id if product else None, "identifier_id": identifier_id, "kind": c.kind,
             "description": c.description.strip(), "amount_minor": c.amount_minor,
-            "period_start": c.period_start, "period_end": c.period_end}
+            "period_start": c.period_start, "period_end": c.period_end, "outside_holding": outside}
 
 
 def import_bill(session: Session, clock: Clock, actor: Principal, *, billing_account_id: str, bill_number: str,

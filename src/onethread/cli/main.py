@@ -1,4 +1,4 @@
-"""``onethread``: serve, worker, demo, db, user, token, gdpr."""
+"""``onethread``: serve, worker, demo, db, user, token, gdpr, import, audit."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import typer
 
 from onethread.cli import accounts, database, portal, runtime
 from onethread.cli.bench import bench_app
+from onethread.cli.billing import audit_app, import_app
 from onethread.cli.clock import clock_app
 from onethread.cli.gdpr import gdpr_app
 
@@ -28,6 +29,8 @@ app.add_typer(clock_app, name="clock")
 app.add_typer(portal.portal_app, name="portal-account")
 app.add_typer(bench_app, name="bench")
 app.add_typer(gdpr_app, name="gdpr")
+app.add_typer(import_app, name="import")
+app.add_typer(audit_app, name="audit")
 
 
 def main() -> None:

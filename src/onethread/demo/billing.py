@@ -3,7 +3,8 @@
 S3: Priya has paid every monthly bill on her number since it was recycled to her; an agent has
 asked to terminate her line on suspicion of fraud, and the request waits for a second person with
 that evidence. S4: the business customer's monthly bills, which go on charging the old tablet SIM
-for the two months after the store removed it (what the bill audit of a later issue will catch).
+for the two months after the store removed it (April and May; the bill audit run in the S4 case's
+replay, demo/cases.py, finds them).
 Everything goes through the billing and approval services.
 """
 
@@ -52,7 +53,8 @@ def _bill(session, clock, actor, account, number, start, end, charges, *, paid: 
 
 
 def load_billing(session: Session, c: Container, people: dict, users: dict, renewal: date) -> int:
-    """Bills for S3 and S4 and the pending S3 approval; returns how many bills."""
+    """Bills for S3 and S4, before the stories' cases (S4's audit runs in the case replay); returns
+    how many bills."""
     clock, region = c.clock, c.settings.default_region
     today = clock.now().date()
     last_month_end = today.replace(day=1) - timedelta(days=1)
@@ -82,18 +84,34 @@ def load_billing(session: Session, c: Container, people: dict, users: dict, rene
         for p in products:
             started = p.activated_at is not None and p.activated_at.date() <= end
             live = started and (p.terminated_at is None or p.terminated_at.date() > start)
-            if live or (p.id == tablet.id and start < wrongly_until):
+            ended = p.terminated_at.date() if p.terminated_at is not None else None
+            if p.id == tablet.id and ended is not None and ended < start < wrongly_until:
+                live = True  # the billing system never heard of the removal: April and May charged in full
+            elif live and ended is not None and ended <= end:
+                # the month it ended is charged to the day before, pro rata (as a billing system does)
+                days, month_days = (ended - start).days, (end - start).days + 1
+                if days > 0:
+                    charges.append(billing.ChargeIn(
+                        kind="recurring", description=p.name, amount_minor=p.price_minor * days // month_days,
+                        product_id=p.id, period_start=start, period_end=ended - timedelta(days=1)))
+                continue
+            if live:
                 charges.append(billing.ChargeIn(kind="recurring", description=p.name, amount_minor=p.price_minor,
                                                 product_id=p.id, period_start=start, period_end=end))
         _bill(session, clock, feed, account, f"{account.account_number}-{start:%Y%m}", start, end, charges,
               paid=start < renewal.replace(day=1), region=region)
         count += 1
 
-    # The S3 request: an agent wants Priya's line terminated; it waits for a second person.
+    return count
+
+
+def request_s3_termination(session: Session, c: Container, people: dict, users: dict) -> None:
+    """The S3 request: an agent wants Priya's line terminated; it waits for a second person (on her case)."""
+    clock, priya = c.clock, people["priya"]
+    line = next(p for p in _products(session, priya.id) if p.kind == "mobile_line")
     case = session.scalars(select(Case).where(Case.customer_id == priya.id, Case.status != "closed")
                            .order_by(Case.opened_at)).first()
     approvals.request(session, clock, access.staff_principal(users["alex.agent"]), action="terminate_line",
                       product_id=line.id, case_id=case.id if case else None, channel="phone",
                       reason="The number is registered online in another person's name (Tom Bennett): "
                              "suspected fraud; terminate the line")
-    return count

@@ -9,7 +9,9 @@ have run them. So the demo shows what onethread does with each story:
 - S3: a complaint about a number in someone else's name, handled: acknowledged, the customer's
   account, an apology, the number put right, closed with her confirmation;
 - S4: one billing case from four channels with one owner, the refund promise missed and
-  escalated, then kept and the case closed;
+  escalated; the bill audit puts the removed tablet SIM's April and May charges on the case with
+  the refund for both months (billing-error policy), Bea confirms the findings, the promises are
+  kept and the case closed;
 - S5: the installation case, then the damage case: an urgent harm (no heating, vulnerable
   customer), the insurer, the plumber, the claims handler and the social worker as participants
   with tasks, a late reply escalated to the owner's lead, an owner who keeps the family informed.
@@ -30,9 +32,10 @@ from onethread.access import service as access
 from onethread.bootstrap import Container
 from onethread.cases import clocks, handover_service, items_service, policy
 from onethread.cases import service as cases
+from onethread.decisions import bill_audit
 from onethread.decisions import service as decisions
 from onethread.kernel.clock import Clock, SettableClock
-from onethread.models import Case, CaseClock, Commitment, Contact, Product, Task
+from onethread.models import BillFinding, Case, CaseClock, Commitment, Contact, Product, Task
 
 Step = Callable[[Clock], None]
 
@@ -233,12 +236,23 @@ def _s4(session, replay, joinery, users, staff) -> None:
                       "Update from Bea Jones on your billing case.")
     end = told[-1].occurred_at + timedelta(days=2)
 
+    def audited(clock):
+        # Bea runs the bill audit: the tablet SIM's April and May charges join her case, with the
+        # refund for both months decided by the billing-error policy and promised with dates.
+        bill_audit.audit_and_follow_up(session, clock, bea, customer_ids=[joinery.id])
+    if end - timedelta(days=1) < replay.now:
+        replay.at(end - timedelta(days=1), audited)
+
     def refunded(clock):
         case_id = replay.ids["s4"]
-        for item in session.scalars(select(Commitment).where(
-                Commitment.case_id == case_id, Commitment.status == "open")):
+        for finding in list(session.scalars(select(BillFinding).where(BillFinding.case_id == case_id,
+                                                                      BillFinding.status == "open"))):
+            bill_audit.review(session, clock, bea, finding.id, verdict="confirm",
+                              note="the SIM was removed in the store on the renewal day (inventory)")
+        for item in list(session.scalars(select(Commitment).where(
+                Commitment.case_id == case_id, Commitment.status == "open"))):
             items_service.close_commitment(session, clock, bea, item.id, kept=True,
-                                           note="April and May credited (GBP 20.00), late")
+                                           note="April and May refunded as decided, late")
         cases.reply(session, clock, bea, case_id, channel="email",
                     text="April and May are credited. Sorry it took four conversations.")
         cases.close(session, clock, bea, case_id, customer_confirmed=True,

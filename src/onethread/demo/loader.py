@@ -19,7 +19,7 @@ from onethread.bootstrap import Container
 from onethread.customers import identifier_service as ids
 from onethread.customers import service as customers
 from onethread.db.base import Base
-from onethread.demo.billing import load_billing
+from onethread.demo.billing import load_billing, request_s3_termination
 from onethread.demo.cases import load_cases
 from onethread.demo.defects import load_known_defects
 from onethread.demo.portal import load_portal_accounts
@@ -203,9 +203,10 @@ def load(session: Session, c: Container) -> dict[str, int]:
 
     people = {"daniel": daniel, "margaret": margaret, "priya": priya, "joinery": joinery, "edith": edith}
     contacts = load_contacts(session, c, people, users, teams, renewal)
+    load_billing(session, c, people, users, renewal)  # before the cases: S4's replay audits the bills
     cases = load_cases(session, c, people, users)
     load_portal_accounts(session, c, people)
-    load_billing(session, c, people, users, renewal)
+    request_s3_termination(session, c, people, users)
 
     session.flush()
     return {

@@ -2,7 +2,7 @@
 
 from onethread.db.outbox import ConsumerReceipt, OutboxEvent
 from onethread.models.access import ApiToken, AuditEntry, PortalAccount, StaffUser, Team
-from onethread.models.billing import Bill, Charge
+from onethread.models.billing import Bill, BillFinding, Charge
 from onethread.models.case import (
     Case,
     CaseClock,
@@ -54,6 +54,7 @@ __all__ = [
     "Attachment",
     "AuditEntry",
     "Bill",
+    "BillFinding",
     "BillingAccount",
     "Campaign",
     "CampaignRecipient",

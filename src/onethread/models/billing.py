@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql import false
 
 from onethread.db.base import Base, id_column
 
@@ -47,7 +48,42 @@ class Charge(Base):
     currency: Mapped[str] = mapped_column(String(3))
     period_start: Mapped[date | None] = mapped_column(Date)
     period_end: Mapped[date | None] = mapped_column(Date)
+    # the identifier was this customer's before the charged period, no longer during it: kept as
+    # evidence (usage naming a removed SIM), for the bill audit to flag
+    outside_holding: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime]
 
 
 Index("ix_charge_identifier", Charge.identifier_id, Charge.period_start)
+
+
+class BillFinding(Base):
+    """What the bill audit found wrong with one charge: the rule's code, the money at stake, and a
+    person's confirmation or dismissal. Its id is the code and the charge's id, so one charge gets
+    one finding per rule however often the audit runs."""
+
+    __tablename__ = "bill_finding"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)  # f"{code}-{charge_id}"
+    code: Mapped[str] = mapped_column(String(10))
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customer.id"))
+    bill_id: Mapped[str] = mapped_column(ForeignKey("bill.id"), index=True)
+    charge_id: Mapped[str] = mapped_column(ForeignKey("charge.id"), index=True)
+    product_id: Mapped[str | None] = mapped_column(ForeignKey("product.id"))
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    reference_on: Mapped[date | None] = mapped_column(Date)  # the termination or deactivation day, when one
+    charged_minor: Mapped[int] = mapped_column(BigInteger)
+    at_stake_minor: Mapped[int] = mapped_column(BigInteger)  # positive: overcharged; negative: undercharged
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(12))  # open | confirmed | dismissed
+    found_at: Mapped[datetime]
+    case_id: Mapped[str | None] = mapped_column(ForeignKey("case_file.id"), index=True)
+    decision_id: Mapped[str | None] = mapped_column(String(26))  # the refund decision that counted it last
+    reviewed_by: Mapped[str | None] = mapped_column(String(26))
+    reviewed_by_name: Mapped[str | None] = mapped_column(String(200))
+    reviewed_at: Mapped[datetime | None]
+    review_note: Mapped[str | None] = mapped_column(Text)
+
+
+Index("ix_bill_finding_customer_status", BillFinding.customer_id, BillFinding.status)

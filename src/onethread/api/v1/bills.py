@@ -20,6 +20,7 @@ from onethread.billing import queries as bills_read
 from onethread.billing import rules
 from onethread.billing import service as billing
 from onethread.customers.service import get_customer
+from onethread.decisions import bill_audit
 from onethread.models import Bill, Charge
 
 V1 = "/api/v1"
@@ -67,7 +68,8 @@ def charge_json(c: Charge) -> dict:
     return {"id": c.id, "kind": c.kind, "description": c.description, "amount": c.amount_minor,
             "currency": c.currency, "productId": c.product_id, "identifierId": c.identifier_id,
             "periodStart": c.period_start.isoformat() if c.period_start else None,
-            "periodEnd": c.period_end.isoformat() if c.period_end else None}
+            "periodEnd": c.period_end.isoformat() if c.period_end else None,
+            "outsideHolding": bool(c.outside_holding)}
 
 
 def bill_json(b: Bill, charges: list[Charge]) -> dict:
@@ -92,6 +94,8 @@ def import_bill(body: BillIn, response: Response, session: DbSession, clock: Clo
                                bill_number=body.billNumber, period_start=body.periodStart, period_end=body.periodEnd,
                                issued_on=body.issuedOn, due_on=body.dueOn, amount_minor=body.amount,
                                currency=body.currency, charges=charges, region=container.settings.default_region)
+    # docs/billing.md: every import is audited, and what it finds goes on the customer's billing case
+    bill_audit.audit_and_follow_up(session, clock, actor, bill_ids=[bill.id])
     created(response, f"{V1}/bills/{bill.id}")
     return bill_json(bill, billing.charges_of(session, bill.id))
 

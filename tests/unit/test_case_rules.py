@@ -244,3 +244,13 @@ def test_a_good_policy_file_loads(tmp_path):
     assert market.rule("fault", "first_response") is None  # not configured: no such clock
     assert market.due(date_time := datetime(2026, 3, 6, 16, tzinfo=UTC), market.regulator_warning) == \
         date_time + timedelta(weeks=6)
+
+
+def test_case_statuses_are_one_enum_with_their_tmf_words_and_customer_labels():
+    from onethread.cases import portal
+    from onethread.cases.rules import OPEN_STATUSES, STATUSES, TMF_STATUS, CaseStatus
+
+    assert tuple(CaseStatus) == STATUSES and CaseStatus.CLOSED == "closed" and "waiting_customer" in STATUSES
+    assert set(STATUSES) - {"closed"} == OPEN_STATUSES
+    assert set(TMF_STATUS) == set(portal.STATUS_LABELS) == set(CaseStatus)
+    assert TMF_STATUS["waiting_customer"] == "pending" and portal.STATUS_LABELS["waiting_customer"] == "Waiting for you"

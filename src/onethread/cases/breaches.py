@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from onethread.access.rules import SYSTEM
 from onethread.cases import clocks, handover_service, policy, rules
+from onethread.cases.rules import CaseStatus
 from onethread.db.bulk import is_postgresql, json_rows
 from onethread.db.session import settings_of
 from onethread.kernel.clock import Clock
@@ -107,7 +108,7 @@ def escalate(session: Session, clock: Clock, fired: list, head_id: str | None) -
     staff = _Staff(session, {c.owner_id for c in cases.values()}, head_id)
     quiet = _quiet_periods(session, sorted({r.case_id for r in fired if r.kind == "no_activity"}))
     stalled = [(cid, cases[cid].owner_id) for cid, n in quiet.items()
-               if rules.replaces_owner("no_activity", n) and cases[cid].status != "closed"]
+               if rules.replaces_owner("no_activity", n) and cases[cid].status != CaseStatus.CLOSED]
     chooser = handover_service.RuleChooser.load(session, stalled) if stalled else None
 
     escalations, case_events, events = [], [], []
@@ -116,7 +117,7 @@ def escalate(session: Session, clock: Clock, fired: list, head_id: str | None) -
     letters = 0
     for row in fired:
         state = cases[row.case_id]
-        if state.status == "closed":
+        if state.status == CaseStatus.CLOSED:
             continue
         periods = quiet.get(state.id, 1) if row.kind == "no_activity" else 0
         level, to = rules.escalation_target(rules.breach_rung(row.kind, periods), state.owner_id,

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from onethread.access.rules import SYSTEM
 from onethread.cases import rules
+from onethread.cases.rules import CaseStatus
 from onethread.models import (
     Case,
     CaseClock,
@@ -147,7 +148,7 @@ def _next_step(case, owner, harms, commitments, tasks) -> tuple[str, datetime | 
         return text, due, who
     if harms:
         return f"put right: {harms[0].description}", None, owner.display_name
-    if case.status == "resolved":
+    if case.status == CaseStatus.RESOLVED:
         return "confirm the outcome with the customer and close", None, owner.display_name
     return "decide the next action", None, owner.display_name
 

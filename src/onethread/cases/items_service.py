@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from onethread.access.rules import Principal
 from onethread.cases import clocks, rules
 from onethread.cases.log import log
+from onethread.cases.rules import CaseStatus
 from onethread.errors import Conflict, NotFound, ValidationFailed
 from onethread.interactions.rules import CHANNELS
 from onethread.kernel.clock import Clock, ensure_utc
@@ -21,7 +22,7 @@ def open_case(session: Session, case_id: str) -> Case:
     case = session.get(Case, case_id)
     if case is None:
         raise NotFound(f"no case {case_id}")
-    if case.status == "closed":
+    if case.status == CaseStatus.CLOSED:
         raise Conflict("the case is closed")
     return case
 

@@ -22,6 +22,7 @@ from onethread.access import service as access
 from onethread.attachments import service as attachments
 from onethread.cases import brief as case_brief
 from onethread.cases import service as cases
+from onethread.cases.rules import CaseStatus
 from onethread.customers.portal import PortalViewer
 from onethread.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from onethread.kernel.clock import Clock
@@ -31,9 +32,9 @@ CHANNEL = "portal"
 MESSAGE_MAX = 5_000  # a message typed into a form; longer is a letter (or an attachment)
 CASES_SHOWN = 100  # the portal lists a person's cases newest first; nobody has more that matter
 
-STATUS_LABELS = {
-    "open": "Open", "in_progress": "In progress", "waiting_customer": "Waiting for you",
-    "resolved": "Resolved (to be confirmed)", "closed": "Closed",
+STATUS_LABELS = {  # what the customer reads for each status
+    CaseStatus.OPEN: "Open", CaseStatus.IN_PROGRESS: "In progress", CaseStatus.WAITING_CUSTOMER: "Waiting for you",
+    CaseStatus.RESOLVED: "Resolved (to be confirmed)", CaseStatus.CLOSED: "Closed",
 }
 EVENT_LABELS = {
     "opened": "Case opened", "customer_message": "Message", "replied": "Reply", "closed": "Case closed",
@@ -89,7 +90,7 @@ def _view(session: Session, viewer: PortalViewer, case: Case, now: datetime, own
           waiting_due: dict[str, datetime]) -> PortalCase:
     owner = owners.get(case.owner_id, "")
     brief = case_brief.build(session, case, now)
-    if case.status == "closed":
+    if case.status == CaseStatus.CLOSED:
         step, due = "none: the case is closed", None
     elif case.awaiting_reply_since is not None:
         step, due = f"{owner} replies to your message", waiting_due.get(case.id)
@@ -99,7 +100,8 @@ def _view(session: Session, viewer: PortalViewer, case: Case, now: datetime, own
         step, due = brief.next_step, brief.next_step_due
     return PortalCase(case, viewer.standings[case.customer_id].customer_name, viewer.on_behalf(case.customer_id),
                       owner, STATUS_LABELS.get(case.status, case.status), step, due, brief.for_customer,
-                      case.awaiting_reply_since, viewer.may_message(case.customer_id) and case.status != "closed")
+                      case.awaiting_reply_since,
+                      viewer.may_message(case.customer_id) and case.status != CaseStatus.CLOSED)
 
 
 def _owners_and_clocks(session: Session, rows: list[Case]) -> tuple[dict[str, str], dict[str, datetime]]:
@@ -119,7 +121,7 @@ def my_cases(session: Session, clock: Clock, viewer: PortalViewer) -> list[Porta
         return []
     rows = list(session.scalars(
         select(Case).where(Case.customer_id.in_(list(viewer.standings)))
-        .order_by((Case.status == "closed"), Case.opened_at.desc(), Case.id.desc()).limit(CASES_SHOWN)))
+        .order_by((Case.status == CaseStatus.CLOSED), Case.opened_at.desc(), Case.id.desc()).limit(CASES_SHOWN)))
     _audit(session, clock, viewer, rows, "portal_cases")
     owners, waiting = _owners_and_clocks(session, rows)
     now = clock.now()
@@ -161,7 +163,7 @@ def send_message(session: Session, clock: Clock, viewer: PortalViewer, case_id: 
         raise ValidationFailed("write a message", field="text")
     if len(text) > MESSAGE_MAX:
         raise ValidationFailed(f"the message is longer than {MESSAGE_MAX} characters", field="text")
-    if case.status == "closed":
+    if case.status == CaseStatus.CLOSED:
         raise Conflict("this case is closed; call us or write to us to raise something new", field="text")
     contact = cases.customer_message(session, clock, viewer.principal, case.id, text=text, channel=CHANNEL,
                                      on_behalf=viewer.on_behalf(case.customer_id))

@@ -11,6 +11,7 @@ from sqlalchemy import bindparam, case, func, literal, select
 from sqlalchemy.orm import Session
 
 from onethread.access.rules import AGENT, SPECIALIST, TEAM_LEAD
+from onethread.cases.rules import CaseStatus
 from onethread.models import Case, CaseClock, Customer, Escalation, StaffUser, Team
 
 
@@ -36,7 +37,7 @@ def supervisor_queue(session: Session, *, offset: int = 0, limit: int = 100) -> 
             .join(breached, breached.c.case_id == Case.id)
             .join(Customer, Customer.id == Case.customer_id)
             .join(StaffUser, StaffUser.id == Case.owner_id)
-            .where(Case.status != "closed"))
+            .where(Case.status != CaseStatus.CLOSED))
     total = session.scalar(select(func.count()).select_from(base.subquery()))
     rows = session.execute(base.order_by(breached.c.oldest, Case.id).offset(offset).limit(limit)).all()
     ids = [r[0].id for r in rows]
@@ -58,7 +59,7 @@ def cases_per_owner(session: Session) -> list[tuple[str, str, int, int]]:
                func.count(breached.c.case_id))
         .join(Case, Case.owner_id == StaffUser.id)
         .outerjoin(breached, breached.c.case_id == Case.id)
-        .where(Case.status != "closed").group_by(StaffUser.id, StaffUser.display_name)
+        .where(Case.status != CaseStatus.CLOSED).group_by(StaffUser.id, StaffUser.display_name)
         .order_by(func.count(Case.id).desc(), StaffUser.display_name)).all()
     return [(r[0], r[1], r[2], r[3]) for r in rows]
 
@@ -69,7 +70,7 @@ def open_cases_of(session: Session, customer_id: str) -> list[Case]:
 
 # Built once: the 360 asks it on every read.
 _OPEN_WITH_OWNERS = (select(Case, StaffUser.display_name).outerjoin(StaffUser, StaffUser.id == Case.owner_id)
-                     .where(Case.customer_id == bindparam("customer_id"), Case.status != "closed")
+                     .where(Case.customer_id == bindparam("customer_id"), Case.status != CaseStatus.CLOSED)
                      .order_by(Case.opened_at))
 
 
@@ -82,7 +83,7 @@ def closed_cases_with_owners(session: Session, customer_id: str, *, offset: int 
                              ) -> tuple[list[tuple[Case, str | None]], int]:
     """A page of the customer's closed cases, most recently closed first, with their last owner's
     name, and how many there are: two queries."""
-    where = (Case.customer_id == customer_id, Case.status == "closed")
+    where = (Case.customer_id == customer_id, Case.status == CaseStatus.CLOSED)
     total = session.scalar(select(func.count()).select_from(Case).where(*where)) or 0
     rows = session.execute(select(Case, StaffUser.display_name).outerjoin(StaffUser, StaffUser.id == Case.owner_id)
                            .where(*where).order_by(Case.closed_at.desc(), Case.id.desc())
@@ -121,7 +122,7 @@ def open_case_ages(session: Session, now: datetime) -> list[tuple[str, int]]:
     whens = [(Case.opened_at <= now - lower, literal(i)) for i, (_, lower) in reversed(list(enumerate(AGE_BUCKETS)))
              if i > 0]
     bucket = case(*whens, else_=literal(0)).label("bucket")
-    counts = dict(session.execute(select(bucket, func.count()).where(Case.status != "closed")
+    counts = dict(session.execute(select(bucket, func.count()).where(Case.status != CaseStatus.CLOSED)
                                   .group_by(bucket)).all())
     return [(label, int(counts.get(i, 0))) for i, (label, _) in enumerate(AGE_BUCKETS)]
 

@@ -15,6 +15,7 @@ from onethread.access import service as access
 from onethread.access.rules import Principal
 from onethread.cases import brief as case_brief
 from onethread.cases import queries, rules
+from onethread.cases.rules import CaseStatus
 from onethread.errors import NotFound, ValidationFailed
 from onethread.kernel.clock import Clock
 from onethread.models import (
@@ -66,7 +67,7 @@ class CaseDetails:
 
     def blockers(self, case: Case) -> list[str]:
         """What forbids closing this case now (the same rule ``service.close`` applies)."""
-        if case.status == "closed":
+        if case.status == CaseStatus.CLOSED:
             return []
         return rules.closure_blockers(rules.OpenItems(
             [h.description for h in self.harms[case.id] if h.resolved_at is None],

@@ -5,17 +5,30 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from onethread.kernel.channels import REPLY_CHANNELS as REPLY_CHANNELS  # re-exported for cases
 from onethread.kernel.channels import SENT_CHANNELS as SENT_CHANNELS
 
 KINDS = ("fault", "complaint", "billing_dispute", "order_problem", "damage_claim", "request")
-STATUSES = ("open", "in_progress", "waiting_customer", "resolved", "closed")
-OPEN_STATUSES = frozenset({"open", "in_progress", "waiting_customer", "resolved"})
+
+
+class CaseStatus(StrEnum):
+    """A case's status; a member is its string (``CaseStatus.CLOSED == "closed"``), stored as such."""
+
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    WAITING_CUSTOMER = "waiting_customer"  # a person replied; the customer's answer is awaited
+    RESOLVED = "resolved"  # done from our side, to be confirmed
+    CLOSED = "closed"
+
+
+STATUSES = tuple(CaseStatus)
+OPEN_STATUSES = frozenset(STATUSES) - {CaseStatus.CLOSED}
 SEVERITIES = ("low", "medium", "high", "urgent")
 # TMF621 case status words for onethread's statuses (TroubleTicketStatusType).
-TMF_STATUS = {"open": "acknowledged", "in_progress": "inProgress", "waiting_customer": "pending",
-              "resolved": "resolved", "closed": "closed"}
+TMF_STATUS = {CaseStatus.OPEN: "acknowledged", CaseStatus.IN_PROGRESS: "inProgress",
+              CaseStatus.WAITING_CUSTOMER: "pending", CaseStatus.RESOLVED: "resolved", CaseStatus.CLOSED: "closed"}
 # TMF621 leaves severity and ticketType free text; the words other systems send for onethread's.
 SEVERITY_WORDS = {"critical": "urgent", "major": "high", "minor": "medium", "warning": "low", "normal": "medium"}
 KIND_WORDS = {"bill dispute": "billing_dispute", "billing": "billing_dispute", "incident": "fault",

@@ -14,6 +14,7 @@ from onethread.cases import clocks, rules
 from onethread.cases.handover_service import eligible_owner
 from onethread.cases.items_service import open_case as load_open
 from onethread.cases.log import log
+from onethread.cases.rules import CaseStatus
 from onethread.customers.service import get_customer
 from onethread.db.session import settings_of
 from onethread.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -105,7 +106,7 @@ def find_thread(session: Session, clock: Clock, *, customer_id: str, kind: str |
                     .group_by(Contact.case_id).subquery())
     candidates = session.execute(
         select(Case, last_contact.c.at).outerjoin(last_contact, last_contact.c.case_id == Case.id)
-        .where(Case.customer_id == customer_id, Case.status != "closed").order_by(Case.last_activity_at.desc())
+        .where(Case.customer_id == customer_id, Case.status != CaseStatus.CLOSED).order_by(Case.last_activity_at.desc())
     ).all()
     for case, contacted_at in candidates:
         seen = max(case.last_activity_at, contacted_at) if contacted_at else case.last_activity_at
@@ -127,7 +128,7 @@ def route_contact(session: Session, clock: Clock, actor: Principal, contact_id: 
     if case_id is None and contact.case_id is not None:
         # Routed before (a retry, or a second system routing the same contact): the same answer.
         current = session.get(Case, contact.case_id)
-        if current is not None and current.status != "closed":
+        if current is not None and current.status != CaseStatus.CLOSED:
             return current, True
     if case_id is not None:
         case = load_open(session, case_id)
@@ -177,7 +178,7 @@ def thread_reply(session: Session, event: DomainEvent) -> None:
         return
     case = session.get(Case, root.case_id)
     contact = session.get(Contact, event.aggregate_id)
-    if case is None or case.status == "closed" or contact is None or contact.case_id is not None:
+    if case is None or case.status == CaseStatus.CLOSED or contact is None or contact.case_id is not None:
         return
     attach_contact(session, SettableClock(event.occurred_at), THREADING, case.id, contact.id)
 
@@ -235,8 +236,8 @@ def reply(session: Session, clock: Clock, actor: Principal, case_id: str, *, tex
         contact.case_id = case.id
     case.awaiting_reply_since = None
     clocks.stop(session, case.id, ("customer_waiting", "first_response"), now)
-    if case.status == "open":
-        case.status = "in_progress"
+    if case.status == CaseStatus.OPEN:
+        case.status = CaseStatus.IN_PROGRESS
     log(session, clock, case, actor, "replied", f"{actor.name} replied to the customer", text=text.strip(),
         audience="customer", channel=channel, data={"contactId": contact.id})
     clocks.touch(session, case, now)
@@ -293,7 +294,7 @@ def close(session: Session, clock: Clock, actor: Principal, case_id: str, *, out
     if blockers:
         raise Conflict("the case cannot be closed: " + "; ".join(blockers), details={"open": blockers})
     now = clock.now()
-    case.status, case.closed_at, case.outcome = "closed", now, outcome.strip()
+    case.status, case.closed_at, case.outcome = CaseStatus.CLOSED, now, outcome.strip()
     case.customer_confirmed = customer_confirmed
     session.execute(update(CaseClock).where(CaseClock.case_id == case.id,
                                                    CaseClock.stopped_at.is_(None)).values(stopped_at=now))
@@ -382,7 +383,7 @@ def merge(session: Session, clock: Clock, actor: Principal, source_id: str, *, i
     if source.awaiting_reply_since and not target.awaiting_reply_since:
         _customer_waiting(session, target, source.awaiting_reply_since)
     target.severity = rules.max_severity([target.severity, source.severity])
-    source.status, source.closed_at, source.merged_into_id = "closed", now, target.id
+    source.status, source.closed_at, source.merged_into_id = CaseStatus.CLOSED, now, target.id
     source.outcome = f"merged into {target.id}: {reason.strip()}"
     log(session, clock, source, actor, "merged", f"Merged into case {target.title}", text=reason.strip(),
         data={"intoId": target.id})

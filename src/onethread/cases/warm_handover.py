@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from onethread.access.rules import Principal
 from onethread.cases import handover_service, rules
 from onethread.cases import service as cases
+from onethread.cases.rules import CaseStatus
 from onethread.customers.service import get_customer
 from onethread.errors import Conflict, ValidationFailed
 from onethread.interactions import rules as contact_rules
@@ -102,7 +103,7 @@ def warm_handover(session: Session, clock: Clock, actor: Principal, *, customer_
         case = cases.get_case(session, case_id)
         if case.customer_id != customer_id:
             raise ValidationFailed("that case is not this customer's", field="caseId")
-        if case.status == "closed":
+        if case.status == CaseStatus.CLOSED:
             raise Conflict("that case is closed; open a new one", field="caseId")
     handover_service.eligible_owner(session, to_owner_id)  # before anything is written
     live = _named_session(session, session_id, customer_id) if session_id else \

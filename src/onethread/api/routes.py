@@ -39,6 +39,7 @@ from onethread.api.v1 import sessions as v1_sessions
 from onethread.api.v1 import social as v1_social
 from onethread.api.v1 import staff as v1_staff
 from onethread.api.v1 import timeline
+from onethread.api.v1 import triage as v1_triage
 from onethread.api.v1 import warm_handovers as v1_warm_handovers
 from onethread.api.v1 import webhooks as v1_webhooks
 from onethread.outreach import health
@@ -83,6 +84,7 @@ def mount_api(app: FastAPI) -> None:
         v1_audit.router,
         v1_sessions.router,
         v1_match_queue.router,
+        v1_triage.router,
         v1_social.router,
         v1_channels.router,
         trouble_ticket.router,

@@ -33,6 +33,7 @@ from onethread.api.v1 import decisions as v1_decisions
 from onethread.api.v1 import identifiers as v1_identifiers
 from onethread.api.v1 import known_defects as v1_known_defects
 from onethread.api.v1 import match_queue as v1_match_queue
+from onethread.api.v1 import my_work as v1_my_work
 from onethread.api.v1 import outreach as v1_outreach
 from onethread.api.v1 import portal as v1_portal
 from onethread.api.v1 import sessions as v1_sessions
@@ -85,6 +86,7 @@ def mount_api(app: FastAPI) -> None:
         v1_sessions.router,
         v1_match_queue.router,
         v1_triage.router,
+        v1_my_work.router,
         v1_social.router,
         v1_channels.router,
         trouble_ticket.router,

@@ -23,7 +23,7 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, or_, select, update
 
 from onethread.access import service as access
 from onethread.access.rules import SYSTEM
@@ -33,7 +33,7 @@ from onethread.customers import identifier_service
 from onethread.customers import service as customers
 from onethread.interactions import batch_service, session_service
 from onethread.interactions import service as interactions
-from onethread.models import Case, Contact, ContactSession, MatchItem, TriageItem
+from onethread.models import Case, Contact, ContactSession, MatchItem, StaffUser, TriageItem
 
 CHANNELS = ("email", "letter", "portal", "social", "sms", "chat", "phone")
 STEPS = st.sampled_from([timedelta(minutes=20), timedelta(hours=3), timedelta(days=1), timedelta(days=4)])
@@ -69,7 +69,8 @@ def test_every_inbound_contact_has_an_owner_or_a_running_clock(uow, clock):
             clock.set(start)
             self.customers: list[str] = []
             self.handles: dict[str, str] = {}
-            with uow() as s:
+            with uow() as s:  # staff are shared by the examples: each starts with everyone available
+                s.execute(update(StaffUser).values(away=False, presence="available"))
                 for _ in range(2):
                     n = next(counter)
                     party = customers.create_individual(s, clock, SYSTEM, given_name="P", family_name=str(n))
@@ -81,6 +82,13 @@ def test_every_inbound_contact_has_an_owner_or_a_running_clock(uow, clock):
                     self.handles[cid] = str(n)
             self.sessions: dict[str, str] = {}  # live session id -> customer
             self.cases: list[str] = []
+            # This example's contacts, in the order made: what a step draws from is taken in this
+            # order (ids are random, and the database holds earlier examples' rows too).
+            self.contacts: list[str] = []
+
+        def mine(self, found) -> list[str]:
+            found = set(found)
+            return [c for c in self.contacts if c in found]
 
         def intake(self, data, channel: str) -> interactions.Intake:
             who = data.draw(st.sampled_from(["a", "b", "stranger", "conflict"]))
@@ -104,12 +112,13 @@ def test_every_inbound_contact_has_an_owner_or_a_running_clock(uow, clock):
         @rule(data=st.data(), channel=st.sampled_from(("email", "letter", "portal", "social", "sms")))
         def contact(self, data, channel):
             with uow() as s:
-                interactions.record(s, clock, SYSTEM, self.intake(data, channel))
+                self.contacts.append(interactions.record(s, clock, SYSTEM, self.intake(data, channel)).contact.id)
 
         @rule(data=st.data(), n=st.integers(1, 4))
         def batch(self, data, n):
             with uow() as s:
-                batch_service.record_many(s, clock, SYSTEM, [self.intake(data, "email") for _ in range(n)])
+                done = batch_service.record_many(s, clock, SYSTEM, [self.intake(data, "email") for _ in range(n)])
+                self.contacts += [r.contact.id for r in done]
 
         @rule(data=st.data(), channel=st.sampled_from(("phone", "chat")), known=st.booleans())
         def live_contact(self, data, channel, known):
@@ -122,9 +131,9 @@ def test_every_inbound_contact_has_an_owner_or_a_running_clock(uow, clock):
                                                 customer_id=self.customers[0] if known else None,
                                                 staff_id=data.draw(st.sampled_from(agents))).id
                     self.sessions[sid] = channel
-                interactions.record_in_session(s, clock, SYSTEM, interactions.Intake(
+                self.contacts.append(interactions.record_in_session(s, clock, SYSTEM, interactions.Intake(
                     channel=s.get(ContactSession, sid).channel, direction="inbound",
-                    occurred_at=clock.now(), text="hello", session_id=sid))
+                    occurred_at=clock.now(), text="hello", session_id=sid)).contact.id)
 
         @precondition(lambda self: self.sessions)
         @rule(data=st.data())
@@ -137,31 +146,34 @@ def test_every_inbound_contact_has_an_owner_or_a_running_clock(uow, clock):
         @rule(data=st.data())
         def route_a_waiting_contact(self, data):
             with uow() as s:
-                waiting = s.scalars(select(TriageItem.contact_id).where(
-                    TriageItem.done_at.is_(None), TriageItem.customer_id.is_not(None))
-                    .order_by(TriageItem.created_at).limit(5)).all()
+                waiting = self.mine(s.scalars(select(TriageItem.contact_id).where(
+                    TriageItem.done_at.is_(None), TriageItem.customer_id.is_not(None),
+                    TriageItem.contact_id.in_(self.contacts))))[:5]
                 if not waiting:
                     return
                 contact_id = data.draw(st.sampled_from(waiting))
                 if s.get(Contact, contact_id).customer_id is None:
                     return
+                here = [a for a in agents if not s.get(StaffUser, a).away] or [lead_p.id]  # may own a case
                 case, _ = cases.route_contact(s, clock, lead_p, contact_id, kind="fault",
-                                              title="From the queue", owner_id=data.draw(st.sampled_from(agents)),
+                                              title="From the queue", owner_id=data.draw(st.sampled_from(here)),
                                               category=f"c{next(counter) % 3}")
                 self.cases.append(case.id)
 
         @rule(data=st.data())
         def not_this_case(self, data):
             with uow() as s:
-                on_case = s.scalars(select(Contact.id).where(Contact.direction == "inbound",
-                                                             Contact.case_id.is_not(None)).limit(10)).all()
+                on_case = self.mine(s.scalars(select(Contact.id).where(
+                    Contact.direction == "inbound", Contact.case_id.is_not(None), Contact.id.in_(self.contacts))))[:10]
                 if on_case:
                     triage.not_this_case(s, clock, lead_p, data.draw(st.sampled_from(on_case)), reason="wrong case")
 
         @rule(data=st.data(), link=st.booleans())
         def match_queue(self, data, link):
             with uow() as s:
-                open_items = s.scalars(select(MatchItem.id).where(MatchItem.resolved_at.is_(None)).limit(5)).all()
+                by_contact = dict(s.execute(select(MatchItem.contact_id, MatchItem.id).where(
+                    MatchItem.resolved_at.is_(None), MatchItem.contact_id.in_(self.contacts))).all())
+                open_items = [by_contact[c] for c in self.mine(by_contact)][:5]
                 if not open_items:
                     return
                 item = data.draw(st.sampled_from(open_items))

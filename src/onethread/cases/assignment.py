@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from onethread.access.rules import FIELD_SUBCONTRACTOR, SUPERVISORS, Principal
@@ -131,3 +131,40 @@ def assign_item(session: Session, clock: Clock, actor: Principal, item: TriageIt
         raise NotFound(f"no active staff member {staff_id}", field="staffId")
     _give(item, user, clock.now())
     return item
+
+
+class Pool:
+    """Who can take work, for many items at once (a batch of contacts): members of the teams and
+    owners concerned, their loads, read in a few queries, then decided in memory as ``place``
+    decides one item, counting each hand-out."""
+
+    def __init__(self, session: Session, team_ids: set[str], owner_ids: set[str]):
+        self.teams = {t.id: t for t in session.scalars(select(Team).where(Team.id.in_(team_ids)))} \
+            if team_ids else {}
+        people = session.scalars(select(StaffUser).where(
+            or_(StaffUser.team_id.in_(team_ids), StaffUser.id.in_(owner_ids)))) if team_ids or owner_ids else []
+        self.people = {u.id: u for u in people}
+        self.load = loads(session, list(self.people))
+
+    def _room(self, user: StaffUser) -> bool:
+        return takes_work(user) and self.load.get(user.id, 0) < user.capacity
+
+    def pick(self, item: TriageItem, owner_id: str | None) -> tuple[StaffUser | None, bool]:
+        """(who takes it, whether it is the owner of the customer's case)."""
+        owner = self.people.get(owner_id) if owner_id else None
+        if owner is not None and self._room(owner):
+            return owner, True
+        team = self.teams.get(item.team_id) if item.team_id else None
+        if team is None:
+            return None, False
+        free = [u for u in self.people.values()
+                if u.team_id == team.id and u.role not in SUPERVISORS and self._room(u)]
+        if not free:
+            return None, False
+        if team.routing_rule == "round_robin":
+            return min(free, key=lambda u: (u.last_assigned_at is not None, u.last_assigned_at or 0, u.username)), False
+        return min(free, key=lambda u: (self.load.get(u.id, 0), u.username)), False
+
+    def give(self, item: TriageItem, user: StaffUser, now: datetime) -> None:
+        _give(item, user, now)
+        self.load[user.id] = self.load.get(user.id, 0) + 1

@@ -199,3 +199,66 @@ def not_this_case(session: Session, clock: Clock, actor: Principal, contact_id: 
     else:
         queue(session, contact, clock.now(), f"not case {old.id} ({actor.name}: {reason.strip()})")
     return contact
+
+
+def _plain(contact: Contact | None, payload: dict) -> bool:
+    """A new contact that none of the joining rules but the customer's open cases could place:
+    no session, no reply, no case named, no product or problem given."""
+    if contact is None or contact.case_id is not None or payload.get("update") or contact.session_id:
+        return False
+    extra = contact.extra or {}
+    return not (extra.get("caseId") or extra.get("productId") or extra.get("category") or contact.in_reply_to
+                or _CASE_REF.search(f"{contact.subject or ''} {contact.text or ''}"))
+
+
+def _on_recorded_many(session: Session, events: list[DomainEvent]) -> None:
+    """``on_recorded`` for a batch (``record_events``): the plain contacts share their queries."""
+    plain = []
+    for event in events:
+        if event.payload.get("direction") != "inbound":
+            continue
+        contact = session.get(Contact, event.aggregate_id)
+        if _plain(contact, event.payload):
+            plain.append(contact)
+        else:
+            on_recorded(session, event)
+    if not plain:
+        return
+    pol = routing.load(settings_of(session).routing_policy_file)
+    customer_ids = {c.customer_id for c in plain if c.customer_id}
+    facts: dict[str, tuple] = {}
+    if customer_ids and (pol.needs("language") or pol.needs("segment") or pol.needs("vulnerable")):
+        vulnerable = set(session.scalars(select(Vulnerability.customer_id).where(
+            Vulnerability.customer_id.in_(customer_ids), Vulnerability.ended_at.is_(None))))
+        for cid, segment, language in session.execute(
+                select(Customer.id, Customer.segment, Party.preferred_language)
+                .join(Party, Party.id == Customer.party_id).where(Customer.id.in_(customer_ids))):
+            facts[cid] = (language, segment, cid in vulnerable)
+    owners: dict[str, str] = {}
+    if customer_ids:
+        for cid, owner in session.execute(select(Case.customer_id, Case.owner_id).where(
+                Case.customer_id.in_(customer_ids), Case.status != "closed").order_by(Case.last_activity_at.desc())):
+            owners.setdefault(cid, owner)
+    market = settings_of(session).market
+    items = []
+    for contact in plain:
+        language, segment, vulnerable = facts.get(contact.customer_id, (None, None, None))
+        rule = pol.choose(routing.Facts(contact.channel, market, language, segment, vulnerable, None))
+        now = ensure_utc(contact.recorded_at)
+        reason = ("nobody could be matched: in the match queue" if contact.customer_id is None
+                  else "no open case of the customer could be told from the contact")
+        items.append(TriageItem(contact_id=contact.id, customer_id=contact.customer_id, session_id=None,
+                                channel=contact.channel, team_id=team_for(session, rule.team) if rule else None,
+                                rule=rule.name if rule else "no rule matched", reason=reason, created_at=now,
+                                due_at=first_response_due(session, now), escalation_level=0))
+    pool = assignment.Pool(session, {i.team_id for i in items if i.team_id}, set(owners.values()))
+    for item in items:
+        who, is_owner = pool.pick(item, owners.get(item.customer_id))
+        if who is not None:
+            if is_owner:
+                item.reason = f"{item.reason}; the owner of the customer's open case takes it"
+            pool.give(item, who, item.created_at)
+    session.add_all(items)
+
+
+on_recorded.many = _on_recorded_many  # bulk form, used by record_events (contact batches)

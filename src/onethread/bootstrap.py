@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from onethread.cases import service as cases
+from onethread.cases import triage
 from onethread.config import Settings
 from onethread.db import migrate
 from onethread.db.engine import make_engine, reads_engine
@@ -58,6 +59,8 @@ def register_handlers(bus: EventBus) -> None:
     """In-process event handlers, listed here explicitly (they run in the change's transaction)."""
     bus.subscribe("*", timeline.project)
     bus.subscribe("contact.recorded", cases.thread_reply)  # a customer's answer by e-mail joins its case
+    bus.subscribe("contact.recorded", triage.on_recorded)  # after threading: a case it belongs to, else a queue
+    bus.subscribe("contact.dismissed", triage.on_dismissed)  # a match-queue item dismissed ends its triage item
     bus.subscribe("product.terminated", triggers.retention_on_termination)  # guarded (outreach)
 
 

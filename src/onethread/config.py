@@ -68,6 +68,10 @@ class Settings(BaseSettings):
         None, description="username at the top of the escalation ladder (default: the lead of the "
         "customer-relations team)")
     threading_window_days: int = Field(30, description="a contact joins an open case active within this many days")
+    routing_policy_file: str | None = Field(None, description="YAML routing policy: which team's queue a contact "
+                                            "that joined no case waits in (default: the built-in one)")
+    away_handover_hours: int = Field(24, description="a case whose owner set their presence to away or off this "
+                                     "long ago is given to a colleague by the team's rule")
 
     # outreach (docs/outreach.md)
     outreach_timezone: str = Field("Europe/London", description="time zone of quiet hours (the market's)")

@@ -36,6 +36,7 @@ from onethread.api.v1 import decisions as v1_decisions
 from onethread.api.v1 import identifiers as v1_identifiers
 from onethread.api.v1 import known_defects as v1_known_defects
 from onethread.api.v1 import match_queue as v1_match_queue
+from onethread.api.v1 import my_work as v1_my_work
 from onethread.api.v1 import outreach as v1_outreach
 from onethread.api.v1 import portal as v1_portal
 from onethread.api.v1 import privacy as v1_privacy
@@ -43,6 +44,7 @@ from onethread.api.v1 import sessions as v1_sessions
 from onethread.api.v1 import social as v1_social
 from onethread.api.v1 import staff as v1_staff
 from onethread.api.v1 import timeline
+from onethread.api.v1 import triage as v1_triage
 from onethread.api.v1 import warm_handovers as v1_warm_handovers
 from onethread.api.v1 import webhooks as v1_webhooks
 from onethread.outreach import health
@@ -100,6 +102,8 @@ def mount_api(app: FastAPI) -> None:
         v1_privacy.router,
         v1_sessions.router,
         v1_match_queue.router,
+        v1_triage.router,
+        v1_my_work.router,
         v1_social.router,
         v1_channels.router,
         trouble_ticket.router,

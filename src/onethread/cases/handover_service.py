@@ -8,7 +8,7 @@ that is recorded too.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, func, insert, or_, select
 from sqlalchemy.orm import Session
@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from onethread.access.rules import ADMIN, FIELD_SUBCONTRACTOR, TEAM_LEAD, Principal
 from onethread.cases import clocks
 from onethread.cases.log import log
+from onethread.db.session import settings_of
 from onethread.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from onethread.kernel.clock import Clock
 from onethread.kernel.events import DomainEvent
@@ -339,14 +340,21 @@ def impose_many(session: Session, items: list[RuleHandover]) -> tuple[list[dict]
 
 
 def replace_away_owners(session: Session, clock: Clock) -> int:
-    """Sweep: every open case whose owner is marked away gets an owner by rule (set-based)."""
+    """Sweep: every open case whose owner is marked away gets an owner by rule (set-based).
+
+    Someone who set their presence to away or off keeps their cases for
+    ``ONETHREAD_AWAY_HANDOVER_HOURS`` first (a short absence hands nothing over); someone marked
+    away without a presence time (``away`` alone) is replaced at once."""
+    now = clock.now()
+    threshold = now - timedelta(hours=settings_of(session).away_handover_hours)
     rows = session.execute(
         select(Case.id, Case.customer_id, Case.title, Case.kind, Case.market, Case.owner_id, StaffUser.display_name)
         .join(StaffUser, StaffUser.id == Case.owner_id)
-        .where(Case.status != "closed", StaffUser.away.is_(True)).order_by(Case.opened_at, Case.id)).all()
+        .where(Case.status != "closed", StaffUser.away.is_(True),
+               or_(StaffUser.presence_since.is_(None), StaffUser.presence_since <= threshold))
+        .order_by(Case.opened_at, Case.id)).all()
     if not rows:
         return 0
-    now = clock.now()
     chooser = RuleChooser.load(session, [(r.id, r.owner_id) for r in rows])
     items = []
     for r in rows:

@@ -45,7 +45,7 @@ class Market:
         return self.calendar.add(start, rule.after, rule.basis)
 
 
-def _rule(where: str, raw) -> ClockRule:
+def rule_from(where: str, raw) -> ClockRule:
     if not isinstance(raw, dict) or set(raw) != {"after", "basis"}:
         raise PolicyError(f"{where}: expected {{after: <ISO-8601 duration>, basis: business|calendar}}")
     if raw["basis"] not in ("business", "calendar"):
@@ -81,14 +81,14 @@ def _market(code: str, raw: dict, where: str) -> Market:
         unknown = set(table) - set(CLOCK_KINDS)
         if unknown:
             raise PolicyError(f"{where}.{code}.clocks.{kind}: unknown clock(s) {', '.join(sorted(unknown))}")
-        clocks[kind] = {name: _rule(f"{where}.{code}.clocks.{kind}.{name}", r) for name, r in table.items()}
+        clocks[kind] = {name: rule_from(f"{where}.{code}.clocks.{kind}.{name}", r) for name, r in table.items()}
     escalation = raw.get("escalation") or {}
     if not isinstance(escalation, dict) or set(escalation) - {"reminder_every"}:
         raise PolicyError(f"{where}.{code}.escalation: expected {{reminder_every: {{after: ..., basis: ...}}}}")
-    reminder = (_rule(f"{where}.{code}.escalation.reminder_every", escalation["reminder_every"])
+    reminder = (rule_from(f"{where}.{code}.escalation.reminder_every", escalation["reminder_every"])
                 if "reminder_every" in escalation else Market.reminder)
-    return Market(code, cal, _rule(f"{where}.{code}.regulator.warning", reg.get("warning")),
-                  _rule(f"{where}.{code}.regulator.deadline", reg.get("deadline")),
+    return Market(code, cal, rule_from(f"{where}.{code}.regulator.warning", reg.get("warning")),
+                  rule_from(f"{where}.{code}.regulator.deadline", reg.get("deadline")),
                   reg.get("ombudsman", "the ombudsman"), clocks, reminder)
 
 

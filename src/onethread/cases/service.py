@@ -10,7 +10,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from onethread.access.rules import FIELD_SUBCONTRACTOR, Principal
-from onethread.cases import clocks, rules
+from onethread.cases import clocks, rules, triage_items
 from onethread.cases.handover_service import eligible_owner
 from onethread.cases.items_service import open_case as load_open
 from onethread.cases.log import log
@@ -145,7 +145,10 @@ def route_contact(session: Session, clock: Clock, actor: Principal, contact_id: 
     return case, False
 
 
-def attach_contact(session: Session, clock: Clock, actor: Principal, case_id: str, contact_id: str) -> Contact:
+def attach_contact(session: Session, clock: Clock, actor: Principal, case_id: str, contact_id: str, *,
+                   reason: str | None = None) -> Contact:
+    """Put a contact on the case (``reason``: why, when triage decided it). Its triage item, if it
+    waited in a queue, is done; the rest of its live exchange (a chat's other lines) comes along."""
     case = load_open(session, case_id)
     contact = interactions.get_contact(session, contact_id)
     if contact.customer_id != case.customer_id:
@@ -153,13 +156,21 @@ def attach_contact(session: Session, clock: Clock, actor: Principal, case_id: st
     if contact.case_id == case.id:
         return contact
     contact.case_id = case.id
+    contact.case_reason = reason[:300] if reason else f"put on the case by {actor.name}"
     now = clock.now()
     if contact.direction == "inbound":
         _customer_waiting(session, case, contact.occurred_at)
     log(session, clock, case, actor, "contact_linked", f"{contact.channel.capitalize()} contact added to the case",
-        text=(contact.text or "")[:500] or None, channel=contact.channel, data={"contactId": contact.id})
+        text=(contact.text or "")[:500] or None, channel=contact.channel,
+        data={"contactId": contact.id, **({"reason": reason} if reason else {})})
     if contact.direction != "inbound":
         clocks.touch(session, case, now)  # the customer calling again is not us working on it
+    item = triage_items.end(session, contact.id, at=now, by=actor.id, resolution="case", case_id=case.id)
+    if item is not None and item.session_id:
+        for other in session.scalars(select(Contact).where(
+                Contact.session_id == item.session_id, Contact.case_id.is_(None), Contact.direction == "inbound",
+                Contact.customer_id == case.customer_id, Contact.id != contact.id)):
+            attach_contact(session, clock, actor, case.id, other.id, reason="the rest of the same contact session")
     return contact
 
 
@@ -180,7 +191,8 @@ def thread_reply(session: Session, event: DomainEvent) -> None:
     contact = session.get(Contact, event.aggregate_id)
     if case is None or case.status == CaseStatus.CLOSED or contact is None or contact.case_id is not None:
         return
-    attach_contact(session, SettableClock(event.occurred_at), THREADING, case.id, contact.id)
+    attach_contact(session, SettableClock(event.occurred_at), THREADING, case.id, contact.id,
+                   reason="a reply in the e-mail thread of a message on this case")
 
 
 def _customer_waiting(session: Session, case: Case, since) -> None:

@@ -27,9 +27,10 @@ READS = "onethread_reads"
 TRAIL = "onethread_trail"
 _WRITE_VERBS = ("INSERT", "UPDATE", "DELETE", "MERGE")
 
-# What a read may write: the audit row saying who read which personal data, and the API token's
-# last-use stamp. Anything else written by a GET is a bug, refused before it reaches the database.
-READ_TRAIL_TABLES = frozenset({"audit_entry", "api_token"})
+# What a read may write: the audit row saying who read which personal data, the API token's
+# last-use stamp, and the mark that a person opened a case (My work's unread marker). Anything
+# else written by a GET is a bug, refused before it reaches the database.
+READ_TRAIL_TABLES = frozenset({"audit_entry", "api_token", "case_read_mark"})
 
 
 class WriteInRead(RuntimeError):

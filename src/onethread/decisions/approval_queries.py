@@ -26,3 +26,10 @@ def for_customer(session: Session, customer_id: str) -> list[ApprovalRequest]:
     return list(session.scalars(select(ApprovalRequest).where(ApprovalRequest.customer_id == customer_id)
                                 .order_by(waiting, ApprovalRequest.requested_at.desc(), ApprovalRequest.id.desc())
                                 .limit(LIMIT)))
+
+
+def waiting_for(session: Session, *, staff_id: str, role: str) -> list[ApprovalRequest]:
+    """Pending requests this person may decide (their role is asked for; not their own), oldest first."""
+    pending = session.scalars(select(ApprovalRequest).where(ApprovalRequest.status == "pending")
+                              .order_by(ApprovalRequest.requested_at, ApprovalRequest.id).limit(LIMIT))
+    return [r for r in pending if role in (r.required_roles or []) and r.requested_by != staff_id]

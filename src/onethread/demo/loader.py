@@ -23,6 +23,7 @@ from onethread.demo.billing import load_billing, request_s3_termination
 from onethread.demo.cases import load_cases
 from onethread.demo.defects import load_known_defects
 from onethread.demo.portal import load_portal_accounts
+from onethread.demo.triage import load_waiting
 from onethread.interactions import service as interactions
 from onethread.interactions import session_service as sessions
 from onethread.inventory import service as inventory
@@ -207,6 +208,7 @@ def load(session: Session, c: Container) -> dict[str, int]:
     cases = load_cases(session, c, people, users)
     load_portal_accounts(session, c, people)
     request_s3_termination(session, c, people, users)
+    contacts += load_waiting(session, c)  # this morning's contacts on no case: My work's waiting contacts
 
     session.flush()
     return {

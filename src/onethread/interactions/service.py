@@ -231,7 +231,10 @@ def recorded_event(actor: Principal, contact: Contact, explanation: str, *, upda
 
 def _recorded_event(session: Session, clock: Clock, actor: Principal, contact: Contact, explanation: str,
                     *, update: bool = False) -> None:
-    record_event(session, recorded_event(actor, contact, explanation, update=update))
+    event = recorded_event(actor, contact, explanation, update=update)
+    if update:  # handlers (triage) act now, not at the contact's own time
+        event = replace(event, payload={**event.payload, "at": clock.now().isoformat()})
+    record_event(session, event)
 
 
 def get_contact(session: Session, contact_id: str) -> Contact:
@@ -350,6 +353,9 @@ def dismiss_match(session: Session, clock: Clock, actor: Principal, item_id: str
         raise ValidationFailed("say why it is dismissed (spam, not a customer...)", field="reason")
     item = _claim(session, clock, actor, item_id, "dismissed")
     item.explanation = f"{item.explanation}; dismissed: {reason.strip()}"
+    record_event(session, DomainEvent(type="contact.dismissed", occurred_at=clock.now(), aggregate_type="contact",
+                                      aggregate_id=item.contact_id, customer_id=None,
+                                      payload={"actor": actor.id, "reason": reason.strip()}))
     return item
 
 

@@ -16,7 +16,7 @@ from typing import Protocol
 from sqlalchemy.orm import Session
 
 from onethread.bootstrap import Container
-from onethread.cases import clocks, handover_service
+from onethread.cases import clocks, handover_service, triage_sweep
 from onethread.interactions.channels import imap
 from onethread.kernel.clock import Clock
 
@@ -25,6 +25,7 @@ Sweep = Callable[[Session, Clock], int]
 SWEEPS: list[tuple[str, Sweep]] = [
     ("case clocks", lambda session, clock: clocks.sweep(session, clock).fired),
     ("away owners", handover_service.replace_away_owners),
+    ("triage clocks", triage_sweep.sweep),
 ]
 
 # For each timer table: the earliest row due at or before a given instant. The manual clock
@@ -32,6 +33,7 @@ SWEEPS: list[tuple[str, Sweep]] = [
 NextDue = Callable[[Session, datetime], datetime | None]
 NEXT_DUE: list[tuple[str, NextDue]] = [
     ("case clocks", clocks.next_due),
+    ("triage clocks", triage_sweep.next_due),
 ]
 
 

@@ -7,12 +7,14 @@ from onethread.models.case import (
     Case,
     CaseClock,
     CaseEvent,
+    CaseReadMark,
     Commitment,
     Escalation,
     Handover,
     Harm,
     Participant,
     Task,
+    TriageItem,
 )
 from onethread.models.customer import (
     BillingAccount,
@@ -61,6 +63,7 @@ __all__ = [
     "Case",
     "CaseClock",
     "CaseEvent",
+    "CaseReadMark",
     "ChannelHealth",
     "Charge",
     "Commitment",
@@ -101,6 +104,7 @@ __all__ = [
     "Task",
     "Team",
     "TimelineEntry",
+    "TriageItem",
     "Verification",
     "Vulnerability",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, String
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from onethread.db.base import Base, id_column
@@ -19,6 +19,8 @@ class Team(Base):
     kind: Mapped[str] = mapped_column(String(30), default="contact_centre")
     lead_id: Mapped[str | None] = mapped_column(ForeignKey("staff_user.id", use_alter=True))
     created_at: Mapped[datetime]
+    # How the team's waiting work (triage items, new cases) is handed out: least_loaded | round_robin
+    routing_rule: Mapped[str] = mapped_column(String(20), default="least_loaded", server_default="least_loaded")
 
 
 class StaffUser(Base):
@@ -35,6 +37,13 @@ class StaffUser(Base):
     away: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime]
     time_zone: Mapped[str | None] = mapped_column(String(64))  # pages show times here (default: the market's)
+    # Presence (docs/routing.md): available | busy | away | off; ``away`` above is kept equal to
+    # presence in (away, off). ``back_at``: when someone away expects to be back.
+    presence: Mapped[str] = mapped_column(String(20), default="available", server_default="available")
+    back_at: Mapped[datetime | None]
+    presence_since: Mapped[datetime | None]
+    capacity: Mapped[int] = mapped_column(Integer, default=10, server_default="10")  # open items handed out at most
+    last_assigned_at: Mapped[datetime | None]  # round robin: the longest without work goes first
 
 
 class ApiToken(Base):

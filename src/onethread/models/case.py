@@ -178,3 +178,45 @@ Index("ix_case_customer_status", Case.customer_id, Case.status)
 _OPEN_CLOCK = CaseClock.fired_at.is_(None) & CaseClock.stopped_at.is_(None)
 Index("ix_case_clock_due", CaseClock.due_at, postgresql_where=_OPEN_CLOCK, sqlite_where=_OPEN_CLOCK)
 Index("ix_case_event_case_at", CaseEvent.case_id, CaseEvent.at)
+
+
+class TriageItem(Base):
+    """An inbound contact that joined no case, waiting in a team's queue with a first-response
+    clock (``due_at``, on the market's business hours); done when the contact reaches a case (or
+    its match-queue item is dismissed). One per contact; a live session's later contacts are
+    covered by its first one's item."""
+
+    __tablename__ = "triage_item"
+
+    id: Mapped[str] = id_column()
+    contact_id: Mapped[str] = mapped_column(ForeignKey("contact.id"), unique=True)
+    customer_id: Mapped[str | None] = mapped_column(String(26), index=True)  # None while in the match queue
+    session_id: Mapped[str | None] = mapped_column(String(26), index=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    team_id: Mapped[str | None] = mapped_column(ForeignKey("team.id"))  # None: the general queue
+    rule: Mapped[str] = mapped_column(String(120))  # the routing rule that chose the queue
+    reason: Mapped[str] = mapped_column(Text)  # why it is in the queue (no case to join, ...)
+    assigned_to: Mapped[str | None] = mapped_column(ForeignKey("staff_user.id"))
+    assigned_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    due_at: Mapped[datetime]  # the first-response clock: escalated when passed, then restarted
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+    escalated_to: Mapped[str | None] = mapped_column(String(26))
+    done_at: Mapped[datetime | None]
+    done_by: Mapped[str | None] = mapped_column(String(26))
+    resolution: Mapped[str | None] = mapped_column(String(30))  # case | dismissed
+    case_id: Mapped[str | None] = mapped_column(String(26))  # the case it reached
+
+
+Index("ix_triage_item_open_due", TriageItem.done_at, TriageItem.due_at)
+Index("ix_triage_item_team_open", TriageItem.team_id, TriageItem.done_at, TriageItem.created_at)
+
+
+class CaseReadMark(Base):
+    """When a staff member last opened a case (My work's unread marker)."""
+
+    __tablename__ = "case_read_mark"
+
+    staff_id: Mapped[str] = mapped_column(String(26), primary_key=True)
+    case_id: Mapped[str] = mapped_column(String(26), primary_key=True)
+    read_at: Mapped[datetime]

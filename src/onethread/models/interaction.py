@@ -84,6 +84,7 @@ class Contact(Base):
     thread_id: Mapped[str | None] = mapped_column(String(26), index=True)  # first contact of an e-mail thread
     in_reply_to: Mapped[str | None] = mapped_column(String(300))
     case_id: Mapped[str | None] = mapped_column(String(26), index=True)
+    case_reason: Mapped[str | None] = mapped_column(String(300))  # why it joined its case (triage)
     extra: Mapped[dict] = mapped_column(JSONType, default=dict)  # channel specifics (post url, platform...)
 
 

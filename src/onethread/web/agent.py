@@ -21,7 +21,7 @@ from onethread.access.rules import CUSTOMER_SERVICE, Principal
 from onethread.api.deps import ClockDep, ContainerDep, DbSession, cross_site
 from onethread.api.v1.attachments import file_response
 from onethread.attachments import service as attachments
-from onethread.cases import case_view, contact_service, escalation_service, handover_service, items_service
+from onethread.cases import case_view, contact_service, escalation_service, handover_service, items_service, my_work
 from onethread.cases import queries as case_queries
 from onethread.cases import rules as case_rules
 from onethread.cases import service as cases
@@ -281,7 +281,10 @@ def _case_page(request: Request, session, clock, principal: Principal, case_id: 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
 def case_page(request: Request, case_id: str, principal: Desk, session: DbSession, clock: ClockDep,
               done: str | None = None):
-    return _case_page(request, session, clock, principal, case_id, done=done)
+    page = _case_page(request, session, clock, principal, case_id, done=done)
+    if page.status_code == 200 and principal.kind == "staff":
+        my_work.mark_read(session, clock, principal.id, case_id)  # My work's unread marker clears
+    return page
 
 
 DONE = {

@@ -15,7 +15,9 @@ from fastapi.templating import Jinja2Templates
 from onethread import __version__
 from onethread.access import service as access
 from onethread.access import web_session
+from onethread.access.rules import CUSTOMER_SERVICE
 from onethread.api.deps import PUBLIC, SESSION_COOKIE, ClockDep, DbSession, cookie_principal, cross_site
+from onethread.api.v1 import my_work
 from onethread.customers import service as customers
 from onethread.errors import Forbidden, NotAuthenticated
 from onethread.web import agent, approvals, defects, integrations, portal, store, supervisor
@@ -54,8 +56,10 @@ def mount_pages(app: FastAPI) -> None:
             rows, total = customers.browse_customers(session, clock, principal, limit=50)
         except Forbidden:
             rows, total = [], None
+        me = access.user_of(session, principal) if principal.may(CUSTOMER_SERVICE) else None
+        work = my_work.work_json(session, clock, principal, me) if me is not None else None  # My work first
         return templates.TemplateResponse(request, "home.html", {
-            "principal": principal, "customers": rows, "total": total, "version": __version__,
+            "principal": principal, "customers": rows, "total": total, "version": __version__, "work": work,
         })
 
     @router.get("/login", dependencies=[PUBLIC], response_class=HTMLResponse)

@@ -1,0 +1,170 @@
+"""Routing and presence: who gets a waiting contact (docs/routing.md).
+
+Staff have a presence (available, busy, away with a back date, off) and a capacity (open
+triage items handed to them at most). A triage item goes to the owner of the customer's open
+case when that person is available (a returning customer reaches the person who knows them),
+else to an available member of its team by the team's rule (``least_loaded``: the fewest open
+items, ``round_robin``: the longest since their last one), else it waits in the team's queue.
+When someone becomes available, the waiting items of their team are handed to them, oldest first.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from onethread.access.rules import FIELD_SUBCONTRACTOR, SUPERVISORS, Principal
+from onethread.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from onethread.kernel.clock import Clock, ensure_utc
+from onethread.models import Case, StaffUser, Team, TriageItem
+
+PRESENCES = ("available", "busy", "away", "off")
+ROUTING_RULES = ("least_loaded", "round_robin")
+
+
+def takes_work(user: StaffUser) -> bool:
+    return user.active and user.presence == "available" and user.role != FIELD_SUBCONTRACTOR
+
+
+def loads(session: Session, staff_ids: list[str]) -> dict[str, int]:
+    """Open triage items handed to each person."""
+    if not staff_ids:
+        return {}
+    return dict(session.execute(select(TriageItem.assigned_to, func.count()).where(
+        TriageItem.assigned_to.in_(staff_ids), TriageItem.done_at.is_(None)).group_by(TriageItem.assigned_to)).all())
+
+
+def choose(session: Session, team_id: str | None) -> StaffUser | None:
+    """The available member of the team with room, by the team's rule; None if nobody is."""
+    if team_id is None:
+        return None
+    team = session.get(Team, team_id)
+    members = [u for u in session.scalars(select(StaffUser).where(StaffUser.team_id == team_id,
+                                                                  StaffUser.presence == "available"))
+               if takes_work(u) and u.role not in SUPERVISORS]  # leads are the escalation, not the pool
+    load = loads(session, [u.id for u in members])
+    free = [u for u in members if load.get(u.id, 0) < u.capacity]
+    if not free:
+        return None
+    if team is not None and team.routing_rule == "round_robin":
+        return min(free, key=lambda u: (u.last_assigned_at is not None, u.last_assigned_at or 0, u.username))
+    return min(free, key=lambda u: (load.get(u.id, 0), u.username))
+
+
+def _give(item: TriageItem, user: StaffUser, now: datetime) -> None:
+    item.assigned_to, item.assigned_at = user.id, now
+    user.last_assigned_at = now
+
+
+def place(session: Session, item: TriageItem, now: datetime) -> None:
+    """Hand a new triage item to someone, if anyone can take it (else it waits in its queue)."""
+    if item.customer_id is not None:
+        owner_id = session.scalar(select(Case.owner_id).where(Case.customer_id == item.customer_id,
+                                                              Case.status != "closed")
+                                  .order_by(Case.last_activity_at.desc()).limit(1))
+        owner = session.get(StaffUser, owner_id) if owner_id else None
+        if owner is not None and takes_work(owner) and loads(session, [owner.id]).get(owner.id, 0) < owner.capacity:
+            item.reason = f"{item.reason}; the owner of the customer's open case takes it"
+            _give(item, owner, now)
+            return
+    chosen = choose(session, item.team_id)
+    if chosen is not None:
+        _give(item, chosen, now)
+
+
+def hand_out(session: Session, user: StaffUser, now: datetime) -> int:
+    """Someone became available: their team's waiting items, oldest first, up to their capacity."""
+    if not takes_work(user) or user.team_id is None:
+        return 0
+    room = user.capacity - loads(session, [user.id]).get(user.id, 0)
+    if room <= 0:
+        return 0
+    waiting = list(session.scalars(select(TriageItem).where(
+        TriageItem.team_id == user.team_id, TriageItem.done_at.is_(None), TriageItem.assigned_to.is_(None))
+        .order_by(TriageItem.created_at, TriageItem.id).limit(room)))
+    for item in waiting:
+        _give(item, user, now)
+    return len(waiting)
+
+
+def set_presence(session: Session, clock: Clock, actor: Principal, staff_id: str, *, presence: str,
+                 back_at: datetime | None = None, capacity: int | None = None) -> tuple[StaffUser, int]:
+    """Set someone's presence (themself, or anyone for a supervisor); returns the person and how
+    many waiting items were handed to them (when they became available)."""
+    user = session.get(StaffUser, staff_id)
+    if user is None:
+        raise NotFound(f"no staff member {staff_id}")
+    if not (actor.role in SUPERVISORS or (actor.kind == "staff" and actor.id == staff_id)):
+        raise Forbidden("only a team lead sets someone else's presence")
+    if presence not in PRESENCES:
+        raise ValidationFailed(f"presence must be one of {', '.join(PRESENCES)}", field="presence")
+    now = clock.now()
+    if back_at is not None:
+        if presence != "away":
+            raise ValidationFailed("a back date goes with presence away", field="backAt")
+        if back_at.tzinfo is None:
+            raise ValidationFailed("the back date needs a time zone", field="backAt")
+        if ensure_utc(back_at) <= now:
+            raise ValidationFailed("the back date is in the past", field="backAt")
+    if capacity is not None and not 0 <= capacity <= 500:
+        raise ValidationFailed("capacity is 0 to 500 open items", field="capacity")
+    if presence != user.presence:
+        user.presence, user.presence_since = presence, now
+    user.back_at = ensure_utc(back_at) if back_at else None
+    user.away = presence in ("away", "off")
+    if capacity is not None:
+        user.capacity = capacity
+    handed = hand_out(session, user, now) if presence == "available" else 0
+    return user, handed
+
+
+def assign_item(session: Session, clock: Clock, actor: Principal, item: TriageItem, staff_id: str) -> TriageItem:
+    """A person takes a waiting item, or a team lead hands it to someone."""
+    if not (actor.role in SUPERVISORS or (actor.kind == "staff" and actor.id == staff_id)):
+        raise Forbidden("only a team lead hands an item to someone else; take it yourself")
+    if item.done_at is not None:
+        raise Conflict(f"this item is done ({item.resolution})")
+    user = session.get(StaffUser, staff_id)
+    if user is None or not user.active or user.role == FIELD_SUBCONTRACTOR:
+        raise NotFound(f"no active staff member {staff_id}", field="staffId")
+    _give(item, user, clock.now())
+    return item
+
+
+class Pool:
+    """Who can take work, for many items at once (a batch of contacts): members of the teams and
+    owners concerned, their loads, read in a few queries, then decided in memory as ``place``
+    decides one item, counting each hand-out."""
+
+    def __init__(self, session: Session, team_ids: set[str], owner_ids: set[str]):
+        self.teams = {t.id: t for t in session.scalars(select(Team).where(Team.id.in_(team_ids)))} \
+            if team_ids else {}
+        people = session.scalars(select(StaffUser).where(
+            or_(StaffUser.team_id.in_(team_ids), StaffUser.id.in_(owner_ids)))) if team_ids or owner_ids else []
+        self.people = {u.id: u for u in people}
+        self.load = loads(session, list(self.people))
+
+    def _room(self, user: StaffUser) -> bool:
+        return takes_work(user) and self.load.get(user.id, 0) < user.capacity
+
+    def pick(self, item: TriageItem, owner_id: str | None) -> tuple[StaffUser | None, bool]:
+        """(who takes it, whether it is the owner of the customer's case)."""
+        owner = self.people.get(owner_id) if owner_id else None
+        if owner is not None and self._room(owner):
+            return owner, True
+        team = self.teams.get(item.team_id) if item.team_id else None
+        if team is None:
+            return None, False
+        free = [u for u in self.people.values()
+                if u.team_id == team.id and u.role not in SUPERVISORS and self._room(u)]
+        if not free:
+            return None, False
+        if team.routing_rule == "round_robin":
+            return min(free, key=lambda u: (u.last_assigned_at is not None, u.last_assigned_at or 0, u.username)), False
+        return min(free, key=lambda u: (self.load.get(u.id, 0), u.username)), False
+
+    def give(self, item: TriageItem, user: StaffUser, now: datetime) -> None:
+        _give(item, user, now)
+        self.load[user.id] = self.load.get(user.id, 0) + 1

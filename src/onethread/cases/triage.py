@@ -1,0 +1,264 @@
+"""Triage: no inbound contact waits without an owner or a clock (docs/routing.md).
+
+``on_recorded`` runs on every ``contact.recorded`` event, in the transaction that stored the
+contact. An inbound contact that is on no case joins an open case of its customer when onethread
+can tell which (its live session's case, a case named in it, our message it answers, the same
+product or problem within the threading window), with the reason kept on the contact; otherwise
+it becomes a triage item in the queue the routing policy chooses, with a first-response clock on
+the market's business hours. A contact nobody could match (the match queue) gets an item too.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
+
+from onethread.access.rules import Principal
+from onethread.cases import assignment, policy, routing, triage_items
+from onethread.cases.log import log
+from onethread.cases.service import attach_contact
+from onethread.db.session import settings_of
+from onethread.errors import Conflict, Forbidden, ValidationFailed
+from onethread.interactions import service as interactions
+from onethread.kernel.clock import Clock, SettableClock, ensure_utc
+from onethread.kernel.events import DomainEvent
+from onethread.models import Case, Contact, ContactSession, Customer, Party, Product, Team, TriageItem, Vulnerability
+
+TRIAGE = Principal(kind="system", id="triage", name="Triage", role="admin")
+_CASE_REF = re.compile(r"\b[0-9A-HJKMNP-TV-Z]{26}\b")  # a case id (ULID) quoted in a subject or text
+
+
+def _open_case(session: Session, case_id: str | None, customer_id: str) -> Case | None:
+    if not case_id:
+        return None
+    case = session.get(Case, case_id)
+    return case if case is not None and case.status != "closed" and case.customer_id == customer_id else None
+
+
+def join_target(session: Session, contact: Contact, now: datetime) -> tuple[Case, str] | None:
+    """The open case of the contact's customer it belongs to, and why; None when nothing tells."""
+    customer_id = contact.customer_id
+    if customer_id is None:
+        return None
+    if contact.session_id:
+        live = session.get(ContactSession, contact.session_id)
+        case_id = live.case_id if live is not None else None
+        if case_id is None:
+            case_id = session.scalar(select(Contact.case_id).where(
+                Contact.session_id == contact.session_id, Contact.case_id.is_not(None))
+                .order_by(Contact.occurred_at.desc()).limit(1))
+        case = _open_case(session, case_id, customer_id)
+        if case is not None:
+            channel = live.channel if live is not None else "contact"
+            return case, f"made during the customer's {channel} contact, which is on this case"
+    refs = _CASE_REF.findall(f"{contact.subject or ''} {contact.text or ''}")
+    for ref in dict.fromkeys(refs):
+        case = _open_case(session, ref, customer_id)
+        if case is not None:
+            return case, f"names case {case.id}"
+    if contact.in_reply_to:
+        case_id = session.scalar(select(Contact.case_id).where(
+            Contact.channel == contact.channel, Contact.channel_message_id == contact.in_reply_to,
+            Contact.direction == "outbound"))
+        case = _open_case(session, case_id, customer_id)
+        if case is not None:
+            return case, "a reply to our message on this case"
+    extra = contact.extra or {}
+    product, category = extra.get("productId"), extra.get("category")
+    if product or category:
+        days = settings_of(session).threading_window_days
+        same = Case.product_id == product if product else Case.category == category
+        case = session.scalar(select(Case).where(Case.customer_id == customer_id, Case.status != "closed", same,
+                                                 Case.last_activity_at >= now - timedelta(days=days))
+                              .order_by(Case.last_activity_at.desc()).limit(1))
+        if case is not None:
+            what = "product" if product else "problem"
+            return case, f"about the same {what} as this case, active within {days} days"
+    return None
+
+
+def _facts(session: Session, contact: Contact, pol: routing.RoutingPolicy) -> routing.Facts:
+    settings = settings_of(session)
+    language = segment = vulnerable = product = None
+    if contact.customer_id and (pol.needs("language") or pol.needs("segment") or pol.needs("vulnerable")):
+        vuln = exists().where(Vulnerability.customer_id == contact.customer_id, Vulnerability.ended_at.is_(None))
+        row = session.execute(select(Customer.segment, Party.preferred_language, vuln)
+                              .join(Party, Party.id == Customer.party_id)
+                              .where(Customer.id == contact.customer_id)).first()
+        if row is not None:
+            segment, language, vulnerable = row[0], row[1], bool(row[2])
+    product_id = (contact.extra or {}).get("productId")
+    if product_id and pol.needs("product"):
+        product = session.scalar(select(Product.kind).where(Product.id == product_id))
+    return routing.Facts(contact.channel, settings.market, language, segment, vulnerable, product)
+
+
+def team_for(session: Session, name_or_kind: str) -> str | None:
+    """A team by name, else the oldest team of that kind (cached for the transaction)."""
+    cache = session.info.setdefault("routing_teams", {})
+    if name_or_kind not in cache:
+        cache[name_or_kind] = session.scalar(select(Team.id).where(Team.name == name_or_kind)) or session.scalar(
+            select(Team.id).where(Team.kind == name_or_kind).order_by(Team.created_at, Team.id).limit(1))
+    return cache[name_or_kind]
+
+
+def first_response_due(session: Session, at: datetime) -> datetime:
+    settings = settings_of(session)
+    pol = routing.load(settings.routing_policy_file)
+    return policy.market(settings.market, settings.clock_policy_file).due(at, pol.first_response)
+
+
+def queue(session: Session, contact: Contact, now: datetime, reason: str, *, new: bool = False) -> TriageItem:
+    """Put the contact in the queue the routing policy chooses (or reopen its earlier item;
+    ``new``: a contact just stored, which has none)."""
+    if contact.session_id:
+        covering = triage_items.open_for_session(session, contact.session_id)
+        if covering is not None:
+            return covering  # a call's or chat's later lines wait with its first one
+    pol = routing.load(settings_of(session).routing_policy_file)
+    rule = pol.choose(_facts(session, contact, pol))
+    team_id = team_for(session, rule.team) if rule else None
+    item = None if new else session.scalar(select(TriageItem).where(TriageItem.contact_id == contact.id))
+    if item is None:
+        item = TriageItem(contact_id=contact.id, escalation_level=0)
+        session.add(item)
+    item.customer_id, item.session_id, item.channel = contact.customer_id, contact.session_id, contact.channel
+    item.team_id, item.rule, item.reason = team_id, rule.name if rule else "no rule matched", reason[:2000]
+    item.created_at, item.due_at = now, first_response_due(session, now)
+    item.done_at = item.done_by = item.resolution = item.case_id = item.assigned_to = item.assigned_at = None
+    assignment.place(session, item, now)
+    return item
+
+
+def triage(session: Session, contact: Contact, now: datetime, *, new: bool = False) -> None:
+    """Decide where a contact on no case goes: a case it belongs to, else a queue (``new``: just
+    stored, so it has no item yet)."""
+    target = join_target(session, contact, now)
+    if target is not None:
+        case, why = target
+        attach_contact(session, SettableClock(now), TRIAGE, case.id, contact.id, reason=why)
+        return
+    existing = None if new else triage_items.open_item(session, contact.id)
+    if existing is not None:  # known now (linked from the match queue): it keeps its place and clock
+        existing.customer_id = contact.customer_id
+        return
+    reason = ("nobody could be matched: in the match queue" if contact.customer_id is None
+              else "no open case of the customer could be told from the contact")
+    queue(session, contact, now, reason, new=new)
+
+
+def on_recorded(session: Session, event: DomainEvent) -> None:
+    """Event handler (``contact.recorded``): triage an inbound contact that is on no case."""
+    p = event.payload
+    if p.get("direction") != "inbound":
+        return
+    contact = session.get(Contact, event.aggregate_id)
+    if contact is None or contact.case_id is not None or (contact.extra or {}).get("caseId"):
+        return  # on a case already (threaded), or its caller puts it on the case it names
+    now = datetime.fromisoformat(p["at"]) if p.get("at") else ensure_utc(contact.recorded_at)
+    triage(session, contact, now, new=not p.get("update"))
+
+
+def on_dismissed(session: Session, event: DomainEvent) -> None:
+    """Event handler (``contact.dismissed``): a match-queue item dismissed (spam...) ends its triage item."""
+    triage_items.end(session, event.aggregate_id, at=event.occurred_at, by=event.payload.get("actor"),
+                     resolution="dismissed")
+
+
+def not_this_case(session: Session, clock: Clock, actor: Principal, contact_id: str, *, reason: str,
+                  to_case_id: str | None = None) -> Contact:
+    """A person corrects where a contact went: off its case, onto ``to_case_id`` or back to a queue."""
+    if actor.kind != "staff":
+        raise Forbidden("a correction is made by a named person")
+    if not (reason or "").strip():
+        raise ValidationFailed("say why it is not this case", field="reason")
+    contact = interactions.get_contact(session, contact_id)
+    if contact.case_id is None:
+        raise Conflict("the contact is on no case")
+    if contact.direction != "inbound":
+        raise Conflict("only a contact from the customer is moved off a case this way")
+    if to_case_id == contact.case_id:
+        raise ValidationFailed("that is the case it is on", field="caseId")
+    old = session.get(Case, contact.case_id)
+    target = None
+    if to_case_id is not None:
+        target = _open_case(session, to_case_id, contact.customer_id)
+        if target is None:
+            raise ValidationFailed("no open case of this customer with that id", field="caseId")
+    was = contact.case_reason
+    contact.case_id, contact.case_reason = None, None
+    log(session, clock, old, actor, "contact_moved", "Contact moved off the case: not this case", text=reason.strip(),
+        channel=contact.channel, data={"contactId": contact.id, "wasReason": was,
+                                       "toCaseId": target.id if target else None})
+    if target is not None:
+        attach_contact(session, clock, actor, target.id, contact.id,
+                       reason=f"moved here from case {old.id} by {actor.name}: {reason.strip()}")
+    else:
+        queue(session, contact, clock.now(), f"not case {old.id} ({actor.name}: {reason.strip()})")
+    return contact
+
+
+def _plain(contact: Contact | None, payload: dict) -> bool:
+    """A new contact that none of the joining rules but the customer's open cases could place:
+    no session, no reply, no case named, no product or problem given."""
+    if contact is None or contact.case_id is not None or payload.get("update") or contact.session_id:
+        return False
+    extra = contact.extra or {}
+    return not (extra.get("caseId") or extra.get("productId") or extra.get("category") or contact.in_reply_to
+                or _CASE_REF.search(f"{contact.subject or ''} {contact.text or ''}"))
+
+
+def _on_recorded_many(session: Session, events: list[DomainEvent]) -> None:
+    """``on_recorded`` for a batch (``record_events``): the plain contacts share their queries."""
+    plain = []
+    for event in events:
+        if event.payload.get("direction") != "inbound":
+            continue
+        contact = session.get(Contact, event.aggregate_id)
+        if _plain(contact, event.payload):
+            plain.append(contact)
+        else:
+            on_recorded(session, event)
+    if not plain:
+        return
+    pol = routing.load(settings_of(session).routing_policy_file)
+    customer_ids = {c.customer_id for c in plain if c.customer_id}
+    facts: dict[str, tuple] = {}
+    if customer_ids and (pol.needs("language") or pol.needs("segment") or pol.needs("vulnerable")):
+        vulnerable = set(session.scalars(select(Vulnerability.customer_id).where(
+            Vulnerability.customer_id.in_(customer_ids), Vulnerability.ended_at.is_(None))))
+        for cid, segment, language in session.execute(
+                select(Customer.id, Customer.segment, Party.preferred_language)
+                .join(Party, Party.id == Customer.party_id).where(Customer.id.in_(customer_ids))):
+            facts[cid] = (language, segment, cid in vulnerable)
+    owners: dict[str, str] = {}
+    if customer_ids:
+        for cid, owner in session.execute(select(Case.customer_id, Case.owner_id).where(
+                Case.customer_id.in_(customer_ids), Case.status != "closed").order_by(Case.last_activity_at.desc())):
+            owners.setdefault(cid, owner)
+    market = settings_of(session).market
+    items = []
+    for contact in plain:
+        language, segment, vulnerable = facts.get(contact.customer_id, (None, None, None))
+        rule = pol.choose(routing.Facts(contact.channel, market, language, segment, vulnerable, None))
+        now = ensure_utc(contact.recorded_at)
+        reason = ("nobody could be matched: in the match queue" if contact.customer_id is None
+                  else "no open case of the customer could be told from the contact")
+        items.append(TriageItem(contact_id=contact.id, customer_id=contact.customer_id, session_id=None,
+                                channel=contact.channel, team_id=team_for(session, rule.team) if rule else None,
+                                rule=rule.name if rule else "no rule matched", reason=reason, created_at=now,
+                                due_at=first_response_due(session, now), escalation_level=0))
+    pool = assignment.Pool(session, {i.team_id for i in items if i.team_id}, set(owners.values()))
+    for item in items:
+        who, is_owner = pool.pick(item, owners.get(item.customer_id))
+        if who is not None:
+            if is_owner:
+                item.reason = f"{item.reason}; the owner of the customer's open case takes it"
+            pool.give(item, who, item.created_at)
+    session.add_all(items)
+
+
+on_recorded.many = _on_recorded_many  # bulk form, used by record_events (contact batches)

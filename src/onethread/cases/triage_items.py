@@ -1,0 +1,59 @@
+"""Triage items: the queue rows of contacts that joined no case (``triage.py`` decides; this
+module only reads and ends them, so that ``service.attach_contact`` can end one without a cycle)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from onethread.errors import NotFound
+from onethread.models import Contact, TriageItem
+
+
+def open_item(session: Session, contact_id: str) -> TriageItem | None:
+    return session.scalar(select(TriageItem).where(TriageItem.contact_id == contact_id, TriageItem.done_at.is_(None)))
+
+
+def open_for_session(session: Session, session_id: str) -> TriageItem | None:
+    """The open item of a live exchange (a call, a chat): it covers the exchange's later contacts."""
+    return session.scalar(select(TriageItem).where(TriageItem.session_id == session_id, TriageItem.done_at.is_(None))
+                          .order_by(TriageItem.created_at).limit(1))
+
+
+def end(session: Session, contact_id: str, *, at: datetime, by: str | None, resolution: str,
+        case_id: str | None = None) -> TriageItem | None:
+    """End the contact's open item (it reached a case, or it was dismissed); the item ended, if any."""
+    item = open_item(session, contact_id)
+    if item is None:
+        return None
+    session.execute(update(TriageItem).where(TriageItem.id == item.id, TriageItem.done_at.is_(None))
+                    .values(done_at=at, done_by=by, resolution=resolution, case_id=case_id)
+                    .execution_options(synchronize_session="fetch"))
+    return item
+
+
+def page(session: Session, *, team_id: str | None = None, assigned_to: str | None = None,
+         unassigned: bool = False, done: bool = False, offset: int = 0, limit: int = 50
+         ) -> tuple[list[tuple[TriageItem, Contact]], int]:
+    """Triage items (open ones by default), oldest first, with their contacts, and the total."""
+    query = select(TriageItem).where(TriageItem.done_at.is_not(None) if done else TriageItem.done_at.is_(None))
+    if team_id is not None:
+        query = query.where(TriageItem.team_id == team_id)
+    if assigned_to is not None:
+        query = query.where(TriageItem.assigned_to == assigned_to)
+    if unassigned:
+        query = query.where(TriageItem.assigned_to.is_(None))
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.execute(select(TriageItem, Contact).join(Contact, Contact.id == TriageItem.contact_id)
+                           .where(TriageItem.id.in_(query.with_only_columns(TriageItem.id)))
+                           .order_by(TriageItem.created_at, TriageItem.id).offset(offset).limit(limit)).all()
+    return [(item, contact) for item, contact in rows], total
+
+
+def get(session: Session, item_id: str) -> TriageItem:
+    item = session.get(TriageItem, item_id)
+    if item is None:
+        raise NotFound(f"no triage item {item_id}")
+    return item

@@ -288,10 +288,13 @@ def test_demo_is_refused_in_production(database_url):
     assert count(database_url, Customer) == 0
 
 
-def test_production_without_a_secret_refuses_to_start(database_url):
-    result = run(database_url, "token", "list", env={"ONETHREAD_ENV": "production"})
-    assert result.returncode == 1 and "ONETHREAD_SECRET_KEY" in result.stderr
+def test_production_with_a_weak_secret_refuses_to_start(database_url):
+    # Issue 19: `ONETHREAD_SECRET_KEY=a` used to start. Without any key, the one generated on first
+    # run and kept in the database is used (no fixed secret exists to refuse).
+    result = run(database_url, "token", "list", env={"ONETHREAD_ENV": "production", "ONETHREAD_SECRET_KEY": "a"})
+    assert result.returncode == 1 and "ONETHREAD_SECRET_KEY is too weak" in result.stderr
     assert "Traceback" not in result.stderr
+    ok(run(database_url, "token", "list", env={"ONETHREAD_ENV": "production"}))
 
 
 def test_worker_once_reports_what_it_did(database_url):

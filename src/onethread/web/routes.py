@@ -3,6 +3,7 @@ pages in their own modules, mounted below."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import quote, urlsplit
@@ -13,8 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from onethread import __version__
-from onethread.access import service as access
-from onethread.access import web_session
+from onethread.access import signin, staff_accounts
 from onethread.api.deps import PUBLIC, SESSION_COOKIE, ClockDep, DbSession, cookie_principal
 from onethread.customers import service as customers
 from onethread.errors import Forbidden, NotAuthenticated
@@ -62,20 +62,28 @@ def mount_pages(app: FastAPI) -> None:
     def login(request: Request, session: DbSession, username: Annotated[str, Form()] = "",
               password: Annotated[str, Form()] = "", next: Annotated[str, Form()] = ""):
         target = local_path(next)
+        container = request.app.state.container
+        settings, clock = container.settings, container.security_clock
         try:
-            user = access.authenticate(session, username, password)
+            user = staff_accounts.sign_in(session, clock, signin.throttle_of(settings), username=username,
+                                          password=password, address=request.client.host if request.client else None,
+                                          production=settings.env == "production")
         except NotAuthenticated as exc:
             return templates.TemplateResponse(request, "login.html", {"error": exc.message, "username": username,
-                                                                      "next": target}, status_code=401)
-        settings = request.app.state.container.settings
+                                                                      "next": target}, status_code=exc.http_status)
+        cookie = signin.open_session(session, clock, kind=signin.STAFF, subject_id=user.id,
+                                     max_age=timedelta(seconds=settings.session_max_age_seconds),
+                                     secret=container.secret_key)
         response = RedirectResponse(target or "/", status_code=303)
-        response.set_cookie(SESSION_COOKIE, web_session.issue(user.id, settings.secret_key), httponly=True,
-                            samesite="lax", secure=settings.env == "production",
-                            max_age=settings.session_max_age_seconds)
+        response.set_cookie(SESSION_COOKIE, cookie, httponly=True, samesite="lax",
+                            secure=settings.env == "production", max_age=settings.session_max_age_seconds)
         return response
 
     @router.post("/logout", dependencies=[PUBLIC])
-    def logout():
+    def logout(request: Request, session: DbSession):
+        container = request.app.state.container
+        signin.end_session(session, container.security_clock, request.cookies.get(SESSION_COOKIE), kind=signin.STAFF,
+                           secret=container.secret_key)
         response = RedirectResponse("/login", status_code=303)
         response.delete_cookie(SESSION_COOKIE)
         return response

@@ -194,3 +194,28 @@ def test_portal_logout_and_closing_the_account_end_portal_sessions_at_once(clien
         assert_tmf_error(other.get(f"{V1}/portal/me"), 401)
         assert client.post(f"{V1}/portal-accounts/{account}/enable", headers=admin).json()["active"] is True
         assert_tmf_error(other.get(f"{V1}/portal/me"), 401)  # reopening does not revive an ended session
+
+
+def test_the_operator_signs_a_user_out_deactivates_and_resets_from_the_command_line(client, uow, clock,
+                                                                                    database_url):
+    from tests.api.test_cli import ok, refused, run
+
+    make_user(uow, clock)
+    sign_in(client)
+    assert "ended 1 session of ann.agent" in ok(run(database_url, "user", "end-sessions", "ann.agent")).stdout
+    assert_tmf_error(client.get(f"{V1}/staff/me"), 401)
+
+    issued = ok(run(database_url, "token", "create", "--name", "ann's laptop", "--user", "ann.agent"))
+    token = {"Authorization": f"Bearer {issued.stdout.strip()}"}
+    me = client.get(f"{V1}/staff/me", headers=token).json()
+    assert me["kind"] == "staff" and me["name"] == "Ann.Agent"
+    ok(run(database_url, "user", "deactivate", "ann.agent"))
+    assert_tmf_error(client.get(f"{V1}/staff/me", headers=token), 401)
+    assert sign_in(client).status_code == 401
+    ok(run(database_url, "user", "activate", "ann.agent"))
+    refused(run(database_url, "user", "reset-password", "ann.agent", "--password-stdin", stdin="qwertyuiop\n"),
+            "most common")
+    ok(run(database_url, "user", "reset-password", "ann.agent", "--password-stdin", stdin="another long phrase 3\n"))
+    assert sign_in(client).status_code == 401
+    assert sign_in(client, password="another long phrase 3").status_code == 303
+    refused(run(database_url, "user", "deactivate", "nobody"), "no staff user")

@@ -35,6 +35,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         load_policies(container)  # at start-up, not at creation: building the app touches no database
+        _ = container.secret_key  # generated and stored on first run, before any request needs it
         if freeze_heap:
             gc.collect()
             gc.freeze()

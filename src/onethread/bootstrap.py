@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from onethread.access import signin
 from onethread.cases import service as cases
 from onethread.cases import triage
 from onethread.config import Settings
@@ -17,7 +18,7 @@ from onethread.db import migrate
 from onethread.db.engine import make_engine, reads_engine
 from onethread.db.gate import WriteGate
 from onethread.db.outbox import Subscription
-from onethread.db.session import make_sessionmaker
+from onethread.db.session import make_sessionmaker, session_scope
 from onethread.integrations import fanout
 from onethread.interactions import timeline
 from onethread.kernel.clock import Clock, SystemClock
@@ -42,6 +43,7 @@ class Container:
     read_sessions: sessionmaker[Session] | None = None
     # SQLite only: one request at a time changes data in this process (db.gate); None on PostgreSQL.
     write_gate: WriteGate | None = None
+    _secret_key: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.security_clock is None:
@@ -50,6 +52,18 @@ class Container:
             self.read_sessions = make_sessionmaker(reads_engine(self.engine), self.bus, self.settings, reads=True)
         if self.write_gate is None and self.engine.dialect.name == "sqlite":
             self.write_gate = WriteGate()
+
+    @property
+    def secret_key(self) -> str:
+        """The key that signs session cookies: ``ONETHREAD_SECRET_KEY``, else the one generated on
+        first run and kept in the database (read once per process)."""
+        if self._secret_key is None:
+            if self.settings.secret_key:
+                self._secret_key = self.settings.secret_key
+            else:
+                with session_scope(self.sessions) as session:
+                    self._secret_key = signin.instance_secret(session, self.security_clock)
+        return self._secret_key
 
     def dispose(self) -> None:
         self.engine.dispose()

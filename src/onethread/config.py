@@ -9,7 +9,8 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEV_SECRET = "onethread-development-secret-not-for-production"
+DEV_SECRET = "onethread-development-secret-not-for-production"  # the old default: refused in production
+MIN_SECRET_LENGTH = 32
 
 
 class Settings(BaseSettings):
@@ -19,13 +20,19 @@ class Settings(BaseSettings):
         "development", description="production refuses demo data, dev secrets and the manual clock"
     )
     database_url: str = Field("sqlite:///var/onethread.db", description="SQLAlchemy URL (sqlite or postgresql)")
-    secret_key: str = Field(DEV_SECRET, description="signs session cookies; must be set in production")
+    secret_key: str | None = Field(None, description="signs session cookies (at least 32 random characters); "
+                                   "unset: a key generated on first run and kept in the database")
     host: str = "127.0.0.1"
     port: int = 8000
     default_region: str = Field("GB", description="region used to read national phone numbers")
     default_currency: str = Field("GBP", description="ISO 4217 currency for new accounts")
     max_body_bytes: int = Field(1_000_000, description="requests with a larger body get 413")
     session_max_age_seconds: int = Field(8 * 3600, description="staff page sessions expire after this")
+    sign_in_max_failures: int = Field(5, ge=1, description="wrong passwords for one account within the window "
+                                      "before its sign-in is refused for a while")
+    sign_in_address_max_failures: int = Field(20, ge=1, description="wrong passwords from one client address "
+                                              "within the window before its sign-ins are refused for a while")
+    sign_in_window_minutes: int = Field(15, ge=1, description="the window failed sign-ins are counted over")
     worker_interval_seconds: float = Field(5.0, description="pause between worker passes")
     outbox_batch_size: int = 200
     outbox_max_attempts: int = 10
@@ -155,8 +162,12 @@ class Settings(BaseSettings):
     def production_problems(self) -> list[str]:
         """What makes these settings unsafe for production (empty when fine)."""
         problems = []
-        if self.env == "production" and self.secret_key == DEV_SECRET:
-            problems.append("ONETHREAD_SECRET_KEY is the development default; set a long random secret")
+        key = self.secret_key
+        if self.env == "production" and key is not None and (
+                key == DEV_SECRET or len(key) < MIN_SECRET_LENGTH or len(set(key)) < 10):
+            problems.append(f"ONETHREAD_SECRET_KEY is too weak (at least {MIN_SECRET_LENGTH} random characters, e.g. "
+                            "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`); or unset it to use "
+                            "the key generated on first run and kept in the database")
         if self.env == "production" and self.clock == "manual":
             problems.append("ONETHREAD_CLOCK=manual is for sandboxes; production runs on the system clock")
 

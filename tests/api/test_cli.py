@@ -102,10 +102,11 @@ HELP = {
     ("db", "backup"): ["FILE", "--overwrite"],
     ("db", "upgrade"): ["REVISION"],
     ("db", "current"): ["revision"],
-    ("user",): ["create"],
+    ("user",): ["create", "deactivate", "activate", "reset-password", "end-sessions"],
     ("user", "create"): ["USERNAME", "--role", "--name", "--email", "--password-stdin"],
+    ("user", "reset-password"): ["USERNAME", "--password-stdin"],
     ("token",): ["create", "list", "revoke"],
-    ("token", "create"): ["--name", "--role", "--expires", "P30D"],
+    ("token", "create"): ["--name", "--role", "--user", "--expires", "P30D"],
     ("token", "list"): ["never"],
     ("token", "revoke"): ["TOKEN_ID"],
     ("clock",): ["show", "set", "advance"],
@@ -293,10 +294,13 @@ def test_demo_is_refused_in_production(database_url):
     assert count(database_url, Customer) == 0
 
 
-def test_production_without_a_secret_refuses_to_start(database_url):
-    result = run(database_url, "token", "list", env={"ONETHREAD_ENV": "production"})
-    assert result.returncode == 1 and "ONETHREAD_SECRET_KEY" in result.stderr
+def test_production_with_a_weak_secret_refuses_to_start(database_url):
+    # Issue 19: `ONETHREAD_SECRET_KEY=a` used to start. Without any key, the one generated on first
+    # run and kept in the database is used (no fixed secret exists to refuse).
+    result = run(database_url, "token", "list", env={"ONETHREAD_ENV": "production", "ONETHREAD_SECRET_KEY": "a"})
+    assert result.returncode == 1 and "ONETHREAD_SECRET_KEY is too weak" in result.stderr
     assert "Traceback" not in result.stderr
+    ok(run(database_url, "token", "list", env={"ONETHREAD_ENV": "production"}))
 
 
 def test_worker_once_reports_what_it_did(database_url):

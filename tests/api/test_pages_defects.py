@@ -112,12 +112,14 @@ def test_reports_from_three_customers_in_their_own_words_raise_a_proposal_the_pa
     report(uow, clock, world.customers[0], "the headphone jack again", "phone")  # one customer counts once
     clock.advance(timedelta(days=1))
     report(uow, clock, world.customers[1], "no sound in earphones", "phone", model="nova  x2")
+    sign_in(client, "ann.agent")  # a day on: the eight-hour session has ended (the injected clock)
     r = page(client, "/known-defects")
     assert r.status_code == 200
     assert "nothing is waiting for a decision" in section(r.text, "proposed")
 
     clock.advance(timedelta(days=1))
     report(uow, clock, world.customers[2], "audio socket faulty", "chat", model="NOVA-X2")
+    sign_in(client, "ann.agent")
     r = page(client, "/known-defects")
     assert r.status_code == 200
     proposed = section(r.text, "proposed")

@@ -117,10 +117,15 @@ def test_a_deactivated_user_loses_the_session_and_cannot_sign_in(client, uow, cl
 
 
 def test_a_cookie_signed_with_another_secret_is_refused(client, uow, clock):
-    from onethread.access import web_session
+    from datetime import timedelta
+
+    from onethread.access import signin
 
     user_id = make_user(uow, clock)
-    client.cookies.set(SESSION_COOKIE, web_session.issue(user_id, "some-other-secret"))
+    with uow() as s:  # a genuine session, in a cookie signed with a key that is not the server's
+        cookie = signin.open_session(s, clock, kind=signin.STAFF, subject_id=user_id, max_age=timedelta(hours=1),
+                                     secret="some-other-secret")
+    client.cookies.set(SESSION_COOKIE, cookie)
     assert client.get("/", follow_redirects=False).headers["location"] == "/login"
     assert_tmf_error(client.get("/api/v1/staff/me"), 401)
 

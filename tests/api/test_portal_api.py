@@ -129,8 +129,11 @@ def test_a_representative_sees_the_represented_customer_only_while_the_authority
     assert case["mayMessage"] is False
     assert client.get(f"{CASES}/{world['margaret_case']}").status_code == 404
 
-    # valid_until is exclusive: on that day the authority has ended, with the same cookie.
+    # valid_until is exclusive: on that day the authority has ended. Ten days on, the eight-hour
+    # session has ended too (sessions expire on the injected clock): she signs in again.
     clock.advance(timedelta(days=10))
+    assert_tmf_error(client.get(CASES), 401)
+    sign_in(client, "amira@council.example")
     assert client.get(CASES).json() == []
     assert_tmf_error(client.get(f"{CASES}/{world['edith_case']}"), 404)
 
@@ -153,6 +156,7 @@ def test_a_representative_not_yet_in_force_sees_nothing(client, world, uow, cloc
     sign_in(client, "nina@mail.example")
     assert client.get(CASES).json() == []
     clock.advance(timedelta(days=3))
+    sign_in(client, "nina@mail.example")  # three days on, the eight-hour session has ended
     assert [c["id"] for c in client.get(CASES).json()] == [world["edith_case"]]
 
 

@@ -20,6 +20,8 @@ from onethread.errors import Conflict, ValidationFailed
 from onethread.jobs import sandbox
 from onethread.models import CaseEvent, Contact, Escalation, ManualClockRow, TimelineEntry
 
+STRONG_KEY = "k7Qz-2mW9pXr4tLb8nVc1yHs6dFg3jAe5uKo0iZq"  # production refuses short or repetitive keys
+
 
 @pytest.fixture
 def manual(database_url):
@@ -92,7 +94,7 @@ def test_the_system_clock_cannot_be_moved(container):
 
 def test_production_refuses_the_manual_clock(database_url):
     with pytest.raises(SystemExit, match="ONETHREAD_CLOCK=manual"):
-        build(Settings(database_url=database_url, env="production", clock="manual", secret_key="s" * 40))
+        build(Settings(database_url=database_url, env="production", clock="manual", secret_key=STRONG_KEY))
 
 
 def test_production_has_no_clock_endpoints(database_url, clock):
@@ -101,7 +103,7 @@ def test_production_has_no_clock_endpoints(database_url, clock):
     from onethread.access import service as access
     from onethread.app import create_app
 
-    c = build(Settings(database_url=database_url, env="production", secret_key="s" * 40), clock=clock)
+    c = build(Settings(database_url=database_url, env="production", secret_key=STRONG_KEY), clock=clock)
     try:
         with session_scope(c.sessions) as s:
             _, secret = access.create_token(s, c.clock, name="ops", role="admin")

@@ -29,7 +29,6 @@ from onethread.access.rules import (
     password_problems,
     token_state,
 )
-from onethread.access.web_session import issue, read
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -112,11 +111,10 @@ def test_token_state():
     assert token_state(NOW, NOW - timedelta(days=1), NOW) == "revoked"
 
 
-# --- page-session cookies ------------------------------------------------------------------
+def test_nobody_mints_a_token_ranking_above_their_own_role():
+    from onethread.access.rules import grant_refusal
 
-def test_session_cookie_round_trip_and_tampering():
-    cookie = issue("U1", "secret-one")
-    assert read(cookie, "secret-one", 3600) == "U1"
-    assert read(cookie, "secret-two", 3600) is None
-    assert read(cookie[:-2] + "xx", "secret-one", 3600) is None
-    assert read("garbage", "secret-one", 3600) is None
+    assert grant_refusal("admin", "team_lead") is None and grant_refusal("admin", "admin") is None
+    assert grant_refusal("team_lead", "agent") is None and grant_refusal("agent", "integration") is None
+    assert "ranks above" in grant_refusal("team_lead", "admin")
+    assert "ranks above" in grant_refusal("agent", "team_lead")

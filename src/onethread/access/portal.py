@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import re
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from onethread.access import service as access
+from onethread.access import signin
 from onethread.access.passwords import hash_password, verify_password
-from onethread.access.rules import SYSTEM, Principal, password_problems
+from onethread.access.rules import PUBLIC_DEMO_PASSWORD, SYSTEM, Principal, password_problems
 from onethread.errors import Conflict, NotAuthenticated, NotFound, ValidationFailed
 from onethread.kernel.clock import Clock
 from onethread.models import Customer, Party, PortalAccount
@@ -21,7 +21,6 @@ LOGIN_MAX = 200  # portal_account.login
 # One '@', something before it, a dotted domain after it, no spaces: enough to catch typing
 # mistakes; whether the address works is the operator's business when it sends to it.
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
-_SALT = "onethread.portal-session"  # not the staff cookie's: one never opens the other
 
 
 def normalise_login(login: str) -> str:
@@ -61,12 +60,27 @@ def create_account(session: Session, clock: Clock, *, party_id: str, login: str,
     return account
 
 
-def authenticate(session: Session, clock: Clock, login: str, password: str) -> PortalAccount:
-    """The account for this login and password; the same answer for a wrong login or password."""
-    account = session.scalar(select(PortalAccount).where(PortalAccount.login == normalise_login(login)))
+def authenticate(session: Session, clock: Clock, login: str, password: str, *,
+                 throttle: signin.Throttle | None = None, address: str | None = None, production: bool = False,
+                 security_clock: Clock | None = None) -> PortalAccount:
+    """The account for this login and password; the same answer for a wrong login or password.
+    With ``throttle``: refused before the password is checked while the login or the address has
+    failed too often, and every failure counts (``access.signin``)."""
+    login = normalise_login(login)
+    guard = security_clock or clock
+    if throttle is not None:
+        signin.check_throttle(session, guard, throttle, scope=signin.PORTAL, account=login, address=address)
+    if production and password == PUBLIC_DEMO_PASSWORD:
+        raise NotAuthenticated("the public demo password is refused in production mode: the operator sets a "
+                               "new one for this account")
+    account = session.scalar(select(PortalAccount).where(PortalAccount.login == login))
     ok = verify_password(account.password_hash if account else None, password or "")
     if not ok or account is None or not account.active:
+        if throttle is not None:
+            signin.record_failure(session, guard, throttle, scope=signin.PORTAL, account=login, address=address)
         raise NotAuthenticated("wrong e-mail address or password")
+    if throttle is not None:
+        signin.clear_failures(session, scope=signin.PORTAL, account=login)
     account.last_login_at = clock.now()
     return account
 
@@ -89,18 +103,7 @@ def set_active(session: Session, clock: Clock, account_id: str, active: bool,
     account = get_account(session, account_id)
     if account.active != active:
         account.active = active
-        _audit(session, clock, actor, account, "update", {"active": active})
+        ended = 0 if active else signin.end_sessions(session, clock, kind=signin.PORTAL, subject_id=account.id,
+                                                     why="deactivated")
+        _audit(session, clock, actor, account, "update", {"active": active, "sessionsEnded": ended})
     return account
-
-
-def issue_cookie(account_id: str, secret: str) -> str:
-    return URLSafeTimedSerializer(secret, salt=_SALT).dumps({"pid": account_id})
-
-
-def read_cookie(cookie: str, secret: str, max_age_seconds: int) -> str | None:
-    """The account id in a portal cookie, if it is genuine and fresh."""
-    try:
-        data = URLSafeTimedSerializer(secret, salt=_SALT).loads(cookie, max_age=max_age_seconds)
-    except (BadSignature, SignatureExpired):
-        return None
-    return data.get("pid") if isinstance(data, dict) else None

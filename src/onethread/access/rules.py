@@ -42,6 +42,18 @@ ROLE_LABELS = {
     INTEGRATION: "Integration (system)",
 }
 
+# Who may mint a token of which role: never one ranking above the creator's own.
+ROLE_RANK = {ADMIN: 3, TEAM_LEAD: 2}  # every other role ranks 1
+
+
+def grant_refusal(creator_role: str, role: str) -> str | None:
+    """Why a caller with ``creator_role`` may not mint a token with ``role``; ``None`` when they may."""
+    if ROLE_RANK.get(role, 1) > ROLE_RANK.get(creator_role, 1):
+        return (f"a {creator_role.replace('_', ' ')} cannot mint a token with the role {role.replace('_', ' ')}, "
+                "which ranks above their own")
+    return None
+
+
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 1024  # hashing cost grows with length; nobody types more
 
@@ -64,14 +76,42 @@ class Principal:
 SYSTEM = Principal(kind="system", id="SYSTEM", name="onethread", role=ADMIN)
 
 
-def password_problems(password: str, username: str) -> list[str]:
+# The demo's password, printed by `onethread demo` and in the README: public, so a production
+# server refuses to sign anyone in with it (docs/security.md).
+PUBLIC_DEMO_PASSWORD = "onethread-demo"
+
+# Passwords that lists of leaked passwords start with (lower case, compared after lower-casing):
+# long enough for the length rule, and the first ones anyone guessing tries.
+COMMON_PASSWORDS = frozenset({
+    "password123", "password1234", "password12345", "passw0rd123", "1234567890", "12345678910",
+    "123456789a", "0123456789", "9876543210", "qwertyuiop", "qwerty1234", "qwerty12345", "1q2w3e4r5t",
+    "iloveyou123", "letmein123", "welcome123", "welcome1234", "changeme123", "administrator", "abcdefghij",
+    "abc1234567", "football123", "sunshine123", "princess123", "trustno1234", "monkey12345", "dragon12345",
+    "superman123", "baseball123", "starwars123", "zaq12wsxcde", "1qaz2wsx3edc", "password!23", "p@ssw0rd123",
+    "onethread123", "onethread1234", "telecom1234", "customer123",
+})
+
+
+def password_problems(password: str, username: str, email: str | None = None) -> list[str]:
+    """What is wrong with a new password (empty when fine): its length, the person's own name or
+    e-mail address in it, one of the most common passwords, or one character repeated."""
     problems = []
     if len(password) < MIN_PASSWORD_LENGTH:
         problems.append(f"must be at least {MIN_PASSWORD_LENGTH} characters")
     if len(password) > MAX_PASSWORD_LENGTH:
         problems.append(f"must be at most {MAX_PASSWORD_LENGTH} characters")
-    if username and username.lower() in password.lower():
+    lowered = password.lower()
+    if username and username.lower() in lowered:
         problems.append("must not contain the username")
+    for address in {a.strip().lower() for a in (username, email) if a and "@" in a}:
+        local = address.split("@", 1)[0]
+        if address in lowered or (len(local) >= 4 and local in lowered):
+            problems.append("must not contain the e-mail address")
+            break
+    if lowered in COMMON_PASSWORDS:
+        problems.append("is one of the most common passwords: choose another")
+    elif MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH and len(set(password)) <= 2:
+        problems.append("must not be one or two characters repeated")
     return problems
 
 

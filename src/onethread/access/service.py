@@ -14,6 +14,7 @@ from onethread.access.rules import (
     STAFF_ROLES,
     TOKEN_ROLES,
     Principal,
+    grant_refusal,
     may_set_away,
     password_problems,
 )
@@ -100,7 +101,7 @@ def create_user(
     _within(display_name.strip(), 120, "display_name")
     _within(email, 200, "email")
     if password is not None:
-        problems = password_problems(password, username)
+        problems = password_problems(password, username, email)
         if problems:
             raise ValidationFailed("password " + "; ".join(problems), field="password")
     if team_id is not None and session.get(Team, team_id) is None:
@@ -133,6 +134,13 @@ def get_user(session: Session, user_id: str) -> StaffUser:
     user = session.get(StaffUser, user_id)
     if user is None:
         raise NotFound(f"no staff user {user_id}")
+    return user
+
+
+def user_by_username(session: Session, username: str) -> StaffUser:
+    user = session.scalar(select(StaffUser).where(StaffUser.username == (username or "").strip().lower()))
+    if user is None:
+        raise NotFound(f"no staff user {username!r}")
     return user
 
 
@@ -190,8 +198,12 @@ def create_token(
     role: str,
     expires_in: timedelta | None = None,
     staff_user_id: str | None = None,
+    creator: Principal | None = None,
 ) -> tuple[ApiToken, str]:
-    """Create a bearer token; returns the row and the token text (shown once, stored hashed)."""
+    """Create a bearer token; returns the row and the token text (shown once, stored hashed).
+
+    ``creator`` (an API caller) may not mint a role ranking above their own. A token issued to a
+    person (``staff_user_id``) acts as that person with their current role, whatever ``role`` says."""
     if not name.strip():
         raise ValidationFailed("token name is required", field="name")
     _within(name.strip(), 120, "name")
@@ -199,6 +211,9 @@ def create_token(
         raise ValidationFailed(f"unknown role {role!r}; one of: {', '.join(sorted(TOKEN_ROLES))}", field="role")
     if expires_in is not None and expires_in <= timedelta(0):
         raise ValidationFailed("expiry must be in the future", field="expires")
+    refusal = grant_refusal(creator.role, role) if creator is not None else None
+    if refusal:
+        raise Forbidden(refusal)
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     now = clock.now()
     row = ApiToken(
@@ -213,6 +228,16 @@ def create_token(
     session.add(row)
     session.flush()
     return row, secret
+
+
+def create_own_token(session: Session, clock: Clock, actor: Principal, *, name: str,
+                     expires_in: timedelta | None = None) -> tuple[ApiToken, str]:
+    """A bearer token issued to the caller themself: it acts as them (a named person), with their
+    current role, and dies with their account. Only a person may have one; never for someone else."""
+    user = user_of(session, actor) if actor.kind == "staff" else None
+    if user is None or not user.active:
+        raise Forbidden("only a signed-in person (or a token issued to one) may get a token of their own")
+    return create_token(session, clock, name=name, role=user.role, expires_in=expires_in, staff_user_id=user.id)
 
 
 def list_tokens(session: Session) -> list[ApiToken]:

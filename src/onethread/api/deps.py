@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from onethread.access import service as access
-from onethread.access import web_session
+from onethread.access import signin
 from onethread.access.rules import Principal
 from onethread.api.errors import BUSY_RETRY_AFTER
 from onethread.bootstrap import Container
@@ -147,13 +147,13 @@ def cross_site(request: Request) -> bool:
 
 
 def cookie_principal(request: Request, session: Session) -> Principal | None:
-    """The staff member signed in to the pages, if the cookie is valid and the user active."""
+    """The staff member signed in to the pages, if the cookie's server-side session is open and
+    the user active (``access.signin``)."""
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:
         return None
-    settings = request.app.state.container.settings
-    user_id = web_session.read(cookie, settings.secret_key, settings.session_max_age_seconds)
-    user = access.active_user(session, user_id) if user_id else None
+    container = request.app.state.container
+    user = signin.staff_of_cookie(session, container.security_clock, cookie, container.secret_key)
     return access.staff_principal(user) if user else None
 
 

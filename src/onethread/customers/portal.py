@@ -92,6 +92,7 @@ def signed_in(session: Session, clock: Clock, account_id: str | None) -> PortalV
     return viewer(session, clock, account) if account is not None else None
 
 
-def sign_in(session: Session, clock: Clock, login: str, password: str) -> PortalViewer:
-    """Check the login and password (``NotAuthenticated`` when wrong) and say who signed in."""
-    return viewer(session, clock, accounts.authenticate(session, clock, login, password))
+def sign_in(session: Session, clock: Clock, login: str, password: str, **guard) -> PortalViewer:
+    """Check the login and password (``NotAuthenticated`` when wrong) and say who signed in;
+    ``guard``: the throttling and production checks of ``access.portal.authenticate``."""
+    return viewer(session, clock, accounts.authenticate(session, clock, login, password, **guard))

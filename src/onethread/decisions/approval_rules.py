@@ -106,11 +106,22 @@ def approval_refusal(*, requester_id: str, approver_id: str, approver_role: str,
                 "whatever your role; you may withdraw it")
     if approver_kind == "system":
         return "an approval is given by a named person, not by the system"
+    if approver_kind != "staff":
+        return NAMED_PERSON
     if approver_role not in required_roles:
         roles = ", ".join(r.replace("_", " ") for r in sorted(required_roles))
         return f"this request is decided by a second person with one of these roles: {roles} " \
                f"(your role: {approver_role.replace('_', ' ')})"
     return None
+
+
+NAMED_PERSON = ("a four-eyes step is a named person's: sign in, or use a bearer token issued to you; "
+                "a token not tied to a person cannot ask, approve or reject")
+
+
+def requester_refusal(*, requester_kind: str) -> str | None:
+    """Why this caller may not ask for a drastic action; ``None`` when they may."""
+    return None if requester_kind == "staff" else NAMED_PERSON
 
 
 def withdraw_refusal(*, requester_id: str, caller_id: str) -> str | None:

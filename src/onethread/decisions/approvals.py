@@ -331,6 +331,9 @@ def request(session: Session, clock: Clock, actor: Principal, *, action: str, re
             representative: dict | None = None) -> ApprovalRequest:
     """Ask for a drastic action. Records the request and its evidence; changes nothing else
     (except a write-off at or below the threshold, which needs no second person and is done now)."""
+    refusal = rules.requester_refusal(requester_kind=actor.kind)
+    if refusal:
+        raise Forbidden(refusal)
     if action not in rules.ACTIONS:
         raise ValidationFailed(f"action must be one of {', '.join(rules.ACTIONS)}", field="action")
     reason = _text(reason, "reason", rules.REASON_MAX, required="say why: the reason is recorded with the evidence")

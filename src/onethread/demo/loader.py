@@ -14,7 +14,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from onethread.access import service as access
-from onethread.access.rules import SYSTEM
+from onethread.access.rules import PUBLIC_DEMO_PASSWORD, SYSTEM
 from onethread.bootstrap import Container
 from onethread.customers import identifier_service as ids
 from onethread.customers import service as customers
@@ -29,7 +29,7 @@ from onethread.interactions import session_service as sessions
 from onethread.inventory import service as inventory
 from onethread.models import Customer, Team
 
-DEMO_PASSWORD = "onethread-demo"
+DEMO_PASSWORD = PUBLIC_DEMO_PASSWORD  # printed by `onethread demo`; refused at sign-in in production
 
 STAFF = [
     # username, display name, role, team

@@ -7,10 +7,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from onethread.access import portal as accounts
+from onethread.access.rules import PUBLIC_DEMO_PASSWORD
 from onethread.bootstrap import Container
 from onethread.models import Customer, Representative
 
-PORTAL_PASSWORD = "onethread-demo"  # the same as demo.loader.DEMO_PASSWORD
+PORTAL_PASSWORD = PUBLIC_DEMO_PASSWORD  # the same as the staff's; refused at sign-in in production
 
 
 def load_portal_accounts(session: Session, c: Container, people: dict[str, Customer]) -> int:

@@ -1,7 +1,16 @@
 """ORM tables, one file per aggregate. Importing this package registers every table."""
 
 from onethread.db.outbox import ConsumerReceipt, OutboxEvent
-from onethread.models.access import ApiToken, AuditEntry, PortalAccount, StaffUser, Team
+from onethread.models.access import (
+    ApiToken,
+    AuditEntry,
+    InstanceSecret,
+    PortalAccount,
+    SignInFailure,
+    SignInSession,
+    StaffUser,
+    Team,
+)
 from onethread.models.billing import Bill, BillFinding, Charge
 from onethread.models.case import (
     Case,
@@ -84,6 +93,7 @@ __all__ = [
     "HouseholdMember",
     "Identifier",
     "IdentifierHolding",
+    "InstanceSecret",
     "KnownDefect",
     "LetterDocument",
     "MailboxCursor",
@@ -100,6 +110,8 @@ __all__ = [
     "ProductStatusChange",
     "Representative",
     "SessionHop",
+    "SignInFailure",
+    "SignInSession",
     "StaffUser",
     "Task",
     "Team",

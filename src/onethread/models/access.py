@@ -98,3 +98,49 @@ class PortalAccount(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
     last_login_at: Mapped[datetime | None]
+
+
+class InstanceSecret(Base):
+    """A secret generated on first run and kept with the database (the key that signs session
+    cookies when ``ONETHREAD_SECRET_KEY`` is not set): never a fixed string in the code."""
+
+    __tablename__ = "instance_secret"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+
+
+class SignInSession(Base):
+    """A signed-in browser (staff pages or the portal), kept server-side: the cookie carries a
+    random key whose SHA-256 is ``key_hash``; logout, deactivation and "end all sessions" set
+    ``ended_at`` and the cookie stops working at once."""
+
+    __tablename__ = "sign_in_session"
+
+    id: Mapped[str] = id_column()
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(10))  # staff | portal
+    subject_id: Mapped[str] = mapped_column(String(26))  # staff_user.id or portal_account.id
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    ended_why: Mapped[str | None] = mapped_column(String(30))  # logout | deactivated | ended_by_admin | password
+
+
+Index("ix_sign_in_session_kind_subject", SignInSession.kind, SignInSession.subject_id)
+
+
+class SignInFailure(Base):
+    """One failed sign-in, counted per account and per client address to throttle guessing."""
+
+    __tablename__ = "sign_in_failure"
+
+    id: Mapped[str] = id_column()
+    scope: Mapped[str] = mapped_column(String(10))  # staff | portal
+    key_kind: Mapped[str] = mapped_column(String(10))  # account | address
+    key: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime]
+
+
+Index("ix_sign_in_failure_key_at", SignInFailure.scope, SignInFailure.key_kind, SignInFailure.key, SignInFailure.at)

@@ -8,6 +8,7 @@ is decided in ``onethread.customers.portal`` and ``onethread.cases.portal``. See
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 from urllib.parse import quote
 
@@ -15,7 +16,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.datastructures import UploadFile
 
-from onethread.access import portal as accounts
+from onethread.access import signin
 from onethread.api.deps import PUBLIC, ClockDep, DbSession, cross_site
 from onethread.api.v1.attachments import file_response
 from onethread.api.v1.portal import PORTAL_COOKIE, PortalAuthorize, portal_viewer
@@ -58,24 +59,34 @@ def login(request: Request, session: DbSession, clock: ClockDep, login: Annotate
     if cross_site(request):
         return render(request, "portal/login.html", {**context, "error": "sign in from this site's own form"},
                       status_code=403)
+    container = request.app.state.container
+    settings = container.settings
     try:
-        viewer = portal_people.sign_in(session, clock, login, password)
+        viewer = portal_people.sign_in(session, clock, login, password, throttle=signin.throttle_of(settings),
+                                       address=request.client.host if request.client else None,
+                                       production=settings.env == "production",
+                                       security_clock=container.security_clock)
     except NotAuthenticated as exc:
-        return render(request, "portal/login.html", {**context, "error": exc.message}, status_code=401)
-    settings = request.app.state.container.settings
+        return render(request, "portal/login.html", {**context, "error": exc.message}, status_code=exc.http_status)
+    cookie = signin.open_session(session, container.security_clock, kind=signin.PORTAL,
+                                 subject_id=viewer.account_id,
+                                 max_age=timedelta(seconds=settings.session_max_age_seconds),
+                                 secret=container.secret_key)
     response = RedirectResponse(_safe_next(next), status_code=303)
-    response.set_cookie(PORTAL_COOKIE, accounts.issue_cookie(viewer.account_id, settings.secret_key), httponly=True,
-                        samesite="lax", secure=settings.env == "production",
+    response.set_cookie(PORTAL_COOKIE, cookie, httponly=True, samesite="lax", secure=settings.env == "production",
                         max_age=settings.session_max_age_seconds, path="/")
     return response
 
 
 @router.post("/portal/logout", dependencies=[PUBLIC])
-def logout(request: Request):
+def logout(request: Request, session: DbSession):
     if cross_site(request):  # another site may not sign the customer out
         return render(request, "portal/login.html", {
             "error": "a sign-out sent from another site was refused: use Sign out on the portal's own pages",
             "login": "", "next_url": "/portal", "viewer": None}, status_code=403)
+    container = request.app.state.container
+    signin.end_session(session, container.security_clock, request.cookies.get(PORTAL_COOKIE), kind=signin.PORTAL,
+                       secret=container.secret_key)
     response = RedirectResponse("/portal/login", status_code=303)
     response.delete_cookie(PORTAL_COOKIE, path="/")
     return response

@@ -3,6 +3,7 @@ pages in their own modules, mounted below."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import quote, urlsplit
@@ -14,7 +15,7 @@ from fastapi.templating import Jinja2Templates
 
 from onethread import __version__
 from onethread.access import service as access
-from onethread.access import web_session
+from onethread.access import signin, staff_accounts
 from onethread.access.rules import CUSTOMER_SERVICE
 from onethread.api.deps import PUBLIC, SESSION_COOKIE, ClockDep, DbSession, cookie_principal, cross_site
 from onethread.api.v1 import my_work
@@ -74,24 +75,32 @@ def mount_pages(app: FastAPI) -> None:
         if cross_site(request):  # a sign-in form on another site (login CSRF): refused, readably
             return templates.TemplateResponse(request, "login.html", {
                 "error": CROSS_SITE_SIGN_IN, "username": username, "next": target}, status_code=403)
+        container = request.app.state.container
+        settings, clock = container.settings, container.security_clock
         try:
-            user = access.authenticate(session, username, password)
+            user = staff_accounts.sign_in(session, clock, signin.throttle_of(settings), username=username,
+                                          password=password, address=request.client.host if request.client else None,
+                                          production=settings.env == "production")
         except NotAuthenticated as exc:
             return templates.TemplateResponse(request, "login.html", {"error": exc.message, "username": username,
-                                                                      "next": target}, status_code=401)
-        settings = request.app.state.container.settings
+                                                                      "next": target}, status_code=exc.http_status)
+        cookie = signin.open_session(session, clock, kind=signin.STAFF, subject_id=user.id,
+                                     max_age=timedelta(seconds=settings.session_max_age_seconds),
+                                     secret=container.secret_key)
         response = RedirectResponse(target or "/", status_code=303)
-        response.set_cookie(SESSION_COOKIE, web_session.issue(user.id, settings.secret_key), httponly=True,
-                            samesite="lax", secure=settings.env == "production",
-                            max_age=settings.session_max_age_seconds)
+        response.set_cookie(SESSION_COOKIE, cookie, httponly=True, samesite="lax",
+                            secure=settings.env == "production", max_age=settings.session_max_age_seconds)
         return response
 
     @router.post("/logout", dependencies=[PUBLIC])
-    def logout(request: Request):
+    def logout(request: Request, session: DbSession):
         if cross_site(request):  # another site may not sign people out either
             return render(request, "forbidden.html", {"message": CROSS_SITE_SIGN_OUT, "principal": None,
                                                      "heading": "Not signed out"},
                           status_code=403)
+        container = request.app.state.container
+        signin.end_session(session, container.security_clock, request.cookies.get(SESSION_COOKIE), kind=signin.STAFF,
+                           secret=container.secret_key)
         response = RedirectResponse("/login", status_code=303)
         response.delete_cookie(SESSION_COOKIE)
         return response

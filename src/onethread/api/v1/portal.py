@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from onethread.access import portal as accounts
+from onethread.access import signin
 from onethread.access.rules import ADMINS, PORTAL_USERS
 from onethread.api.deps import SAFE_METHODS, Authorize, ClockDep, DbSession, allow, cross_site
 from onethread.api.tmf.conventions import created, paged
@@ -38,8 +39,9 @@ def portal_viewer(request: Request, session: Session, clock: Clock) -> PortalVie
     cookie = request.cookies.get(PORTAL_COOKIE)
     if not cookie:
         return None
-    settings = request.app.state.container.settings
-    account_id = accounts.read_cookie(cookie, settings.secret_key, settings.session_max_age_seconds)
+    container = request.app.state.container
+    account_id = signin.session_subject(session, container.security_clock, cookie, kind=signin.PORTAL,
+                                        secret=container.secret_key)
     return portal_people.signed_in(session, clock, account_id)
 
 
@@ -176,3 +178,19 @@ def create_account(body: PortalAccountIn, response: Response, session: DbSession
     created(response, f"{V1}/portal-accounts/{account.id}")
     return {"@type": "PortalAccount", "id": account.id, "partyId": account.party_id, "login": account.login,
             "active": account.active, "createdAt": iso(account.created_at)}
+
+
+def _account_json(account) -> dict:
+    return {"@type": "PortalAccount", "id": account.id, "partyId": account.party_id, "login": account.login,
+            "active": account.active, "createdAt": iso(account.created_at)}
+
+
+@router.post("/portal-accounts/{account_id}/disable",
+             summary="Close a portal sign-in (admins): its sessions end at once")
+def disable_account(account_id: str, session: DbSession, clock: ClockDep, actor: allow(ADMINS)) -> dict:
+    return _account_json(accounts.set_active(session, clock, account_id, False, actor=actor))
+
+
+@router.post("/portal-accounts/{account_id}/enable", summary="Reopen a closed portal sign-in (admins)")
+def enable_account(account_id: str, session: DbSession, clock: ClockDep, actor: allow(ADMINS)) -> dict:
+    return _account_json(accounts.set_active(session, clock, account_id, True, actor=actor))

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from onethread.access import service as access
+from onethread.access import staff_accounts
 from onethread.access.rules import ADMINS, ANYONE, ROLE_LABELS, SUPERVISORS, token_state
 from onethread.api.deps import ClockDep, DbSession, SecurityClockDep, allow
 from onethread.api.tmf.conventions import created
@@ -120,12 +121,20 @@ class TokenOut(_Out):
     expiresAt: datetime | None
     revokedAt: datetime | None
     lastUsedAt: datetime | None
+    staffUserId: str | None = Field(None, description="the person the token was issued to (it acts as them); "
+                                    "null: a system token, which can take no four-eyes step")
 
     @classmethod
     def of(cls, t: ApiToken, now: datetime) -> TokenOut:
         return cls(id=t.id, href=f"{V1}/tokens/{t.id}", name=t.name, role=t.role, prefix=t.prefix,
                    state=token_state(t.revoked_at, t.expires_at, now), createdAt=t.created_at,
-                   expiresAt=t.expires_at, revokedAt=t.revoked_at, lastUsedAt=t.last_used_at)
+                   expiresAt=t.expires_at, revokedAt=t.revoked_at, lastUsedAt=t.last_used_at,
+                   staffUserId=t.staff_user_id)
+
+
+class OwnTokenIn(_In):
+    name: str = Field(..., min_length=1, max_length=120, description="where you use it, e.g. 'my laptop'")
+    expiresIn: timedelta | None = Field(None, description="ISO 8601 duration such as P30D; omitted: never expires")
 
 
 class NewTokenOut(TokenOut):
@@ -177,6 +186,42 @@ def set_away(staff_id: str, body: AwayIn, session: DbSession, actor: allow(ANYON
     return StaffOut.of(access.set_away(session, actor, staff_id, body.away))
 
 
+class PasswordIn(_In):
+    password: str = Field(..., max_length=1024, description="the new password (the password rule applies)")
+
+
+class SessionsEndedOut(_Out):
+    type_: Literal["SessionsEnded"] = Field("SessionsEnded", alias="@type")
+    staffId: str
+    sessionsEnded: int = Field(..., description="how many open page sessions were ended")
+
+
+@router.post("/staff/{staff_id}/deactivate", response_model=StaffOut,
+             summary="Deactivate a staff user (admins): their sessions end and their tokens are refused at once")
+def deactivate_staff(staff_id: str, session: DbSession, clock: SecurityClockDep, actor: allow(ADMINS)) -> StaffOut:
+    return StaffOut.of(staff_accounts.set_active(session, clock, actor, staff_id, False))
+
+
+@router.post("/staff/{staff_id}/activate", response_model=StaffOut, summary="Reactivate a staff user (admins)")
+def activate_staff(staff_id: str, session: DbSession, clock: SecurityClockDep, actor: allow(ADMINS)) -> StaffOut:
+    return StaffOut.of(staff_accounts.set_active(session, clock, actor, staff_id, True))
+
+
+@router.post("/staff/{staff_id}/password", response_model=StaffOut,
+             summary="Reset a staff user's password (admins); every session of theirs ends")
+def reset_password(staff_id: str, body: PasswordIn, session: DbSession, clock: SecurityClockDep,
+                   actor: allow(ADMINS)) -> StaffOut:
+    return StaffOut.of(staff_accounts.reset_password(session, clock, actor, staff_id, body.password))
+
+
+@router.post("/staff/{staff_id}/end-sessions", response_model=SessionsEndedOut,
+             summary="Sign a staff user out everywhere: end all their page sessions (admins)")
+def end_sessions(staff_id: str, session: DbSession, clock: SecurityClockDep,
+                 actor: allow(ADMINS)) -> SessionsEndedOut:
+    return SessionsEndedOut(staffId=staff_id, sessionsEnded=staff_accounts.end_all_sessions(session, clock, actor,
+                                                                                             staff_id))
+
+
 # --- teams ---------------------------------------------------------------------------------
 
 @router.post("/teams", status_code=201, response_model=TeamOut, summary="Create a team (admins)")
@@ -204,7 +249,18 @@ def get_team(team_id: str, session: DbSession, actor: allow(SUPERVISORS)) -> Tea
              summary="Create a bearer token (admins); the token is in this answer only")
 def create_token(body: TokenIn, response: Response, session: DbSession, clock: SecurityClockDep,
                  actor: allow(ADMINS)) -> NewTokenOut:
-    row, secret = access.create_token(session, clock, name=body.name, role=body.role, expires_in=body.expiresIn)
+    row, secret = access.create_token(session, clock, name=body.name, role=body.role, expires_in=body.expiresIn,
+                                      creator=actor)
+    created(response, f"{V1}/tokens/{row.id}")
+    response.headers["Cache-Control"] = "no-store"
+    return NewTokenOut(**TokenOut.of(row, clock.now()).model_dump(), token=secret)
+
+
+@router.post("/staff/me/tokens", status_code=201, response_model=NewTokenOut,
+             summary="A token of your own, acting as you (any signed-in person); the token is in this answer only")
+def create_own_token(body: OwnTokenIn, response: Response, session: DbSession, clock: SecurityClockDep,
+                     actor: allow(ANYONE)) -> NewTokenOut:
+    row, secret = access.create_own_token(session, clock, actor, name=body.name, expires_in=body.expiresIn)
     created(response, f"{V1}/tokens/{row.id}")
     response.headers["Cache-Control"] = "no-store"
     return NewTokenOut(**TokenOut.of(row, clock.now()).model_dump(), token=secret)

@@ -1,7 +1,7 @@
 """access: server-side sign-in sessions, failed sign-ins (throttling), the instance's generated secret
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0020
+Revises: 0019
 Create Date: 2026-12-07 18:00:00
 
 - ``instance_secret``: secrets generated on first run and kept with the database (the session
@@ -19,8 +19,8 @@ from alembic import op
 
 import onethread.db.types
 
-revision = '0012'
-down_revision = '0011'
+revision = '0020'
+down_revision = '0019'
 branch_labels = None
 depends_on = None
 

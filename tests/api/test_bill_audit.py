@@ -30,7 +30,7 @@ def bill(uow, clock, s4, number: str, start: date, end: date, *charges: billing.
         return billing.import_bill(s, clock, SYSTEM, billing_account_id=s4.account, bill_number=number,
                                    period_start=start, period_end=end, issued_on=date(2026, 6, 1),
                                    due_on=date(2026, 6, 15), amount_minor=sum(c.amount_minor for c in charges),
-                                   currency="GBP", charges=list(charges)).id
+                                   currency="GBP", charges=list(charges), region="GB").id
 
 
 def recurring(product: str, amount: int, start: date | None = None, end: date | None = None) -> billing.ChargeIn:

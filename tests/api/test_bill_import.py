@@ -96,12 +96,12 @@ def test_usage_naming_the_removed_sim_is_imported_as_evidence_and_flagged(client
 def test_a_good_file_is_imported_once_however_often_it_is_imported(uow, clock, s4):
     lines = csv_of(*month_rows(s4, 4), *month_rows(s4, 5))
     with uow() as s:
-        report = bill_csv.import_csv(s, clock, SYSTEM, lines)
+        report = bill_csv.import_csv(s, clock, SYSTEM, lines, region="GB")
     assert report.ok, report.problems
     assert (report.rows_read, report.bills_imported, report.charges_imported, report.bills_skipped) == (10, 2, 10, 0)
     assert counts(uow) == (2, 10)
     with uow() as s:
-        again = bill_csv.import_csv(s, clock, SYSTEM, lines)
+        again = bill_csv.import_csv(s, clock, SYSTEM, lines, region="GB")
         flagged = s.scalar(select(func.count()).select_from(Charge).where(Charge.outside_holding.is_(True)))
     assert (again.ok, again.bills_imported, again.bills_skipped) == (True, 0, 2)
     assert counts(uow) == (2, 10) and flagged == 2  # the usage on the removed SIM in April and in May
@@ -127,7 +127,8 @@ def test_a_good_file_is_imported_once_however_often_it_is_imported(uow, clock, s
 def test_a_bad_file_is_refused_with_its_line_numbers_and_nothing_is_imported(uow, clock, s4, mangle, expected):
     good_may = month_rows(s4, 5)  # a good bill in the same file is not imported either
     with uow() as s:
-        report = bill_csv.import_csv(s, clock, SYSTEM, [*mangle(month_rows(s4, 4)), *(r + "\n" for r in good_may)])
+        report = bill_csv.import_csv(s, clock, SYSTEM, [*mangle(month_rows(s4, 4)), *(r + "\n" for r in good_may)],
+                                     region="GB")
     assert not report.ok and report.bills_imported == 0
     for line, words in expected:
         assert any(at == line and words in reason for at, reason in report.problems), report.problems

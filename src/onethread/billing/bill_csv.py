@@ -143,7 +143,7 @@ def _group(rows: list[_Row], problems: list[tuple[int, str]]) -> dict[tuple[str,
     return bills
 
 
-def import_csv(session: Session, clock: Clock, actor: Principal, lines: Iterable[str], *, region: str = "GB",
+def import_csv(session: Session, clock: Clock, actor: Principal, lines: Iterable[str], *, region: str | None,
                progress: Callable[[int], None] | None = None) -> ImportReport:
     """Import a billing system's CSV export; nothing is written unless every row is good."""
     report = ImportReport()

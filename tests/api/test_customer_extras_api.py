@@ -53,6 +53,15 @@ def lead(uow, clock) -> dict[str, str]:
     return staff_headers(uow, clock, uid, "team_lead")
 
 
+@pytest.fixture
+def asker(uow, clock) -> dict[str, str]:
+    """A named agent: the person who asks for a representative (a system token cannot ask)."""
+    with uow() as s:
+        uid = access.create_user(s, clock, username="asha.agent", display_name="Asha Agent", role="agent",
+                                 password=None).id
+    return staff_headers(uow, clock, uid, "agent")
+
+
 def authorise(client, headers, lead, customer_id, body) -> dict:
     """Ask for a representative (202, a four-eyes request), have the lead approve it, return the
     representative as the list shows it."""
@@ -152,11 +161,11 @@ def test_party_relationships(client, admin):
 
 # --- representatives -----------------------------------------------------------------------
 
-def test_representative_permissions_by_date(client, admin, clock, lead):
+def test_representative_permissions_by_date(client, admin, clock, lead, asker):
     edith, _ = customer(client, admin, "Edith", "Clarke", since="1998-05-01")
     son = person(client, admin, "Robert", "Clarke")
     worker = person(client, admin, "Amira", "Haddad")
-    rep = authorise(client, admin, lead, edith, {
+    rep = authorise(client, asker, lead, edith, {
         "partyId": worker, "relationship": "social_worker", "permissions": ["view_cases", "message_owner"],
         "validFrom": "2026-01-01", "validUntil": "2026-07-01", "evidence": "consent by phone"})
     assert rep["name"] == "Amira Haddad" and rep["status"] == "active"
@@ -172,7 +181,7 @@ def test_representative_permissions_by_date(client, admin, clock, lead):
     assert standing("2025-12-31") == ("pending", [])
     assert standing("2026-06-30") == ("active", ["message_owner", "view_cases"])
     assert standing("2026-07-01") == ("expired", [])  # validUntil is exclusive
-    authorise(client, admin, lead, edith, {
+    authorise(client, asker, lead, edith, {
         "partyId": son, "relationship": "son", "permissions": ["view_account", "raise_complaint"]})
     clock.advance(timedelta(days=10))
     revoked = post(client, admin, f"/representatives/{rep['id']}/revoke", {"reason": "case closed"}, status=200)
@@ -186,7 +195,7 @@ def test_representative_permissions_by_date(client, admin, clock, lead):
     for bad, status in [({"permissions": ["sell_house"]}, 400), ({"permissions": []}, 400),
                         ({"validFrom": "2026-05-01", "validUntil": "2026-04-01"}, 400), ({"partyId": "NOPE"}, 404)]:
         body = {"partyId": son, "relationship": "son", "permissions": ["view_account"], "reason": "asked", **bad}
-        assert_tmf_error(client.post(f"{V1}/customers/{edith}/representatives", json=body, headers=admin), status)
+        assert_tmf_error(client.post(f"{V1}/customers/{edith}/representatives", json=body, headers=asker), status)
     assert_tmf_error(client.post(f"{V1}/representatives/NOPE/revoke", headers=admin), 404)
 
 
@@ -264,16 +273,16 @@ def test_s2_profile_tenure_household_and_value(client, admin, uow, clock, contai
             AuditEntry.customer_id == margaret, AuditEntry.purpose == "profile")) == 1
 
 
-def test_profile_shows_only_active_representatives_and_vulnerabilities(client, admin, clock, lead):
+def test_profile_shows_only_active_representatives_and_vulnerabilities(client, admin, clock, lead, asker):
     cid, _ = customer(client, admin, "Edith", "Clarke", since="1998-05-01")
     son = person(client, admin, "Robert", "Clarke")
     old = person(client, admin, "Old", "Carer")
-    authorise(client, admin, lead, cid, {"partyId": son, "relationship": "son",
+    authorise(client, asker, lead, cid, {"partyId": son, "relationship": "son",
                                          "permissions": ["view_account", "message_owner"]})
-    gone = authorise(client, admin, lead, cid, {"partyId": old, "relationship": "carer",
+    gone = authorise(client, asker, lead, cid, {"partyId": old, "relationship": "carer",
                                                 "permissions": ["view_cases"]})
     post(client, admin, f"/representatives/{gone['id']}/revoke", status=200)
-    authorise(client, admin, lead, cid, {"partyId": old, "relationship": "carer", "permissions": ["view_cases"],
+    authorise(client, asker, lead, cid, {"partyId": old, "relationship": "carer", "permissions": ["view_cases"],
                                          "validFrom": "2010-01-01", "validUntil": "2011-01-01"})
     post(client, admin, f"/customers/{cid}/vulnerabilities", {"kind": "age", "consentGiven": True,
                                                                "reviewOn": "2026-09-01", "note": "89",

@@ -34,14 +34,24 @@ def portal_cases(client) -> set[str]:
     return {c["id"] for c in r.json()}
 
 
-def test_an_integration_token_asks_and_nothing_opens_until_a_lead_approves(client, world, uow, clock, token_for):
+def agent_person(uow, clock) -> dict[str, str]:
+    with uow() as s:
+        asha = access.create_user(s, clock, username="asha.agent", display_name="Asha Agent", role="agent",
+                                  password=None).id
+    return staff_headers(uow, clock, asha, "agent")
+
+
+def test_a_named_person_asks_and_nothing_opens_until_a_lead_approves(client, world, uow, clock, token_for):
     body = {"partyId": robert(uow), "relationship": "neighbour", "permissions": ["view_cases"],
             "reason": "Margaret asked on the phone", "evidence": "call of 2 March"}
     before = portal_cases(client)
     assert world["margaret_case"] not in before
+    # a system token (an integration) is nobody: it cannot even ask
+    assert_tmf_error(client.post(f"{V1}/customers/{world['margaret']}/representatives", json=body,
+                                 headers=token_for("integration")), 403)
 
-    asked = client.post(f"{V1}/customers/{world['margaret']}/representatives", json=body,
-                        headers=token_for("integration"))
+    asha = agent_person(uow, clock)
+    asked = client.post(f"{V1}/customers/{world['margaret']}/representatives", json=body, headers=asha)
     assert asked.status_code == 202, asked.text
     req = asked.json()
     assert asked.headers["location"] == f"{V1}/approvals/{req['id']}"
@@ -50,8 +60,7 @@ def test_an_integration_token_asks_and_nothing_opens_until_a_lead_approves(clien
     assert req["params"]["name"] == "Robert Clarke" and req["params"]["permissions"] == ["view_cases"]
     assert representatives(uow, world["margaret"]) == 0
     assert portal_cases(client) == before  # nothing opened in the portal
-    again = client.post(f"{V1}/customers/{world['margaret']}/representatives", json=body,
-                        headers=token_for("agent"))
+    again = client.post(f"{V1}/customers/{world['margaret']}/representatives", json=body, headers=asha)
     assert_tmf_error(again, 409)
 
     # an agent may not approve; the lead (a named person) does, and only then is Robert authorised
@@ -80,7 +89,8 @@ def test_the_requester_cannot_approve_and_a_rejection_authorises_nobody(client, 
     assert representatives(uow, world["margaret"]) == 0
 
 
-def test_a_request_is_checked_when_asked(client, world, uow, admin):
+def test_a_request_is_checked_when_asked(client, world, uow, clock):
+    admin = agent_person(uow, clock)
     url = f"{V1}/customers/{world['margaret']}/representatives"
     good = {"partyId": robert(uow), "relationship": "son", "permissions": ["view_cases"], "reason": "asked"}
     for bad, status in (({"permissions": ["sell_house"]}, 400), ({"partyId": "NOPE"}, 404),

@@ -40,7 +40,9 @@ def serve(
 
         threading.Thread(target=run_forever, args=(c, stop), name="onethread-worker", daemon=True).start()
     shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
-    typer.echo(f"onethread is running: open http://{shown}:{port}/  (API docs: http://{shown}:{port}/docs)")
+    docs = (f"API description: http://{shown}:{port}/openapi.json" if c.settings.env == "production"
+            else f"API docs: http://{shown}:{port}/docs")  # /docs is not served in production (docs/security.md)
+    typer.echo(f"onethread is running: open http://{shown}:{port}/  ({docs})")
     try:
         if workers == 1:
             uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)

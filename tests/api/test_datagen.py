@@ -317,8 +317,14 @@ def test_an_interrupted_load_still_puts_every_index_and_constraint_back(
             return super().batch(first, last)
 
     monkeypatch.setattr(run_module, "Generator", Interrupted)
-    with pytest.raises(KeyboardInterrupt):
-        generate(database_url, options(clock), batch_size=10, workers=2, progress=None)
+    # Python's own Ctrl-C handler, whatever an earlier test in this process installed (a server
+    # started in-process replaces it with one that does not raise).
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            generate(database_url, options(clock), batch_size=10, workers=2, progress=None)
+    finally:
+        signal.signal(signal.SIGINT, previous)
     written = counts(container.engine)["customer"]
     assert 0 < written < N and written % 10 == 0  # whole batches only
     assert schema(database_url) == migrated_schema

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from onethread.access.rules import INTEGRATION, Principal
 from onethread.db.outbox import record_event
 from onethread.db.session import settings_of
 from onethread.kernel.clock import Clock
@@ -25,6 +26,7 @@ from onethread.outreach import rules
 
 log = logging.getLogger("onethread.channels")
 HEARD_EVERY = timedelta(minutes=1)
+KEEP = object()  # report(): leave the expected interval as it is
 
 # The channels onethread has, whether or not they are configured (a missing one is shown as off).
 KNOWN = {"smtp": ("smtp", "outbound"), "sms": ("sms", "outbound"), "social": ("social", "inbound"),
@@ -46,7 +48,8 @@ def _row(session: Session, name: str, kind: str, direction: str, now: datetime) 
 
 
 def report(session: Session, clock: Clock, *, name: str, kind: str, direction: str, error: str | None = None,
-           activity: bool = False, waiting: int | None = None, expected_every: int | None = None) -> ChannelHealth:
+           activity: bool = False, waiting: int | None = None,
+           expected_every: int | object | None = KEEP) -> ChannelHealth:
     """One attempt on a channel: a success (``error`` None) or a failure saying what went wrong."""
     now = clock.now()
     row = _row(session, name, kind, direction, now)
@@ -58,7 +61,7 @@ def report(session: Session, clock: Clock, *, name: str, kind: str, direction: s
         row.last_activity_at = now
     if waiting is not None:
         row.waiting = waiting
-    if expected_every is not None:
+    if expected_every is not KEEP:  # None: silence is not judged
         row.expected_every_seconds = expected_every
     row.updated_at = now
     _turn(session, row, now)
@@ -76,9 +79,14 @@ def heard_from(session: Session, clock: Clock, *, name: str, kind: str, expected
             and now - row.last_success_at < HEARD_EVERY and row.expected_every_seconds == expected_every:
         return
     report(session, clock, name=name, kind=kind, direction="inbound", activity=True, expected_every=expected_every)
-    if expected_every is None:
-        row = session.get(ChannelHealth, name)
-        row.expected_every_seconds = None
+
+
+def call_started(session: Session, clock: Clock, actor: Principal, *, channel: str, external_id: str | None,
+                 expected_every: int | None) -> None:
+    """A call session started by the telephony platform itself (an integration token naming its
+    call id) is telephony speaking; an agent typing a call in by hand is not."""
+    if actor.role == INTEGRATION and channel == "phone" and external_id:
+        heard_from(session, clock, name="telephony", kind="telephony", expected_every=expected_every)
 
 
 def _turn(session: Session, row: ChannelHealth, now: datetime) -> None:

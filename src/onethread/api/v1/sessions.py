@@ -13,7 +13,7 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from onethread.access import service as access
-from onethread.access.rules import CUSTOMER_SERVICE, CUSTOMER_WRITERS, INTEGRATION, Principal
+from onethread.access.rules import CUSTOMER_SERVICE, CUSTOMER_WRITERS, Principal
 from onethread.api.deps import ClockDep, ContainerDep, DbSession, allow
 from onethread.api.tmf.conventions import created
 from onethread.interactions import rules
@@ -130,9 +130,8 @@ def start(body: StartIn, response: Response, session: DbSession, clock: ClockDep
     live, new = sessions.start_or_get(session, clock, actor, channel=body.channel, external_id=body.externalId,
                                       customer_id=body.customerId)
     created(response, f"/api/v1/sessions/{live.id}")
-    if actor.role == INTEGRATION and body.channel == "phone" and body.externalId:  # the telephony platform's call
-        health.heard_from(session, clock, name="telephony", kind="telephony",
-                          expected_every=container.settings.telephony_silence_seconds)
+    health.call_started(session, clock, actor, channel=body.channel, external_id=body.externalId,
+                        expected_every=container.settings.telephony_silence_seconds)
     if not new:
         response.status_code = 200
     return _view(session, clock, actor, live.id)

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import typer
 
 from onethread.access import service as access
@@ -32,24 +34,28 @@ def create_user(
         typer.echo(f"created {user.username} ({user.role}), id {user.id}")
 
 
+@contextmanager
+def _on_user(username: str):
+    """(session, clock, user) for an operator's change to a staff user, in one unit of work."""
+    c = container()
+    with unit_of_work(c) as session:
+        yield session, c.security_clock, access.user_by_username(session, username)
+
+
 @user_app.command("deactivate")
 def deactivate_user(username: str = typer.Argument(..., help="the staff user's login name")) -> None:
     """Deactivate a staff user: their page sessions end and their tokens are refused at once."""
-    c = container()
-    with unit_of_work(c) as session:
-        user = access.user_by_username(session, username)
-        staff_accounts.set_active(session, c.security_clock, SYSTEM, user.id, False)
-        typer.echo(f"deactivated {user.username}: signed out everywhere, tokens refused")
+    with _on_user(username) as (session, clock, user):
+        staff_accounts.set_active(session, clock, SYSTEM, user.id, False)
+    typer.echo(f"deactivated {user.username}: signed out everywhere, tokens refused")
 
 
 @user_app.command("activate")
 def activate_user(username: str = typer.Argument(..., help="the staff user's login name")) -> None:
     """Reactivate a staff user."""
-    c = container()
-    with unit_of_work(c) as session:
-        user = access.user_by_username(session, username)
-        staff_accounts.set_active(session, c.security_clock, SYSTEM, user.id, True)
-        typer.echo(f"activated {user.username}")
+    with _on_user(username) as (session, clock, user):
+        staff_accounts.set_active(session, clock, SYSTEM, user.id, True)
+    typer.echo(f"activated {user.username}")
 
 
 @user_app.command("reset-password")
@@ -59,21 +65,17 @@ def reset_password(
 ) -> None:
     """Set a new password for a staff user (asks for it); every session of theirs ends."""
     password = read_password(password_stdin)
-    c = container()
-    with unit_of_work(c) as session:
-        user = access.user_by_username(session, username)
-        staff_accounts.reset_password(session, c.security_clock, SYSTEM, user.id, password)
-        typer.echo(f"new password set for {user.username}; their sessions ended")
+    with _on_user(username) as (session, clock, user):
+        staff_accounts.reset_password(session, clock, SYSTEM, user.id, password)
+    typer.echo(f"new password set for {user.username}; their sessions ended")
 
 
 @user_app.command("end-sessions")
 def end_sessions(username: str = typer.Argument(..., help="the staff user's login name")) -> None:
     """Sign a staff user out everywhere (their page sessions; revoke their tokens separately)."""
-    c = container()
-    with unit_of_work(c) as session:
-        user = access.user_by_username(session, username)
-        ended = staff_accounts.end_all_sessions(session, c.security_clock, SYSTEM, user.id)
-        typer.echo(f"ended {ended} session{'s' if ended != 1 else ''} of {user.username}")
+    with _on_user(username) as (session, clock, user):
+        ended = staff_accounts.end_all_sessions(session, clock, SYSTEM, user.id)
+    typer.echo(f"ended {ended} session{'s' if ended != 1 else ''} of {user.username}")
 
 
 @token_app.command("create")

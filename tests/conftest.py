@@ -135,9 +135,21 @@ def uow(container):
     return lambda: session_scope(container.sessions)
 
 
+_APPS: dict[tuple, object] = {}
+
+
 @pytest.fixture
 def app(container):
-    return create_app(container=container)
+    """The app, bound to this test's container. One app is built per worker process for each set
+    of settings its construction reads, then rebound: FastAPI builds every route's dependencies on
+    an app's first request, which costs more than most tests (about 0.5 s on the CI machine)."""
+    s = container.settings
+    key = (s.env, s.max_body_bytes, s.upload_max_bytes)
+    built = _APPS.get(key)
+    if built is None:
+        built = _APPS[key] = create_app(container=container)
+    built.state.container = container
+    return built
 
 
 @pytest.fixture

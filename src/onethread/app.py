@@ -33,9 +33,12 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         container = build(settings or Settings(), clock=clock)
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        load_policies(container)  # at start-up, not at creation: building the app touches no database
-        _ = container.secret_key  # generated and stored on first run, before any request needs it
+    async def lifespan(started: FastAPI) -> AsyncIterator[None]:
+        # The container is read from the app at each start (the test suite rebinds one built app
+        # to each test's container: building the routes costs far more than a test).
+        running = started.state.container
+        load_policies(running)  # at start-up, not at creation: building the app touches no database
+        _ = running.secret_key  # generated and stored on first run, before any request needs it
         if freeze_heap:
             gc.collect()
             gc.freeze()

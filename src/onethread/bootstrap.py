@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from onethread.access import signin
+from onethread.access import passwords, signin
 from onethread.cases import service as cases
 from onethread.cases import triage
 from onethread.config import Settings
@@ -93,6 +93,7 @@ def build(settings: Settings, *, clock: Clock | None = None, check_schema: bool 
     problems = settings.production_problems()
     if problems:
         raise SystemExit("Refusing to start in production mode:\n- " + "\n- ".join(problems))
+    passwords.configure(settings.env)
     engine = make_engine(settings.database_url, echo=settings.sql_echo, pool_timeout=settings.db_wait_seconds)
     if check_schema:
         migrate.check_ready(engine)

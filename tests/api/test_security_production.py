@@ -50,3 +50,22 @@ def test_production_refuses_the_public_demo_password_at_sign_in(production, cloc
                              headers=BROWSER, follow_redirects=False)
         assert portal.status_code == 401 and "public demo password is refused in production" in portal.text
     assert len(production.secret_key) >= 60  # generated on first run, kept in the database
+
+
+
+def test_production_hashes_passwords_at_the_standard_cost_and_tests_at_the_lowest(container, clock):
+    """A password set in production costs an attacker argon2id's standard work (3 passes over
+    64 MiB); the test environment's cheap hashes are for the suite only, and either verifies anywhere."""
+    phrase = "a long and private passphrase"
+    production = build(Settings(database_url=container.settings.database_url, env="production"), clock=clock)
+    with session_scope(production.sessions) as s:
+        stored = access.create_user(s, clock, username="ada.admin", display_name="Ada", role="admin",
+                                    password=phrase).password_hash
+    production.dispose()
+    build(container.settings, clock=clock).dispose()  # what each test's container does: the test cost again
+    with session_scope(container.sessions) as s:
+        cheap = access.create_user(s, clock, username="tess.test", display_name="Tess", role="agent",
+                                   password=phrase).password_hash
+        assert access.authenticate(s, "ada.admin", phrase).username == "ada.admin"
+    assert stored.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    assert cheap.startswith("$argon2id$v=19$m=8,t=1,p=1$")

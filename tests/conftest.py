@@ -82,14 +82,21 @@ def backend(request) -> str:
     return request.param
 
 
-def _truncate_all(url: str) -> None:
-    engine = make_engine(url)
-    names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+_EMPTIERS: dict[str, object] = {}
+
+
+def _empty_all(url: str) -> None:
+    """Empty every table for the next test: one round trip of DELETEs, children first (the team's
+    lead is cleared first, the one cycle). On tables holding one test's rows this is several times
+    faster than TRUNCATE, which gives each of the tables new files."""
+    engine = _EMPTIERS.get(url)
+    if engine is None:
+        engine = _EMPTIERS[url] = make_engine(url)
+    script = ";".join(["SET LOCAL lock_timeout = '10s'",  # a test that left a session open: fail, not hang
+                       'UPDATE "team" SET lead_id = NULL']
+                      + [f'DELETE FROM "{t.name}"' for t in reversed(Base.metadata.sorted_tables)])
     with engine.begin() as conn:
-        # A test that left a session open would make TRUNCATE wait forever: fail instead.
-        conn.execute(text("SET LOCAL lock_timeout = '10s'"))
-        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-    engine.dispose()
+        conn.exec_driver_sql(script)
 
 
 @pytest.fixture
@@ -100,7 +107,7 @@ def database_url(backend, request, tmp_path) -> str:
         shutil.copyfile(template, path)
         return f"sqlite:///{path}"
     url = request.getfixturevalue("pg_url")
-    _truncate_all(url)
+    _empty_all(url)
     return url
 
 

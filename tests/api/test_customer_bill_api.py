@@ -141,6 +141,7 @@ def test_bad_bills_are_refused_with_the_tmf_field_and_nothing_is_written(client,
     for body, status, field in [
         (april(s4, colour="red"), 400, None),
         (april(s4, **{"@type": "CustomerBill"}), 400, "@type"),  # the rates are onethread's extension
+        (april(s4, **{"@baseType": "Product"}), 400, "@baseType"),
         (april(s4, amountDue=gbp(98.505)), 400, "amountDue"),  # pence, not fractions of them
         (april(s4, amountDue={"unit": "EUR", "value": 98.5}), 400, "amountDue.unit"),  # the account is in pounds
         (april(s4, amountDue=gbp(98)), 400, "appliedCustomerBillingRate"),  # the rates add up to 98.50

@@ -250,6 +250,8 @@ def import_customer_bill(body: BillIn, response: Response, session: DbSession, c
     if body.appliedCustomerBillingRate and body.type_ != EXTENSION:
         raise ValidationFailed(f"appliedCustomerBillingRate is an {EXTENSION} extension attribute: send "
                                f"\"@type\": \"{EXTENSION}\"", field="@type")
+    if body.base_type not in (None, "CustomerBill"):
+        raise ValidationFailed(f"@baseType of an {EXTENSION} is CustomerBill", field="@baseType")
     account = billing.get_account(session, body.billingAccount.id)
     currency = body.amountDue.unit.upper()
     amount = _minor(body.amountDue, currency, "amountDue")

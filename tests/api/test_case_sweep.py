@@ -230,7 +230,9 @@ def test_the_demo_replays_the_five_stories_through_the_worker(container, uow, cl
             found = s.scalars(select(BillFinding).where(BillFinding.customer_id == people["joinery"].id)).all()
             assert sorted((f.code, f.period_start.month, f.status, f.case_id, f.reviewed_by) for f in found) == [
                 ("BA01", 4, "confirmed", s4.id, users["bea.backoffice"].id),
-                ("BA01", 5, "confirmed", s4.id, users["bea.backoffice"].id)]
+                ("BA01", 5, "confirmed", s4.id, users["bea.backoffice"].id),
+                # April's usage on the removed SIM's ICCID: usage after deactivation, a data error
+                ("BA02", 4, "confirmed", s4.id, users["bea.backoffice"].id)]
             refund = s.scalars(select(Decision).where(Decision.case_id == s4.id,
                                                       Decision.policy_name == "billing_error_goodwill")).one()
             assert refund.facts["months_overcharged"] == 2 and refund.outcome == "refund_and_goodwill"

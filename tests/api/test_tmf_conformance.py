@@ -29,6 +29,8 @@ IN = "/tmf-api/party/v5/individual"
 OR = "/tmf-api/party/v5/organization"
 PR = "/tmf-api/productInventory/v5/product"
 PI = "/tmf-api/partyInteraction/v5/partyInteraction"
+CB = "/tmf-api/customerBillManagement/v5/customerBill"
+ACBR = "/tmf-api/customerBillManagement/v5/appliedCustomerBillingRate"
 
 
 @pytest.fixture
@@ -297,7 +299,7 @@ def test_405_says_which_methods_the_path_supports(client, admin):
 
 
 def test_an_unknown_filter_is_a_400_naming_it_on_every_list(client, admin):
-    for path in (TT, CU, IN, OR, PR, PI, "/api/v1/approvals", "/api/v1/known-defects", "/api/v1/webhooks",
+    for path in (TT, CU, IN, OR, PR, PI, CB, ACBR, "/api/v1/approvals", "/api/v1/known-defects", "/api/v1/webhooks",
                  "/api/v1/event-deliveries", f"{CU}/X"):
         body = assert_tmf_error(client.get(path, params={"colour": "red", "limit": 5}, headers=admin), 400)
         assert body["field"] == "colour" and "colour" in body["message"], path

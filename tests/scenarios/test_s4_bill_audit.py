@@ -112,3 +112,40 @@ def _decision(uow, case_id: str) -> Decision:
                           .order_by(Decision.decided_at.desc(), Decision.id.desc())).first()
         s.expunge(found)
         return found
+
+
+def tmf678(bill: dict) -> dict:
+    """The same bill as the billing system would send it through TMF678 (an OnethreadCustomerBill)."""
+    kinds = {"recurring": "recurringCharge", "usage": "usageCharge"}
+    rates = [{"@type": "AppliedCustomerBillingRate", "appliedBillingRateType": kinds[c["kind"]],
+              "name": c["description"], "taxIncludedAmount": {"unit": "GBP", "value": c["amount"] / 100},
+              **({"product": {"id": c["productId"]}} if "productId" in c else {}),
+              **({"characteristic": [{"@type": "StringCharacteristic", "name": c["identifier"]["kind"],
+                                      "value": c["identifier"]["value"]}]} if "identifier" in c else {})}
+             for c in bill["charges"]]
+    return {"@type": "OnethreadCustomerBill", "@baseType": "CustomerBill", "billNo": bill["billNumber"],
+            "billingAccount": {"id": bill["billingAccountId"]},
+            "billingPeriod": {"startDateTime": f"{bill['periodStart']}T00:00:00Z",
+                              "endDateTime": f"{bill['periodEnd']}T23:59:59Z"},
+            "billDate": f"{bill['issuedOn']}T08:00:00Z", "paymentDueDate": f"{bill['dueOn']}T00:00:00Z",
+            "amountDue": {"unit": "GBP", "value": bill["amount"] / 100, "amountMinor": bill["amount"]},
+            "appliedCustomerBillingRate": rates}
+
+
+def test_the_same_story_through_tmf678_is_the_same_one_case_and_refund(client, uow, clock, s4, token_for):
+    """April's and May's bills sent through TMF678 (May's usage naming the removed SIM's ICCID, and
+    May sent twice): the same import, the same audit, one case, the refund for both months."""
+    feed, url = token_for("integration"), "/tmf-api/customerBillManagement/v5/customerBill"
+    clock.set(datetime(2026, 5, 1, 9, tzinfo=UTC))
+    assert client.post(url, json=tmf678(month_bill(s4, 4, usage=False)), headers=feed).status_code == 201
+    clock.set(datetime(2026, 6, 1, 9, tzinfo=UTC))
+    may = tmf678(month_bill(s4, 5, usage=True))
+    assert client.post(url, json=may, headers=feed).status_code == 201
+    assert client.post(url, json=may, headers=feed).status_code == 200  # sent again: nothing twice
+    with uow() as s:
+        (case,) = s.scalars(select(Case).where(Case.customer_id == s4.customer)).all()
+    on_case = client.get(f"{V1}/cases/{case.id}/bill-findings", headers=s4.h["bea"]).json()
+    assert [(f["code"], f["periodStart"], f["atStake"]) for f in on_case] == [
+        ("BA01", "2026-04-01", 1000), ("BA01", "2026-05-01", 1000), ("BA02", "2026-05-01", 450)]
+    facts = _decision(uow, case.id).facts
+    assert (facts["months_overcharged"], facts["usage_recorded_after_removal"]) == (2, True)

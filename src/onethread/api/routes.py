@@ -13,6 +13,7 @@ from onethread.api.params import KNOWN_QUERY
 from onethread.api.tmf import (
     communication_message,
     customer,
+    customer_bill,
     hub,
     party,
     party_interaction,
@@ -114,6 +115,7 @@ def mount_api(app: FastAPI) -> None:
         v1_known_defects.router,
         v1_approvals.router,
         v1_bills.router,
+        customer_bill.router,
         v1_bill_audit.router,
         v1_portal.router,
         hub.router,

@@ -20,9 +20,9 @@ from sqlalchemy.orm import Session
 
 from onethread.access.rules import Principal
 from onethread.billing import rules, service
-from onethread.errors import DomainError
+from onethread.errors import Conflict, DomainError
 from onethread.kernel.clock import Clock
-from onethread.models import Bill, BillingAccount
+from onethread.models import BillingAccount
 
 BILL_COLUMNS = ("account", "bill_number", "bill_period_start", "bill_period_end", "issued_on", "due_on",
                 "currency", "bill_amount")
@@ -163,14 +163,15 @@ def import_csv(session: Session, clock: Clock, actor: Principal, lines: Iterable
     outer = session.begin_nested()
     for (account_number, number), group in bills.items():
         account, first = accounts[account_number], group[0]
-        existing = session.scalar(select(Bill).where(Bill.billing_account_id == account.id,
-                                                     Bill.bill_number == number))
+        try:
+            existing = service.recorded_bill(session, account, number, first.bill_amount)
+        except Conflict as exc:
+            problems.append((first.line, exc.message))
+            if progress:
+                progress(len(group))
+            continue
         if existing is not None:
-            if existing.amount_minor == first.bill_amount:
-                report.bills_skipped += 1
-            else:
-                problems.append((first.line, f"bill {number} is already recorded for {account_number} with "
-                                             f"another amount ({existing.amount_minor})"))
+            report.bills_skipped += 1
             if progress:
                 progress(len(group))
             continue

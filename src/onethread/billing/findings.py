@@ -3,9 +3,10 @@ stake (the read is audited)."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from onethread.access import service as access
@@ -14,7 +15,7 @@ from onethread.billing import rules
 from onethread.errors import NotFound, ValidationFailed
 from onethread.kernel.clock import Clock
 from onethread.kernel.money import Money
-from onethread.models import Bill, BillFinding, Product
+from onethread.models import Bill, BillFinding, Customer, Product
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,7 @@ class FindingView:
     rule: str
     explanation: str
     bill_number: str
+    customer_name: str = ""
 
 
 def _money(minor: int, currency: str) -> str:
@@ -37,11 +39,13 @@ def explain(finding: BillFinding, product_name: str | None) -> str:
 
 
 def views(session: Session, query) -> list[FindingView]:
-    rows = session.execute(query.add_columns(Product.name, Bill.bill_number)
+    rows = session.execute(query.add_columns(Product.name, Bill.bill_number, Customer.name)
                            .outerjoin(Product, Product.id == BillFinding.product_id)
                            .join(Bill, Bill.id == BillFinding.bill_id)
+                           .join(Customer, Customer.id == BillFinding.customer_id)
                            .order_by(BillFinding.period_start, BillFinding.code, BillFinding.id)).all()
-    return [FindingView(f, rules.AUDIT_RULES[f.code][0], explain(f, name), number) for f, name, number in rows]
+    return [FindingView(f, rules.AUDIT_RULES[f.code][0], explain(f, name), number, customer)
+            for f, name, number, customer in rows]
 
 
 def by_id(finding_id: str):
@@ -65,6 +69,26 @@ def customer_findings(session: Session, clock: Clock, actor: Principal, customer
                  customer_id=customer_id, channel=channel, purpose="bill audit",
                  detail={"findingIds": [v.finding.id for v in found]})
     return found
+
+
+def list_findings(session: Session, clock: Clock, actor: Principal, *, status: str | None = "open",
+                  limit: int = 500, channel: str | None = None) -> tuple[list[FindingView], int]:
+    """Every customer's findings with ``status`` (all when None), oldest period first, at most
+    ``limit`` of them, and how many there are; one audit row per customer shown."""
+    if status is not None and status not in rules.FINDING_STATUSES:
+        raise ValidationFailed(f"status must be one of {', '.join(rules.FINDING_STATUSES)}", field="status")
+    query = select(BillFinding)
+    if status is not None:
+        query = query.where(BillFinding.status == status)
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    found = views(session, query.limit(limit))
+    shown: dict[str, list[str]] = defaultdict(list)
+    for v in found:
+        shown[v.finding.customer_id].append(v.finding.id)
+    for customer_id, ids in sorted(shown.items()):
+        access.audit(session, clock, actor, action="read", resource_type="bill_finding", resource_id=None,
+                     customer_id=customer_id, channel=channel, purpose="bill audit", detail={"findingIds": ids})
+    return found, total
 
 
 def get_finding(session: Session, finding_id: str, *, for_update: bool = False) -> BillFinding:

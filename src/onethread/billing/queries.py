@@ -14,7 +14,7 @@ from onethread.access import service as access
 from onethread.access.rules import Principal
 from onethread.errors import NotFound
 from onethread.kernel.clock import Clock
-from onethread.models import Bill, Charge, IdentifierHolding
+from onethread.models import Bill, BillingAccount, Charge, Identifier, IdentifierHolding
 
 
 def customer_bills(session: Session, clock: Clock, actor: Principal, customer_id: str, *, offset: int = 0,
@@ -44,6 +44,70 @@ def read_bill(session: Session, clock: Clock, actor: Principal, bill_id: str, *,
                  customer_id=bill.customer_id, channel=channel, purpose="bill")
     return bill, list(session.scalars(select(Charge).where(Charge.bill_id == bill.id)
                                       .order_by(Charge.created_at, Charge.id)))
+
+
+def _audit_shown(session: Session, clock: Clock, actor: Principal, kind: str, rows: list, channel: str | None) -> None:
+    """One audit row per customer whose bills (or charges) a list shows."""
+    shown: dict[str, list[str]] = defaultdict(list)
+    for row in rows:
+        shown[row.customer_id].append(row.id)
+    for customer_id, ids in sorted(shown.items()):
+        access.audit(session, clock, actor, action="read", resource_type=kind,
+                     resource_id=ids[0] if len(ids) == 1 else None, customer_id=customer_id, channel=channel,
+                     purpose="list", detail={f"{kind}Ids": ids})
+
+
+def list_bills(session: Session, clock: Clock, actor: Principal, *, offset: int, limit: int,
+               customer_id: str | None = None, billing_account_id: str | None = None, bill_number: str | None = None,
+               channel: str | None = None) -> tuple[list[Bill], int]:
+    """A page of bills, newest first, narrowed to a customer, an account or a bill number (audited per customer)."""
+    query = select(Bill)
+    if customer_id is not None:
+        query = query.where(Bill.customer_id == customer_id)
+    if billing_account_id is not None:
+        query = query.where(Bill.billing_account_id == billing_account_id)
+    if bill_number is not None:
+        query = query.where(Bill.bill_number == bill_number)
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    bills = list(session.scalars(query.order_by(Bill.issued_on.desc(), Bill.id.desc()).offset(offset).limit(limit)))
+    _audit_shown(session, clock, actor, "bill", bills, channel)
+    return bills, total
+
+
+def list_charges(session: Session, clock: Clock, actor: Principal, *, offset: int, limit: int,
+                 bill_id: str | None = None, customer_id: str | None = None, product_id: str | None = None,
+                 channel: str | None = None) -> tuple[list[Charge], int]:
+    """A page of charges, oldest first, narrowed to a bill, a customer or a product (audited per customer)."""
+    query = select(Charge)
+    if bill_id is not None:
+        query = query.where(Charge.bill_id == bill_id)
+    if customer_id is not None:
+        query = query.where(Charge.customer_id == customer_id)
+    if product_id is not None:
+        query = query.where(Charge.product_id == product_id)
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    charges = list(session.scalars(query.order_by(Charge.created_at, Charge.id).offset(offset).limit(limit)))
+    _audit_shown(session, clock, actor, "charge", charges, channel)
+    return charges, total
+
+
+def read_charge(session: Session, clock: Clock, actor: Principal, charge_id: str, *,
+                channel: str | None = None) -> Charge:
+    """One charge (the read is audited)."""
+    charge = session.get(Charge, charge_id)
+    if charge is None:
+        raise NotFound(f"no applied customer billing rate {charge_id}")
+    access.audit(session, clock, actor, action="read", resource_type="charge", resource_id=charge.id,
+                 customer_id=charge.customer_id, channel=channel, purpose="charge")
+    return charge
+
+
+def identifier_values(session: Session, identifier_ids: set[str]) -> dict[str, tuple[str, str]]:
+    """(kind, value) of each identifier a charge names."""
+    if not identifier_ids:
+        return {}
+    return {i: (kind, value) for i, kind, value in session.execute(
+        select(Identifier.id, Identifier.kind, Identifier.value).where(Identifier.id.in_(identifier_ids)))}
 
 
 @dataclass(frozen=True)
@@ -96,3 +160,17 @@ def payment_record(session: Session, customer_id: str) -> dict:
         .where(Bill.customer_id == customer_id, Bill.status.in_(("issued", "overdue", "disputed")))
         .group_by(Bill.currency)) if v}
     return {"bills": count or 0, "paid": paid or 0, "lastPaidAt": last, "owed": owed}
+
+
+def account_numbers(session: Session, account_ids: set[str]) -> dict[str, str]:
+    """The account number of each billing account."""
+    if not account_ids:
+        return {}
+    return dict(session.execute(select(BillingAccount.id, BillingAccount.account_number)
+                                .where(BillingAccount.id.in_(account_ids))).all())
+
+
+def bills_by_id(session: Session, bill_ids: set[str]) -> dict[str, Bill]:
+    if not bill_ids:
+        return {}
+    return {b.id: b for b in session.scalars(select(Bill).where(Bill.id.in_(bill_ids)))}

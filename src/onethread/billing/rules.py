@@ -6,6 +6,9 @@ Amounts are whole minor units of the bill's currency; a credit is a negative cha
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from onethread.kernel.money import exponent
 
 BILL_STATUSES = ("issued", "paid", "overdue", "written_off", "disputed")
 CHARGE_KINDS = ("recurring", "usage", "one_off", "credit", "refund", "write_off")
@@ -17,6 +20,28 @@ DESCRIPTION_MAX = 500
 
 def is_minor_units(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and abs(value) <= AMOUNT_MAX_MINOR
+
+
+def to_minor_units(value: object, currency: str) -> int:
+    """An amount in the currency's main unit (``12.5`` GBP) as whole minor units (``1250``), exactly.
+
+    ``ValueError`` when it is not a finite number or has more decimals than the currency has
+    (a float is read as written: ``12.1`` is ``Decimal('12.1')``, never its binary value)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        raise ValueError("an amount is a number")
+    try:
+        exact = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    except InvalidOperation as exc:
+        raise ValueError("an amount is a number") from exc
+    if not exact.is_finite():
+        raise ValueError("an amount is a finite number")
+    digits = exponent(currency)
+    scaled = exact.scaleb(digits)
+    if scaled != scaled.to_integral_value():
+        raise ValueError(f"{currency} has {digits} decimal place{'s' if digits != 1 else ''}; got {value}")
+    if abs(scaled) > AMOUNT_MAX_MINOR:
+        raise ValueError(f"{value} {currency} is more than an amount may be")
+    return int(scaled)
 
 
 def bill_problems(*, bill_number: str, period_start: date, period_end: date, issued_on: date, due_on: date,

@@ -172,6 +172,25 @@ def import_bill(session: Session, clock: Clock, actor: Principal, *, billing_acc
     return bill
 
 
+def get_account(session: Session, billing_account_id: str) -> BillingAccount:
+    account = session.get(BillingAccount, billing_account_id)
+    if account is None:
+        raise NotFound(f"no billing account {billing_account_id}", field="billingAccount")
+    return account
+
+
+def recorded_bill(session: Session, account: BillingAccount, bill_number: str, amount_minor: int) -> Bill | None:
+    """The bill already recorded for the account under this number, when it is the same bill (the
+    same amount): importing it again imports nothing. The same number with another amount is a
+    ``Conflict``."""
+    number = (bill_number or "").strip()
+    existing = session.scalar(select(Bill).where(Bill.billing_account_id == account.id, Bill.bill_number == number))
+    if existing is not None and existing.amount_minor != amount_minor:
+        raise Conflict(f"bill {number} is already recorded for {account.account_number} with another amount "
+                       f"({existing.amount_minor})", field="billNumber")
+    return existing
+
+
 def get_bill(session: Session, bill_id: str, *, for_update: bool = False) -> Bill:
     bill = session.get(Bill, bill_id, with_for_update=for_update)
     if bill is None:

@@ -3,8 +3,8 @@
 S3: Priya has paid every monthly bill on her number since it was recycled to her; an agent has
 asked to terminate her line on suspicion of fraud, and the request waits for a second person with
 that evidence. S4: the business customer's monthly bills, which go on charging the old tablet SIM
-for the two months after the store removed it (April and May; the bill audit run in the S4 case's
-replay, demo/cases.py, finds them).
+for the two months after the store removed it (April and May), April with usage on the removed
+SIM's ICCID (the bill audit run in the S4 case's replay, demo/cases.py, finds them all).
 Everything goes through the billing and approval services.
 """
 
@@ -19,7 +19,17 @@ from onethread.access import service as access
 from onethread.billing import service as billing
 from onethread.bootstrap import Container
 from onethread.decisions import approvals
-from onethread.models import BillingAccount, Case, Product
+from onethread.models import BillingAccount, Case, Identifier, IdentifierHolding, Product
+
+TABLET_USAGE_MINOR = 450  # S4: "usage was made that month", on a SIM binned in the store
+
+
+def _iccid(session: Session, product_id: str) -> str:
+    """The ICCID the product held last."""
+    return session.scalars(select(Identifier.value).join(IdentifierHolding, IdentifierHolding.identifier_id
+                                                         == Identifier.id)
+                           .where(IdentifierHolding.product_id == product_id, Identifier.kind == "iccid")
+                           .order_by(IdentifierHolding.valid_from.desc())).first()
 
 
 def _months(first: date, last: date):
@@ -87,6 +97,13 @@ def load_billing(session: Session, c: Container, people: dict, users: dict, rene
             ended = p.terminated_at.date() if p.terminated_at is not None else None
             if p.id == tablet.id and ended is not None and ended < start < wrongly_until:
                 live = True  # the billing system never heard of the removal: April and May charged in full
+                if start.month == (ended.month % 12) + 1:
+                    # and the month after the removal carries usage on the destroyed SIM's ICCID: a
+                    # data error, not evidence of use (the audit flags it as usage after deactivation)
+                    charges.append(billing.ChargeIn(kind="usage", description="Mobile data (tablet SIM)",
+                                                    amount_minor=TABLET_USAGE_MINOR, identifier_kind="iccid",
+                                                    identifier_value=_iccid(session, tablet.id),
+                                                    period_start=start, period_end=end))
             elif live and ended is not None and ended <= end:
                 # the month it ended is charged to the day before, pro rata (as a billing system does)
                 days, month_days = (ended - start).days, (end - start).days + 1

@@ -88,6 +88,11 @@ _INTERACTION = {
     "recordedBy": TEXT,
 }
 
+_BILL = {
+    "appliedCustomerBillingRate": {**_list({"type": "object", "description": "a TMF678 AppliedCustomerBillingRate"}),
+                                   "description": "import only: the bill's charges, imported with it"},
+}
+
 SCHEMAS = {
     "OnethreadTroubleTicket": ("TroubleTicket", "TMF621 Trouble Ticket v5",
                                "A case: a TroubleTicket with one named owner, hand-overs, commitments, harms, tasks, "
@@ -95,6 +100,9 @@ SCHEMAS = {
     "OnethreadPartyInteraction": ("PartyInteraction", "TMF683 Party Interaction v5",
                                   "A contact: a PartyInteraction with how it was matched to its customer, its "
                                   "contact session and its case.", _INTERACTION, ("matchStatus",)),
+    "OnethreadCustomerBill": ("CustomerBill", "TMF678 Customer Bill v5",
+                              "A bill the billing system sends: a CustomerBill with its applied rates, imported "
+                              "together.", _BILL, ()),
 }
 
 

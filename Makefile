@@ -25,7 +25,7 @@ run: $(STAMP)
 
 ## make test: install, lint, check import layers, run the whole suite
 test: $(STAMP) lint
-	$(BIN)/python -m pytest -n auto --durations=15 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n auto --dist worksteal --durations=15 $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from onethread.access import service as access
 from onethread.access.rules import SYSTEM
-from onethread.cases import clocks, proactive
+from onethread.cases import clocks, handover_service, proactive
 from onethread.cases import service as cases
 from onethread.customers import identifier_service
 from onethread.customers import service as customers
@@ -226,6 +226,11 @@ def test_a_task_marked_done_by_hand_starts_the_next_and_the_sweep_covers_needs_r
     assert r.status_code == 200, r.text
     [nxt] = open_tasks(uow, w["case"])
     assert nxt.id != task.id and nxt.due_at == datetime(2026, 3, 6, 9, 30, tzinfo=UTC)
+    # a hand-over: the task goes with the case to its new owner
+    with uow() as s:
+        handover_service.impose(s, clock, SYSTEM, w["case"], to_owner_id=w["marta"], reason="Sofia is away")
+    [moved] = open_tasks(uow, w["case"])
+    assert (moved.id, moved.assignee_id, moved.assignee_name) == (nxt.id, w["marta"], "Marta Lopez")
     # a customer whose need is recorded after her case opened gets the task from the sweep
     with uow() as s:
         p = customers.create_individual(s, clock, SYSTEM, given_name="Ada", family_name="Moss")

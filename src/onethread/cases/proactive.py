@@ -99,6 +99,13 @@ def after_task_closed(session: Session, clock: Clock, case: Case, task: Task) ->
     ensure(session, clock, case)
 
 
+def follow_owner(session: Session, case: Case, owner: StaffUser) -> None:
+    """A hand-over: the open proactive task goes with the case to its new owner."""
+    task = open_task(session, case.id)
+    if task is not None:
+        task.assignee_id, task.assignee_name = owner.id, owner.display_name
+
+
 def end_with_case(session: Session, case: Case, at: datetime) -> int:
     """The case closes: its open proactive task is cancelled (it never blocks closing)."""
     ids = proactive_task_ids(session, [case.id])

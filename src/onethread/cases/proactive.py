@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import String, cast, exists, select
 from sqlalchemy.orm import Session
 
 from onethread.access.rules import Principal
@@ -118,17 +118,16 @@ def end_with_case(session: Session, case: Case, at: datetime) -> int:
 
 def sweep(session: Session, clock: Clock) -> int:
     """Open cases of customers whose needs ask for proactive contact and have no open task get
-    one (a need recorded after the case opened, a task closed without a next one)."""
+    one (a need recorded after the case opened). Nothing to do costs one query."""
     now = clock.now()
-    customers = {cid for cid, needs in session.execute(
-        select(Vulnerability.customer_id, Vulnerability.needs).where(
-            Vulnerability.ended_at.is_(None), Vulnerability.consent_given.is_(True)))
-        if customer_rules.PROACTIVE_CONTACT in (needs or [])}
-    if not customers:
-        return 0
+    wanted = select(Vulnerability.customer_id).where(
+        Vulnerability.ended_at.is_(None), Vulnerability.consent_given.is_(True),
+        cast(Vulnerability.needs, String).like(f'%"{customer_rules.PROACTIVE_CONTACT}"%'))
+    has_task = select(Task.id).join(CaseClock, (CaseClock.ref_id == Task.id) & (CaseClock.kind == PROACTIVE)).where(
+        Task.case_id == Case.id, Task.status == "open")
     made = 0
-    for case in session.scalars(select(Case).where(Case.customer_id.in_(sorted(customers)),
-                                                   Case.status != CaseStatus.CLOSED).order_by(Case.id)):
-        needs = customer_queries.service_needs(session, case.customer_id, now)
-        made += ensure(session, clock, case, needs=needs) is not None
+    for case in session.scalars(select(Case).where(Case.customer_id.in_(wanted), Case.status != CaseStatus.CLOSED,
+                                                   ~exists(has_task)).order_by(Case.id)):
+        made += ensure(session, clock, case, needs=customer_queries.service_needs(session, case.customer_id, now)
+                       ) is not None
     return made

@@ -16,7 +16,7 @@ from onethread.cases import service as cases
 from onethread.customers import identifier_service
 from onethread.customers import service as customers
 from onethread.interactions import service as interactions
-from onethread.models import CaseClock, Contact, Escalation, Task
+from onethread.models import CaseClock, Contact, Escalation, StaffUser, Task
 from tests.tmf_schema import assert_tmf_error
 
 V1 = "/api/v1"
@@ -231,6 +231,15 @@ def test_a_task_marked_done_by_hand_starts_the_next_and_the_sweep_covers_needs_r
         handover_service.impose(s, clock, SYSTEM, w["case"], to_owner_id=w["marta"], reason="Sofia is away")
     [moved] = open_tasks(uow, w["case"])
     assert (moved.id, moved.assignee_id, moved.assignee_name) == (nxt.id, w["marta"], "Marta Lopez")
+    # and when the sweep replaces an owner who is away, by rule
+    with uow() as s:
+        access.create_user(s, clock, username="omar.s", display_name="Omar Said", role="specialist", password=None,
+                           team_id=s.get(StaffUser, w["marta"]).team_id)
+        access.set_away(s, SYSTEM, w["marta"], True)
+    with uow() as s:
+        assert handover_service.replace_away_owners(s, clock) == 1
+    [again] = open_tasks(uow, w["case"])
+    assert (again.id, again.assignee_name) == (nxt.id, "Omar Said")
     # a customer whose need is recorded after her case opened gets the task from the sweep
     with uow() as s:
         p = customers.create_individual(s, clock, SYSTEM, given_name="Ada", family_name="Moss")

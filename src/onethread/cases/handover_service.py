@@ -334,6 +334,7 @@ def impose_many(session: Session, items: list[RuleHandover]) -> tuple[list[dict]
                     .values(owner_id=bindparam("b_owner"), last_activity_at=bindparam("b_at"),
                             version=cf.c.version + 1),
                     [{"b_id": i.case_id, "b_owner": i.to_owner_id, "b_at": i.at} for i in items])
+    proactive.follow_owners(session, [(i.case_id, i.to_owner_id, i.to_name) for i in items])
     # The new owner starts with a full no-activity period (``touch``).
     clocks.restart_many(session, [clocks.Restart(i.case_id, i.customer_id, i.case_kind, i.market, "no_activity",
                                                  i.at) for i in items], stop_first=True)

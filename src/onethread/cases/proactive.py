@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String, cast, exists, select
+from sqlalchemy import String, bindparam, cast, exists, select
 from sqlalchemy.orm import Session
 
 from onethread.access.rules import Principal
@@ -104,6 +104,18 @@ def follow_owner(session: Session, case: Case, owner: StaffUser) -> None:
     task = open_task(session, case.id)
     if task is not None:
         task.assignee_id, task.assignee_name = owner.id, owner.display_name
+
+
+def follow_owners(session: Session, moves: list[tuple[str, str, str]]) -> None:
+    """Many hand-overs by rule at once, ``(case id, new owner id, name)``: each open proactive
+    task goes with its case, in one statement."""
+    if not moves:
+        return
+    t, k = Task.__table__, CaseClock.__table__
+    ours = select(k.c.ref_id).where(k.c.case_id == bindparam("b_case"), k.c.kind == PROACTIVE)
+    session.execute(t.update().where(t.c.case_id == bindparam("b_case"), t.c.status == "open", t.c.id.in_(ours))
+                    .values(assignee_id=bindparam("b_owner"), assignee_name=bindparam("b_name")),
+                    [{"b_case": c, "b_owner": o, "b_name": n} for c, o, n in moves])
 
 
 def end_with_case(session: Session, case: Case, at: datetime) -> int:

@@ -285,3 +285,19 @@ def test_the_representative_is_copied_on_every_message_when_she_asked(client, uo
     [message] = client.get(f"{V1}/cases/{w['case']}/messages", headers=w["as_sofia"]).json()
     assert message["copiedTo"] == ["Robert Clarke"]
     assert "COPY_REPRESENTATIVE" in [x["code"] for x in message["reasons"]]
+
+
+def test_merging_two_of_her_cases_leaves_one_proactive_task(client, uow, clock):
+    w = world(uow, clock)
+    with uow() as s:
+        second = cases.open_new(s, clock, SYSTEM, customer_id=w["edith"], kind="fault", owner_id=w["sofia"],
+                                title="Broadband drops", opened_via="phone").id
+    assert len(open_tasks(uow, second)) == 1
+    r = client.post(f"{V1}/cases/{second}/merge", headers=w["as_sofia"],
+                    json={"intoId": w["case"], "reason": "the same visit caused both"})
+    assert r.status_code == 200, r.text
+    [task] = open_tasks(uow, w["case"])
+    assert task.title.startswith("Proactive contact")
+    r = client.post(f"{V1}/cases/{w['case']}/close", headers=w["as_sofia"],
+                    json={"outcome": "Both put right", "customerConfirmed": True})
+    assert r.status_code == 200, r.text

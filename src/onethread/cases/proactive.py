@@ -118,13 +118,15 @@ def follow_owners(session: Session, moves: list[tuple[str, str, str]]) -> None:
                     [{"b_case": c, "b_owner": o, "b_name": n} for c, o, n in moves])
 
 
-def end_with_case(session: Session, case: Case, at: datetime) -> int:
-    """The case closes: its open proactive task is cancelled (it never blocks closing)."""
+def end_with_case(session: Session, case: Case, at: datetime,
+                  why: str = "the case closed: proactive contact ends with it") -> int:
+    """The case closes (or is merged into another, which has its own): its open proactive task is
+    cancelled (it never blocks closing)."""
     ids = proactive_task_ids(session, [case.id])
     rows = [t for t in session.scalars(select(Task).where(Task.case_id == case.id, Task.status == "open"))
             if t.id in ids]
     for task in rows:
-        task.status, task.done_at, task.note = "cancelled", at, "the case closed: proactive contact ends with it"
+        task.status, task.done_at, task.note = "cancelled", at, why
     return len(rows)
 
 

@@ -397,6 +397,7 @@ def merge(session: Session, clock: Clock, actor: Principal, source_id: str, *, i
     if not (reason or "").strip():
         raise ValidationFailed("say why the cases are merged", field="reason")
     now = clock.now()
+    proactive.end_with_case(session, source, now, f"case merged into {target.id}, whose own task goes on")
     for model in (Contact, Commitment, Harm, Task, Participant):  # tasks may be assigned to participants
         session.execute(update(model).where(model.case_id == source.id).values(case_id=target.id))
     session.execute(update(Handover).where(Handover.case_id == source.id, Handover.status == "pending")

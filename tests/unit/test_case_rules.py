@@ -70,8 +70,10 @@ def test_a_breach_goes_to_whoever_failed_first():
     assert rules.breach_rung("resolution_target") == 2
     assert rules.breach_rung("regulator_warning") == 2
     assert rules.breach_rung("regulator_deadline") == 3  # the head of customer relations
+    assert rules.breach_rung("proactive_contact") == 2  # the owner did not contact a vulnerable customer: their lead
     assert set(rules.BREACH_RUNG) == {"first_response", "customer_waiting", "no_activity", "resolution_target",
-                                      "task_overdue", "commitment_due", "regulator_warning", "regulator_deadline"}
+                                      "task_overdue", "commitment_due", "regulator_warning", "regulator_deadline",
+                                      "proactive_contact"}
 
 
 def test_silence_climbs_one_rung_per_quiet_period_and_replaces_the_owner_after_a_reminder():

@@ -15,10 +15,23 @@ from onethread.access.rules import FIELD_SUBCONTRACTOR, Principal
 from onethread.attachments import service as attachments
 from onethread.cases import brief as case_brief
 from onethread.cases import clocks, queries, reads
+from onethread.customers import queries as customer_queries
+from onethread.customers import rules as customer_rules
 from onethread.interactions import session_service
 from onethread.kernel.calendar import BusinessCalendar
+from onethread.kernel.channels import REPLY_CHANNELS
 from onethread.kernel.clock import Clock
-from onethread.models import Attachment, Case, CaseClock, CaseEvent, Contact, Decision, Escalation, StaffUser
+from onethread.models import (
+    Attachment,
+    Case,
+    CaseClock,
+    CaseEvent,
+    Contact,
+    Decision,
+    Escalation,
+    StaffUser,
+    Vulnerability,
+)
 
 LOG_LIMIT = 200
 
@@ -148,6 +161,21 @@ class CaseView:
     blockers: list[str]
     staff: list[StaffUser]  # who may be given a task
     files: dict[str, list[Attachment]]  # contact id -> the files it carried
+    care: list[Vulnerability]  # the customer's vulnerability records in force
+    needs: customer_rules.ServiceNeeds  # what their consented needs ask of whoever serves them
+
+    @property
+    def reply_channels(self) -> list[str]:
+        """The channels a reply may take: the ones the customer's needs do not refuse."""
+        return [c for c in REPLY_CHANNELS if not self.needs.refuses(c)]
+
+    @property
+    def staff_names(self) -> dict[str, str]:
+        return {u.id: u.display_name for u in self.staff}
+
+    @property
+    def reply_default(self) -> str:
+        return self.needs.reply_channel or "email"
 
     @property
     def clock_lines(self) -> list[ClockLine]:
@@ -188,7 +216,9 @@ def read(session: Session, clock: Clock, actor: Principal, case_id: str, *, chan
     return CaseView(case, details.customers[case.customer_id].name, details.staff[case.owner_id], details,
                     details.briefs[case.id], clock_views(session, case, details.clocks[case.id], now), contacts,
                     sessions, decisions, escalations, names, log, details.blockers(case), staff,
-                    attachments.for_contacts(session, [c.id for c in contacts]))
+                    attachments.for_contacts(session, [c.id for c in contacts]),
+                    customer_queries.vulnerabilities(session, case.customer_id, now),
+                    customer_queries.service_needs(session, case.customer_id, now))
 
 
 def session_on_case(session: Session, case_id: str, session_id: str) -> bool:

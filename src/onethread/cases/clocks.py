@@ -33,6 +33,7 @@ CLOCK_LABELS = {
     "commitment_due": "commitment due",
     "regulator_warning": "regulator warning",
     "regulator_deadline": "regulator deadline",
+    "proactive_contact": "proactive contact with the customer",
 }
 BATCH = 5000
 

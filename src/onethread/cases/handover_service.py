@@ -14,7 +14,7 @@ from sqlalchemy import bindparam, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from onethread.access.rules import ADMIN, FIELD_SUBCONTRACTOR, TEAM_LEAD, Principal
-from onethread.cases import clocks
+from onethread.cases import clocks, proactive
 from onethread.cases.log import log
 from onethread.db.session import settings_of
 from onethread.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -97,6 +97,7 @@ def _change_owner(session: Session, clock: Clock, case: Case, handover: Handover
     receiver = session.get(StaffUser, handover.to_owner_id)
     handover.status, handover.decided_at, handover.decision_note = status, at, note
     case.owner_id = receiver.id
+    proactive.follow_owner(session, case, receiver)
     verb = "accepted the case" if status == "accepted" else "now owns the case (imposed)"
     log(session, clock, case, actor, "owner_changed", f"{receiver.display_name} {verb}", text=handover.reason,
         at=at, data={"handoverId": handover.id, "fromOwnerId": handover.from_owner_id, "toOwnerId": receiver.id,
@@ -333,6 +334,7 @@ def impose_many(session: Session, items: list[RuleHandover]) -> tuple[list[dict]
                     .values(owner_id=bindparam("b_owner"), last_activity_at=bindparam("b_at"),
                             version=cf.c.version + 1),
                     [{"b_id": i.case_id, "b_owner": i.to_owner_id, "b_at": i.at} for i in items])
+    proactive.follow_owners(session, [(i.case_id, i.to_owner_id, i.to_name) for i in items])
     # The new owner starts with a full no-activity period (``touch``).
     clocks.restart_many(session, [clocks.Restart(i.case_id, i.customer_id, i.case_kind, i.market, "no_activity",
                                                  i.at) for i in items], stop_first=True)

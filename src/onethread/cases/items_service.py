@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from onethread.access.rules import Principal
-from onethread.cases import clocks, rules
+from onethread.cases import clocks, proactive, rules
 from onethread.cases.log import log
 from onethread.cases.rules import CaseStatus
 from onethread.errors import Conflict, NotFound, ValidationFailed
@@ -198,5 +198,6 @@ def complete_task(session: Session, clock: Clock, actor: Principal, task_id: str
     clocks.stop(session, case.id, ("task_overdue",), now, ref_id=task.id)
     log(session, clock, case, actor, "task_closed", f"Task {task.status}: {task.title}", text=note,
         data={"taskId": task.id})
+    proactive.after_task_closed(session, clock, case, task)
     clocks.touch(session, case, now)
     return task

@@ -11,6 +11,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from onethread.cases import triage_items
 from onethread.cases.clocks import CLOCK_LABELS
 from onethread.db.session import record_trail
 from onethread.kernel.clock import Clock
@@ -111,7 +112,7 @@ def my_work(session: Session, clock: Clock, staff: StaffUser) -> MyWork:
         select(TriageItem, Contact, Customer.name).join(Contact, Contact.id == TriageItem.contact_id)
         .outerjoin(Customer, Customer.id == TriageItem.customer_id)
         .where(TriageItem.done_at.is_(None), or_(*visible))
-        .order_by(TriageItem.due_at, TriageItem.id).limit(LIMIT)).all()
+        .order_by(triage_items.PRIORITY_FIRST, TriageItem.due_at, TriageItem.id).limit(LIMIT)).all()
     counts = {"cases": len(mine), "unread": sum(1 for c in mine if c.unread),
               "breached": sum(1 for c in mine if c.breached), "handovers": len(offers),
               "triage": len(triage), "triageMine": sum(1 for t in triage if t[0].assigned_to == staff.id)}

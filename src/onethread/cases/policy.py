@@ -13,7 +13,7 @@ from onethread.cases.rules import KINDS
 from onethread.kernel.calendar import WEEKDAYS, BusinessCalendar, Duration
 
 DEFAULT_FILE = Path(__file__).with_name("clock_policy.yaml")
-CLOCK_KINDS = ("first_response", "customer_waiting", "no_activity", "resolution_target")
+CLOCK_KINDS = ("first_response", "customer_waiting", "no_activity", "resolution_target", "proactive_contact")
 
 
 class PolicyError(ValueError):

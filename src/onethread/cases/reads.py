@@ -65,6 +65,10 @@ class CaseDetails:
             return []
         return [s for s in rules.COMPLAINT_STEPS if s not in self.steps[case.id]]
 
+    def proactive(self, case_id: str) -> set[str]:
+        """The case's proactive-contact tasks: they end with the case and never block closing it."""
+        return {c.ref_id for c in self.clocks[case_id] if c.kind == "proactive_contact"}
+
     def blockers(self, case: Case) -> list[str]:
         """What forbids closing this case now (the same rule ``service.close`` applies)."""
         if case.status == CaseStatus.CLOSED:
@@ -72,7 +76,7 @@ class CaseDetails:
         return rules.closure_blockers(rules.OpenItems(
             [h.description for h in self.harms[case.id] if h.resolved_at is None],
             [c.text for c in self.commitments[case.id] if c.status == "open"],
-            [t.title for t in self.tasks[case.id] if t.status == "open"],
+            [t.title for t in self.tasks[case.id] if t.status == "open" and t.id not in self.proactive(case.id)],
             case.awaiting_reply_since, self.missing_steps(case)))
 
 

@@ -124,6 +124,7 @@ BREACH_RUNG = {
     "task_overdue": 1,
     "no_activity": 1,
     "customer_waiting": 2,
+    "proactive_contact": 2,
     "commitment_due": 2,
     "resolution_target": 2,
     "regulator_warning": 2,

@@ -10,11 +10,12 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from onethread.access.rules import FIELD_SUBCONTRACTOR, Principal
-from onethread.cases import clocks, rules, triage_items
+from onethread.cases import clocks, proactive, rules, triage_items
 from onethread.cases.handover_service import eligible_owner
 from onethread.cases.items_service import open_case as load_open
 from onethread.cases.log import log
 from onethread.cases.rules import CaseStatus
+from onethread.customers import queries as customer_queries
 from onethread.customers.service import get_customer
 from onethread.db.session import settings_of
 from onethread.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -93,6 +94,7 @@ def open_new(session: Session, clock: Clock, actor: Principal, *, customer_id: s
         data={"ownerId": owner.id, "ownerName": owner.display_name, "kind": kind})
     if contact_id:
         attach_contact(session, clock, actor, case.id, contact_id)
+    proactive.ensure(session, clock, case)
     return case
 
 
@@ -221,18 +223,26 @@ def customer_message(session: Session, clock: Clock, actor: Principal, case_id: 
     return contact
 
 
-def reply(session: Session, clock: Clock, actor: Principal, case_id: str, *, text: str, channel: str) -> Contact:
-    """A person answers the customer, by one of ``rules.REPLY_CHANNELS``: the waiting and
-    first-response clocks stop. By e-mail, letter or SMS the answer is queued as an outbound
-    message that the worker sends (``outreach``), on the channel the customer's record allows."""
+def reply(session: Session, clock: Clock, actor: Principal, case_id: str, *, text: str,
+          channel: str | None = None) -> Contact:
+    """A person answers the customer, by one of ``rules.REPLY_CHANNELS`` (None: the customer's
+    chosen channel): the waiting and first-response clocks stop. By e-mail, letter or SMS the
+    answer is queued as an outbound message that the worker sends (``outreach``), on the channel
+    the customer's record allows. A reply that only reaches a customer online is refused when
+    their recorded needs ask for assisted channels."""
     case = load_open(session, case_id)
     if actor.kind != "staff":
         raise Forbidden("replies to the customer come from a named person")
     if not (text or "").strip():
         raise ValidationFailed("the reply is empty", field="text")
+    needs = customer_queries.service_needs(session, case.customer_id, clock.now())
+    channel = channel or needs.reply_channel or "email"
     if channel not in rules.REPLY_CHANNELS:
         raise ValidationFailed(f"reply by one of {', '.join(rules.REPLY_CHANNELS)}: {channel!r} cannot carry "
                                "a reply to the customer", field="channel")
+    refused = needs.refuses(channel)
+    if refused:
+        raise Conflict(refused, field="channel")
     now = clock.now()
     if channel in rules.SENT_CHANNELS:
         # onethread delivers it: a queued message, guarded (a letters-only customer gets a letter)
@@ -252,6 +262,7 @@ def reply(session: Session, clock: Clock, actor: Principal, case_id: str, *, tex
         case.status = CaseStatus.IN_PROGRESS
     log(session, clock, case, actor, "replied", f"{actor.name} replied to the customer", text=text.strip(),
         audience="customer", channel=channel, data={"contactId": contact.id})
+    proactive.contacted(session, clock, actor, case, f"contacted: {actor.name} replied by {channel}")
     clocks.touch(session, case, now)
     return contact
 
@@ -288,7 +299,9 @@ def open_items(session: Session, case: Case) -> rules.OpenItems:
     harms = session.scalars(select(Harm.description).where(Harm.case_id == case.id, Harm.resolved_at.is_(None))).all()
     commitments = session.scalars(select(Commitment.text).where(Commitment.case_id == case.id,
                                                                 Commitment.status == "open")).all()
-    tasks = session.scalars(select(Task.title).where(Task.case_id == case.id, Task.status == "open")).all()
+    proactive_ids = proactive.proactive_task_ids(session, [case.id])  # they end with the case, never block it
+    tasks = [t.title for t in session.execute(select(Task.id, Task.title).where(
+        Task.case_id == case.id, Task.status == "open")) if t.id not in proactive_ids]
     missing = []
     if case.kind == "complaint":
         done = steps_done(session, case.id)
@@ -308,6 +321,7 @@ def close(session: Session, clock: Clock, actor: Principal, case_id: str, *, out
     now = clock.now()
     case.status, case.closed_at, case.outcome = CaseStatus.CLOSED, now, outcome.strip()
     case.customer_confirmed = customer_confirmed
+    proactive.end_with_case(session, case, now)
     session.execute(update(CaseClock).where(CaseClock.case_id == case.id,
                                                    CaseClock.stopped_at.is_(None)).values(stopped_at=now))
     confirmed = "confirmed by the customer" if customer_confirmed else "not confirmed by the customer"
@@ -383,6 +397,7 @@ def merge(session: Session, clock: Clock, actor: Principal, source_id: str, *, i
     if not (reason or "").strip():
         raise ValidationFailed("say why the cases are merged", field="reason")
     now = clock.now()
+    proactive.end_with_case(session, source, now, f"case merged into {target.id}, whose own task goes on")
     for model in (Contact, Commitment, Harm, Task, Participant):  # tasks may be assigned to participants
         session.execute(update(model).where(model.case_id == source.id).values(case_id=target.id))
     session.execute(update(Handover).where(Handover.case_id == source.id, Handover.status == "pending")

@@ -5,11 +5,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import String, case, cast, func, select, update
 from sqlalchemy.orm import Session
 
 from onethread.errors import NotFound
-from onethread.models import Contact, TriageItem
+from onethread.models import Contact, TriageItem, Vulnerability
+
+# Customers whose consented needs in force ask for priority: their items come first in the queues.
+# The needs are a JSON list; its text form holds the quoted need on SQLite and PostgreSQL alike.
+PRIORITY_CUSTOMERS = select(Vulnerability.customer_id).where(
+    Vulnerability.ended_at.is_(None), Vulnerability.consent_given.is_(True),
+    cast(Vulnerability.needs, String).like('%"priority"%'))
+PRIORITY_FIRST = case((TriageItem.customer_id.in_(PRIORITY_CUSTOMERS), 0), else_=1)
 
 
 def open_item(session: Session, contact_id: str) -> TriageItem | None:
@@ -37,7 +44,8 @@ def end(session: Session, contact_id: str, *, at: datetime, by: str | None, reso
 def page(session: Session, *, team_id: str | None = None, assigned_to: str | None = None,
          unassigned: bool = False, done: bool = False, offset: int = 0, limit: int = 50
          ) -> tuple[list[tuple[TriageItem, Contact]], int]:
-    """Triage items (open ones by default), oldest first, with their contacts, and the total."""
+    """Triage items (open ones by default), those of customers whose needs ask for priority
+    first, then oldest first, with their contacts, and the total."""
     query = select(TriageItem).where(TriageItem.done_at.is_not(None) if done else TriageItem.done_at.is_(None))
     if team_id is not None:
         query = query.where(TriageItem.team_id == team_id)
@@ -48,7 +56,8 @@ def page(session: Session, *, team_id: str | None = None, assigned_to: str | Non
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = session.execute(select(TriageItem, Contact).join(Contact, Contact.id == TriageItem.contact_id)
                            .where(TriageItem.id.in_(query.with_only_columns(TriageItem.id)))
-                           .order_by(TriageItem.created_at, TriageItem.id).offset(offset).limit(limit)).all()
+                           .order_by(PRIORITY_FIRST, TriageItem.created_at, TriageItem.id)
+                           .offset(offset).limit(limit)).all()
     return [(item, contact) for item, contact in rows], total
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy import bindparam, func, or_, select, union_all
@@ -16,6 +16,7 @@ from onethread.kernel.money import Money
 from onethread.models import (
     ApiToken,
     BillingAccount,
+    ContactPreference,
     Customer,
     Household,
     HouseholdMember,
@@ -175,6 +176,7 @@ class Profile:
     identifiers: list[tuple]
     actor_names: dict[str, str]
     products: list[Product]  # all of the customer's own, newest activation first (never activated last)
+    needs: rules.ServiceNeeds = field(default_factory=rules.ServiceNeeds)  # what consented needs ask of us
 
 
 _PRODUCTS = select(Product).where(Product.customer_id.in_(_IDS))
@@ -285,6 +287,14 @@ _VULNERABILITIES_IN_FORCE = (
     .order_by(Vulnerability.recorded_at, Vulnerability.id))
 
 
+def service_needs(session: Session, customer_id: str, at: datetime) -> rules.ServiceNeeds:
+    """What the customer's consented needs in force at ``at`` ask of whoever serves them, with the
+    channels they chose. Without consent only the record's existence is kept: it shapes nothing."""
+    found = [v.needs for v in vulnerabilities(session, customer_id, at) if v.consent_given]
+    pref = session.get(ContactPreference, customer_id)
+    return rules.service_needs(found, pref.channels if pref is not None else None)
+
+
 def vulnerabilities(session: Session, customer_id: str, at: datetime, *, include_ended: bool = False,
                     ) -> list[Vulnerability]:
     if not include_ended:
@@ -325,4 +335,6 @@ def customer_profile(session: Session, customer: Customer, at: datetime, currenc
         actor_names=actor_names(session, [v.recorded_by for v in vuls] + [r.representative.recorded_by
                                                                           for r in reps]),
         products=_newest_first(everything[customer.id]),
+        needs=rules.service_needs([v.needs for v in vuls if v.consent_given],
+                                  getattr(session.get(ContactPreference, customer.id), "channels", None)),
     )

@@ -195,3 +195,91 @@ def check_permissions(permissions: list[str]) -> list[str]:
     if not permissions:
         raise ValueError("a representative needs at least one permission")
     return sorted(set(permissions))
+
+
+# --- how a vulnerability's needs shape service ----------------------------------------------
+
+# Needs that change what onethread does, each in the words a person reads on the case and the 360.
+# Any other need is kept as recorded and shown as written.
+ASSISTED_CHANNELS = "assisted_channels"
+NO_DIGITAL_ONLY = "no_digital_only_contact"
+LETTERS = "letters"
+PHONE = "phone"
+PROACTIVE_CONTACT = "proactive_contact"
+PRIORITY = "priority"
+COPY_REPRESENTATIVE = "copy_representative"
+NEED_WORDS = {
+    ASSISTED_CHANNELS: "assisted channels only: by phone, by letter or in person",
+    NO_DIGITAL_ONLY: "nothing that only reaches them online (no portal, chat or social reply on its own)",
+    LETTERS: "write to them by letter",
+    PHONE: "call them by phone",
+    PROACTIVE_CONTACT: "the case owner contacts them at a set cadence while a case is open",
+    PRIORITY: "served first in the queues",
+    COPY_REPRESENTATIVE: "copy their representative on every message",
+}
+# Needs under which a step that reaches the customer only online is refused.
+ASSISTED_ONLY_NEEDS = frozenset({ASSISTED_CHANNELS, NO_DIGITAL_ONLY})
+# The channels that reach someone without a screen: a call, a letter, a visit.
+ASSISTED_REPLY_CHANNELS = ("letter", "phone")
+# Replies that onethread sends on a channel the customer may not read are turned into letters by
+# outreach's guard (e-mail, text); these only exist online and are refused instead.
+DIGITAL_ONLY_CHANNELS = frozenset({"portal", "chat", "social"})
+
+
+def need_words(need: str) -> str:
+    """A need in plain words (an unknown one as recorded, underscores as spaces)."""
+    return NEED_WORDS.get(need, need.replace("_", " "))
+
+
+@dataclass(frozen=True)
+class ServiceNeeds:
+    """What the customer's recorded (consented, in force) needs ask of whoever serves them."""
+
+    needs: tuple[str, ...] = ()
+    preferred: tuple[str, ...] = ()  # the customer's chosen channels (contact preferences), in order
+
+    @property
+    def assisted_only(self) -> bool:
+        return bool(ASSISTED_ONLY_NEEDS & set(self.needs))
+
+    @property
+    def proactive(self) -> bool:
+        return PROACTIVE_CONTACT in self.needs
+
+    @property
+    def priority(self) -> bool:
+        return PRIORITY in self.needs
+
+    @property
+    def copy_representative(self) -> bool:
+        return COPY_REPRESENTATIVE in self.needs
+
+    @property
+    def words(self) -> list[str]:
+        return [need_words(n) for n in self.needs]
+
+    @property
+    def reply_channel(self) -> str | None:
+        """The channel a reply goes by unless the person chooses another: the customer's first
+        chosen channel they can receive, else the one their needs name; None: no choice on record."""
+        for channel in self.preferred:
+            if not self.assisted_only or channel in ASSISTED_REPLY_CHANNELS:
+                return channel
+        if LETTERS in self.needs:
+            return "letter"
+        if PHONE in self.needs or self.assisted_only:
+            return "phone"
+        return None
+
+    def refuses(self, channel: str) -> str | None:
+        """Why a reply by ``channel`` would not reach the customer, or None when it may go."""
+        if self.assisted_only and channel in DIGITAL_ONLY_CHANNELS:
+            return (f"the customer is served by assisted channels only (a recorded need): a reply by {channel} "
+                    f"reaches them only online; reply by {' or '.join(ASSISTED_REPLY_CHANNELS)}")
+        return None
+
+
+def service_needs(needs: list[list[str] | None], preferred: list[str] | None) -> ServiceNeeds:
+    """The needs of every consented record in force, once each, in the order recorded."""
+    merged = dict.fromkeys(n for group in needs for n in (group or []))
+    return ServiceNeeds(tuple(merged), tuple(preferred or ()))

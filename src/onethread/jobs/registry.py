@@ -16,7 +16,7 @@ from typing import Protocol
 from sqlalchemy.orm import Session
 
 from onethread.bootstrap import Container
-from onethread.cases import clocks, handover_service, triage_sweep
+from onethread.cases import clocks, handover_service, proactive, triage_sweep
 from onethread.interactions.channels import imap
 from onethread.kernel.clock import Clock
 
@@ -26,6 +26,7 @@ SWEEPS: list[tuple[str, Sweep]] = [
     ("case clocks", lambda session, clock: clocks.sweep(session, clock).fired),
     ("away owners", handover_service.replace_away_owners),
     ("triage clocks", triage_sweep.sweep),
+    ("proactive contact", proactive.sweep),
 ]
 
 # For each timer table: the earliest row due at or before a given instant. The manual clock

@@ -103,7 +103,8 @@ def state_of(session: Session, customer_id: str, at: datetime, *, product_id: st
         needs=needs, vulnerable=bool(vulnerabilities),
         marketing_consent=bool(pref and pref.marketing_consent),
         opted_out=frozenset(pref.opted_out or ()) if pref else frozenset(),
-        quiet=quiet, copy_representative=bool(pref and pref.copy_representative),
+        quiet=quiet, copy_representative=bool(pref and pref.copy_representative)
+        or customer_rules.COPY_REPRESENTATIVE in needs,
         representatives=_representatives(session, customer_id, at.date()),
         open_complaints=open_cases.get("complaint", 0),
         open_billing_cases=sum(open_cases.get(k, 0) for k in BILLING_KINDS),

@@ -29,7 +29,8 @@ FREQUENCY_CAP = 2  # promotional messages in the window; the next one is suppres
 DEFAULT_QUIET = (21, 8)  # 21:00-08:00 market time: no SMS, no promotional e-mail
 SUBJECT_MAX = 300
 BODY_MAX = 20_000
-LETTERS_NEEDS = frozenset({"letters", "no_digital_only_contact"})  # vulnerability needs that mean letters only
+# Vulnerability needs that mean letters only (what onethread itself sends: e-mail, text, letter).
+LETTERS_NEEDS = frozenset({"letters", "no_digital_only_contact", "assisted_channels"})
 
 
 @dataclass(frozen=True)

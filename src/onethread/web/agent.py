@@ -272,7 +272,6 @@ def _case_page(request: Request, session, clock, principal: Principal, case_id: 
                                                    channel="pages")[0],
         "failed": failed or NO_FAILURE,
         "done": DONE.get(done, "Done.") if done else None, "now": clock.now(),
-        "reply_channels": case_rules.REPLY_CHANNELS,
         "contact_channels": contact_service.RECORDABLE_CHANNELS, "harm_kinds": case_rules.HARM_KINDS,
         "severities": case_rules.SEVERITIES, "commitment_channels": contact_rules.CHANNELS,
     }, status_code=status)
@@ -319,9 +318,9 @@ def _case_action(request: Request, session, clock, principal: Principal, case_id
 
 @router.post("/cases/{case_id}/reply", response_class=HTMLResponse)
 def case_reply(request: Request, case_id: str, principal: Desk, session: DbSession, clock: ClockDep,
-               text: Annotated[str, Form()] = "", channel: Annotated[str, Form()] = "email"):
+               text: Annotated[str, Form()] = "", channel: Annotated[str, Form()] = ""):
     return _case_action(request, session, clock, principal, case_id, "reply",
-                        lambda: cases.reply(session, clock, principal, case_id, text=text, channel=channel),
+                        lambda: cases.reply(session, clock, principal, case_id, text=text, channel=channel or None),
                         {"text": text, "channel": channel})
 
 

@@ -21,6 +21,7 @@ from onethread import __version__
 from onethread.access.rules import STAFF_ROLES, Principal
 from onethread.api.deps import SAFE_METHODS, Authorize, DbSession, cookie_principal, cross_site
 from onethread.cases import policy
+from onethread.customers import rules as customer_rules
 from onethread.errors import DomainError, NotAuthenticated
 
 HERE = Path(__file__).parent
@@ -79,7 +80,8 @@ def zone_name() -> str:
     return str(_zone().key)
 
 
-templates.env.globals.update(local_when=local_when, local_day=local_day, zone_name=zone_name)
+templates.env.globals.update(local_when=local_when, local_day=local_day, zone_name=zone_name,
+                             need_words=customer_rules.need_words)
 
 
 class SignInRequired(Exception):

@@ -26,8 +26,10 @@ from onethread.api.tmf.trouble_ticket import (
     summary,
     ticket_path,
 )
+from onethread.api.v1.schemas import ServiceNeedsOut
 from onethread.cases import queries, reads, rules
 from onethread.cases import service as cases
+from onethread.customers import queries as customer_queries
 from onethread.decisions import direct_actions
 from onethread.interactions.rules import CHANNELS
 from onethread.kernel.pagination import DEFAULT_LIMIT, MAX_LIMIT
@@ -51,7 +53,8 @@ class MessageIn(_In):
 
 class ReplyIn(_In):
     text: str = Field(..., min_length=1, max_length=TEXT_MAX)
-    channel: str = Field(..., max_length=20, description=" | ".join(rules.REPLY_CHANNELS))
+    channel: str | None = Field(None, max_length=20, description=" | ".join(rules.REPLY_CHANNELS) + "; absent: the "
+                                "customer's chosen channel (their preferences or recorded needs), else email")
 
 
 class StepIn(_In):
@@ -198,7 +201,9 @@ def route_contact(contact_id: str, body: RouteIn, response: Response, session: D
 @router.get("/cases/{case_id}/brief", summary="The story so far, for whoever picks the case up (and the customer)")
 def brief(case_id: str, session: DbSession, clock: ClockDep, actor: person(CUSTOMER_READERS)) -> dict:
     found = reads.read_brief(session, clock, actor, case_id, channel="api")
-    return {"@type": "CaseBrief", "href": f"{V1}/cases/{case_id}/brief", **found.as_dict()}
+    needs = customer_queries.service_needs(session, session.get(Case, case_id).customer_id, clock.now())
+    return {"@type": "CaseBrief", "href": f"{V1}/cases/{case_id}/brief", **found.as_dict(),
+            "customerNeeds": ServiceNeedsOut.of(needs).model_dump(mode="json")}
 
 
 @router.get("/cases/{case_id}/events", summary="The case's log, oldest first: who did what, when, by which channel")

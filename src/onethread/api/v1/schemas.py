@@ -272,6 +272,7 @@ class VulnerabilityOut(_Out):
     customerId: str
     kind: str
     needs: list[str]
+    needWords: list[str] = Field(..., description="each need in plain words, as the desktop shows it")
     consentGiven: bool
     consentRecordedAt: datetime | None
     note: str | None = Field(..., description="only shown when the customer consented to keeping it, and only "
@@ -286,7 +287,8 @@ class VulnerabilityOut(_Out):
     def of(cls, v: Vulnerability, at: datetime, names: dict[str, str], show_note: bool = True) -> VulnerabilityOut:
         """``show_note``: the caller's role may read notes (``VULNERABILITY_NOTE_READERS``)."""
         return cls(id=v.id, customerId=v.customer_id, kind=v.kind,
-                   needs=list(v.needs or []), consentGiven=v.consent_given, consentRecordedAt=v.consent_recorded_at,
+                   needs=list(v.needs or []), needWords=[rules.need_words(n) for n in v.needs or []],
+                   consentGiven=v.consent_given, consentRecordedAt=v.consent_recorded_at,
                    note=v.note if v.consent_given and show_note else None,
                    recordedBy=ActorOut(id=v.recorded_by, name=names.get(v.recorded_by)), recordedAt=v.recorded_at,
                    reviewOn=v.review_on, endedAt=v.ended_at, active=rules.vulnerability_active(v.ended_at, at))
@@ -333,6 +335,25 @@ class CurrentIdentifierOut(_Out):
     productId: str | None
 
 
+class ServiceNeedsOut(_Out):
+    """How the customer's consented needs in force shape service (all false, no words: none)."""
+
+    needs: list[str]
+    words: list[str] = Field(..., description="the needs in plain words")
+    assistedOnly: bool = Field(..., description="replies only reaching them online (portal, chat, social) are "
+                               "refused; e-mail and text messages go out as letters")
+    replyChannel: str | None = Field(..., description="the channel a reply takes when none is given")
+    proactiveContact: bool = Field(..., description="the case owner gets a contact task at a set cadence while "
+                                   "a case is open")
+    priority: bool = Field(..., description="their triage items come first in the queues")
+    copyRepresentative: bool
+
+    @classmethod
+    def of(cls, n: rules.ServiceNeeds) -> ServiceNeedsOut:
+        return cls(needs=list(n.needs), words=n.words, assistedOnly=n.assisted_only, replyChannel=n.reply_channel,
+                   proactiveContact=n.proactive, priority=n.priority, copyRepresentative=n.copy_representative)
+
+
 class ProfileOut(_Out):
     customerId: str
     href: str
@@ -347,6 +368,7 @@ class ProfileOut(_Out):
     household: HouseholdProfileOut | None
     representatives: list[RepresentativeOut]
     vulnerabilities: list[VulnerabilityOut]
+    serviceNeeds: ServiceNeedsOut
     identifiers: list[CurrentIdentifierOut]
 
     @classmethod
@@ -370,6 +392,7 @@ class ProfileOut(_Out):
             household=household,
             representatives=[RepresentativeOut.of(r, day, p.actor_names) for r in p.representatives],
             vulnerabilities=[VulnerabilityOut.of(v, p.at, p.actor_names, show_notes) for v in p.vulnerabilities],
+            serviceNeeds=ServiceNeedsOut.of(p.needs),
             identifiers=[CurrentIdentifierOut(holdingId=h.id, kind=kind, label=rules.KIND_LABELS[kind], value=value,
                                               validFrom=h.valid_from, productId=h.product_id)
                          for kind, value, h in p.identifiers],

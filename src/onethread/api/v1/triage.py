@@ -66,7 +66,8 @@ def _audit(session, clock, actor, rows: list[tuple[TriageItem, Contact]]) -> Non
                      detail={"contactIds": [c.id for _, c in rows if (c.customer_id or "") == customer_id]})
 
 
-@router.get("/triage", summary="Triage items (open ones by default), oldest first")
+@router.get("/triage", summary="Triage items (open ones by default): customers whose needs ask for priority "
+            "first, then oldest first")
 def list_items(response: Response, session: DbSession, clock: ClockDep, actor: allow(CUSTOMER_SERVICE),
                params: Annotated[ListParams, Depends()],
                teamId: str | None = Query(None, max_length=26, description="one team's queue"),

@@ -33,6 +33,7 @@ from onethread.api.v1 import contact_batches as v1_contact_batches
 from onethread.api.v1 import customer360 as v1_customer360
 from onethread.api.v1 import customers as v1_customers
 from onethread.api.v1 import decisions as v1_decisions
+from onethread.api.v1 import field as v1_field
 from onethread.api.v1 import identifiers as v1_identifiers
 from onethread.api.v1 import known_defects as v1_known_defects
 from onethread.api.v1 import match_queue as v1_match_queue
@@ -112,6 +113,7 @@ def mount_api(app: FastAPI) -> None:
         v1_warm_handovers.router,
         v1_decisions.router,
         v1_known_defects.router,
+        v1_field.router,
         v1_approvals.router,
         v1_bills.router,
         v1_bill_audit.router,

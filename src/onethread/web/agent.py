@@ -31,6 +31,7 @@ from onethread.customers import search as customer_search
 from onethread.customers import service as customers
 from onethread.decisions import approval_queries, approvals, direct_actions
 from onethread.errors import DomainError, NotFound, ValidationFailed
+from onethread.fieldservice import incidents
 from onethread.interactions import rules as contact_rules
 from onethread.interactions import service as interactions
 from onethread.interactions import session_service, timeline
@@ -392,8 +393,8 @@ def case_task_done(request: Request, case_id: str, item_id: str, principal: Desk
 def case_harm_resolved(request: Request, case_id: str, item_id: str, principal: Desk, session: DbSession,
                        clock: ClockDep, resolution: Annotated[str, Form()] = ""):
     return _case_action(request, session, clock, principal, case_id, "harm_resolved",
-                        lambda: items_service.resolve_harm(session, clock, principal, item_id,
-                                                           resolution=resolution),
+                        lambda: incidents.resolve_harm(session, clock, principal, item_id,
+                                                       resolution=resolution),
                         {"item": item_id, "resolution": resolution}, anchor="items")
 
 

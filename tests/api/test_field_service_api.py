@@ -104,3 +104,34 @@ def test_bad_input_is_refused_and_writes_nothing(client, uow, clock, token_for):
     assert_tmf_error(client.get(f"{V1}/work-orders", headers=h["alex"], params={"colour": "red"}), 400)
     with uow() as s:
         assert s.get(Visit, visit).status == "dispatched"
+
+
+def test_the_s5_demo_has_its_work_order_incident_and_audit(client, admin, uow, container):
+    from onethread.demo import loader
+    from onethread.models import Case, Customer, Escalation
+
+    with uow() as s:
+        loader.load(s, container)
+    with container.sessions() as s:
+        edith = s.query(Customer).filter(Customer.name == "Edith Clarke").one().id
+    orders = client.get(f"{V1}/work-orders", headers=admin, params={"customerId": edith}).json()
+    assert len(orders) == 1
+    order = client.get(f"{V1}/work-orders/{orders[0]['id']}", headers=admin).json()
+    assert [(v["status"], v["cause"]) for v in order["visits"]] == [
+        ("failed", "network_connection"), ("failed", "network_connection"), ("done", None)]
+    assert order["wastedDays"] == 2
+    with container.sessions() as s:
+        install = s.get(Case, order["caseId"])
+        assert install.status == "closed"
+        sent = {e.to_staff_id for e in s.query(Escalation).filter(Escalation.case_id == install.id,
+                                                                 Escalation.clock_kind == "visit_failed")}
+        assert len(sent) == 2
+    incidents = [e for e in client.get(f"{V1}/customers/{edith}/timeline", headers=admin,
+                                       params={"limit": 200}).json()["entries"]
+                 if "Field incident" in (e.get("title") or "")]
+    assert incidents
+    damage = [c for c in client.get(f"{V1}/customers/{edith}/360", headers=admin).json()["openCases"]
+              if c["kind"] == "damage_claim"]
+    assert damage and damage[0]["severity"] == "urgent" and damage[0]["owner"]["name"] == "Sofia Lind"
+    audits = client.get(f"{V1}/subcontractor-audits", headers=admin).json()
+    assert [(a["owner"]["name"], a["status"]) for a in audits] == [("Bea Jones", "open")]

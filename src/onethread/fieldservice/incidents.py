@@ -52,7 +52,9 @@ def _case_for(session: Session, clock: Clock, actor: Principal, case: Case, kind
 
 def report(session: Session, clock: Clock, actor: Principal, wo_id: str, *, kind: str, description: str,
            harm_kind: str, severity: str, visit_id: str | None = None, claim_owner_id: str | None = None,
-           claim_due_at: datetime | None = None) -> FieldIncident:
+           claim_due_at: datetime | None = None, case_id: str | None = None) -> FieldIncident:
+    """``case_id``: the customer's open case it belongs on (default: the work order's, or a new
+    damage case when that one is closed)."""
     wo = work_order(session, actor, wo_id)
     _person(actor, "reporting an incident")
     if kind not in rules.INCIDENT_KINDS:
@@ -69,7 +71,12 @@ def report(session: Session, clock: Clock, actor: Principal, wo_id: str, *, kind
         if owner is None or not owner.active or owner.role == FIELD_SUBCONTRACTOR:
             raise ValidationFailed("the claim's owner is an active member of the operator's staff",
                                    field="claimOwnerId")
-    case = _case_for(session, clock, actor, session.get(Case, wo.case_id), kind, description)
+    if case_id is not None:
+        case = session.get(Case, case_id)
+        if case is None or case.customer_id != wo.customer_id or case.status == "closed":
+            raise ValidationFailed("the incident goes on an open case of the same customer", field="caseId")
+    else:
+        case = _case_for(session, clock, actor, session.get(Case, wo.case_id), kind, description)
     label = ROLE_LABELS.get(actor.role, actor.role).lower()
     harm = items_service.add_harm(session, clock, actor, case.id, kind=harm_kind, description=description,
                                   severity=severity, reported_by=f"{actor.name} ({label})")

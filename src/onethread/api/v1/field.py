@@ -94,6 +94,8 @@ class IncidentIn(_In):
     harmKind: str = Field(..., description="what the customer is left with: " + " | ".join(rules.HARM_KINDS))
     severity: str = Field(..., description=" | ".join(case_rules.SEVERITIES) + " (vulnerability raises it)")
     visitId: str | None = Field(None, max_length=26)
+    caseId: str | None = Field(None, max_length=26, description="an open case of the customer's to put it on "
+                               "(default: the work order's; a new damage case if that one is closed)")
     claimOwnerId: str | None = Field(None, max_length=26, description="default: the case owner")
     claimDueAt: AwareDatetime | None = Field(None, description=f"default: in {incidents.CLAIM_DAYS} days")
 
@@ -320,7 +322,7 @@ def report_incident(wo_id: str, body: IncidentIn, response: Response, session: D
                     actor: allow(FIELD_WORKERS)) -> dict:
     item = incidents.report(session, clock, actor, wo_id, kind=body.kind, description=body.description,
                             harm_kind=body.harmKind, severity=body.severity, visit_id=body.visitId,
-                            claim_owner_id=body.claimOwnerId, claim_due_at=body.claimDueAt)
+                            claim_owner_id=body.claimOwnerId, claim_due_at=body.claimDueAt, case_id=body.caseId)
     created(response, f"{V1}/field-incidents/{item.id}")
     return _incident(session, item)
 

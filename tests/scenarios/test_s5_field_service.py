@@ -223,4 +223,5 @@ def test_but_the_fibre_works(client, uow, clock, container):
         assert s.get(Harm, incident["harmId"]).resolution.startswith("Confirmed by the customer")
         titles = s.scalars(select(TimelineEntry.title).where(TimelineEntry.customer_id == w["customer"])).all()
     assert sum("wasted day" in t for t in titles) == 2
+    assert any(t.endswith("the customer's wasted day no. 2") for t in titles)
     assert any(t.startswith("Escalated to Nina Berg (lead of Network team) and Alex Morgan") for t in titles)

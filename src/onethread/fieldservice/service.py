@@ -369,6 +369,7 @@ def record_outcome(session: Session, clock: Clock, actor: Principal, visit_id: s
     now = clock.now()
     item.status, item.cause, item.note, item.outcome_at = outcome, cause, note, now
     item.wasted_day = rules.wasted_day(outcome, None, None)
+    session.flush()  # the count of wasted days below includes this one
     when = f"{item.slot_start:%Y-%m-%d}"
     if outcome == "done":
         title = f"Visit on {when} done"
@@ -376,8 +377,7 @@ def record_outcome(session: Session, clock: Clock, actor: Principal, visit_id: s
         title = f"Visit on {when}: the customer was not in"
     else:
         title = (f"Visit on {when} failed: {cause.replace('_', ' ')}; the customer's wasted day no. "
-                 f"{_wasted_days(session, wo.customer_id) + 1}")
-    session.flush()
+                 f"{_wasted_days(session, wo.customer_id)}")
     log(session, clock, case, actor, "visit_outcome", title, text=note, audience="customer",
         data={"workOrderId": wo.id, "visitId": item.id, "outcome": outcome, "cause": cause,
               "wastedDay": item.wasted_day})

@@ -1,5 +1,8 @@
 """S5 "But the fibre works", the field side, through the HTTP API on the sandbox clock.
 
+It runs on the sandbox's manual clock, moved over HTTP (``POST /api/v1/admin/clock``), which runs
+the worker's sweeps at their own times as it goes.
+
 The installation is a work order with a prerequisite (the network connection at the cabinet,
 owned by the network team). No visit is booked while it is open; the network team says it is
 done, twice, and twice the visit fails for that cause: the second failure escalates to the
@@ -14,19 +17,44 @@ nothing; the subcontractor's own repair does not close the harm; the customer's 
 from __future__ import annotations
 
 from datetime import date, timedelta
+from types import SimpleNamespace
 
+import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from onethread.access import service as access
 from onethread.access.rules import SYSTEM
-from onethread.cases import clocks
+from onethread.app import create_app
+from onethread.bootstrap import build
 from onethread.cases import service as cases
+from onethread.config import Settings
 from onethread.customers import service as customers
+from onethread.db.session import session_scope
 from onethread.inventory import service as inventory
-from onethread.models import Escalation, Harm, Task, TimelineEntry
+from onethread.models import Escalation, Harm, ManualClockRow, Task, TimelineEntry
 from tests.tmf_schema import assert_tmf_error
 
 V1 = "/api/v1"
+
+
+@pytest.fixture
+def sandbox(database_url):
+    """The app on the manual (database) clock, pinned at Monday 2 March 2026, 09:00 UTC."""
+    c = build(Settings(database_url=database_url, env="test", clock="manual"))
+    with session_scope(c.sessions) as s:
+        row = s.get(ManualClockRow, 1)
+        row.now = row.updated_at = row.now.replace(year=2026, month=3, day=2, hour=9, minute=0, second=0,
+                                                   microsecond=0)
+    with TestClient(create_app(container=c)) as client:
+        yield SimpleNamespace(client=client, uow=lambda: session_scope(c.sessions), clock=c.clock)
+    c.dispose()
+
+
+def move(client, w, duration: str) -> None:
+    """Time passes on the sandbox clock; the sweeps due on the way run at their own times."""
+    moved = client.post("/api/v1/admin/clock", headers=w["h"]["ada"], json={"advance": duration})
+    assert moved.status_code == 200, moved.text
 
 
 def field_world(uow, clock, *, vulnerable: bool = True) -> dict:
@@ -94,7 +122,7 @@ def visit_fails(client, w, clock, days: int, cause: str = "network_connection") 
     assert booked.json()["@type"] == "Appointment"
     sent = client.post(f"{V1}/visits/{visit}/dispatch", headers=w["h"]["fay"], json={"technicianId": w["ids"]["finn"]})
     assert sent.status_code == 200, sent.text
-    clock.advance(timedelta(days=days, hours=1))
+    move(client, w, f"P{days}DT1H")
     failed = client.post(f"{V1}/visits/{visit}/outcome", headers=w["h"]["finn"], json={
         "outcome": "failed", "cause": cause, "note": "No signal at the cabinet: the connection is not made"})
     assert failed.status_code == 200 and failed.json()["wastedDay"] is True, failed.text
@@ -106,7 +134,8 @@ def prerequisite(client, w) -> dict:
     return next(t for t in order["tasks"] if t["kind"] == "prerequisite")
 
 
-def test_but_the_fibre_works(client, uow, clock, container):
+def test_but_the_fibre_works(sandbox):
+    client, uow, clock = sandbox.client, sandbox.uow, sandbox.clock
     w = field_world(uow, clock)
     h = w["h"]
     sub = subcontractor(client, w)
@@ -142,9 +171,7 @@ def test_but_the_fibre_works(client, uow, clock, container):
 
     # Still open: no booking; overdue, the network team's task escalates to the case owner.
     assert_tmf_error(client.post(f"{V1}/work-orders/{w['wo']}/visits", headers=h["alex"], json=slot(clock, 1)), 409)
-    clock.advance(timedelta(days=4))
-    with uow() as s:
-        clocks.sweep(s, clock)
+    move(client, w, "P4D")
     with uow() as s:
         overdue = s.scalars(select(Escalation).where(Escalation.case_id == w["case"],
                                                      Escalation.clock_kind == "task_overdue")).all()
@@ -164,7 +191,7 @@ def test_but_the_fibre_works(client, uow, clock, container):
     client.post(f"{V1}/work-order-tasks/{wl['id']}/done", headers=h["nina"], json={})
     assert client.post(f"{V1}/visits/{third}/dispatch", headers=h["fay"],
                        json={"technicianId": w["ids"]["finn"]}).status_code == 200
-    clock.advance(timedelta(days=1, hours=2))
+    move(client, w, "P1DT2H")
     assert client.post(f"{V1}/visits/{third}/outcome", headers=h["finn"], json={"outcome": "done"}).status_code == 200
 
     # The technician drills into a heating pipe and reports it from the field. He may not record a

@@ -22,7 +22,7 @@ from onethread.fieldservice import records, rules
 from onethread.fieldservice.service import NOTE_MAX, _person, _text, own_subcontractor, work_order
 from onethread.kernel.clock import Clock
 from onethread.kernel.events import DomainEvent
-from onethread.models import Case, FieldIncident, Harm, StaffUser, Subcontractor, Team, Visit
+from onethread.models import Case, FieldIncident, Harm, StaffUser, Subcontractor, Team, Visit, WorkOrder
 
 CLAIM_DAYS = 5  # a damage claim is answered within this many days unless another date is given
 
@@ -41,12 +41,13 @@ def list_for(session: Session, actor: Principal, wo_id: str) -> list[FieldIncide
                                 .order_by(FieldIncident.reported_at)))
 
 
-def _case_for(session: Session, clock: Clock, actor: Principal, case: Case, kind: str, description: str) -> Case:
+def _case_for(session: Session, clock: Clock, actor: Principal, case: Case, kind: str, description: str,
+              via: str) -> Case:
     """The work order's case, or, when that one is closed, a new damage case for the same owner."""
     if case.status != "closed":
         return case
     return cases.open_new(session, clock, actor, customer_id=case.customer_id, kind="damage_claim",
-                          title=f"Field incident ({kind}): {description[:200]}", opened_via="field",
+                          title=f"Field incident ({kind}): {description[:200]}", opened_via=via,
                           product_id=case.product_id, category="installation_damage", owner_id=case.owner_id)
 
 
@@ -55,8 +56,20 @@ def report(session: Session, clock: Clock, actor: Principal, wo_id: str, *, kind
            claim_due_at: datetime | None = None, case_id: str | None = None) -> FieldIncident:
     """``case_id``: the customer's open case it belongs on (default: the work order's, or a new
     damage case when that one is closed)."""
-    wo = work_order(session, actor, wo_id)
     _person(actor, "reporting an incident")
+    wo = work_order(session, actor, wo_id)
+    label = ROLE_LABELS.get(actor.role, actor.role).lower()
+    return record(session, clock, actor, wo, kind=kind, description=description, harm_kind=harm_kind,
+                  severity=severity, visit_id=visit_id, claim_owner_id=claim_owner_id, claim_due_at=claim_due_at,
+                  case_id=case_id, reported_by=f"{actor.name} ({label})", via="field")
+
+
+def record(session: Session, clock: Clock, actor: Principal, wo: WorkOrder, *, kind: str, description: str,
+           harm_kind: str, severity: str, reported_by: str, via: str, visit_id: str | None = None,
+           claim_owner_id: str | None = None, claim_due_at: datetime | None = None,
+           case_id: str | None = None) -> FieldIncident:
+    """The incident, whoever reports it (the caller has checked they may): the harm on the case,
+    the damage-claim task, the case owner and the subcontractor's manager told, the audit check."""
     if kind not in rules.INCIDENT_KINDS:
         raise ValidationFailed(f"kind must be one of {', '.join(rules.INCIDENT_KINDS)}", field="kind")
     if harm_kind not in rules.HARM_KINDS:
@@ -76,10 +89,9 @@ def report(session: Session, clock: Clock, actor: Principal, wo_id: str, *, kind
         if case is None or case.customer_id != wo.customer_id or case.status == "closed":
             raise ValidationFailed("the incident goes on an open case of the same customer", field="caseId")
     else:
-        case = _case_for(session, clock, actor, session.get(Case, wo.case_id), kind, description)
-    label = ROLE_LABELS.get(actor.role, actor.role).lower()
+        case = _case_for(session, clock, actor, session.get(Case, wo.case_id), kind, description, via)
     harm = items_service.add_harm(session, clock, actor, case.id, kind=harm_kind, description=description,
-                                  severity=severity, reported_by=f"{actor.name} ({label})")
+                                  severity=severity, reported_by=reported_by)
     now = clock.now()
     claim = items_service.add_task(session, clock, actor, case.id, title=f"Damage claim: {description[:200]}",
                                    assignee_kind="staff", assignee_id=claim_owner_id or case.owner_id,
@@ -91,7 +103,7 @@ def report(session: Session, clock: Clock, actor: Principal, wo_id: str, *, kind
     session.flush()
     told = _notify(session, clock, actor, case, item)
     log(session, clock, case, actor, "incident_reported",
-        f"Field incident ({kind}) reported by {actor.name}: {description[:200]}; told " + " and ".join(told),
+        f"Field incident ({kind}) reported by {reported_by}: {description[:200]}; told " + " and ".join(told),
         data={"incidentId": item.id, "harmId": harm.id, "claimTaskId": claim.id, "severity": harm.severity,
               "told": told})
     records.check(session, clock, wo.subcontractor_id)
@@ -117,8 +129,8 @@ def _notify(session: Session, clock: Clock, actor: Principal, case: Case, item: 
 
 def record_repair(session: Session, clock: Clock, actor: Principal, incident_id: str, *, note: str) -> FieldIncident:
     """The subcontractor says it repaired the damage. Recorded as its claim; the harm stays open."""
-    item = get(session, actor, incident_id)
     _person(actor, "recording a repair")
+    item = get(session, actor, incident_id)
     if item.confirmed_at is not None:
         raise Conflict("the harm is already confirmed put right")
     note = _text(note, "note", "say what was repaired")

@@ -251,8 +251,8 @@ def _wasted_days(session: Session, customer_id: str) -> int:
 
 def book_visit(session: Session, clock: Clock, actor: Principal, wo_id: str, *, slot_start: datetime,
                slot_end: datetime, technician_id: str | None = None, rebooks: str | None = None) -> Visit:
-    wo = work_order(session, actor, wo_id)
     _person(actor, "booking a visit")
+    wo = work_order(session, actor, wo_id)
     if wo.status != "open":
         raise Conflict(f"the work order is {wo.status}")
     start, end = _utc(slot_start, "slotStart"), _utc(slot_end, "slotEnd")
@@ -284,8 +284,8 @@ def book_visit(session: Session, clock: Clock, actor: Principal, wo_id: str, *, 
 
 def dispatch_visit(session: Session, clock: Clock, actor: Principal, visit_id: str, *,
                    technician_id: str | None = None) -> Visit:
-    item = visit(session, actor, visit_id)
     _person(actor, "dispatching a technician")
+    item = visit(session, actor, visit_id)
     if item.status != "booked":
         raise Conflict(f"the visit is {item.status}")
     wo = session.get(WorkOrder, item.work_order_id)
@@ -348,8 +348,8 @@ def _reopen_prerequisite(session: Session, clock: Clock, actor: Principal, wo: W
 
 def record_outcome(session: Session, clock: Clock, actor: Principal, visit_id: str, *, outcome: str,
                    cause: str | None = None, note: str | None = None) -> Visit:
-    item = visit(session, actor, visit_id)
     _person(actor, "recording a visit's outcome")
+    item = visit(session, actor, visit_id)
     if item.status != "dispatched":
         raise Conflict(f"the visit is {item.status}: only a dispatched visit has an outcome")
     if outcome not in rules.OUTCOMES:
@@ -391,8 +391,8 @@ def record_outcome(session: Session, clock: Clock, actor: Principal, visit_id: s
 
 def cancel_visit(session: Session, clock: Clock, actor: Principal, visit_id: str, *, by: str,
                  reason: str) -> Visit:
-    item = visit(session, actor, visit_id)
     _person(actor, "cancelling a visit")
+    item = visit(session, actor, visit_id)
     if item.status not in rules.VISIT_OPEN:
         raise Conflict(f"the visit is {item.status}")
     if by not in rules.CANCELLED_BY:

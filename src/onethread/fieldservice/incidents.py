@@ -67,7 +67,7 @@ def report(session: Session, clock: Clock, actor: Principal, wo_id: str, *, kind
 def record(session: Session, clock: Clock, actor: Principal, wo: WorkOrder, *, kind: str, description: str,
            harm_kind: str, severity: str, reported_by: str, via: str, visit_id: str | None = None,
            claim_owner_id: str | None = None, claim_due_at: datetime | None = None,
-           case_id: str | None = None) -> FieldIncident:
+           case_id: str | None = None, reporter: str | None = None) -> FieldIncident:
     """The incident, whoever reports it (the caller has checked they may): the harm on the case,
     the damage-claim task, the case owner and the subcontractor's manager told, the audit check."""
     if kind not in rules.INCIDENT_KINDS:
@@ -98,7 +98,8 @@ def record(session: Session, clock: Clock, actor: Principal, wo: WorkOrder, *, k
                                    due_at=claim_due_at or now + timedelta(days=CLAIM_DAYS))
     item = FieldIncident(work_order_id=wo.id, visit_id=visit_id, case_id=case.id, customer_id=wo.customer_id,
                          subcontractor_id=wo.subcontractor_id, kind=kind, description=description, harm_id=harm.id,
-                         claim_task_id=claim.id, reported_by=actor.name, reported_by_id=actor.id, reported_at=now)
+                         claim_task_id=claim.id, reported_by=reporter or actor.name, reported_by_id=actor.id,
+                         reported_at=now)
     session.add(item)
     session.flush()
     told = _notify(session, clock, actor, case, item)

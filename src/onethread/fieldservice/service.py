@@ -115,13 +115,16 @@ def visit(session: Session, actor: Principal, visit_id: str) -> Visit:
 
 
 def list_work_orders(session: Session, actor: Principal, *, customer_id: str | None = None,
-                     status: str | None = None, offset: int = 0, limit: int = 100) -> tuple[list[WorkOrder], int]:
+                     status: str | None = None, offset: int = 0, limit: int = 100,
+                     case_id: str | None = None) -> tuple[list[WorkOrder], int]:
     query = select(WorkOrder)
     mine = own_subcontractor(session, actor)
     if mine is not None:
         query = query.where(WorkOrder.subcontractor_id == mine)
     if customer_id:
         query = query.where(WorkOrder.customer_id == customer_id)
+    if case_id:
+        query = query.where(WorkOrder.case_id == case_id)
     if status:
         query = query.where(WorkOrder.status == status)
     total = session.scalar(select(func.count()).select_from(query.subquery()))

@@ -32,6 +32,7 @@ from onethread.customers import service as customers
 from onethread.decisions import approval_queries, approvals, direct_actions
 from onethread.errors import DomainError, NotFound, ValidationFailed
 from onethread.fieldservice import incidents
+from onethread.fieldservice import service as field_service
 from onethread.interactions import rules as contact_rules
 from onethread.interactions import service as interactions
 from onethread.interactions import session_service, timeline
@@ -276,6 +277,7 @@ def _case_page(request: Request, session, clock, principal: Principal, case_id: 
         "reply_channels": case_rules.REPLY_CHANNELS,
         "contact_channels": contact_service.RECORDABLE_CHANNELS, "harm_kinds": case_rules.HARM_KINDS,
         "severities": case_rules.SEVERITIES, "commitment_channels": contact_rules.CHANNELS,
+        "work_orders": field_service.list_work_orders(session, principal, case_id=case_id, limit=20)[0],
     }, status_code=status)
 
 

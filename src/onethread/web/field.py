@@ -17,18 +17,20 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import select
 
-from onethread.access.rules import FIELD_WORKERS, Principal
+from onethread.access import service as access
+from onethread.access.rules import CUSTOMER_SERVICE, FIELD_WORKERS, Principal
 from onethread.api.deps import ClockDep, DbSession
 from onethread.cases import rules as case_rules
 from onethread.customers.queries import customer_names
-from onethread.errors import DomainError
-from onethread.fieldservice import incidents, rules
+from onethread.errors import DomainError, NotFound
+from onethread.fieldservice import incidents, records, rules
 from onethread.fieldservice import service as field
-from onethread.models import Subcontractor, Visit, WorkOrder
+from onethread.models import StaffUser, Subcontractor, Visit, WorkOrder
 from onethread.web.common import form_failed, local_when, render, staff_page
 
 router = APIRouter(include_in_schema=False)
 Field = staff_page(FIELD_WORKERS)
+Desk = staff_page(CUSTOMER_SERVICE)
 DONE = {"dispatched": "You are on your way: the visit is yours.", "outcome": "Outcome recorded.",
         "incident": "Incident reported: it is on the customer's case, and the case owner is told."}
 
@@ -97,3 +99,48 @@ def report_incident(request: Request, visit_id: str, session: DbSession, clock: 
         incidents.report(session, clock, principal, v.work_order_id, kind=kind, harm_kind=harm_kind,
                          severity=severity, description=description, visit_id=v.id)
     return _act(request, session, principal, visit_id, "incident", action)
+
+
+# --- the desk: work orders and subcontractor audits ----------------------------------------------
+
+def _order_view(session, principal: Principal, wo: WorkOrder, names: dict[str, str], subs: dict[str, str]) -> dict:
+    visits = field.visits_of(session, wo.id)
+    return {"wo": wo, "customer": names.get(wo.customer_id, "—"), "firm": subs.get(wo.subcontractor_id or ""),
+            "tasks": [{"item": item, "status": field.task_status(item, task),
+                       "owner": task.assignee_name if task else None, "due": task.due_at if task else None}
+                      for item, task in field.tasks_of(session, wo.id)],
+            "visits": visits, "wasted": sum(1 for v in visits if v.wasted_day),
+            "incidents": incidents.list_for(session, principal, wo.id)}
+
+
+def _desk(request: Request, session, clock, principal: Principal, orders: list[WorkOrder], *, title: str,
+          case_id: str | None = None, audits: bool = True):
+    access.audit_list(session, clock, principal, [("work_order", wo.id, wo.customer_id) for wo in orders],
+                      channel="pages")
+    names = customer_names(session, list({wo.customer_id for wo in orders}))
+    subs = {s.id: s.name for s in session.scalars(select(Subcontractor))}
+    return render(request, "field/desk.html", {
+        "principal": principal, "title": title, "case_id": case_id,
+        "orders": [_order_view(session, principal, wo, names, subs) for wo in orders],
+        "audits": [{"audit": a, "firm": subs.get(a.subcontractor_id),
+                    "owner": session.get(StaffUser, a.owner_id).display_name}
+                   for a in records.list_audits(session, status="open")] if audits else None})
+
+
+@router.get("/work-orders", response_class=HTMLResponse)
+def desk_page(request: Request, session: DbSession, clock: ClockDep, principal: Desk,
+              caseId: str | None = Query(None, max_length=26),
+              status: str | None = Query(None, pattern="^(open|completed|cancelled)$")):
+    orders, _ = field.list_work_orders(session, principal, case_id=caseId, status=status, limit=200)
+    return _desk(request, session, clock, principal, orders, case_id=caseId,
+                 title="Work orders on this case" if caseId else "Work orders")
+
+
+@router.get("/work-orders/{wo_id}", response_class=HTMLResponse)
+def desk_order(request: Request, wo_id: str, session: DbSession, clock: ClockDep, principal: Desk):
+    try:
+        wo = field.work_order(session, principal, wo_id)
+    except NotFound as exc:
+        return render(request, "agent/missing.html", {"principal": principal, "message": exc.message},
+                      status_code=404)
+    return _desk(request, session, clock, principal, [wo], title=wo.title, case_id=wo.case_id, audits=False)

@@ -68,6 +68,14 @@ class Settings(BaseSettings):
         "image/jpeg,image/png,image/gif,image/webp,image/heic,application/pdf,text/plain,text/csv",
         description="content types kept (comma-separated); a file's bytes must match its type")
 
+    # field service: a subcontractor's record past any of these opens an audit (docs/field-service.md)
+    field_audit_min_visits: int = Field(3, ge=1, description="visits with an outcome before the rates count")
+    field_audit_incidents_per_100: float = Field(2.0, ge=0, description="incidents per 100 visits above which an "
+                                                 "audit opens")
+    field_audit_failed_percent: float = Field(20.0, ge=0, description="percentage of visits failed for the "
+                                              "subcontractor's own causes above which an audit opens")
+    field_audit_complaints: int = Field(3, ge=0, description="complaints about its work above which an audit opens")
+
     # cases
     market: str = Field("GB", description="market whose clock policy and regulator rules apply to new cases")
     clock_policy_file: str | None = Field(None, description="YAML clock policy (default: the built-in one)")

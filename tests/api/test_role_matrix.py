@@ -28,7 +28,10 @@ from onethread.access import signin
 from onethread.access.rules import PORTAL_USERS, STAFF_ROLES, SYSTEM, TOKEN_ROLES
 from onethread.api.deps import SESSION_COOKIE, Authorize
 from onethread.api.v1.portal import PORTAL_COOKIE, PortalAuthorize
+from onethread.cases import service as cases
 from onethread.customers import service as customers
+from onethread.fieldservice import incidents
+from onethread.fieldservice import service as field
 from onethread.web.common import StaffPage
 from tests.api.test_deny_by_default import classify, route_contexts
 
@@ -43,6 +46,29 @@ CHECKED_INSIDE = {
 # Routes whose guard lets the role in but whose handler refuses a system token (no person behind it).
 PERSONS_ONLY = {
     ("GET", "/api/v1/me/work"): "My work is a person's list: a token not issued to a person has none",
+    ("POST", "/api/v1/work-orders"): "opening a work order is a named person's act",
+    ("POST", "/api/v1/work-orders/{wo_id}/visits"): "booking a visit is a named person's act",
+    ("POST", "/api/v1/visits/{visit_id}/dispatch"): "dispatching a technician is a named person's act",
+    ("POST", "/api/v1/visits/{visit_id}/outcome"): "a visit's outcome is a named person's word",
+    ("POST", "/api/v1/visits/{visit_id}/cancel"): "cancelling a visit is a named person's act",
+    ("POST", "/api/v1/work-orders/{wo_id}/incidents"): "an incident is reported by a named person",
+    ("POST", "/api/v1/field-incidents/{incident_id}/repair"): "a repair is recorded by a named person",
+    ("POST", "/api/v1/field-incidents/{incident_id}/confirm"): "confirming a repair is a named person's act",
+}
+# A system token calls a persons-only route with real ids and a valid body (taken from the world
+# the ``real`` fixture builds), so its 403 is the refusal of a system, not a 404 or a 400.
+PERSONS_ONLY_BODIES = {
+    ("POST", "/api/v1/work-orders"): lambda ids: {"caseId": ids["case"], "kind": "installation",
+                                                  "title": "Matrix fibre", "subcontractorId": ids["sub"]},
+    ("POST", "/api/v1/work-orders/{wo_id}/visits"): lambda ids: {"validFor": ids["slot"]},
+    ("POST", "/api/v1/visits/{visit_id}/dispatch"): lambda ids: {"technicianId": ids["technician"]},
+    ("POST", "/api/v1/visits/{visit_id}/outcome"): lambda ids: {"outcome": "done"},
+    ("POST", "/api/v1/visits/{visit_id}/cancel"): lambda ids: {"cancelledBy": "operator", "reason": "matrix"},
+    ("POST", "/api/v1/work-orders/{wo_id}/incidents"): lambda ids: {
+        "kind": "damage", "harmKind": "property_damage", "severity": "low", "description": "matrix"},
+    ("POST", "/api/v1/field-incidents/{incident_id}/repair"): lambda ids: {"note": "matrix"},
+    ("POST", "/api/v1/field-incidents/{incident_id}/confirm"): lambda ids: {"confirmedBy": "customer",
+                                                                             "note": "matrix"},
 }
 
 
@@ -101,6 +127,35 @@ def callers(container, uow, clock) -> list[tuple[str, str, dict]]:
     return out
 
 
+@pytest.fixture
+def real(uow, clock) -> dict:
+    """A case with a work order, a booked visit and an incident, for the persons-only routes."""
+    with uow() as s:
+        firm = access.create_team(s, clock, name="Matrix Fibre", kind="subcontractor")
+        desk = access.create_team(s, clock, name="Matrix desk")
+        agent = access.create_user(s, clock, username="matrix.desk", display_name="Desk Agent", role="agent",
+                                   password=None, team_id=desk.id)
+        tech = access.create_user(s, clock, username="matrix.tech", display_name="Tech", role="field_subcontractor",
+                                  password=None, team_id=firm.id)
+        access.set_team_lead(s, firm.id, tech.id)
+        person = access.staff_principal(agent)
+        party = customers.create_individual(s, clock, SYSTEM, given_name="Mary", family_name="Matrix")
+        customer = customers.create_customer(s, clock, SYSTEM, party_id=party.id)
+        case = cases.open_new(s, clock, person, customer_id=customer.id, kind="order_problem", title="Fibre",
+                              opened_via="phone", owner_id=agent.id)
+        sub = field.create_subcontractor(s, clock, name="Matrix Fibre", team_id=firm.id,
+                                         supplier_manager_id=agent.id)
+        wo = field.create_work_order(s, clock, person, case_id=case.id, kind="installation", title="Fibre",
+                                     subcontractor_id=sub.id)
+        start = clock.now() + timedelta(days=2)
+        visit = field.book_visit(s, clock, person, wo.id, slot_start=start, slot_end=start + timedelta(hours=4))
+        incident = incidents.report(s, clock, person, wo.id, kind="damage", description="A scratch",
+                                    harm_kind="property_damage", severity="low")
+        return {"case": case.id, "sub": sub.id, "technician": tech.id, "wo_id": wo.id, "visit_id": visit.id,
+                "incident_id": incident.id, "slot": {"startDateTime": start.isoformat(),
+                                                     "endDateTime": (start + timedelta(hours=4)).isoformat()}}
+
+
 def guarded_routes(app) -> list[tuple[str, str, type, frozenset]]:
     guarded = set(classify(app)[0])
     out = []
@@ -112,10 +167,11 @@ def guarded_routes(app) -> list[tuple[str, str, type, frozenset]]:
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])
-def test_every_route_lets_in_exactly_the_callers_it_names(app, client, callers):
+def test_every_route_lets_in_exactly_the_callers_it_names(app, client, callers, real):
     routes = guarded_routes(app)
     assert len(routes) > 50 and any(g is PortalAuthorize for _, _, g, _ in routes)
     assert any(g is StaffPage for _, _, g, _ in routes)
+    assert set(PERSONS_ONLY) <= {(m, p) for m, p, _, _ in routes}, "a persons-only route the app does not serve"
     wrong = []
     for method, path, guard, roles in routes:
         url = re.sub(r"\{[^}]+\}", "NOPE", path)
@@ -123,10 +179,14 @@ def test_every_route_lets_in_exactly_the_callers_it_names(app, client, callers):
             role_ok = role in roles or (kind == "portal" and roles >= PORTAL_USERS)
             if role in CHECKED_INSIDE.get((method, path), ((), ""))[0]:
                 role_ok = False
+            body = {} if method in ("POST", "PUT", "PATCH") else None
+            call = url
             if kind == "token" and (method, path) in PERSONS_ONLY:
                 role_ok = False
-            r = client.request(method, url, headers=headers,
-                               json={} if method in ("POST", "PUT", "PATCH") else None)
+                call = re.sub(r"\{([^}]+)\}", lambda m: real.get(m.group(1), "NOPE"), path)
+                if (method, path) in PERSONS_ONLY_BODIES:
+                    body = PERSONS_ONLY_BODIES[(method, path)](real)
+            r = client.request(method, call, headers=headers, json=body)
             if not credential_taken(guard, kind):
                 expected = {401}
             elif not role_ok:

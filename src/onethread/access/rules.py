@@ -23,6 +23,8 @@ CUSTOMER_SERVICE = frozenset({STORE_ADVISOR, AGENT, SPECIALIST, TEAM_LEAD, BACK_
 CUSTOMER_WRITERS = CUSTOMER_SERVICE | {INTEGRATION}
 CUSTOMER_READERS = CUSTOMER_SERVICE | {INTEGRATION}
 SUPERVISORS = frozenset({TEAM_LEAD, ADMIN})
+# The field service: the operator's people and a subcontractor's (who see only their own work).
+FIELD_WORKERS = CUSTOMER_SERVICE | {FIELD_SUBCONTRACTOR}
 # Who may read a vulnerability's note (what the customer told us, kept with consent) and the
 # vulnerability list: the people who serve the customer. Not an integration (a system has no
 # reason to), nor a field subcontractor; they see at most the kind and the needs, in a profile.

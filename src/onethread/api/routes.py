@@ -34,6 +34,7 @@ from onethread.api.v1 import contact_batches as v1_contact_batches
 from onethread.api.v1 import customer360 as v1_customer360
 from onethread.api.v1 import customers as v1_customers
 from onethread.api.v1 import decisions as v1_decisions
+from onethread.api.v1 import field as v1_field
 from onethread.api.v1 import identifiers as v1_identifiers
 from onethread.api.v1 import known_defects as v1_known_defects
 from onethread.api.v1 import match_queue as v1_match_queue
@@ -113,6 +114,7 @@ def mount_api(app: FastAPI) -> None:
         v1_warm_handovers.router,
         v1_decisions.router,
         v1_known_defects.router,
+        v1_field.router,
         v1_approvals.router,
         v1_bills.router,
         customer_bill.router,

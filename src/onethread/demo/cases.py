@@ -12,8 +12,10 @@ have run them. So the demo shows what onethread does with each story:
   escalated; the bill audit puts the removed tablet SIM's April and May charges on the case with
   the refund for both months (billing-error policy), Bea confirms the findings, the promises are
   kept and the case closed;
-- S5: the installation case, then the damage case: an urgent harm (no heating, vulnerable
-  customer), the insurer, the plumber, the claims handler and the social worker as participants
+- S5: the installation case with its work order (the network connection a prerequisite, two
+  visits failed for it and escalated), then the damage case: the technician's incident, an urgent
+  harm (no heating, vulnerable customer) with its claim task, FibreFix's own repair that closes
+  nothing and FibreFix's audit, the insurer, the plumber, the claims handler and the social worker as participants
   with tasks, a late reply escalated to the owner's lead, an owner who keeps the family informed.
 
 The replay clock is a ``SettableClock`` set from the container's clock: the demo's dates are
@@ -34,6 +36,7 @@ from onethread.cases import clocks, handover_service, items_service, policy
 from onethread.cases import service as cases
 from onethread.decisions import bill_audit
 from onethread.decisions import service as decisions
+from onethread.demo.field import S5Field
 from onethread.kernel.clock import Clock, SettableClock
 from onethread.models import BillFinding, Case, CaseClock, Commitment, Contact, Product, Task
 
@@ -268,6 +271,8 @@ def _s5(session, replay, edith, users, staff) -> None:
         return
     alex, sofia = staff("alex.agent"), staff("sofia.specialist")
     failed, damage = notes[:-1], notes[-1]
+    on_site = S5Field(session, replay, users, staff, fibre)  # the work order, its visits, the incident
+    on_site.schedule(failed, damage, edith.id)
     for note in failed:  # two visits fail: the network connection was never made
         replay.at(note.occurred_at, _route(session, replay, "s5-install", note, alex, kind="order_problem",
                                            title="Fibre installation: visits fail, network connection not made",
@@ -294,9 +299,7 @@ def _s5(session, replay, edith, users, staff) -> None:
 
     def taken(clock):
         case_id = replay.ids["s5"]
-        items_service.add_harm(session, clock, alex, case_id, kind="no_heating", severity="medium",
-                               description="No heating or hot water since the pipe was drilled",
-                               reported_by="Finn Walsh (technician, on the visit)")
+        on_site.incident(clock, case_id)  # the technician's report: the urgent harm and the claim task
         cases.reply(session, clock, sofia, case_id, channel="phone",
                     text="Sofia Lind, customer relations: I own your mother's case. My direct line is on the "
                          "letter that follows.")
@@ -322,6 +325,7 @@ def _s5(session, replay, edith, users, staff) -> None:
                 items_service.complete_task(session, clock, sofia, found.id, note=note)
         return step
 
+    replay.at(start + timedelta(days=2), on_site.repair)  # FibreFix's own repair: the harm stays open
     replay.at(start + timedelta(days=3), done("Repair the pipe", "Temporary repair; it still leaks slowly"))
     replay.at(start + timedelta(days=3, minutes=1),
               lambda clock: task(clock, "Replace the leaking pipe section", "plumber", days=160))

@@ -35,6 +35,14 @@ from onethread.models.customer import (
     Vulnerability,
 )
 from onethread.models.decision import ApprovalRequest, Decision, DefectReport, KnownDefect, PolicyVersion
+from onethread.models.field import (
+    FieldIncident,
+    Subcontractor,
+    SubcontractorAudit,
+    Visit,
+    WorkOrder,
+    WorkOrderTask,
+)
 from onethread.models.identifier import Identifier, IdentifierHolding
 from onethread.models.integration import EventDelivery, EventSubscription
 from onethread.models.interaction import (
@@ -87,6 +95,7 @@ __all__ = [
     "Escalation",
     "EventDelivery",
     "EventSubscription",
+    "FieldIncident",
     "Handover",
     "Harm",
     "Household",
@@ -113,10 +122,15 @@ __all__ = [
     "SignInFailure",
     "SignInSession",
     "StaffUser",
+    "Subcontractor",
+    "SubcontractorAudit",
     "Task",
     "Team",
     "TimelineEntry",
     "TriageItem",
     "Verification",
+    "Visit",
     "Vulnerability",
+    "WorkOrder",
+    "WorkOrderTask",
 ]

@@ -1,10 +1,11 @@
 """Subject-access export: everything onethread holds on one customer, as JSON.
 
 Every column of every row about the customer, grouped by what it is (the person, identifiers over
-time, contacts, cases with their records, decisions, bills with their charges, preferences,
-outbound messages, the audit of who read their data), and the list of their attachments with a
-link to each file. Secrets (password hashes) and file bytes are left out; letters are listed like
-attachments. The export itself is a read of personal data and is audited.
+time, contacts, cases with their records, work orders with their visits and incidents, decisions,
+bills with their charges, preferences, outbound messages, the audit of who read their data), and
+the list of their attachments with a link to each file. Secrets (password hashes) and file bytes
+are left out; letters are listed like attachments. The export itself is a read of personal data
+and is audited.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from onethread.models import (
     Decision,
     DefectReport,
     Escalation,
+    FieldIncident,
     Handover,
     Harm,
     Household,
@@ -54,7 +56,10 @@ from onethread.models import (
     Representative,
     Task,
     Verification,
+    Visit,
     Vulnerability,
+    WorkOrder,
+    WorkOrderTask,
 )
 
 FORMAT = "onethread-subject-access/1"
@@ -112,6 +117,26 @@ def _bills(session: Session, customer_id: str) -> list[dict]:
     for bill in bills:
         bill["charges"] = charges.get(bill["id"], [])
     return bills
+
+
+def _work_orders(session: Session, customer_id: str) -> list[dict]:
+    """The customer's work orders, each with its tasks, visits and the incidents reported on it."""
+    orders = _rows(session, select(WorkOrder).where(WorkOrder.customer_id == customer_id)
+                   .order_by(WorkOrder.created_at, WorkOrder.id))
+    ids = [o["id"] for o in orders]
+    if not ids:
+        return orders
+    tasks = _by(_rows(session, select(WorkOrderTask).where(WorkOrderTask.work_order_id.in_(ids))
+                      .order_by(WorkOrderTask.position, WorkOrderTask.id)), "work_order_id")
+    visits = _by(_rows(session, select(Visit).where(Visit.work_order_id.in_(ids))
+                       .order_by(Visit.slot_start, Visit.id)), "work_order_id")
+    incidents = _by(_rows(session, select(FieldIncident).where(FieldIncident.work_order_id.in_(ids))
+                          .order_by(FieldIncident.reported_at, FieldIncident.id)), "work_order_id")
+    for order in orders:
+        order["tasks"] = tasks.get(order["id"], [])
+        order["visits"] = visits.get(order["id"], [])
+        order["incidents"] = incidents.get(order["id"], [])
+    return orders
 
 
 def _identifiers(session: Session, customer_id: str) -> list[dict]:
@@ -184,6 +209,7 @@ def export(session: Session, clock: Clock, actor: Principal, customer_id: str, *
         "verifications": _rows(session, select(Verification).where(Verification.customer_id == cid)
                                .order_by(Verification.verified_at, Verification.id)),
         "cases": _cases(session, cid),
+        "workOrders": _work_orders(session, cid),
         "decisions": _rows(session, select(Decision).where(Decision.customer_id == cid)
                            .order_by(Decision.decided_at, Decision.id)),
         "defectReports": _rows(session, select(DefectReport).where(DefectReport.customer_id == cid)

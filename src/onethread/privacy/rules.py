@@ -29,6 +29,7 @@ ERASURE_KINDS: dict[str, tuple[str, ...]] = {
     "vulnerability": (DELETE, KEEP),
     "portal_account": (ANONYMISE, KEEP),
     "timeline": (ANONYMISE, KEEP),
+    "field_service": (ANONYMISE, KEEP),
 }
 # Kept whatever the file says: the operator must keep them (docs/privacy.md).
 ALWAYS_KEPT = ("decision", "bill", "charge", "product", "case steps", "approval_request", "audit_entry")

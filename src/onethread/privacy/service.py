@@ -37,6 +37,7 @@ from onethread.models import (
     CaseEvent,
     Commitment,
     Contact,
+    FieldIncident,
     Harm,
     Identifier,
     IdentifierHolding,
@@ -46,7 +47,9 @@ from onethread.models import (
     PortalAccount,
     Task,
     TimelineEntry,
+    Visit,
     Vulnerability,
+    WorkOrder,
 )
 from onethread.privacy import rules
 
@@ -124,6 +127,20 @@ def _unname(session: Session, model, column, where, former: list[str], name: str
                         .execution_options(synchronize_session=False))
 
 
+def _field(session: Session, cid: str, former: list[str], name: str) -> int:
+    """Field records: what technicians and staff wrote at her home goes; the work orders, their
+    visits (slots, outcomes, wasted days) and incidents stay, as the subcontractor's record."""
+    found = session.execute(update(Visit).where(Visit.customer_id == cid, Visit.note.is_not(None))
+                            .values(note=rules.ERASED).execution_options(synchronize_session=False)).rowcount
+    found += session.execute(update(FieldIncident).where(FieldIncident.customer_id == cid)
+                             .values(description=rules.ERASED).execution_options(synchronize_session=False)).rowcount
+    session.execute(update(FieldIncident)
+                    .where(FieldIncident.customer_id == cid, FieldIncident.repair_note.is_not(None))
+                    .values(repair_note=rules.ERASED).execution_options(synchronize_session=False))
+    _unname(session, WorkOrder, WorkOrder.title, WorkOrder.customer_id == cid, former, name)
+    return found
+
+
 def _erase_rows(session: Session, policy: rules.PrivacyPolicy, customer, name: str) -> dict[str, int]:
     cid = customer.id
     done: dict[str, int] = {}
@@ -179,6 +196,8 @@ def _erase_rows(session: Session, policy: rules.PrivacyPolicy, customer, name: s
             TimelineEntry.customer_id == cid, TimelineEntry.kind == "contact").values(detail=None)).rowcount
         for column in (TimelineEntry.title, TimelineEntry.detail):
             _unname(session, TimelineEntry, column, TimelineEntry.customer_id == cid, former, name)
+    if a.get("field_service") == rules.ANONYMISE:
+        done["field_service"] = _field(session, cid, former, name)
     # The four-eyes evidence keeps the request's facts, not the customer's name.
     for req in session.scalars(select(ApprovalRequest).where(ApprovalRequest.customer_id == cid)):
         if isinstance((req.evidence or {}).get("customer"), dict):

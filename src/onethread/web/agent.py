@@ -31,6 +31,8 @@ from onethread.customers import search as customer_search
 from onethread.customers import service as customers
 from onethread.decisions import approval_queries, approvals, direct_actions
 from onethread.errors import DomainError, NotFound, ValidationFailed
+from onethread.fieldservice import incidents
+from onethread.fieldservice import service as field_service
 from onethread.interactions import rules as contact_rules
 from onethread.interactions import service as interactions
 from onethread.interactions import session_service, timeline
@@ -274,6 +276,7 @@ def _case_page(request: Request, session, clock, principal: Principal, case_id: 
         "done": DONE.get(done, "Done.") if done else None, "now": clock.now(),
         "contact_channels": contact_service.RECORDABLE_CHANNELS, "harm_kinds": case_rules.HARM_KINDS,
         "severities": case_rules.SEVERITIES, "commitment_channels": contact_rules.CHANNELS,
+        "work_orders": field_service.list_work_orders(session, principal, case_id=case_id, limit=20)[0],
     }, status_code=status)
 
 
@@ -391,8 +394,8 @@ def case_task_done(request: Request, case_id: str, item_id: str, principal: Desk
 def case_harm_resolved(request: Request, case_id: str, item_id: str, principal: Desk, session: DbSession,
                        clock: ClockDep, resolution: Annotated[str, Form()] = ""):
     return _case_action(request, session, clock, principal, case_id, "harm_resolved",
-                        lambda: items_service.resolve_harm(session, clock, principal, item_id,
-                                                           resolution=resolution),
+                        lambda: incidents.resolve_harm(session, clock, principal, item_id,
+                                                       resolution=resolution),
                         {"item": item_id, "resolution": resolution}, anchor="items")
 
 

@@ -25,6 +25,8 @@ from onethread.cases import portal as portal_cases
 from onethread.customers import portal as portal_people
 from onethread.customers.portal import PortalViewer
 from onethread.errors import DomainError, NotAuthenticated, NotFound
+from onethread.fieldservice import portal as portal_field
+from onethread.fieldservice import rules as field_rules
 from onethread.web.common import form_failed, render
 
 router = APIRouter(include_in_schema=False)
@@ -160,3 +162,48 @@ def download(attachment_id: str, request: Request, session: DbSession, clock: Cl
     except NotFound:
         return render(request, "portal/not_found.html", {"viewer": viewer}, status_code=404)
     return file_response(row, data)
+
+
+# --- installations and repairs at home ----------------------------------------------------------
+
+INCIDENT_KIND_LABELS = {"damage": "Something was damaged", "injury": "Someone was hurt",
+                        "unsafe": "Something was left unsafe"}
+HARM_KIND_LABELS = {"property_damage": "Damage to my home or belongings", "no_heating": "No heating",
+                    "no_water": "No water", "health": "A risk to health", "other": "Something else"}
+
+
+def _work_orders_page(request: Request, session, clock, viewer: PortalViewer, *, errors=None, form=None,
+                      reported=False, status_code=200):
+    rows = portal_field.my_work_orders(session, clock, viewer)
+    return render(request, "portal/work_orders.html", {
+        "viewer": viewer, "orders": [portal_field.summary(session, viewer, wo) for wo in rows],
+        "errors": errors or {}, "form": form or {}, "reported": reported,
+        "kinds": [(k, INCIDENT_KIND_LABELS[k]) for k in field_rules.INCIDENT_KINDS],
+        "harm_kinds": [(k, HARM_KIND_LABELS[k]) for k in field_rules.HARM_KINDS]}, status_code=status_code)
+
+
+@router.get("/portal/work-orders", response_class=HTMLResponse)
+def work_orders_page(request: Request, session: DbSession, clock: ClockDep, viewer: PortalPage,
+                     reported: str | None = None):
+    if viewer is None:
+        return _to_sign_in(request)
+    return _work_orders_page(request, session, clock, viewer, reported=reported == "1")
+
+
+@router.post("/portal/work-orders/{wo_id}/incidents", response_class=HTMLResponse)
+def report_incident(wo_id: str, request: Request, session: DbSession, clock: ClockDep, viewer: PortalPage,
+                    kind: Annotated[str, Form()] = "", harm_kind: Annotated[str, Form()] = "",
+                    description: Annotated[str, Form()] = ""):
+    if viewer is None:
+        return _to_sign_in(request)
+    try:
+        portal_field.report(session, clock, viewer, wo_id, kind=kind, harm_kind=harm_kind, description=description)
+    except NotFound:
+        session.rollback()
+        return render(request, "portal/not_found.html", {"viewer": viewer}, status_code=404)
+    except DomainError as exc:
+        errors = form_failed(session, exc)
+        return _work_orders_page(request, session, clock, viewer, errors={wo_id: errors},
+                                 form={"wo": wo_id, "kind": kind, "harm_kind": harm_kind, "description": description},
+                                 status_code=exc.http_status)
+    return RedirectResponse("/portal/work-orders?reported=1", status_code=303)

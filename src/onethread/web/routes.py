@@ -21,7 +21,7 @@ from onethread.api.deps import PUBLIC, SESSION_COOKIE, ClockDep, DbSession, cook
 from onethread.api.v1 import my_work
 from onethread.customers import service as customers
 from onethread.errors import Forbidden, NotAuthenticated
-from onethread.web import agent, approvals, bill_findings, defects, integrations, portal, store, supervisor
+from onethread.web import agent, approvals, bill_findings, field, defects, integrations, portal, store, supervisor
 from onethread.web.common import PageForbidden, SignInRequired, render
 
 HERE = Path(__file__).parent
@@ -106,7 +106,7 @@ def mount_pages(app: FastAPI) -> None:
         return response
 
     app.include_router(router)
-    for module in (agent, store, supervisor, portal, approvals, defects, integrations, bill_findings):
+    for module in (agent, store, supervisor, portal, approvals, defects, integrations, bill_findings, field):
         app.include_router(module.router)
 
     @app.exception_handler(SignInRequired)

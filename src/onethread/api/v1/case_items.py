@@ -22,6 +22,7 @@ from onethread.api.tmf.trouble_ticket import (
 )
 from onethread.api.v1.cases import answer, case_for_action
 from onethread.cases import handover_service, items_service, reads, rules
+from onethread.fieldservice import incidents
 from onethread.interactions.rules import CHANNELS
 from onethread.models import Case, StaffUser
 
@@ -178,7 +179,7 @@ def add_harm(case_id: str, body: HarmIn, request: Request, response: Response, s
 @router.post("/harms/{harm_id}/resolve", summary="The harm is put right, saying how")
 def resolve_harm(harm_id: str, body: ResolutionIn, response: Response, session: DbSession, clock: ClockDep,
                  actor: person(CUSTOMER_SERVICE)) -> dict:
-    harm = items_service.resolve_harm(session, clock, actor, harm_id, resolution=body.resolution)
+    harm = incidents.resolve_harm(session, clock, actor, harm_id, resolution=body.resolution)
     return answer(session, response, _case_of(session, harm.case_id), harm_json(harm))
 
 

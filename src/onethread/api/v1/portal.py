@@ -27,6 +27,8 @@ from onethread.cases import portal as portal_cases
 from onethread.customers import portal as portal_people
 from onethread.customers.portal import PortalViewer
 from onethread.errors import Forbidden, NotAuthenticated
+from onethread.fieldservice import portal as portal_field
+from onethread.fieldservice import rules as field_rules
 from onethread.kernel.clock import Clock
 
 PORTAL_COOKIE = "onethread_portal"
@@ -98,6 +100,14 @@ def file_json(row) -> dict:
             "url": f"{V1}/portal/attachments/{row.id}"}
 
 
+class PortalIncidentIn(_In):
+    kind: str = Field(..., description=" | ".join(field_rules.INCIDENT_KINDS))
+    harmKind: str = Field(..., description="what you are left with: " + " | ".join(field_rules.HARM_KINDS))
+    description: str = Field(..., min_length=1, max_length=4000, description="what happened")
+    severity: str | None = Field(None, description="low | medium | high | urgent (default medium; raised for a "
+                                 "customer who needs extra care)")
+
+
 class PortalAccountIn(_In):
     partyId: str = Field(..., min_length=1, max_length=26, description="the person who signs in")
     login: str = Field(..., min_length=3, max_length=accounts.LOGIN_MAX, description="their e-mail address")
@@ -166,6 +176,38 @@ def message(case_id: str, body: MessageIn, response: Response, session: DbSessio
 def my_file(attachment_id: str, session: DbSession, clock: ClockDep, viewer: PortalUser) -> Response:
     row, data = portal_cases.read_attachment(session, clock, viewer, attachment_id)
     return file_response(row, data)
+
+
+def work_order_body(session: Session, viewer: PortalViewer, wo) -> dict:
+    s = portal_field.summary(session, viewer, wo)
+    visit = s["nextVisit"]
+    return {"@type": "PortalWorkOrder", "id": wo.id, "title": wo.title, "kind": wo.kind, "status": wo.status,
+            "caseId": wo.case_id, "customer": {"id": wo.customer_id, "name": s["customerName"]},
+            "subcontractor": s["subcontractor"], "mayReport": s["mayReport"],
+            "nextVisit": {"startDateTime": iso(visit.slot_start), "endDateTime": iso(visit.slot_end)}
+            if visit else None,
+            "incidents": [{"id": i.id, "kind": i.kind, "description": i.description, "reportedBy": i.reported_by,
+                           "reportedAt": iso(i.reported_at), "putRight": i.confirmed_at is not None}
+                          for i in s["incidents"]]}
+
+
+@router.get("/portal/work-orders", summary="Installations and repairs at my home (and of those I represent)")
+def my_work_orders(response: Response, session: DbSession, clock: ClockDep, viewer: PortalUser) -> list[dict]:
+    rows = portal_field.my_work_orders(session, clock, viewer)
+    return paged(response, [work_order_body(session, viewer, r) for r in rows], len(rows), None)
+
+
+@router.post("/portal/work-orders/{wo_id}/incidents", status_code=201,
+             summary="Report damage, injury or something left unsafe by a visit: a harm on the case, as a "
+                     "technician's report (404 if not mine)")
+def report_incident(wo_id: str, body: PortalIncidentIn, response: Response, session: DbSession,
+                    clock: ClockDep, viewer: PortalUser) -> dict:
+    item = portal_field.report(session, clock, viewer, wo_id, kind=body.kind, harm_kind=body.harmKind,
+                               description=body.description, severity=body.severity)
+    created(response, f"{V1}/portal/work-orders")
+    return {"@type": "PortalIncident", "id": item.id, "workOrderId": item.work_order_id, "caseId": item.case_id,
+            "kind": item.kind, "description": item.description, "reportedBy": item.reported_by,
+            "reportedAt": iso(item.reported_at)}
 
 
 # --- accounts (admins) -----------------------------------------------------------------------

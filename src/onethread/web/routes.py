@@ -21,7 +21,7 @@ from onethread.api.deps import PUBLIC, SESSION_COOKIE, ClockDep, DbSession, cook
 from onethread.api.v1 import my_work
 from onethread.customers import service as customers
 from onethread.errors import Forbidden, NotAuthenticated
-from onethread.web import agent, approvals, bill_findings, field, defects, integrations, portal, store, supervisor
+from onethread.web import agent, approvals, bill_findings, defects, field, integrations, portal, store, supervisor
 from onethread.web.common import PageForbidden, SignInRequired, render
 
 HERE = Path(__file__).parent

@@ -171,6 +171,8 @@ def attach_contact(session: Session, clock: Clock, actor: Principal, case_id: st
                 Contact.session_id == item.session_id, Contact.case_id.is_(None), Contact.direction == "inbound",
                 Contact.customer_id == case.customer_id, Contact.id != contact.id)):
             attach_contact(session, clock, actor, case.id, other.id, reason="the rest of the same contact session")
+        triage_items.cover_the_rest(session, item, why=f"the rest of contact session {item.session_id}, whose "
+                                    f"contact went to case {case.id}: not from that case's customer")
     return contact
 
 

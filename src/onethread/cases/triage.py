@@ -164,8 +164,11 @@ def on_recorded(session: Session, event: DomainEvent) -> None:
 
 def on_dismissed(session: Session, event: DomainEvent) -> None:
     """Event handler (``contact.dismissed``): a match-queue item dismissed (spam...) ends its triage item."""
-    triage_items.end(session, event.aggregate_id, at=event.occurred_at, by=event.payload.get("actor"),
-                     resolution="dismissed")
+    item = triage_items.end(session, event.aggregate_id, at=event.occurred_at, by=event.payload.get("actor"),
+                            resolution="dismissed")
+    if item is not None:  # the other lines of its call or chat keep its place and clock
+        triage_items.cover_the_rest(session, item, why=f"the rest of contact session {item.session_id}, whose "
+                                    "first contact was dismissed from the match queue")
 
 
 def not_this_case(session: Session, clock: Clock, actor: Principal, contact_id: str, *, reason: str,

@@ -148,6 +148,7 @@ class CaseView:
     blockers: list[str]
     staff: list[StaffUser]  # who may be given a task
     files: dict[str, list[Attachment]]  # contact id -> the files it carried
+    other_cases: tuple[Case, ...] = ()  # the customer's other open cases ("not this case": move it there)
 
     @property
     def clock_lines(self) -> list[ClockLine]:
@@ -188,7 +189,10 @@ def read(session: Session, clock: Clock, actor: Principal, case_id: str, *, chan
     return CaseView(case, details.customers[case.customer_id].name, details.staff[case.owner_id], details,
                     details.briefs[case.id], clock_views(session, case, details.clocks[case.id], now), contacts,
                     sessions, decisions, escalations, names, log, details.blockers(case), staff,
-                    attachments.for_contacts(session, [c.id for c in contacts]))
+                    attachments.for_contacts(session, [c.id for c in contacts]),
+                    tuple(session.scalars(select(Case).where(Case.customer_id == case.customer_id, Case.id != case.id,
+                                                             Case.status != "closed")
+                                          .order_by(Case.last_activity_at.desc(), Case.id))))
 
 
 def session_on_case(session: Session, case_id: str, session_id: str) -> bool:

@@ -119,7 +119,8 @@ def queue(session: Session, contact: Contact, now: datetime, reason: str, *, new
         if covering is not None:
             return covering  # a call's or chat's later lines wait with its first one
     pol = routing.load(settings_of(session).routing_policy_file)
-    rule = pol.choose(_facts(session, contact, pol))
+    facts = _facts(session, contact, pol)
+    rule = pol.choose(facts)
     team_id = team_for(session, rule.team) if rule else None
     item = None if new else session.scalar(select(TriageItem).where(TriageItem.contact_id == contact.id))
     if item is None:
@@ -129,8 +130,23 @@ def queue(session: Session, contact: Contact, now: datetime, reason: str, *, new
     item.team_id, item.rule, item.reason = team_id, rule.name if rule else "no rule matched", reason[:2000]
     item.created_at, item.due_at = now, first_response_due(session, now)
     item.done_at = item.done_by = item.resolution = item.case_id = item.assigned_to = item.assigned_at = None
-    assignment.place(session, item, now)
+    team = session.get(Team, team_id) if team_id else None
+    assignment.place(session, item, now, _wants(session, contact, facts) if team and team.routing_rule == "skills"
+                     else frozenset())
     return item
+
+
+def _wants(session: Session, contact: Contact, facts: routing.Facts) -> set[str]:
+    """The skills a contact asks for (the ``skills`` rule): its customer's language, the kind of
+    the product it names."""
+    language, product = facts.language, facts.product
+    if language is None and contact.customer_id:
+        language = session.scalar(select(Party.preferred_language).join(Customer, Customer.party_id == Party.id)
+                                  .where(Customer.id == contact.customer_id))
+    product_id = (contact.extra or {}).get("productId")
+    if product is None and product_id:
+        product = session.scalar(select(Product.kind).where(Product.id == product_id))
+    return {v.strip().lower() for v in (language, product) if v}
 
 
 def triage(session: Session, contact: Contact, now: datetime, *, new: bool = False) -> None:
@@ -255,11 +271,21 @@ def _on_recorded_many(session: Session, events: list[DomainEvent]) -> None:
                                 rule=rule.name if rule else "no rule matched", reason=reason, created_at=now,
                                 due_at=first_response_due(session, now), escalation_level=0))
     pool = assignment.Pool(session, {i.team_id for i in items if i.team_id}, set(owners.values()))
+    by_skill = {t.id for t in pool.teams.values() if t.routing_rule == "skills"}
+    languages: dict[str, str | None] = {}
+    if by_skill and customer_ids:
+        languages = dict(session.execute(select(Customer.id, Party.preferred_language)
+                                         .join(Party, Party.id == Customer.party_id)
+                                         .where(Customer.id.in_(customer_ids))).all())
     for item in items:
-        who, is_owner = pool.pick(item, owners.get(item.customer_id))
+        language = languages.get(item.customer_id) if item.team_id in by_skill else None
+        who, is_owner = pool.pick(item, owners.get(item.customer_id),
+                                  {language.strip().lower()} if language else frozenset())
         if who is not None:
             if is_owner:
                 item.reason = f"{item.reason}; the owner of the customer's open case takes it"
+            elif language and language.strip().lower() in assignment.skills_of(who):
+                item.reason = f"{item.reason}; matched on {language.strip().lower()}"
             pool.give(item, who, item.created_at)
     session.add_all(items)
 

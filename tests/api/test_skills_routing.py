@@ -75,3 +75,45 @@ def test_a_contact_goes_to_whoever_speaks_its_language_or_knows_its_product(clie
     assert handed[ids[0]] == bo and handed[ids[1]] == al
     r = client.get(f"/api/v1/staff/{bo}/presence", headers=al_hdr)
     assert r.json()["skills"] == ["fr", "fibre"]
+
+
+def team_ticket(customer_id: str, team_id: str, product_id: str | None = None) -> dict:
+    from tests.api.test_trouble_ticket_api import ticket_body
+    body = ticket_body(customer_id, kind="fault", product_id=product_id)
+    body["relatedParty"].append({"@type": "RelatedPartyRefOrPartyRoleRef", "role": "owner",
+                                 "partyOrPartyRole": {"@type": "PartyRoleRef", "id": team_id,
+                                                      "@referredType": "Team"}})
+    return body
+
+
+def test_a_new_case_handed_to_a_team_gets_its_owner_by_the_teams_rule(client, uow, clock):
+    lee, team, lee_hdr = make_staff(uow, clock, "lee.lead", "Lee Lead", "team_lead", "Case specialists",
+                                    team_kind="specialists")
+    al, _, _ = make_staff(uow, clock, "al.spec", "Al Morgan", "specialist", "Case specialists")
+    bo, _, _ = make_staff(uow, clock, "bo.spec", "Bo Lind", "specialist", "Case specialists")
+    _, _, opener = make_staff(uow, clock, "jo.agent", "Jo Reid", "agent", "Contact centre")
+    with uow() as s:
+        access.set_team_lead(s, team, lee)
+    cid, fibre = customer(uow, clock, "Amelie", "amelie@example.fr", language="fr", product="fibre")
+    url = "/tmf-api/troubleTicket/v5/troubleTicket"
+
+    r = client.post(url, json=team_ticket(cid, team), headers=opener)  # least loaded: nobody has a case yet
+    assert r.status_code == 201, r.text
+    assert r.json()["owner"]["id"] == al
+    r = client.post(url, json=team_ticket(cid, team), headers=opener)
+    assert r.json()["owner"]["id"] == bo  # Al has one now
+    client.put(f"/api/v1/staff/{al}/skills", json={"skills": ["fibre"]}, headers=lee_hdr)
+    client.put(f"/api/v1/teams/{team}/routing-rule", json={"rule": "skills"}, headers=lee_hdr)
+    r = client.post(url, json=team_ticket(cid, team, fibre), headers=opener)
+    assert r.json()["owner"]["id"] == al  # the fibre specialist, though not the least loaded
+    from onethread.models import CaseEvent
+    with uow() as s:
+        opened = s.scalar(select(CaseEvent).where(CaseEvent.case_id == r.json()["id"], CaseEvent.kind == "opened"))
+        assert opened.data["ownerChosenBy"] == "the skills rule of Case specialists"
+
+    for who in (al, bo):  # everyone away: the lead takes it; the lead away too: refused, nothing opened
+        client.put(f"/api/v1/staff/{who}/presence", json={"presence": "off"}, headers=lee_hdr)
+    assert client.post(url, json=team_ticket(cid, team), headers=opener).json()["owner"]["id"] == lee
+    client.put(f"/api/v1/staff/{lee}/presence", json={"presence": "away"}, headers=lee_hdr)
+    assert_tmf_error(client.post(url, json=team_ticket(cid, team), headers=opener), 409)
+    assert_tmf_error(client.post(url, json=team_ticket(cid, "01M99000000000000000000000"), headers=opener), 404)

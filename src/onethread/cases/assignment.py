@@ -106,6 +106,23 @@ def choose(session: Session, team_id: str | None, wants: set[str] = frozenset())
     return _by_rule(team, free, load, wants)
 
 
+def case_owner(session: Session, team_id: str, wants: set[str] = frozenset()) -> StaffUser | None:
+    """Who owns a new case handed to the team: an available member (not the lead) by the team's
+    rule, counting open cases as the load (``skills``: the best match of ``wants`` first); else
+    the team's lead when at work; None when nobody can take it."""
+    team = session.get(Team, team_id)
+    if team is None:
+        raise NotFound(f"no team {team_id}", field="relatedParty")
+    members = [u for u in session.scalars(select(StaffUser).where(StaffUser.team_id == team_id))
+               if takes_work(u) and not u.away and u.role not in SUPERVISORS and u.id != team.lead_id]
+    if members:
+        load = dict(session.execute(select(Case.owner_id, func.count()).where(
+            Case.owner_id.in_([u.id for u in members]), Case.status != "closed").group_by(Case.owner_id)).all())
+        return _by_rule(team, members, load, wants)
+    lead = session.get(StaffUser, team.lead_id) if team.lead_id else None
+    return lead if lead is not None and lead.active and not lead.away else None
+
+
 def _give(item: TriageItem, user: StaffUser, now: datetime) -> None:
     item.assigned_to, item.assigned_at = user.id, now
     user.last_assigned_at = now

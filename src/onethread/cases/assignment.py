@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from onethread.access.rules import FIELD_SUBCONTRACTOR, SUPERVISORS, Principal
@@ -90,16 +90,28 @@ def set_team_rule(session: Session, actor: Principal, team_id: str, rule: str) -
     return team
 
 
+def _open_items_of(staff_id_column):
+    """The open triage items handed to a person, as a correlated count (one statement with the
+    people it is read with)."""
+    return (select(func.count()).select_from(TriageItem)
+            .where(TriageItem.assigned_to == staff_id_column, TriageItem.done_at.is_(None)).scalar_subquery())
+
+
+# Built once: the team's available members with their loads; a person with their load.
+_AVAILABLE_MEMBERS = select(StaffUser, _open_items_of(StaffUser.id)).where(
+    StaffUser.team_id == bindparam("team_id"), StaffUser.presence == "available")
+_PERSON_AND_LOAD = select(StaffUser, _open_items_of(StaffUser.id)).where(StaffUser.id == bindparam("staff_id"))
+
+
 def choose(session: Session, team_id: str | None, wants: set[str] = frozenset()) -> StaffUser | None:
     """The available member of the team with room, by the team's rule (``wants``: the skills
     the item asks for, the ``skills`` rule's match); None if nobody is."""
     if team_id is None:
         return None
     team = session.get(Team, team_id)
-    members = [u for u in session.scalars(select(StaffUser).where(StaffUser.team_id == team_id,
-                                                                  StaffUser.presence == "available"))
-               if takes_work(u) and u.role not in SUPERVISORS]  # leads are the escalation, not the pool
-    load = loads(session, [u.id for u in members])
+    rows = session.execute(_AVAILABLE_MEMBERS, {"team_id": team_id}).all()
+    members = [u for u, _ in rows if takes_work(u) and u.role not in SUPERVISORS]  # leads escalate, not the pool
+    load = {u.id: n for u, n in rows}
     free = [u for u in members if load.get(u.id, 0) < u.capacity]
     if not free:
         return None
@@ -128,14 +140,25 @@ def _give(item: TriageItem, user: StaffUser, now: datetime) -> None:
     user.last_assigned_at = now
 
 
-def place(session: Session, item: TriageItem, now: datetime, wants: set[str] = frozenset()) -> None:
-    """Hand a new triage item to someone, if anyone can take it (else it waits in its queue)."""
+def owner_of_latest_case(customer_id):
+    """The owner of the customer's most recently active open case, as a scalar subquery."""
+    return (select(Case.owner_id).where(Case.customer_id == customer_id, Case.status != "closed")
+            .order_by(Case.last_activity_at.desc()).limit(1).scalar_subquery())
+
+
+_LOOK = object()
+
+
+def place(session: Session, item: TriageItem, now: datetime, wants: set[str] = frozenset(),
+          owner_id: str | None = _LOOK) -> None:
+    """Hand a new triage item to someone, if anyone can take it (else it waits in its queue).
+    ``owner_id``: the owner of the customer's latest open case when the caller read it already."""
     if item.customer_id is not None:
-        owner_id = session.scalar(select(Case.owner_id).where(Case.customer_id == item.customer_id,
-                                                              Case.status != "closed")
-                                  .order_by(Case.last_activity_at.desc()).limit(1))
-        owner = session.get(StaffUser, owner_id) if owner_id else None
-        if owner is not None and takes_work(owner) and loads(session, [owner.id]).get(owner.id, 0) < owner.capacity:
+        if owner_id is _LOOK:
+            owner_id = session.scalar(select(owner_of_latest_case(item.customer_id)))
+        row = session.execute(_PERSON_AND_LOAD, {"staff_id": owner_id}).first() if owner_id else None
+        owner, load = row if row is not None else (None, 0)
+        if owner is not None and takes_work(owner) and load < owner.capacity:
             item.reason = f"{item.reason}; the owner of the customer's open case takes it"
             _give(item, owner, now)
             return

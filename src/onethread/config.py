@@ -86,7 +86,9 @@ class Settings(BaseSettings):
     routing_policy_file: str | None = Field(None, description="YAML routing policy: which team's queue a contact "
                                             "that joined no case waits in (default: the built-in one)")
     away_handover_hours: int = Field(24, description="a case whose owner set their presence to away or off this "
-                                     "long ago is given to a colleague by the team's rule")
+                                     "long ago is offered to a colleague by the team's rule")
+    away_offer_hours: int = Field(4, description="a hand-over offered by rule for an away owner that is not answered "
+                                  "this long goes to the next colleague")
 
     # outreach (docs/outreach.md)
     outreach_timezone: str = Field("Europe/London", description="time zone of quiet hours (the market's)")

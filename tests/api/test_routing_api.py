@@ -136,23 +136,3 @@ def _token(uow, clock) -> dict:
     with uow() as s:
         _, secret = access.create_token(s, clock, name="crm", role="agent")
     return {"Authorization": f"Bearer {secret}"}
-
-
-def test_an_owner_away_past_the_threshold_has_their_case_given_to_a_colleague_recorded(client, uow, clock):
-    jo, _, jo_hdr = make_staff(uow, clock, "jo.agent", "Jo Reid", "agent", "Contact centre")
-    al, _, _ = make_staff(uow, clock, "al.agent", "Al Morgan", "agent", "Contact centre")
-    cid = customer_with_email(uow, clock)
-    case_id = open_case(uow, clock, cid, jo)
-    assert presence(client, jo_hdr, "me", presence="away", backAt="2026-03-09T09:00:00Z").status_code == 200
-    clock.advance(timedelta(hours=2))
-    with uow() as s:
-        assert handover_service.replace_away_owners(s, clock) == 0  # a short absence hands nothing over
-    clock.advance(timedelta(hours=23))  # away for more than ONETHREAD_AWAY_HANDOVER_HOURS (24)
-    with uow() as s:
-        assert handover_service.replace_away_owners(s, clock) == 1
-    with uow() as s:
-        from onethread.models import Case, Handover
-        assert s.get(Case, case_id).owner_id == al
-        handover = s.scalars(select(Handover).where(Handover.case_id == case_id)).one()
-        assert (handover.from_owner_id, handover.to_owner_id, handover.status) == (jo, al, "imposed")
-        assert handover.reason == "Jo Reid is away"

@@ -229,3 +229,52 @@ def make_owner(s, clock) -> str:
     from onethread.access import service as access
     return access.create_user(s, clock, username="owner.one", display_name="Owner One", role="agent",
                               password=None).id
+
+
+def unknown_call(uow, clock, agent: str, lines: int) -> list[str]:
+    """A call from a number nobody holds: ``lines`` things said, each in the match queue."""
+    with uow() as s:
+        call = session_service.start(s, clock, SYSTEM, channel="phone", external_id="pbx-9", staff_id=agent)
+        said = []
+        for n in range(lines):
+            said.append(interactions.record_in_session(s, clock, SYSTEM, interactions.Intake(
+                channel="phone", direction="inbound", occurred_at=clock.now(), text=f"line {n}",
+                session_id=call.id)).contact.id)
+            clock.advance(timedelta(minutes=1))
+        return said
+
+
+def waiting_contacts(client, hdr) -> set[str]:
+    return {i["contact"]["id"] for i in client.get(T, headers=hdr).json()}
+
+
+def test_the_rest_of_a_call_stays_queued_when_its_first_line_is_dismissed(client, uow, clock):
+    # Found by a random run of the property test: an unknown caller's second line, covered by the
+    # call's item, was left on no case and in no queue once the first line was dismissed as spam.
+    agent, _, hdr = make_staff(uow, clock, "jo.agent", "Jo Reid", "agent", "Contact centre")
+    first, second = unknown_call(uow, clock, agent, 2)
+    assert waiting_contacts(client, hdr) == {first}  # one item for the call
+    due = item_of(uow, first).due_at
+    queue = {i["contact"]["id"]: i for i in client.get("/api/v1/match-queue", headers=hdr).json()}
+    r = client.post(f"/api/v1/match-queue/{queue[first]['id']}/dismiss", json={"reason": "spam"}, headers=hdr)
+    assert r.status_code == 200, r.text
+    assert waiting_contacts(client, hdr) == {second}
+    heir = item_of(uow, second)
+    assert heir.due_at == due and heir.assigned_to == agent  # the call's place and clock
+    assert "dismissed" in heir.reason
+
+
+def test_the_rest_of_a_call_from_someone_else_stays_queued_when_the_call_goes_to_a_case(client, uow, clock):
+    agent, _, hdr = make_staff(uow, clock, "jo.agent", "Jo Reid", "agent", "Contact centre")
+    ann = make_customer(uow, clock, "Ann", "Lee")
+    first, second = unknown_call(uow, clock, agent, 2)
+    queue = {i["contact"]["id"]: i for i in client.get("/api/v1/match-queue", headers=hdr).json()}
+    r = client.post(f"/api/v1/match-queue/{queue[first]['id']}/link", json={"customerId": ann}, headers=hdr)
+    assert r.status_code == 200, r.text
+    with uow() as s:
+        case, _ = cases.route_contact(s, clock, SYSTEM, first, kind="fault", title="Line", owner_id=agent)
+    with uow() as s:
+        assert s.get(Contact, first).case_id == case.id
+        assert s.get(Contact, second).case_id is None  # nobody said whose it is: not put on Ann's case
+    assert waiting_contacts(client, hdr) == {second}
+    assert "went to case" in item_of(uow, second).reason

@@ -4,15 +4,17 @@ Staff have a presence (available, busy, away with a back date, off) and a capaci
 triage items handed to them at most). A triage item goes to the owner of the customer's open
 case when that person is available (a returning customer reaches the person who knows them),
 else to an available member of its team by the team's rule (``least_loaded``: the fewest open
-items, ``round_robin``: the longest since their last one), else it waits in the team's queue.
+items, ``round_robin``: the longest since their last one, ``skills``: whose skills match the
+contact's language and product best, then the fewest open items), else it waits in the team's queue.
 When someone becomes available, the waiting items of their team are handed to them, oldest first.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from onethread.access.rules import FIELD_SUBCONTRACTOR, SUPERVISORS, Principal
@@ -21,7 +23,9 @@ from onethread.kernel.clock import Clock, ensure_utc
 from onethread.models import Case, StaffUser, Team, TriageItem
 
 PRESENCES = ("available", "busy", "away", "off")
-ROUTING_RULES = ("least_loaded", "round_robin")
+ROUTING_RULES = ("least_loaded", "round_robin", "skills")
+_SKILL = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+MAX_SKILLS = 30
 
 
 def takes_work(user: StaffUser) -> bool:
@@ -36,21 +40,99 @@ def loads(session: Session, staff_ids: list[str]) -> dict[str, int]:
         TriageItem.assigned_to.in_(staff_ids), TriageItem.done_at.is_(None)).group_by(TriageItem.assigned_to)).all())
 
 
-def choose(session: Session, team_id: str | None) -> StaffUser | None:
-    """The available member of the team with room, by the team's rule; None if nobody is."""
+def skills_of(user: StaffUser) -> set[str]:
+    return set(user.skills or ())
+
+
+def _by_rule(team: Team | None, free: list[StaffUser], load: dict[str, int], wants: set[str]) -> StaffUser:
+    """The one of ``free`` (not empty) the team's rule picks for an item needing ``wants``."""
+    rule = team.routing_rule if team is not None else "least_loaded"
+    if rule == "round_robin":
+        return min(free, key=lambda u: (u.last_assigned_at is not None, u.last_assigned_at or 0, u.username))
+    if rule == "skills":  # the best match first; nobody matching: the least loaded
+        return min(free, key=lambda u: (-len(wants & skills_of(u)), load.get(u.id, 0), u.username))
+    return min(free, key=lambda u: (load.get(u.id, 0), u.username))
+
+
+def normalise_skills(skills: list[str]) -> list[str]:
+    """A person's skills as stored: lower case, each once, in order; refused when malformed."""
+    out = list(dict.fromkeys((s or "").strip().lower() for s in skills))
+    if len(out) > MAX_SKILLS:
+        raise ValidationFailed(f"at most {MAX_SKILLS} skills", field="skills")
+    for skill in out:
+        if not _SKILL.match(skill):
+            raise ValidationFailed(f"a skill is a language code or product kind (a-z, 0-9, _ or -): {skill!r}",
+                                   field="skills")
+    return out
+
+
+def set_skills(session: Session, actor: Principal, staff_id: str, skills: list[str]) -> StaffUser:
+    """A team lead records what someone handles (languages, product kinds)."""
+    if actor.role not in SUPERVISORS:
+        raise Forbidden("only a team lead sets someone's skills")
+    user = session.get(StaffUser, staff_id)
+    if user is None:
+        raise NotFound(f"no staff member {staff_id}")
+    user.skills = normalise_skills(skills)
+    return user
+
+
+def set_team_rule(session: Session, actor: Principal, team_id: str, rule: str) -> Team:
+    """A team lead chooses how their team's waiting work is handed out."""
+    if actor.role not in SUPERVISORS:
+        raise Forbidden("only a team lead sets the team's routing rule")
+    team = session.get(Team, team_id)
+    if team is None:
+        raise NotFound(f"no team {team_id}")
+    if rule not in ROUTING_RULES:
+        raise ValidationFailed(f"the rule is one of {', '.join(ROUTING_RULES)}", field="rule")
+    team.routing_rule = rule
+    return team
+
+
+def _open_items_of(staff_id_column):
+    """The open triage items handed to a person, as a correlated count (one statement with the
+    people it is read with)."""
+    return (select(func.count()).select_from(TriageItem)
+            .where(TriageItem.assigned_to == staff_id_column, TriageItem.done_at.is_(None)).scalar_subquery())
+
+
+# Built once: the team's available members with their loads; a person with their load.
+_AVAILABLE_MEMBERS = select(StaffUser, _open_items_of(StaffUser.id)).where(
+    StaffUser.team_id == bindparam("team_id"), StaffUser.presence == "available")
+_PERSON_AND_LOAD = select(StaffUser, _open_items_of(StaffUser.id)).where(StaffUser.id == bindparam("staff_id"))
+
+
+def choose(session: Session, team_id: str | None, wants: set[str] = frozenset()) -> StaffUser | None:
+    """The available member of the team with room, by the team's rule (``wants``: the skills
+    the item asks for, the ``skills`` rule's match); None if nobody is."""
     if team_id is None:
         return None
     team = session.get(Team, team_id)
-    members = [u for u in session.scalars(select(StaffUser).where(StaffUser.team_id == team_id,
-                                                                  StaffUser.presence == "available"))
-               if takes_work(u) and u.role not in SUPERVISORS]  # leads are the escalation, not the pool
-    load = loads(session, [u.id for u in members])
+    rows = session.execute(_AVAILABLE_MEMBERS, {"team_id": team_id}).all()
+    members = [u for u, _ in rows if takes_work(u) and u.role not in SUPERVISORS]  # leads escalate, not the pool
+    load = {u.id: n for u, n in rows}
     free = [u for u in members if load.get(u.id, 0) < u.capacity]
     if not free:
         return None
-    if team is not None and team.routing_rule == "round_robin":
-        return min(free, key=lambda u: (u.last_assigned_at is not None, u.last_assigned_at or 0, u.username))
-    return min(free, key=lambda u: (load.get(u.id, 0), u.username))
+    return _by_rule(team, free, load, wants)
+
+
+def case_owner(session: Session, team_id: str, wants: set[str] = frozenset()) -> StaffUser | None:
+    """Who owns a new case handed to the team: an available member (not the lead) by the team's
+    rule, counting open cases as the load (``skills``: the best match of ``wants`` first); else
+    the team's lead when at work; None when nobody can take it."""
+    team = session.get(Team, team_id)
+    if team is None:
+        raise NotFound(f"no team {team_id}", field="relatedParty")
+    members = [u for u in session.scalars(select(StaffUser).where(StaffUser.team_id == team_id))
+               if takes_work(u) and not u.away and u.role not in SUPERVISORS and u.id != team.lead_id]
+    if members:
+        load = dict(session.execute(select(Case.owner_id, func.count()).where(
+            Case.owner_id.in_([u.id for u in members]), Case.status != "closed").group_by(Case.owner_id)).all())
+        return _by_rule(team, members, load, wants)
+    lead = session.get(StaffUser, team.lead_id) if team.lead_id else None
+    return lead if lead is not None and lead.active and not lead.away else None
 
 
 def _give(item: TriageItem, user: StaffUser, now: datetime) -> None:
@@ -58,20 +140,33 @@ def _give(item: TriageItem, user: StaffUser, now: datetime) -> None:
     user.last_assigned_at = now
 
 
-def place(session: Session, item: TriageItem, now: datetime) -> None:
-    """Hand a new triage item to someone, if anyone can take it (else it waits in its queue)."""
+def owner_of_latest_case(customer_id):
+    """The owner of the customer's most recently active open case, as a scalar subquery."""
+    return (select(Case.owner_id).where(Case.customer_id == customer_id, Case.status != "closed")
+            .order_by(Case.last_activity_at.desc()).limit(1).scalar_subquery())
+
+
+_LOOK = object()
+
+
+def place(session: Session, item: TriageItem, now: datetime, wants: set[str] = frozenset(),
+          owner_id: str | None = _LOOK) -> None:
+    """Hand a new triage item to someone, if anyone can take it (else it waits in its queue).
+    ``owner_id``: the owner of the customer's latest open case when the caller read it already."""
     if item.customer_id is not None:
-        owner_id = session.scalar(select(Case.owner_id).where(Case.customer_id == item.customer_id,
-                                                              Case.status != "closed")
-                                  .order_by(Case.last_activity_at.desc()).limit(1))
-        owner = session.get(StaffUser, owner_id) if owner_id else None
-        if owner is not None and takes_work(owner) and loads(session, [owner.id]).get(owner.id, 0) < owner.capacity:
+        if owner_id is _LOOK:
+            owner_id = session.scalar(select(owner_of_latest_case(item.customer_id)))
+        row = session.execute(_PERSON_AND_LOAD, {"staff_id": owner_id}).first() if owner_id else None
+        owner, load = row if row is not None else (None, 0)
+        if owner is not None and takes_work(owner) and load < owner.capacity:
             item.reason = f"{item.reason}; the owner of the customer's open case takes it"
             _give(item, owner, now)
             return
-    chosen = choose(session, item.team_id)
+    chosen = choose(session, item.team_id, wants)
     if chosen is not None:
         _give(item, chosen, now)
+        if wants & skills_of(chosen):
+            item.reason = f"{item.reason}; matched on {', '.join(sorted(wants & skills_of(chosen)))}"
 
 
 def hand_out(session: Session, user: StaffUser, now: datetime) -> int:
@@ -149,7 +244,8 @@ class Pool:
     def _room(self, user: StaffUser) -> bool:
         return takes_work(user) and self.load.get(user.id, 0) < user.capacity
 
-    def pick(self, item: TriageItem, owner_id: str | None) -> tuple[StaffUser | None, bool]:
+    def pick(self, item: TriageItem, owner_id: str | None, wants: set[str] = frozenset()
+             ) -> tuple[StaffUser | None, bool]:
         """(who takes it, whether it is the owner of the customer's case)."""
         owner = self.people.get(owner_id) if owner_id else None
         if owner is not None and self._room(owner):
@@ -161,9 +257,7 @@ class Pool:
                 if u.team_id == team.id and u.role not in SUPERVISORS and self._room(u)]
         if not free:
             return None, False
-        if team.routing_rule == "round_robin":
-            return min(free, key=lambda u: (u.last_assigned_at is not None, u.last_assigned_at or 0, u.username)), False
-        return min(free, key=lambda u: (self.load.get(u.id, 0), u.username)), False
+        return _by_rule(team, free, self.load, wants), False
 
     def give(self, item: TriageItem, user: StaffUser, now: datetime) -> None:
         _give(item, user, now)

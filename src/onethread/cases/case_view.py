@@ -163,6 +163,7 @@ class CaseView:
     files: dict[str, list[Attachment]]  # contact id -> the files it carried
     care: list[Vulnerability]  # the customer's vulnerability records in force
     needs: customer_rules.ServiceNeeds  # what their consented needs ask of whoever serves them
+    other_cases: tuple[Case, ...] = ()  # the customer's other open cases ("not this case": move it there)
 
     @property
     def reply_channels(self) -> list[str]:
@@ -218,7 +219,10 @@ def read(session: Session, clock: Clock, actor: Principal, case_id: str, *, chan
                     sessions, decisions, escalations, names, log, details.blockers(case), staff,
                     attachments.for_contacts(session, [c.id for c in contacts]),
                     customer_queries.vulnerabilities(session, case.customer_id, now),
-                    customer_queries.service_needs(session, case.customer_id, now))
+                    customer_queries.service_needs(session, case.customer_id, now),
+                    tuple(session.scalars(select(Case).where(Case.customer_id == case.customer_id, Case.id != case.id,
+                                                             Case.status != "closed")
+                                          .order_by(Case.last_activity_at.desc(), Case.id))))
 
 
 def session_on_case(session: Session, case_id: str, session_id: str) -> bool:

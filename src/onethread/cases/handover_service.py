@@ -8,7 +8,7 @@ that is recorded too.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import bindparam, func, insert, or_, select
 from sqlalchemy.orm import Session
@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 from onethread.access.rules import ADMIN, FIELD_SUBCONTRACTOR, TEAM_LEAD, Principal
 from onethread.cases import clocks, proactive
 from onethread.cases.log import log
-from onethread.db.session import settings_of
 from onethread.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from onethread.kernel.clock import Clock
 from onethread.kernel.events import DomainEvent
@@ -342,21 +341,24 @@ def impose_many(session: Session, items: list[RuleHandover]) -> tuple[list[dict]
 
 
 def replace_away_owners(session: Session, clock: Clock) -> int:
-    """Sweep: every open case whose owner is marked away gets an owner by rule (set-based).
+    """Sweep: every open case whose owner is marked away gets an owner by rule (set-based), or
+    is offered to one; how many cases were handed over or offered.
 
+    Someone marked away without a presence time (``away`` alone) is replaced at once, imposed.
     Someone who set their presence to away or off keeps their cases for
-    ``ONETHREAD_AWAY_HANDOVER_HOURS`` first (a short absence hands nothing over); someone marked
-    away without a presence time (``away`` alone) is replaced at once."""
+    ``ONETHREAD_AWAY_HANDOVER_HOURS`` first (a short absence hands nothing over); then each case
+    is offered to a colleague, who accepts it or not (``away_offers``)."""
+    from onethread.cases import away_offers
+
+    offered = away_offers.offer_for_away_owners(session, clock)
     now = clock.now()
-    threshold = now - timedelta(hours=settings_of(session).away_handover_hours)
     rows = session.execute(
         select(Case.id, Case.customer_id, Case.title, Case.kind, Case.market, Case.owner_id, StaffUser.display_name)
         .join(StaffUser, StaffUser.id == Case.owner_id)
-        .where(Case.status != "closed", StaffUser.away.is_(True),
-               or_(StaffUser.presence_since.is_(None), StaffUser.presence_since <= threshold))
+        .where(Case.status != "closed", StaffUser.away.is_(True), StaffUser.presence_since.is_(None))
         .order_by(Case.opened_at, Case.id)).all()
     if not rows:
-        return 0
+        return offered
     chooser = RuleChooser.load(session, [(r.id, r.owner_id) for r in rows])
     items = []
     for r in rows:
@@ -367,7 +369,7 @@ def replace_away_owners(session: Session, clock: Clock) -> int:
     case_events, events = impose_many(session, items)
     clocks.write_log(session, case_events, events)
     expire_cases(session, {i.case_id for i in items})
-    return len(items)
+    return offered + len(items)
 
 
 def expire_cases(session: Session, case_ids: set[str]) -> None:

@@ -10,7 +10,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from onethread.access.rules import FIELD_SUBCONTRACTOR, Principal
-from onethread.cases import clocks, proactive, rules, triage_items
+from onethread.cases import assignment, clocks, proactive, rules, triage_items
 from onethread.cases.handover_service import eligible_owner
 from onethread.cases.items_service import open_case as load_open
 from onethread.cases.log import log
@@ -29,11 +29,14 @@ from onethread.models import (
     CaseEvent,
     Commitment,
     Contact,
+    Customer,
     Handover,
     Harm,
     Participant,
+    Party,
     Product,
     Task,
+    Team,
 )
 from onethread.outreach import service as outreach
 
@@ -50,8 +53,9 @@ def get_case(session: Session, case_id: str) -> Case:
 def open_new(session: Session, clock: Clock, actor: Principal, *, customer_id: str, kind: str, title: str,
              opened_via: str, customer_account: str | None = None, product_id: str | None = None,
              category: str | None = None, owner_id: str | None = None, contact_id: str | None = None,
-             severity: str = "medium", tmf_attributes: dict | None = None) -> Case:
-    """Open a case with its one named owner (the person opening it unless another is named).
+             severity: str = "medium", tmf_attributes: dict | None = None, owner_team_id: str | None = None) -> Case:
+    """Open a case with its one named owner (the person opening it unless another is named, or
+    ``owner_team_id``: a member of that team chosen by the team's rule).
     ``tmf_attributes``: TMF621 attributes kept as the client sent them (no home in onethread)."""
     get_customer(session, customer_id)
     if kind not in rules.KINDS:
@@ -70,6 +74,11 @@ def open_new(session: Session, clock: Clock, actor: Principal, *, customer_id: s
         product = session.get(Product, product_id)
         if product is None or product.customer_id != customer_id:
             raise ValidationFailed("the product is not this customer's", field="productId")
+    chosen_by = None
+    if owner_team_id is not None:
+        if owner_id is not None:
+            raise ValidationFailed("name the owner or the team whose rule chooses one, not both", field="relatedParty")
+        owner_id, chosen_by = _owner_by_rule(session, owner_team_id, customer_id, product_id)
     if owner_id is None:
         if actor.kind != "staff" or actor.role == FIELD_SUBCONTRACTOR:
             raise ValidationFailed("name the case's owner (ownerId): every case has one named person",
@@ -91,7 +100,8 @@ def open_new(session: Session, clock: Clock, actor: Principal, *, customer_id: s
         clocks.start(session, case, "regulator_deadline", now)
     log(session, clock, case, actor, "opened", f"{kind.replace('_', ' ').capitalize()} case opened: {case.title}",
         text=customer_account, channel=opened_via,
-        data={"ownerId": owner.id, "ownerName": owner.display_name, "kind": kind})
+        data={"ownerId": owner.id, "ownerName": owner.display_name, "kind": kind,
+              **({"ownerChosenBy": chosen_by} if chosen_by else {})})
     if contact_id:
         attach_contact(session, clock, actor, case.id, contact_id)
     proactive.ensure(session, clock, case)
@@ -147,6 +157,22 @@ def route_contact(session: Session, clock: Clock, actor: Principal, contact_id: 
     return case, False
 
 
+def _owner_by_rule(session: Session, team_id: str, customer_id: str, product_id: str | None) -> tuple[str, str]:
+    """(owner id, how they were chosen) for a new case handed to the team by its rule."""
+    wants = set()
+    language = session.scalar(select(Party.preferred_language).join(Customer, Customer.party_id == Party.id)
+                              .where(Customer.id == customer_id))
+    if language:
+        wants.add(language.strip().lower())
+    if product_id:
+        wants.add(session.scalar(select(Product.kind).where(Product.id == product_id)))
+    owner = assignment.case_owner(session, team_id, wants)
+    team = session.get(Team, team_id)
+    if owner is None:
+        raise Conflict(f"nobody in {team.name} can take a case now (all away or off)", field="relatedParty")
+    return owner.id, f"the {team.routing_rule.replace('_', ' ')} rule of {team.name}"
+
+
 def attach_contact(session: Session, clock: Clock, actor: Principal, case_id: str, contact_id: str, *,
                    reason: str | None = None) -> Contact:
     """Put a contact on the case (``reason``: why, when triage decided it). Its triage item, if it
@@ -173,6 +199,8 @@ def attach_contact(session: Session, clock: Clock, actor: Principal, case_id: st
                 Contact.session_id == item.session_id, Contact.case_id.is_(None), Contact.direction == "inbound",
                 Contact.customer_id == case.customer_id, Contact.id != contact.id)):
             attach_contact(session, clock, actor, case.id, other.id, reason="the rest of the same contact session")
+        triage_items.cover_the_rest(session, item, why=f"the rest of contact session {item.session_id}, whose "
+                                    f"contact went to case {case.id}: not from that case's customer")
     return contact
 
 

@@ -12,19 +12,23 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 
-from sqlalchemy import exists, select
+from sqlalchemy import bindparam, exists, or_, select
+from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session
 
 from onethread.access.rules import Principal
 from onethread.cases import assignment, policy, routing, triage_items
 from onethread.cases.log import log
 from onethread.cases.service import attach_contact
+from onethread.db.bulk import insert_rows
 from onethread.db.session import settings_of
 from onethread.errors import Conflict, Forbidden, ValidationFailed
 from onethread.interactions import service as interactions
 from onethread.kernel.clock import Clock, SettableClock, ensure_utc
 from onethread.kernel.events import DomainEvent
+from onethread.kernel.ids import new_id
 from onethread.models import Case, Contact, ContactSession, Customer, Party, Product, Team, TriageItem, Vulnerability
 
 TRIAGE = Principal(kind="system", id="triage", name="Triage", role="admin")
@@ -80,35 +84,54 @@ def join_target(session: Session, contact: Contact, now: datetime) -> tuple[Case
     return None
 
 
-def _facts(session: Session, contact: Contact, pol: routing.RoutingPolicy) -> routing.Facts:
+_CUSTOMER = bindparam("customer_id")
+# Built once (SQLAlchemy then only binds the values): what the rules look at, and the owner of
+# the customer's latest open case, in one statement a contact.
+_FACTS = (select(Customer.segment, Party.preferred_language,
+                 exists().where(Vulnerability.customer_id == _CUSTOMER, Vulnerability.ended_at.is_(None)),
+                 assignment.owner_of_latest_case(_CUSTOMER))
+          .join(Party, Party.id == Customer.party_id).where(Customer.id == _CUSTOMER))
+_FACTS_MANY = (select(Customer.id, Customer.segment, Party.preferred_language,
+                      exists().where(Vulnerability.customer_id == Customer.id, Vulnerability.ended_at.is_(None)),
+                      assignment.owner_of_latest_case(Customer.id))
+               .join(Party, Party.id == Customer.party_id).where(Customer.id.in_(bindparam("ids", expanding=True))))
+_NAME = bindparam("name")
+_TEAM = (select(Team).where(or_(Team.name == _NAME, Team.kind == _NAME))
+         .order_by(sql_case((Team.name == _NAME, 0), else_=1), Team.created_at, Team.id).limit(1))
+
+
+def _facts(session: Session, contact: Contact, pol: routing.RoutingPolicy) -> tuple[routing.Facts, str | None]:
+    """What the routing rules look at, and the owner of the customer's latest open case (who a
+    returning customer reaches), read in one statement."""
     settings = settings_of(session)
-    language = segment = vulnerable = product = None
-    if contact.customer_id and (pol.needs("language") or pol.needs("segment") or pol.needs("vulnerable")):
-        vuln = exists().where(Vulnerability.customer_id == contact.customer_id, Vulnerability.ended_at.is_(None))
-        row = session.execute(select(Customer.segment, Party.preferred_language, vuln)
-                              .join(Party, Party.id == Customer.party_id)
-                              .where(Customer.id == contact.customer_id)).first()
+    language = segment = vulnerable = product = owner_id = None
+    if contact.customer_id:
+        row = session.execute(_FACTS, {"customer_id": contact.customer_id}).first()
         if row is not None:
-            segment, language, vulnerable = row[0], row[1], bool(row[2])
+            segment, language, vulnerable, owner_id = row[0], row[1], bool(row[2]), row[3]
     product_id = (contact.extra or {}).get("productId")
     if product_id and pol.needs("product"):
         product = session.scalar(select(Product.kind).where(Product.id == product_id))
-    return routing.Facts(contact.channel, settings.market, language, segment, vulnerable, product)
+    return routing.Facts(contact.channel, settings.market, language, segment, vulnerable, product), owner_id
 
 
 def team_for(session: Session, name_or_kind: str) -> str | None:
-    """A team by name, else the oldest team of that kind (cached for the transaction)."""
+    """A team by name, else the oldest team of that kind (one statement; cached for the transaction)."""
     cache = session.info.setdefault("routing_teams", {})
     if name_or_kind not in cache:
-        cache[name_or_kind] = session.scalar(select(Team.id).where(Team.name == name_or_kind)) or session.scalar(
-            select(Team.id).where(Team.kind == name_or_kind).order_by(Team.created_at, Team.id).limit(1))
+        team = session.scalar(_TEAM, {"name": name_or_kind})
+        cache[name_or_kind] = team.id if team is not None else None
     return cache[name_or_kind]
 
 
 def first_response_due(session: Session, at: datetime) -> datetime:
-    settings = settings_of(session)
-    pol = routing.load(settings.routing_policy_file)
-    return policy.market(settings.market, settings.clock_policy_file).due(at, pol.first_response)
+    """When a new item made at ``at`` is due (cached for the transaction: a batch's contacts share it)."""
+    cache = session.info.setdefault("first_response_due", {})
+    if at not in cache:
+        settings = settings_of(session)
+        pol = routing.load(settings.routing_policy_file)
+        cache[at] = policy.market(settings.market, settings.clock_policy_file).due(at, pol.first_response)
+    return cache[at]
 
 
 def queue(session: Session, contact: Contact, now: datetime, reason: str, *, new: bool = False) -> TriageItem:
@@ -119,7 +142,8 @@ def queue(session: Session, contact: Contact, now: datetime, reason: str, *, new
         if covering is not None:
             return covering  # a call's or chat's later lines wait with its first one
     pol = routing.load(settings_of(session).routing_policy_file)
-    rule = pol.choose(_facts(session, contact, pol))
+    facts, owner_id = _facts(session, contact, pol)
+    rule = pol.choose(facts)
     team_id = team_for(session, rule.team) if rule else None
     item = None if new else session.scalar(select(TriageItem).where(TriageItem.contact_id == contact.id))
     if item is None:
@@ -129,8 +153,23 @@ def queue(session: Session, contact: Contact, now: datetime, reason: str, *, new
     item.team_id, item.rule, item.reason = team_id, rule.name if rule else "no rule matched", reason[:2000]
     item.created_at, item.due_at = now, first_response_due(session, now)
     item.done_at = item.done_by = item.resolution = item.case_id = item.assigned_to = item.assigned_at = None
-    assignment.place(session, item, now)
+    team = session.get(Team, team_id) if team_id else None
+    assignment.place(session, item, now, _wants(session, contact, facts) if team and team.routing_rule == "skills"
+                     else frozenset(), owner_id=owner_id if contact.customer_id else None)
     return item
+
+
+def _wants(session: Session, contact: Contact, facts: routing.Facts) -> set[str]:
+    """The skills a contact asks for (the ``skills`` rule): its customer's language, the kind of
+    the product it names."""
+    language, product = facts.language, facts.product
+    if language is None and contact.customer_id:
+        language = session.scalar(select(Party.preferred_language).join(Customer, Customer.party_id == Party.id)
+                                  .where(Customer.id == contact.customer_id))
+    product_id = (contact.extra or {}).get("productId")
+    if product is None and product_id:
+        product = session.scalar(select(Product.kind).where(Product.id == product_id))
+    return {v.strip().lower() for v in (language, product) if v}
 
 
 def triage(session: Session, contact: Contact, now: datetime, *, new: bool = False) -> None:
@@ -164,8 +203,11 @@ def on_recorded(session: Session, event: DomainEvent) -> None:
 
 def on_dismissed(session: Session, event: DomainEvent) -> None:
     """Event handler (``contact.dismissed``): a match-queue item dismissed (spam...) ends its triage item."""
-    triage_items.end(session, event.aggregate_id, at=event.occurred_at, by=event.payload.get("actor"),
-                     resolution="dismissed")
+    item = triage_items.end(session, event.aggregate_id, at=event.occurred_at, by=event.payload.get("actor"),
+                            resolution="dismissed")
+    if item is not None:  # the other lines of its call or chat keep its place and clock
+        triage_items.cover_the_rest(session, item, why=f"the rest of contact session {item.session_id}, whose "
+                                    "first contact was dismissed from the match queue")
 
 
 def not_this_case(session: Session, clock: Clock, actor: Principal, contact_id: str, *, reason: str,
@@ -225,40 +267,40 @@ def _on_recorded_many(session: Session, events: list[DomainEvent]) -> None:
     if not plain:
         return
     pol = routing.load(settings_of(session).routing_policy_file)
-    customer_ids = {c.customer_id for c in plain if c.customer_id}
-    facts: dict[str, tuple] = {}
-    if customer_ids and (pol.needs("language") or pol.needs("segment") or pol.needs("vulnerable")):
-        vulnerable = set(session.scalars(select(Vulnerability.customer_id).where(
-            Vulnerability.customer_id.in_(customer_ids), Vulnerability.ended_at.is_(None))))
-        for cid, segment, language in session.execute(
-                select(Customer.id, Customer.segment, Party.preferred_language)
-                .join(Party, Party.id == Customer.party_id).where(Customer.id.in_(customer_ids))):
-            facts[cid] = (language, segment, cid in vulnerable)
-    owners: dict[str, str] = {}
+    customer_ids = sorted({c.customer_id for c in plain if c.customer_id})
+    facts: dict[str, tuple] = {}  # customer -> (language, segment, vulnerable, owner of the latest open case)
     if customer_ids:
-        for cid, owner in session.execute(select(Case.customer_id, Case.owner_id).where(
-                Case.customer_id.in_(customer_ids), Case.status != "closed").order_by(Case.last_activity_at.desc())):
-            owners.setdefault(cid, owner)
+        for cid, segment, language, vulnerable, owner in session.execute(_FACTS_MANY, {"ids": customer_ids}):
+            facts[cid] = (language, segment, bool(vulnerable), owner)
+    owners = {cid: f[3] for cid, f in facts.items() if f[3]}
     market = settings_of(session).market
     items = []
     for contact in plain:
-        language, segment, vulnerable = facts.get(contact.customer_id, (None, None, None))
+        language, segment, vulnerable, _ = facts.get(contact.customer_id, (None, None, None, None))
         rule = pol.choose(routing.Facts(contact.channel, market, language, segment, vulnerable, None))
         now = ensure_utc(contact.recorded_at)
         reason = ("nobody could be matched: in the match queue" if contact.customer_id is None
                   else "no open case of the customer could be told from the contact")
-        items.append(TriageItem(contact_id=contact.id, customer_id=contact.customer_id, session_id=None,
-                                channel=contact.channel, team_id=team_for(session, rule.team) if rule else None,
-                                rule=rule.name if rule else "no rule matched", reason=reason, created_at=now,
-                                due_at=first_response_due(session, now), escalation_level=0))
+        # Plain rows, written in one INSERT below (no ORM object a contact).
+        items.append(SimpleNamespace(
+            id=new_id(), contact_id=contact.id, customer_id=contact.customer_id, session_id=None,
+            channel=contact.channel, team_id=team_for(session, rule.team) if rule else None,
+            rule=rule.name if rule else "no rule matched", reason=reason, assigned_to=None, assigned_at=None,
+            created_at=now, due_at=first_response_due(session, now), escalation_level=0, escalated_to=None,
+            done_at=None, done_by=None, resolution=None, case_id=None))
     pool = assignment.Pool(session, {i.team_id for i in items if i.team_id}, set(owners.values()))
+    by_skill = {t.id for t in pool.teams.values() if t.routing_rule == "skills"}
     for item in items:
-        who, is_owner = pool.pick(item, owners.get(item.customer_id))
+        language = facts.get(item.customer_id, (None,))[0] if item.team_id in by_skill else None
+        who, is_owner = pool.pick(item, owners.get(item.customer_id),
+                                  {language.strip().lower()} if language else frozenset())
         if who is not None:
             if is_owner:
                 item.reason = f"{item.reason}; the owner of the customer's open case takes it"
+            elif language and language.strip().lower() in assignment.skills_of(who):
+                item.reason = f"{item.reason}; matched on {language.strip().lower()}"
             pool.give(item, who, item.created_at)
-    session.add_all(items)
+    insert_rows(session, TriageItem.__table__, [vars(item) for item in items])
 
 
 on_recorded.many = _on_recorded_many  # bulk form, used by record_events (contact batches)

@@ -9,7 +9,7 @@ from sqlalchemy import String, case, cast, func, select, update
 from sqlalchemy.orm import Session
 
 from onethread.errors import NotFound
-from onethread.models import Contact, TriageItem, Vulnerability
+from onethread.models import Contact, MatchItem, TriageItem, Vulnerability
 
 # Customers whose consented needs in force ask for priority: their items come first in the queues.
 # The needs are a JSON list; its text form holds the quoted need on SQLite and PostgreSQL alike.
@@ -38,6 +38,33 @@ def end(session: Session, contact_id: str, *, at: datetime, by: str | None, reso
     session.execute(update(TriageItem).where(TriageItem.id == item.id, TriageItem.done_at.is_(None))
                     .values(done_at=at, done_by=by, resolution=resolution, case_id=case_id)
                     .execution_options(synchronize_session="fetch"))
+    return item
+
+
+def cover_the_rest(session: Session, ended: TriageItem, *, why: str) -> TriageItem | None:
+    """After the item of a live exchange ended (its contact reached a case, or was dismissed), the
+    exchange's other lines it covered that are still on no case (another customer's, or nobody's
+    yet) are not left without a clock: the oldest of them takes over the item's queue, person and
+    clock; it covers the others as before. The new item, if one was needed."""
+    if not ended.session_id or open_for_session(session, ended.session_id) is not None:
+        return None
+    dismissed = select(MatchItem.id).where(MatchItem.contact_id == Contact.id, MatchItem.resolution == "dismissed")
+    heir = session.scalar(select(Contact).where(
+        Contact.session_id == ended.session_id, Contact.direction == "inbound", Contact.case_id.is_(None),
+        Contact.id != ended.contact_id, ~dismissed.exists()).order_by(Contact.occurred_at, Contact.id).limit(1))
+    if heir is None:
+        return None
+    item = session.scalar(select(TriageItem).where(TriageItem.contact_id == heir.id))
+    if item is None:
+        item = TriageItem(contact_id=heir.id)
+        session.add(item)
+    item.customer_id, item.session_id, item.channel = heir.customer_id, ended.session_id, heir.channel
+    item.team_id, item.rule, item.reason = ended.team_id, ended.rule, why[:2000]
+    item.assigned_to, item.assigned_at = ended.assigned_to, ended.assigned_at
+    item.created_at, item.due_at = ended.created_at, ended.due_at
+    item.escalation_level, item.escalated_to = ended.escalation_level, ended.escalated_to
+    item.done_at = item.done_by = item.resolution = item.case_id = None
+    session.flush()
     return item
 
 

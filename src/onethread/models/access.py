@@ -19,7 +19,7 @@ class Team(Base):
     kind: Mapped[str] = mapped_column(String(30), default="contact_centre")
     lead_id: Mapped[str | None] = mapped_column(ForeignKey("staff_user.id", use_alter=True))
     created_at: Mapped[datetime]
-    # How the team's waiting work (triage items, new cases) is handed out: least_loaded | round_robin
+    # How the team's waiting work (triage items, new cases) is handed out: least_loaded | round_robin | skills
     routing_rule: Mapped[str] = mapped_column(String(20), default="least_loaded", server_default="least_loaded")
 
 
@@ -44,6 +44,8 @@ class StaffUser(Base):
     presence_since: Mapped[datetime | None]
     capacity: Mapped[int] = mapped_column(Integer, default=10, server_default="10")  # open items handed out at most
     last_assigned_at: Mapped[datetime | None]  # round robin: the longest without work goes first
+    # The ``skills`` rule: languages ("fr") and product kinds ("fibre") this person handles.
+    skills: Mapped[list | None] = mapped_column(JSONType)
 
 
 class ApiToken(Base):

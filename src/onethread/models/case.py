@@ -210,6 +210,7 @@ class TriageItem(Base):
 
 Index("ix_triage_item_open_due", TriageItem.done_at, TriageItem.due_at)
 Index("ix_triage_item_team_open", TriageItem.team_id, TriageItem.done_at, TriageItem.created_at)
+Index("ix_triage_item_assigned_open", TriageItem.assigned_to, TriageItem.done_at)  # a person's load
 
 
 class CaseReadMark(Base):

@@ -21,7 +21,15 @@ from onethread.access.rules import CUSTOMER_SERVICE, Principal
 from onethread.api.deps import ClockDep, ContainerDep, DbSession, cross_site
 from onethread.api.v1.attachments import file_response
 from onethread.attachments import service as attachments
-from onethread.cases import case_view, contact_service, escalation_service, handover_service, items_service, my_work
+from onethread.cases import (
+    case_view,
+    contact_service,
+    escalation_service,
+    handover_service,
+    items_service,
+    my_work,
+    triage,
+)
 from onethread.cases import queries as case_queries
 from onethread.cases import rules as case_rules
 from onethread.cases import service as cases
@@ -303,11 +311,12 @@ DONE = {
     "task_done": "The task is marked as done.",
     "harm_resolved": "The harm is marked as put right.",
     "transfer": "The contact is transferred; its verification went with it.",
+    "moved": "The contact is moved off this case; the correction is on the case's log.",
 }
 
 
 def _case_action(request: Request, session, clock, principal: Principal, case_id: str, form: str, action,
-                 values: dict, anchor: str | None = None):
+                 values: dict, anchor: str | None = None, done: str | None = None):
     """Run ``action``; redirect to the case, or show the form again with the error next to its field."""
     _same_site(request)
     try:
@@ -316,7 +325,7 @@ def _case_action(request: Request, session, clock, principal: Principal, case_id
         errors = form_failed(session, exc)
         return _case_page(request, session, clock, principal, case_id,
                           failed={"form": form, "errors": errors, "values": values}, status=exc.http_status)
-    return RedirectResponse(f"/cases/{case_id}?done={form}#{anchor or form}", status_code=303)
+    return RedirectResponse(f"/cases/{case_id}?done={done or form}#{anchor or form}", status_code=303)
 
 
 @router.post("/cases/{case_id}/reply", response_class=HTMLResponse)
@@ -335,6 +344,19 @@ def case_contact(request: Request, case_id: str, principal: Desk, session: DbSes
                         lambda: contact_service.record_contact(session, clock, principal, case_id, channel=channel,
                                                                direction=direction, text=text),
                         {"channel": channel, "direction": direction, "text": text})
+
+
+@router.post("/cases/{case_id}/contacts/{contact_id}/not-this-case", response_class=HTMLResponse)
+def case_contact_not_here(request: Request, case_id: str, contact_id: str, principal: Desk, session: DbSession,
+                          clock: ClockDep, reason: Annotated[str, Form()] = "", toCaseId: Annotated[str, Form()] = ""):
+    """"Not this case": the contact goes to another open case of the customer, or back to a queue."""
+    def act():
+        if interactions.get_contact(session, contact_id).case_id != case_id:
+            raise NotFound(f"no contact {contact_id} on this case")
+        triage.not_this_case(session, clock, principal, contact_id, reason=reason, to_case_id=toCaseId or None)
+
+    return _case_action(request, session, clock, principal, case_id, f"ntc-{contact_id}", act,
+                        {"reason": reason, "toCaseId": toCaseId}, anchor="contacts", done="moved")
 
 
 @router.post("/cases/{case_id}/commitments", response_class=HTMLResponse)

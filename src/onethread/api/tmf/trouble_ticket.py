@@ -357,8 +357,9 @@ def _check_type(type_: str | None, extension_used: list[str]) -> None:
                                f"send \"@type\": \"{EXTENSION}\"", field="@type")
 
 
-def _parties(session: Session, entries: list[dict]) -> tuple[str, str | None]:
-    """(customer id, owner staff id or None) from onethread's relatedParty entries."""
+def _parties(session: Session, entries: list[dict]) -> tuple[str, str | None, str | None]:
+    """(customer id, owner staff id or None, team whose rule chooses the owner or None) from
+    onethread's relatedParty entries."""
     by_role: dict[str, PartyRefIn] = {}
     for party in [parse_model(RelatedPartyIn, e) for e in entries]:
         if party.role in by_role:
@@ -369,7 +370,9 @@ def _parties(session: Session, entries: list[dict]) -> tuple[str, str | None]:
     ref = by_role["customer"]
     customer = inventory.resolve_customer(session, ref.type_, ref.id)
     owner = by_role.get("owner")
-    return customer.id, owner.id if owner else None
+    if owner is not None and owner.referred_type == "Team":  # handed to the team: its rule chooses
+        return customer.id, None, owner.id
+    return customer.id, owner.id if owner else None, None
 
 
 def _product(entries: list[dict]) -> str | None:
@@ -460,8 +463,8 @@ def create_ticket(body: TicketCreate, response: Response, session: DbSession, cl
                   actor: person(CUSTOMER_WRITERS), fields: str | None = None) -> dict:
     _check_type(body.type_, ["contactId"] if body.contactId is not None else [])
     mine, kept = _split(body.kept_new or {})
-    customer_id, owner_id = _parties(session, mine.get("relatedParty", []))
-    if owner_id is None and actor.kind != "staff":
+    customer_id, owner_id, owner_team_id = _parties(session, mine.get("relatedParty", []))
+    if owner_id is None and owner_team_id is None and actor.kind != "staff":
         raise ValidationFailed("name the case's owner: a relatedParty with role 'owner' and the staff member's id "
                                "(a system caller is nobody's colleague)", field="relatedParty")
     channel = _channel(body.channel)
@@ -480,7 +483,8 @@ def create_ticket(body: TicketCreate, response: Response, session: DbSession, cl
                           opened_via=channel, customer_account=body.description.strip(),
                           product_id=_product(mine.get("relatedEntity", [])),
                           category=_category(mine.get("troubleTicketCharacteristic", [])),
-                          owner_id=owner_id, contact_id=body.contactId, severity=severity,
+                          owner_id=owner_id, owner_team_id=owner_team_id, contact_id=body.contactId,
+                          severity=severity,
                           tmf_attributes={k: v for k, v in kept.items() if v != []} or None)
     if status is not None and status != case.status:
         cases.set_status(session, clock, actor, case.id, status, reason=body.statusChangeReason)

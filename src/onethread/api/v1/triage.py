@@ -12,12 +12,12 @@ from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from onethread.access import service as access
-from onethread.access.rules import ANYONE, CUSTOMER_SERVICE
+from onethread.access.rules import ANYONE, CUSTOMER_SERVICE, SUPERVISORS
 from onethread.api.deps import ClockDep, DbSession, allow
 from onethread.api.tmf.conventions import ListParams, paged
 from onethread.cases import assignment, triage, triage_items
 from onethread.errors import ValidationFailed
-from onethread.models import Contact, StaffUser, TriageItem
+from onethread.models import Contact, StaffUser, Team, TriageItem
 
 router = APIRouter(prefix="/api/v1", tags=["triage and routing"])
 
@@ -40,6 +40,15 @@ class PresenceIn(_In):
     presence: str = Field(..., description="available, busy, away or off")
     backAt: datetime | None = Field(None, description="with away: when they expect to be back")
     capacity: int | None = Field(None, description="open triage items handed to them at most (0-500)")
+
+
+class SkillsIn(_In):
+    skills: list[Annotated[str, StringConstraints(max_length=40)]] = Field(
+        ..., max_length=30, description="languages (fr) and product kinds (fibre) the person handles")
+
+
+class TeamRuleIn(_In):
+    rule: str = Field(..., max_length=20, description="least_loaded, round_robin or skills")
 
 
 def item_json(item: TriageItem, contact: Contact) -> dict:
@@ -113,7 +122,7 @@ def presence_json(user: StaffUser, handed: int | None = None) -> dict:
     body = {"id": user.id, "@type": "Presence", "displayName": user.display_name, "presence": user.presence,
             "backAt": user.back_at.isoformat() if user.back_at else None,
             "since": user.presence_since.isoformat() if user.presence_since else None,
-            "capacity": user.capacity, "teamId": user.team_id}
+            "capacity": user.capacity, "teamId": user.team_id, "skills": list(user.skills or [])}
     if handed is not None:
         body["handedOut"] = handed
     return body
@@ -133,3 +142,17 @@ def set_presence(staff_id: str, body: PresenceIn, session: DbSession, clock: Clo
 def get_presence(staff_id: str, session: DbSession, actor: allow(CUSTOMER_SERVICE)) -> dict:
     user = access.get_user(session, actor.id if staff_id == "me" else staff_id)
     return presence_json(user)
+
+
+@router.put("/staff/{staff_id}/skills", summary="A team lead records the languages and products someone handles")
+def set_skills(staff_id: str, body: SkillsIn, session: DbSession, actor: allow(SUPERVISORS)) -> dict:
+    return presence_json(assignment.set_skills(session, actor, staff_id, body.skills))
+
+
+def team_rule_json(team: Team) -> dict:
+    return {"id": team.id, "@type": "TeamRouting", "name": team.name, "rule": team.routing_rule}
+
+
+@router.put("/teams/{team_id}/routing-rule", summary="A team lead chooses how the team's waiting work is handed out")
+def set_team_rule(team_id: str, body: TeamRuleIn, session: DbSession, actor: allow(SUPERVISORS)) -> dict:
+    return team_rule_json(assignment.set_team_rule(session, actor, team_id, body.rule))

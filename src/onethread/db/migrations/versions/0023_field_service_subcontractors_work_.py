@@ -1,7 +1,7 @@
 """field service: subcontractors, work orders, visits, incidents, audits
 
 Revision ID: 0023
-Revises: 0020
+Revises: 0021
 Create Date: 2026-12-07 21:23:14
 
 - ``subcontractor``: a firm doing visits (its team, its supplier manager).
@@ -20,7 +20,7 @@ from alembic import op
 import onethread.db.types
 
 revision = '0023'
-down_revision = '0020'
+down_revision = '0021'
 branch_labels = None
 depends_on = None
 

@@ -206,3 +206,18 @@ def test_bad_parameters_are_a_400_naming_them(client, world, admin, params, fiel
     r = client.get(URL, params=params, headers=admin)
     assert r.status_code == 400, r.text
     assert_tmf_error(r, 400)
+
+
+def test_the_desktop_search_box_shows_customers_cases_and_contacts(client, world):
+    assert client.post("/login", data={"username": "ann.agent", "password": PASSWORD},
+                       follow_redirects=False).status_code == 303
+    page = client.get("/search", params={"q": "roaming charge"})
+    assert page.status_code == 200
+    assert f'href="/cases/{world["other"]}" class="hit">Roaming charge disputed</a>' in page.text
+    assert "4 contacts" in page.text and "<mark>" in page.text
+    evil = client.get("/search", params={"q": "modem", "type": "contact"}).text
+    assert "<script>alert" not in evil and "Tom &amp; Jerry" in evil
+    narrowed = client.get("/search", params={"q": "roaming charge", "channel": "phone"}).text
+    assert "1 contact<" in narrowed and "customers for" not in narrowed
+    bad = client.get("/search", params={"q": "roaming", "from": "someday"})
+    assert bad.status_code == 400 and 'id="from-error"' in bad.text

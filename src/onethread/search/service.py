@@ -101,7 +101,7 @@ def search(session: Session, clock: Clock, actor: Principal, q: str | None, *, r
         raise Forbidden(f"a {actor.role.replace('_', ' ')} does not search customers' records")
     query = (q or "").strip()
     if not query:
-        raise ValidationFailed("type words, a name, or a phone number, e-mail, handle, account number, ICCID or IMEI",
+        raise ValidationFailed("type a phone number, e-mail, handle, account number, ICCID, IMEI, a name or words",
                                field="q")
     if len(query) > rules.MAX_QUERY:
         raise ValidationFailed(f"at most {rules.MAX_QUERY} characters", field="q")

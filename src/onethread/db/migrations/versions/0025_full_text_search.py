@@ -24,7 +24,88 @@ down_revision = '0020'
 branch_labels = None
 depends_on = None
 
-KINDS = ("customer", "case", "contact")
+# The index rows of every existing contact, case and customer, as search.index wrote them when
+# this revision was made (frozen here: a later change to the index must not change this revision).
+BACKFILL = {
+    'postgresql': [
+        ('INSERT INTO search_doc (kind, ref_id, customer_id, channel, status, owner_id, market, lang, at, '
+         'title, body, names, tsv) SELECT s.c0, s.c1, s.c2, s.c3, s.c4, s.c5, s.c6, s.c7, s.c8, s.c9, s.c10, '
+         "s.c11, setweight(to_tsvector('simple', s.c9), 'A') || setweight(to_tsvector('simple', s.c10), 'B') "
+         "|| CASE WHEN s.c7 = 'simple' THEN ''::tsvector ELSE setweight(to_tsvector(CAST(s.c7 AS regconfig), "
+         "s.c9), 'A') || setweight(to_tsvector(CAST(s.c7 AS regconfig), s.c10), 'B') END FROM (SELECT * FROM "
+         "(SELECT 'customer', cu.id, cu.id, NULL, cu.status, NULL, NULL, 'simple', cu.created_at, cu.name, "
+         "TRIM(COALESCE(p.given_name, '') || ' ' || COALESCE(p.family_name, '') || ' ' || "
+         "COALESCE(p.organization_name, '')), cu.name FROM customer cu JOIN party p ON p.id = cu.party_id) AS "
+         's (c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11)) AS s'),
+        ('INSERT INTO search_doc (kind, ref_id, customer_id, channel, status, owner_id, market, lang, at, '
+         'title, body, names, tsv) SELECT s.c0, s.c1, s.c2, s.c3, s.c4, s.c5, s.c6, s.c7, s.c8, s.c9, s.c10, '
+         "s.c11, setweight(to_tsvector('simple', s.c9), 'A') || setweight(to_tsvector('simple', s.c10), 'B') "
+         "|| CASE WHEN s.c7 = 'simple' THEN ''::tsvector ELSE setweight(to_tsvector(CAST(s.c7 AS regconfig), "
+         "s.c9), 'A') || setweight(to_tsvector(CAST(s.c7 AS regconfig), s.c10), 'B') END FROM (SELECT * FROM "
+         "(SELECT 'case', cf.id, cf.customer_id, cf.opened_via, cf.status, cf.owner_id, cf.market, (CASE "
+         "UPPER(cf.market) WHEN 'AT' THEN 'german' WHEN 'AU' THEN 'english' WHEN 'BE' THEN 'french' WHEN 'BR' "
+         "THEN 'portuguese' WHEN 'CA' THEN 'english' WHEN 'CH' THEN 'german' WHEN 'DE' THEN 'german' WHEN 'DK'"
+         " THEN 'danish' WHEN 'ES' THEN 'spanish' WHEN 'FI' THEN 'finnish' WHEN 'FR' THEN 'french' WHEN 'GB' "
+         "THEN 'english' WHEN 'IE' THEN 'english' WHEN 'IT' THEN 'italian' WHEN 'MX' THEN 'spanish' WHEN 'NL' "
+         "THEN 'dutch' WHEN 'NO' THEN 'norwegian' WHEN 'NZ' THEN 'english' WHEN 'PT' THEN 'portuguese' WHEN "
+         "'SE' THEN 'swedish' WHEN 'TR' THEN 'turkish' WHEN 'US' THEN 'english' ELSE 'simple' END), "
+         "cf.opened_at, cf.title, LEFT(COALESCE(cf.customer_account, '') || ' ' || COALESCE(cf.outcome, '') ||"
+         " ' ' || COALESCE((SELECT string_agg(e.text, ' ') FROM case_event e WHERE e.case_id = cf.id AND "
+         "e.text IS NOT NULL), ''), 100000), NULL FROM case_file cf) AS s (c0, c1, c2, c3, c4, c5, c6, c7, c8,"
+         ' c9, c10, c11)) AS s'),
+        ('INSERT INTO search_doc (kind, ref_id, customer_id, channel, status, owner_id, market, lang, at, '
+         'title, body, names, tsv) SELECT s.c0, s.c1, s.c2, s.c3, s.c4, s.c5, s.c6, s.c7, s.c8, s.c9, s.c10, '
+         "s.c11, setweight(to_tsvector('simple', s.c9), 'A') || setweight(to_tsvector('simple', s.c10), 'B') "
+         "|| CASE WHEN s.c7 = 'simple' THEN ''::tsvector ELSE setweight(to_tsvector(CAST(s.c7 AS regconfig), "
+         "s.c9), 'A') || setweight(to_tsvector(CAST(s.c7 AS regconfig), s.c10), 'B') END FROM (SELECT * FROM "
+         "(SELECT 'contact', c.id, c.customer_id, c.channel, c.match_status, c.staff_user_id, cf.market, (CASE"
+         " UPPER(cf.market) WHEN 'AT' THEN 'german' WHEN 'AU' THEN 'english' WHEN 'BE' THEN 'french' WHEN 'BR'"
+         " THEN 'portuguese' WHEN 'CA' THEN 'english' WHEN 'CH' THEN 'german' WHEN 'DE' THEN 'german' WHEN "
+         "'DK' THEN 'danish' WHEN 'ES' THEN 'spanish' WHEN 'FI' THEN 'finnish' WHEN 'FR' THEN 'french' WHEN "
+         "'GB' THEN 'english' WHEN 'IE' THEN 'english' WHEN 'IT' THEN 'italian' WHEN 'MX' THEN 'spanish' WHEN "
+         "'NL' THEN 'dutch' WHEN 'NO' THEN 'norwegian' WHEN 'NZ' THEN 'english' WHEN 'PT' THEN 'portuguese' "
+         "WHEN 'SE' THEN 'swedish' WHEN 'TR' THEN 'turkish' WHEN 'US' THEN 'english' ELSE 'simple' END), "
+         "c.occurred_at, COALESCE(c.subject, ''), LEFT(COALESCE(c.text, '') || ' ' || COALESCE((SELECT "
+         "string_agg(x->>'name', ' ') FROM jsonb_array_elements(CASE WHEN jsonb_typeof(c.attachments) = "
+         "'array' THEN c.attachments ELSE '[]'::jsonb END) x), '') || ' ' || COALESCE((SELECT "
+         "string_agg(a.filename, ' ') FROM attachment a WHERE a.contact_id = c.id), '') || ' ' || "
+         "regexp_replace(COALESCE((SELECT string_agg(x->>'name', ' ') FROM jsonb_array_elements(CASE WHEN "
+         "jsonb_typeof(c.attachments) = 'array' THEN c.attachments ELSE '[]'::jsonb END) x), '') || ' ' || "
+         "COALESCE((SELECT string_agg(a.filename, ' ') FROM attachment a WHERE a.contact_id = c.id), ''), "
+         "'[._-]+', ' ', 'g'), 100000), NULL FROM contact c LEFT JOIN case_file cf ON cf.id = c.case_id) AS s "
+         '(c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11)) AS s'),
+    ],
+    'sqlite': [
+        ('INSERT INTO search_doc (kind, ref_id, customer_id, channel, status, owner_id, market, lang, at, '
+         "title, body, names) SELECT 'customer', cu.id, cu.id, NULL, cu.status, NULL, NULL, 'simple', "
+         "cu.created_at, cu.name, TRIM(COALESCE(p.given_name, '') || ' ' || COALESCE(p.family_name, '') || ' '"
+         " || COALESCE(p.organization_name, '')), cu.name FROM customer cu JOIN party p ON p.id = cu.party_id"),
+        ('INSERT INTO search_doc (kind, ref_id, customer_id, channel, status, owner_id, market, lang, at, '
+         "title, body, names) SELECT 'case', cf.id, cf.customer_id, cf.opened_via, cf.status, cf.owner_id, "
+         "cf.market, (CASE UPPER(cf.market) WHEN 'AT' THEN 'german' WHEN 'AU' THEN 'english' WHEN 'BE' THEN "
+         "'french' WHEN 'BR' THEN 'portuguese' WHEN 'CA' THEN 'english' WHEN 'CH' THEN 'german' WHEN 'DE' THEN"
+         " 'german' WHEN 'DK' THEN 'danish' WHEN 'ES' THEN 'spanish' WHEN 'FI' THEN 'finnish' WHEN 'FR' THEN "
+         "'french' WHEN 'GB' THEN 'english' WHEN 'IE' THEN 'english' WHEN 'IT' THEN 'italian' WHEN 'MX' THEN "
+         "'spanish' WHEN 'NL' THEN 'dutch' WHEN 'NO' THEN 'norwegian' WHEN 'NZ' THEN 'english' WHEN 'PT' THEN "
+         "'portuguese' WHEN 'SE' THEN 'swedish' WHEN 'TR' THEN 'turkish' WHEN 'US' THEN 'english' ELSE "
+         "'simple' END), cf.opened_at, cf.title, SUBSTR(COALESCE(cf.customer_account, '') || ' ' || "
+         "COALESCE(cf.outcome, '') || ' ' || COALESCE((SELECT group_concat(e.text, ' ') FROM case_event e "
+         "WHERE e.case_id = cf.id AND e.text IS NOT NULL), ''), 1, 100000), NULL FROM case_file cf"),
+        ('INSERT INTO search_doc (kind, ref_id, customer_id, channel, status, owner_id, market, lang, at, '
+         "title, body, names) SELECT 'contact', c.id, c.customer_id, c.channel, c.match_status, "
+         "c.staff_user_id, cf.market, (CASE UPPER(cf.market) WHEN 'AT' THEN 'german' WHEN 'AU' THEN 'english' "
+         "WHEN 'BE' THEN 'french' WHEN 'BR' THEN 'portuguese' WHEN 'CA' THEN 'english' WHEN 'CH' THEN 'german'"
+         " WHEN 'DE' THEN 'german' WHEN 'DK' THEN 'danish' WHEN 'ES' THEN 'spanish' WHEN 'FI' THEN 'finnish' "
+         "WHEN 'FR' THEN 'french' WHEN 'GB' THEN 'english' WHEN 'IE' THEN 'english' WHEN 'IT' THEN 'italian' "
+         "WHEN 'MX' THEN 'spanish' WHEN 'NL' THEN 'dutch' WHEN 'NO' THEN 'norwegian' WHEN 'NZ' THEN 'english' "
+         "WHEN 'PT' THEN 'portuguese' WHEN 'SE' THEN 'swedish' WHEN 'TR' THEN 'turkish' WHEN 'US' THEN "
+         "'english' ELSE 'simple' END), c.occurred_at, COALESCE(c.subject, ''), SUBSTR(COALESCE(c.text, '') ||"
+         " ' ' || COALESCE((SELECT group_concat(json_extract(x.value, '$.name'), ' ') FROM json_each(CASE WHEN"
+         " json_type(c.attachments) = 'array' THEN c.attachments ELSE '[]' END) x), '') || ' ' || "
+         "COALESCE((SELECT group_concat(a.filename, ' ') FROM attachment a WHERE a.contact_id = c.id), ''), 1,"
+         ' 100000), NULL FROM contact c LEFT JOIN case_file cf ON cf.id = c.case_id'),
+    ],
+}
 
 SQLITE_FTS = [
     "CREATE VIRTUAL TABLE search_fts USING fts5(title, body, content='search_doc', content_rowid='id', "
@@ -76,11 +157,8 @@ def upgrade() -> None:
     else:
         for statement in SQLITE_FTS:
             op.execute(statement)
-    # The statements the application writes the index with (search.index), run over every row.
-    from onethread.search.index import insert_sql
-
-    for kind in KINDS:
-        op.execute(insert_sql(dialect, kind, None))
+    for statement in BACKFILL[dialect]:
+        op.execute(statement)
 
 
 def downgrade() -> None:

@@ -80,7 +80,7 @@ def _when(value: str, field: str, zone: tzinfo = UTC) -> datetime:
 
 @router.get("/search", response_class=HTMLResponse)
 def search_page(request: Request, principal: Desk, session: DbSession, clock: ClockDep, container: ContainerDep,
-                q: str | None = Query(None), type: str = Query(""), channel: str = Query(""),  # noqa: A002
+                q: str | None = Query(None), type: str = Query(""), channel: str = Query(""),
                 status: str = Query(""), since: str = Query("", alias="from"), until: str = Query("", alias="to")):
     values = {"type": type, "channel": channel, "status": status, "from": since, "to": until}
     context = {"principal": principal, "q": q or "", "result": None, "errors": {}, "values": values,

@@ -90,7 +90,7 @@ _PG_WORDS = (f"SELECT d.id, d.ref_id, d.customer_id, ts_rank(d.tsv, qq.query) AS
 _PG_SNIPPET = (f"SELECT d.id, ts_headline(CAST(d.lang AS regconfig), d.title || ' — ' || d.body, {_PG_Q}, "
                "'MaxWords=24, MinWords=8, MaxFragments=2') FROM search_doc d WHERE d.id = ANY(%(ids)s)")
 _PG_NAMES = ("SELECT ref_id, similarity(names, %(q)s) FROM search_doc WHERE kind = 'customer' AND "
-             "(names %% %(q)s OR lower(names) LIKE %(pat)s) ORDER BY (lower(names) LIKE %(pat)s) DESC, "
+             "(names %% %(q)s OR names ILIKE %(pat)s) ORDER BY (names ILIKE %(pat)s) DESC, "
              "similarity(names, %(q)s) DESC LIMIT %(n)s")
 
 

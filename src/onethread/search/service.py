@@ -168,9 +168,9 @@ def _by_name(session: Session, query: str, limit: int) -> list[Hit]:
     pg = session.get_bind().dialect.name == "postgresql"
     if pg:
         rows = session.execute(text(
-            "SELECT ref_id, title, at, status, similarity(names, :q) AS sim, lower(names) LIKE :pat AS part "
-            "FROM search_doc WHERE kind = 'customer' AND (names % :q OR lower(names) LIKE :pat) "
-            "ORDER BY (lower(names) LIKE :pat) DESC, similarity(names, :q) DESC, at DESC, ref_id LIMIT :n")
+            "SELECT ref_id, title, at, status, similarity(names, :q) AS sim, names ILIKE :pat AS part "
+            "FROM search_doc WHERE kind = 'customer' AND (names % :q OR names ILIKE :pat) "  # both: the trigram index
+            "ORDER BY (names ILIKE :pat) DESC, similarity(names, :q) DESC, at DESC, ref_id LIMIT :n")
             .columns(at=AT_TYPE), {"q": query, "pat": _like(query), "n": limit}).all()
         scored = [(r.ref_id, r.title, r.at, r.status, float(r.sim), bool(r.part)) for r in rows]
     else:

@@ -134,3 +134,25 @@ def on_event(session: Session, event: DomainEvent) -> None:
         ids = list(session.execute(text("SELECT id FROM customer WHERE party_id = :p"), {"p": event.aggregate_id})
                    .scalars())
         reindex(session, "customer", ids)
+
+
+def _on_events(session: Session, events: list[DomainEvent]) -> None:
+    """The bulk form (``record_events``, the sweeps): one rewrite per kind for the whole batch."""
+    ids: dict[str, set[str]] = {"contact": set(), "case": set(), "customer": set()}
+    parties: set[str] = set()
+    for event in events:
+        if event.type == "customer.erased" and event.customer_id:
+            reindex_customer(session, event.customer_id)
+        elif event.aggregate_type in ids:
+            ids[event.aggregate_type].add(event.aggregate_id)
+        elif event.aggregate_type == "party":
+            parties.add(event.aggregate_id)
+    if parties:
+        ids["customer"] |= set(session.execute(
+            text("SELECT id FROM customer WHERE party_id IN :p").bindparams(bindparam("p", expanding=True)),
+            {"p": sorted(parties)}).scalars())
+    for kind, found in ids.items():
+        reindex(session, kind, sorted(found))
+
+
+on_event.many = _on_events

@@ -25,6 +25,7 @@ from onethread.kernel.clock import Clock, SystemClock
 from onethread.kernel.events import EventBus
 from onethread.outreach import triggers
 from onethread.sandbox.clock import DatabaseClock, ensure_row
+from onethread.search import index as search_index
 
 
 @dataclass
@@ -76,6 +77,7 @@ def register_handlers(bus: EventBus) -> None:
     bus.subscribe("contact.recorded", triage.on_recorded)  # after threading: a case it belongs to, else a queue
     bus.subscribe("contact.dismissed", triage.on_dismissed)  # a match-queue item dismissed ends its triage item
     bus.subscribe("product.terminated", triggers.retention_on_termination)  # guarded (outreach)
+    bus.subscribe("*", search_index.on_event)  # last: a contact's case (threading, triage) is known by then
 
 
 def register_consumers(container: Container) -> list[Subscription]:

@@ -42,6 +42,7 @@ from onethread.api.v1 import my_work as v1_my_work
 from onethread.api.v1 import outreach as v1_outreach
 from onethread.api.v1 import portal as v1_portal
 from onethread.api.v1 import privacy as v1_privacy
+from onethread.api.v1 import search as v1_search
 from onethread.api.v1 import sessions as v1_sessions
 from onethread.api.v1 import social as v1_social
 from onethread.api.v1 import staff as v1_staff
@@ -112,6 +113,7 @@ def mount_api(app: FastAPI) -> None:
         v1_cases.router,
         v1_case_items.router,
         v1_warm_handovers.router,
+        v1_search.router,
         v1_decisions.router,
         v1_known_defects.router,
         v1_field.router,

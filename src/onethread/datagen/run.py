@@ -16,7 +16,8 @@ import time
 from dataclasses import dataclass, field
 from typing import TextIO
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
 
 from onethread.datagen.shape import BATCH_TABLES, SLICE, TABLES, Generator, Options, Staff
 from onethread.datagen.sink import (
@@ -30,6 +31,7 @@ from onethread.db import migrate
 from onethread.db.engine import make_engine
 from onethread.errors import Conflict
 from onethread.models import Customer
+from onethread.search import index as search_index
 
 
 @dataclass
@@ -225,6 +227,12 @@ def generate(database_url: str, options: Options, *, batch_size: int = 500, work
                                                            progress=progress, analyze=BATCH_TABLES if analyze else ())
                 phases["rebuild"] = time.monotonic() - t1
         rows.update(counted)
+        t1 = time.monotonic()
+        with Session(engine) as session, session.begin():  # the rows were written directly: index them all
+            search_index.rebuild(session)
+            if postgres and analyze:
+                session.execute(text("ANALYZE search_doc"))
+        phases["search index"] = time.monotonic() - t1
         if analyze:  # (the rebuild analyzed the tables it rebuilt, as soon as their indexes were back)
             t1 = time.monotonic()
             sinks[0].analyze([t for t in TABLES if not deferred or t not in BATCH_TABLES])

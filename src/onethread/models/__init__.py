@@ -66,6 +66,7 @@ from onethread.models.outreach import (
 from onethread.models.party import Party, PartyRelationship
 from onethread.models.product import Product, ProductStatusChange
 from onethread.models.sandbox import ManualClockRow
+from onethread.models.search import SearchDoc
 
 __all__ = [
     "ApiToken",
@@ -118,6 +119,7 @@ __all__ = [
     "Product",
     "ProductStatusChange",
     "Representative",
+    "SearchDoc",
     "SessionHop",
     "SignInFailure",
     "SignInSession",

@@ -10,7 +10,7 @@ with the error's 4xx status, and writes nothing (``form_failed`` rolls the reque
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -35,7 +35,6 @@ from onethread.cases import rules as case_rules
 from onethread.cases import service as cases
 from onethread.customers import queries as customer_queries
 from onethread.customers import rules as customer_rules
-from onethread.customers import search as customer_search
 from onethread.customers import service as customers
 from onethread.decisions import approval_queries, approvals, direct_actions
 from onethread.errors import DomainError, NotFound, ValidationFailed
@@ -48,6 +47,7 @@ from onethread.inventory import rules as inventory_rules
 from onethread.inventory import service as inventory
 from onethread.kernel.pagination import encode_cursor
 from onethread.outreach import queries as outreach_queries
+from onethread.search import service as search
 from onethread.web.common import PageForbidden, form_failed, page_number, render, staff_page, zone_of
 
 router = APIRouter(include_in_schema=False)
@@ -90,18 +90,38 @@ def _when(value: str, field: str, zone: tzinfo = UTC) -> datetime:
 
 @router.get("/search", response_class=HTMLResponse)
 def search_page(request: Request, principal: Desk, session: DbSession, clock: ClockDep, container: ContainerDep,
-                q: str | None = Query(None)):
-    context = {"principal": principal, "q": q or "", "result": None, "errors": {},
+                q: str | None = Query(None), type: str = Query(""), channel: str = Query(""),
+                status: str = Query(""), since: str = Query("", alias="from"), until: str = Query("", alias="to")):
+    values = {"type": type, "channel": channel, "status": status, "from": since, "to": until}
+    context = {"principal": principal, "q": q or "", "result": None, "errors": {}, "values": values,
+               "channels": TIMELINE_CHANNELS, "statuses": case_rules.STATUSES,
                "queued": interactions.match_queue(session, limit=1).total}
     if q is None:
         return render(request, "agent/search.html", context)
+    settings = container.settings
     try:
-        context["result"] = customer_search.find(session, clock, principal, q,
-                                                 region=container.settings.default_region)
+        filters = search.Filters(channel=channel or None, status=status or None,
+                                 since=_day(since, "from", zone_of(request, principal)),
+                                 until=_day(until, "to", zone_of(request, principal), end=True))
+        context["result"] = search.search(session, clock, principal, q, region=settings.default_region,
+                                          market=settings.market, kind=type or None, filters=filters, channel="pages")
     except DomainError as exc:
         context["errors"] = form_failed(session, exc)
         return render(request, "agent/search.html", context, status_code=exc.http_status)
     return render(request, "agent/search.html", context)
+
+
+def _day(value: str, field: str, zone: tzinfo, *, end: bool = False) -> datetime | None:
+    """A ``date`` form value as the start of that day in the page's zone (``end``: of the next day)."""
+    raw = (value or "").strip()
+    if not raw:
+        return None
+    try:
+        day = date.fromisoformat(raw)
+    except ValueError as exc:
+        raise ValidationFailed(f"{raw!r} is not a date (YYYY-MM-DD)", field=field) from exc
+    start = datetime.combine(day + timedelta(days=1) if end else day, time(0), tzinfo=zone)
+    return start.astimezone(UTC)
 
 
 def _queue_page(request: Request, session, principal: Principal, *, failed: dict | None = None, status: int = 200,

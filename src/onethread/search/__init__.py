@@ -1,0 +1,1 @@
+"""Full-text search over contacts, cases and customers (docs/search.md)."""

@@ -34,7 +34,7 @@ from onethread.models import (
 )
 
 AUDIENCES = ("internal", "customer")
-STATUS_KINDS = ("status_changed", "closed", "merged")  # the log entries that change a case's status
+STATUS_KINDS = ("status_changed", "closed", "merged", "unmerged")  # the log entries that change a case's status
 
 
 @dataclass

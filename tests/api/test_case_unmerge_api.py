@@ -8,12 +8,14 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from onethread.models import CaseClock, Commitment, Contact, Handover, Harm, Participant, Task
+from onethread.access.passwords import hash_password
+from onethread.models import CaseClock, Commitment, Contact, Handover, Harm, Participant, StaffUser, Task
 from tests.api.test_case_actions_api import contact
 from tests.api.test_trouble_ticket_api import BASE, make_world, open_case
 from tests.tmf_schema import assert_tmf_error, validate
 
 V1 = "/api/v1"
+PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
@@ -34,6 +36,15 @@ def state(client, uow, headers, *case_ids) -> dict:
         rows["handovers"] = sorted((h.id, h.case_id, h.status, h.decided_at, h.decision_note)
                                    for h in s.scalars(select(Handover).where(Handover.case_id.in_(case_ids))))
     return {"tickets": tickets, "rows": rows}
+
+
+def sign_in(client, uow, user_id: str) -> None:
+    with uow() as s:
+        user = s.get(StaffUser, user_id)
+        user.password_hash, username = hash_password(PASSWORD), user.username
+    client.cookies.clear()
+    assert client.post("/login", data={"username": username, "password": PASSWORD},
+                       follow_redirects=False).status_code == 303
 
 
 def busy_pair(client, world, uow, clock, token_for) -> tuple[str, str]:
@@ -123,3 +134,45 @@ def test_only_a_team_lead_or_an_administrator_as_a_person_undoes_a_merge(client,
     assert_tmf_error(client.post(f"{V1}/cases/{first}/unmerge", json={"reason": "x"}, headers=world.as_lead), 404)
     assert client.post(f"{V1}/cases/{second}/unmerge", json={"reason": "x"},
                        headers=world.as_lead).status_code == 200
+
+
+def test_a_split_case_links_back_to_its_origin_which_shows_where_its_contacts_went(client, world, uow, clock):
+    h = world.as_alex
+    origin = open_case(client, h, world.customer, kind="billing_dispute", name="April bill")["id"]
+    calls = [contact(uow, clock, world.customer, f"call {i}", i) for i in range(3)]
+    for call in calls:
+        assert client.post(f"{V1}/contacts/{call}/route", json={"kind": "billing_dispute", "title": "x",
+                                                                "caseId": origin}, headers=h).status_code == 200
+    new = client.post(f"{V1}/cases/{origin}/split", json={"contactIds": calls[1:], "kind": "complaint",
+                                                           "title": "Rude agent", "reason": "another problem"},
+                      headers=h).json()
+    assert new["splitFrom"] == {"id": origin, "href": f"{BASE}/{origin}", "name": "April bill"}
+    ticket = client.get(f"{BASE}/{origin}", headers=h).json()
+    validate("TMF621", "TroubleTicket", ticket)
+    assert ticket["splitInto"] == [{"id": new["id"], "href": f"{BASE}/{new['id']}", "name": "Rude agent",
+                                    "contactIds": sorted(calls[1:])}]
+    sign_in(client, uow, world.alex)
+    page = client.get(f"/cases/{origin}")
+    assert page.status_code == 200
+    assert f'href="/cases/{new["id"]}"' in page.text and "Rude agent" in page.text and "2 contacts" in page.text
+    back = client.get(f"/cases/{new['id']}").text
+    assert f'href="/cases/{origin}"' in back and "Split from" in back
+
+
+def test_the_merged_case_page_offers_the_undo_to_a_team_lead_only(client, world, uow, clock):
+    h = world.as_alex
+    first = open_case(client, h, world.customer, kind="fault", name="No signal")["id"]
+    second = open_case(client, h, world.customer, kind="fault", name="No calls")["id"]
+    assert client.post(f"{V1}/cases/{second}/merge", json={"intoId": first, "reason": "same mast"},
+                       headers=h).status_code == 200
+    sign_in(client, uow, world.alex)
+    assert f'action="/cases/{second}/unmerge"' not in client.get(f"/cases/{second}").text
+    assert client.post(f"/cases/{second}/unmerge", data={"reason": "x"}).status_code == 403
+    sign_in(client, uow, world.lead)
+    assert f'action="/cases/{second}/unmerge"' in client.get(f"/cases/{second}").text
+    empty = client.post(f"/cases/{second}/unmerge", data={"reason": ""})
+    assert empty.status_code == 400 and "say why the merge is undone" in empty.text
+    done = client.post(f"/cases/{second}/unmerge", data={"reason": "two masts"}, follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"].startswith(f"/cases/{second}?done=unmerge")
+    page = client.get(f"/cases/{second}").text
+    assert "Undo the merge" not in page and "two masts" in page

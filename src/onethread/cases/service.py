@@ -422,7 +422,8 @@ def split(session: Session, clock: Clock, actor: Principal, case_id: str, *, con
                    opened_via="system", owner_id=case.owner_id)
     for contact in contacts:
         contact.case_id = new.id
-    log(session, clock, case, actor, "split", f"Split off: {new.title}", text=reason.strip(), data={"newId": new.id})
+    log(session, clock, case, actor, "split", f"Split off: {new.title}", text=reason.strip(),
+        data={"newId": new.id, "contactIds": sorted(c.id for c in contacts)})
     log(session, clock, new, actor, "split_from", f"Split from case {case.title}", text=reason.strip(),
         data={"fromId": case.id})
     return new

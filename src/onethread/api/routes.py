@@ -31,6 +31,7 @@ from onethread.api.v1 import cases as v1_cases
 from onethread.api.v1 import channels as v1_channels
 from onethread.api.v1 import contact_batches as v1_contact_batches
 from onethread.api.v1 import customer360 as v1_customer360
+from onethread.api.v1 import customer_merges as v1_customer_merges
 from onethread.api.v1 import customers as v1_customers
 from onethread.api.v1 import decisions as v1_decisions
 from onethread.api.v1 import identifiers as v1_identifiers
@@ -109,6 +110,7 @@ def mount_api(app: FastAPI) -> None:
         trouble_ticket.router,
         v1_cases.router,
         v1_case_items.router,
+        v1_customer_merges.router,
         v1_warm_handovers.router,
         v1_decisions.router,
         v1_known_defects.router,

@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from onethread.access.passwords import hash_password
@@ -176,3 +178,45 @@ def test_the_merged_case_page_offers_the_undo_to_a_team_lead_only(client, world,
     assert done.status_code == 303 and done.headers["location"].startswith(f"/cases/{second}?done=unmerge")
     page = client.get(f"/cases/{second}").text
     assert "Undo the merge" not in page and "two masts" in page
+
+
+ITEMS = st.fixed_dictionaries({"calls": st.integers(0, 2), "promise": st.booleans(), "harm": st.booleans(),
+                               "handover": st.booleans(), "waiting": st.booleans(),
+                               "severity": st.sampled_from(["low", "medium", "high"])})
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(source=ITEMS, target=ITEMS)
+def test_any_merge_then_its_undo_is_a_round_trip(client, world, uow, clock, token_for, source, target):
+    h, ids = world.as_alex, []
+    for plan in (source, target):
+        case_id = open_case(client, h, world.customer, kind="fault")["id"]
+        ids.append(case_id)
+        for _ in range(plan["calls"]):
+            call = contact(uow, clock, world.customer, "call", f"{case_id}-{len(ids)}-{_}")
+            client.post(f"{V1}/contacts/{call}/route", json={"kind": "fault", "title": "x", "caseId": case_id},
+                        headers=h)
+        if plan["promise"]:
+            client.post(f"{V1}/cases/{case_id}/commitments", json={
+                "text": "call back", "dueAt": (clock.now() + timedelta(days=2)).isoformat(), "madeVia": "phone"},
+                headers=h)
+        if plan["harm"]:
+            client.post(f"{V1}/cases/{case_id}/harms", json={"kind": "no_service", "description": "no calls",
+                                                              "severity": plan["severity"]}, headers=h)
+        if plan["handover"]:
+            client.post(f"{V1}/cases/{case_id}/handovers", json={"toOwnerId": world.sam, "reason": "x"}, headers=h)
+        if plan["waiting"]:
+            client.post(f"{V1}/cases/{case_id}/messages", headers=token_for("integration"),
+                        json={"text": "hello?", "channel": "portal"})
+        clock.advance(timedelta(minutes=5))
+    before = state(client, uow, world.as_lead, *ids)
+    assert client.post(f"{V1}/cases/{ids[0]}/merge", json={"intoId": ids[1], "reason": "one"},
+                       headers=h).status_code == 200
+    clock.advance(timedelta(minutes=5))
+    assert client.post(f"{V1}/cases/{ids[0]}/unmerge", json={"reason": "two"},
+                       headers=world.as_lead).status_code == 200
+    after = state(client, uow, world.as_lead, *ids)
+    for side in (before, after):
+        for k in ("statusChangeDate", "statusChangeReason"):
+            side["tickets"][ids[0]].pop(k, None)
+    assert after == before

@@ -95,3 +95,16 @@ def test_only_a_team_lead_or_an_administrator_as_a_person_merges_customers(clien
     assert_tmf_error(client.post(PATH, json=ask, headers=people.world.as_alex), 403)
     assert_tmf_error(client.post(PATH, json=ask, headers=token_for("admin")), 403)
     assert_tmf_error(client.post(PATH, json={**ask, "extra": 1}, headers=people.world.as_lead), 400)
+
+
+def test_an_undo_is_refused_when_a_moved_case_gained_rows_since(client, uow, people):
+    w = people.world
+    case_id = open_case(client, w.as_alex, people.dup, kind="fault")["id"]
+    record = client.post(PATH, json={"sourceId": people.dup, "targetId": people.keep,
+                                     "evidence": "name_and_birth_date", "reason": "twice"}, headers=w.as_lead).json()
+    assert client.post(f"/api/v1/cases/{case_id}/harms", json={"kind": "no_service", "description": "no calls",
+                                                                "severity": "medium"},
+                       headers=w.as_alex).status_code == 201
+    body = assert_tmf_error(client.post(f"{PATH}/{record['id']}/undo", json={"reason": "x"}, headers=w.as_lead), 409)
+    assert "added since to a case it moved" in body["message"] + body.get("reason", "")
+    assert owned(uow, people.keep)["cases"] == [case_id]

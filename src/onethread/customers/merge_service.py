@@ -20,6 +20,8 @@ from onethread.kernel.clock import Clock
 from onethread.models import Customer, CustomerMerge, IdentifierHolding, Party, Verification
 
 EVIDENCE = ("name_and_birth_date", "verified_identity")
+# Rows added after the merge to a case or product it moved belong with it: an undo would split them.
+LINKS = (("case_id", "case_file"), ("product_id", "product"))
 KEPT = ("audit_entry", "outbox_event", "customer_merge")  # history as it happened; merges name both
 
 
@@ -114,6 +116,18 @@ def undo(session: Session, clock: Clock, actor: Principal, merge_id: str, *, rea
         if elsewhere or len(session.scalars(select(table.c.id).where(table.c.id.in_(ids))).all()) != len(ids):
             raise Conflict(f"the merge cannot be undone exactly: rows of {name} it moved are no longer "
                            f"customer {record.target_id}'s")
+    for column, parent in LINKS:
+        parents = record.moved.get(parent, [])
+        for table in tables.values():
+            if column not in table.c or not parents:
+                continue
+            query = select(table.c.id).where(table.c[column].in_(parents), table.c.customer_id == record.target_id)
+            kept = record.moved.get(table.name, [])
+            if kept:
+                query = query.where(table.c.id.not_in(kept))
+            if session.scalar(query.limit(1)):
+                raise Conflict(f"the merge cannot be undone exactly: {table.name} rows were added since to a "
+                               f"{parent.replace('_file', '')} it moved (they would be split from it)")
     for name, ids in record.moved.items():
         session.execute(update(tables[name]).where(tables[name].c.id.in_(ids)).values(customer_id=record.source_id))
     record.undone_by, record.undone_by_name, record.undone_at = actor.id, actor.name, clock.now()

@@ -105,6 +105,8 @@ def test_an_undone_merge_puts_both_cases_back_exactly(client, world, uow, clock,
     assert log.status_code == 200, log.text
     text = log.text
     assert "two different pipes" in text and "Lee Carter" in text and "same pipe" in text
+    brief = client.get(f"{BASE}/{first}", headers=world.as_lead).json()["brief"]["done"]
+    assert any("took a merged case back out: two different pipes" in line for line in brief)
     # Once undone there is nothing to undo.
     assert_tmf_error(client.post(f"{V1}/cases/{second}/unmerge", json={"reason": "again"},
                                  headers=world.as_lead), 404)

@@ -14,7 +14,7 @@ from onethread.access.rules import SYSTEM
 from onethread.customers import identifier_service
 from onethread.customers import service as customers
 from onethread.inventory import service as inventory
-from onethread.models import Case, IdentifierHolding, Product
+from onethread.models import AuditEntry, Case, IdentifierHolding, Product
 from tests.api.test_trouble_ticket_api import make_world, open_case
 from tests.tmf_schema import assert_tmf_error
 
@@ -82,6 +82,13 @@ def test_a_merge_moves_everything_with_its_history_and_an_undo_moves_it_back(cli
                                              "evidence": "name_and_birth_date", "reason": "again"},
                                  headers=w.as_lead), 409)
     assert_tmf_error(client.post(f"{PATH}/{record['id']}/undo", json={"reason": "x"}, headers=w.as_alex), 403)
+    read = client.get(record["href"], headers=w.as_lead)
+    assert read.status_code == 200 and read.json()["id"] == record["id"] and read.json()["undone"] is None
+    assert_tmf_error(client.get(record["href"], headers=w.as_alex), 403)
+    with uow() as s:
+        trail = s.scalars(select(AuditEntry.action).where(AuditEntry.resource_id == record["id"],
+                                                           AuditEntry.customer_id == people.dup)).all()
+    assert sorted(trail) == ["merge_customers", "read"]
     undone = client.post(f"{PATH}/{record['id']}/undo", json={"reason": "twins, not one person"},
                          headers=w.as_lead)
     assert undone.status_code == 200, undone.text

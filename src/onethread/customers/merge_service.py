@@ -13,6 +13,7 @@ from __future__ import annotations
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, aliased
 
+from onethread.access import service as access
 from onethread.access.rules import SUPERVISORS, Principal
 from onethread.db.base import Base
 from onethread.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -90,6 +91,20 @@ def merge(session: Session, clock: Clock, actor: Principal, *, source_id: str, t
                            moved=moved, merged_by=actor.id, merged_by_name=actor.name, merged_at=clock.now())
     session.add(record)
     session.flush()
+    _audit(session, clock, actor, record, "merge_customers", "customer merge")
+    return record
+
+
+def _audit(session: Session, clock: Clock, actor: Principal, record: CustomerMerge, action: str, purpose: str) -> None:
+    for customer_id in (record.source_id, record.target_id):
+        access.audit(session, clock, actor, action=action, resource_type="customer_merge", resource_id=record.id,
+                     customer_id=customer_id, channel="api", purpose=purpose)
+
+
+def read_merge(session: Session, clock: Clock, actor: Principal, merge_id: str) -> CustomerMerge:
+    """A merge read back, the read audited for both customers."""
+    record = get_merge(session, merge_id)
+    _audit(session, clock, actor, record, "read", "customer merge")
     return record
 
 
@@ -132,4 +147,5 @@ def undo(session: Session, clock: Clock, actor: Principal, merge_id: str, *, rea
         session.execute(update(tables[name]).where(tables[name].c.id.in_(ids)).values(customer_id=record.source_id))
     record.undone_by, record.undone_by_name, record.undone_at = actor.id, actor.name, clock.now()
     record.undo_reason = reason.strip()
+    _audit(session, clock, actor, record, "undo_customer_merge", "customer merge undone")
     return record

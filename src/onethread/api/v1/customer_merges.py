@@ -56,8 +56,8 @@ def create(body: MergeIn, response: Response, session: DbSession, clock: ClockDe
 
 
 @router.get("/customer-merges/{merge_id}", summary="A customer merge: who, when, why, on what evidence, what moved")
-def get(merge_id: str, session: DbSession, actor: allow(SUPERVISORS)) -> dict:
-    return merge_json(merge_service.get_merge(session, merge_id))
+def get(merge_id: str, session: DbSession, clock: ClockDep, actor: allow(SUPERVISORS)) -> dict:
+    return merge_json(merge_service.read_merge(session, clock, actor, merge_id))
 
 
 @router.post("/customer-merges/{merge_id}/undo",

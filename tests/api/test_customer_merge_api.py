@@ -13,6 +13,7 @@ from sqlalchemy import select
 from onethread.access.rules import SYSTEM
 from onethread.customers import identifier_service
 from onethread.customers import service as customers
+from onethread.interactions import session_service
 from onethread.inventory import service as inventory
 from onethread.models import AuditEntry, Case, IdentifierHolding, Product
 from tests.api.test_trouble_ticket_api import make_world, open_case
@@ -115,3 +116,29 @@ def test_an_undo_is_refused_when_a_moved_case_gained_rows_since(client, uow, peo
     body = assert_tmf_error(client.post(f"{PATH}/{record['id']}/undo", json={"reason": "x"}, headers=w.as_lead), 409)
     assert "added since to a case it moved" in body["message"] + body.get("reason", "")
     assert owned(uow, people.keep)["cases"] == [case_id]
+
+
+def test_a_verified_identity_on_both_records_is_evidence(client, uow, clock, people):
+    w = people.world
+    with uow() as s:
+        unborn = [customers.create_customer(s, clock, SYSTEM, party_id=customers.create_individual(
+            s, clock, SYSTEM, given_name="Edith", family_name="Barnes").id).id for _ in range(2)]
+
+    def id_checked(customer_id):
+        with uow() as s:
+            live = session_service.start(s, clock, SYSTEM, channel="phone", customer_id=customer_id)
+            session_service.verify(s, clock, SYSTEM, live.id, method="id_document", level=3,
+                                   ttl=timedelta(minutes=30))
+
+    ask = {"sourceId": unborn[0], "targetId": unborn[1], "evidence": "verified_identity", "reason": "ID seen"}
+    id_checked(unborn[0])
+    assert_tmf_error(client.post(PATH, json=ask, headers=w.as_lead), 409)  # one record checked is not enough
+    id_checked(unborn[1])
+    merged = client.post(PATH, json=ask, headers=w.as_lead)
+    assert merged.status_code == 201, merged.text
+    assert merged.json()["evidence"] == "verified_identity"
+    # The same name, both checked, but two dates of birth on file: two people.
+    id_checked(people.former)
+    id_checked(people.dup)
+    assert_tmf_error(client.post(PATH, json={**ask, "sourceId": people.former, "targetId": people.dup},
+                                 headers=w.as_lead), 409)

@@ -3,8 +3,8 @@
 A merge moves every row of the source customer (identifier holdings with their periods as they
 are, contacts, cases and their logs, products, accounts, bills...) to the target and records
 which rows moved, so that an undo moves exactly those back. It needs evidence that the two
-records are one person: the same name and date of birth, or one contact session in which the
-caller was verified as both. A shared e-mail address or number is never enough: numbers are
+records are one person: the same name and date of birth, or the same name with each record verified
+with an identity document. A shared e-mail address or number is never enough: numbers are
 recycled and addresses shared, so the former holder of a number is not merged in on it.
 """
 
@@ -50,13 +50,19 @@ def shared_identifiers(session: Session, source_id: str, target_id: str) -> int:
 
 
 def evidence_holds(session: Session, source: Customer, target: Customer, evidence: str) -> bool:
+    """``name_and_birth_date``: both parties carry the same name and date of birth.
+    ``verified_identity``: the same name, each record verified with an identity document, and no
+    two different dates of birth on file."""
+    a, b = session.get(Party, source.party_id), session.get(Party, target.party_id)
+    if a.display_name.strip().casefold() != b.display_name.strip().casefold():
+        return False
     if evidence == "name_and_birth_date":
-        a, b = session.get(Party, source.party_id), session.get(Party, target.party_id)
-        return bool(a.birth_date and a.birth_date == b.birth_date and a.display_name.strip().casefold()
-                    == b.display_name.strip().casefold())
-    other = aliased(Verification)
-    return session.scalar(select(Verification.id).join(other, other.session_id == Verification.session_id).where(
-        Verification.customer_id == source.id, other.customer_id == target.id).limit(1)) is not None
+        return bool(a.birth_date and a.birth_date == b.birth_date)
+    if a.birth_date and b.birth_date and a.birth_date != b.birth_date:
+        return False  # two dates of birth on file: two people, whatever was checked
+    checked = set(session.scalars(select(Verification.customer_id).where(
+        Verification.customer_id.in_((source.id, target.id)), Verification.method == "id_document")))
+    return checked == {source.id, target.id}
 
 
 def merge(session: Session, clock: Clock, actor: Principal, *, source_id: str, target_id: str, reason: str,
@@ -79,7 +85,7 @@ def merge(session: Session, clock: Clock, actor: Principal, *, source_id: str, t
         link = (f"they share {shared} identifier(s), which alone is not the same person (numbers are recycled, "
                 "addresses shared)") if shared else "nothing links them"
         what = ("the same name and date of birth" if evidence == "name_and_birth_date"
-                else "one contact session verifying the caller as both")
+                else "the same name, each verified with an identity document")
         raise Conflict(f"the evidence does not hold: the records do not have {what}; {link}")
     moved: dict[str, list[str]] = {}
     for table in _tables():

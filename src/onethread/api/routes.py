@@ -32,6 +32,7 @@ from onethread.api.v1 import cases as v1_cases
 from onethread.api.v1 import channels as v1_channels
 from onethread.api.v1 import contact_batches as v1_contact_batches
 from onethread.api.v1 import customer360 as v1_customer360
+from onethread.api.v1 import customer_merges as v1_customer_merges
 from onethread.api.v1 import customers as v1_customers
 from onethread.api.v1 import decisions as v1_decisions
 from onethread.api.v1 import field as v1_field
@@ -112,6 +113,7 @@ def mount_api(app: FastAPI) -> None:
         trouble_ticket.router,
         v1_cases.router,
         v1_case_items.router,
+        v1_customer_merges.router,
         v1_warm_handovers.router,
         v1_search.router,
         v1_decisions.router,

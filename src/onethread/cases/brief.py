@@ -30,7 +30,7 @@ from onethread.models import (
 _DONE_KINDS = ("replied", "commitment_made", "commitment_closed", "task_added", "task_closed", "harm_reported",
                "harm_resolved", "owner_changed", "handover_requested", "step_acknowledged", "step_customer_account",
                "step_apology", "step_resolution_offer", "escalated", "decision", "replacement_ordered",
-               "status_changed", "participant_added", "merged_in", "split")
+               "status_changed", "participant_added", "merged_in", "split", "unmerged", "unmerged_out")
 
 
 @dataclass
@@ -110,7 +110,8 @@ _DONE_VERBS = {"replied": "replied", "commitment_made": "promised", "commitment_
                "recorded the customer's account", "step_apology": "apologised", "step_resolution_offer":
                "offered a resolution", "escalated": "escalated", "decision": "asked for a decision",
                "replacement_ordered": "ordered a replacement", "status_changed": "changed the status",
-               "participant_added": "added a participant", "merged_in": "merged a case in", "split": "split a case off"}
+               "participant_added": "added a participant", "merged_in": "merged a case in", "split": "split a case off",
+               "unmerged": "undid its merge", "unmerged_out": "took a merged case back out"}
 
 
 def _done_line(e: CaseEvent) -> str:

@@ -34,7 +34,8 @@ from onethread.models import (
 )
 
 AUDIENCES = ("internal", "customer")
-STATUS_KINDS = ("status_changed", "closed", "merged")  # the log entries that change a case's status
+STATUS_KINDS = ("status_changed", "closed", "merged", "unmerged")  # the log entries that change a case's status
+SPLIT_KINDS = ("split", "split_from")
 
 
 @dataclass
@@ -52,6 +53,9 @@ class CaseDetails:
     clocks: dict[str, list[CaseClock]] = field(default_factory=lambda: defaultdict(list))
     steps: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     merged_from: dict[str, list[Case]] = field(default_factory=lambda: defaultdict(list))
+    # splits: the case a split case came from; the cases split off one, with the contacts that went
+    split_from: dict[str, Case] = field(default_factory=dict)
+    split_into: dict[str, list[tuple[Case, list[str]]]] = field(default_factory=lambda: defaultdict(list))
     # the last change of status: (when, why), the why as the person gave it (or None)
     status_changes: dict[str, tuple[datetime, str | None]] = field(default_factory=dict)
     briefs: dict[str, case_brief.Brief] = field(default_factory=dict)
@@ -109,16 +113,21 @@ def details(session: Session, cases: list[Case], *, now: datetime | None = None,
     restarted = (CaseClock.kind == "no_activity") & CaseClock.stopped_at.is_not(None) & CaseClock.fired_at.is_(None)
     _by_case(session.scalars(select(CaseClock).where(CaseClock.case_id.in_(ids), ~restarted)), out.clocks,
              lambda c: (c.started_at, c.due_at, c.id))
-    for case_id, kind, at, text in session.execute(
-            select(CaseEvent.case_id, CaseEvent.kind, CaseEvent.at, CaseEvent.text)
-            .where(CaseEvent.case_id.in_(ids), CaseEvent.kind.like("step_%") | CaseEvent.kind.in_(STATUS_KINDS))
+    splits: list[tuple[str, str, dict]] = []
+    for case_id, kind, at, text, data in session.execute(
+            select(CaseEvent.case_id, CaseEvent.kind, CaseEvent.at, CaseEvent.text, CaseEvent.data)
+            .where(CaseEvent.case_id.in_(ids), CaseEvent.kind.like("step_%")
+                   | CaseEvent.kind.in_((*STATUS_KINDS, *SPLIT_KINDS)))
             .order_by(CaseEvent.at, CaseEvent.id)):
-        if kind in STATUS_KINDS:
+        if kind in SPLIT_KINDS:
+            splits.append((case_id, kind, data or {}))
+        elif kind in STATUS_KINDS:
             out.status_changes[case_id] = (at, text)
         else:
             out.steps[case_id].add(kind.removeprefix("step_"))
     for merged in session.scalars(select(Case).where(Case.merged_into_id.in_(ids)).order_by(Case.closed_at, Case.id)):
         out.merged_from[merged.merged_into_id].append(merged)
+    _splits(session, splits, out)
     staff_ids = {c.owner_id for c in cases}
     for items in out.handovers.values():
         staff_ids |= {h.from_owner_id for h in items} | {h.to_owner_id for h in items}
@@ -233,3 +242,14 @@ def supervisor_queue(session: Session, clock: Clock, actor: Principal, *, offset
 def owner_of(session: Session, case: Case) -> StaffUser:
     """The case's one named owner (the invariant guarantees there is one)."""
     return session.get(StaffUser, case.owner_id)
+
+
+def _splits(session: Session, splits: list[tuple[str, str, dict]], out: CaseDetails) -> None:
+    """The links both ways between a split case and its origin, read from their logs."""
+    other = {d.get("newId") or d.get("fromId") for _, _, d in splits} - {None}
+    found = {c.id: c for c in session.scalars(select(Case).where(Case.id.in_(other)))} if other else {}
+    for case_id, kind, data in splits:
+        if kind == "split_from" and data.get("fromId") in found:
+            out.split_from[case_id] = found[data["fromId"]]
+        elif kind == "split" and data.get("newId") in found:
+            out.split_into[case_id].append((found[data["newId"]], list(data.get("contactIds") or [])))

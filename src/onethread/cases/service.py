@@ -10,7 +10,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from onethread.access.rules import FIELD_SUBCONTRACTOR, Principal
-from onethread.cases import assignment, clocks, proactive, rules, triage_items
+from onethread.cases import assignment, clocks, merge_undo, proactive, rules, triage_items
 from onethread.cases.handover_service import eligible_owner
 from onethread.cases.items_service import open_case as load_open
 from onethread.cases.log import log
@@ -424,6 +424,7 @@ def merge(session: Session, clock: Clock, actor: Principal, source_id: str, *, i
         raise ValidationFailed("merge two different cases of the same customer", field="intoId")
     if not (reason or "").strip():
         raise ValidationFailed("say why the cases are merged", field="reason")
+    record = merge_undo.before(session, source, target)
     now = clock.now()
     proactive.end_with_case(session, source, now, f"case merged into {target.id}, whose own task goes on")
     for model in (Contact, Commitment, Harm, Task, Participant):  # tasks may be assigned to participants
@@ -440,11 +441,12 @@ def merge(session: Session, clock: Clock, actor: Principal, source_id: str, *, i
     target.severity = rules.max_severity([target.severity, source.severity])
     source.status, source.closed_at, source.merged_into_id = CaseStatus.CLOSED, now, target.id
     source.outcome = f"merged into {target.id}: {reason.strip()}"
-    log(session, clock, source, actor, "merged", f"Merged into case {target.title}", text=reason.strip(),
-        data={"intoId": target.id})
+    clocks.touch(session, target, now)
+    entry = log(session, clock, source, actor, "merged", f"Merged into case {target.title}", text=reason.strip(),
+                data={"intoId": target.id})
+    entry.data = {"intoId": target.id, "undo": merge_undo.after(session, record, target)}  # not in the outbox
     log(session, clock, target, actor, "merged_in", f"Case {source.title} merged into this one", text=reason.strip(),
         data={"fromId": source.id})
-    clocks.touch(session, target, now)
     return target
 
 
@@ -463,7 +465,8 @@ def split(session: Session, clock: Clock, actor: Principal, case_id: str, *, con
                    opened_via="system", owner_id=case.owner_id)
     for contact in contacts:
         contact.case_id = new.id
-    log(session, clock, case, actor, "split", f"Split off: {new.title}", text=reason.strip(), data={"newId": new.id})
+    log(session, clock, case, actor, "split", f"Split off: {new.title}", text=reason.strip(),
+        data={"newId": new.id, "contactIds": sorted(c.id for c in contacts)})
     log(session, clock, new, actor, "split_from", f"Split from case {case.title}", text=reason.strip(),
         data={"fromId": case.id})
     return new

@@ -113,3 +113,24 @@ class CustomerFlag(Base):
     approval_id: Mapped[str | None] = mapped_column(String(26))
     cleared_at: Mapped[datetime | None]
     cleared_by: Mapped[str | None] = mapped_column(String(26))
+
+
+class CustomerMerge(Base):
+    """The same person recorded twice: ``source`` merged into ``target``, with the evidence named
+    and every row that moved (``moved``: table -> ids), so that it can be undone exactly."""
+
+    __tablename__ = "customer_merge"
+
+    id: Mapped[str] = id_column()
+    source_id: Mapped[str] = mapped_column(ForeignKey("customer.id"), index=True)
+    target_id: Mapped[str] = mapped_column(ForeignKey("customer.id"), index=True)
+    evidence: Mapped[str] = mapped_column(String(40))  # name_and_birth_date | verified_identity
+    reason: Mapped[str] = mapped_column(Text)
+    moved: Mapped[dict] = mapped_column(JSONType, default=dict)
+    merged_by: Mapped[str] = mapped_column(String(26))
+    merged_by_name: Mapped[str] = mapped_column(String(120))
+    merged_at: Mapped[datetime]
+    undone_by: Mapped[str | None] = mapped_column(String(26))
+    undone_by_name: Mapped[str | None] = mapped_column(String(120))
+    undone_at: Mapped[datetime | None]
+    undo_reason: Mapped[str | None] = mapped_column(Text)

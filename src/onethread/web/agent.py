@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from onethread.access.rules import CUSTOMER_SERVICE, Principal
+from onethread.access.rules import CUSTOMER_SERVICE, SUPERVISORS, Principal
 from onethread.api.deps import ClockDep, ContainerDep, DbSession, cross_site
 from onethread.api.v1.attachments import file_response
 from onethread.attachments import service as attachments
@@ -27,6 +27,7 @@ from onethread.cases import (
     escalation_service,
     handover_service,
     items_service,
+    merge_undo,
     my_work,
     triage,
 )
@@ -301,6 +302,7 @@ def _case_page(request: Request, session, clock, principal: Principal, case_id: 
         "messages": outreach_queries.list_messages(session, clock, principal, offset=0, limit=100, case_id=case_id,
                                                    channel="pages")[0],
         "failed": failed or NO_FAILURE,
+        "may_unmerge": principal.kind == "staff" and principal.role in SUPERVISORS,
         "done": DONE.get(done, "Done.") if done else None, "now": clock.now(),
         "contact_channels": contact_service.RECORDABLE_CHANNELS, "harm_kinds": case_rules.HARM_KINDS,
         "severities": case_rules.SEVERITIES, "commitment_channels": contact_rules.CHANNELS,
@@ -332,6 +334,7 @@ DONE = {
     "harm_resolved": "The harm is marked as put right.",
     "transfer": "The contact is transferred; its verification went with it.",
     "moved": "The contact is moved off this case; the correction is on the case's log.",
+    "unmerge": "The merge is undone: both cases are back as they were before it.",
 }
 
 
@@ -481,6 +484,14 @@ def case_close(request: Request, case_id: str, principal: Desk, session: DbSessi
 
     return _case_action(request, session, clock, principal, case_id, "close", act,
                         {"outcome": outcome, "customerConfirmed": customerConfirmed})
+
+
+@router.post("/cases/{case_id}/unmerge", response_class=HTMLResponse)
+def case_unmerge(request: Request, case_id: str, principal: Desk, session: DbSession, clock: ClockDep,
+                 reason: Annotated[str, Form()] = ""):
+    return _case_action(request, session, clock, principal, case_id, "unmerge",
+                        lambda: merge_undo.unmerge(session, clock, principal, case_id, reason=reason),
+                        {"reason": reason})
 
 
 @router.post("/cases/{case_id}/approvals/close", response_class=HTMLResponse)

@@ -69,6 +69,8 @@ _TICKET = {
     "complaintSteps": _obj(None, {"done": _list(STR), "missing": _list(STR)}, ("done", "missing")),
     "outcome": TEXT,
     "mergedIntoId": TEXT,
+    "splitFrom": _obj(None, {"id": ID, "href": STR, "name": STR}, ("id", "href")),
+    "splitInto": _list(_obj(None, {"id": ID, "href": STR, "name": STR, "contactIds": _list(ID)}, ("id", "href"))),
     "brief": _obj(None, {
         "caseId": ID, "headline": STR, "problem": STR, "owner": STR, "channels": _list(STR), "contacts": INT,
         "done": _list(STR), "open": _list(STR), "nextStep": STR, "nextStepDue": WHEN, "nextStepOwner": STR,

@@ -93,6 +93,7 @@ READ_ONLY = {
     "owner": "hand the case over (POST /api/v1/cases/{id}/handovers)",
     "category": "", "market": "", "escalatedTo": "",
     "mergedIntoId": "merge with POST /api/v1/cases/{id}/merge",
+    "splitFrom": "split with POST /api/v1/cases/{id}/split", "splitInto": "split with POST /api/v1/cases/{id}/split",
     "escalationLevel": "", "handovers": "", "commitments": "", "harms": "", "tasks": "", "participants": "",
     "clocks": "", "brief": "", "closureBlockers": "", "complaintSteps": "", "awaitingReplySince": "",
     "outcome": "close with status 'closed' and statusChangeReason",
@@ -265,6 +266,12 @@ def _extension(case: Case, d: reads.CaseDetails) -> dict:
                                   "missing": d.missing_steps(case)}
     if case.status == "closed":
         body.update(outcome=case.outcome, customerConfirmed=case.customer_confirmed, mergedIntoId=case.merged_into_id)
+    if case.id in d.split_from:
+        origin = d.split_from[case.id]
+        body["splitFrom"] = {"id": origin.id, "href": ticket_path(origin.id), "name": origin.title}
+    if d.split_into[case.id]:
+        body["splitInto"] = [{"id": new.id, "href": ticket_path(new.id), "name": new.title, "contactIds": moved}
+                             for new, moved in d.split_into[case.id]]
     if case.id in d.briefs:
         body["brief"] = d.briefs[case.id].as_dict()
     return body

@@ -27,7 +27,7 @@ from onethread.api.tmf.trouble_ticket import (
     ticket_path,
 )
 from onethread.api.v1.schemas import ServiceNeedsOut
-from onethread.cases import queries, reads, rules
+from onethread.cases import merge_undo, queries, reads, rules
 from onethread.cases import service as cases
 from onethread.customers import queries as customer_queries
 from onethread.decisions import direct_actions
@@ -69,6 +69,10 @@ class CloseIn(_In):
 
 class MergeIn(_In):
     intoId: str = Field(..., max_length=26)
+    reason: str = Field(..., min_length=1, max_length=5_000)
+
+
+class UnmergeIn(_In):
     reason: str = Field(..., min_length=1, max_length=5_000)
 
 
@@ -166,6 +170,16 @@ def merge(case_id: str, body: MergeIn, request: Request, response: Response, ses
     target = cases.merge(session, clock, actor, case.id, into_id=body.intoId, reason=body.reason)
     fresh_etag(session, response, target)
     return render(session, clock, [target], with_brief=False)[0]
+
+
+@router.post("/cases/{case_id}/unmerge",
+             summary="Undo the merge of this (merged, closed) case: both cases back exactly as they were; 409 "
+                     "naming why when that can no longer be exact. Team leads and administrators, as persons")
+def unmerge(case_id: str, body: UnmergeIn, response: Response, session: DbSession, clock: ClockDep,
+            actor: person(SUPERVISORS)) -> dict:
+    case = merge_undo.unmerge(session, clock, actor, case_id, reason=body.reason)
+    fresh_etag(session, response, case)
+    return render(session, clock, [case], with_brief=False)[0]
 
 
 @router.post("/cases/{case_id}/split", status_code=201,

@@ -142,3 +142,24 @@ def test_a_verified_identity_on_both_records_is_evidence(client, uow, clock, peo
     id_checked(people.dup)
     assert_tmf_error(client.post(PATH, json={**ask, "sourceId": people.former, "targetId": people.dup},
                                  headers=w.as_lead), 409)
+
+
+def test_search_follows_a_merge_and_its_undo(client, people, admin):
+    """The moved case is found as the target's after the merge and as the source's again after the
+    undo: the index is rewritten for both customers, not left pointing at the old owner."""
+    w = people.world
+    case_id = open_case(client, w.as_alex, people.dup, kind="fault")["id"]
+    title = client.get(f"/tmf-api/troubleTicket/v5/troubleTicket/{case_id}", headers=admin).json()["name"]
+
+    def owner_of_hit() -> str:
+        body = client.get("/api/v1/search", params={"q": title, "type": "case"}, headers=admin).json()
+        return {h["id"]: h["customer"]["id"] for h in body["cases"]}[case_id]
+
+    assert owner_of_hit() == people.dup
+    merged = client.post(PATH, json={"sourceId": people.dup, "targetId": people.keep,
+                                     "evidence": "name_and_birth_date", "reason": "signed up twice"}, headers=w.as_lead)
+    assert merged.status_code == 201, merged.text
+    assert owner_of_hit() == people.keep
+    undone = client.post(f"{PATH}/{merged.json()['id']}/undo", json={"reason": "two people"}, headers=w.as_lead)
+    assert undone.status_code == 200, undone.text
+    assert owner_of_hit() == people.dup

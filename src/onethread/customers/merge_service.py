@@ -16,14 +16,19 @@ from sqlalchemy.orm import Session, aliased
 from onethread.access import service as access
 from onethread.access.rules import SUPERVISORS, Principal
 from onethread.db.base import Base
+from onethread.db.outbox import record_events
 from onethread.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from onethread.kernel.clock import Clock
+from onethread.kernel.events import DomainEvent
 from onethread.models import Customer, CustomerMerge, IdentifierHolding, Party, Verification
 
 EVIDENCE = ("name_and_birth_date", "verified_identity")
 # Rows added after the merge to a case or product it moved belong with it: an undo would split them.
 LINKS = (("case_id", "case_file"), ("product_id", "product"))
 KEPT = ("audit_entry", "outbox_event", "customer_merge")  # history as it happened; merges name both
+# Not moved but rewritten: the search index follows the rows (its handler reindexes both
+# customers on the merge's events), so an index row rewritten since never blocks an undo.
+DERIVED = ("search_doc",)
 
 
 def _supervisor(actor: Principal, what: str) -> None:
@@ -39,7 +44,18 @@ def _customer(session: Session, customer_id: str, field: str) -> Customer:
 
 
 def _tables():
-    return [t for t in Base.metadata.sorted_tables if "customer_id" in t.c and "id" in t.c and t.name not in KEPT]
+    return [t for t in Base.metadata.sorted_tables
+            if "customer_id" in t.c and "id" in t.c and t.name not in KEPT + DERIVED]
+
+
+def _announce(session: Session, clock: Clock, actor: Principal, record: CustomerMerge, type_: str) -> None:
+    """One event per customer of the merge (``customer.merged`` / ``customer.merge_undone``): what
+    is derived from their rows (the search index, subscribers) follows."""
+    record_events(session, [DomainEvent(type=type_, occurred_at=clock.now(), aggregate_type="customer",
+                                        aggregate_id=customer_id, customer_id=customer_id,
+                                        payload={"actor": actor.id, "actorName": actor.name, "merge": record.id,
+                                                 "sourceId": record.source_id, "targetId": record.target_id})
+                            for customer_id in (record.source_id, record.target_id)])
 
 
 def shared_identifiers(session: Session, source_id: str, target_id: str) -> int:
@@ -98,6 +114,7 @@ def merge(session: Session, clock: Clock, actor: Principal, *, source_id: str, t
     session.add(record)
     session.flush()
     _audit(session, clock, actor, record, "merge_customers", "customer merge")
+    _announce(session, clock, actor, record, "customer.merged")
     return record
 
 
@@ -154,4 +171,5 @@ def undo(session: Session, clock: Clock, actor: Principal, merge_id: str, *, rea
     record.undone_by, record.undone_by_name, record.undone_at = actor.id, actor.name, clock.now()
     record.undo_reason = reason.strip()
     _audit(session, clock, actor, record, "undo_customer_merge", "customer merge undone")
+    _announce(session, clock, actor, record, "customer.merge_undone")
     return record

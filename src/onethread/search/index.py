@@ -62,6 +62,10 @@ def _selects(dialect: str) -> dict[str, str]:
     }
 
 
+# Events after which everything indexed of a customer is rewritten: an erasure changes all their
+# rows, a merge (or its undo) gives them to another customer.
+WHOLE_CUSTOMER = frozenset({"customer.erased", "customer.merged", "customer.merge_undone"})
+
 _KEY = {"contact": "c.id", "case": "cf.id", "customer": "cu.id"}
 
 
@@ -126,7 +130,7 @@ def rebuild(session: Session) -> dict[str, int]:
 def on_event(session: Session, event: DomainEvent) -> None:
     """The in-process handler: the contact, case or customer an event is about is indexed again."""
     kind = event.aggregate_type
-    if event.type == "customer.erased" and event.customer_id:
+    if event.type in WHOLE_CUSTOMER and event.customer_id:
         reindex_customer(session, event.customer_id)
     elif kind in ("contact", "case", "customer"):
         reindex(session, kind, [event.aggregate_id])
@@ -141,7 +145,7 @@ def _on_events(session: Session, events: list[DomainEvent]) -> None:
     ids: dict[str, set[str]] = {"contact": set(), "case": set(), "customer": set()}
     parties: set[str] = set()
     for event in events:
-        if event.type == "customer.erased" and event.customer_id:
+        if event.type in WHOLE_CUSTOMER and event.customer_id:
             reindex_customer(session, event.customer_id)
         elif event.aggregate_type in ids:
             ids[event.aggregate_type].add(event.aggregate_id)

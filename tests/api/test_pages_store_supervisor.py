@@ -259,9 +259,10 @@ def test_the_supervisor_sees_breaches_oldest_first_per_owner_and_the_charts_coun
     page = client.get("/supervisor")
     assert page.status_code == 200
     assert page.text.index(f'data-case="{first}"') < page.text.index(f'data-case="{second}"')
-    assert "Past a clock: 2 cases" in page.text
-    assert re.search(r"<td>Lee Carter</td><td class=\"num\">2</td>\s*<td class=\"num overdue\">1</td>", page.text)
-    assert re.search(r"<td>Alex Morgan</td><td class=\"num\">1</td>\s*<td class=\"num overdue\">1</td>", page.text)
+    text = re.sub(r"<a [^>]*>|</a>", "", page.text)  # each figure is a link to its cases
+    assert "Past a clock: 2 cases" in text
+    assert re.search(r"<td>Lee Carter</td><td class=\"num\">2</td>\s*<td class=\"num overdue\">1</td>", text)
+    assert re.search(r"<td>Alex Morgan</td><td class=\"num\">1</td>\s*<td class=\"num overdue\">1</td>", text)
     assert "&lt; 1 day: 1 case</title>" in page.text
     assert "1-3 days: 1 case</title>" in page.text and "3-7 days: 1 case</title>" in page.text
     with uow() as s:

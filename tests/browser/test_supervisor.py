@@ -80,3 +80,12 @@ def test_the_supervisor_sees_every_breach_oldest_first_and_the_charts_count_them
     assert svg_title == "Clocks breached per week, last 12 weeks"
     assert f"Total: {fired} clocks breached" in page.locator("svg#breaches-per-week > desc").text_content()
     shot(page, "supervisor")
+
+    # A bar of a chart is a link to the cases it counts, and so is the number past a clock.
+    page.locator('svg#aging a.figure:has(g.bar[data-label="3-7 days"])').click()
+    page.wait_for_url("**/supervisor/cases?figure=age&bucket=2")
+    assert page.locator("#figure-cases tbody tr").all_inner_texts()[0].startswith("Broadband drops")
+    page.goto("/supervisor")
+    page.get_by_role("heading", name="Past a clock").get_by_role("link").click()
+    listed = page.locator("#figure-cases tbody tr")
+    assert [listed.nth(i).get_attribute("data-case") for i in range(listed.count())] == [oldest, middle]

@@ -28,23 +28,35 @@ class Breach:
     escalation_level: int
 
 
+def breached_clocks():
+    """The clocks that ran out and have not been dealt with: the one definition of "past a clock"."""
+    return CaseClock.fired_at.is_not(None), CaseClock.stopped_at.is_(None)
+
+
+def breached_cases():
+    """One row per case past a clock, with its oldest breach: a subquery (``case_id``, ``oldest``)."""
+    return (select(CaseClock.case_id, func.min(CaseClock.fired_at).label("oldest"))
+            .where(*breached_clocks()).group_by(CaseClock.case_id).subquery())
+
+
+OPEN = Case.status != CaseStatus.CLOSED
+
+
 def supervisor_queue(session: Session, *, offset: int = 0, limit: int = 100) -> tuple[list[Breach], int]:
     """Open cases with a fired, unresolved clock, oldest breach first."""
-    breached = (select(CaseClock.case_id, func.min(CaseClock.fired_at).label("oldest"))
-                .where(CaseClock.fired_at.is_not(None), CaseClock.stopped_at.is_(None))
-                .group_by(CaseClock.case_id).subquery())
+    breached = breached_cases()
     base = (select(Case, Customer.name, StaffUser.display_name, breached.c.oldest)
             .join(breached, breached.c.case_id == Case.id)
             .join(Customer, Customer.id == Case.customer_id)
             .join(StaffUser, StaffUser.id == Case.owner_id)
-            .where(Case.status != CaseStatus.CLOSED))
+            .where(OPEN))
     total = session.scalar(select(func.count()).select_from(base.subquery()))
     rows = session.execute(base.order_by(breached.c.oldest, Case.id).offset(offset).limit(limit)).all()
     ids = [r[0].id for r in rows]
     kinds: dict[str, list[str]] = {i: [] for i in ids}
     if ids:
         for case_id, kind in session.execute(select(CaseClock.case_id, CaseClock.kind).where(
-                CaseClock.case_id.in_(ids), CaseClock.fired_at.is_not(None), CaseClock.stopped_at.is_(None))):
+                CaseClock.case_id.in_(ids), *breached_clocks())):
             kinds[case_id].append(kind)
     return [Breach(c.id, c.title, c.kind, name, owner, c.owner_id, oldest, sorted(set(kinds[c.id])),
                    c.escalation_level) for c, name, owner, oldest in rows], total
@@ -52,14 +64,13 @@ def supervisor_queue(session: Session, *, offset: int = 0, limit: int = 100) -> 
 
 def cases_per_owner(session: Session) -> list[tuple[str, str, int, int]]:
     """(owner id, name, open cases, of which past a clock)."""
-    breached = (select(CaseClock.case_id).where(CaseClock.fired_at.is_not(None), CaseClock.stopped_at.is_(None))
-                .distinct().subquery())
+    breached = breached_cases()
     rows = session.execute(
         select(StaffUser.id, StaffUser.display_name, func.count(Case.id),
                func.count(breached.c.case_id))
         .join(Case, Case.owner_id == StaffUser.id)
         .outerjoin(breached, breached.c.case_id == Case.id)
-        .where(Case.status != CaseStatus.CLOSED).group_by(StaffUser.id, StaffUser.display_name)
+        .where(OPEN).group_by(StaffUser.id, StaffUser.display_name)
         .order_by(func.count(Case.id).desc(), StaffUser.display_name)).all()
     return [(r[0], r[1], r[2], r[3]) for r in rows]
 
@@ -116,14 +127,18 @@ AGE_BUCKETS: tuple[tuple[str, timedelta], ...] = (
 )
 
 
-def open_case_ages(session: Session, now: datetime) -> list[tuple[str, int]]:
-    """How many open cases fall in each ``AGE_BUCKETS`` bucket at ``now``, youngest first (one query)."""
+def age_bucket(now: datetime):
+    """The index in ``AGE_BUCKETS`` of a case's age at ``now``, as an SQL expression."""
     # Oldest bucket first: the first bound a case was opened at or before names its bucket.
     whens = [(Case.opened_at <= now - lower, literal(i)) for i, (_, lower) in reversed(list(enumerate(AGE_BUCKETS)))
              if i > 0]
-    bucket = case(*whens, else_=literal(0)).label("bucket")
-    counts = dict(session.execute(select(bucket, func.count()).where(Case.status != CaseStatus.CLOSED)
-                                  .group_by(bucket)).all())
+    return case(*whens, else_=literal(0))
+
+
+def open_case_ages(session: Session, now: datetime) -> list[tuple[str, int]]:
+    """How many open cases fall in each ``AGE_BUCKETS`` bucket at ``now``, youngest first (one query)."""
+    bucket = age_bucket(now).label("bucket")
+    counts = dict(session.execute(select(bucket, func.count()).where(OPEN).group_by(bucket)).all())
     return [(label, int(counts.get(i, 0))) for i, (label, _) in enumerate(AGE_BUCKETS)]
 
 
@@ -132,19 +147,28 @@ def iso_week_label(day: date) -> str:
     return f"{year}-W{week:02d}"
 
 
+def week_mondays(now: datetime, weeks: int) -> list[date]:
+    """The Mondays (UTC) of the last ``weeks`` ISO weeks, this week last."""
+    this_monday = now.astimezone(UTC).date() - timedelta(days=now.astimezone(UTC).weekday())
+    return [this_monday - timedelta(weeks=weeks - 1 - i) for i in range(weeks)]
+
+
+def breach_week(now: datetime, weeks: int):
+    """(the index in ``week_mondays`` of the week a clock ran out in, as an SQL expression; the
+    conditions a clock must meet to count in one of those weeks)."""
+    starts = [datetime.combine(m, time(0), tzinfo=UTC) for m in week_mondays(now, weeks)]
+    week = case(*[(CaseClock.fired_at >= starts[i], literal(i)) for i in reversed(range(weeks))])
+    return week, (CaseClock.fired_at.is_not(None), CaseClock.fired_at >= starts[0], CaseClock.fired_at <= now)
+
+
 def breaches_per_week(session: Session, now: datetime, *, weeks: int = 12) -> list[tuple[str, date, int]]:
     """Clocks that ran out in each of the last ``weeks`` ISO weeks (Monday 00:00 UTC), this week
     last: ``(label "2026-W10", the Monday, count)``. A breach counts in the week its clock ran out,
     whether or not it has been dealt with since. One query."""
-    this_monday = now.astimezone(UTC).date() - timedelta(days=now.astimezone(UTC).weekday())
-    mondays = [this_monday - timedelta(weeks=weeks - 1 - i) for i in range(weeks)]
-    starts = [datetime.combine(m, time(0), tzinfo=UTC) for m in mondays]
-    week = case(*[(CaseClock.fired_at >= starts[i], literal(i)) for i in reversed(range(weeks))]).label("week")
-    counts = dict(session.execute(
-        select(week, func.count()).where(CaseClock.fired_at.is_not(None), CaseClock.fired_at >= starts[0],
-                                         CaseClock.fired_at <= now)
-        .group_by(week)).all())
-    return [(iso_week_label(m), m, int(counts.get(i, 0))) for i, m in enumerate(mondays)]
+    expression, within = breach_week(now, weeks)
+    week = expression.label("week")
+    counts = dict(session.execute(select(week, func.count()).where(*within).group_by(week)).all())
+    return [(iso_week_label(m), m, int(counts.get(i, 0))) for i, m in enumerate(week_mondays(now, weeks))]
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ class Bar:
     label: str  # said in the bar's title: "2026-W10"
     value: int
     short: str | None = None  # written under the bar when the label is too long for it: "W10"
+    href: str | None = None  # where the bar leads: the list of what it counts
 
 
 def _id(text: str) -> str:
@@ -84,6 +85,9 @@ def bar_chart(title: str, description: str, bars: Sequence[Bar], *, unit: tuple[
                    f'fill="#1b1f24" font-weight="600">{bar.value}</text>'
                    f'<text class="label" x="{middle:.1f}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle" '
                    f'fill="#1b1f24">{written}</text></g>')
+        if bar.href:
+            out[-1] = f'<a href="{escape(bar.href)}" class="figure">{out[-1]}</a>'
+
     if not bars:
         out.append(f'<text x="{WIDTH / 2}" y="{HEIGHT / 2}" text-anchor="middle" fill="#57606a">Nothing to show'
                    '</text>')

@@ -1,5 +1,6 @@
 """Pages: the supervisor view. Every case past a clock, oldest breach first; open cases per owner;
 how old the open cases are and how many clocks ran out each week, as charts drawn on the server.
+Every figure links to the list of the cases behind it (``/supervisor/cases``, also as CSV).
 
 Translation only: the numbers come from ``cases.queries`` (a fixed number of set-based queries),
 the charts from ``web.charts``. See docs/pages.md, "Supervisor".
@@ -7,15 +8,21 @@ the charts from ``web.charts``. See docs/pages.md, "Supervisor".
 
 from __future__ import annotations
 
-from datetime import timedelta
+import csv
+import io
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import select
 
 from onethread.access.rules import SUPERVISORS
 from onethread.api.deps import ClockDep, DbSession
-from onethread.cases import queries, reads
+from onethread.cases import figures, queries, reads
+from onethread.errors import ValidationFailed
+from onethread.models import StaffUser
 from onethread.outreach import health
 from onethread.web.charts import Bar, bar_chart
 from onethread.web.common import page_number, render, staff_page
@@ -23,7 +30,7 @@ from onethread.web.common import page_number, render, staff_page
 router = APIRouter(include_in_schema=False)
 Supervisor = staff_page(SUPERVISORS)
 PAGE = 50
-WEEKS = 12
+WEEKS = figures.WEEKS
 
 
 def overdue_by(delta: timedelta) -> str:
@@ -49,10 +56,12 @@ def supervisor(request: Request, session: DbSession, clock: ClockDep, principal:
     ages = queries.open_case_ages(session, now)
     weeks = queries.breaches_per_week(session, now, weeks=WEEKS)
     aging = bar_chart("Open cases by age", "How long the open cases have been open, youngest first.",
-                      [Bar(label, n) for label, n in ages], chart_id="aging")
+                      [Bar(label, n, href=cases_link(figures.Figure(figures.AGE, bucket=i)))
+                       for i, (label, n) in enumerate(ages)], chart_id="aging")
     per_week = bar_chart(f"Clocks breached per week, last {WEEKS} weeks",
                          "Clocks that ran out in each ISO week (Monday to Sunday, UTC), this week last.",
-                         [Bar(label, n, short=label.split("-")[-1]) for label, _, n in weeks],
+                         [Bar(label, n, short=label.split("-")[-1],
+                              href=cases_link(figures.Figure(figures.WEEK, week=label))) for label, _, n in weeks],
                          unit=("clock breached", "clocks breached"),
                          chart_id="breaches-per-week")
     return render(request, "supervisor/index.html", {
@@ -60,4 +69,78 @@ def supervisor(request: Request, session: DbSession, clock: ClockDep, principal:
         "page_error": page_error,
         "owners": owners, "ages": ages, "weeks": weeks, "aging": aging, "per_week": per_week,
         "overdue_by": overdue_by, "channels": health.board(session, clock), "timedelta": timedelta,
+        "cases_link": cases_link, "Figure": figures.Figure,
     }, status_code=400 if page_error else 200)
+
+
+def cases_link(figure: figures.Figure, **more: str) -> str:
+    return "/supervisor/cases?" + urlencode({**figure.params(), **more})
+
+
+CASE_PARAMS = frozenset({"figure", "bucket", "week", "owner", "after", "format"})
+CSV_HEADER = ("case_id", "title", "kind", "status", "customer", "owner", "opened_at", "clock", "ran_out_at")
+
+
+def _cell(value) -> str:
+    """A CSV cell: times in UTC ISO 8601; text a spreadsheet would run as a formula is quoted with '."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat(timespec="seconds")
+    text = str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@router.get("/supervisor/cases", response_class=HTMLResponse)
+def figure_cases(request: Request, session: DbSession, clock: ClockDep, principal: Supervisor,
+                 figure: Annotated[str | None, Query()] = None, bucket: Annotated[str | None, Query()] = None,
+                 week: Annotated[str | None, Query()] = None, owner: Annotated[str | None, Query()] = None,
+                 after: Annotated[str | None, Query()] = None,
+                 format: Annotated[str | None, Query()] = None):
+    """The cases behind one figure of the supervisor view, fifty a page, or all of them as CSV."""
+    try:
+        unknown = sorted(set(request.query_params) - CASE_PARAMS)
+        if unknown:
+            raise ValidationFailed(f"this list does not filter on {', '.join(unknown)} (it takes "
+                                   f"{', '.join(sorted(CASE_PARAMS))})", field=unknown[0])
+        if format not in (None, "html", "csv"):
+            raise ValidationFailed("format must be html or csv", field="format")
+        chosen = figures.parse(clock.now(), figure, bucket=bucket, week=week, owner=owner, session=session)
+        if format == "csv":
+            return _csv(session, clock, principal, chosen, after)
+        rows, next_after = figures.page(session, clock, principal, chosen, after=after, limit=PAGE, channel="pages")
+    except ValidationFailed as exc:
+        return render(request, "supervisor/cases.html", {"principal": principal, "error": str(exc), "rows": [],
+                                                        "heading": "Cases behind a figure"}, status_code=400)
+    return render(request, "supervisor/cases.html", {
+        "principal": principal, "rows": rows, "error": None, "heading": _heading(session, chosen),
+        "week": chosen.name == figures.WEEK, "after": after,
+        "next": cases_link(chosen, after=next_after) if next_after else None,
+        "first": cases_link(chosen), "csv": cases_link(chosen, format="csv"),
+    })
+
+
+def _csv(session, clock, principal, chosen: figures.Figure, after: str | None) -> Response:
+    if after is not None:
+        raise ValidationFailed("the CSV is the whole list: leave out after", field="after")
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_HEADER)
+    for r in figures.every_row(session, clock, principal, chosen, channel="pages"):
+        writer.writerow([_cell(v) for v in (r.case_id, r.title, r.kind, r.status, r.customer, r.owner,
+                                            r.opened_at, r.clock, r.ran_out_at)])
+    name = "-".join(v for v in chosen.params().values() if v.replace("-", "").isalnum())
+    return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="cases-{name}.csv"'})
+
+
+def _heading(session, chosen: figures.Figure) -> str:
+    if chosen.name == figures.PAST_CLOCK:
+        return "Open cases past a clock"
+    if chosen.name == figures.AGE:
+        return f"Open cases opened {queries.AGE_BUCKETS[chosen.bucket][0]} ago"
+    if chosen.name == figures.WEEK:
+        return f"Clocks that ran out in {chosen.week}"
+    name = dict(session.execute(select(StaffUser.id, StaffUser.display_name)
+                                .where(StaffUser.id == chosen.owner)).all()).get(chosen.owner, chosen.owner)
+    return f"Open cases owned by {name}" + (", past a clock" if chosen.name == figures.OWNER_PAST_CLOCK else "")

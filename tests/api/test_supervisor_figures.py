@@ -1,0 +1,187 @@
+"""Every figure on the supervisor view opens the list of the cases behind it, and the figure is
+that list's length; the list pages by key, comes as CSV, is audited, and is for leads only."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import datetime, timedelta
+from html import unescape
+
+from sqlalchemy import func, select
+
+from onethread.access import service as access
+from onethread.access.rules import SYSTEM
+from onethread.cases import clocks
+from onethread.cases import service as cases
+from onethread.customers import service as customers
+from onethread.models import AuditEntry, CaseClock, StaffUser
+from onethread.web import supervisor
+
+PASSWORD = "correct horse battery"
+TRICKY = 'Router "Nova", again, =SUM(A1)'
+FORMULA = "=HYPERLINK(\"http://example.com\")"
+
+
+def world(uow, clock) -> dict:
+    """Cases of every age and state: open, in progress, waiting, resolved, closed; past a clock and
+    not; a breach dealt with; two clocks out on one case in one week; three owners."""
+    with uow() as s:
+        centre = access.create_team(s, clock, name="Contact centre")
+        people = {}
+        for username, name, role in (("alex.agent", "Alex Morgan", "agent"), ("bo.agent", "Bo Lind", "agent"),
+                                     ("lee.lead", "Lee Carter", "team_lead")):
+            people[username] = access.create_user(s, clock, username=username, display_name=name, role=role,
+                                                  password=PASSWORD, team_id=centre.id).id
+        party = customers.create_individual(s, clock, SYSTEM, given_name="Daniel", family_name="Price")
+        one = customers.create_customer(s, clock, SYSTEM, party_id=party.id).id
+        other = customers.create_customer(s, clock, SYSTEM, party_id=customers.create_individual(
+            s, clock, SYSTEM, given_name="Ana", family_name="Silva").id).id
+    made = []
+
+    def open_case(who: str, customer: str, title: str, status: str | None = None) -> str:
+        with uow() as s:
+            actor = access.staff_principal(s.get(StaffUser, people[who]))
+            case = cases.open_new(s, clock, actor, customer_id=customer, kind="fault", title=title, opened_via="phone")
+            if status:
+                cases.set_status(s, clock, actor, case.id, status)
+            made.append(case.id)
+            return case.id
+
+    open_case("alex.agent", one, "Oldest")
+    clock.advance(timedelta(days=60))
+    open_case("bo.agent", other, TRICKY, "in_progress")
+    clock.advance(timedelta(days=20))
+    closed = open_case("lee.lead", one, "Closed one")
+    with uow() as s:
+        cases.close(s, clock, access.staff_principal(s.get(StaffUser, people["lee.lead"])), closed,
+                    outcome="Fixed", customer_confirmed=True)
+    open_case("alex.agent", other, "Ten days", "waiting_customer")
+    clock.advance(timedelta(days=10))
+    with uow() as s:
+        clocks.sweep(s, clock)
+    open_case("lee.lead", one, "Four days", "resolved")
+    clock.advance(timedelta(days=4))
+    open_case("bo.agent", one, FORMULA)
+    clock.advance(timedelta(days=2))
+    fresh = open_case("alex.agent", other, "Fresh")
+    clock.advance(timedelta(hours=3))
+    with uow() as s:
+        clocks.sweep(s, clock)
+        now = clock.now()
+        for hours in (1, 2):  # two clocks out on one case this week
+            at = now - timedelta(hours=hours)
+            s.add(CaseClock(case_id=fresh, customer_id=other, kind="no_activity", started_at=at, due_at=at,
+                            fired_at=at, fired_by="test"))
+        at = now - timedelta(days=15)  # a breach dealt with since
+        s.add(CaseClock(case_id=made[0], customer_id=one, kind="no_activity", started_at=at, due_at=at, fired_at=at,
+                        fired_by="test", stopped_at=at + timedelta(hours=1)))
+    return {"people": people, "customers": (one, other), "cases": made}
+
+
+def sign_in(client, username: str) -> None:
+    client.cookies.clear()
+    r = client.post("/login", data={"username": username, "password": PASSWORD}, follow_redirects=False)
+    assert r.status_code == 303, r.text
+
+
+FIGURE = re.compile(r'<a ([^>]*class="figure"[^>]*)>(.*?)</a>', re.S)
+
+
+def figures_on(page: str) -> list[tuple[str, int]]:
+    """(the link, the number it shows) for every figure on the page."""
+    out = []
+    for attrs, inner in FIGURE.findall(page):
+        href = unescape(re.search(r'href="([^"]+)"', attrs).group(1))
+        shown = unescape(re.sub(r"<[^>]+>", " ", re.sub(r"<title>.*?</title>", "", inner, flags=re.S)))
+        out.append((href, int(re.search(r"\d+", shown).group())))
+    return out
+
+
+def rows_behind(client, href: str) -> int:
+    """Follow the list and its Next links to the end, counting the rows."""
+    rows, pages = 0, 0
+    while href:
+        r = client.get(href)
+        assert r.status_code == 200, (href, r.text)
+        rows += r.text.count("<tr data-case=")
+        nxt = re.search(r'<a href="([^"]+)" rel="next">', r.text)
+        href = unescape(nxt.group(1)) if nxt else None
+        pages += 1
+        assert pages < 50
+    return rows
+
+
+def test_every_figure_on_the_supervisor_view_is_the_length_of_the_list_it_opens(client, uow, clock, monkeypatch):
+    w = world(uow, clock)
+    monkeypatch.setattr(supervisor, "PAGE", 2)  # so the lists page
+    sign_in(client, "lee.lead")
+    page = client.get("/supervisor")
+    assert page.status_code == 200
+    found = figures_on(page.text)
+    kinds = [re.search(r"figure=(\w+)", href).group(1) for href, _ in found]
+    assert kinds.count("past_clock") == 1 and kinds.count("age") == 7 and kinds.count("week") == 12
+    assert kinds.count("owner_open") == kinds.count("owner_past_clock") == 3
+    for href, shown in found:
+        assert rows_behind(client, href) == shown, href
+    totals = {k: sum(n for (h, n), kk in zip(found, kinds, strict=True) if kk == k) for k in set(kinds)}
+    assert totals["age"] == totals["owner_open"] == len(w["cases"]) - 1  # every open case, the closed one not
+    assert totals["past_clock"] >= 3 and totals["owner_past_clock"] == totals["past_clock"]
+    assert totals["week"] > totals["past_clock"]  # two clocks on one case, and one dealt with, still count
+    assert any(n > 2 for _, n in found)  # at least one list ran to a second page
+
+
+def test_a_list_pages_by_key_and_refuses_what_it_does_not_take(client, uow, clock):
+    w = world(uow, clock)
+    sign_in(client, "lee.lead")
+    base = "/supervisor/cases"
+    for params in ({"figure": "past_clock", "colour": "red"}, {"figure": "nope"}, {},
+                   {"figure": "age", "bucket": "7"}, {"figure": "age", "bucket": "x"}, {"figure": "age"},
+                   {"figure": "week", "week": "2020-W01"}, {"figure": "owner_open", "owner": "NOPE"},
+                   {"figure": "past_clock", "owner": w["people"]["lee.lead"]},
+                   {"figure": "past_clock", "after": "NOT-A-ROW"}, {"figure": "past_clock", "format": "pdf"}):
+        r = client.get(base, params=params)
+        assert r.status_code == 400, params
+        assert 'id="err-list" role="alert"' in r.text
+    colour = client.get(base, params={"figure": "past_clock", "colour": "red"})
+    assert "does not filter on colour" in colour.text
+    sign_in(client, "alex.agent")
+    assert client.get(base, params={"figure": "past_clock"}).status_code == 403
+    assert client.get(base, params={"figure": "past_clock", "format": "csv"}).status_code == 403
+    client.cookies.clear()
+    assert client.get(base, params={"figure": "past_clock"}).status_code == 401
+
+
+def test_the_csv_of_a_list_parses_with_a_header_quoting_and_is_an_audited_read(client, uow, clock):
+    w = world(uow, clock)
+    sign_in(client, "lee.lead")
+    found = dict(figures_on(client.get("/supervisor").text))
+    with uow() as s:
+        before = s.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.purpose == "supervisor_report"))
+    owner = w["people"]["bo.agent"]
+    for href in (f"/supervisor/cases?figure=owner_open&owner={owner}", "/supervisor/cases?figure=past_clock"):
+        r = client.get(href + "&format=csv")
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+        assert "attachment" in r.headers["content-disposition"]
+        table = list(csv.reader(io.StringIO(r.text)))
+        assert table[0] == ["case_id", "title", "kind", "status", "customer", "owner", "opened_at", "clock",
+                            "ran_out_at"]
+        assert len(table) - 1 == found[href]
+        for row in table[1:]:
+            assert len(row) == 9 and datetime.fromisoformat(row[6]).utcoffset() == timedelta(0)
+    every_open = [row for h in found if "figure=age" in h
+                  for row in csv.DictReader(io.StringIO(client.get(h + "&format=csv").text))]
+    assert len(every_open) == len(w["cases"]) - 1
+    tricky = next(row for row in every_open if "Nova" in row["title"])
+    assert tricky["title"] == TRICKY  # commas and quotes come back whole
+    assert any(row["title"] == "'" + FORMULA for row in every_open)  # a spreadsheet shows it, does not run it
+    assert tricky["status"] == "in_progress" and tricky["customer"] == "Ana Silva" and tricky["owner"]
+    week = next(h for h, n in found.items() if "figure=week" in h and n >= 2)
+    clocks_out = list(csv.DictReader(io.StringIO(client.get(week + "&format=csv").text)))
+    assert len(clocks_out) == found[week] and all(row["clock"] and row["ran_out_at"] for row in clocks_out)
+    with uow() as s:
+        after = s.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.purpose == "supervisor_report"))
+        who = set(s.scalars(select(AuditEntry.customer_id).where(AuditEntry.purpose == "supervisor_report")))
+    assert after > before and who == set(w["customers"])
+    assert client.get("/supervisor/cases?figure=past_clock&format=csv&after=x").status_code == 400

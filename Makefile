@@ -23,13 +23,14 @@ run: $(STAMP)
 	$(BIN)/onethread demo --if-empty
 	$(BIN)/onethread serve
 
-## make test: install, lint, check import layers, run the whole suite
+## make test: install, lint, check import layers and types, run the whole suite
 test: $(STAMP) lint
 	$(BIN)/python -m pytest -n auto --dist worksteal --durations=15 $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 ## make bench: the benchmark suite on SQLite, and on PostgreSQL when ONETHREAD_BENCH_PG_URL names a server
 ## (BENCH_ARGS="--customers 10000 --quick" for the CI size); figures in bench/results/
@@ -54,4 +55,4 @@ tour: $(STAMP)
 	for f in build/screenshots/*.png; do case "$$f" in *-postgresql.png|*/harness-*) ;; *) cp "$$f" docs/tour/ ;; esac; done
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache

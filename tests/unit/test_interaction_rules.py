@@ -67,6 +67,12 @@ def test_nothing_resolves_is_no_match_with_no_candidates():
     assert "+447700900999" in d.explanation and "x@example.com" in d.explanation
 
 
+def test_a_found_lookup_without_a_customer_never_attaches():
+    """A lookup marked found but naming nobody is not a match: the contact goes to the queue, never to no one."""
+    d = decide([Lookup("msisdn", "+447700900301", "found", None)])
+    assert (d.customer_id, d.reason, d.candidates) == (None, "no_match", ())
+
+
 def test_ambiguous_goes_to_the_queue_with_every_candidate():
     d = decide([ambiguous("social", "janedoe", "A", "C"), found("msisdn", "+447700900301", "B")])
     assert (d.customer_id, d.reason, d.candidates) == (None, "ambiguous", ("A", "B", "C"))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from typing import TypeGuard
 
 from onethread.kernel.money import exponent
 
@@ -18,7 +19,7 @@ BILL_NUMBER_MAX = 40
 DESCRIPTION_MAX = 500
 
 
-def is_minor_units(value: object) -> bool:
+def is_minor_units(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool) and abs(value) <= AMOUNT_MAX_MINOR
 
 
@@ -72,7 +73,7 @@ def charge_problems(*, kind: str, amount_minor: object, period_start: date | Non
         out.append(("amount", f"a {kind} is a negative amount"))
     if (period_start is None) != (period_end is None):
         out.append(("periodStart", "give both ends of the charge's period, or neither"))
-    elif period_start is not None and period_end < period_start:
+    elif period_start is not None and period_end is not None and period_end < period_start:
         out.append(("periodEnd", "the charge's period ends before it starts"))
     if not description.strip() or len(description) > DESCRIPTION_MAX:
         out.append(("description", f"a charge needs a description of at most {DESCRIPTION_MAX} characters"))
@@ -118,7 +119,7 @@ def explain_finding(code: str, *, product: str, start: object, end: object, ref:
 
 
 def refund_facts(stakes: list[tuple[object, int]], *, contacts_made: int, usage_after_removal: bool,
-                 currency: str) -> dict:
+                 currency: str) -> dict[str, object]:
     """The billing-error policy's facts from the overcharges (period start, minor units) on a case:
     every affected period counted, the refund exactly their sum."""
     owed = [(period, stake) for period, stake in stakes if stake > 0]

@@ -10,6 +10,7 @@ import ipaddress
 import re
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 from onethread.interactions.rules import webhook_signature
@@ -78,7 +79,7 @@ class TmfEvent:
 _CASE_STATUS = ("status_changed", "closed", "merged")
 
 
-def tmf_events(event_type: str, payload: dict) -> list[TmfEvent]:
+def tmf_events(event_type: str, payload: dict[str, Any]) -> list[TmfEvent]:
     """The TMF events one of onethread's domain events is, as every hub sees it."""
     kind, _, what = event_type.partition(".")
     fields = None if payload.get("fields") is None else set(payload["fields"])
@@ -207,7 +208,7 @@ def webhook_event(event_type: str) -> str | None:
     return event_type if event_type in WEBHOOK_EVENTS else None
 
 
-def webhook_data(payload: dict) -> dict:
+def webhook_data(payload: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in payload.items() if k not in FREE_TEXT}
 
 
@@ -234,7 +235,7 @@ class AllowList:
 
     hosts: frozenset[str] = frozenset()
     domains: tuple[str, ...] = ()
-    networks: tuple = ()
+    networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
     only: bool = False
 
     @classmethod

@@ -70,7 +70,7 @@ def decide(lookups: list[Lookup]) -> Decision:
     if not lookups:
         return Decision(None, "no_identifiers", (), "the channel gave no identifier")
     ambiguous = [lk for lk in lookups if lk.status == "ambiguous"]
-    found = {lk.customer_id for lk in lookups if lk.status == "found"}
+    found = {lk.customer_id for lk in lookups if lk.status == "found" and lk.customer_id is not None}
     candidates = tuple(sorted(found | {c for lk in ambiguous for c in lk.candidates}))
     if ambiguous:
         names = ", ".join(f"{lk.kind} {lk.value}" for lk in ambiguous)

@@ -33,6 +33,7 @@ LABELS: dict[Channel, str] = {
     Channel.SOCIAL: "Social media", Channel.LETTER: "Letter", Channel.SMS: "SMS",
     Channel.FIELD: "Field technician", Channel.PORTAL: "Online form / portal", Channel.SYSTEM: "System",
 }
+_LABEL_OF: dict[str, str] = {channel.value: text for channel, text in LABELS.items()}  # by plain string
 
 # Every channel a contact can come or go by (interactions).
 CHANNELS: tuple[Channel, ...] = tuple(Channel)
@@ -54,4 +55,4 @@ SENT_CHANNELS = (Channel.EMAIL, Channel.LETTER, Channel.SMS)
 
 def label(channel: str) -> str:
     """The channel's label; an unknown value (an old row) is shown as it is."""
-    return LABELS.get(channel, channel)  # a plain string finds its member: a StrEnum hashes as its value
+    return _LABEL_OF.get(channel, channel)

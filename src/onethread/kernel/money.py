@@ -114,7 +114,7 @@ class Money:
     def __str__(self) -> str:
         return f"{self.as_decimal_str()} {self.currency}"
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, str | float | int]:
         """TMF ``Money`` shape plus the exact minor units."""
         return {"unit": self.currency, "value": float(self.as_decimal_str()), "amountMinor": self.amount_minor}
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass
+from typing import Any
 
 MAX_LIMIT = 1000
 DEFAULT_LIMIT = 100
@@ -16,14 +17,14 @@ class Page:
     limit: int = DEFAULT_LIMIT
 
 
-def encode_cursor(values: list) -> str:
+def encode_cursor(values: list[Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(values, separators=(",", ":")).encode()).decode().rstrip("=")
 
 
 MAX_CURSOR_LENGTH = 2048  # a cursor holds a few sort keys; anything longer is not ours
 
 
-def decode_cursor(cursor: str) -> list:
+def decode_cursor(cursor: str) -> list[Any]:
     """The values an ``encode_cursor`` cursor holds; ``ValueError`` for anything else."""
     if not isinstance(cursor, str) or len(cursor) > MAX_CURSOR_LENGTH:
         raise ValueError("malformed cursor")

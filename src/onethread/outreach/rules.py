@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from onethread.kernel.channels import SENT_CHANNELS
 
@@ -38,7 +39,7 @@ class Reason:
     code: str
     reason: str
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, str]:
         return {"code": self.code, "reason": self.reason}
 
 
@@ -90,7 +91,7 @@ class Verdict:
     def status(self) -> str:
         return {SEND: "queued", SUPPRESS: "suppressed", HOLD: "held"}[self.verdict]
 
-    def reasons_json(self) -> list[dict]:
+    def reasons_json(self) -> list[dict[str, str]]:
         return [r.as_dict() for r in self.reasons]
 
 
@@ -227,7 +228,7 @@ class Health:
     state: str  # green | red
     why: str
     lag_seconds: int | None = None
-    extra: dict = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def judge(*, now: datetime, last_success: datetime | None, last_error: datetime | None, error: str | None,

@@ -83,7 +83,8 @@ def _line(node: yaml.Node | None) -> str:
 def _child(node: yaml.Node | None, key: str) -> yaml.Node | None:
     """The value node under ``key`` of a mapping node (for the line of an error)."""
     if isinstance(node, yaml.MappingNode):
-        for k, v in node.value:
+        pairs: list[tuple[yaml.Node, yaml.Node]] = node.value
+        for k, v in pairs:
             if getattr(k, "value", None) == key:
                 return v
     return None
@@ -91,7 +92,8 @@ def _child(node: yaml.Node | None, key: str) -> yaml.Node | None:
 
 def _key(node: yaml.Node | None, key: str) -> yaml.Node | None:
     if isinstance(node, yaml.MappingNode):
-        for k, _ in node.value:
+        pairs: list[tuple[yaml.Node, yaml.Node]] = node.value
+        for k, _ in pairs:
             if getattr(k, "value", None) == key:
                 return k
     return None
@@ -104,8 +106,8 @@ def parse(text: str, source: str) -> PrivacyPolicy:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f"{source}, line {mark.line + 1}" if mark else source
-        raise PolicyError(f"{where}: not valid YAML ({getattr(exc, 'problem', exc)})") from exc
+        place = f"{source}, line {mark.line + 1}" if mark else source
+        raise PolicyError(f"{place}: not valid YAML ({getattr(exc, 'problem', exc)})") from exc
 
     def fail(node: yaml.Node | None, message: str) -> PolicyError:
         return PolicyError(f"{source}{_line(node)}: {message}")

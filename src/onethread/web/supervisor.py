@@ -20,9 +20,9 @@ from sqlalchemy import select
 
 from onethread.access.rules import SUPERVISORS
 from onethread.api.deps import ClockDep, DbSession
-from onethread.cases import figures, queries, reads
+from onethread.cases import backlog, figures, queries, reads
 from onethread.errors import ValidationFailed
-from onethread.models import StaffUser
+from onethread.models import StaffUser, Team
 from onethread.outreach import health
 from onethread.web.charts import Bar, bar_chart
 from onethread.web.common import page_number, render, staff_page
@@ -55,6 +55,8 @@ def supervisor(request: Request, session: DbSession, clock: ClockDep, principal:
     owners = queries.cases_per_owner(session)
     ages = queries.open_case_ages(session, now)
     weeks = queries.breaches_per_week(session, now, weeks=WEEKS)
+    first_response = backlog.median_time(session, backlog.first_responses(now))
+    resolution = backlog.median_time(session, backlog.resolutions(now))
     aging = bar_chart("Open cases by age", "How long the open cases have been open, youngest first.",
                       [Bar(label, n, href=cases_link(figures.Figure(figures.AGE, bucket=i)))
                        for i, (label, n) in enumerate(ages)], chart_id="aging")
@@ -70,6 +72,9 @@ def supervisor(request: Request, session: DbSession, clock: ClockDep, principal:
         "owners": owners, "ages": ages, "weeks": weeks, "aging": aging, "per_week": per_week,
         "overdue_by": overdue_by, "channels": health.board(session, clock), "timedelta": timedelta,
         "cases_link": cases_link, "Figure": figures.Figure,
+        "teams": backlog.open_per_team(session), "queues": backlog.triage_per_queue(session),
+        "regulator_due": backlog.regulator_due_count(session, now), "harms": backlog.open_harms_by_severity(session),
+        "first_response": first_response, "resolution": resolution,
     }, status_code=400 if page_error else 200)
 
 
@@ -77,7 +82,7 @@ def cases_link(figure: figures.Figure, **more: str) -> str:
     return "/supervisor/cases?" + urlencode({**figure.params(), **more})
 
 
-CASE_PARAMS = frozenset({"figure", "bucket", "week", "owner", "after", "format"})
+CASE_PARAMS = frozenset({"figure", "bucket", "week", "owner", "team", "queue", "severity", "after", "format"})
 CSV_HEADER = ("case_id", "title", "kind", "status", "customer", "owner", "opened_at", "clock", "ran_out_at")
 
 
@@ -95,7 +100,8 @@ def _cell(value) -> str:
 def figure_cases(request: Request, session: DbSession, clock: ClockDep, principal: Supervisor,
                  figure: Annotated[str | None, Query()] = None, bucket: Annotated[str | None, Query()] = None,
                  week: Annotated[str | None, Query()] = None, owner: Annotated[str | None, Query()] = None,
-                 after: Annotated[str | None, Query()] = None,
+                 team: Annotated[str | None, Query()] = None, queue: Annotated[str | None, Query()] = None,
+                 severity: Annotated[str | None, Query()] = None, after: Annotated[str | None, Query()] = None,
                  format: Annotated[str | None, Query()] = None):
     """The cases behind one figure of the supervisor view, fifty a page, or all of them as CSV."""
     try:
@@ -105,7 +111,8 @@ def figure_cases(request: Request, session: DbSession, clock: ClockDep, principa
                                    f"{', '.join(sorted(CASE_PARAMS))})", field=unknown[0])
         if format not in (None, "html", "csv"):
             raise ValidationFailed("format must be html or csv", field="format")
-        chosen = figures.parse(clock.now(), figure, bucket=bucket, week=week, owner=owner, session=session)
+        chosen = figures.parse(clock.now(), figure, bucket=bucket, week=week, owner=owner, team=team, queue=queue,
+                               severity=severity, session=session)
         if format == "csv":
             return _csv(session, clock, principal, chosen, after)
         rows, next_after = figures.page(session, clock, principal, chosen, after=after, limit=PAGE, channel="pages")
@@ -114,7 +121,9 @@ def figure_cases(request: Request, session: DbSession, clock: ClockDep, principa
                                                         "heading": "Cases behind a figure"}, status_code=400)
     return render(request, "supervisor/cases.html", {
         "principal": principal, "rows": rows, "error": None, "heading": _heading(session, chosen),
-        "week": chosen.name == figures.WEEK, "after": after,
+        "week": chosen.name in figures.CLOCK_ROWS, "timed": chosen.name in figures.TIMED,
+        "triage": chosen.name == figures.TRIAGE, "when": WHEN.get(chosen.name, "Ran out"), "after": after,
+        "overdue_by": overdue_by,
         "next": cases_link(chosen, after=next_after) if next_after else None,
         "first": cases_link(chosen), "csv": cases_link(chosen, format="csv"),
     })
@@ -134,7 +143,28 @@ def _csv(session, clock, principal, chosen: figures.Figure, after: str | None) -
                     headers={"Content-Disposition": f'attachment; filename="cases-{name}.csv"'})
 
 
+WHEN = {figures.REGULATOR_DUE: "Due", figures.FIRST_RESPONSE: "Answered", figures.RESOLUTION: "Closed"}
+
+
+def _team_name(session, team_id: str, fallback: str) -> str:
+    name = session.scalar(select(Team.name).where(Team.id == team_id))
+    return f"the {name}" if name else fallback
+
+
 def _heading(session, chosen: figures.Figure) -> str:
+    if chosen.name == figures.TEAM_OPEN:
+        return ("Open cases whose owner is in no team" if chosen.team == backlog.NO_TEAM
+                else f"Open cases owned by {_team_name(session, chosen.team, 'the')} team")
+    if chosen.name == figures.TRIAGE:
+        return f"Triage items waiting in {_team_name(session, chosen.queue, 'the general')} queue"
+    if chosen.name == figures.REGULATOR_DUE:
+        return "Regulator deadlines due within 7 days"
+    if chosen.name == figures.HARM_OPEN:
+        return f"Open cases with an open {chosen.severity} harm"
+    if chosen.name == figures.FIRST_RESPONSE:
+        return "First responses in the last 30 days"
+    if chosen.name == figures.RESOLUTION:
+        return "Cases closed in the last 30 days"
     if chosen.name == figures.PAST_CLOCK:
         return "Open cases past a clock"
     if chosen.name == figures.AGE:

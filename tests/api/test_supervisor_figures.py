@@ -198,7 +198,7 @@ def test_a_list_pages_by_key_and_refuses_what_it_does_not_take(client, uow, cloc
 def test_the_csv_of_a_list_parses_with_a_header_quoting_and_is_an_audited_read(client, uow, clock):
     w = world(uow, clock)
     sign_in(client, "lee.lead")
-    found = dict(figures_on(client.get("/supervisor").text))
+    found = {re.sub(r"&at=[^&]+", "", h): n for h, n in figures_on(client.get("/supervisor").text)}  # unpinned
     with uow() as s:
         before = s.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.purpose == "supervisor_report"))
     owner = w["people"]["bo.agent"]
@@ -227,3 +227,25 @@ def test_the_csv_of_a_list_parses_with_a_header_quoting_and_is_an_audited_read(c
         who = set(s.scalars(select(AuditEntry.customer_id).where(AuditEntry.purpose == "supervisor_report")))
     assert after > before and who == set(w["customers"])
     assert client.get("/supervisor/cases?figure=past_clock&format=csv&after=x").status_code == 400
+
+
+def test_a_figure_s_link_pins_the_view_s_instant_so_a_list_opened_later_shows_what_it_counted(client, uow, clock):
+    w = world(uow, clock)
+    sign_in(client, "lee.lead")
+    found = figures_on(client.get("/supervisor").text)
+    assert all("at=" in href for href, _ in found)
+    clock.advance(timedelta(days=2))  # the cases age a bar or two, and a new one comes in
+    with uow() as s:
+        actor = access.staff_principal(s.get(StaffUser, w["people"]["alex.agent"]))
+        cases.open_new(s, clock, actor, customer_id=w["customers"][0], kind="fault", title="Later", opened_via="phone")
+    sign_in(client, "lee.lead")  # the session of two days ago has ended
+    pinned = [(h, n) for h, n in found if re.search(r"figure=(age|team_open|owner_open|regulator_due)", h)]
+    for href, shown in pinned:
+        assert rows_behind(client, href) == shown, href
+    first = next(h for h, _ in found if "bucket=0" in h)
+    assert "As the supervisor view counted it" in client.get(first).text
+    now = [rows_behind(client, re.sub(r"&at=[^&]+", "", h)) for h, _ in pinned]
+    assert now != [n for _, n in pinned]  # unpinned, the same lists are what is true now
+    for at in ("2026-01-01T00:00:00", "yesterday", (clock.now() + timedelta(minutes=1)).isoformat()):
+        r = client.get("/supervisor/cases", params={"figure": "past_clock", "at": at})
+        assert r.status_code == 400 and 'id="err-list"' in r.text, at

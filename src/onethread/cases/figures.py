@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 
 from sqlalchemy import and_, case, literal, or_, select
 from sqlalchemy.orm import Session
@@ -48,6 +48,7 @@ class Figure:
     team: str | None = None  # TEAM_OPEN: a team id or "none"
     queue: str | None = None  # TRIAGE: a team id or "general"
     severity: str | None = None  # HARM_OPEN
+    at: datetime | None = None  # the instant the list is of (the view's), or None for now
 
     def params(self) -> dict[str, str]:
         """The list's query string."""
@@ -55,6 +56,8 @@ class Figure:
         for name in ("bucket", "week", "owner", "team", "queue", "severity"):
             if getattr(self, name) is not None:
                 out[name] = str(getattr(self, name))
+        if self.at is not None:
+            out["at"] = self.at.astimezone(UTC).isoformat()
         return out
 
 
@@ -78,10 +81,26 @@ class Row:
         return self.ran_out_at - self.started_at if self.started_at and self.ran_out_at else None
 
 
-def parse(now: datetime, figure: str | None, *, bucket: str | None = None, week: str | None = None,
-          owner: str | None = None, team: str | None = None, queue: str | None = None,
-          severity: str | None = None, session: Session | None = None) -> Figure:
-    """The filter a list's query string names; a ValidationFailed naming the parameter if not one."""
+def parse(now: datetime, figure: str | None, *, at: str | None = None, **given) -> Figure:
+    """The filter a list's query string names; a ValidationFailed naming the parameter if not one.
+    ``at`` (ISO 8601 with a zone, not after now) pins the list's instant."""
+    if at is None:
+        return _parse(now, figure, **given)
+    try:
+        pinned = datetime.fromisoformat(at)
+    except ValueError:
+        pinned = None
+    if pinned is None or pinned.tzinfo is None:
+        raise ValidationFailed("at must be an ISO 8601 time with its zone, e.g. 2026-03-02T09:11:00+00:00",
+                               field="at")
+    if pinned > now:
+        raise ValidationFailed("at must not be in the future", field="at")
+    return replace(_parse(pinned, figure, **given), at=pinned)
+
+
+def _parse(now: datetime, figure: str | None, *, bucket: str | None = None, week: str | None = None,
+           owner: str | None = None, team: str | None = None, queue: str | None = None,
+           severity: str | None = None, session: Session | None = None) -> Figure:
     if figure not in FIGURES:
         raise ValidationFailed(f"figure must be one of {', '.join(FIGURES)}", field="figure")
     wanted = PARAMETER.get(figure)
@@ -118,7 +137,9 @@ def parse(now: datetime, figure: str | None, *, bucket: str | None = None, week:
 
 
 def _query(figure: Figure, now: datetime):
-    """(the list's select, its key column, its sort column), built on the figure's own expressions."""
+    """(the list's select, its key column, its sort column), built on the figure's own expressions.
+    A pinned list (``figure.at``) also leaves out what began after its instant."""
+    began = figure.at is not None
     if figure.name == WEEK:
         expression, within = queries.breach_week(now, WEEKS)
         labels = [queries.iso_week_label(m) for m in queries.week_mondays(now, WEEKS)]
@@ -138,6 +159,8 @@ def _query(figure: Figure, now: datetime):
                         StaffUser.display_name, Case.opened_at, CaseClock.kind, end, Case.customer_id, start)
                  .join(Case, Case.id == CaseClock.case_id).join(Customer, Customer.id == Case.customer_id)
                  .outerjoin(StaffUser, StaffUser.id == Case.owner_id).where(*where))
+        if began:
+            query = query.where(CaseClock.started_at <= now)
         return query, CaseClock.id, end
     if figure.name == TRIAGE:
         query = (select(TriageItem.id, TriageItem.case_id, TriageItem.reason, TriageItem.channel,
@@ -147,6 +170,8 @@ def _query(figure: Figure, now: datetime):
                  .outerjoin(Customer, Customer.id == TriageItem.customer_id)
                  .outerjoin(StaffUser, StaffUser.id == TriageItem.assigned_to)
                  .where(backlog.WAITING, backlog.in_queue(figure.queue)))
+        if began:
+            query = query.where(TriageItem.created_at <= now)
         return query, TriageItem.id, TriageItem.created_at
     if figure.name == RESOLUTION:
         (start, end), where = backlog.resolutions(now)
@@ -159,6 +184,8 @@ def _query(figure: Figure, now: datetime):
                     Case.opened_at, literal(None), literal(None), Case.customer_id, literal(None))
              .join(Customer, Customer.id == Case.customer_id).outerjoin(StaffUser, StaffUser.id == Case.owner_id)
              .where(queries.OPEN))
+    if began:
+        query = query.where(Case.opened_at <= now)
     if figure.name == TEAM_OPEN:
         return query.where(backlog.team_of_owner(figure.team)), Case.id, Case.opened_at
     if figure.name == HARM_OPEN:
@@ -180,7 +207,7 @@ def page(session: Session, clock: Clock, actor: Principal, figure: Figure, *, af
          limit: int = 50, channel: str | None = None) -> tuple[list[Row], str | None]:
     """The rows of the figure's list after the row keyed ``after`` (oldest first), and the key to ask
     for the next page with (None on the last page). The customers shown are audited."""
-    query, key, sort = _query(figure, clock.now())
+    query, key, sort = _query(figure, figure.at or clock.now())
     if after is not None:
         if session.scalar(query.with_only_columns(key).where(key == after)) is None:
             raise ValidationFailed("after must be a row of this list (the link's own value)", field="after")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 from urllib.parse import urlencode
@@ -58,12 +59,13 @@ def supervisor(request: Request, session: DbSession, clock: ClockDep, principal:
     first_response = backlog.median_time(session, backlog.first_responses(now))
     resolution = backlog.median_time(session, backlog.resolutions(now))
     aging = bar_chart("Open cases by age", "How long the open cases have been open, youngest first.",
-                      [Bar(label, n, href=cases_link(figures.Figure(figures.AGE, bucket=i)))
+                      [Bar(label, n, href=cases_link(figures.Figure(figures.AGE, bucket=i, at=now)))
                        for i, (label, n) in enumerate(ages)], chart_id="aging")
     per_week = bar_chart(f"Clocks breached per week, last {WEEKS} weeks",
                          "Clocks that ran out in each ISO week (Monday to Sunday, UTC), this week last.",
                          [Bar(label, n, short=label.split("-")[-1],
-                              href=cases_link(figures.Figure(figures.WEEK, week=label))) for label, _, n in weeks],
+                              href=cases_link(figures.Figure(figures.WEEK, week=label, at=now)))
+                          for label, _, n in weeks],
                          unit=("clock breached", "clocks breached"),
                          chart_id="breaches-per-week")
     return render(request, "supervisor/index.html", {
@@ -71,7 +73,7 @@ def supervisor(request: Request, session: DbSession, clock: ClockDep, principal:
         "page_error": page_error,
         "owners": owners, "ages": ages, "weeks": weeks, "aging": aging, "per_week": per_week,
         "overdue_by": overdue_by, "channels": health.board(session, clock), "timedelta": timedelta,
-        "cases_link": cases_link, "Figure": figures.Figure,
+        "cases_link": lambda figure: cases_link(replace(figure, at=now)), "Figure": figures.Figure,
         "teams": backlog.open_per_team(session), "queues": backlog.triage_per_queue(session),
         "regulator_due": backlog.regulator_due_count(session, now), "harms": backlog.open_harms_by_severity(session),
         "first_response": first_response, "resolution": resolution,
@@ -82,7 +84,7 @@ def cases_link(figure: figures.Figure, **more: str) -> str:
     return "/supervisor/cases?" + urlencode({**figure.params(), **more})
 
 
-CASE_PARAMS = frozenset({"figure", "bucket", "week", "owner", "team", "queue", "severity", "after", "format"})
+CASE_PARAMS = frozenset({"figure", "bucket", "week", "owner", "team", "queue", "severity", "at", "after", "format"})
 CSV_HEADER = ("case_id", "title", "kind", "status", "customer", "owner", "opened_at", "clock", "ran_out_at")
 
 
@@ -101,7 +103,8 @@ def figure_cases(request: Request, session: DbSession, clock: ClockDep, principa
                  figure: Annotated[str | None, Query()] = None, bucket: Annotated[str | None, Query()] = None,
                  week: Annotated[str | None, Query()] = None, owner: Annotated[str | None, Query()] = None,
                  team: Annotated[str | None, Query()] = None, queue: Annotated[str | None, Query()] = None,
-                 severity: Annotated[str | None, Query()] = None, after: Annotated[str | None, Query()] = None,
+                 severity: Annotated[str | None, Query()] = None, at: Annotated[str | None, Query()] = None,
+                 after: Annotated[str | None, Query()] = None,
                  format: Annotated[str | None, Query()] = None):
     """The cases behind one figure of the supervisor view, fifty a page, or all of them as CSV."""
     try:
@@ -112,7 +115,7 @@ def figure_cases(request: Request, session: DbSession, clock: ClockDep, principa
         if format not in (None, "html", "csv"):
             raise ValidationFailed("format must be html or csv", field="format")
         chosen = figures.parse(clock.now(), figure, bucket=bucket, week=week, owner=owner, team=team, queue=queue,
-                               severity=severity, session=session)
+                               severity=severity, at=at, session=session)
         if format == "csv":
             return _csv(session, clock, principal, chosen, after)
         rows, next_after = figures.page(session, clock, principal, chosen, after=after, limit=PAGE, channel="pages")
@@ -120,7 +123,7 @@ def figure_cases(request: Request, session: DbSession, clock: ClockDep, principa
         return render(request, "supervisor/cases.html", {"principal": principal, "error": str(exc), "rows": [],
                                                         "heading": "Cases behind a figure"}, status_code=400)
     return render(request, "supervisor/cases.html", {
-        "principal": principal, "rows": rows, "error": None, "heading": _heading(session, chosen),
+        "principal": principal, "rows": rows, "error": None, "heading": _heading(session, chosen), "at": chosen.at,
         "week": chosen.name in figures.CLOCK_ROWS, "timed": chosen.name in figures.TIMED,
         "triage": chosen.name == figures.TRIAGE, "when": WHEN.get(chosen.name, "Ran out"), "after": after,
         "overdue_by": overdue_by,

@@ -39,10 +39,12 @@ def report_cases(
     team: str | None = Query(None, description="figure=team_open: a team id, or none"),
     queue: str | None = Query(None, description="figure=triage_waiting: a team id, or general"),
     severity: str | None = Query(None, description="figure=harm_open: low, medium, high or urgent"),
+    at: str | None = Query(None, description="the instant the list is of (ISO 8601 with its zone, not in the "
+                           "future), as the supervisor view's links carry it; default now"),
     after: str | None = Query(None, description="nextAfter of the previous page"),
     limit: int = Query(50, ge=1, le=500, description="rows per page"),
 ) -> dict:
     chosen = figures.parse(clock.now(), figure, bucket=bucket, week=week, owner=owner, team=team, queue=queue,
-                           severity=severity, session=session)
+                           severity=severity, at=at, session=session)
     rows, next_after = figures.page(session, clock, actor, chosen, after=after, limit=limit, channel="api")
     return {"figure": chosen.params(), "items": [row_json(r) for r in rows], "nextAfter": next_after}

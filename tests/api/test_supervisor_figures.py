@@ -208,10 +208,10 @@ def test_the_csv_of_a_list_parses_with_a_header_quoting_and_is_an_audited_read(c
         assert "attachment" in r.headers["content-disposition"]
         table = list(csv.reader(io.StringIO(r.text)))
         assert table[0] == ["case_id", "title", "kind", "status", "customer", "owner", "opened_at", "clock",
-                            "ran_out_at"]
+                            "ran_out_at", "took_seconds"]
         assert len(table) - 1 == found[href]
         for row in table[1:]:
-            assert len(row) == 9 and datetime.fromisoformat(row[6]).utcoffset() == timedelta(0)
+            assert len(row) == 10 and datetime.fromisoformat(row[6]).utcoffset() == timedelta(0)
     every_open = [row for h in found if "figure=age" in h
                   for row in csv.DictReader(io.StringIO(client.get(h + "&format=csv").text))]
     assert len(every_open) == len(w["cases"]) - 1
@@ -222,6 +222,9 @@ def test_the_csv_of_a_list_parses_with_a_header_quoting_and_is_an_audited_read(c
     week = next(h for h, n in found.items() if "figure=week" in h and n >= 2)
     clocks_out = list(csv.DictReader(io.StringIO(client.get(week + "&format=csv").text)))
     assert len(clocks_out) == found[week] and all(row["clock"] and row["ran_out_at"] for row in clocks_out)
+    closed = list(csv.DictReader(io.StringIO(client.get("/supervisor/cases?figure=resolution&format=csv").text)))
+    assert len(closed) == found["/supervisor/cases?figure=resolution"] == 1
+    assert closed[0]["title"] == "Closed one" and closed[0]["took_seconds"] == "0"  # closed as it opened
     with uow() as s:
         after = s.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.purpose == "supervisor_report"))
         who = set(s.scalars(select(AuditEntry.customer_id).where(AuditEntry.purpose == "supervisor_report")))

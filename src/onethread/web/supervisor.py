@@ -85,7 +85,8 @@ def cases_link(figure: figures.Figure, **more: str) -> str:
 
 
 CASE_PARAMS = frozenset({"figure", "bucket", "week", "owner", "team", "queue", "severity", "at", "after", "format"})
-CSV_HEADER = ("case_id", "title", "kind", "status", "customer", "owner", "opened_at", "clock", "ran_out_at")
+CSV_HEADER = ("case_id", "title", "kind", "status", "customer", "owner", "opened_at", "clock", "ran_out_at",
+              "took_seconds")
 
 
 def _cell(value) -> str:
@@ -139,8 +140,9 @@ def _csv(session, clock, principal, chosen: figures.Figure, after: str | None) -
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_HEADER)
     for r in figures.every_row(session, clock, principal, chosen, channel="pages"):
+        took = int(r.took.total_seconds()) if r.took is not None else None
         writer.writerow([_cell(v) for v in (r.case_id, r.title, r.kind, r.status, r.customer, r.owner,
-                                            r.opened_at, r.clock, r.ran_out_at)])
+                                            r.opened_at, r.clock, r.ran_out_at, took)])
     name = "-".join(v for v in chosen.params().values() if v.replace("-", "").isalnum())
     return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="cases-{name}.csv"'})

@@ -8,15 +8,17 @@ import io
 import re
 from datetime import datetime, timedelta
 from html import unescape
+from statistics import median
 
 from sqlalchemy import func, select
 
 from onethread.access import service as access
 from onethread.access.rules import SYSTEM
 from onethread.cases import clocks
+from onethread.cases import items_service as items
 from onethread.cases import service as cases
 from onethread.customers import service as customers
-from onethread.models import AuditEntry, CaseClock, StaffUser
+from onethread.models import AuditEntry, CaseClock, Contact, StaffUser, TriageItem
 from onethread.web import supervisor
 
 PASSWORD = "correct horse battery"
@@ -29,11 +31,13 @@ def world(uow, clock) -> dict:
     not; a breach dealt with; two clocks out on one case in one week; three owners."""
     with uow() as s:
         centre = access.create_team(s, clock, name="Contact centre")
+        billing = access.create_team(s, clock, name="Billing").id
         people = {}
         for username, name, role in (("alex.agent", "Alex Morgan", "agent"), ("bo.agent", "Bo Lind", "agent"),
                                      ("lee.lead", "Lee Carter", "team_lead")):
             people[username] = access.create_user(s, clock, username=username, display_name=name, role=role,
-                                                  password=PASSWORD, team_id=centre.id).id
+                                                  password=PASSWORD,
+                                                  team_id=billing if username == "bo.agent" else centre.id).id
         party = customers.create_individual(s, clock, SYSTEM, given_name="Daniel", family_name="Price")
         one = customers.create_customer(s, clock, SYSTEM, party_id=party.id).id
         other = customers.create_customer(s, clock, SYSTEM, party_id=customers.create_individual(
@@ -77,7 +81,28 @@ def world(uow, clock) -> dict:
         at = now - timedelta(days=15)  # a breach dealt with since
         s.add(CaseClock(case_id=made[0], customer_id=one, kind="no_activity", started_at=at, due_at=at, fired_at=at,
                         fired_by="test", stopped_at=at + timedelta(hours=1)))
-    return {"people": people, "customers": (one, other), "cases": made}
+        lead = access.staff_principal(s.get(StaffUser, people["lee.lead"]))
+        for case_id, due in ((fresh, timedelta(days=3)), (made[1], timedelta(days=6, hours=23)),
+                             (made[0], timedelta(days=10))):  # two regulator deadlines this week, one later
+            s.add(CaseClock(case_id=case_id, customer_id=other if case_id != made[0] else one,
+                            kind="regulator_deadline", started_at=now, due_at=now + due))
+        s.add(CaseClock(case_id=made[0], customer_id=one, kind="regulator_deadline", started_at=now, due_at=now,
+                        stopped_at=now))  # one stopped: not due
+        for case_id, severity in ((fresh, "high"), (fresh, "high"), (made[0], "high"), (made[1], "low")):
+            items.add_harm(s, clock, lead, case_id, kind="no_service", description="No broadband", severity=severity)
+        gone = items.add_harm(s, clock, lead, made[0], kind="other", description="Wrong bill", severity="urgent")
+        items.resolve_harm(s, clock, lead, gone.id, resolution="Refunded")
+        for n, (customer, team, done) in enumerate(((one, None, False), (None, None, False), (other, billing, False),
+                                                    (other, billing, True))):
+            contact = Contact(customer_id=customer, channel="email", direction="inbound", occurred_at=now,
+                              recorded_at=now, subject=f"Message {n}",
+                              match_status="matched" if customer else "queued")
+            s.add(contact)
+            s.flush()
+            s.add(TriageItem(contact_id=contact.id, customer_id=customer, channel="email", team_id=team, rule="test",
+                             reason="No case to join", created_at=now - timedelta(minutes=n), due_at=now,
+                             done_at=now if done else None))
+    return {"people": people, "customers": (one, other), "cases": made, "billing": billing}
 
 
 def sign_in(client, username: str) -> None:
@@ -99,13 +124,15 @@ def figures_on(page: str) -> list[tuple[str, int]]:
     return out
 
 
-def rows_behind(client, href: str) -> int:
-    """Follow the list and its Next links to the end, counting the rows."""
-    rows, pages = 0, 0
+def rows_behind(client, href: str, took: list[int] | None = None) -> int:
+    """Follow the list and its Next links to the end, counting the rows (and gathering how long
+    each took, for the lists of times)."""
+    rows, pages, took = 0, 0, took if took is not None else []
     while href:
         r = client.get(href)
         assert r.status_code == 200, (href, r.text)
         rows += r.text.count("<tr data-case=")
+        took.extend(int(t) for t in re.findall(r'data-took="(\d+)"', r.text))
         nxt = re.search(r'<a href="([^"]+)" rel="next">', r.text)
         href = unescape(nxt.group(1)) if nxt else None
         pages += 1
@@ -123,13 +150,24 @@ def test_every_figure_on_the_supervisor_view_is_the_length_of_the_list_it_opens(
     kinds = [re.search(r"figure=(\w+)", href).group(1) for href, _ in found]
     assert kinds.count("past_clock") == 1 and kinds.count("age") == 7 and kinds.count("week") == 12
     assert kinds.count("owner_open") == kinds.count("owner_past_clock") == 3
+    assert kinds.count("team_open") == 2 and kinds.count("triage_waiting") == 2 and kinds.count("harm_open") == 4
+    assert kinds.count("regulator_due") == kinds.count("first_response") == kinds.count("resolution") == 1
+    medians = [int(m) for m in re.findall(r'data-median="(\d*)"', page.text) if m]
+    assert len(medians) == 2
     for href, shown in found:
-        assert rows_behind(client, href) == shown, href
+        took: list[int] = []
+        assert rows_behind(client, href, took) == shown, href
+        if "figure=first_response" in href or "figure=resolution" in href:  # the median is of the rows listed
+            assert int(median(took)) == medians[0 if "first_response" in href else 1], href
     totals = {k: sum(n for (h, n), kk in zip(found, kinds, strict=True) if kk == k) for k in set(kinds)}
     assert totals["age"] == totals["owner_open"] == len(w["cases"]) - 1  # every open case, the closed one not
     assert totals["past_clock"] >= 3 and totals["owner_past_clock"] == totals["past_clock"]
     assert totals["week"] > totals["past_clock"]  # two clocks on one case, and one dealt with, still count
     assert any(n > 2 for _, n in found)  # at least one list ran to a second page
+    assert totals["team_open"] == totals["age"] and totals["triage_waiting"] == 3  # the done item not
+    assert totals["regulator_due"] == 2 and totals["resolution"] == 1 and totals["first_response"] >= 1
+    harms = {re.search(r"severity=(\w+)", h).group(1): n for h, n in found if "figure=harm_open" in h}
+    assert harms == {"urgent": 0, "high": 2, "medium": 0, "low": 1}  # by case; the resolved harm not
 
 
 def test_a_list_pages_by_key_and_refuses_what_it_does_not_take(client, uow, clock):
@@ -140,7 +178,11 @@ def test_a_list_pages_by_key_and_refuses_what_it_does_not_take(client, uow, cloc
                    {"figure": "age", "bucket": "7"}, {"figure": "age", "bucket": "x"}, {"figure": "age"},
                    {"figure": "week", "week": "2020-W01"}, {"figure": "owner_open", "owner": "NOPE"},
                    {"figure": "past_clock", "owner": w["people"]["lee.lead"]},
-                   {"figure": "past_clock", "after": "NOT-A-ROW"}, {"figure": "past_clock", "format": "pdf"}):
+                   {"figure": "past_clock", "after": "NOT-A-ROW"}, {"figure": "past_clock", "format": "pdf"},
+                   {"figure": "harm_open", "severity": "dire"}, {"figure": "harm_open"},
+                   {"figure": "team_open", "team": "NOPE"}, {"figure": "triage_waiting"},
+                   {"figure": "triage_waiting", "queue": "general", "team": "none"},
+                   {"figure": "resolution", "severity": "low"}):
         r = client.get(base, params=params)
         assert r.status_code == 400, params
         assert 'id="err-list" role="alert"' in r.text
@@ -156,7 +198,7 @@ def test_a_list_pages_by_key_and_refuses_what_it_does_not_take(client, uow, cloc
 def test_the_csv_of_a_list_parses_with_a_header_quoting_and_is_an_audited_read(client, uow, clock):
     w = world(uow, clock)
     sign_in(client, "lee.lead")
-    found = dict(figures_on(client.get("/supervisor").text))
+    found = {re.sub(r"&at=[^&]+", "", h): n for h, n in figures_on(client.get("/supervisor").text)}  # unpinned
     with uow() as s:
         before = s.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.purpose == "supervisor_report"))
     owner = w["people"]["bo.agent"]
@@ -166,10 +208,10 @@ def test_the_csv_of_a_list_parses_with_a_header_quoting_and_is_an_audited_read(c
         assert "attachment" in r.headers["content-disposition"]
         table = list(csv.reader(io.StringIO(r.text)))
         assert table[0] == ["case_id", "title", "kind", "status", "customer", "owner", "opened_at", "clock",
-                            "ran_out_at"]
+                            "ran_out_at", "took_seconds"]
         assert len(table) - 1 == found[href]
         for row in table[1:]:
-            assert len(row) == 9 and datetime.fromisoformat(row[6]).utcoffset() == timedelta(0)
+            assert len(row) == 10 and datetime.fromisoformat(row[6]).utcoffset() == timedelta(0)
     every_open = [row for h in found if "figure=age" in h
                   for row in csv.DictReader(io.StringIO(client.get(h + "&format=csv").text))]
     assert len(every_open) == len(w["cases"]) - 1
@@ -180,8 +222,33 @@ def test_the_csv_of_a_list_parses_with_a_header_quoting_and_is_an_audited_read(c
     week = next(h for h, n in found.items() if "figure=week" in h and n >= 2)
     clocks_out = list(csv.DictReader(io.StringIO(client.get(week + "&format=csv").text)))
     assert len(clocks_out) == found[week] and all(row["clock"] and row["ran_out_at"] for row in clocks_out)
+    closed = list(csv.DictReader(io.StringIO(client.get("/supervisor/cases?figure=resolution&format=csv").text)))
+    assert len(closed) == found["/supervisor/cases?figure=resolution"] == 1
+    assert closed[0]["title"] == "Closed one" and closed[0]["took_seconds"] == "0"  # closed as it opened
     with uow() as s:
         after = s.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.purpose == "supervisor_report"))
         who = set(s.scalars(select(AuditEntry.customer_id).where(AuditEntry.purpose == "supervisor_report")))
     assert after > before and who == set(w["customers"])
     assert client.get("/supervisor/cases?figure=past_clock&format=csv&after=x").status_code == 400
+
+
+def test_a_figure_s_link_pins_the_view_s_instant_so_a_list_opened_later_shows_what_it_counted(client, uow, clock):
+    w = world(uow, clock)
+    sign_in(client, "lee.lead")
+    found = figures_on(client.get("/supervisor").text)
+    assert all("at=" in href for href, _ in found)
+    clock.advance(timedelta(days=2))  # the cases age a bar or two, and a new one comes in
+    with uow() as s:
+        actor = access.staff_principal(s.get(StaffUser, w["people"]["alex.agent"]))
+        cases.open_new(s, clock, actor, customer_id=w["customers"][0], kind="fault", title="Later", opened_via="phone")
+    sign_in(client, "lee.lead")  # the session of two days ago has ended
+    pinned = [(h, n) for h, n in found if re.search(r"figure=(age|team_open|owner_open|regulator_due)", h)]
+    for href, shown in pinned:
+        assert rows_behind(client, href) == shown, href
+    first = next(h for h, _ in found if "bucket=0" in h)
+    assert "As the supervisor view counted it" in client.get(first).text
+    now = [rows_behind(client, re.sub(r"&at=[^&]+", "", h)) for h, _ in pinned]
+    assert now != [n for _, n in pinned]  # unpinned, the same lists are what is true now
+    for at in ("2026-01-01T00:00:00", "yesterday", (clock.now() + timedelta(minutes=1)).isoformat()):
+        r = client.get("/supervisor/cases", params={"figure": "past_clock", "at": at})
+        assert r.status_code == 400 and 'id="err-list"' in r.text, at

@@ -83,7 +83,7 @@ def test_the_supervisor_sees_every_breach_oldest_first_and_the_charts_count_them
 
     # A bar of a chart is a link to the cases it counts, and so is the number past a clock.
     page.locator('svg#aging a.figure:has(g.bar[data-label="3-7 days"])').click()
-    page.wait_for_url("**/supervisor/cases?figure=age&bucket=2")
+    page.wait_for_url("**/supervisor/cases?figure=age&bucket=2&at=*")
     assert page.locator("#figure-cases tbody tr").all_inner_texts()[0].startswith("Broadband drops")
     page.goto("/supervisor")
     page.get_by_role("heading", name="Past a clock").get_by_role("link").click()

@@ -43,6 +43,7 @@ from onethread.api.v1 import my_work as v1_my_work
 from onethread.api.v1 import outreach as v1_outreach
 from onethread.api.v1 import portal as v1_portal
 from onethread.api.v1 import privacy as v1_privacy
+from onethread.api.v1 import reports as v1_reports
 from onethread.api.v1 import search as v1_search
 from onethread.api.v1 import sessions as v1_sessions
 from onethread.api.v1 import social as v1_social
@@ -107,6 +108,7 @@ def mount_api(app: FastAPI) -> None:
         v1_sessions.router,
         v1_match_queue.router,
         v1_triage.router,
+        v1_reports.router,
         v1_my_work.router,
         v1_social.router,
         v1_channels.router,

@@ -1,0 +1,154 @@
+"""Configuration files: one way to read a YAML file and check it, with errors that name the file,
+the line and the field.
+
+``load_text`` parses YAML into plain dicts and lists that remember the line of each entry
+(``Marked``/``MarkedList``); a key given twice is refused. ``validate`` checks the parsed data with a
+Pydantic model and turns the first problem into a ``ConfigError`` pointing at the line of the bad
+field. ``error_at`` gives the same kind of error for checks made after validation (a time zone that
+does not exist, say). Every capability's policy and table files go through here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+M = TypeVar("M", bound=BaseModel)
+
+# Strict (YAML "yes" is not true, 5 is not "5") and closed (an unknown key is an error).
+STRICT = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+
+class ConfigError(ValueError):
+    """A configuration file that does not follow its schema; the message names file, line and field."""
+
+    def __init__(self, source_name: str, line: int | None, message: str, field: str | None = None):
+        where = f"{source_name}, line {line}" if line else source_name
+        super().__init__(f"{where}: {message}")
+        self.source_name, self.line, self.detail, self.field = source_name, line, message, field
+
+
+class Marked(dict):
+    """A YAML mapping that knows its own line and the line of each of its values."""
+
+    line: int = 0
+    lines: dict
+
+
+class MarkedList(list):
+    """A YAML sequence that knows its own line and the line of each item."""
+
+    line: int = 0
+    lines: list
+
+
+class _Loader(yaml.SafeLoader):
+    pass
+
+
+def _construct_map(loader: _Loader, node: yaml.MappingNode) -> Marked:
+    loader.flatten_mapping(node)
+    result = Marked()
+    result.line, result.lines = node.start_mark.line + 1, {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if key in result:
+            raise ConfigError(loader.name, key_node.start_mark.line + 1, f"'{key}' is given twice", str(key))
+        result[key] = loader.construct_object(value_node, deep=True)
+        result.lines[key] = value_node.start_mark.line + 1
+    return result
+
+
+def _construct_seq(loader: _Loader, node: yaml.SequenceNode) -> MarkedList:
+    result = MarkedList(loader.construct_object(item, deep=True) for item in node.value)
+    result.line, result.lines = node.start_mark.line + 1, [item.start_mark.line + 1 for item in node.value]
+    return result
+
+
+_Loader.add_constructor("tag:yaml.org,2002:map", _construct_map)
+_Loader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
+
+
+def load_text(text: str, source_name: str) -> Any:
+    """The YAML document in ``text``, its mappings and sequences marked with their lines."""
+    loader = _Loader(text)
+    loader.name = source_name
+    try:
+        return loader.get_single_data()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        raise ConfigError(source_name, mark.line + 1 if mark else None, f"not valid YAML: {exc.problem}") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(source_name, None, f"not valid YAML: {exc}") from exc
+    finally:
+        loader.dispose()
+
+
+def read(path: str | Path) -> tuple[Any, str]:
+    """A file's marked YAML and the name its errors use (the path)."""
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(str(file), None, f"cannot read it ({exc.strerror or exc})") from exc
+    return load_text(text, str(file)), str(file)
+
+
+def line_of(data: Any, path: tuple) -> int | None:
+    """The line of the deepest entry of ``path`` that the data has (its parent's when it is missing)."""
+    line = getattr(data, "line", None) or None
+    node = data
+    for part in path:
+        if isinstance(node, Marked) and part in node:
+            line, node = node.lines.get(part, line), node[part]
+        elif isinstance(node, MarkedList) and isinstance(part, int) and 0 <= part < len(node):
+            line, node = node.lines[part], node[part]
+        else:
+            break
+        line = getattr(node, "line", None) or line
+    return line
+
+
+def field_name(path: tuple) -> str:
+    """``("rules", 0, "when")`` -> ``rules[0].when``."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def error_at(source_name: str, data: Any, path: tuple, message: str) -> ConfigError:
+    """An error about the entry at ``path``, with its line and ``field: message``."""
+    name = field_name(path)
+    return ConfigError(source_name, line_of(data, path), f"{name}: {message}" if name else message, name or None)
+
+
+def _message(error: dict) -> str:
+    kind, text = error["type"], error["msg"]
+    if kind == "missing":
+        return "is missing"
+    if kind == "extra_forbidden":
+        return "is not a known entry"
+    if kind == "value_error":
+        return str(error.get("ctx", {}).get("error", text))
+    return text[:1].lower() + text[1:]
+
+
+def validate(model: type[M], data: Any, source_name: str) -> M:
+    """``data`` checked by ``model``; the first problem as a ``ConfigError`` at its line."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        error = exc.errors(include_url=False)[0]
+        # Union members and the like add parts that are not keys of the file: keep those that are.
+        path = tuple(p for p in error["loc"] if isinstance(p, int) or not str(p).startswith(("function-", "list[")))
+        raise error_at(source_name, data, path, _message(error)) from None
+
+
+def load(model: type[M], path: str | Path) -> M:
+    """The file at ``path``, read and checked by ``model``."""
+    data, name = read(path)
+    return validate(model, data, name)

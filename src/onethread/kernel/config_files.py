@@ -32,10 +32,11 @@ class ConfigError(ValueError):
 
 
 class Marked(dict):
-    """A YAML mapping that knows its own line and the line of each of its values."""
+    """A YAML mapping that knows its own line, the line of each of its values and of each key."""
 
     line: int = 0
     lines: dict
+    keys: dict
 
 
 class MarkedList(list):
@@ -52,13 +53,14 @@ class _Loader(yaml.SafeLoader):
 def _construct_map(loader: _Loader, node: yaml.MappingNode) -> Marked:
     loader.flatten_mapping(node)
     result = Marked()
-    result.line, result.lines = node.start_mark.line + 1, {}
+    result.line, result.lines, result.keys = node.start_mark.line + 1, {}, {}
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
         if key in result:
             raise ConfigError(loader.name, key_node.start_mark.line + 1, f"'{key}' is given twice", str(key))
         result[key] = loader.construct_object(value_node, deep=True)
         result.lines[key] = value_node.start_mark.line + 1
+        result.keys[key] = key_node.start_mark.line + 1
     return result
 
 

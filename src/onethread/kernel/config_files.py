@@ -10,6 +10,8 @@ does not exist, say). Every capability's policy and table files go through here.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -74,19 +76,38 @@ _Loader.add_constructor("tag:yaml.org,2002:map", _construct_map)
 _Loader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
 
 
-def load_text(text: str, source_name: str) -> Any:
-    """The YAML document in ``text``, its mappings and sequences marked with their lines."""
-    loader = _Loader(text)
-    loader.name = source_name
+@contextmanager
+def _yaml_errors(source_name: str) -> Iterator[None]:
     try:
-        return loader.get_single_data()
+        yield
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         raise ConfigError(source_name, mark.line + 1 if mark else None, f"not valid YAML: {exc.problem}") from exc
     except yaml.YAMLError as exc:
         raise ConfigError(source_name, None, f"not valid YAML: {exc}") from exc
+
+
+def load_text(text: str, source_name: str) -> Any:
+    """The YAML document in ``text``, its mappings and sequences marked with their lines."""
+    loader = _Loader(text)
+    loader.name = source_name
+    try:
+        with _yaml_errors(source_name):
+            return loader.get_single_data()
     finally:
         loader.dispose()
+
+
+def compose(text: str, source_name: str) -> yaml.Node | None:
+    """The YAML node tree of ``text``, for a file whose words are read as written ("no" stays a word);
+    ``scalar`` gives a node's ordinary value."""
+    with _yaml_errors(source_name):
+        return yaml.compose(text, Loader=yaml.SafeLoader)
+
+
+def scalar(node: yaml.Node) -> Any:
+    """A scalar node's value as YAML reads it (``true`` a boolean, ``3`` a number)."""
+    return yaml.SafeLoader("").construct_object(node) if isinstance(node, yaml.ScalarNode) else node
 
 
 def read(path: str | Path) -> tuple[Any, str]:

@@ -121,17 +121,16 @@ def read(path: str | Path) -> tuple[Any, str]:
 
 
 def line_of(data: Any, path: tuple) -> int | None:
-    """The line of the deepest entry of ``path`` that the data has (its parent's when it is missing)."""
+    """The line of the entry at ``path``; for a missing entry, the line of the key that should hold it."""
     line = getattr(data, "line", None) or None
-    node = data
+    node, key_line = data, None
     for part in path:
         if isinstance(node, Marked) and part in node:
-            line, node = node.lines.get(part, line), node[part]
+            key_line, line, node = node.keys.get(part), node.lines.get(part, line), node[part]
         elif isinstance(node, MarkedList) and isinstance(part, int) and 0 <= part < len(node):
-            line, node = node.lines[part], node[part]
+            key_line, line, node = None, node.lines[part], node[part]
         else:
-            break
-        line = getattr(node, "line", None) or line
+            return key_line if node is not data and key_line else line
     return line
 
 

@@ -63,9 +63,14 @@ class _Catalogue(BaseModel):
     templates: dict[str, _Template]
 
 
+def load_catalogue(path: Path = TEMPLATES) -> dict:
+    """The markets and templates of a templates file, checked (``ConfigError`` at the bad line)."""
+    return config_files.load(_Catalogue, path).model_dump()
+
+
 @functools.cache
 def _catalogue() -> dict:
-    return config_files.load(_Catalogue, TEMPLATES).model_dump()
+    return load_catalogue()
 
 
 def names() -> list[str]:

@@ -186,3 +186,12 @@ def test_not_yaml_and_an_unreadable_file_name_themselves(tmp_path):
         load_text("rules:\n  - [\n", "r.yaml")
     with pytest.raises(ConfigError, match=r"missing\.yaml: cannot read it"):
         routing.load(str(tmp_path / "missing.yaml"))
+
+
+def test_an_empty_condition_list_or_escalation_means_the_default(tmp_path):
+    path = tmp_path / "routing.yaml"
+    path.write_text(ROUTING.replace("    when: {vulnerable: true}", "    when:"))
+    assert routing.load(str(path)).rules[0].when == {}
+    path = tmp_path / "clocks.yaml"
+    path.write_text(CLOCKS.replace("    clocks:", "    escalation:\n    clocks:"))
+    assert clock_policy.load(str(path))["GB"].reminder == clock_policy.Market.reminder

@@ -85,6 +85,11 @@ class _MarketFile(BaseModel):
     escalation: _Escalation = _Escalation()
     clocks: dict[str, dict[str, ClockRuleFile]] = {}
 
+    @field_validator("escalation", mode="before")
+    @classmethod
+    def _empty(cls, value):
+        return {} if value is None else value  # "escalation:" with nothing under it: the default
+
     @field_validator("clocks", mode="before")
     @classmethod
     def _known(cls, value):

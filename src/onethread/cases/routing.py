@@ -79,6 +79,11 @@ class _RuleFile(BaseModel):
     team: str
     when: _When = _When()
 
+    @field_validator("when", mode="before")
+    @classmethod
+    def _empty(cls, value):
+        return {} if value is None else value  # "when:" with nothing under it matches everything
+
 
 class _RoutingFile(BaseModel):
     model_config = STRICT

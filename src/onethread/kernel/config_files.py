@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from types import UnionType
+from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -148,12 +149,36 @@ def error_at(source_name: str, data: Any, path: tuple, message: str) -> ConfigEr
     return ConfigError(source_name, line_of(data, path), f"{name}: {message}" if name else message, name or None)
 
 
-def _message(error: dict) -> str:
+def _unwrap(kind: Any) -> Any:
+    """``X | None`` and ``Annotated[X, ...]`` -> ``X``."""
+    while get_origin(kind) is Annotated or get_origin(kind) is Union or isinstance(kind, UnionType):
+        args = [a for a in get_args(kind) if a is not type(None)]
+        kind = args[0] if args else None
+    return kind
+
+
+def _model_at(model: Any, path: tuple) -> Any:
+    """What holds the entry at ``path`` (a model, through dict and list values), or None."""
+    kind = model
+    for part in path:
+        kind = _unwrap(kind)
+        fields = getattr(kind, "model_fields", None)
+        if fields is not None:
+            kind = fields[part].annotation if part in fields else None
+        elif get_origin(kind) in (dict, list):
+            kind = get_args(kind)[-1]
+        else:
+            return None
+    return _unwrap(kind)
+
+
+def _message(error: dict, model: Any = None) -> str:
     kind, text = error["type"], error["msg"]
     if kind == "missing":
         return "is missing"
     if kind == "extra_forbidden":
-        return "is not a known entry"
+        known = [name for name in getattr(model, "model_fields", {})]
+        return f"is not a known entry (known: {', '.join(known)})" if known else "is not a known entry"
     if kind == "value_error":
         return str(error.get("ctx", {}).get("error", text))
     return text[:1].lower() + text[1:]
@@ -167,7 +192,8 @@ def validate(model: type[M], data: Any, source_name: str) -> M:
         error = exc.errors(include_url=False)[0]
         # Union members and the like add parts that are not keys of the file: keep those that are.
         path = tuple(p for p in error["loc"] if isinstance(p, int) or not str(p).startswith(("function-", "list[")))
-        raise error_at(source_name, data, path, _message(error)) from None
+        parent = _model_at(model, path[:-1])
+        raise error_at(source_name, data, path, _message(error, parent)) from None
 
 
 def load(model: type[M], path: str | Path) -> M:

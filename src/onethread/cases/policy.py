@@ -1,4 +1,5 @@
-"""The clock policy: targets per market and case kind, read from YAML and checked at load."""
+"""The clock policy: targets per market and case kind, read from YAML and checked at load
+(through ``kernel.config_files``: an error names the file, the line and the field)."""
 
 from __future__ import annotations
 
@@ -7,23 +8,110 @@ from dataclasses import dataclass
 from datetime import datetime, time
 from pathlib import Path
 
-import yaml
+from pydantic import BaseModel, field_validator, model_validator
 
 from onethread.cases.rules import KINDS
+from onethread.kernel import config_files
 from onethread.kernel.calendar import WEEKDAYS, BusinessCalendar, Duration
+from onethread.kernel.config_files import STRICT, ConfigError
 
 DEFAULT_FILE = Path(__file__).with_name("clock_policy.yaml")
 CLOCK_KINDS = ("first_response", "customer_waiting", "no_activity", "resolution_target", "proactive_contact")
 
-
-class PolicyError(ValueError):
-    pass
+PolicyError = ConfigError  # the one configuration error (callers and tests catch it by this name)
 
 
 @dataclass(frozen=True)
 class ClockRule:
     after: Duration
     basis: str  # business | calendar
+
+
+class ClockRuleFile(BaseModel):
+    """``{after: <ISO-8601 duration>, basis: business|calendar}``."""
+
+    model_config = STRICT
+    after: str
+    basis: str
+
+    @field_validator("after")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        Duration.parse(value)  # raises "not an ISO-8601 duration"
+        return value
+
+    @field_validator("basis")
+    @classmethod
+    def _basis(cls, value: str) -> str:
+        if value not in ("business", "calendar"):
+            raise ValueError("basis must be business or calendar")
+        return value
+
+    def rule(self) -> ClockRule:
+        return ClockRule(Duration.parse(self.after), self.basis)
+
+
+class _Holidays(BaseModel):
+    model_config = STRICT
+    country: str | None = None
+    subdiv: str | None = None
+
+
+class _Hours(BaseModel):
+    model_config = STRICT
+    opens: str = "09:00"
+    closes: str = "17:00"
+    days: list[str] = list(WEEKDAYS[:5])
+
+
+class _Regulator(BaseModel):
+    model_config = STRICT
+    warning: ClockRuleFile
+    deadline: ClockRuleFile
+    ombudsman: str = "the ombudsman"
+
+
+class _Escalation(BaseModel):
+    model_config = STRICT
+    reminder_every: ClockRuleFile | None = None
+
+
+class _MarketFile(BaseModel):
+    model_config = STRICT
+    timezone: str = "UTC"
+    holidays: _Holidays = _Holidays()
+    business_hours: _Hours = _Hours()
+    regulator: _Regulator
+    escalation: _Escalation = _Escalation()
+    clocks: dict[str, dict[str, ClockRuleFile]] = {}
+
+    @field_validator("escalation", mode="before")
+    @classmethod
+    def _empty(cls, value):
+        return {} if value is None else value  # "escalation:" with nothing under it: the default
+
+    @field_validator("clocks", mode="before")
+    @classmethod
+    def _known(cls, value):
+        for kind, table in (value or {}).items() if isinstance(value, dict) else ():
+            if kind != "default" and kind not in KINDS:
+                raise ValueError(f"unknown case kind {kind!r}; one of default, {', '.join(KINDS)}")
+            unknown = set(table) - set(CLOCK_KINDS) if isinstance(table, dict) else set()
+            if unknown:
+                raise ValueError(f"{kind}: unknown clock(s) {', '.join(sorted(unknown))}")
+        return value or {}
+
+
+class _PolicyFile(BaseModel):
+    model_config = STRICT
+    markets: dict[str, _MarketFile]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _has_markets(cls, value):
+        if not isinstance(value, dict) or not isinstance(value.get("markets"), dict) or not value["markets"]:
+            raise ValueError("expected a 'markets' mapping")
+        return value
 
 
 @dataclass(frozen=True)
@@ -45,68 +133,36 @@ class Market:
         return self.calendar.add(start, rule.after, rule.basis)
 
 
-def rule_from(where: str, raw) -> ClockRule:
-    if not isinstance(raw, dict) or set(raw) != {"after", "basis"}:
-        raise PolicyError(f"{where}: expected {{after: <ISO-8601 duration>, basis: business|calendar}}")
-    if raw["basis"] not in ("business", "calendar"):
-        raise PolicyError(f"{where}: basis must be business or calendar")
-    try:
-        return ClockRule(Duration.parse(str(raw["after"])), raw["basis"])
-    except ValueError as exc:
-        raise PolicyError(f"{where}: {exc}") from exc
-
-
-def _market(code: str, raw: dict, where: str) -> Market:
-    hours = raw.get("business_hours", {})
+def _market(code: str, m: _MarketFile, data, source: str) -> Market:
+    hours = m.business_hours
     try:
         cal = BusinessCalendar(
-            timezone=raw.get("timezone", "UTC"),
-            country=raw.get("holidays", {}).get("country", code),
-            subdiv=raw.get("holidays", {}).get("subdiv"),
-            opens=time.fromisoformat(hours.get("opens", "09:00")),
-            closes=time.fromisoformat(hours.get("closes", "17:00")),
-            workdays=tuple(WEEKDAYS.index(d) for d in hours.get("days", WEEKDAYS[:5])),
+            timezone=m.timezone,
+            country=m.holidays.country or code,
+            subdiv=m.holidays.subdiv,
+            opens=time.fromisoformat(hours.opens),
+            closes=time.fromisoformat(hours.closes),
+            workdays=tuple(WEEKDAYS.index(d) for d in hours.days),
         )
         cal.tz  # noqa: B018  (fails on an unknown time zone)
     except (ValueError, KeyError, TypeError) as exc:
-        raise PolicyError(f"{where}.{code}: {exc}") from exc
-    reg = raw.get("regulator") or {}
-    clocks = {}
-    for kind, table in (raw.get("clocks") or {}).items():
-        if kind != "default" and kind not in KINDS:
-            raise PolicyError(f"{where}.{code}.clocks: unknown case kind {kind!r}; one of default, "
-                              f"{', '.join(KINDS)}")
-        if not isinstance(table, dict):
-            raise PolicyError(f"{where}.{code}.clocks.{kind}: expected a mapping of clock -> rule")
-        unknown = set(table) - set(CLOCK_KINDS)
-        if unknown:
-            raise PolicyError(f"{where}.{code}.clocks.{kind}: unknown clock(s) {', '.join(sorted(unknown))}")
-        clocks[kind] = {name: rule_from(f"{where}.{code}.clocks.{kind}.{name}", r) for name, r in table.items()}
-    escalation = raw.get("escalation") or {}
-    if not isinstance(escalation, dict) or set(escalation) - {"reminder_every"}:
-        raise PolicyError(f"{where}.{code}.escalation: expected {{reminder_every: {{after: ..., basis: ...}}}}")
-    reminder = (rule_from(f"{where}.{code}.escalation.reminder_every", escalation["reminder_every"])
-                if "reminder_every" in escalation else Market.reminder)
-    return Market(code, cal, rule_from(f"{where}.{code}.regulator.warning", reg.get("warning")),
-                  rule_from(f"{where}.{code}.regulator.deadline", reg.get("deadline")),
-                  reg.get("ombudsman", "the ombudsman"), clocks, reminder)
+        raise config_files.error_at(source, data, ("markets", code), str(exc)) from exc
+    clocks = {kind: {name: r.rule() for name, r in table.items()} for kind, table in m.clocks.items()}
+    every = m.escalation.reminder_every
+    return Market(code, cal, m.regulator.warning.rule(), m.regulator.deadline.rule(), m.regulator.ombudsman,
+                  clocks, every.rule() if every else Market.reminder)
 
 
 @functools.lru_cache(maxsize=8)
 def load(path: str | None = None) -> dict[str, Market]:
-    file = Path(path) if path else DEFAULT_FILE
-    try:
-        raw = yaml.safe_load(file.read_text())
-    except (OSError, yaml.YAMLError) as exc:
-        raise PolicyError(f"{file}: {exc}") from exc
-    markets = (raw or {}).get("markets")
-    if not isinstance(markets, dict) or not markets:
-        raise PolicyError(f"{file}: expected a 'markets' mapping")
-    return {code: _market(code, m, str(file)) for code, m in markets.items()}
+    data, source = config_files.read(Path(path) if path else DEFAULT_FILE)
+    policy = config_files.validate(_PolicyFile, data, source)
+    return {code: _market(code, m, data, source) for code, m in policy.markets.items()}
 
 
 def market(code: str, path: str | None = None) -> Market:
     markets = load(path)
     if code not in markets:
-        raise PolicyError(f"no clock policy for market {code!r}; known: {', '.join(sorted(markets))}")
+        raise PolicyError(str(Path(path) if path else DEFAULT_FILE), None,
+                          f"no clock policy for market {code!r}; known: {', '.join(sorted(markets))}")
     return markets[code]

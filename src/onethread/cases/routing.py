@@ -1,15 +1,19 @@
 """The routing policy: which team's queue a contact that joined no case waits in, and its
-first-response clock. Read from YAML (``routing_policy.yaml``) and checked at load."""
+first-response clock. Read from YAML (``routing_policy.yaml``) and checked at load through
+``kernel.config_files``."""
 
 from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
 
-import yaml
+from pydantic import BaseModel, Field, StringConstraints, field_validator
 
-from onethread.cases.policy import ClockRule, PolicyError, rule_from
+from onethread.cases.policy import ClockRule, ClockRuleFile
+from onethread.kernel import config_files
+from onethread.kernel.config_files import STRICT
 
 DEFAULT_FILE = Path(__file__).with_name("routing_policy.yaml")
 CONDITIONS = ("channel", "market", "language", "segment", "vulnerable", "product")
@@ -50,41 +54,52 @@ class RoutingPolicy:
         return next((r for r in self.rules if r.matches(facts)), None)
 
 
-def _values(where: str, key: str, raw) -> tuple:
-    values = tuple(raw) if isinstance(raw, list) else (raw,)
-    if key == "vulnerable" and not all(isinstance(v, bool) for v in values):
-        raise PolicyError(f"{where}.vulnerable: true or false")
-    if key != "vulnerable" and not all(isinstance(v, str) and v for v in values):
-        raise PolicyError(f"{where}.{key}: a name or a list of names")
-    return values
+_Names = list[Annotated[str, StringConstraints(min_length=1)]]
+
+
+def _listed(value):
+    return value if isinstance(value, list) else [value]
+
+
+class _When(BaseModel):
+    model_config = STRICT
+    channel: _Names | None = None
+    market: _Names | None = None
+    language: _Names | None = None
+    segment: _Names | None = None
+    vulnerable: list[bool] | None = None
+    product: _Names | None = None
+
+    _one_or_many = field_validator(*CONDITIONS, mode="before")(_listed)
+
+
+class _RuleFile(BaseModel):
+    model_config = STRICT
+    name: str
+    team: str
+    when: _When = _When()
+
+    @field_validator("when", mode="before")
+    @classmethod
+    def _empty(cls, value):
+        return {} if value is None else value  # "when:" with nothing under it matches everything
+
+
+class _RoutingFile(BaseModel):
+    model_config = STRICT
+    rules: Annotated[list[_RuleFile], Field(min_length=1)]
+    first_response: ClockRuleFile = ClockRuleFile(after="PT4H", basis="business")
 
 
 def parse(raw, where: str) -> RoutingPolicy:
-    if not isinstance(raw, dict) or not isinstance(raw.get("rules"), list) or not raw["rules"]:
-        raise PolicyError(f"{where}: expected a non-empty 'rules' list")
-    rules = []
-    for n, r in enumerate(raw["rules"]):
-        at = f"{where}.rules[{n}]"
-        if not isinstance(r, dict) or not isinstance(r.get("name"), str) or not isinstance(r.get("team"), str):
-            raise PolicyError(f"{at}: each rule has a name and a team")
-        unknown = set(r) - {"name", "team", "when"}
-        when = r.get("when") or {}
-        if unknown or not isinstance(when, dict):
-            raise PolicyError(f"{at}: only name, team and when (a mapping of conditions)")
-        bad = set(when) - set(CONDITIONS)
-        if bad:
-            raise PolicyError(f"{at}.when: unknown condition(s) {', '.join(sorted(bad))}; "
-                              f"one of {', '.join(CONDITIONS)}")
-        rules.append(Rule(r["name"], r["team"], {k: _values(f"{at}.when", k, v) for k, v in when.items()}))
-    first = rule_from(f"{where}.first_response", raw.get("first_response", {"after": "PT4H", "basis": "business"}))
-    return RoutingPolicy(tuple(rules), first)
+    """The routing policy from parsed (``config_files.load_text``) YAML; ``ConfigError`` at the bad line."""
+    policy = config_files.validate(_RoutingFile, raw, where)
+    rules = tuple(Rule(r.name, r.team, {k: tuple(v) for k, v in r.when.model_dump(exclude_none=True).items()})
+                  for r in policy.rules)
+    return RoutingPolicy(rules, policy.first_response.rule())
 
 
 @functools.lru_cache(maxsize=8)
 def load(path: str | None = None) -> RoutingPolicy:
-    file = Path(path) if path else DEFAULT_FILE
-    try:
-        raw = yaml.safe_load(file.read_text())
-    except (OSError, yaml.YAMLError) as exc:
-        raise PolicyError(f"{file}: {exc}") from exc
-    return parse(raw, str(file))
+    data, source = config_files.read(Path(path) if path else DEFAULT_FILE)
+    return parse(data, source)

@@ -1,18 +1,21 @@
 """Four eyes for drastic actions: which actions need a second person, who may be that person, the
 threshold below which a write-off needs nobody, and how long someone has held something. Pure.
 
-The policy is data (``decisions/four_eyes.yaml``), read by ``parse`` and checked there, so a bad
-file stops start-up with its name and the problem.
+The policy is data (``decisions/four_eyes.yaml``), read by ``parse`` through ``kernel.config_files``, so a
+bad file stops start-up with its name, the line and the field.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Annotated
 
-import yaml
+from pydantic import BaseModel, Field, field_validator
 
 from onethread.access.rules import STAFF_ROLES
+from onethread.kernel import config_files
+from onethread.kernel.config_files import STRICT, ConfigError
 
 ACTIONS = ("terminate_line", "flag_fraud", "write_off", "close_unconfirmed", "add_representative")
 STATUSES = ("pending", "approved", "rejected", "withdrawn")
@@ -30,8 +33,7 @@ TARGET = {
 }
 
 
-class PolicyError(ValueError):
-    pass
+PolicyError = ConfigError  # the one configuration error (callers and tests catch it by this name)
 
 
 @dataclass(frozen=True)
@@ -53,40 +55,63 @@ class FourEyesPolicy:
         return self.actions[action]
 
 
-def parse(text: str, source: str) -> FourEyesPolicy:
-    """The four-eyes policy from its YAML text; ``PolicyError`` naming ``source`` when it is wrong."""
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{source}, line {mark.line + 1}" if mark else source
-        raise PolicyError(f"{where}: not valid YAML ({getattr(exc, 'problem', exc)})") from exc
-    if not isinstance(raw, dict) or raw.get("name") != "four_eyes":
-        raise PolicyError(f"{source}: expected a mapping with name: four_eyes")
-    version = raw.get("version")
-    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise PolicyError(f"{source}: version must be a whole number from 1")
-    actions = raw.get("actions")
-    if not isinstance(actions, dict) or set(actions) != set(ACTIONS):
-        raise PolicyError(f"{source}: actions must name exactly {', '.join(ACTIONS)}")
-    rules = {}
-    for name, body in actions.items():
-        where = f"{source}: actions.{name}"
-        if not isinstance(body, dict) or not set(body) <= {"label", "approvers", "threshold_minor"}:
-            raise PolicyError(f"{where}: expected label, approvers and (for write_off) threshold_minor")
-        approvers = body.get("approvers")
-        if not isinstance(approvers, list) or not approvers or not set(approvers) <= STAFF_ROLES:
-            raise PolicyError(f"{where}.approvers: a list of staff roles ({', '.join(sorted(STAFF_ROLES))})")
-        thresholds = body.get("threshold_minor", {})
-        if thresholds and name != "write_off":
-            raise PolicyError(f"{where}.threshold_minor: only a write-off has a threshold")
-        if not isinstance(thresholds, dict) or not all(
+class _ActionFile(BaseModel):
+    model_config = STRICT
+    label: str | None = None
+    approvers: Annotated[list[str], Field(min_length=1)]
+    threshold_minor: dict[str, Annotated[int, Field(ge=0)]] = {}
+
+    @field_validator("approvers", mode="after")
+    @classmethod
+    def _staff(cls, value: list[str]) -> list[str]:
+        if not set(value) <= STAFF_ROLES:
+            raise ValueError(f"a list of staff roles ({', '.join(sorted(STAFF_ROLES))})")
+        return value
+
+    @field_validator("threshold_minor", mode="before")
+    @classmethod
+    def _money(cls, value):
+        if not isinstance(value, dict) or not all(
                 isinstance(c, str) and len(c) == 3 and c.isupper() and isinstance(v, int)
-                and not isinstance(v, bool) and v >= 0 for c, v in thresholds.items()):
-            raise PolicyError(f"{where}.threshold_minor: currency code -> whole minor units (0 or more)")
-        rules[name] = ActionRule(name, str(body.get("label") or name.replace("_", " ")), frozenset(approvers),
-                                 dict(thresholds))
-    return FourEyesPolicy(version, rules)
+                and not isinstance(v, bool) and v >= 0 for c, v in value.items()):
+            raise ValueError("currency code -> whole minor units (0 or more)")
+        return value
+
+
+class _PolicyFile(BaseModel):
+    model_config = STRICT
+    name: str
+    version: Annotated[int, Field(ge=1)]
+    actions: dict[str, _ActionFile]
+
+    @field_validator("name")
+    @classmethod
+    def _named(cls, value: str) -> str:
+        if value != "four_eyes":
+            raise ValueError("expected a mapping with name: four_eyes")
+        return value
+
+    @field_validator("actions", mode="before")
+    @classmethod
+    def _all_actions(cls, value):
+        if not isinstance(value, dict) or set(value) != set(ACTIONS):
+            raise ValueError(f"actions must name exactly {', '.join(ACTIONS)}")
+        for name, body in value.items():
+            if name != "write_off" and isinstance(body, dict) and body.get("threshold_minor"):
+                raise ValueError(f"{name}.threshold_minor: only a write-off has a threshold")
+        return value
+
+
+def parse(text: str, source: str) -> FourEyesPolicy:
+    """The four-eyes policy from its YAML text; ``PolicyError`` naming ``source``, the line and the field."""
+    data = config_files.load_text(text, source)
+    if not isinstance(data, dict):
+        raise PolicyError(source, None, "expected a mapping with name: four_eyes")
+    policy = config_files.validate(_PolicyFile, data, source)
+    rules = {name: ActionRule(name, body.label or name.replace("_", " "), frozenset(body.approvers),
+                              dict(body.threshold_minor))
+             for name, body in policy.actions.items()}
+    return FourEyesPolicy(policy.version, rules)
 
 
 def needs_second_person(policy: FourEyesPolicy, action: str, amount_minor: int | None = None,

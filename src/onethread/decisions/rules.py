@@ -14,8 +14,9 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-import yaml
-
+from onethread.kernel import config_files
+from onethread.kernel.config_files import ConfigError
+from onethread.kernel.config_files import Marked as _Map
 from onethread.kernel.money import format_money
 
 FACT_TYPES = ("boolean", "integer", "number", "string")
@@ -26,13 +27,7 @@ EXPR_DEPTH = 20
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
-class PolicyError(ValueError):
-    """A policy file that does not follow the schema; the message names the file and line."""
-
-    def __init__(self, source_name: str, line: int | None, message: str):
-        where = f"{source_name}, line {line}" if line else source_name
-        super().__init__(f"{where}: {message}")
-        self.source_name, self.line, self.detail = source_name, line, message
+PolicyError = ConfigError  # the one configuration error (callers and tests catch it by this name)
 
 
 class FactError(ValueError):
@@ -134,31 +129,6 @@ class Verdict:
 
 # --- loading ---------------------------------------------------------------------------------
 
-class _Map(dict):
-    line: int = 0
-    lines: dict
-
-
-class _Loader(yaml.SafeLoader):
-    pass
-
-
-def _construct_map(loader: _Loader, node: yaml.MappingNode) -> _Map:
-    loader.flatten_mapping(node)
-    result = _Map()
-    result.line, result.lines = node.start_mark.line + 1, {}
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        if key in result:
-            raise PolicyError(loader.name, key_node.start_mark.line + 1, f"'{key}' is given twice")
-        result[key] = loader.construct_object(value_node, deep=True)
-        result.lines[key] = value_node.start_mark.line + 1
-    return result
-
-
-_Loader.add_constructor("tag:yaml.org,2002:map", _construct_map)
-
-
 def checksum(source: str) -> str:
     return hashlib.sha256(source.encode()).hexdigest()
 
@@ -200,17 +170,7 @@ def _fits(kind: str, value: Any) -> bool:
 def parse(source: str, source_name: str = "<policy>") -> Policy:
     """Parse and check a policy; raise ``PolicyError`` naming ``source_name`` and the line."""
     src = source_name
-    loader = _Loader(source)
-    loader.name = src
-    try:
-        doc = loader.get_single_data()
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        raise PolicyError(src, mark.line + 1 if mark else None, f"not valid YAML: {exc.problem}") from exc
-    except yaml.YAMLError as exc:
-        raise PolicyError(src, None, f"not valid YAML: {exc}") from exc
-    finally:
-        loader.dispose()
+    doc = config_files.load_text(source, src)
     _keys(src, doc, "the policy", {"name", "version", "facts", "rules", "outcomes"}, {"description", "amounts"})
     name = _text(src, doc, "name", "the policy")
     if len(name) > NAME_MAX or not name.replace("_", "").isalnum():

@@ -20,19 +20,16 @@ from typing import Any
 
 import yaml
 
+from onethread.kernel import config_files
+from onethread.kernel.config_files import ConfigError
+
 TABLE_PATH = Path(__file__).with_name("symptoms.yaml")
 KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,59}$")  # fits known_defect.symptom (60)
 WORD_SET_SPAN = 8  # the items of a word set must all fall within this many consecutive words
 MODEL_MAX = 120  # known_defect.device_model
 
 
-class SymptomTableError(ValueError):
-    """The symptom table does not follow its schema; the message names the file, line and entry."""
-
-    def __init__(self, source_name: str, line: int | None, message: str):
-        where = f"{source_name}, line {line}" if line else source_name
-        super().__init__(f"{where}: {message}")
-        self.source_name, self.line, self.detail = source_name, line, message
+SymptomTableError = ConfigError  # the one configuration error (callers and tests catch it by this name)
 
 
 # --- normalising -----------------------------------------------------------------------------
@@ -226,8 +223,8 @@ def _find_word_set(toks: list[str], groups: tuple[frozenset[str], ...]) -> tuple
 class _Doc:
     """Reads a composed YAML tree, keeping each node's line for error messages."""
 
-    def __init__(self, source_name: str, loader: yaml.SafeLoader):
-        self.src, self.loader = source_name, loader
+    def __init__(self, source_name: str):
+        self.src = source_name
 
     def fail(self, node: yaml.Node | None, message: str) -> SymptomTableError:
         return SymptomTableError(self.src, node.start_mark.line + 1 if node is not None else None, message)
@@ -258,9 +255,7 @@ class _Doc:
         return list(node.value)
 
     def scalar(self, node: yaml.Node) -> Any:
-        if not isinstance(node, yaml.ScalarNode):
-            return node
-        return self.loader.construct_object(node)
+        return config_files.scalar(node)
 
     def text(self, node: yaml.Node, what: str) -> str:
         # The scalar as written: "no", "off" or "3.5" are words to match, not a boolean or a number.
@@ -278,18 +273,7 @@ class _Doc:
 
 def parse(source: str, source_name: str = "<symptoms>") -> SymptomTable:
     """Parse and check a symptom table; ``SymptomTableError`` names ``source_name``, the line and the entry."""
-    loader = yaml.SafeLoader(source)
-    try:
-        root = loader.get_single_node()
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        raise SymptomTableError(source_name, mark.line + 1 if mark else None, f"not valid YAML: {exc.problem}") from exc
-    except yaml.YAMLError as exc:
-        raise SymptomTableError(source_name, None, f"not valid YAML: {exc}") from exc
-    try:
-        return _build(_Doc(source_name, loader), root)
-    finally:
-        loader.dispose()
+    return _build(_Doc(source_name), config_files.compose(source, source_name))
 
 
 def _build(doc: _Doc, root: yaml.Node | None) -> SymptomTable:

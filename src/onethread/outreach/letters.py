@@ -13,9 +13,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-import yaml
 from babel.dates import format_date
+from pydantic import BaseModel, ConfigDict
 
+from onethread.kernel import config_files
+from onethread.kernel.config_files import STRICT
 from onethread.kernel.money import Money
 
 TEMPLATES = Path(__file__).with_name("templates.yaml")
@@ -34,9 +36,41 @@ class TemplateError(ValueError):
     """A template or a placeholder that does not exist."""
 
 
+class _Market(BaseModel):
+    model_config = STRICT
+    language: str
+    locale: str
+    operator: str
+
+
+class _Text(BaseModel):
+    model_config = STRICT
+    subject: str
+    body: str
+
+
+class _Template(BaseModel):
+    """``purpose`` and, under each language code, a subject and a body."""
+
+    model_config = ConfigDict(strict=True, extra="allow", frozen=True)
+    __pydantic_extra__: dict[str, _Text]
+    purpose: str
+
+
+class _Catalogue(BaseModel):
+    model_config = STRICT
+    markets: dict[str, _Market]
+    templates: dict[str, _Template]
+
+
+def load_catalogue(path: Path = TEMPLATES) -> dict:
+    """The markets and templates of a templates file, checked (``ConfigError`` at the bad line)."""
+    return config_files.load(_Catalogue, path).model_dump()
+
+
 @functools.cache
 def _catalogue() -> dict:
-    return yaml.safe_load(TEMPLATES.read_text(encoding="utf-8"))
+    return load_catalogue()
 
 
 def names() -> list[str]:

@@ -2,17 +2,18 @@
 is kept, and when a customer may be erased. Pure: no database.
 
 The policy is data (``privacy/privacy.yaml``, or ``ONETHREAD_PRIVACY_POLICY_FILE``), read by
-``parse`` and checked there: a bad file stops with its name, the line and the problem.
+``parse`` through ``kernel.config_files``: a bad file stops with its name, the line and the problem.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-
-import yaml
+from typing import Any
 
 from onethread.customers.rules import IDENTIFIER_KINDS
+from onethread.kernel import config_files
+from onethread.kernel.config_files import ConfigError, Marked
 
 KEEP, ANONYMISE, DELETE = "keep", "anonymise", "delete"
 
@@ -50,8 +51,7 @@ ERASED = "[erased]"  # what replaces free text
 ERASED_NAME = "Erased customer"
 
 
-class PolicyError(ValueError):
-    pass
+PolicyError = ConfigError  # the one configuration error (callers and tests catch it by this name)
 
 
 @dataclass(frozen=True)
@@ -76,100 +76,80 @@ class PrivacyPolicy:
         return self.erasure.get(kind, KEEP) != KEEP
 
 
-def _line(node: yaml.Node | None) -> str:
-    return f", line {node.start_mark.line + 1}" if node is not None else ""
+def _value_line(m: Any, key: str) -> int | None:
+    """The line of the value under ``key`` (or of the mapping itself), for an error message."""
+    return m.lines.get(key, m.line) if isinstance(m, Marked) else None
 
 
-def _child(node: yaml.Node | None, key: str) -> yaml.Node | None:
-    """The value node under ``key`` of a mapping node (for the line of an error)."""
-    if isinstance(node, yaml.MappingNode):
-        pairs: list[tuple[yaml.Node, yaml.Node]] = node.value
-        for k, v in pairs:
-            if getattr(k, "value", None) == key:
-                return v
-    return None
-
-
-def _key(node: yaml.Node | None, key: str) -> yaml.Node | None:
-    if isinstance(node, yaml.MappingNode):
-        pairs: list[tuple[yaml.Node, yaml.Node]] = node.value
-        for k, _ in pairs:
-            if getattr(k, "value", None) == key:
-                return k
-    return None
+def _key_line(m: Any, key: str) -> int | None:
+    return m.key_lines.get(key, m.line) if isinstance(m, Marked) else None
 
 
 def parse(text: str, source: str) -> PrivacyPolicy:
     """The privacy policy from its YAML text; ``PolicyError`` naming ``source`` and the line."""
-    try:
-        root = yaml.compose(text)
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        place = f"{source}, line {mark.line + 1}" if mark else source
-        raise PolicyError(f"{place}: not valid YAML ({getattr(exc, 'problem', exc)})") from exc
+    raw = config_files.load_text(text, source)
 
-    def fail(node: yaml.Node | None, message: str) -> PolicyError:
-        return PolicyError(f"{source}{_line(node)}: {message}")
+    def fail(line: int | None, message: str) -> PolicyError:
+        return PolicyError(source, line, message)
 
     if not isinstance(raw, dict) or raw.get("name") != "privacy":
-        raise fail(root, "expected a mapping with name: privacy")
+        raise fail(getattr(raw, "line", None) or 1, "expected a mapping with name: privacy")
     unknown = set(raw) - {"name", "version", "erasure", "retention"}
     if unknown:
         first = sorted(unknown)[0]
-        raise fail(_key(root, first), f"unknown entry {first!r}: expected name, version, erasure, retention")
+        raise fail(_key_line(raw, first), f"unknown entry {first!r}: expected name, version, erasure, retention")
     version = raw.get("version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise fail(_child(root, "version") or root, "version must be a whole number from 1")
+        raise fail(_value_line(raw, "version"), "version must be a whole number from 1")
 
-    erasure_node = _child(root, "erasure")
     erasure_raw = raw.get("erasure")
     if not isinstance(erasure_raw, dict):
-        raise fail(erasure_node or root, "erasure: expected a mapping of record kind -> keep | anonymise | delete")
+        raise fail(_value_line(raw, "erasure"),
+                   "erasure: expected a mapping of record kind -> keep | anonymise | delete")
     erasure: dict[str, str] = {}
     identifiers: dict[str, str] = {}
     for kind, action in erasure_raw.items():
-        node = _child(erasure_node, kind)
+        line = _value_line(erasure_raw, kind)
         if kind == "identifier":
             if not isinstance(action, dict):
-                raise fail(node, "erasure.identifier: expected a mapping of identifier kind -> keep | anonymise")
+                raise fail(line, "erasure.identifier: expected a mapping of identifier kind -> keep | anonymise")
             for ident_kind, ident_action in action.items():
-                where = _child(node, ident_kind)
                 if ident_kind not in IDENTIFIER_KINDS:
-                    raise fail(_key(node, ident_kind), f"erasure.identifier: unknown identifier kind {ident_kind!r}; "
-                                                       f"one of {', '.join(IDENTIFIER_KINDS)}")
+                    raise fail(_key_line(action, ident_kind), f"erasure.identifier: unknown identifier kind "
+                                                               f"{ident_kind!r}; one of {', '.join(IDENTIFIER_KINDS)}")
                 if ident_action not in (KEEP, ANONYMISE):
-                    raise fail(where, f"erasure.identifier.{ident_kind}: keep or anonymise, not {ident_action!r}")
+                    raise fail(_value_line(action, ident_kind),
+                               f"erasure.identifier.{ident_kind}: keep or anonymise, not {ident_action!r}")
                 identifiers[ident_kind] = ident_action
             continue
         if kind not in ERASURE_KINDS:
             hint = " (always kept)" if kind in ALWAYS_KEPT else ""
-            raise fail(_key(erasure_node, kind), f"erasure: unknown record kind {kind!r}{hint}; one of identifier, "
-                                                 f"{', '.join(ERASURE_KINDS)}")
+            raise fail(_key_line(erasure_raw, kind), f"erasure: unknown record kind {kind!r}{hint}; one of "
+                                                     f"identifier, {', '.join(ERASURE_KINDS)}")
         if action not in ERASURE_KINDS[kind]:
-            raise fail(node, f"erasure.{kind}: {' or '.join(ERASURE_KINDS[kind])}, not {action!r}")
+            raise fail(line, f"erasure.{kind}: {' or '.join(ERASURE_KINDS[kind])}, not {action!r}")
         erasure[kind] = action
 
-    retention_node = _child(root, "retention")
     retention_raw = raw.get("retention") or {}
     if not isinstance(retention_raw, dict):
-        raise fail(retention_node, "retention: expected a mapping of record kind -> {days: N, action: ...}")
+        raise fail(_value_line(raw, "retention"), "retention: expected a mapping of record kind -> "
+                                                  "{days: N, action: ...}")
     retention: dict[str, Retention] = {}
     for kind, body in retention_raw.items():
-        node = _child(retention_node, kind)
         if kind not in RETENTION_KINDS:
-            raise fail(_key(retention_node, kind), f"retention: unknown record kind {kind!r}; one of "
-                                                   f"{', '.join(RETENTION_KINDS)}")
+            raise fail(_key_line(retention_raw, kind), f"retention: unknown record kind {kind!r}; one of "
+                                                       f"{', '.join(RETENTION_KINDS)}")
         allowed = RETENTION_KINDS[kind]
         if not isinstance(body, dict) or set(body) != {"days", "action"}:
-            raise fail(node, f"retention.{kind}: expected {{days: N, action: {' | '.join(allowed)}}}")
+            raise fail(_value_line(retention_raw, kind), f"retention.{kind}: expected {{days: N, action: "
+                                                         f"{' | '.join(allowed)}}}")
         days = body["days"]
         if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= MAX_RETENTION_DAYS:
-            raise fail(_child(node, "days"), f"retention.{kind}.days: a whole number of days from 1 to "
-                                             f"{MAX_RETENTION_DAYS}, not {days!r}")
+            raise fail(_value_line(body, "days"), f"retention.{kind}.days: a whole number of days from 1 to "
+                                                  f"{MAX_RETENTION_DAYS}, not {days!r}")
         if body["action"] not in allowed:
-            raise fail(_child(node, "action"), f"retention.{kind}.action: {' or '.join(allowed)}, "
-                                               f"not {body['action']!r}")
+            raise fail(_value_line(body, "action"), f"retention.{kind}.action: {' or '.join(allowed)}, "
+                                                    f"not {body['action']!r}")
         retention[kind] = Retention(kind, days, body["action"])
     return PrivacyPolicy(version, erasure, identifiers, retention)
 

@@ -64,7 +64,7 @@ def load_policy(path: str | None = None) -> rules.PrivacyPolicy:
     try:
         text = file.read_text(encoding="utf-8")
     except OSError as exc:
-        raise rules.PolicyError(f"{file}: cannot read it ({exc.strerror or exc})") from exc
+        raise rules.PolicyError(str(file), None, f"cannot read it ({exc.strerror or exc})") from exc
     return rules.parse(text, str(file))
 
 

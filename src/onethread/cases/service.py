@@ -10,7 +10,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from onethread.access.rules import FIELD_SUBCONTRACTOR, Principal
-from onethread.cases import assignment, clocks, merge_undo, proactive, rules, triage_items
+from onethread.cases import assignment, clocks, merge_undo, proactive, rules, triage_items, waits
 from onethread.cases.handover_service import eligible_owner
 from onethread.cases.items_service import open_case as load_open
 from onethread.cases.log import log
@@ -187,6 +187,7 @@ def attach_contact(session: Session, clock: Clock, actor: Principal, case_id: st
     contact.case_reason = reason[:300] if reason else f"put on the case by {actor.name}"
     now = clock.now()
     if contact.direction == "inbound":
+        waits.customer_answered(session, clock, case, actor, contact.occurred_at)
         _customer_waiting(session, case, contact.occurred_at)
     log(session, clock, case, actor, "contact_linked", f"{contact.channel.capitalize()} contact added to the case",
         text=(contact.text or "")[:500] or None, channel=contact.channel,
@@ -244,6 +245,7 @@ def customer_message(session: Session, clock: Clock, actor: Principal, case_id: 
         customer_id=case.customer_id, extra={"caseId": case.id, "onBehalfOf": on_behalf} if on_behalf else
         {"caseId": case.id})).contact
     contact.case_id = case.id
+    waits.customer_answered(session, clock, case, actor, now)
     _customer_waiting(session, case, now)
     log(session, clock, case, actor, "customer_message", "Message from the customer" +
         (f" (sent by {on_behalf})" if on_behalf else ""), text=text.strip(), audience="customer", channel=channel,

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from onethread.cases import clocks
 from onethread.models import CaseWait
+from tests.api.test_case_unmerge_api import sign_in
 from tests.api.test_trouble_ticket_api import BASE, make_world, open_case
 from tests.tmf_schema import assert_tmf_error, validate
 
@@ -132,3 +133,22 @@ def test_a_wait_needs_who_and_why_and_a_named_person_and_writes_nothing_when_ref
                                  headers=world.as_alex), 409)
     with container.sessions() as s:
         assert s.scalar(select(func.count()).select_from(CaseWait)) == 1
+
+
+def test_the_case_page_pauses_and_resumes_and_says_who_the_case_waits_on(client, world, uow, clock):
+    case_id = open_case(client, world.as_alex, world.customer, kind="fault")["id"]
+    sign_in(client, uow, world.alex)
+    refused = client.post(f"/cases/{case_id}/wait", data={"on": "third_party", "party": "", "reason": "engineer"})
+    assert refused.status_code == 400 and "name the third party" in refused.text
+    r = client.post(f"/cases/{case_id}/wait", data={"on": "third_party", "party": "Openreach",
+                                                    "reason": "engineer visit booked"}, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    clock.advance(timedelta(hours=3))
+    page = client.get(f"/cases/{case_id}").text
+    assert "Paused since" in page and "waiting on Openreach: engineer visit booked" in page
+    assert "time paused so far: 3 h" in page and "first response: paused while the case waits" in page
+    r = client.post(f"/cases/{case_id}/resume", data={"reason": "engineer came"}, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    page = client.get(f"/cases/{case_id}").text
+    assert "Paused since" not in page and "Time paused so far: 3 h" in page
+    assert "resumed: engineer came" in page  # in the case log

@@ -152,3 +152,17 @@ def test_the_case_page_pauses_and_resumes_and_says_who_the_case_waits_on(client,
     page = client.get(f"/cases/{case_id}").text
     assert "Paused since" not in page and "Time paused so far: 3 h" in page
     assert "resumed: engineer came" in page  # in the case log
+
+
+def test_closing_a_waiting_case_ends_its_wait(client, world, clock):
+    case_id = open_case(client, world.as_alex, world.customer, kind="request")["id"]
+    client.post(f"{V1}/cases/{case_id}/wait", headers=world.as_alex,
+                json={"on": "third_party", "party": "Housing association", "reason": "permission to drill"})
+    clock.advance(timedelta(hours=1))
+    r = client.post(f"{V1}/cases/{case_id}/close", json={"outcome": "customer withdrew", "customerConfirmed": True},
+                    headers=world.as_alex)
+    assert r.status_code == 200, r.text
+    body = ticket(client, world, case_id)
+    assert body["waitingOn"] is None and body["waits"][0]["endReason"] == "the case was closed"
+    assert body["pausedFor"] == "PT1H"
+    assert_tmf_error(client.post(f"{V1}/cases/{case_id}/resume", json={}, headers=world.as_alex), 409)

@@ -352,6 +352,7 @@ def close(session: Session, clock: Clock, actor: Principal, case_id: str, *, out
     case.status, case.closed_at, case.outcome = CaseStatus.CLOSED, now, outcome.strip()
     case.customer_confirmed = customer_confirmed
     proactive.end_with_case(session, case, now)
+    waits.end_with_case(session, case.id, now, actor)
     session.execute(update(CaseClock).where(CaseClock.case_id == case.id,
                                                    CaseClock.stopped_at.is_(None)).values(stopped_at=now))
     confirmed = "confirmed by the customer" if customer_confirmed else "not confirmed by the customer"

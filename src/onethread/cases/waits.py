@@ -123,3 +123,9 @@ def _end(session: Session, clock: Clock, case: Case, current: CaseWait, actor: P
         case.status = CaseStatus.IN_PROGRESS
     log(session, clock, case, actor, "resumed", f"No longer waiting on {describe(current)}: clocks running again",
         text=why, data={"waitId": current.id, "pausedFrom": current.started_at.isoformat()}, at=now)
+
+
+def end_with_case(session: Session, case_id: str, at: datetime, actor: Principal | None) -> None:
+    """Closing the case ends its wait (its clocks stop with it)."""
+    session.execute(update(CaseWait).where(CaseWait.case_id == case_id, CaseWait.ended_at.is_(None)).values(
+        ended_at=at, ended_by_name=actor.name if actor else "onethread", end_reason="the case was closed"))

@@ -62,6 +62,9 @@ def test_a_wait_on_a_third_party_pauses_the_clocks_but_not_the_regulator_and_res
     assert clock_of(paused, "resolution_target")["state"] == "paused"
     assert clock_of(paused, "regulator_deadline")["state"] == "running"
     assert paused["status"] != "pending"  # waiting on someone else is not waiting on the customer
+    # My work shows what is really due next: the no-activity clock, not the paused first response.
+    mine = client.get(f"{V1}/me/work", headers=world.as_alex).json()["cases"]
+    assert [c["nextDue"] for c in mine if c["id"] == case_id] == ["activity on the case"]
 
     # Two days later the first response is long past its old due time: the sweep leaves it alone.
     clock.advance(timedelta(days=2))  # Wednesday 10:00

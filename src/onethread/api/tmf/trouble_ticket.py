@@ -68,8 +68,8 @@ router = APIRouter(prefix=BASE, tags=["TMF621 trouble ticket"])
 TO_TMF = rules.TMF_STATUS
 FROM_TMF = {tmf: ours for ours, tmf in TO_TMF.items()}
 UNUSED_TMF = {
-    "held": "onethread does not hold cases: work waiting on someone else is a task with a due date "
-            "(POST /api/v1/cases/{id}/tasks)",
+    "held": "a case waiting on the customer or a third party is put on hold with POST /api/v1/cases/{id}/wait "
+            "(its clocks pause), and taken off hold with POST /api/v1/cases/{id}/resume",
     "cancelled": "a case is never cancelled: close it with its outcome, or merge it into the case it duplicates "
                  "(POST /api/v1/cases/{id}/merge)",
     "rejected": "a case is never rejected: close it with its outcome, or merge it into the case it duplicates "

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from onethread.cases import clocks
 from onethread.models import CaseWait
 from tests.api.test_case_unmerge_api import sign_in
-from tests.api.test_trouble_ticket_api import BASE, make_world, open_case
+from tests.api.test_trouble_ticket_api import BASE, PATCH, make_world, open_case
 from tests.tmf_schema import assert_tmf_error, validate
 
 V1 = "/api/v1"
@@ -169,3 +169,21 @@ def test_closing_a_waiting_case_ends_its_wait(client, world, clock):
     assert body["waitingOn"] is None and body["waits"][0]["endReason"] == "the case was closed"
     assert body["pausedFor"] == "PT1H"
     assert_tmf_error(client.post(f"{V1}/cases/{case_id}/resume", json={}, headers=world.as_alex), 409)
+
+
+def test_setting_the_status_to_pending_waits_on_the_customer_and_moving_off_it_ends_the_wait(client, world, clock):
+    case_id = open_case(client, world.as_alex, world.customer, kind="fault")["id"]
+    r = client.patch(f"{BASE}/{case_id}", json={"status": "pending", "statusChangeReason": "asked for photos"},
+                     headers={**world.as_alex, **PATCH})
+    assert r.status_code == 200, r.text
+    body = ticket(client, world, case_id)
+    assert body["waitingOn"]["on"] == "customer" and body["waitingOn"]["reason"] == "asked for photos"
+    assert clock_of(body, "first_response")["state"] == "paused"
+    clock.advance(timedelta(hours=2))
+    r = client.patch(f"{BASE}/{case_id}", json={"status": "inProgress"}, headers={**world.as_alex, **PATCH})
+    assert r.status_code == 200, r.text
+    body = ticket(client, world, case_id)
+    assert body["waitingOn"] is None and body["pausedFor"] == "PT2H"
+    assert clock_of(body, "first_response")["state"] == "running"
+    # 4 working hours from 09:00, paused 09:00-11:00: due at 15:00
+    assert clock_of(body, "first_response")["dueAt"].startswith("2026-03-02T15:00")

@@ -371,6 +371,7 @@ def set_status(session: Session, clock: Clock, actor: Principal, case_id: str, s
         old, case.status = case.status, status
         log(session, clock, case, actor, "status_changed", f"Status: {old} -> {status}",
             text=(reason or "").strip() or None, data={"from": old, "to": status})
+        waits.follow_status(session, clock, actor, case, old, reason)
         clocks.touch(session, case, clock.now())
     return case
 

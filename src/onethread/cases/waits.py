@@ -68,6 +68,24 @@ def wait(session: Session, clock: Clock, actor: Principal, case_id: str, *, on: 
     if current is not None:
         raise Conflict(f"the case already waits on {describe(current)} since {current.started_at:%Y-%m-%d %H:%M} "
                        "UTC: resume it first", field="on")
+    row = _start(session, clock, case, actor, on, party, reason)
+    clocks.touch(session, case, clock.now())
+    return row
+
+
+def follow_status(session: Session, clock: Clock, actor: Principal, case: Case, old: str, reason: str | None) -> None:
+    """A person set the status to waiting on the customer: the case waits on them (its clocks
+    pause); moved off it, a wait on the customer ends."""
+    current = open_wait(session, case.id)
+    if case.status == CaseStatus.WAITING_CUSTOMER and current is None and actor.kind == "staff":
+        _start(session, clock, case, actor, "customer", None,
+               (reason or "").strip() or "status set to waiting on the customer")
+    elif old == CaseStatus.WAITING_CUSTOMER and current is not None and current.waiting_on == "customer":
+        _end(session, clock, case, current, actor, (reason or "").strip() or f"status changed to {case.status}")
+
+
+def _start(session: Session, clock: Clock, case: Case, actor: Principal, on: str, party: str | None,
+           reason: str) -> CaseWait:
     now = clock.now()
     row = CaseWait(case_id=case.id, customer_id=case.customer_id, waiting_on=on,
                    party=(party or "").strip() or None, reason=reason.strip(), started_at=now, started_by=actor.id,
@@ -80,7 +98,6 @@ def wait(session: Session, clock: Clock, actor: Principal, case_id: str, *, on: 
         case.status = CaseStatus.WAITING_CUSTOMER
     log(session, clock, case, actor, "waiting", f"Waiting on {describe(row)}: clocks paused", text=row.reason,
         data={"on": on, "party": row.party, "waitId": row.id})
-    clocks.touch(session, case, now)
     return row
 
 

@@ -109,6 +109,8 @@ def test_a_message_from_the_customer_ends_a_wait_on_the_customer_not_one_on_a_th
     assert body["waits"][0]["endReason"] == "the customer answered" and body["pausedFor"] == "PT5H"
     assert clock_of(body, "first_response")["state"] == "running"
     assert clock_of(body, "customer_waiting")["state"] == "running"
+    events = client.get(f"{V1}/cases/{case_id}/events", headers=world.as_alex).json()
+    assert [e["data"]["to"] for e in events if e["kind"] == "status_changed"] == ["waiting_customer", "in_progress"]
 
     client.post(f"{V1}/cases/{case_id}/wait", headers=world.as_alex,
                 json={"on": "third_party", "party": "Landlord", "reason": "access to the building"})

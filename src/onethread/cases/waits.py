@@ -95,7 +95,7 @@ def _start(session: Session, clock: Clock, case: Case, actor: Principal, on: str
         CaseClock.case_id == case.id, CaseClock.kind.in_(rules.PAUSABLE_CLOCKS), CaseClock.stopped_at.is_(None),
         CaseClock.fired_at.is_(None), CaseClock.paused_at.is_(None)).values(paused_at=now))
     if on == "customer" and case.status != CaseStatus.WAITING_CUSTOMER:
-        case.status = CaseStatus.WAITING_CUSTOMER
+        _status(session, clock, case, actor, CaseStatus.WAITING_CUSTOMER, reason.strip(), now)
     log(session, clock, case, actor, "waiting", f"Waiting on {describe(row)}: clocks paused", text=row.reason,
         data={"on": on, "party": row.party, "waitId": row.id})
     return row
@@ -137,7 +137,7 @@ def _end(session: Session, clock: Clock, case: Case, current: CaseWait, actor: P
             row.due_at = due or row.due_at
         row.paused_at = None
     if case.status == CaseStatus.WAITING_CUSTOMER:
-        case.status = CaseStatus.IN_PROGRESS
+        _status(session, clock, case, actor, CaseStatus.IN_PROGRESS, why, now)
     log(session, clock, case, actor, "resumed", f"No longer waiting on {describe(current)}: clocks running again",
         text=why, data={"waitId": current.id, "pausedFrom": current.started_at.isoformat()}, at=now)
 
@@ -146,3 +146,11 @@ def end_with_case(session: Session, case_id: str, at: datetime, actor: Principal
     """Closing the case ends its wait (its clocks stop with it)."""
     session.execute(update(CaseWait).where(CaseWait.case_id == case_id, CaseWait.ended_at.is_(None)).values(
         ended_at=at, ended_by_name=actor.name if actor else "onethread", end_reason="the case was closed"))
+
+
+def _status(session: Session, clock: Clock, case: Case, actor: Principal | None, status: str, why: str,
+            at: datetime) -> None:
+    """The status follows the wait, logged as any status change (integrations hear of it)."""
+    old, case.status = case.status, status
+    log(session, clock, case, actor, "status_changed", f"Status: {old} -> {status}", text=why,
+        data={"from": old, "to": status}, at=at)

@@ -115,9 +115,10 @@ def resume(session: Session, clock: Clock, actor: Principal, case_id: str, *, re
 
 
 def customer_answered(session: Session, clock: Clock, case: Case, actor: Principal | None, at: datetime) -> None:
-    """A contact from the customer on the case ends a wait on the customer (not one on a third party)."""
+    """A contact from the customer on the case ends a wait on the customer (not one on a third
+    party); one made before the wait began (put on the case late) answers nothing."""
     current = open_wait(session, case.id)
-    if current is not None and current.waiting_on == "customer":
+    if current is not None and current.waiting_on == "customer" and at >= current.started_at:
         _end(session, clock, case, current, actor, "the customer answered", at=at)
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from onethread.cases import clocks
 from onethread.models import CaseWait
+from tests.api.test_case_actions_api import contact
 from tests.api.test_case_unmerge_api import sign_in
 from tests.api.test_trouble_ticket_api import BASE, PATCH, make_world, open_case
 from tests.tmf_schema import assert_tmf_error, validate
@@ -189,3 +190,23 @@ def test_setting_the_status_to_pending_waits_on_the_customer_and_moving_off_it_e
     assert clock_of(body, "first_response")["state"] == "running"
     # 4 working hours from 09:00, paused 09:00-11:00: due at 15:00
     assert clock_of(body, "first_response")["dueAt"].startswith("2026-03-02T15:00")
+
+
+def test_a_call_from_the_customer_ends_a_wait_on_them_but_one_from_before_the_wait_does_not(
+        client, world, uow, clock):
+    case_id = open_case(client, world.as_alex, world.customer, kind="fault")["id"]
+    early = contact(uow, clock, world.customer, "my router blinks red", 1)  # waited in triage
+    clock.advance(timedelta(hours=1))
+    client.post(f"{V1}/cases/{case_id}/wait", headers=world.as_alex,
+                json={"on": "customer", "reason": "asked her to restart the router"})
+    r = client.post(f"{V1}/contacts/{early}/route", json={"kind": "fault", "title": "Router", "caseId": case_id},
+                    headers=world.as_alex)
+    assert r.status_code in (200, 201), r.text
+    assert ticket(client, world, case_id)["waitingOn"]["on"] == "customer"
+    clock.advance(timedelta(hours=1))
+    later = contact(uow, clock, world.customer, "restarted, still red", 2)
+    client.post(f"{V1}/contacts/{later}/route", json={"kind": "fault", "title": "Router", "caseId": case_id},
+                headers=world.as_alex)
+    body = ticket(client, world, case_id)
+    assert body["waitingOn"] is None and body["waits"][0]["endReason"] == "the customer answered"
+    assert body["waits"][0]["until"].startswith("2026-03-02T11:00")

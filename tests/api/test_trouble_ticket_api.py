@@ -314,7 +314,7 @@ def test_status_changes_map_to_tmf621_statuses(client, world):
         body = assert_tmf_error(client.patch(f"{BASE}/{case_id}", json={"status": bad},
                                              headers={**world.as_alex, **PATCH}), 400)
         assert body["field"] == "status"
-    assert "task" in client.patch(f"{BASE}/{case_id}", json={"status": "held"},
+    assert "/wait" in client.patch(f"{BASE}/{case_id}", json={"status": "held"},
                                   headers={**world.as_alex, **PATCH}).json()["message"]
     events = client.get(f"{V1}/cases/{case_id}/events", headers=world.as_alex).json()
     changes = [e["data"] for e in events if e["kind"] == "status_changed"]

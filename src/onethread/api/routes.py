@@ -28,6 +28,7 @@ from onethread.api.v1 import audit as v1_audit
 from onethread.api.v1 import bill_audit as v1_bill_audit
 from onethread.api.v1 import bills as v1_bills
 from onethread.api.v1 import case_items as v1_case_items
+from onethread.api.v1 import case_waits as v1_case_waits
 from onethread.api.v1 import cases as v1_cases
 from onethread.api.v1 import channels as v1_channels
 from onethread.api.v1 import contact_batches as v1_contact_batches
@@ -115,6 +116,7 @@ def mount_api(app: FastAPI) -> None:
         trouble_ticket.router,
         v1_cases.router,
         v1_case_items.router,
+        v1_case_waits.router,
         v1_customer_merges.router,
         v1_warm_handovers.router,
         v1_search.router,

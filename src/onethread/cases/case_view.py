@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from onethread.access.rules import FIELD_SUBCONTRACTOR, Principal
 from onethread.attachments import service as attachments
 from onethread.cases import brief as case_brief
-from onethread.cases import clocks, queries, reads
+from onethread.cases import clocks, queries, reads, waits
 from onethread.customers import queries as customer_queries
 from onethread.customers import rules as customer_rules
 from onethread.interactions import session_service
@@ -102,6 +102,8 @@ def clock_views(session: Session, case: Case, rows: list[CaseClock], now: dateti
         if row.stopped_at is not None:
             state = "met" if row.fired_at is None and row.stopped_at <= row.due_at else "met late"
             left = ""
+        elif row.paused_at is not None and row.fired_at is None:
+            state, left = "paused", "paused while the case waits"
         elif row.fired_at is not None or row.due_at <= now:
             state = "breached"
             delta = business_time_between(cal, row.due_at, now) if business else now - row.due_at
@@ -111,7 +113,7 @@ def clock_views(session: Session, case: Case, rows: list[CaseClock], now: dateti
             delta = business_time_between(cal, now, row.due_at) if business else row.due_at - now
             left = f"{_span(delta, hours, business)} left"
         out.append(ClockView(row, clocks.CLOCK_LABELS.get(row.kind, row.kind.replace("_", " ")), basis, state, left))
-    order = {"breached": 0, "running": 1, "met late": 2, "met": 3}
+    order = {"breached": 0, "running": 1, "paused": 2, "met late": 3, "met": 4}
     return sorted(out, key=lambda v: (order[v.state], v.clock.due_at))
 
 
@@ -121,7 +123,7 @@ class ClockLine:
     kind once, with how many times it breached."""
 
     label: str
-    state: str  # running | breached
+    state: str  # running | paused | breached
     left: str
     due_at: datetime
     count: int = 1
@@ -133,8 +135,8 @@ def compact(views: list[ClockView]) -> tuple[list[ClockLine], int]:
     breached: dict[str, list[ClockView]] = {}
     running, met = [], 0
     for v in views:
-        if v.state == "running":
-            running.append(ClockLine(v.label, "running", v.left, v.clock.due_at))
+        if v.state in ("running", "paused"):
+            running.append(ClockLine(v.label, v.state, v.left, v.clock.due_at))
         elif v.state == "breached":
             breached.setdefault(v.label, []).append(v)
         else:
@@ -185,6 +187,25 @@ class CaseView:
     @property
     def clocks_met(self) -> int:
         return compact(self.clocks)[1]
+
+    @property
+    def waiting(self):
+        """The wait the case is in now (on the customer or a third party), or None."""
+        return next((w for w in self.details.waits[self.case.id] if w.ended_at is None), None)
+
+    @property
+    def paused_so_far(self) -> str:
+        """Wall time the case has waited on others, as the page says it ("" if never)."""
+        spent = waits.paused_for(self.details.waits[self.case.id], self.details.now)
+        if not spent:
+            return ""
+        days, rest = divmod(int(spent.total_seconds()) // 60, 24 * 60)
+        return " ".join(p for p in (f"{days} d" if days else "", f"{rest // 60} h" if rest // 60 else "",
+                                    f"{rest % 60} min" if rest % 60 else "") if p) or "under a minute"
+
+    @property
+    def waited_on(self) -> str:
+        return waits.describe(self.waiting) if self.waiting else ""
 
     @property
     def possible_owners(self) -> list[StaffUser]:

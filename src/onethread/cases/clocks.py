@@ -15,14 +15,14 @@ from datetime import datetime
 from sqlalchemy import any_, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
-from onethread.cases import policy
+from onethread.cases import policy, rules
 from onethread.db.bulk import insert_rows, is_postgresql
 from onethread.db.outbox import record_events
 from onethread.db.session import settings_of
 from onethread.kernel.clock import Clock
 from onethread.kernel.events import DomainEvent
 from onethread.kernel.ids import new_id
-from onethread.models import Case, CaseClock, CaseEvent, Escalation, StaffUser, Team
+from onethread.models import Case, CaseClock, CaseEvent, CaseWait, Escalation, StaffUser, Team
 
 CLOCK_LABELS = {
     "first_response": "first response",
@@ -36,6 +36,13 @@ CLOCK_LABELS = {
     "proactive_contact": "proactive contact with the customer",
 }
 BATCH = 5000
+PAUSABLE = frozenset(rules.PAUSABLE_CLOCKS)
+
+
+def _waiting(session: Session, case_id: str) -> bool:
+    """The case waits on someone: a pausable clock started now starts paused."""
+    return session.scalar(select(CaseWait.id).where(CaseWait.case_id == case_id, CaseWait.ended_at.is_(None))
+                          .limit(1)) is not None
 
 
 def market_of(session: Session, case: Case) -> policy.Market:
@@ -57,7 +64,7 @@ def start(session: Session, case: Case, kind: str, at: datetime, *, due_at: date
             return None
         due_at = market.due(at, rule)
     row = CaseClock(case_id=case.id, customer_id=case.customer_id, kind=kind, ref_id=ref_id, started_at=at,
-                    due_at=due_at)
+                    due_at=due_at, paused_at=at if kind in PAUSABLE and _waiting(session, case.id) else None)
     session.add(row)
     return row
 
@@ -118,7 +125,8 @@ def sweep(session: Session, clock: Clock, *, worker: str = "sweep") -> SweepRepo
     now = clock.now()
     head = head_of_customer_relations(session)
     t = CaseClock.__table__  # Core: the returned rows are plain tuples, no ORM loading per row
-    running = (t.c.fired_at.is_(None), t.c.stopped_at.is_(None))
+    # a paused clock (the case waits on someone) is not claimed; its due time moves on resume
+    running = (t.c.fired_at.is_(None), t.c.stopped_at.is_(None), t.c.paused_at.is_(None))
     # Nothing left to claim is older than the previous batch's oldest clock: the batch took the
     # oldest running ones, and what it restarted falls due after the breach that restarted it.
     # The bound keeps each claim from walking the index entries of every clock fired before it
@@ -201,4 +209,5 @@ def write_log(session: Session, case_events: list[dict], events: list[DomainEven
 def next_due(session: Session, until: datetime) -> datetime | None:
     """The earliest running clock due at or before ``until`` (the manual clock steps through these)."""
     return session.scalar(select(func.min(CaseClock.due_at)).where(
-        CaseClock.fired_at.is_(None), CaseClock.stopped_at.is_(None), CaseClock.due_at <= until))
+        CaseClock.fired_at.is_(None), CaseClock.stopped_at.is_(None), CaseClock.paused_at.is_(None),
+        CaseClock.due_at <= until))

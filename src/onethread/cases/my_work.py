@@ -64,7 +64,8 @@ def mark_read(session: Session, clock: Clock, staff_id: str, case_id: str) -> No
 
 def my_work(session: Session, clock: Clock, staff: StaffUser) -> MyWork:
     now = clock.now()
-    running = (CaseClock.stopped_at.is_(None), CaseClock.fired_at.is_(None))
+    # a paused clock (the case waits on someone) has no due time to show until it resumes
+    running = (CaseClock.stopped_at.is_(None), CaseClock.fired_at.is_(None), CaseClock.paused_at.is_(None))
     next_due = (select(CaseClock.case_id, func.min(CaseClock.due_at).label("due")).where(*running)
                 .group_by(CaseClock.case_id).subquery())
     breached = (select(CaseClock.case_id, func.count().label("n"))

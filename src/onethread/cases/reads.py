@@ -22,6 +22,7 @@ from onethread.models import (
     Case,
     CaseClock,
     CaseEvent,
+    CaseWait,
     Commitment,
     Customer,
     Escalation,
@@ -59,6 +60,8 @@ class CaseDetails:
     # the last change of status: (when, why), the why as the person gave it (or None)
     status_changes: dict[str, tuple[datetime, str | None]] = field(default_factory=dict)
     briefs: dict[str, case_brief.Brief] = field(default_factory=dict)
+    waits: dict[str, list[CaseWait]] = field(default_factory=lambda: defaultdict(list))  # waits on others
+    now: datetime | None = None
 
     def staff_name(self, staff_id: str | None) -> str | None:
         user = self.staff.get(staff_id) if staff_id else None
@@ -92,10 +95,12 @@ def _by_case(rows, into: dict, order) -> None:
 def details(session: Session, cases: list[Case], *, now: datetime | None = None, with_brief: bool = False
             ) -> CaseDetails:
     """Load what is on ``cases`` in one query per kind of item (a page costs the same as one case)."""
-    out = CaseDetails()
+    out = CaseDetails(now=now)
     ids = [c.id for c in cases]
     if not ids:
         return out
+    _by_case(session.scalars(select(CaseWait).where(CaseWait.case_id.in_(ids))), out.waits,
+             lambda w: (w.started_at, w.id))
     out.customers = {c.id: c for c in session.scalars(select(Customer).where(
         Customer.id.in_({c.customer_id for c in cases})))}
     product_ids = {c.product_id for c in cases if c.product_id}

@@ -200,3 +200,25 @@ def thread_matches(*, same_customer: bool, case_open: bool, case_kind: str, kind
     if at - last_activity > window:
         return False
     return kind is not None and kind == case_kind
+
+
+# Waiting on someone else pauses these clocks; the regulator's clocks never pause, and the
+# no-activity clock keeps running (someone still has to chase the answer).
+PAUSABLE_CLOCKS = ("first_response", "customer_waiting", "resolution_target")
+WAIT_ON = ("customer", "third_party")
+PARTY_MAX = 200
+
+
+def wait_problem(on: str, party: str | None, reason: str) -> tuple[str, str] | None:
+    """What is wrong with a request to wait (field, message), or None."""
+    if on not in WAIT_ON:
+        return "on", f"say who the case waits on: {' or '.join(WAIT_ON)}"
+    if on == "third_party" and not (party or "").strip():
+        return "party", "name the third party the case waits on (an insurer, a landlord, another operator...)"
+    if on == "customer" and (party or "").strip():
+        return "party", "a wait on the customer names no other party"
+    if len((party or "").strip()) > PARTY_MAX:
+        return "party", f"the third party's name is at most {PARTY_MAX} characters"
+    if not (reason or "").strip():
+        return "reason", "say what the case waits for"
+    return None

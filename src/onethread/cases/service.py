@@ -10,7 +10,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from onethread.access.rules import FIELD_SUBCONTRACTOR, Principal
-from onethread.cases import assignment, clocks, merge_undo, proactive, rules, triage_items
+from onethread.cases import assignment, clocks, merge_undo, proactive, rules, triage_items, waits
 from onethread.cases.handover_service import eligible_owner
 from onethread.cases.items_service import open_case as load_open
 from onethread.cases.log import log
@@ -187,6 +187,7 @@ def attach_contact(session: Session, clock: Clock, actor: Principal, case_id: st
     contact.case_reason = reason[:300] if reason else f"put on the case by {actor.name}"
     now = clock.now()
     if contact.direction == "inbound":
+        waits.customer_answered(session, clock, case, actor, contact.occurred_at)
         _customer_waiting(session, case, contact.occurred_at)
     log(session, clock, case, actor, "contact_linked", f"{contact.channel.capitalize()} contact added to the case",
         text=(contact.text or "")[:500] or None, channel=contact.channel,
@@ -244,6 +245,7 @@ def customer_message(session: Session, clock: Clock, actor: Principal, case_id: 
         customer_id=case.customer_id, extra={"caseId": case.id, "onBehalfOf": on_behalf} if on_behalf else
         {"caseId": case.id})).contact
     contact.case_id = case.id
+    waits.customer_answered(session, clock, case, actor, now)
     _customer_waiting(session, case, now)
     log(session, clock, case, actor, "customer_message", "Message from the customer" +
         (f" (sent by {on_behalf})" if on_behalf else ""), text=text.strip(), audience="customer", channel=channel,
@@ -350,6 +352,7 @@ def close(session: Session, clock: Clock, actor: Principal, case_id: str, *, out
     case.status, case.closed_at, case.outcome = CaseStatus.CLOSED, now, outcome.strip()
     case.customer_confirmed = customer_confirmed
     proactive.end_with_case(session, case, now)
+    waits.end_with_case(session, case.id, now, actor)
     session.execute(update(CaseClock).where(CaseClock.case_id == case.id,
                                                    CaseClock.stopped_at.is_(None)).values(stopped_at=now))
     confirmed = "confirmed by the customer" if customer_confirmed else "not confirmed by the customer"
@@ -368,6 +371,7 @@ def set_status(session: Session, clock: Clock, actor: Principal, case_id: str, s
         old, case.status = case.status, status
         log(session, clock, case, actor, "status_changed", f"Status: {old} -> {status}",
             text=(reason or "").strip() or None, data={"from": old, "to": status})
+        waits.follow_status(session, clock, actor, case, old, reason)
         clocks.touch(session, case, clock.now())
     return case
 

@@ -156,6 +156,27 @@ class CaseClock(Base):
     stopped_at: Mapped[datetime | None]
     fired_at: Mapped[datetime | None]
     fired_by: Mapped[str | None] = mapped_column(String(80))
+    paused_at: Mapped[datetime | None]  # the case waits on the customer or a third party: it does not run
+
+
+class CaseWait(Base):
+    """The case waits on the customer or a named third party: the pausable clocks do not run
+    from ``started_at`` until ``ended_at`` (None: still waiting)."""
+
+    __tablename__ = "case_wait"
+
+    id: Mapped[str] = id_column()
+    case_id: Mapped[str] = mapped_column(ForeignKey("case_file.id"), index=True)
+    customer_id: Mapped[str] = mapped_column(String(26))
+    waiting_on: Mapped[str] = mapped_column(String(20))  # customer | third_party
+    party: Mapped[str | None] = mapped_column(String(200))  # the third party, named
+    reason: Mapped[str] = mapped_column(Text)
+    started_at: Mapped[datetime]
+    started_by: Mapped[str] = mapped_column(String(26))
+    started_by_name: Mapped[str] = mapped_column(String(120))
+    ended_at: Mapped[datetime | None]
+    ended_by_name: Mapped[str | None] = mapped_column(String(120))
+    end_reason: Mapped[str | None] = mapped_column(String(300))
 
 
 class Escalation(Base):

@@ -34,6 +34,7 @@ from onethread.cases import (
 from onethread.cases import queries as case_queries
 from onethread.cases import rules as case_rules
 from onethread.cases import service as cases
+from onethread.cases import waits as case_waits
 from onethread.customers import queries as customer_queries
 from onethread.customers import rules as customer_rules
 from onethread.customers import service as customers
@@ -328,6 +329,8 @@ DONE = {
     "handover": "The hand-over is offered; the case stays yours until it is accepted.",
     "accepted": "You now own the case.",
     "escalate": "The case is escalated.",
+    "wait": "The case is waiting: its first-response, reply and resolution clocks are paused.",
+    "resume": "The wait is over: the paused clocks run again, due later by the time paused.",
     "close": "The case is closed.",
     "kept": "The commitment is marked as kept.",
     "task_done": "The task is marked as done.",
@@ -473,6 +476,23 @@ def case_escalate(request: Request, case_id: str, principal: Desk, session: DbSe
     return _case_action(request, session, clock, principal, case_id, "escalate",
                         lambda: escalation_service.escalate(session, clock, principal, case_id, reason=reason),
                         {"reason": reason})
+
+
+@router.post("/cases/{case_id}/wait", response_class=HTMLResponse)
+def case_wait(request: Request, case_id: str, principal: Desk, session: DbSession, clock: ClockDep,
+              on: Annotated[str, Form()] = "", party: Annotated[str, Form()] = "",
+              reason: Annotated[str, Form()] = ""):
+    return _case_action(request, session, clock, principal, case_id, "wait",
+                        lambda: case_waits.wait(session, clock, principal, case_id, on=on, party=party or None,
+                                                reason=reason), {"on": on, "party": party, "reason": reason})
+
+
+@router.post("/cases/{case_id}/resume", response_class=HTMLResponse)
+def case_resume(request: Request, case_id: str, principal: Desk, session: DbSession, clock: ClockDep,
+                reason: Annotated[str, Form()] = ""):
+    return _case_action(request, session, clock, principal, case_id, "resume",
+                        lambda: case_waits.resume(session, clock, principal, case_id, reason=reason),
+                        {"reason": reason}, anchor="wait")
 
 
 @router.post("/cases/{case_id}/close", response_class=HTMLResponse)

@@ -36,6 +36,10 @@ def _list(item: dict) -> dict:
     return {"type": "array", "items": item}
 
 
+_WAIT = _obj("CaseWait", {
+    "id": ID, "on": {"enum": ["customer", "third_party"]}, "party": TEXT, "reason": STR, "since": WHEN,
+    "until": WHEN, "by": TEXT, "endedBy": TEXT, "endReason": TEXT}, ("id", "on", "since"))
+
 _TICKET = {
     "contactId": {**ID, "description": "create only: the contact that opened the case"},
     "customerConfirmed": {**BOOL, "description": "closed cases: whether the customer confirmed the outcome; on "
@@ -64,8 +68,14 @@ _TICKET = {
         "id": ID, "caseId": ID, "kind": STR, "name": STR, "organisation": TEXT, "contact": TEXT,
         "addedAt": WHEN}, ("id", "kind"))),
     "clocks": _list(_obj(None, {
-        "id": ID, "kind": STR, "label": STR, "state": {"enum": ["running", "breached", "stopped"]},
-        "startedAt": WHEN, "dueAt": WHEN, "firedAt": WHEN, "stoppedAt": WHEN, "refId": TEXT}, ("id", "kind", "state"))),
+        "id": ID, "kind": STR, "label": STR, "state": {"enum": ["running", "paused", "breached", "stopped"]},
+        "startedAt": WHEN, "dueAt": WHEN, "firedAt": WHEN, "stoppedAt": WHEN, "refId": TEXT,
+        "pausedAt": {**WHEN, "description": "paused while the case waits; the due time moves on resume"}},
+        ("id", "kind", "state"))),
+    "waitingOn": {**_WAIT, "type": ["object", "null"], "description": "who the case waits on now (its first-"
+                  "response, reply and resolution clocks are paused), or null"},
+    "waits": _list(_WAIT),
+    "pausedFor": {**STR, "description": "ISO-8601 duration: wall time the case has waited on others so far"},
     "complaintSteps": _obj(None, {"done": _list(STR), "missing": _list(STR)}, ("done", "missing")),
     "outcome": TEXT,
     "mergedIntoId": TEXT,

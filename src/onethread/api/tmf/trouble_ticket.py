@@ -51,6 +51,7 @@ from onethread.api.tmf.shapes import TmfIn as _Tmf
 from onethread.cases import clocks as case_clocks
 from onethread.cases import reads, rules
 from onethread.cases import service as cases
+from onethread.cases import waits as case_waits
 from onethread.decisions import direct_actions
 from onethread.errors import ValidationFailed
 from onethread.integrations.rules import schema_location
@@ -67,8 +68,8 @@ router = APIRouter(prefix=BASE, tags=["TMF621 trouble ticket"])
 TO_TMF = rules.TMF_STATUS
 FROM_TMF = {tmf: ours for ours, tmf in TO_TMF.items()}
 UNUSED_TMF = {
-    "held": "onethread does not hold cases: work waiting on someone else is a task with a due date "
-            "(POST /api/v1/cases/{id}/tasks)",
+    "held": "a case waiting on the customer or a third party is put on hold with POST /api/v1/cases/{id}/wait "
+            "(its clocks pause), and taken off hold with POST /api/v1/cases/{id}/resume",
     "cancelled": "a case is never cancelled: close it with its outcome, or merge it into the case it duplicates "
                  "(POST /api/v1/cases/{id}/merge)",
     "rejected": "a case is never rejected: close it with its outcome, or merge it into the case it duplicates "
@@ -95,7 +96,8 @@ READ_ONLY = {
     "mergedIntoId": "merge with POST /api/v1/cases/{id}/merge",
     "splitFrom": "split with POST /api/v1/cases/{id}/split", "splitInto": "split with POST /api/v1/cases/{id}/split",
     "escalationLevel": "", "handovers": "", "commitments": "", "harms": "", "tasks": "", "participants": "",
-    "clocks": "", "brief": "", "closureBlockers": "", "complaintSteps": "", "awaitingReplySince": "",
+    "clocks": "", "waitingOn": "POST /api/v1/cases/{id}/wait and /resume", "waits": "", "pausedFor": "",
+    "brief": "", "closureBlockers": "", "complaintSteps": "", "awaitingReplySince": "",
     "outcome": "close with status 'closed' and statusChangeReason",
 }
 NO_OP_WHEN_SAME = ("name", "description", "severity", "status", "statusChangeReason", "customerConfirmed")
@@ -236,10 +238,19 @@ def participant_json(p) -> dict:
 
 
 def clock_json(c) -> dict:
-    state = "stopped" if c.stopped_at else "breached" if c.fired_at else "running"
-    return {"id": c.id, "kind": c.kind, "label": case_clocks.CLOCK_LABELS.get(c.kind, c.kind), "state": state,
+    state = "stopped" if c.stopped_at else "breached" if c.fired_at else "paused" if c.paused_at else "running"
+    body = {"id": c.id, "kind": c.kind, "label": case_clocks.CLOCK_LABELS.get(c.kind, c.kind), "state": state,
             "startedAt": iso(c.started_at), "dueAt": iso(c.due_at), "firedAt": iso(c.fired_at),
             "stoppedAt": iso(c.stopped_at), "refId": c.ref_id}
+    if state == "paused":
+        body["pausedAt"] = iso(c.paused_at)
+    return body
+
+
+def wait_json(w) -> dict:
+    return {"@type": "CaseWait", "id": w.id, "on": w.waiting_on, "party": w.party, "reason": w.reason,
+            "since": iso(w.started_at), "until": iso(w.ended_at), "by": w.started_by_name,
+            "endedBy": w.ended_by_name, "endReason": w.end_reason}
 
 
 def _extension(case: Case, d: reads.CaseDetails) -> dict:
@@ -260,6 +271,9 @@ def _extension(case: Case, d: reads.CaseDetails) -> dict:
         "tasks": [task_json(t) for t in d.tasks[case.id]],
         "participants": [participant_json(p) for p in d.participants[case.id]],
         "clocks": [clock_json(c) for c in d.clocks[case.id]],
+        "waitingOn": next((wait_json(w) for w in d.waits[case.id] if w.ended_at is None), None),
+        "waits": [wait_json(w) for w in d.waits[case.id]],
+        "pausedFor": case_waits.iso_duration(case_waits.paused_for(d.waits[case.id], d.now)),
     }
     if case.kind == "complaint":
         body["complaintSteps"] = {"done": [s for s in rules.COMPLAINT_STEPS if s in d.steps[case.id]],

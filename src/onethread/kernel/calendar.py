@@ -150,7 +150,10 @@ def due_after_pauses(calendar: WorkingCalendar, start: datetime, duration: Durat
             lo = max(start, datetime.combine(day, calendar.opens, tzinfo=tz).astimezone(UTC))
             hi = datetime.combine(day, calendar.closes, tzinfo=tz).astimezone(UTC)
             while lo < hi:
-                while index < len(merged) and merged[index][1] is not None and merged[index][1] <= lo:
+                while index < len(merged):  # pauses ended by ``lo`` are behind us
+                    ended = merged[index][1]
+                    if ended is None or ended > lo:
+                        break
                     index += 1
                 pause = merged[index] if index < len(merged) else None
                 if pause is not None and pause[0] <= lo:  # inside a pause: skip to its end

@@ -57,19 +57,23 @@ def _audit_shown(session: Session, clock: Clock, actor: Principal, kind: str, ro
                      purpose="list", detail={f"{kind}Ids": ids})
 
 
+def _page(session: Session, query, equal: dict, order: tuple, offset: int, limit: int) -> tuple[list, int]:
+    """One page of ``query`` narrowed to the columns given a value in ``equal``, and the total."""
+    for column, value in equal.items():
+        if value is not None:
+            query = query.where(column == value)
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    return list(session.scalars(query.order_by(*order).offset(offset).limit(limit))), total
+
+
 def list_bills(session: Session, clock: Clock, actor: Principal, *, offset: int, limit: int,
                customer_id: str | None = None, billing_account_id: str | None = None, bill_number: str | None = None,
                channel: str | None = None) -> tuple[list[Bill], int]:
     """A page of bills, newest first, narrowed to a customer, an account or a bill number (audited per customer)."""
-    query = select(Bill)
-    if customer_id is not None:
-        query = query.where(Bill.customer_id == customer_id)
-    if billing_account_id is not None:
-        query = query.where(Bill.billing_account_id == billing_account_id)
-    if bill_number is not None:
-        query = query.where(Bill.bill_number == bill_number)
-    total = session.scalar(select(func.count()).select_from(query.subquery()))
-    bills = list(session.scalars(query.order_by(Bill.issued_on.desc(), Bill.id.desc()).offset(offset).limit(limit)))
+    bills, total = _page(session, select(Bill), {Bill.customer_id: customer_id,
+                                                Bill.billing_account_id: billing_account_id,
+                                                Bill.bill_number: bill_number},
+                         (Bill.issued_on.desc(), Bill.id.desc()), offset, limit)
     _audit_shown(session, clock, actor, "bill", bills, channel)
     return bills, total
 
@@ -78,15 +82,9 @@ def list_charges(session: Session, clock: Clock, actor: Principal, *, offset: in
                  bill_id: str | None = None, customer_id: str | None = None, product_id: str | None = None,
                  channel: str | None = None) -> tuple[list[Charge], int]:
     """A page of charges, oldest first, narrowed to a bill, a customer or a product (audited per customer)."""
-    query = select(Charge)
-    if bill_id is not None:
-        query = query.where(Charge.bill_id == bill_id)
-    if customer_id is not None:
-        query = query.where(Charge.customer_id == customer_id)
-    if product_id is not None:
-        query = query.where(Charge.product_id == product_id)
-    total = session.scalar(select(func.count()).select_from(query.subquery()))
-    charges = list(session.scalars(query.order_by(Charge.created_at, Charge.id).offset(offset).limit(limit)))
+    charges, total = _page(session, select(Charge), {Charge.bill_id: bill_id, Charge.customer_id: customer_id,
+                                                     Charge.product_id: product_id},
+                           (Charge.created_at, Charge.id), offset, limit)
     _audit_shown(session, clock, actor, "charge", charges, channel)
     return charges, total
 

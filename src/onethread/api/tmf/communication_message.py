@@ -17,7 +17,9 @@ from fastapi import APIRouter, Depends, Query, Response
 from pydantic import Field, StrictInt
 
 from onethread.access.rules import CUSTOMER_READERS, CUSTOMER_WRITERS
+from onethread.api.answers import AnswerRoute
 from onethread.api.deps import ClockDep, DbSession, allow
+from onethread.api.tmf.answers import CommunicationMessage
 from onethread.api.tmf.conventions import ListParams, created, paged, parse_fields, select_fields
 from onethread.api.tmf.shapes import TmfIn as _Tmf
 from onethread.errors import ValidationFailed
@@ -28,7 +30,7 @@ from onethread.outreach import service as outreach
 BASE = "/tmf-api/communicationManagement/v4"
 EXTENSION = "OnethreadCommunicationMessage"
 TYPES = {"email": "email", "e-mail": "email", "sms": "sms", "letter": "letter"}
-router = APIRouter(prefix=BASE, tags=["TMF681 communication"])
+router = APIRouter(prefix=BASE, tags=["TMF681 communication"], route_class=AnswerRoute)
 
 
 class PartyRefIn(_Tmf):
@@ -151,7 +153,7 @@ def _customer(receiver: ReceiverIn) -> str:
     return customer_id
 
 
-@router.post("/communicationMessage", status_code=201,
+@router.post("/communicationMessage", response_model=CommunicationMessage, status_code=201,
              summary="Queue a message to a customer; the guard decides send, hold or suppress, with reasons")
 def create_message(body: MessageCreate, response: Response, session: DbSession, clock: ClockDep,
                    actor: allow(CUSTOMER_WRITERS), fields: str | None = None) -> dict:
@@ -174,7 +176,8 @@ def create_message(body: MessageCreate, response: Response, session: DbSession, 
     return select_fields(render(session, [message])[0], parse_fields(fields))
 
 
-@router.get("/communicationMessage", summary="List messages to customers (newest first)")
+@router.get("/communicationMessage", response_model=list[CommunicationMessage],
+            summary="List messages to customers (newest first)")
 def list_messages(response: Response, session: DbSession, clock: ClockDep, actor: allow(CUSTOMER_READERS),
                   params: ListParams = Depends(),
                   customer_id: str | None = Query(None, alias="receiver.id", description="the customer's id"),
@@ -185,7 +188,8 @@ def list_messages(response: Response, session: DbSession, clock: ClockDep, actor
     return paged(response, render(session, rows), total, params.fields)
 
 
-@router.get("/communicationMessage/{message_id}", summary="Retrieve a message, its status and the guard's reasons")
+@router.get("/communicationMessage/{message_id}", response_model=CommunicationMessage,
+            summary="Retrieve a message, its status and the guard's reasons")
 def get_message(message_id: str, session: DbSession, clock: ClockDep, actor: allow(CUSTOMER_READERS),
                 fields: str | None = None) -> dict:
     message = queries.read_message(session, clock, actor, message_id, channel="api")

@@ -17,7 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from onethread.access.rules import CUSTOMER_READERS, CUSTOMER_WRITERS
 from onethread.access.service import audit_list
+from onethread.api.answers import AnswerRoute
 from onethread.api.deps import ClockDep, DbSession, allow
+from onethread.api.tmf.answers import Customer as CustomerAnswer
 from onethread.api.tmf.attributes import (
     OBJECT,
     OBJECTS,
@@ -47,7 +49,7 @@ from onethread.errors import ValidationFailed
 from onethread.models import BillingAccount, Customer, Party
 
 BASE = "/tmf-api/customer/v5"
-router = APIRouter(prefix=BASE, tags=["TMF629 customer"])
+router = APIRouter(prefix=BASE, tags=["TMF629 customer"], route_class=AnswerRoute)
 
 _CONTACT = {
     "msisdn": ("PhoneContactMedium", "phoneNumber", "mobile"),
@@ -190,7 +192,7 @@ def _kept_on_create(body: CustomerCreate) -> tuple[dict | None, str | None]:
     return kept or None, segment
 
 
-@router.get("/customer", summary="List or find customers")
+@router.get("/customer", response_model=list[CustomerAnswer], summary="List or find customers")
 def list_customers(response: Response, session: DbSession, clock: ClockDep, actor: allow(CUSTOMER_READERS),
                    params: ListParams = Depends(), name: str | None = None, status: str | None = None) -> list[dict]:
     rows, total = queries.list_customers(session, offset=params.offset, limit=params.limit, name=name, status=status)
@@ -198,7 +200,8 @@ def list_customers(response: Response, session: DbSession, clock: ClockDep, acto
     return paged(response, _render(session, clock, rows), total, params.fields)
 
 
-@router.post("/customer", status_code=201, summary="Create a customer (a role of an existing party)")
+@router.post("/customer", response_model=CustomerAnswer,
+             status_code=201, summary="Create a customer (a role of an existing party)")
 def create_customer(body: CustomerCreate, request: Request, response: Response, session: DbSession,
                     clock: ClockDep, actor: allow(CUSTOMER_WRITERS)) -> dict:
     _check_period(body.validFor)
@@ -217,7 +220,7 @@ def create_customer(body: CustomerCreate, request: Request, response: Response, 
     return _render(session, clock, [customer])[0]
 
 
-@router.get("/customer/{customer_id}", summary="Retrieve a customer")
+@router.get("/customer/{customer_id}", response_model=CustomerAnswer, summary="Retrieve a customer")
 def get_customer(customer_id: str, response: Response, session: DbSession, clock: ClockDep,
                  actor: allow(CUSTOMER_READERS), fields: str | None = None) -> dict:
     customer = customers.read_customer(session, clock, actor, customer_id, channel="api")
@@ -225,7 +228,7 @@ def get_customer(customer_id: str, response: Response, session: DbSession, clock
     return select_fields(_render(session, clock, [customer])[0], parse_fields(fields))
 
 
-@router.patch("/customer/{customer_id}", summary="Update a customer (JSON merge-patch)")
+@router.patch("/customer/{customer_id}", response_model=CustomerAnswer, summary="Update a customer (JSON merge-patch)")
 def patch_customer(customer_id: str, request: Request, response: Response, session: DbSession,
                    clock: ClockDep, actor: allow(CUSTOMER_WRITERS),
                    raw: dict = Depends(merge_patch_body)) -> dict:

@@ -21,7 +21,9 @@ from fastapi import APIRouter, Depends, Query, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictFloat, StrictInt
 
 from onethread.access.rules import CUSTOMER_READERS
+from onethread.api.answers import AnswerRoute
 from onethread.api.deps import ClockDep, ContainerDep, DbSession, allow
+from onethread.api.tmf.answers import AppliedCustomerBillingRate, CustomerBill
 from onethread.api.tmf.conventions import ListParams, created, paged, parse_fields, select_fields
 from onethread.api.tmf.shapes import TmfIn
 from onethread.api.v1.bills import BILLING_WRITERS
@@ -36,7 +38,7 @@ from onethread.models import Bill, Charge
 BASE = "/tmf-api/customerBillManagement/v5"
 EXTENSION = "OnethreadCustomerBill"
 TAGS = ["TMF678 customer bill"]
-router = APIRouter()
+router = APIRouter(route_class=AnswerRoute)
 
 # onethread's charge kinds as TMF678 appliedBillingRateType (the specification names
 # recurringCharge, oneTimeCharge and usageCharge; credits, refunds and write-offs are onethread's).
@@ -242,7 +244,7 @@ def _rates(session, charges: list[Charge]) -> list[dict]:
     return [rate_to_tmf(c, bills[c.bill_id], numbers, idents) for c in charges]
 
 
-@router.post(f"{BASE}/customerBill", status_code=201, tags=TAGS,
+@router.post(f"{BASE}/customerBill", response_model=CustomerBill, status_code=201, tags=TAGS,
              summary=f"Import a bill with its applied rates from the billing system ({EXTENSION}); the same "
                      "bill again imports nothing (200)")
 def import_customer_bill(body: BillIn, response: Response, session: DbSession, clock: ClockDep,
@@ -277,7 +279,8 @@ def import_customer_bill(body: BillIn, response: Response, session: DbSession, c
     return _bills(session, [bill])[0]
 
 
-@router.get(f"{BASE}/customerBill", tags=TAGS, summary="List or find customer bills, newest first")
+@router.get(f"{BASE}/customerBill", response_model=list[CustomerBill],
+            tags=TAGS, summary="List or find customer bills, newest first")
 def list_customer_bills(response: Response, session: DbSession, clock: ClockDep, actor: allow(CUSTOMER_READERS),
                         params: ListParams = Depends(),
                         customer_id: str | None = Query(None, alias="relatedParty.id", description="the customer's id"),
@@ -289,14 +292,15 @@ def list_customer_bills(response: Response, session: DbSession, clock: ClockDep,
     return paged(response, _bills(session, bills), total, params.fields)
 
 
-@router.get(f"{BASE}/customerBill/{{bill_id}}", tags=TAGS, summary="Retrieve a customer bill")
+@router.get(f"{BASE}/customerBill/{{bill_id}}", response_model=CustomerBill,
+            tags=TAGS, summary="Retrieve a customer bill")
 def get_customer_bill(bill_id: str, session: DbSession, clock: ClockDep, actor: allow(CUSTOMER_READERS),
                       fields: str | None = None) -> dict:
     bill, _ = bills_read.read_bill(session, clock, actor, bill_id, channel="api")
     return select_fields(_bills(session, [bill])[0], parse_fields(fields))
 
 
-@router.get(f"{BASE}/appliedCustomerBillingRate", tags=TAGS,
+@router.get(f"{BASE}/appliedCustomerBillingRate", response_model=list[AppliedCustomerBillingRate], tags=TAGS,
             summary="List or find applied customer billing rates (a bill's charges), oldest first")
 def list_rates(response: Response, session: DbSession, clock: ClockDep, actor: allow(CUSTOMER_READERS),
                params: ListParams = Depends(), bill_id: str | None = Query(None, alias="bill.id"),
@@ -309,7 +313,8 @@ def list_rates(response: Response, session: DbSession, clock: ClockDep, actor: a
     return paged(response, _rates(session, charges), total, params.fields)
 
 
-@router.get(f"{BASE}/appliedCustomerBillingRate/{{rate_id}}", tags=TAGS, summary="Retrieve an applied billing rate")
+@router.get(f"{BASE}/appliedCustomerBillingRate/{{rate_id}}", response_model=AppliedCustomerBillingRate,
+            tags=TAGS, summary="Retrieve an applied billing rate")
 def get_rate(rate_id: str, session: DbSession, clock: ClockDep, actor: allow(CUSTOMER_READERS),
              fields: str | None = None) -> dict:
     charge = bills_read.read_charge(session, clock, actor, rate_id, channel="api")

@@ -11,7 +11,9 @@ from fastapi import APIRouter, Response
 from pydantic import Field
 
 from onethread.access.rules import ADMINS
+from onethread.api.answers import AnswerRoute
 from onethread.api.deps import ClockDep, DbSession, allow
+from onethread.api.tmf.answers import Hub
 from onethread.api.tmf.conventions import created
 from onethread.api.tmf.shapes import TmfIn
 from onethread.errors import ValidationFailed
@@ -19,7 +21,7 @@ from onethread.integrations import rules
 from onethread.integrations import service as integrations
 from onethread.models import EventSubscription
 
-router = APIRouter()
+router = APIRouter(route_class=AnswerRoute)
 TAGS = {"troubleTicket": "TMF621 trouble ticket", "customer": "TMF629 customer", "party": "TMF632 party",
         "productInventory": "TMF637 product inventory", "partyInteraction": "TMF683 party interaction"}
 
@@ -48,7 +50,7 @@ def hub_json(api: rules.TmfApi, sub: EventSubscription, secret: str | None = Non
 def _routes(api: rules.TmfApi) -> None:
     tags = [TAGS[api.name]]
 
-    @router.post(f"{api.base}/hub", status_code=201, tags=tags, name=f"{api.name}_hub_create",
+    @router.post(f"{api.base}/hub", response_model=Hub, status_code=201, tags=tags, name=f"{api.name}_hub_create",
                  summary="Register a listener (administrators): its callback receives this API's events, signed")
     def create_hub(body: HubIn, response: Response, session: DbSession, clock: ClockDep,
                    actor: allow(ADMINS)) -> dict:
@@ -59,7 +61,7 @@ def _routes(api: rules.TmfApi) -> None:
         created(response, hub_path(api, sub.id))
         return hub_json(api, sub, secret)
 
-    @router.get(f"{api.base}/hub/{{hub_id}}", tags=tags, name=f"{api.name}_hub_get",
+    @router.get(f"{api.base}/hub/{{hub_id}}", response_model=Hub, tags=tags, name=f"{api.name}_hub_get",
                 summary="Retrieve a listener's subscription (administrators)")
     def get_hub(hub_id: str, session: DbSession, actor: allow(ADMINS)) -> dict:
         return hub_json(api, integrations.get_subscription(session, hub_id, kind="hub", api=api.name))

@@ -16,7 +16,9 @@ from sqlalchemy import func, select
 
 from onethread.access.rules import CUSTOMER_READERS, CUSTOMER_WRITERS
 from onethread.access.service import audit, audit_list
+from onethread.api.answers import AnswerRoute
 from onethread.api.deps import ClockDep, DbSession, allow
+from onethread.api.tmf.answers import Party as PartyAnswer
 from onethread.api.tmf.attributes import (
     BOOLEAN,
     DATETIME,
@@ -47,7 +49,7 @@ from onethread.errors import ValidationFailed
 from onethread.models import Party
 
 BASE = "/tmf-api/party/v5"
-router = APIRouter(prefix=BASE, tags=["TMF632 party"])
+router = APIRouter(prefix=BASE, tags=["TMF632 party"], route_class=AnswerRoute)
 
 _CONTACT = {
     "msisdn": ("PhoneContactMedium", "phoneNumber", "mobile"),
@@ -250,13 +252,13 @@ def _patch(kind: str, party_id: str, raw: dict, model_cls, mapping, request, res
     return _render(session, clock, [party])[0]
 
 
-@router.get("/individual", summary="List or find individuals")
+@router.get("/individual", response_model=list[PartyAnswer], summary="List or find individuals")
 def list_individuals(response: Response, session: DbSession, clock: ClockDep, actor: allow(CUSTOMER_READERS),
                      params: ListParams = Depends(), name: str | None = None) -> list[dict]:
     return _list("individual", response, session, clock, actor, params, name)
 
 
-@router.post("/individual", status_code=201, summary="Create an individual")
+@router.post("/individual", response_model=PartyAnswer, status_code=201, summary="Create an individual")
 def create_individual(body: IndividualIn, response: Response, session: DbSession, clock: ClockDep,
                       actor: allow(CUSTOMER_WRITERS)) -> dict:
     if body.disability:
@@ -271,26 +273,26 @@ def create_individual(body: IndividualIn, response: Response, session: DbSession
     return _render(session, clock, [party])[0]
 
 
-@router.get("/individual/{party_id}", summary="Retrieve an individual")
+@router.get("/individual/{party_id}", response_model=PartyAnswer, summary="Retrieve an individual")
 def get_individual(party_id: str, response: Response, session: DbSession, clock: ClockDep,
                    actor: allow(CUSTOMER_READERS), fields: str | None = None) -> dict:
     return _get("individual", party_id, response, session, clock, actor, fields)
 
 
-@router.patch("/individual/{party_id}", summary="Update an individual (JSON merge-patch)")
+@router.patch("/individual/{party_id}", response_model=PartyAnswer, summary="Update an individual (JSON merge-patch)")
 def patch_individual(party_id: str, request: Request, response: Response, session: DbSession, clock: ClockDep,
                      actor: allow(CUSTOMER_WRITERS), raw: dict = Depends(merge_patch_body)) -> dict:
     return _patch("individual", party_id, raw, IndividualIn, _INDIVIDUAL_MAP, request, response, session, clock,
                   actor)
 
 
-@router.get("/organization", summary="List or find organizations")
+@router.get("/organization", response_model=list[PartyAnswer], summary="List or find organizations")
 def list_organizations(response: Response, session: DbSession, clock: ClockDep, actor: allow(CUSTOMER_READERS),
                        params: ListParams = Depends(), name: str | None = None) -> list[dict]:
     return _list("organization", response, session, clock, actor, params, name)
 
 
-@router.post("/organization", status_code=201, summary="Create an organization")
+@router.post("/organization", response_model=PartyAnswer, status_code=201, summary="Create an organization")
 def create_organization(body: OrganizationIn, response: Response, session: DbSession, clock: ClockDep,
                         actor: allow(CUSTOMER_WRITERS)) -> dict:
     kept, language = _kept_and_language(body.kept_new or {})
@@ -302,13 +304,14 @@ def create_organization(body: OrganizationIn, response: Response, session: DbSes
     return _render(session, clock, [party])[0]
 
 
-@router.get("/organization/{party_id}", summary="Retrieve an organization")
+@router.get("/organization/{party_id}", response_model=PartyAnswer, summary="Retrieve an organization")
 def get_organization(party_id: str, response: Response, session: DbSession, clock: ClockDep,
                      actor: allow(CUSTOMER_READERS), fields: str | None = None) -> dict:
     return _get("organization", party_id, response, session, clock, actor, fields)
 
 
-@router.patch("/organization/{party_id}", summary="Update an organization (JSON merge-patch)")
+@router.patch("/organization/{party_id}", response_model=PartyAnswer,
+              summary="Update an organization (JSON merge-patch)")
 def patch_organization(party_id: str, request: Request, response: Response, session: DbSession, clock: ClockDep,
                        actor: allow(CUSTOMER_WRITERS), raw: dict = Depends(merge_patch_body)) -> dict:
     return _patch("organization", party_id, raw, OrganizationPatch, _ORG_MAP, request, response, session, clock,

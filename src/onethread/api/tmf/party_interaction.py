@@ -23,7 +23,9 @@ from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictFloat, StrictInt
 
 from onethread.access.rules import CUSTOMER_READERS, CUSTOMER_WRITERS
+from onethread.api.answers import AnswerRoute
 from onethread.api.deps import ClockDep, ContainerDep, DbSession, allow
+from onethread.api.tmf.answers import PartyInteraction as PartyInteractionAnswer
 from onethread.api.tmf.attributes import OBJECTS, TmfResourceIn, split_entries, with_kept
 from onethread.api.tmf.conventions import ListParams, paged, parse_fields, parse_model, select_fields
 from onethread.api.tmf.shapes import RelatedPartyIn
@@ -43,7 +45,7 @@ EXTENSION = "OnethreadPartyInteraction"
 MESSAGE_ID = "messageId"  # externalIdentifierType of the channel's own message id
 CHANNEL_ROLE = "interactionChannel"
 CHANNEL_NAMES = channels.LABELS
-router = APIRouter(prefix=BASE, tags=["TMF683 party interaction"])
+router = APIRouter(prefix=BASE, tags=["TMF683 party interaction"], route_class=AnswerRoute)
 
 
 class ChannelRefIn(_Tmf):
@@ -258,7 +260,8 @@ def _check_type(body: PartyInteractionCreate) -> None:
         raise ValidationFailed("interactionDate ends before it starts", field="interactionDate")
 
 
-@router.get("/partyInteraction", summary="List or find contacts (newest first)")
+@router.get("/partyInteraction", response_model=list[PartyInteractionAnswer],
+            summary="List or find contacts (newest first)")
 def list_party_interactions(
     response: Response, session: DbSession, clock: ClockDep, actor: allow(CUSTOMER_READERS),
     params: ListParams = Depends(),
@@ -275,14 +278,15 @@ def list_party_interactions(
     return paged(response, render(session, rows), total, params.fields)
 
 
-@router.get("/partyInteraction/{contact_id}", summary="Retrieve a contact")
+@router.get("/partyInteraction/{contact_id}", response_model=PartyInteractionAnswer, summary="Retrieve a contact")
 def get_party_interaction(contact_id: str, session: DbSession, clock: ClockDep, actor: allow(CUSTOMER_READERS),
                           fields: str | None = None) -> dict:
     contact = interactions.read_contact(session, clock, actor, contact_id, channel="api")
     return select_fields(render(session, [contact])[0], parse_fields(fields))
 
 
-@router.post("/partyInteraction", status_code=201,
+@router.post("/partyInteraction", response_model=PartyInteractionAnswer, status_code=201,
+             responses={200: {"model": PartyInteractionAnswer, "description": "a repeat: the stored contact"}},
              summary="Record a contact; a repeat with the same channel and messageId returns the stored one (200)")
 def create_party_interaction(body: PartyInteractionCreate, session: DbSession, clock: ClockDep,
                              container: ContainerDep, actor: allow(CUSTOMER_WRITERS),

@@ -20,7 +20,10 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictFloat, StrictInt
 
 from onethread.access.rules import CUSTOMER_READERS, CUSTOMER_WRITERS
+from onethread.api.answers import AnswerRoute
 from onethread.api.deps import ClockDep, ContainerDep, DbSession, allow
+from onethread.api.tmf.answers import Product as ProductAnswer
+from onethread.api.tmf.answers import ProductHistory, SimReplacement
 from onethread.api.tmf.attributes import (
     BOOLEAN,
     OBJECT,
@@ -56,7 +59,7 @@ from onethread.models import Product
 BASE = "/tmf-api/productInventory/v5"
 V1 = "/api/v1/products"
 EXTENSION = "OnethreadProduct"
-router = APIRouter()
+router = APIRouter(route_class=AnswerRoute)
 
 CHARACTERISTICS = ("kind", "model", "msisdn", "iccid", "imei")
 # TMF637 Product attributes onethread keeps as given (no column of its own): checked for their JSON type.
@@ -283,7 +286,8 @@ def _patch_kept(kept: dict, current: dict) -> dict:
     return kept
 
 
-@router.get(f"{BASE}/product", tags=["TMF637 product inventory"], summary="List or find products")
+@router.get(f"{BASE}/product", response_model=list[ProductAnswer],
+            tags=["TMF637 product inventory"], summary="List or find products")
 def list_products(response: Response, session: DbSession, clock: ClockDep, actor: allow(CUSTOMER_READERS),
                   params: ListParams = Depends(),
                   customer_id: str | None = Query(None, alias="relatedParty.id", description="the customer's id"),
@@ -293,7 +297,8 @@ def list_products(response: Response, session: DbSession, clock: ClockDep, actor
     return paged(response, _render(session, clock, rows), total, params.fields)
 
 
-@router.post(f"{BASE}/product", status_code=201, tags=["TMF637 product inventory"], summary="Record a product")
+@router.post(f"{BASE}/product", response_model=ProductAnswer,
+             status_code=201, tags=["TMF637 product inventory"], summary="Record a product")
 def create_product(body: ProductCreate, response: Response, session: DbSession, clock: ClockDep,
                    container: ContainerDep, actor: allow(CUSTOMER_WRITERS)) -> dict:
     _check_type(body.type_, body.statusChannel is not None)
@@ -316,7 +321,8 @@ def create_product(body: ProductCreate, response: Response, session: DbSession, 
     return _render(session, clock, [product])[0]
 
 
-@router.get(f"{BASE}/product/{{product_id}}", tags=["TMF637 product inventory"], summary="Retrieve a product")
+@router.get(f"{BASE}/product/{{product_id}}", response_model=ProductAnswer,
+            tags=["TMF637 product inventory"], summary="Retrieve a product")
 def get_product(product_id: str, response: Response, session: DbSession, clock: ClockDep,
                 actor: allow(CUSTOMER_READERS), fields: str | None = None) -> dict:
     product = inventory.read_product(session, clock, actor, product_id, channel="api")
@@ -324,7 +330,7 @@ def get_product(product_id: str, response: Response, session: DbSession, clock: 
     return select_fields(_render(session, clock, [product])[0], parse_fields(fields))
 
 
-@router.patch(f"{BASE}/product/{{product_id}}", tags=["TMF637 product inventory"],
+@router.patch(f"{BASE}/product/{{product_id}}", response_model=ProductAnswer, tags=["TMF637 product inventory"],
               summary="Update a product (JSON merge-patch); status changes are recorded with channel and reason")
 def patch_product(product_id: str, request: Request, response: Response, session: DbSession, clock: ClockDep,
                   actor: allow(CUSTOMER_WRITERS), raw: dict = Depends(merge_patch_body)) -> dict:
@@ -353,7 +359,7 @@ def patch_product(product_id: str, request: Request, response: Response, session
     return _render(session, clock, [product])[0]
 
 
-@router.post(f"{V1}/{{product_id}}/sim-replacement", tags=["onethread products"],
+@router.post(f"{V1}/{{product_id}}/sim-replacement", response_model=SimReplacement, tags=["onethread products"],
              summary="Replace the SIM of a line: the old ICCID's holding ends and the new one's starts, same instant")
 def replace_sim(product_id: str, body: SimReplacementIn, request: Request, response: Response, session: DbSession,
                 clock: ClockDep, container: ContainerDep, actor: allow(CUSTOMER_WRITERS)) -> dict:
@@ -367,7 +373,7 @@ def replace_sim(product_id: str, body: SimReplacementIn, request: Request, respo
             "product": _render(session, clock, [product])[0]}
 
 
-@router.get(f"{V1}/{{product_id}}/history", tags=["onethread products"],
+@router.get(f"{V1}/{{product_id}}/history", response_model=ProductHistory, tags=["onethread products"],
             summary="The product's lifecycle: each status change and SIM replacement, oldest first")
 def product_history(product_id: str, session: DbSession, clock: ClockDep, actor: allow(CUSTOMER_READERS)) -> dict:
     product = inventory.get_product(session, product_id)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
+from onethread.api.answers import media
 from onethread.api.deps import PUBLIC
 from onethread.errors import NotFound
 from onethread.integrations.rules import SCHEMA_BASE, schema_location
@@ -133,7 +134,7 @@ def schema(name: str) -> dict:
     }
 
 
-@router.get(f"{SCHEMA_BASE}/{{file_name}}", dependencies=[PUBLIC],
+@router.get(f"{SCHEMA_BASE}/{{file_name}}", dependencies=[PUBLIC], responses=media("application/schema+json"),
             summary="The JSON Schema of one of onethread's TMF sub-classes (its @schemaLocation)")
 def get_schema(file_name: str) -> JSONResponse:
     name = file_name.removesuffix(".schema.json")

@@ -21,7 +21,9 @@ from pydantic import Field
 from sqlalchemy.orm import Session
 
 from onethread.access.rules import CUSTOMER_READERS, CUSTOMER_WRITERS
+from onethread.api.answers import AnswerRoute
 from onethread.api.deps import ClockDep, DbSession, allow
+from onethread.api.tmf.answers import TroubleTicket
 from onethread.api.tmf.attributes import (
     DATETIME,
     OBJECT,
@@ -62,7 +64,7 @@ from onethread.models import Case
 
 BASE = "/tmf-api/troubleTicket/v5"
 EXTENSION = "OnethreadTroubleTicket"
-router = APIRouter(prefix=BASE, tags=["TMF621 trouble ticket"])
+router = APIRouter(prefix=BASE, tags=["TMF621 trouble ticket"], route_class=AnswerRoute)
 
 # onethread case status -> TMF621 TroubleTicketStatusType (and back).
 TO_TMF = rules.TMF_STATUS
@@ -457,7 +459,8 @@ def _kept_patch(kept: dict, current: dict) -> dict:
 
 # --- endpoints -------------------------------------------------------------------------------
 
-@router.get("/troubleTicket", summary="List or find trouble tickets (cases), newest first")
+@router.get("/troubleTicket", response_model=list[TroubleTicket],
+            summary="List or find trouble tickets (cases), newest first")
 def list_tickets(response: Response, session: DbSession, clock: ClockDep, actor: person(CUSTOMER_READERS),
                  params: ListParams = Depends(),
                  customer_id: str | None = Query(None, alias="relatedParty.id", description="the customer's id"),
@@ -479,7 +482,8 @@ def list_tickets(response: Response, session: DbSession, clock: ClockDep, actor:
     return paged(response, render(session, clock, rows, with_brief=with_brief), total, params.fields)
 
 
-@router.post("/troubleTicket", status_code=201, summary="Open a case (a trouble ticket) with its one named owner")
+@router.post("/troubleTicket", response_model=TroubleTicket,
+             status_code=201, summary="Open a case (a trouble ticket) with its one named owner")
 def create_ticket(body: TicketCreate, response: Response, session: DbSession, clock: ClockDep,
                   actor: person(CUSTOMER_WRITERS), fields: str | None = None) -> dict:
     _check_type(body.type_, ["contactId"] if body.contactId is not None else [])
@@ -514,7 +518,8 @@ def create_ticket(body: TicketCreate, response: Response, session: DbSession, cl
     return select_fields(render(session, clock, [case])[0], parse_fields(fields))
 
 
-@router.get("/troubleTicket/{ticket_id}", summary="Retrieve a trouble ticket (a case) with everything on it")
+@router.get("/troubleTicket/{ticket_id}", response_model=TroubleTicket,
+            summary="Retrieve a trouble ticket (a case) with everything on it")
 def get_ticket(ticket_id: str, response: Response, session: DbSession, clock: ClockDep,
                actor: person(CUSTOMER_READERS), fields: str | None = None) -> dict:
     case = reads.read_case(session, clock, actor, ticket_id, channel="api")
@@ -522,7 +527,7 @@ def get_ticket(ticket_id: str, response: Response, session: DbSession, clock: Cl
     return select_fields(render(session, clock, [case])[0], parse_fields(fields))
 
 
-@router.patch("/troubleTicket/{ticket_id}",
+@router.patch("/troubleTicket/{ticket_id}", response_model=TroubleTicket,
               summary="Update a case (JSON merge-patch): name, description, severity, status; closing is checked")
 def patch_ticket(ticket_id: str, request: Request, response: Response, session: DbSession, clock: ClockDep,
                  actor: person(CUSTOMER_WRITERS), raw: dict = Depends(merge_patch_body),

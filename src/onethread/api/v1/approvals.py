@@ -12,15 +12,17 @@ from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from onethread.access.rules import CUSTOMER_SERVICE
+from onethread.api.answers import AnswerRoute
 from onethread.api.deps import ClockDep, DbSession, allow
 from onethread.api.tmf.conventions import ListParams, created, paged
 from onethread.api.tmf.trouble_ticket import iso
+from onethread.api.v1.answers.approvals import Approval
 from onethread.decisions import approval_rules, approvals
 from onethread.interactions.rules import CHANNELS
 from onethread.models import ApprovalRequest
 
 V1 = "/api/v1"
-router = APIRouter(prefix=V1, tags=["onethread four eyes"])
+router = APIRouter(prefix=V1, tags=["onethread four eyes"], route_class=AnswerRoute)
 
 
 class _In(BaseModel):
@@ -63,7 +65,7 @@ def approval_json(r: ApprovalRequest, *, evidence: bool = True) -> dict:
     return body
 
 
-@router.post("/approvals", status_code=201,
+@router.post("/approvals", response_model=Approval, status_code=201,
              summary="Ask for a drastic action; the evidence is captured now and nothing happens until approved")
 def request_approval(body: ApprovalIn, response: Response, session: DbSession, clock: ClockDep,
                      actor: allow(CUSTOMER_SERVICE)) -> dict:
@@ -74,7 +76,8 @@ def request_approval(body: ApprovalIn, response: Response, session: DbSession, c
     return approval_json(r)
 
 
-@router.get("/approvals", summary="Requests, oldest first; filter by status and customer")
+@router.get("/approvals", response_model=list[Approval],
+            summary="Requests, oldest first; filter by status and customer")
 def list_approvals(response: Response, session: DbSession, clock: ClockDep, actor: allow(CUSTOMER_SERVICE),
                    params: Annotated[ListParams, Depends()],
                    status: str | None = Query(None, description=" | ".join(approval_rules.STATUSES)),
@@ -84,13 +87,14 @@ def list_approvals(response: Response, session: DbSession, clock: ClockDep, acto
     return paged(response, [approval_json(r, evidence=False) for r in rows], total, params.fields)
 
 
-@router.get("/approvals/{approval_id}", summary="One request with the evidence recorded when it was asked")
+@router.get("/approvals/{approval_id}", response_model=Approval,
+            summary="One request with the evidence recorded when it was asked")
 def get_approval(approval_id: str, response: Response, session: DbSession, clock: ClockDep,
                  actor: allow(CUSTOMER_SERVICE)) -> dict:
     return approval_json(approvals.read_request(session, clock, actor, approval_id))
 
 
-@router.post("/approvals/{approval_id}/approve",
+@router.post("/approvals/{approval_id}/approve", response_model=Approval,
              summary="A second person with the right role approves: the action runs now (never the requester)")
 def approve(approval_id: str, body: DecideIn, session: DbSession, clock: ClockDep,
             actor: allow(CUSTOMER_SERVICE)) -> dict:
@@ -98,14 +102,16 @@ def approve(approval_id: str, body: DecideIn, session: DbSession, clock: ClockDe
                                            expected_version=body.version))
 
 
-@router.post("/approvals/{approval_id}/reject", summary="A second person with the right role says no, with a note")
+@router.post("/approvals/{approval_id}/reject", response_model=Approval,
+             summary="A second person with the right role says no, with a note")
 def reject(approval_id: str, body: DecideIn, session: DbSession, clock: ClockDep,
            actor: allow(CUSTOMER_SERVICE)) -> dict:
     return approval_json(approvals.reject(session, clock, actor, approval_id, note=body.note or "",
                                           expected_version=body.version))
 
 
-@router.post("/approvals/{approval_id}/withdraw", summary="The requester takes the request back")
+@router.post("/approvals/{approval_id}/withdraw", response_model=Approval,
+             summary="The requester takes the request back")
 def withdraw(approval_id: str, body: DecideIn, session: DbSession, clock: ClockDep,
              actor: allow(CUSTOMER_SERVICE)) -> dict:
     return approval_json(approvals.withdraw(session, clock, actor, approval_id, note=body.note,

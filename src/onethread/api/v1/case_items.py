@@ -11,6 +11,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from onethread.access.rules import CUSTOMER_SERVICE, CUSTOMER_WRITERS, SUPERVISORS
+from onethread.api.answers import AnswerRoute
 from onethread.api.deps import ClockDep, DbSession
 from onethread.api.tmf.trouble_ticket import (
     commitment_json,
@@ -20,6 +21,7 @@ from onethread.api.tmf.trouble_ticket import (
     person,
     task_json,
 )
+from onethread.api.v1.answers import cases as out
 from onethread.api.v1.cases import answer, case_for_action
 from onethread.cases import handover_service, items_service, reads, rules
 from onethread.fieldservice import incidents
@@ -27,7 +29,7 @@ from onethread.interactions.rules import CHANNELS
 from onethread.models import Case, StaffUser
 
 V1 = "/api/v1"
-router = APIRouter(prefix=V1, tags=["onethread case items"])
+router = APIRouter(prefix=V1, tags=["onethread case items"], route_class=AnswerRoute)
 NOTE_MAX = 5_000
 
 
@@ -94,7 +96,7 @@ def _case_of(session: Session, case_id: str) -> Case:
 
 # --- hand-overs ------------------------------------------------------------------------------
 
-@router.post("/cases/{case_id}/handovers", status_code=201,
+@router.post("/cases/{case_id}/handovers", response_model=out.Handover, status_code=201,
              summary="Ask another person to take the case; the owner changes only when they accept")
 def request_handover(case_id: str, body: HandoverIn, request: Request, response: Response, session: DbSession,
                      clock: ClockDep, actor: person(CUSTOMER_SERVICE)) -> dict:
@@ -104,7 +106,8 @@ def request_handover(case_id: str, body: HandoverIn, request: Request, response:
     return answer(session, response, case, _handover(session, handover))
 
 
-@router.post("/handovers/{handover_id}/accept", summary="The receiver accepts: they own the case from now")
+@router.post("/handovers/{handover_id}/accept", response_model=out.Handover,
+             summary="The receiver accepts: they own the case from now")
 def accept_handover(handover_id: str, response: Response, session: DbSession, clock: ClockDep,
                     actor: person(CUSTOMER_SERVICE), body: NoteIn | None = None) -> dict:
     case = handover_service.accept(session, clock, actor, handover_id, note=body.note if body else None)
@@ -112,14 +115,15 @@ def accept_handover(handover_id: str, response: Response, session: DbSession, cl
     return answer(session, response, case, _handover(session, handover))
 
 
-@router.post("/handovers/{handover_id}/decline", summary="The receiver declines, saying why; the owner stays")
+@router.post("/handovers/{handover_id}/decline", response_model=out.Handover,
+             summary="The receiver declines, saying why; the owner stays")
 def decline_handover(handover_id: str, body: ReasonIn, response: Response, session: DbSession, clock: ClockDep,
                      actor: person(CUSTOMER_SERVICE)) -> dict:
     handover = handover_service.decline(session, clock, actor, handover_id, body.reason)
     return answer(session, response, _case_of(session, handover.case_id), _handover(session, handover))
 
 
-@router.post("/handovers/{handover_id}/cancel",
+@router.post("/handovers/{handover_id}/cancel", response_model=out.Handover,
              summary="Withdraw a hand-over nobody answered (who asked, the owner, or a team lead)")
 def cancel_handover(handover_id: str, response: Response, session: DbSession, clock: ClockDep,
                     actor: person(CUSTOMER_SERVICE), body: NoteIn | None = None) -> dict:
@@ -127,7 +131,7 @@ def cancel_handover(handover_id: str, response: Response, session: DbSession, cl
     return answer(session, response, _case_of(session, handover.case_id), _handover(session, handover))
 
 
-@router.post("/cases/{case_id}/impose-owner",
+@router.post("/cases/{case_id}/impose-owner", response_model=out.Handover,
              summary="A team lead gives the case a new owner at once (recorded as an imposed hand-over)")
 def impose_owner(case_id: str, body: HandoverIn, request: Request, response: Response, session: DbSession,
                  clock: ClockDep, actor: person(SUPERVISORS)) -> dict:
@@ -139,7 +143,7 @@ def impose_owner(case_id: str, body: HandoverIn, request: Request, response: Res
 
 # --- commitments -----------------------------------------------------------------------------
 
-@router.post("/cases/{case_id}/commitments", status_code=201,
+@router.post("/cases/{case_id}/commitments", response_model=out.Commitment, status_code=201,
              summary="Record a promise made to the customer (any channel, public or not) with its due date")
 def add_commitment(case_id: str, body: CommitmentIn, request: Request, response: Response, session: DbSession,
                    clock: ClockDep, actor: person(CUSTOMER_SERVICE)) -> dict:
@@ -149,7 +153,7 @@ def add_commitment(case_id: str, body: CommitmentIn, request: Request, response:
     return answer(session, response, case, commitment_json(item))
 
 
-@router.post("/commitments/{commitment_id}/kept", summary="The promise was kept")
+@router.post("/commitments/{commitment_id}/kept", response_model=out.Commitment, summary="The promise was kept")
 def commitment_kept(commitment_id: str, response: Response, session: DbSession, clock: ClockDep,
                     actor: person(CUSTOMER_SERVICE), body: NoteIn | None = None) -> dict:
     item = items_service.close_commitment(session, clock, actor, commitment_id, kept=True,
@@ -157,7 +161,8 @@ def commitment_kept(commitment_id: str, response: Response, session: DbSession, 
     return answer(session, response, _case_of(session, item.case_id), commitment_json(item))
 
 
-@router.post("/commitments/{commitment_id}/cancel", summary="Withdraw a promise, saying why (tell the customer)")
+@router.post("/commitments/{commitment_id}/cancel", response_model=out.Commitment,
+             summary="Withdraw a promise, saying why (tell the customer)")
 def commitment_cancel(commitment_id: str, body: NoteIn, response: Response, session: DbSession, clock: ClockDep,
                       actor: person(CUSTOMER_SERVICE)) -> dict:
     item = items_service.close_commitment(session, clock, actor, commitment_id, kept=False, note=body.note)
@@ -166,7 +171,7 @@ def commitment_cancel(commitment_id: str, body: NoteIn, response: Response, sess
 
 # --- harms -----------------------------------------------------------------------------------
 
-@router.post("/cases/{case_id}/harms", status_code=201,
+@router.post("/cases/{case_id}/harms", response_model=out.Harm, status_code=201,
              summary="Report what the customer suffers (damage, no heating...); vulnerability raises the severity")
 def add_harm(case_id: str, body: HarmIn, request: Request, response: Response, session: DbSession,
              clock: ClockDep, actor: person(CUSTOMER_WRITERS)) -> dict:
@@ -176,7 +181,7 @@ def add_harm(case_id: str, body: HarmIn, request: Request, response: Response, s
     return answer(session, response, case, harm_json(harm))
 
 
-@router.post("/harms/{harm_id}/resolve", summary="The harm is put right, saying how")
+@router.post("/harms/{harm_id}/resolve", response_model=out.Harm, summary="The harm is put right, saying how")
 def resolve_harm(harm_id: str, body: ResolutionIn, response: Response, session: DbSession, clock: ClockDep,
                  actor: person(CUSTOMER_SERVICE)) -> dict:
     harm = incidents.resolve_harm(session, clock, actor, harm_id, resolution=body.resolution)
@@ -185,7 +190,7 @@ def resolve_harm(harm_id: str, body: ResolutionIn, response: Response, session: 
 
 # --- participants and tasks ------------------------------------------------------------------
 
-@router.post("/cases/{case_id}/participants", status_code=201,
+@router.post("/cases/{case_id}/participants", response_model=out.Participant, status_code=201,
              summary="Add a third party: insurer, claims handler, plumber, subcontractor, social worker...")
 def add_participant(case_id: str, body: ParticipantIn, request: Request, response: Response, session: DbSession,
                     clock: ClockDep, actor: person(CUSTOMER_SERVICE)) -> dict:
@@ -195,7 +200,7 @@ def add_participant(case_id: str, body: ParticipantIn, request: Request, respons
     return answer(session, response, case, participant_json(item))
 
 
-@router.post("/cases/{case_id}/tasks", status_code=201,
+@router.post("/cases/{case_id}/tasks", response_model=out.Task, status_code=201,
              summary="Delegate work to a person, team or participant with a due date; overdue, it escalates")
 def add_task(case_id: str, body: TaskIn, request: Request, response: Response, session: DbSession,
              clock: ClockDep, actor: person(CUSTOMER_SERVICE)) -> dict:
@@ -205,14 +210,14 @@ def add_task(case_id: str, body: TaskIn, request: Request, response: Response, s
     return answer(session, response, case, task_json(task))
 
 
-@router.post("/tasks/{task_id}/done", summary="The task is done")
+@router.post("/tasks/{task_id}/done", response_model=out.Task, summary="The task is done")
 def task_done(task_id: str, response: Response, session: DbSession, clock: ClockDep,
               actor: person(CUSTOMER_SERVICE), body: NoteIn | None = None) -> dict:
     task = items_service.complete_task(session, clock, actor, task_id, note=body.note if body else None)
     return answer(session, response, _case_of(session, task.case_id), task_json(task))
 
 
-@router.post("/tasks/{task_id}/cancel", summary="The task is no longer needed, saying why")
+@router.post("/tasks/{task_id}/cancel", response_model=out.Task, summary="The task is no longer needed, saying why")
 def task_cancel(task_id: str, body: NoteIn, response: Response, session: DbSession, clock: ClockDep,
                 actor: person(CUSTOMER_SERVICE)) -> dict:
     task = items_service.complete_task(session, clock, actor, task_id, note=body.note, cancelled=True)

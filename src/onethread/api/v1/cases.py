@@ -16,7 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from onethread.access.rules import CUSTOMER_READERS, CUSTOMER_SERVICE, CUSTOMER_WRITERS, SUPERVISORS
+from onethread.api.answers import AnswerRoute
 from onethread.api.deps import ClockDep, DbSession
+from onethread.api.tmf.answers import TroubleTicket
 from onethread.api.tmf.conventions import check_if_match, created, paged
 from onethread.api.tmf.trouble_ticket import (
     fresh_etag,
@@ -26,6 +28,7 @@ from onethread.api.tmf.trouble_ticket import (
     summary,
     ticket_path,
 )
+from onethread.api.v1.answers import cases as out
 from onethread.api.v1.schemas import ServiceNeedsOut
 from onethread.cases import merge_undo, queries, reads, rules
 from onethread.cases import service as cases
@@ -36,7 +39,7 @@ from onethread.kernel.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from onethread.models import Case
 
 V1 = "/api/v1"
-router = APIRouter(prefix=V1, tags=["onethread cases"])
+router = APIRouter(prefix=V1, tags=["onethread cases"], route_class=AnswerRoute)
 TEXT_MAX = 20_000
 CHANNEL_HELP = " | ".join(CHANNELS)
 
@@ -119,7 +122,7 @@ def _contact(contact) -> dict:
             "href": f"/tmf-api/partyInteraction/v5/partyInteraction/{contact.id}"}
 
 
-@router.post("/cases/{case_id}/messages", status_code=201,
+@router.post("/cases/{case_id}/messages", response_model=out.CaseMessage, status_code=201,
              summary="A message from the customer (or their representative) to the owner; starts the reply clock")
 def customer_message(case_id: str, body: MessageIn, request: Request, response: Response, session: DbSession,
                      clock: ClockDep, actor: person(CUSTOMER_WRITERS)) -> dict:
@@ -129,7 +132,7 @@ def customer_message(case_id: str, body: MessageIn, request: Request, response: 
     return answer(session, response, case, _contact(contact))
 
 
-@router.post("/cases/{case_id}/replies", status_code=201,
+@router.post("/cases/{case_id}/replies", response_model=out.CaseMessage, status_code=201,
              summary="A named person answers the customer; the waiting and first-response clocks stop")
 def reply(case_id: str, body: ReplyIn, request: Request, response: Response, session: DbSession, clock: ClockDep,
           actor: person(CUSTOMER_SERVICE)) -> dict:
@@ -138,7 +141,7 @@ def reply(case_id: str, body: ReplyIn, request: Request, response: Response, ses
     return answer(session, response, case, _contact(contact))
 
 
-@router.post("/cases/{case_id}/steps", status_code=201,
+@router.post("/cases/{case_id}/steps", response_model=out.CaseStep, status_code=201,
              summary="Record a complaint step: acknowledged, customer_account, apology, resolution_offer")
 def record_step(case_id: str, body: StepIn, request: Request, response: Response, session: DbSession,
                 clock: ClockDep, actor: person(CUSTOMER_SERVICE)) -> dict:
@@ -151,7 +154,7 @@ def record_step(case_id: str, body: StepIn, request: Request, response: Response
 
 # --- close, merge, split -------------------------------------------------------------------
 
-@router.post("/cases/{case_id}/close",
+@router.post("/cases/{case_id}/close", response_model=TroubleTicket,
              summary="Close with the outcome; 409 naming everything still open (harms, commitments, tasks, ...)")
 def close(case_id: str, body: CloseIn, request: Request, response: Response, session: DbSession, clock: ClockDep,
           actor: person(CUSTOMER_SERVICE)) -> dict:
@@ -162,7 +165,7 @@ def close(case_id: str, body: CloseIn, request: Request, response: Response, ses
     return render(session, clock, [case], with_brief=False)[0]
 
 
-@router.post("/cases/{case_id}/merge",
+@router.post("/cases/{case_id}/merge", response_model=TroubleTicket,
              summary="Merge this case into another of the same customer; answers with the case merged into")
 def merge(case_id: str, body: MergeIn, request: Request, response: Response, session: DbSession, clock: ClockDep,
           actor: person(CUSTOMER_SERVICE)) -> dict:
@@ -172,7 +175,7 @@ def merge(case_id: str, body: MergeIn, request: Request, response: Response, ses
     return render(session, clock, [target], with_brief=False)[0]
 
 
-@router.post("/cases/{case_id}/unmerge",
+@router.post("/cases/{case_id}/unmerge", response_model=TroubleTicket,
              summary="Undo the merge of this (merged, closed) case: both cases back exactly as they were; 409 "
                      "naming why when that can no longer be exact. Team leads and administrators, as persons")
 def unmerge(case_id: str, body: UnmergeIn, response: Response, session: DbSession, clock: ClockDep,
@@ -182,7 +185,7 @@ def unmerge(case_id: str, body: UnmergeIn, response: Response, session: DbSessio
     return render(session, clock, [case], with_brief=False)[0]
 
 
-@router.post("/cases/{case_id}/split", status_code=201,
+@router.post("/cases/{case_id}/split", response_model=TroubleTicket, status_code=201,
              summary="Move some contacts to a new case with the same owner; answers with the new case")
 def split(case_id: str, body: SplitIn, request: Request, response: Response, session: DbSession, clock: ClockDep,
           actor: person(CUSTOMER_SERVICE)) -> dict:
@@ -194,7 +197,7 @@ def split(case_id: str, body: SplitIn, request: Request, response: Response, ses
     return render(session, clock, [new], with_brief=False)[0]
 
 
-@router.post("/contacts/{contact_id}/route",
+@router.post("/contacts/{contact_id}/route", response_model=out.ContactRouting,
              summary="Put a contact on its case: the one named, else the open case about the same problem, else a "
                      "new one (201); the answer says which")
 def route_contact(contact_id: str, body: RouteIn, response: Response, session: DbSession, clock: ClockDep,
@@ -212,7 +215,8 @@ def route_contact(contact_id: str, body: RouteIn, response: Response, session: D
 
 # --- reads -----------------------------------------------------------------------------------
 
-@router.get("/cases/{case_id}/brief", summary="The story so far, for whoever picks the case up (and the customer)")
+@router.get("/cases/{case_id}/brief", response_model=out.Brief,
+            summary="The story so far, for whoever picks the case up (and the customer)")
 def brief(case_id: str, session: DbSession, clock: ClockDep, actor: person(CUSTOMER_READERS)) -> dict:
     found = reads.read_brief(session, clock, actor, case_id, channel="api")
     needs = customer_queries.service_needs(session, session.get(Case, case_id).customer_id, clock.now())
@@ -220,7 +224,8 @@ def brief(case_id: str, session: DbSession, clock: ClockDep, actor: person(CUSTO
             "customerNeeds": ServiceNeedsOut.of(needs).model_dump(mode="json")}
 
 
-@router.get("/cases/{case_id}/events", summary="The case's log, oldest first: who did what, when, by which channel")
+@router.get("/cases/{case_id}/events", response_model=list[out.CaseEvent],
+            summary="The case's log, oldest first: who did what, when, by which channel")
 def events(case_id: str, response: Response, session: DbSession, clock: ClockDep, actor: person(CUSTOMER_READERS),
            offset: int = OFFSET, limit: int = LIMIT,
            audience: Literal["internal", "customer"] | None = Query(None, description="customer: what the "
@@ -233,7 +238,8 @@ def events(case_id: str, response: Response, session: DbSession, clock: ClockDep
     return paged(response, items, total, None)
 
 
-@router.get("/cases/{case_id}/escalations", summary="The case's escalations, oldest first, with whom they went to")
+@router.get("/cases/{case_id}/escalations", response_model=list[out.Escalation],
+            summary="The case's escalations, oldest first, with whom they went to")
 def escalations(case_id: str, session: DbSession, clock: ClockDep, actor: person(CUSTOMER_READERS)) -> list[dict]:
     rows, names = reads.read_escalations(session, clock, actor, case_id, channel="api")
     return [{"@type": "Escalation", "id": e.id, "at": iso(e.at), "level": e.level, "rung": rules.ladder_rung(e.level),
@@ -242,7 +248,8 @@ def escalations(case_id: str, session: DbSession, clock: ClockDep, actor: person
              "acknowledgedAt": iso(e.acknowledged_at)} for e in rows]
 
 
-@router.get("/supervisor/queue", summary="Every open case past a clock, oldest breach first (supervisors)")
+@router.get("/supervisor/queue", response_model=list[out.BreachedCase],
+            summary="Every open case past a clock, oldest breach first (supervisors)")
 def supervisor_queue(response: Response, session: DbSession, clock: ClockDep, actor: person(SUPERVISORS),
                      offset: int = OFFSET, limit: int = LIMIT) -> list[dict]:
     rows, total = reads.supervisor_queue(session, clock, actor, offset=offset, limit=limit, channel="api")
@@ -253,13 +260,15 @@ def supervisor_queue(response: Response, session: DbSession, clock: ClockDep, ac
     return paged(response, items, total, None)
 
 
-@router.get("/supervisor/owners", summary="Open cases per owner, and how many are past a clock (supervisors)")
+@router.get("/supervisor/owners", response_model=list[out.OwnerLoad],
+            summary="Open cases per owner, and how many are past a clock (supervisors)")
 def owners(session: DbSession, actor: person(SUPERVISORS)) -> list[dict]:
     return [{"@type": "OwnerLoad", "owner": {"id": oid, "name": name}, "openCases": n, "pastClock": late,
              "href": f"{V1}/staff/{oid}/cases"} for oid, name, n, late in queries.cases_per_owner(session)]
 
 
-@router.get("/staff/{staff_id}/cases", summary="The cases a staff member owns (open ones unless includeClosed)")
+@router.get("/staff/{staff_id}/cases", response_model=list[out.OwnedCase],
+            summary="The cases a staff member owns (open ones unless includeClosed)")
 def staff_cases(staff_id: str, response: Response, session: DbSession, clock: ClockDep,
                 actor: person(CUSTOMER_READERS), offset: int = OFFSET, limit: int = LIMIT,
                 include_closed: bool = Query(False, alias="includeClosed")) -> list[dict]:

@@ -16,8 +16,10 @@ from fastapi import APIRouter, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, StringConstraints, model_validator
 
 from onethread.access.rules import CUSTOMER_WRITERS, FIELD_SUBCONTRACTOR
+from onethread.api.answers import AnswerRoute
 from onethread.api.deps import ClockDep, ContainerDep, DbSession, allow
 from onethread.api.tmf.party_interaction import contact_path
+from onethread.api.v1.answers import channels as out
 from onethread.api.v1.attachments import files_of
 from onethread.attachments import service as attachments
 from onethread.errors import NotFound, ValidationFailed
@@ -27,7 +29,7 @@ from onethread.interactions import session_service as sessions
 from onethread.interactions.service import Intake, Recorded
 from onethread.models import Contact, ContactSession
 
-router = APIRouter(prefix="/api/v1/channels", tags=["channel intake"])
+router = APIRouter(prefix="/api/v1/channels", tags=["channel intake"], route_class=AnswerRoute)
 FIELD_WRITERS = CUSTOMER_WRITERS | {FIELD_SUBCONTRACTOR}
 
 ChannelId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
@@ -224,7 +226,8 @@ def _store_visit(session, session_id: str) -> ContactSession:
 
 # --- store -----------------------------------------------------------------------------------
 
-@router.post("/store/visits", status_code=201, summary="A customer checks in at the store: opens the visit session")
+@router.post("/store/visits", response_model=out.ChannelContact,
+             status_code=201, summary="A customer checks in at the store: opens the visit session")
 def store_visit(body: StoreVisitIn, response: Response, session: DbSession, clock: ClockDep, container: ContainerDep,
                 actor: allow(CUSTOMER_WRITERS)) -> dict:
     body.require_someone()
@@ -238,7 +241,8 @@ def store_visit(body: StoreVisitIn, response: Response, session: DbSession, cloc
     return _answer(response, recorded)
 
 
-@router.post("/store/visits/{session_id}/notes", status_code=201, summary="The advisor's note on a store visit")
+@router.post("/store/visits/{session_id}/notes", response_model=out.ChannelContact,
+             status_code=201, summary="The advisor's note on a store visit")
 def store_note(session_id: str, body: StoreNoteIn, response: Response, session: DbSession, clock: ClockDep,
                container: ContainerDep, actor: allow(CUSTOMER_WRITERS)) -> dict:
     live = _store_visit(session, session_id)
@@ -249,7 +253,8 @@ def store_note(session_id: str, body: StoreNoteIn, response: Response, session: 
                                                   record=interactions.record_in_session))
 
 
-@router.post("/store/visits/{session_id}/end", summary="The customer leaves: the visit session ends (repeatable)")
+@router.post("/store/visits/{session_id}/end", response_model=out.ChannelSession,
+             summary="The customer leaves: the visit session ends (repeatable)")
 def store_visit_end(session_id: str, session: DbSession, clock: ClockDep, actor: allow(CUSTOMER_WRITERS)) -> dict:
     live = _store_visit(session, session_id)
     sessions.end(session, clock, actor, live.id)
@@ -258,7 +263,7 @@ def store_visit_end(session_id: str, session: DbSession, clock: ClockDep, actor:
 
 # --- telephony -------------------------------------------------------------------------------
 
-@router.post("/telephony/events", status_code=201,
+@router.post("/telephony/events", response_model=out.ChannelSession, status_code=201,
              summary="A call event from the telephony system: started, transferred or ended")
 def telephony_event(body: TelephonyEventIn, response: Response, session: DbSession, clock: ClockDep,
                     container: ContainerDep, actor: allow(CUSTOMER_WRITERS)) -> dict:
@@ -291,7 +296,8 @@ def telephony_event(body: TelephonyEventIn, response: Response, session: DbSessi
 
 # --- letters, field notes, forms ---------------------------------------------------------------
 
-@router.post("/letters", status_code=201, summary="The back office keys in a letter (with its scans' metadata)")
+@router.post("/letters", response_model=out.ChannelContact,
+             status_code=201, summary="The back office keys in a letter (with its scans' metadata)")
 def letter(body: LetterIn, response: Response, session: DbSession, clock: ClockDep, container: ContainerDep,
            actor: allow(CUSTOMER_WRITERS)) -> dict:
     if body.receivedOn > clock.now().date():
@@ -306,7 +312,8 @@ def letter(body: LetterIn, response: Response, session: DbSession, clock: ClockD
     return _answer(response, _recorded_with_files(session, clock, actor, intake, body.attachments, "api", container))
 
 
-@router.post("/field/notes", status_code=201, summary="A field technician's note on a work order (with photos)")
+@router.post("/field/notes", response_model=out.ChannelContact,
+             status_code=201, summary="A field technician's note on a work order (with photos)")
 def field_note(body: FieldNoteIn, response: Response, session: DbSession, clock: ClockDep, container: ContainerDep,
                actor: allow(FIELD_WRITERS)) -> dict:
     body.require_someone()
@@ -320,7 +327,8 @@ def field_note(body: FieldNoteIn, response: Response, session: DbSession, clock:
                                                   field="photos"))
 
 
-@router.post("/web-forms", status_code=201, summary="An online form submission (contact us, complaint form)")
+@router.post("/web-forms", response_model=out.ChannelContact,
+             status_code=201, summary="An online form submission (contact us, complaint form)")
 def web_form(body: WebFormIn, response: Response, session: DbSession, clock: ClockDep, container: ContainerDep,
              actor: allow(CUSTOMER_WRITERS)) -> dict:
     ids = _Identified(phone=body.phone, email=body.email, accountNumber=body.accountNumber).identifiers()
@@ -332,7 +340,7 @@ def web_form(body: WebFormIn, response: Response, session: DbSession, clock: Clo
 
 # --- web chat --------------------------------------------------------------------------------
 
-@router.post("/chat/messages", status_code=201,
+@router.post("/chat/messages", response_model=out.ChannelContact, status_code=201,
              summary="A web chat message; the chat's first message opens its session")
 def chat_message(body: ChatMessageIn, response: Response, session: DbSession, clock: ClockDep,
                  container: ContainerDep, actor: allow(CUSTOMER_WRITERS)) -> dict:
@@ -349,7 +357,8 @@ def chat_message(body: ChatMessageIn, response: Response, session: DbSession, cl
     return _answer(response, recorded)
 
 
-@router.post("/chat/ended", summary="The chat is over: its session ends (repeatable)")
+@router.post("/chat/ended", response_model=out.ChannelSession,
+             summary="The chat is over: its session ends (repeatable)")
 def chat_ended(body: ChatEndedIn, session: DbSession, clock: ClockDep, actor: allow(CUSTOMER_WRITERS)) -> dict:
     live, _ = interactions.end_by_external_id(session, clock, actor, channel="chat", external_id=body.chatId,
                                               field="chatId")

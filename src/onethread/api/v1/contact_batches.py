@@ -14,12 +14,14 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from onethread.access.rules import CUSTOMER_WRITERS
+from onethread.api.answers import AnswerRoute
 from onethread.api.deps import ClockDep, ContainerDep, DbSession, allow
 from onethread.api.tmf.party_interaction import PartyInteractionCreate, contact_path, intake_of, render
+from onethread.api.v1.answers import channels as out
 from onethread.errors import DomainError
 from onethread.interactions import batch_service
 
-router = APIRouter(prefix="/api/v1", tags=["TMF683 party interaction"])
+router = APIRouter(prefix="/api/v1", tags=["TMF683 party interaction"], route_class=AnswerRoute)
 
 
 class ContactBatchIn(BaseModel):
@@ -30,7 +32,8 @@ class ContactBatchIn(BaseModel):
                     "partyInteraction takes it")
 
 
-@router.post("/contact-batches", summary="Record a batch of contacts from a channel gateway, all or none")
+@router.post("/contact-batches", response_model=out.ContactBatch,
+             summary="Record a batch of contacts from a channel gateway, all or none")
 def record_batch(body: ContactBatchIn, session: DbSession, clock: ClockDep, container: ContainerDep,
                  actor: allow(CUSTOMER_WRITERS)) -> JSONResponse:
     intakes = []

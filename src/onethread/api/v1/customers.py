@@ -13,8 +13,10 @@ from fastapi import APIRouter, Query, Response
 
 from onethread.access import service as access
 from onethread.access.rules import CUSTOMER_READERS, CUSTOMER_WRITERS, VULNERABILITY_NOTE_READERS
+from onethread.api.answers import AnswerRoute
 from onethread.api.deps import ClockDep, ContainerDep, DbSession, allow
 from onethread.api.tmf.conventions import created
+from onethread.api.v1.answers.approvals import Approval
 from onethread.api.v1.approvals import approval_json
 from onethread.api.v1.schemas import (
     V1,
@@ -38,7 +40,7 @@ from onethread.customers import queries
 from onethread.customers import service as customers
 from onethread.decisions import approvals
 
-router = APIRouter(prefix=V1, tags=["customers (onethread)"])
+router = APIRouter(prefix=V1, tags=["customers (onethread)"], route_class=AnswerRoute)
 
 
 def _counted(response: Response, items: list) -> list:
@@ -139,7 +141,7 @@ def _representative_out(session, rep_id: str, customer_id: str, on: date) -> Rep
     return RepresentativeOut.of(view, on, queries.actor_names(session, [view.representative.recorded_by]))
 
 
-@router.post("/customers/{customer_id}/representatives", status_code=202,
+@router.post("/customers/{customer_id}/representatives", response_model=Approval, status_code=202,
              summary="Ask to authorise someone to act for the customer (four eyes: a team lead or an admin "
                      "approves at /api/v1/approvals/{id}/approve, and only then are they authorised)")
 def add_representative(customer_id: str, body: RepresentativeIn, response: Response, session: DbSession,

@@ -15,9 +15,11 @@ from sqlalchemy.orm import Session
 
 from onethread.access import service as access
 from onethread.access.rules import ADMINS, CUSTOMER_SERVICE, FIELD_WORKERS, SUPERVISORS, Principal
+from onethread.api.answers import AnswerRoute
 from onethread.api.deps import ClockDep, DbSession, allow
 from onethread.api.tmf.conventions import ListParams, created, paged
 from onethread.api.tmf.trouble_ticket import iso
+from onethread.api.v1.answers import field as out
 from onethread.cases import rules as case_rules
 from onethread.customers.queries import customer_names
 from onethread.fieldservice import incidents, records, rules
@@ -26,7 +28,7 @@ from onethread.kernel.clock import Clock
 from onethread.models import FieldIncident, StaffUser, Subcontractor, SubcontractorAudit, Visit, WorkOrder
 
 V1 = "/api/v1"
-router = APIRouter(prefix=V1, tags=["onethread field service"])
+router = APIRouter(prefix=V1, tags=["onethread field service"], route_class=AnswerRoute)
 NOTE_MAX = field.NOTE_MAX
 
 
@@ -183,7 +185,8 @@ def _work_order(session: Session, clock: Clock, actor: Principal, wo_id: str) ->
 
 # --- subcontractors -------------------------------------------------------------------------
 
-@router.post("/subcontractors", status_code=201, summary="Register a subcontractor: its team and supplier manager")
+@router.post("/subcontractors", response_model=out.Subcontractor,
+             status_code=201, summary="Register a subcontractor: its team and supplier manager")
 def create_subcontractor(body: SubcontractorIn, response: Response, session: DbSession, clock: ClockDep,
                          actor: allow(ADMINS)) -> dict:
     sub = field.create_subcontractor(session, clock, name=body.name, team_id=body.teamId,
@@ -192,13 +195,15 @@ def create_subcontractor(body: SubcontractorIn, response: Response, session: DbS
     return subcontractor_json(session, sub)
 
 
-@router.get("/subcontractors", summary="Subcontractors with their records")
+@router.get("/subcontractors", response_model=list[out.SubcontractorWithRecord],
+            summary="Subcontractors with their records")
 def list_subcontractors(session: DbSession, actor: allow(CUSTOMER_SERVICE)) -> list[dict]:
     return [{**subcontractor_json(session, s), "record": records.record_json(records.record_of(session, s.id))}
             for s in field.list_subcontractors(session)]
 
 
-@router.get("/subcontractors/{sub_id}", summary="A subcontractor's record: visits, failed visits by cause, "
+@router.get("/subcontractors/{sub_id}", response_model=out.SubcontractorFile,
+            summary="A subcontractor's record: visits, failed visits by cause, "
             "incidents per 100 visits, complaints, its audits")
 def get_subcontractor(sub_id: str, session: DbSession, actor: allow(CUSTOMER_SERVICE)) -> dict:
     sub = field.get_subcontractor(session, sub_id)
@@ -207,20 +212,20 @@ def get_subcontractor(sub_id: str, session: DbSession, actor: allow(CUSTOMER_SER
             "audits": [audit_json(session, a) for a in records.list_audits(session, sub_id=sub.id)]}
 
 
-@router.get("/subcontractor-audits", summary="Subcontractor audits, newest first")
+@router.get("/subcontractor-audits", response_model=list[out.Audit], summary="Subcontractor audits, newest first")
 def list_audits(session: DbSession, actor: allow(CUSTOMER_SERVICE),
                 status: str | None = Query(None, description="open | closed")) -> list[dict]:
     return [audit_json(session, a) for a in records.list_audits(session, status=status)]
 
 
-@router.post("/subcontractor-audits/{audit_id}/close", summary="Close an audit (supervisors)")
+@router.post("/subcontractor-audits/{audit_id}/close", response_model=out.Audit, summary="Close an audit (supervisors)")
 def close_audit(audit_id: str, session: DbSession, clock: ClockDep, actor: allow(SUPERVISORS)) -> dict:
     return audit_json(session, records.close_audit(session, clock, audit_id))
 
 
 # --- work orders ----------------------------------------------------------------------------
 
-@router.post("/work-orders", status_code=201,
+@router.post("/work-orders", response_model=out.WorkOrder, status_code=201,
              summary="Open an installation or repair on a case, with its ordered tasks and prerequisites")
 def create_work_order(body: WorkOrderIn, response: Response, session: DbSession, clock: ClockDep,
                       actor: allow(CUSTOMER_SERVICE)) -> dict:
@@ -233,7 +238,8 @@ def create_work_order(body: WorkOrderIn, response: Response, session: DbSession,
     return _work_order(session, clock, actor, wo.id)
 
 
-@router.get("/work-orders", summary="Work orders, newest first (a subcontractor's people: their own only)")
+@router.get("/work-orders", response_model=list[out.WorkOrder],
+            summary="Work orders, newest first (a subcontractor's people: their own only)")
 def list_work_orders(response: Response, session: DbSession, clock: ClockDep, actor: allow(FIELD_WORKERS),
                      params: ListParams = Depends(),
                      customerId: str | None = Query(None, max_length=26),
@@ -244,13 +250,14 @@ def list_work_orders(response: Response, session: DbSession, clock: ClockDep, ac
     return paged(response, [work_order_json(session, r) for r in rows], total, params.fields)
 
 
-@router.get("/work-orders/{wo_id}", summary="A work order with its tasks, prerequisites and visits")
+@router.get("/work-orders/{wo_id}", response_model=out.WorkOrder,
+            summary="A work order with its tasks, prerequisites and visits")
 def get_work_order(wo_id: str, session: DbSession, clock: ClockDep, actor: allow(FIELD_WORKERS)) -> dict:
     wo = field.work_order(session, actor, wo_id)
     return _work_order(session, clock, actor, wo.id)
 
 
-@router.post("/work-orders/{wo_id}/tasks", status_code=201,
+@router.post("/work-orders/{wo_id}/tasks", response_model=out.WorkOrder, status_code=201,
              summary="Add an ordered step, or a prerequisite owned by a team with a due date")
 def add_task(wo_id: str, body: TaskIn, session: DbSession, clock: ClockDep, actor: allow(CUSTOMER_SERVICE)) -> dict:
     field.add_task(session, clock, actor, wo_id, title=body.title, kind=body.kind, cause=body.cause,
@@ -258,14 +265,15 @@ def add_task(wo_id: str, body: TaskIn, session: DbSession, clock: ClockDep, acto
     return _work_order(session, clock, actor, wo_id)
 
 
-@router.post("/work-order-tasks/{task_id}/done", summary="A step or prerequisite is done")
+@router.post("/work-order-tasks/{task_id}/done", response_model=out.WorkOrder, summary="A step or prerequisite is done")
 def task_done(task_id: str, session: DbSession, clock: ClockDep, actor: allow(FIELD_WORKERS),
               body: NoteIn | None = None) -> dict:
     item = field.complete_task(session, clock, actor, task_id, note=body.note if body else None)
     return _work_order(session, clock, actor, item.work_order_id)
 
 
-@router.post("/work-orders/{wo_id}/complete", summary="The work is finished (a visit is done)")
+@router.post("/work-orders/{wo_id}/complete", response_model=out.WorkOrder,
+             summary="The work is finished (a visit is done)")
 def complete_work_order(wo_id: str, session: DbSession, clock: ClockDep, actor: allow(CUSTOMER_SERVICE),
                         body: NoteIn | None = None) -> dict:
     field.complete_work_order(session, clock, actor, wo_id, note=body.note if body else None)
@@ -274,7 +282,7 @@ def complete_work_order(wo_id: str, session: DbSession, clock: ClockDep, actor: 
 
 # --- visits ---------------------------------------------------------------------------------
 
-@router.post("/work-orders/{wo_id}/visits", status_code=201,
+@router.post("/work-orders/{wo_id}/visits", response_model=out.Visit, status_code=201,
              summary="Book a visit (refused, naming it, while a prerequisite is open)")
 def book_visit(wo_id: str, body: VisitIn, response: Response, session: DbSession, clock: ClockDep,
                actor: allow(CUSTOMER_SERVICE)) -> dict:
@@ -284,14 +292,14 @@ def book_visit(wo_id: str, body: VisitIn, response: Response, session: DbSession
     return visit_json(session, v)
 
 
-@router.get("/visits/{visit_id}", summary="A visit (TMF646 Appointment shape)")
+@router.get("/visits/{visit_id}", response_model=out.Visit, summary="A visit (TMF646 Appointment shape)")
 def get_visit(visit_id: str, session: DbSession, clock: ClockDep, actor: allow(FIELD_WORKERS)) -> dict:
     v = field.visit(session, actor, visit_id)
     _read(session, clock, actor, "visit", v.id, v.customer_id)
     return visit_json(session, v)
 
 
-@router.post("/visits/{visit_id}/dispatch",
+@router.post("/visits/{visit_id}/dispatch", response_model=out.Visit,
              summary="Send the technician (refused, naming it, while a prerequisite is open)")
 def dispatch_visit(visit_id: str, session: DbSession, clock: ClockDep, actor: allow(FIELD_WORKERS),
                    body: DispatchIn | None = None) -> dict:
@@ -299,7 +307,7 @@ def dispatch_visit(visit_id: str, session: DbSession, clock: ClockDep, actor: al
     return visit_json(session, v)
 
 
-@router.post("/visits/{visit_id}/outcome",
+@router.post("/visits/{visit_id}/outcome", response_model=out.Visit,
              summary="Done, failed (with a cause) or customer absent; the same cause twice escalates")
 def visit_outcome(visit_id: str, body: OutcomeIn, session: DbSession, clock: ClockDep,
                   actor: allow(FIELD_WORKERS)) -> dict:
@@ -307,7 +315,8 @@ def visit_outcome(visit_id: str, body: OutcomeIn, session: DbSession, clock: Clo
     return visit_json(session, v)
 
 
-@router.post("/visits/{visit_id}/cancel", summary="Cancel a visit, saying who and why (short notice: a wasted day)")
+@router.post("/visits/{visit_id}/cancel", response_model=out.Visit,
+             summary="Cancel a visit, saying who and why (short notice: a wasted day)")
 def cancel_visit(visit_id: str, body: CancelIn, session: DbSession, clock: ClockDep,
                  actor: allow(FIELD_WORKERS)) -> dict:
     v = field.cancel_visit(session, clock, actor, visit_id, by=body.cancelledBy, reason=body.reason)
@@ -316,7 +325,7 @@ def cancel_visit(visit_id: str, body: CancelIn, session: DbSession, clock: Clock
 
 # --- incidents ------------------------------------------------------------------------------
 
-@router.post("/work-orders/{wo_id}/incidents", status_code=201,
+@router.post("/work-orders/{wo_id}/incidents", response_model=out.Incident, status_code=201,
              summary="Report damage, injury or property left unsafe: a harm on the case and a claim task")
 def report_incident(wo_id: str, body: IncidentIn, response: Response, session: DbSession, clock: ClockDep,
                     actor: allow(FIELD_WORKERS)) -> dict:
@@ -336,21 +345,21 @@ def _incident(session: Session, item: FieldIncident) -> dict:
                                             "resolvedAt": iso(harm.resolved_at)}}
 
 
-@router.get("/field-incidents/{incident_id}", summary="An incident with its harm")
+@router.get("/field-incidents/{incident_id}", response_model=out.Incident, summary="An incident with its harm")
 def get_incident(incident_id: str, session: DbSession, clock: ClockDep, actor: allow(FIELD_WORKERS)) -> dict:
     item = incidents.get(session, actor, incident_id)
     _read(session, clock, actor, "field_incident", item.id, item.customer_id)
     return _incident(session, item)
 
 
-@router.post("/field-incidents/{incident_id}/repair",
+@router.post("/field-incidents/{incident_id}/repair", response_model=out.Incident,
              summary="The subcontractor's own repair: recorded, the harm stays open")
 def record_repair(incident_id: str, body: RepairIn, session: DbSession, clock: ClockDep,
                   actor: allow(FIELD_WORKERS)) -> dict:
     return _incident(session, incidents.record_repair(session, clock, actor, incident_id, note=body.note))
 
 
-@router.post("/field-incidents/{incident_id}/confirm",
+@router.post("/field-incidents/{incident_id}/confirm", response_model=out.Incident,
              summary="The customer confirmed, or an inspection verified, the damage put right: the harm closes")
 def confirm_incident(incident_id: str, body: ConfirmIn, session: DbSession, clock: ClockDep,
                      actor: allow(CUSTOMER_SERVICE)) -> dict:

@@ -13,16 +13,18 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from onethread.access.rules import CUSTOMER_SERVICE
+from onethread.api.answers import AnswerRoute
 from onethread.api.deps import ClockDep, DbSession, allow
 from onethread.api.tmf.conventions import ListParams, created, etag_for, paged
 from onethread.api.tmf.trouble_ticket import iso
+from onethread.api.v1.answers import known_defects as out
 from onethread.decisions import known_defects, symptoms
 from onethread.decisions.symptoms import SymptomMatch
 from onethread.errors import PreconditionFailed
 from onethread.models import KnownDefect
 
 V1 = "/api/v1"
-router = APIRouter(prefix=V1, tags=["onethread known defects"])
+router = APIRouter(prefix=V1, tags=["onethread known defects"], route_class=AnswerRoute)
 
 
 class _In(BaseModel):
@@ -71,7 +73,8 @@ def _answer(session, response: Response, d: KnownDefect) -> dict:
     return defect_json(d)
 
 
-@router.get("/known-defects", summary="The known-defect registry, newest change first (filter by status, model)")
+@router.get("/known-defects", response_model=list[out.KnownDefect],
+            summary="The known-defect registry, newest change first (filter by status, model)")
 def list_defects(response: Response, session: DbSession, actor: allow(CUSTOMER_SERVICE),
                  params: ListParams = Depends(),
                  status: str | None = Query(None, description=" | ".join(known_defects.STATUSES)),
@@ -83,7 +86,8 @@ def list_defects(response: Response, session: DbSession, actor: allow(CUSTOMER_S
     return paged(response, [defect_json(r) for r in rows], total, params.fields)
 
 
-@router.get("/known-defects/{defect_id}", summary="A known defect with the reports behind it")
+@router.get("/known-defects/{defect_id}", response_model=out.KnownDefectWithReports,
+            summary="A known defect with the reports behind it")
 def get_defect(defect_id: str, response: Response, session: DbSession, clock: ClockDep,
                actor: allow(CUSTOMER_SERVICE)) -> dict:
     d = known_defects.get(session, defect_id)
@@ -96,7 +100,8 @@ def get_defect(defect_id: str, response: Response, session: DbSession, clock: Cl
                      for w in ev.wordings]}}
 
 
-@router.post("/known-defects", status_code=201, summary="Register a confirmed known defect directly")
+@router.post("/known-defects", response_model=out.KnownDefect,
+             status_code=201, summary="Register a confirmed known defect directly")
 def register(body: RegisterIn, response: Response, session: DbSession, clock: ClockDep,
              actor: allow(known_defects.CURATORS)) -> dict:
     d = known_defects.register(session, clock, actor, device_model=body.deviceModel, symptom=body.symptom,
@@ -129,21 +134,24 @@ def _move(move, request: Request, session: Session, clock, actor, defect_id: str
                                  ) from exc
 
 
-@router.post("/known-defects/{defect_id}/confirm", summary="Confirm a proposed (or retired) known defect")
+@router.post("/known-defects/{defect_id}/confirm", response_model=out.KnownDefect,
+             summary="Confirm a proposed (or retired) known defect")
 def confirm(defect_id: str, request: Request, response: Response, session: DbSession, clock: ClockDep,
             actor: allow(known_defects.CURATORS), body: NoteIn | None = None) -> dict:
     d = _move(known_defects.confirm, request, session, clock, actor, defect_id, body)
     return _answer(session, response, d)
 
 
-@router.post("/known-defects/{defect_id}/retire", summary="Reject a proposal, or retire a confirmed known defect")
+@router.post("/known-defects/{defect_id}/retire", response_model=out.KnownDefect,
+             summary="Reject a proposal, or retire a confirmed known defect")
 def retire(defect_id: str, request: Request, response: Response, session: DbSession, clock: ClockDep,
            actor: allow(known_defects.CURATORS), body: NoteIn | None = None) -> dict:
     d = _move(known_defects.retire, request, session, clock, actor, defect_id, body)
     return _answer(session, response, d)
 
 
-@router.post("/symptoms/match", summary="A customer's words -> the canonical symptom, with the entry that matched")
+@router.post("/symptoms/match", response_model=out.SymptomMatch,
+             summary="A customer's words -> the canonical symptom, with the entry that matched")
 def match(body: MatchIn, session: DbSession, clock: ClockDep, actor: allow(CUSTOMER_SERVICE)) -> dict:
     wording = known_defects.check_wording(body.wording)
     candidates = symptoms.table().candidates(wording)
@@ -157,7 +165,8 @@ def match(body: MatchIn, session: DbSession, clock: ClockDep, actor: allow(CUSTO
     return answer
 
 
-@router.get("/symptoms", summary="The symptom table: every key with its label, and the proposal threshold")
+@router.get("/symptoms", response_model=out.SymptomTable,
+            summary="The symptom table: every key with its label, and the proposal threshold")
 def symptom_table(actor: allow(CUSTOMER_SERVICE)) -> dict:
     t = symptoms.table()
     return {"@type": "SymptomTable", "version": t.version,

@@ -14,9 +14,12 @@ from fastapi import APIRouter, Depends, Header, Request, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 from onethread.access.rules import BACK_OFFICE, CUSTOMER_READERS, CUSTOMER_WRITERS, SUPERVISORS
+from onethread.api.answers import AnswerRoute, media
 from onethread.api.deps import PUBLIC, ClockDep, ContainerDep, DbSession, allow
+from onethread.api.tmf.answers import CommunicationMessage
 from onethread.api.tmf.communication_message import render
 from onethread.api.tmf.conventions import paged
+from onethread.api.v1.answers import outreach as out
 from onethread.api.v1.portal import PortalUser
 from onethread.errors import NotAuthenticated, ValidationFailed
 from onethread.kernel.pagination import DEFAULT_LIMIT, MAX_LIMIT
@@ -24,7 +27,7 @@ from onethread.outreach import campaign_send, campaigns, health, queries, sms
 from onethread.outreach import service as outreach
 
 V1 = "/api/v1"
-router = APIRouter(prefix=V1, tags=["outreach"])
+router = APIRouter(prefix=V1, tags=["outreach"], route_class=AnswerRoute)
 PRINTERS = frozenset({BACK_OFFICE, "admin"})
 
 
@@ -69,7 +72,8 @@ def preferences_json(customer_id: str, pref) -> dict:
             "recorded": True, "updatedAt": _iso(pref.updated_at)}
 
 
-@router.get("/cases/{case_id}/messages", summary="The case's outbound messages with status, verdict and reasons")
+@router.get("/cases/{case_id}/messages", response_model=list[CommunicationMessage],
+            summary="The case's outbound messages with status, verdict and reasons")
 def case_messages(case_id: str, response: Response, session: DbSession, clock: ClockDep,
                   actor: allow(CUSTOMER_READERS), offset: int = 0, limit: int = DEFAULT_LIMIT) -> list[dict]:
     if not 0 < limit <= MAX_LIMIT or offset < 0:
@@ -79,19 +83,20 @@ def case_messages(case_id: str, response: Response, session: DbSession, clock: C
     return paged(response, render(session, rows), total, None)
 
 
-@router.post("/outbound-messages/{message_id}/decision",
+@router.post("/outbound-messages/{message_id}/decision", response_model=CommunicationMessage,
              summary="A team lead or admin releases, confirms as sent, or cancels a held message")
 def decide(message_id: str, body: DecisionIn, session: DbSession, clock: ClockDep, actor: allow(SUPERVISORS)) -> dict:
     message = outreach.decide(session, clock, actor, message_id, decision=body.decision, note=body.note)
     return render(session, [message])[0]
 
 
-@router.get("/customers/{customer_id}/contact-preferences", summary="How the customer wants to be reached")
+@router.get("/customers/{customer_id}/contact-preferences", response_model=out.ContactPreferences,
+            summary="How the customer wants to be reached")
 def get_preferences(customer_id: str, session: DbSession, actor: allow(CUSTOMER_READERS)) -> dict:
     return preferences_json(customer_id, outreach.preferences(session, customer_id))
 
 
-@router.put("/customers/{customer_id}/contact-preferences",
+@router.put("/customers/{customer_id}/contact-preferences", response_model=out.ContactPreferences,
             summary="Record the customer's channels, consent, opt-outs, quiet hours and copies")
 def put_preferences(customer_id: str, body: PreferencesIn, session: DbSession, clock: ClockDep,
                     actor: allow(CUSTOMER_WRITERS)) -> dict:
@@ -107,12 +112,14 @@ def _pdf(doc) -> Response:
                     headers={"Content-Disposition": f'attachment; filename="{doc.filename}"'})
 
 
-@router.get("/letters/{document_id}/pdf", summary="A letter as it was sent, as PDF (staff)")
+@router.get("/letters/{document_id}/pdf", responses=media("application/pdf"),
+            summary="A letter as it was sent, as PDF (staff)")
 def letter_pdf(document_id: str, session: DbSession, clock: ClockDep, actor: allow(CUSTOMER_READERS)) -> Response:
     return _pdf(queries.read_letter(session, clock, actor, document_id, channel="api"))
 
 
-@router.get("/portal/letters/{document_id}/pdf", summary="One of my letters as PDF (portal; 404 if not mine)")
+@router.get("/portal/letters/{document_id}/pdf", responses=media("application/pdf"),
+            summary="One of my letters as PDF (portal; 404 if not mine)")
 def portal_letter_pdf(document_id: str, session: DbSession, clock: ClockDep, viewer: PortalUser) -> Response:
     return _pdf(queries.read_letter(session, clock, viewer.principal, document_id, channel="portal",
                                     may_see=viewer.sees))
@@ -124,7 +131,7 @@ def _zip(batch: queries.PrintBatch) -> Response:
         str(batch.count), "X-Print-Batch": batch.id})
 
 
-@router.post("/print-batches", status_code=201,
+@router.post("/print-batches", status_code=201, responses=media("application/zip", status=201),
              summary="Every postal letter not printed yet, as one ZIP of PDFs with a manifest (back office)")
 def print_batch(session: DbSession, clock: ClockDep, actor: allow(PRINTERS)) -> Response:
     batch = queries.print_batch(session, clock, actor)
@@ -134,12 +141,14 @@ def print_batch(session: DbSession, clock: ClockDep, actor: allow(PRINTERS)) -> 
     return answer
 
 
-@router.get("/print-batches/{batch_id}", summary="A print batch again, as it was exported")
+@router.get("/print-batches/{batch_id}", responses=media("application/zip"),
+            summary="A print batch again, as it was exported")
 def get_print_batch(batch_id: str, session: DbSession, clock: ClockDep, actor: allow(PRINTERS)) -> Response:
     return _zip(queries.batch_archive(session, clock, actor, batch_id))
 
 
-@router.get("/channels/health", summary="Every inbound and outbound channel: state, last success and error, lag")
+@router.get("/channels/health", response_model=list[out.ChannelState],
+            summary="Every inbound and outbound channel: state, last success and error, lag")
 def channel_board(session: DbSession, clock: ClockDep, actor: allow(SUPERVISORS)) -> list[dict]:
     return [v.as_dict() for v in health.board(session, clock)]
 
@@ -148,7 +157,7 @@ async def _raw(request: Request) -> bytes:
     return await request.body()
 
 
-@router.post("/channels/sms/receipts", dependencies=[PUBLIC],
+@router.post("/channels/sms/receipts", response_model=out.SmsReceipt, dependencies=[PUBLIC],
              summary="The SMS provider's delivery receipt, signed with HMAC-SHA256 (X-Onethread-Signature)")
 def sms_receipt(body: Annotated[bytes, Depends(_raw)], session: DbSession, clock: ClockDep, container: ContainerDep,
                 x_onethread_signature: Annotated[str | None, Header()] = None) -> dict:
@@ -193,7 +202,8 @@ def campaign_json(c) -> dict:
             "sendRequestedBy": c.send_requested_by_name, "queued": c.queued or 0}
 
 
-@router.post("/campaigns", status_code=201, summary="A draft campaign to a segment (a filter, or a list uploaded next)")
+@router.post("/campaigns", response_model=out.Campaign,
+             status_code=201, summary="A draft campaign to a segment (a filter, or a list uploaded next)")
 def create_campaign(body: CampaignIn, response: Response, session: DbSession, clock: ClockDep,
                     actor: allow(SUPERVISORS)) -> dict:
     c = campaigns.create(session, clock, actor, name=body.name, purpose=body.purpose, channel=body.channel,
@@ -203,24 +213,26 @@ def create_campaign(body: CampaignIn, response: Response, session: DbSession, cl
     return campaign_json(c)
 
 
-@router.post("/campaigns/{campaign_id}/recipients", summary="Upload a list of customers (up to 10,000 a request)")
+@router.post("/campaigns/{campaign_id}/recipients", response_model=out.CampaignWithUpload,
+             summary="Upload a list of customers (up to 10,000 a request)")
 def add_recipients(campaign_id: str, body: RecipientsIn, session: DbSession, actor: allow(SUPERVISORS)) -> dict:
     added, unknown = campaigns.add_list(session, campaign_id, body.customerIds)
     return {**campaign_json(campaigns.get(session, campaign_id)), "added": added, "notCustomers": unknown}
 
 
-@router.post("/campaigns/{campaign_id}/evaluate",
+@router.post("/campaigns/{campaign_id}/evaluate", response_model=out.Campaign,
              summary="The guard over every recipient at once, in the database: counts per verdict and reason")
 def evaluate_campaign(campaign_id: str, session: DbSession, clock: ClockDep, actor: allow(SUPERVISORS)) -> dict:
     return campaign_json(campaigns.evaluate(session, clock, campaign_id))
 
 
-@router.post("/campaigns/{campaign_id}/send", status_code=202,
+@router.post("/campaigns/{campaign_id}/send", response_model=out.Campaign, status_code=202,
              summary="Send an evaluated campaign: the worker queues its recipients' messages, each guarded again")
 def send_campaign(campaign_id: str, session: DbSession, clock: ClockDep, actor: allow(SUPERVISORS)) -> dict:
     return campaign_json(campaign_send.request_send(session, clock, actor, campaign_id))
 
 
-@router.get("/campaigns/{campaign_id}", summary="A campaign with its counts per verdict and reason")
+@router.get("/campaigns/{campaign_id}", response_model=out.Campaign,
+            summary="A campaign with its counts per verdict and reason")
 def get_campaign(campaign_id: str, session: DbSession, actor: allow(SUPERVISORS)) -> dict:
     return campaign_json(campaigns.get(session, campaign_id))

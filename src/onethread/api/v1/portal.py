@@ -19,8 +19,10 @@ from sqlalchemy.orm import Session
 from onethread.access import portal as accounts
 from onethread.access import signin
 from onethread.access.rules import ADMINS, PORTAL_USERS
+from onethread.api.answers import AnswerRoute
 from onethread.api.deps import SAFE_METHODS, Authorize, ClockDep, DbSession, allow, cross_site
 from onethread.api.tmf.conventions import created, paged
+from onethread.api.v1.answers import portal as out
 from onethread.api.v1.attachments import file_response, files_of
 from onethread.attachments import service as attachments
 from onethread.cases import portal as portal_cases
@@ -33,7 +35,7 @@ from onethread.kernel.clock import Clock
 
 PORTAL_COOKIE = "onethread_portal"
 V1 = "/api/v1"
-router = APIRouter(prefix=V1, tags=["customer portal"])
+router = APIRouter(prefix=V1, tags=["customer portal"], route_class=AnswerRoute)
 
 
 def portal_viewer(request: Request, session: Session, clock: Clock) -> PortalViewer | None:
@@ -138,25 +140,28 @@ def viewer_body(viewer: PortalViewer) -> dict:
 
 # --- the portal ------------------------------------------------------------------------------
 
-@router.get("/portal/me", summary="Who is signed in to the portal, and for which customers they may act")
+@router.get("/portal/me", response_model=out.PortalUser,
+            summary="Who is signed in to the portal, and for which customers they may act")
 def me(viewer: PortalUser) -> dict:
     return viewer_body(viewer)
 
 
-@router.get("/portal/cases", summary="My cases and those of the customers I represent: owner, status, next step")
+@router.get("/portal/cases", response_model=list[out.PortalCase],
+            summary="My cases and those of the customers I represent: owner, status, next step")
 def my_cases(response: Response, session: DbSession, clock: ClockDep, viewer: PortalUser) -> list[dict]:
     rows = portal_cases.my_cases(session, clock, viewer)
     return paged(response, [case_body(r) for r in rows], len(rows), None)
 
 
-@router.get("/portal/cases/{case_id}", summary="One of my cases with its customer-visible log (404 if not mine)")
+@router.get("/portal/cases/{case_id}", response_model=out.PortalCaseWithLog,
+            summary="One of my cases with its customer-visible log (404 if not mine)")
 def my_case(case_id: str, session: DbSession, clock: ClockDep, viewer: PortalUser) -> dict:
     item, log = portal_cases.read_case(session, clock, viewer, case_id)
     return {**case_body(item), "log": [{"at": iso(e.at), "what": e.label, "by": e.by, "text": e.text,
                                          "mine": e.mine, "files": [file_json(f) for f in e.files]} for e in log]}
 
 
-@router.post("/portal/cases/{case_id}/messages", status_code=201,
+@router.post("/portal/cases/{case_id}/messages", response_model=out.PortalMessage, status_code=201,
              summary="Message the case's owner; it lands in the case and starts the reply clock")
 def message(case_id: str, body: MessageIn, response: Response, session: DbSession, clock: ClockDep,
             viewer: PortalUser) -> dict:
@@ -191,13 +196,14 @@ def work_order_body(session: Session, viewer: PortalViewer, wo) -> dict:
                           for i in s["incidents"]]}
 
 
-@router.get("/portal/work-orders", summary="Installations and repairs at my home (and of those I represent)")
+@router.get("/portal/work-orders", response_model=list[out.PortalWorkOrder],
+            summary="Installations and repairs at my home (and of those I represent)")
 def my_work_orders(response: Response, session: DbSession, clock: ClockDep, viewer: PortalUser) -> list[dict]:
     rows = portal_field.my_work_orders(session, clock, viewer)
     return paged(response, [work_order_body(session, viewer, r) for r in rows], len(rows), None)
 
 
-@router.post("/portal/work-orders/{wo_id}/incidents", status_code=201,
+@router.post("/portal/work-orders/{wo_id}/incidents", response_model=out.PortalIncident, status_code=201,
              summary="Report damage, injury or something left unsafe by a visit: a harm on the case, as a "
                      "technician's report (404 if not mine)")
 def report_incident(wo_id: str, body: PortalIncidentIn, response: Response, session: DbSession,
@@ -212,7 +218,8 @@ def report_incident(wo_id: str, body: PortalIncidentIn, response: Response, sess
 
 # --- accounts (admins) -----------------------------------------------------------------------
 
-@router.post("/portal-accounts", status_code=201, summary="Open a portal sign-in for a person (admins)")
+@router.post("/portal-accounts", response_model=out.PortalAccount,
+             status_code=201, summary="Open a portal sign-in for a person (admins)")
 def create_account(body: PortalAccountIn, response: Response, session: DbSession, clock: ClockDep,
                    actor: allow(ADMINS)) -> dict:
     account = accounts.create_account(session, clock, party_id=body.partyId, login=body.login,
@@ -227,12 +234,13 @@ def _account_json(account) -> dict:
             "active": account.active, "createdAt": iso(account.created_at)}
 
 
-@router.post("/portal-accounts/{account_id}/disable",
+@router.post("/portal-accounts/{account_id}/disable", response_model=out.PortalAccount,
              summary="Close a portal sign-in (admins): its sessions end at once")
 def disable_account(account_id: str, session: DbSession, clock: ClockDep, actor: allow(ADMINS)) -> dict:
     return _account_json(accounts.set_active(session, clock, account_id, False, actor=actor))
 
 
-@router.post("/portal-accounts/{account_id}/enable", summary="Reopen a closed portal sign-in (admins)")
+@router.post("/portal-accounts/{account_id}/enable", response_model=out.PortalAccount,
+             summary="Reopen a closed portal sign-in (admins)")
 def enable_account(account_id: str, session: DbSession, clock: ClockDep, actor: allow(ADMINS)) -> dict:
     return _account_json(accounts.set_active(session, clock, account_id, True, actor=actor))

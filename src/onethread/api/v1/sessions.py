@@ -14,15 +14,17 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from onethread.access import service as access
 from onethread.access.rules import CUSTOMER_SERVICE, CUSTOMER_WRITERS, Principal
+from onethread.api.answers import AnswerRoute
 from onethread.api.deps import ClockDep, ContainerDep, DbSession, allow
 from onethread.api.tmf.conventions import created
+from onethread.api.v1.answers import sessions as out
 from onethread.interactions import rules
 from onethread.interactions import session_service as sessions
 from onethread.kernel.clock import Clock
 from onethread.models import Contact, SessionHop, Verification
 from onethread.outreach import health
 
-router = APIRouter(prefix="/api/v1", tags=["contact sessions"])
+router = APIRouter(prefix="/api/v1", tags=["contact sessions"], route_class=AnswerRoute)
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Id = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=26)]
@@ -124,7 +126,8 @@ def _hop(session, clock: Clock, actor: Principal, hop: SessionHop) -> dict:
     return {**hop_json(hop, view), "@type": "SessionHop", "session": view_json(view, 1)}
 
 
-@router.post("/sessions", status_code=201, summary="Start a contact session (a repeat externalId returns it, 200)")
+@router.post("/sessions", response_model=out.ContactSession,
+             status_code=201, summary="Start a contact session (a repeat externalId returns it, 200)")
 def start(body: StartIn, response: Response, session: DbSession, clock: ClockDep, container: ContainerDep,
           actor: allow(CUSTOMER_WRITERS)) -> dict:
     live, new = sessions.start_or_get(session, clock, actor, channel=body.channel, external_id=body.externalId,
@@ -137,7 +140,8 @@ def start(body: StartIn, response: Response, session: DbSession, clock: ClockDep
     return _view(session, clock, actor, live.id)
 
 
-@router.get("/sessions/{session_id}", summary="What the holder (or the receiver of a transfer) sees")
+@router.get("/sessions/{session_id}", response_model=out.ContactSession,
+            summary="What the holder (or the receiver of a transfer) sees")
 def get_session(session_id: str, session: DbSession, clock: ClockDep, actor: allow(CUSTOMER_SERVICE),
                 required_level: int = Query(1, alias="requiredLevel", ge=1, le=rules.MAX_VERIFICATION_LEVEL,
                                             description="the level the next step needs; "
@@ -145,14 +149,15 @@ def get_session(session_id: str, session: DbSession, clock: ClockDep, actor: all
     return _view(session, clock, actor, session_id, required_level)
 
 
-@router.post("/sessions/{session_id}/identify", summary="Say who the customer in the session is")
+@router.post("/sessions/{session_id}/identify", response_model=out.ContactSession,
+             summary="Say who the customer in the session is")
 def identify(session_id: str, body: IdentifyIn, session: DbSession, clock: ClockDep,
              actor: allow(CUSTOMER_SERVICE)) -> dict:
     sessions.identify(session, clock, actor, session_id, body.customerId)
     return _view(session, clock, actor, session_id)
 
 
-@router.post("/sessions/{session_id}/verifications", status_code=201,
+@router.post("/sessions/{session_id}/verifications", response_model=out.SessionVerification, status_code=201,
              summary="Record that the customer passed a check; valid for the configured time")
 def verify(session_id: str, body: VerifyIn, session: DbSession, clock: ClockDep, container: ContainerDep,
            actor: allow(CUSTOMER_SERVICE)) -> dict:
@@ -161,7 +166,7 @@ def verify(session_id: str, body: VerifyIn, session: DbSession, clock: ClockDep,
     return {**verification_json(row), "sessionId": session_id}
 
 
-@router.post("/sessions/{session_id}/transfers", status_code=201,
+@router.post("/sessions/{session_id}/transfers", response_model=out.SessionHop, status_code=201,
              summary="Hand the session (and its verification) to a person or a team, with the story so far")
 def transfer(session_id: str, body: TransferIn, session: DbSession, clock: ClockDep,
              actor: allow(CUSTOMER_SERVICE)) -> dict:
@@ -170,7 +175,7 @@ def transfer(session_id: str, body: TransferIn, session: DbSession, clock: Clock
     return _hop(session, clock, actor, hop)
 
 
-@router.post("/sessions/{session_id}/bounce", status_code=201,
+@router.post("/sessions/{session_id}/bounce", response_model=out.SessionHop, status_code=201,
              summary="Send a wrongly transferred session back to whoever sent it, saying why")
 def bounce(session_id: str, body: BounceIn, session: DbSession, clock: ClockDep,
            actor: allow(CUSTOMER_SERVICE)) -> dict:
@@ -178,7 +183,8 @@ def bounce(session_id: str, body: BounceIn, session: DbSession, clock: ClockDep,
     return _hop(session, clock, actor, hop)
 
 
-@router.post("/sessions/{session_id}/end", summary="End the session (its verification ends with it)")
+@router.post("/sessions/{session_id}/end", response_model=out.ContactSession,
+             summary="End the session (its verification ends with it)")
 def end(session_id: str, session: DbSession, clock: ClockDep, actor: allow(CUSTOMER_SERVICE)) -> dict:
     sessions.end(session, clock, actor, session_id)
     return _view(session, clock, actor, session_id)

@@ -15,11 +15,13 @@ from fastapi import APIRouter, Depends, Header, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
+from onethread.api.answers import AnswerRoute
 from onethread.api.deps import PUBLIC, ClockDep, ContainerDep, DbSession
+from onethread.api.v1.answers import channels as out
 from onethread.interactions import rules, social
 from onethread.outreach import health
 
-router = APIRouter(prefix="/api/v1", tags=["channels"])
+router = APIRouter(prefix="/api/v1", tags=["channels"], route_class=AnswerRoute)
 
 
 class SocialIn(BaseModel):
@@ -48,7 +50,7 @@ def contact_json(recorded) -> dict:
             "created": recorded.created}
 
 
-@router.post("/channels/social/{platform}", status_code=201, dependencies=[PUBLIC],
+@router.post("/channels/social/{platform}", response_model=out.SocialContact, status_code=201, dependencies=[PUBLIC],
              summary="A social platform delivers a post or direct message (signed; a redelivery is 200)")
 def deliver(
     platform: str,

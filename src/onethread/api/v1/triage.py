@@ -13,13 +13,15 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from onethread.access import service as access
 from onethread.access.rules import ANYONE, CUSTOMER_SERVICE, SUPERVISORS
+from onethread.api.answers import AnswerRoute
 from onethread.api.deps import ClockDep, DbSession, allow
 from onethread.api.tmf.conventions import ListParams, paged
+from onethread.api.v1.answers import triage as out
 from onethread.cases import assignment, triage, triage_items
 from onethread.errors import ValidationFailed
 from onethread.models import Contact, StaffUser, Team, TriageItem
 
-router = APIRouter(prefix="/api/v1", tags=["triage and routing"])
+router = APIRouter(prefix="/api/v1", tags=["triage and routing"], route_class=AnswerRoute)
 
 
 class _In(BaseModel):
@@ -75,7 +77,8 @@ def _audit(session, clock, actor, rows: list[tuple[TriageItem, Contact]]) -> Non
                      detail={"contactIds": [c.id for _, c in rows if (c.customer_id or "") == customer_id]})
 
 
-@router.get("/triage", summary="Triage items (open ones by default): customers whose needs ask for priority "
+@router.get("/triage", response_model=list[out.TriageItem],
+            summary="Triage items (open ones by default): customers whose needs ask for priority "
             "first, then oldest first")
 def list_items(response: Response, session: DbSession, clock: ClockDep, actor: allow(CUSTOMER_SERVICE),
                params: Annotated[ListParams, Depends()],
@@ -93,7 +96,7 @@ def list_items(response: Response, session: DbSession, clock: ClockDep, actor: a
     return paged(response, [item_json(i, c) for i, c in rows], total, params.fields)
 
 
-@router.get("/triage/{item_id}", summary="One triage item with its contact")
+@router.get("/triage/{item_id}", response_model=out.TriageItem, summary="One triage item with its contact")
 def get_item(item_id: str, session: DbSession, clock: ClockDep, actor: allow(CUSTOMER_SERVICE)) -> dict:
     item = triage_items.get(session, item_id)
     contact = session.get(Contact, item.contact_id)
@@ -101,14 +104,15 @@ def get_item(item_id: str, session: DbSession, clock: ClockDep, actor: allow(CUS
     return item_json(item, contact)
 
 
-@router.post("/triage/{item_id}/assign", summary="Take a waiting item, or (a lead) hand it to someone")
+@router.post("/triage/{item_id}/assign", response_model=out.TriageItem,
+             summary="Take a waiting item, or (a lead) hand it to someone")
 def assign(item_id: str, body: AssignIn, session: DbSession, clock: ClockDep,
            actor: allow(CUSTOMER_SERVICE)) -> dict:
     item = assignment.assign_item(session, clock, actor, triage_items.get(session, item_id), body.staffId)
     return item_json(item, session.get(Contact, item.contact_id))
 
 
-@router.post("/contacts/{contact_id}/not-this-case",
+@router.post("/contacts/{contact_id}/not-this-case", response_model=out.ContactMoved,
              summary="Move a contact off the case triage put it on: onto another case, or back to a queue")
 def not_this_case(contact_id: str, body: NotThisCaseIn, session: DbSession, clock: ClockDep,
                   actor: allow(CUSTOMER_SERVICE)) -> dict:
@@ -128,7 +132,8 @@ def presence_json(user: StaffUser, handed: int | None = None) -> dict:
     return body
 
 
-@router.put("/staff/{staff_id}/presence", summary="Set a presence: your own, or anyone's for a team lead")
+@router.put("/staff/{staff_id}/presence", response_model=out.Presence,
+            summary="Set a presence: your own, or anyone's for a team lead")
 def set_presence(staff_id: str, body: PresenceIn, session: DbSession, clock: ClockDep,
                  actor: allow(ANYONE)) -> dict:
     if staff_id == "me":
@@ -138,13 +143,14 @@ def set_presence(staff_id: str, body: PresenceIn, session: DbSession, clock: Clo
     return presence_json(user, handed)
 
 
-@router.get("/staff/{staff_id}/presence", summary="Someone's presence and capacity")
+@router.get("/staff/{staff_id}/presence", response_model=out.Presence, summary="Someone's presence and capacity")
 def get_presence(staff_id: str, session: DbSession, actor: allow(CUSTOMER_SERVICE)) -> dict:
     user = access.get_user(session, actor.id if staff_id == "me" else staff_id)
     return presence_json(user)
 
 
-@router.put("/staff/{staff_id}/skills", summary="A team lead records the languages and products someone handles")
+@router.put("/staff/{staff_id}/skills", response_model=out.Presence,
+            summary="A team lead records the languages and products someone handles")
 def set_skills(staff_id: str, body: SkillsIn, session: DbSession, actor: allow(SUPERVISORS)) -> dict:
     return presence_json(assignment.set_skills(session, actor, staff_id, body.skills))
 
@@ -153,6 +159,7 @@ def team_rule_json(team: Team) -> dict:
     return {"id": team.id, "@type": "TeamRouting", "name": team.name, "rule": team.routing_rule}
 
 
-@router.put("/teams/{team_id}/routing-rule", summary="A team lead chooses how the team's waiting work is handed out")
+@router.put("/teams/{team_id}/routing-rule", response_model=out.TeamRouting,
+            summary="A team lead chooses how the team's waiting work is handed out")
 def set_team_rule(team_id: str, body: TeamRuleIn, session: DbSession, actor: allow(SUPERVISORS)) -> dict:
     return team_rule_json(assignment.set_team_rule(session, actor, team_id, body.rule))

@@ -13,16 +13,18 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from onethread.access.rules import CUSTOMER_SERVICE
+from onethread.api.answers import AnswerRoute
 from onethread.api.deps import ClockDep, DbSession
 from onethread.api.tmf.conventions import created
 from onethread.api.tmf.trouble_ticket import fresh_etag, handover_json, iso, person, summary, ticket_path
+from onethread.api.v1.answers import cases as out
 from onethread.cases import rules
 from onethread.cases import warm_handover as handovers
 from onethread.interactions.rules import CHANNELS
 from onethread.models import StaffUser
 
 V1 = "/api/v1"
-router = APIRouter(prefix=V1, tags=["onethread cases"])
+router = APIRouter(prefix=V1, tags=["onethread cases"], route_class=AnswerRoute)
 
 
 class WarmHandoverIn(BaseModel):
@@ -46,7 +48,7 @@ def _names(session: Session, *ids: str | None) -> dict[str, str]:
     return {i: u.display_name for i in ids if i and (u := session.get(StaffUser, i)) is not None}
 
 
-@router.post("/cases/warm-handovers", status_code=201,
+@router.post("/cases/warm-handovers", response_model=out.WarmHandover, status_code=201,
              summary="Hand the customer's problem over with the story: the case (opened if needed), the hand-over "
                      "request and the live contact with its verification, all or nothing")
 def warm_handover(body: WarmHandoverIn, response: Response, session: DbSession, clock: ClockDep,

@@ -11,13 +11,15 @@ from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from onethread.access.rules import ADMINS
+from onethread.api.answers import AnswerRoute
 from onethread.api.deps import ClockDep, DbSession, allow
 from onethread.api.tmf.conventions import ListParams, created, paged
+from onethread.api.v1.answers import webhooks as out
 from onethread.integrations import rules
 from onethread.integrations import service as integrations
 from onethread.models import EventDelivery, EventSubscription
 
-router = APIRouter(prefix="/api/v1", tags=["webhooks and event deliveries"])
+router = APIRouter(prefix="/api/v1", tags=["webhooks and event deliveries"], route_class=AnswerRoute)
 
 
 class WebhookIn(BaseModel):
@@ -56,7 +58,8 @@ def delivery_json(d: EventDelivery, sub: EventSubscription) -> dict:
             "lastStatus": d.last_status, "lastError": d.last_error, "body": d.body}
 
 
-@router.post("/webhooks", status_code=201, summary="Register a webhook for onethread's own events (administrators)")
+@router.post("/webhooks", response_model=out.Subscription,
+             status_code=201, summary="Register a webhook for onethread's own events (administrators)")
 def create_webhook(body: WebhookIn, response: Response, session: DbSession, clock: ClockDep,
                    actor: allow(ADMINS)) -> dict:
     sub, secret = integrations.create_webhook(session, clock, actor, name=body.name, callback=body.callback,
@@ -65,7 +68,7 @@ def create_webhook(body: WebhookIn, response: Response, session: DbSession, cloc
     return subscription_json(sub, secret=secret)
 
 
-@router.get("/webhooks", summary="List the webhooks (administrators)")
+@router.get("/webhooks", response_model=list[out.Subscription], summary="List the webhooks (administrators)")
 def list_webhooks(response: Response, session: DbSession, actor: allow(ADMINS),
                   params: ListParams = Depends()) -> list[dict]:
     rows, total = integrations.list_subscriptions(session, kind="webhook", offset=params.offset, limit=params.limit)
@@ -73,7 +76,8 @@ def list_webhooks(response: Response, session: DbSession, actor: allow(ADMINS),
     return paged(response, [subscription_json(s, counts[s.id]) for s in rows], total, params.fields)
 
 
-@router.get("/webhooks/{webhook_id}", summary="One webhook, with how many deliveries are pending, done, dead")
+@router.get("/webhooks/{webhook_id}", response_model=out.Subscription,
+            summary="One webhook, with how many deliveries are pending, done, dead")
 def get_webhook(webhook_id: str, session: DbSession, actor: allow(ADMINS)) -> dict:
     sub = integrations.get_subscription(session, webhook_id, kind="webhook")
     return subscription_json(sub, integrations.counts(session, [sub.id])[sub.id])
@@ -86,7 +90,8 @@ def delete_webhook(webhook_id: str, session: DbSession, clock: ClockDep, actor: 
     return Response(status_code=204)
 
 
-@router.get("/event-subscriptions", summary="Every live subscription: TMF hubs and webhooks (administrators)")
+@router.get("/event-subscriptions", response_model=list[out.Subscription],
+            summary="Every live subscription: TMF hubs and webhooks (administrators)")
 def list_subscriptions(response: Response, session: DbSession, actor: allow(ADMINS), params: ListParams = Depends(),
                        kind: str | None = Query(None, description="hub or webhook")) -> list[dict]:
     rows, total = integrations.list_subscriptions(session, kind=kind, offset=params.offset, limit=params.limit)
@@ -94,7 +99,8 @@ def list_subscriptions(response: Response, session: DbSession, actor: allow(ADMI
     return paged(response, [subscription_json(s, counts[s.id]) for s in rows], total, params.fields)
 
 
-@router.get("/event-deliveries", summary="What was sent to hubs and webhooks, newest first; state=dead for the dead")
+@router.get("/event-deliveries", response_model=list[out.Delivery],
+            summary="What was sent to hubs and webhooks, newest first; state=dead for the dead")
 def list_deliveries(response: Response, session: DbSession, actor: allow(ADMINS), params: ListParams = Depends(),
                     state: str | None = Query(None, description=" | ".join(integrations.DELIVERY_STATES)),
                     subscription_id: str | None = Query(None, alias="subscriptionId")) -> list[dict]:
@@ -103,13 +109,15 @@ def list_deliveries(response: Response, session: DbSession, actor: allow(ADMINS)
     return paged(response, [delivery_json(d, s) for d, s in rows], total, params.fields)
 
 
-@router.get("/event-deliveries/{delivery_id}", summary="One delivery: its body, attempts and last error")
+@router.get("/event-deliveries/{delivery_id}", response_model=out.Delivery,
+            summary="One delivery: its body, attempts and last error")
 def get_delivery(delivery_id: str, session: DbSession, actor: allow(ADMINS)) -> dict:
     found = integrations.get_delivery(session, delivery_id)
     return delivery_json(found, session.get(EventSubscription, found.subscription_id))
 
 
-@router.post("/event-deliveries/{delivery_id}/retry", summary="Send a dead delivery again, from its first attempt")
+@router.post("/event-deliveries/{delivery_id}/retry", response_model=out.Delivery,
+             summary="Send a dead delivery again, from its first attempt")
 def retry_delivery(delivery_id: str, session: DbSession, clock: ClockDep, actor: allow(ADMINS)) -> dict:
     found = integrations.retry(session, clock, actor, delivery_id)
     return delivery_json(found, session.get(EventSubscription, found.subscription_id))

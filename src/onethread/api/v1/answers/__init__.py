@@ -1,0 +1,1 @@
+"""The answers of onethread's own resources (``/api/v1``), one module per area (``api/answers.py``)."""

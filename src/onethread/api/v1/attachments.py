@@ -12,12 +12,14 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from onethread.access.rules import CUSTOMER_READERS
+from onethread.api.answers import AnswerRoute
 from onethread.api.deps import ClockDep, DbSession, allow
+from onethread.api.v1.answers import customers as out
 from onethread.attachments import service as attachments
 from onethread.errors import ValidationFailed
 from onethread.models import Attachment
 
-router = APIRouter(prefix="/api/v1", tags=["attachments"])
+router = APIRouter(prefix="/api/v1", tags=["attachments"], route_class=AnswerRoute)
 
 
 def attachment_json(row: Attachment) -> dict:
@@ -50,7 +52,8 @@ def files_of(items: list, *, field: str = "attachment") -> list[attachments.Inco
     return out
 
 
-@router.get("/attachments/{attachment_id}", summary="What a kept file is, and the contact it came with")
+@router.get("/attachments/{attachment_id}", response_model=out.AttachmentInfo,
+            summary="What a kept file is, and the contact it came with")
 def get_attachment(attachment_id: str, session: DbSession, clock: ClockDep, actor: allow(CUSTOMER_READERS)) -> dict:
     row, _, _ = attachments.read(session, clock, actor, attachment_id, channel="api", with_content=False)
     return attachment_json(row)

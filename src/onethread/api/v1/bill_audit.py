@@ -13,8 +13,10 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from onethread.access.rules import ADMIN, BACK_OFFICE, CUSTOMER_READERS, SPECIALIST, TEAM_LEAD
+from onethread.api.answers import AnswerRoute
 from onethread.api.deps import ClockDep, DbSession, allow
 from onethread.api.tmf.trouble_ticket import iso
+from onethread.api.v1.answers import bills as out
 from onethread.api.v1.bills import BILLING_WRITERS
 from onethread.billing import findings, rules
 from onethread.cases.service import get_case
@@ -22,7 +24,7 @@ from onethread.customers.service import get_customer
 from onethread.decisions import bill_audit
 
 V1 = "/api/v1"
-router = APIRouter(prefix=V1, tags=["onethread bill audit"])
+router = APIRouter(prefix=V1, tags=["onethread bill audit"], route_class=AnswerRoute)
 REVIEWERS = frozenset({BACK_OFFICE, SPECIALIST, TEAM_LEAD, ADMIN})  # people, never a system token
 
 
@@ -49,7 +51,8 @@ def finding_json(v: findings.FindingView) -> dict:
             "reviewedByName": f.reviewed_by_name, "reviewedAt": iso(f.reviewed_at), "reviewNote": f.review_note}
 
 
-@router.post("/bill-audits", summary="Run the bill audit rules on every charge, or on one customer's")
+@router.post("/bill-audits", response_model=out.AuditRun,
+             summary="Run the bill audit rules on every charge, or on one customer's")
 def run_audit(body: AuditIn, session: DbSession, clock: ClockDep, actor: allow(BILLING_WRITERS)) -> dict:
     if body.customerId is not None:
         get_customer(session, body.customerId)
@@ -59,7 +62,8 @@ def run_audit(body: AuditIn, session: DbSession, clock: ClockDep, actor: allow(B
             "customersWithoutOwner": done.unowned}
 
 
-@router.get("/customers/{customer_id}/bill-findings", summary="The customer's bill audit findings")
+@router.get("/customers/{customer_id}/bill-findings", response_model=list[out.BillFinding],
+            summary="The customer's bill audit findings")
 def customer_findings(customer_id: str, session: DbSession, clock: ClockDep, actor: allow(CUSTOMER_READERS),
                       status: str | None = Query(None, description=" | ".join(rules.FINDING_STATUSES))
                       ) -> list[dict]:
@@ -68,14 +72,16 @@ def customer_findings(customer_id: str, session: DbSession, clock: ClockDep, act
                                                                 channel="api")]
 
 
-@router.get("/cases/{case_id}/bill-findings", summary="The bill audit findings on a case")
+@router.get("/cases/{case_id}/bill-findings", response_model=list[out.BillFinding],
+            summary="The bill audit findings on a case")
 def case_findings(case_id: str, session: DbSession, clock: ClockDep, actor: allow(CUSTOMER_READERS)) -> list[dict]:
     case = get_case(session, case_id)
     return [finding_json(v) for v in findings.customer_findings(session, clock, actor, case.customer_id,
                                                                 case_id=case.id, channel="api")]
 
 
-@router.post("/bill-findings/{finding_id}/review", summary="Confirm or dismiss a finding (a named person)")
+@router.post("/bill-findings/{finding_id}/review", response_model=out.BillFinding,
+             summary="Confirm or dismiss a finding (a named person)")
 def review_finding(finding_id: str, body: ReviewIn, session: DbSession, clock: ClockDep,
                    actor: allow(REVIEWERS)) -> dict:
     finding = bill_audit.review(session, clock, actor, finding_id, verdict=body.verdict, note=body.note)

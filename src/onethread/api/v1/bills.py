@@ -13,9 +13,11 @@ from fastapi import APIRouter, Depends, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt
 
 from onethread.access.rules import ADMIN, BACK_OFFICE, CUSTOMER_READERS, INTEGRATION
+from onethread.api.answers import AnswerRoute
 from onethread.api.deps import ClockDep, ContainerDep, DbSession, allow
 from onethread.api.tmf.conventions import ListParams, created, paged
 from onethread.api.tmf.trouble_ticket import iso
+from onethread.api.v1.answers import bills as out
 from onethread.billing import queries as bills_read
 from onethread.billing import rules
 from onethread.billing import service as billing
@@ -25,7 +27,7 @@ from onethread.models import Bill, Charge
 
 V1 = "/api/v1"
 BILLING_WRITERS = frozenset({INTEGRATION, BACK_OFFICE, ADMIN})
-router = APIRouter(prefix=V1, tags=["onethread bills"])
+router = APIRouter(prefix=V1, tags=["onethread bills"], route_class=AnswerRoute)
 
 
 class _In(BaseModel):
@@ -83,7 +85,8 @@ def bill_json(b: Bill, charges: list[Charge]) -> dict:
     }
 
 
-@router.post("/bills", status_code=201, summary="Import a bill with its charges from the billing system")
+@router.post("/bills", response_model=out.Bill,
+             status_code=201, summary="Import a bill with its charges from the billing system")
 def import_bill(body: BillIn, response: Response, session: DbSession, clock: ClockDep, container: ContainerDep,
                 actor: allow(BILLING_WRITERS)) -> dict:
     charges = [billing.ChargeIn(kind=c.kind, description=c.description, amount_minor=c.amount,
@@ -100,12 +103,13 @@ def import_bill(body: BillIn, response: Response, session: DbSession, clock: Clo
     return bill_json(bill, billing.charges_of(session, bill.id))
 
 
-@router.get("/bills/{bill_id}", summary="One bill with its charges")
+@router.get("/bills/{bill_id}", response_model=out.Bill, summary="One bill with its charges")
 def get_bill(bill_id: str, session: DbSession, clock: ClockDep, actor: allow(CUSTOMER_READERS)) -> dict:
     return bill_json(*bills_read.read_bill(session, clock, actor, bill_id, channel="api"))
 
 
-@router.get("/customers/{customer_id}/bills", summary="The customer's bills, newest first, with their charges")
+@router.get("/customers/{customer_id}/bills", response_model=list[out.Bill],
+            summary="The customer's bills, newest first, with their charges")
 def customer_bills(customer_id: str, response: Response, session: DbSession, clock: ClockDep,
                    actor: allow(CUSTOMER_READERS), params: Annotated[ListParams, Depends()]) -> list[dict]:
     get_customer(session, customer_id)
@@ -114,7 +118,8 @@ def customer_bills(customer_id: str, response: Response, session: DbSession, clo
     return paged(response, [bill_json(b, charges.get(b.id, [])) for b in bills], total, params.fields)
 
 
-@router.post("/bills/{bill_id}/payments", status_code=201, summary="Record a payment against a bill")
+@router.post("/bills/{bill_id}/payments", response_model=out.Bill,
+             status_code=201, summary="Record a payment against a bill")
 def record_payment(bill_id: str, body: PaymentIn, response: Response, session: DbSession, clock: ClockDep,
                    actor: allow(BILLING_WRITERS)) -> dict:
     bill = billing.record_payment(session, clock, actor, bill_id, amount_minor=body.amount, paid_at=body.paidAt)

@@ -9,7 +9,9 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from onethread.access.rules import CUSTOMER_READERS, VULNERABILITY_NOTE_READERS
+from onethread.api.answers import AnswerRoute
 from onethread.api.deps import ClockDep, ContainerDep, DbSession, allow
+from onethread.api.v1.answers import customers as out
 from onethread.api.v1.schemas import ProfileOut
 from onethread.api.v1.timeline import page_json
 from onethread.cases import queries as case_queries
@@ -17,9 +19,10 @@ from onethread.customers import queries
 from onethread.customers import service as customers
 from onethread.interactions import timeline
 
-router = APIRouter(prefix="/api/v1", tags=["customer 360"])
+router = APIRouter(prefix="/api/v1", tags=["customer 360"], route_class=AnswerRoute)
 
-@router.get("/customers/{customer_id}/360", summary="The customer 360: who, what they have, what is open, "
+@router.get("/customers/{customer_id}/360", response_model=out.Customer360,
+            summary="The customer 360: who, what they have, what is open, "
             "and what happened lately")
 def customer_360(customer_id: str, session: DbSession, clock: ClockDep, container: ContainerDep,
                  actor: allow(CUSTOMER_READERS),

@@ -10,13 +10,15 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from onethread.access.rules import SUPERVISORS
+from onethread.api.answers import AnswerRoute
 from onethread.api.deps import ClockDep, DbSession, allow
 from onethread.api.tmf.conventions import created
 from onethread.api.tmf.trouble_ticket import iso
+from onethread.api.v1.answers import customers as out
 from onethread.customers import merge_service
 from onethread.models import CustomerMerge
 
-router = APIRouter(prefix="/api/v1", tags=["onethread customer merges"])
+router = APIRouter(prefix="/api/v1", tags=["onethread customer merges"], route_class=AnswerRoute)
 PATH = "/api/v1/customer-merges"
 
 
@@ -45,7 +47,7 @@ def merge_json(record: CustomerMerge) -> dict:
                 "reason": record.undo_reason}}
 
 
-@router.post("/customer-merges", status_code=201,
+@router.post("/customer-merges", response_model=out.CustomerMerge, status_code=201,
              summary="Merge two records of one person on named evidence (never a shared identifier alone); 409 "
                      "with the reason when the evidence does not hold. Team leads and administrators, as persons")
 def create(body: MergeIn, response: Response, session: DbSession, clock: ClockDep, actor: allow(SUPERVISORS)) -> dict:
@@ -55,12 +57,13 @@ def create(body: MergeIn, response: Response, session: DbSession, clock: ClockDe
     return merge_json(record)
 
 
-@router.get("/customer-merges/{merge_id}", summary="A customer merge: who, when, why, on what evidence, what moved")
+@router.get("/customer-merges/{merge_id}", response_model=out.CustomerMerge,
+            summary="A customer merge: who, when, why, on what evidence, what moved")
 def get(merge_id: str, session: DbSession, clock: ClockDep, actor: allow(SUPERVISORS)) -> dict:
     return merge_json(merge_service.read_merge(session, clock, actor, merge_id))
 
 
-@router.post("/customer-merges/{merge_id}/undo",
+@router.post("/customer-merges/{merge_id}/undo", response_model=out.CustomerMerge,
              summary="Move back exactly what the merge moved; 409 when that can no longer be exact")
 def undo(merge_id: str, body: UndoIn, session: DbSession, clock: ClockDep, actor: allow(SUPERVISORS)) -> dict:
     return merge_json(merge_service.undo(session, clock, actor, merge_id, reason=body.reason))

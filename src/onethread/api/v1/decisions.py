@@ -13,16 +13,18 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from onethread.access.rules import ADMINS, CUSTOMER_SERVICE
+from onethread.api.answers import AnswerRoute
 from onethread.api.deps import ClockDep, DbSession, allow
 from onethread.api.tmf.conventions import created, parse_model
 from onethread.api.tmf.trouble_ticket import iso
+from onethread.api.v1.answers import decisions as out
 from onethread.decisions import service as decisions
 from onethread.errors import ValidationFailed
 from onethread.interactions.rules import CHANNELS
 from onethread.models import Decision, PolicyVersion
 
 V1 = "/api/v1"
-router = APIRouter(prefix=V1, tags=["onethread decisions"])
+router = APIRouter(prefix=V1, tags=["onethread decisions"], route_class=AnswerRoute)
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml", "text/plain")
 
 
@@ -68,7 +70,8 @@ def decision_json(d: Decision) -> dict:
     }
 
 
-@router.post("/decisions", status_code=201, summary="Ask a policy: the same facts give the same answer in any channel")
+@router.post("/decisions", response_model=out.Decision,
+             status_code=201, summary="Ask a policy: the same facts give the same answer in any channel")
 def decide(body: DecisionIn, response: Response, session: DbSession, clock: ClockDep,
            actor: allow(CUSTOMER_SERVICE)) -> dict:
     d = decisions.decide(session, clock, actor, policy=body.policy, facts=body.facts, channel=body.channel,
@@ -77,7 +80,8 @@ def decide(body: DecisionIn, response: Response, session: DbSession, clock: Cloc
     return decision_json(d)
 
 
-@router.get("/decisions/{decision_id}", summary="A decision, explained by the policy version that took it")
+@router.get("/decisions/{decision_id}", response_model=out.ExplainedDecision,
+            summary="A decision, explained by the policy version that took it")
 def get_decision(decision_id: str, session: DbSession, actor: allow(CUSTOMER_SERVICE)) -> dict:
     ex = decisions.explain(session, decision_id)
     return {**decision_json(ex.decision), "explanation": {
@@ -88,7 +92,7 @@ def get_decision(decision_id: str, session: DbSession, actor: allow(CUSTOMER_SER
                     "customerReason": ex.outcome.customer_reason, "dueInDays": ex.outcome.due_in_days}}}
 
 
-@router.post("/decisions/{decision_id}/replacement-order", status_code=201,
+@router.post("/decisions/{decision_id}/replacement-order", response_model=out.OrderedDecision, status_code=201,
              summary="Order the replacement a decision allows: a commitment with its due date on the case")
 def order_replacement(decision_id: str, body: OrderIn, response: Response, session: DbSession, clock: ClockDep,
                       actor: allow(CUSTOMER_SERVICE)) -> dict:
@@ -98,17 +102,18 @@ def order_replacement(decision_id: str, body: OrderIn, response: Response, sessi
                                                "dueAt": iso(commitment.due_at), "caseId": commitment.case_id}}
 
 
-@router.get("/policies", summary="Every policy at its newest version")
+@router.get("/policies", response_model=list[out.PolicyVersion], summary="Every policy at its newest version")
 def list_policies(session: DbSession, actor: allow(CUSTOMER_SERVICE)) -> list[dict]:
     return [policy_json(r) for r in decisions.list_policies(session)]
 
 
-@router.get("/policies/{name}/versions", summary="Every version of a policy, with its source")
+@router.get("/policies/{name}/versions", response_model=list[out.PolicySource],
+            summary="Every version of a policy, with its source")
 def policy_versions(name: str, session: DbSession, actor: allow(CUSTOMER_SERVICE)) -> list[dict]:
     return [{**policy_json(r), "source": r.source} for r in decisions.versions(session, name)]
 
 
-@router.post("/policies", status_code=201,
+@router.post("/policies", response_model=out.PolicyVersion, status_code=201,
              summary="Load a new policy version (YAML body, or JSON {source}); every version is kept")
 async def load_policy(request: Request, response: Response, session: DbSession, clock: ClockDep,
                       actor: allow(ADMINS)) -> dict:

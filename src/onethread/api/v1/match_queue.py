@@ -13,12 +13,14 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from onethread.access import service as access
 from onethread.access.rules import CUSTOMER_SERVICE
+from onethread.api.answers import AnswerRoute
 from onethread.api.deps import ClockDep, ContainerDep, DbSession, allow
 from onethread.api.tmf.conventions import ListParams, paged
+from onethread.api.v1.answers import customers as out
 from onethread.interactions import service as interactions
 from onethread.models import Contact, MatchItem
 
-router = APIRouter(prefix="/api/v1", tags=["match queue"])
+router = APIRouter(prefix="/api/v1", tags=["match queue"], route_class=AnswerRoute)
 
 
 class _In(BaseModel):
@@ -56,7 +58,8 @@ def item_json(item: MatchItem, contact: Contact, names: dict[str, str]) -> dict:
     }
 
 
-@router.get("/match-queue", summary="Open items, oldest first, with the candidates and why they are here")
+@router.get("/match-queue", response_model=list[out.MatchItem],
+            summary="Open items, oldest first, with the candidates and why they are here")
 def list_queue(response: Response, session: DbSession, clock: ClockDep, actor: allow(CUSTOMER_SERVICE),
                params: Annotated[ListParams, Depends()]) -> list[dict]:
     page = interactions.match_queue(session, offset=params.offset, limit=params.limit)
@@ -67,7 +70,8 @@ def list_queue(response: Response, session: DbSession, clock: ClockDep, actor: a
     return paged(response, items, page.total, params.fields)
 
 
-@router.post("/match-queue/{item_id}/link", summary="Attach the contact to a customer (optionally adding "
+@router.post("/match-queue/{item_id}/link", response_model=out.LinkedMatch,
+             summary="Attach the contact to a customer (optionally adding "
                                                     "the identifiers nobody held)")
 def link(item_id: str, body: LinkIn, session: DbSession, clock: ClockDep, container: ContainerDep,
          actor: allow(CUSTOMER_SERVICE)) -> dict:
@@ -78,7 +82,8 @@ def link(item_id: str, body: LinkIn, session: DbSession, clock: ClockDep, contai
             "identifiersSkipped": linked.skipped}
 
 
-@router.post("/match-queue/{item_id}/dismiss", summary="Take the item off the queue without attaching it")
+@router.post("/match-queue/{item_id}/dismiss", response_model=out.MatchItem,
+             summary="Take the item off the queue without attaching it")
 def dismiss(item_id: str, body: DismissIn, session: DbSession, clock: ClockDep,
             actor: allow(CUSTOMER_SERVICE)) -> dict:
     item = interactions.dismiss_match(session, clock, actor, item_id, reason=body.reason)

@@ -8,14 +8,16 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from onethread.access import service as access
 from onethread.access.rules import CUSTOMER_SERVICE, Principal
+from onethread.api.answers import AnswerRoute
 from onethread.api.deps import ClockDep, DbSession, allow
+from onethread.api.v1.answers import work as out
 from onethread.cases import my_work
 from onethread.cases.items_service import open_case
 from onethread.decisions import approval_queries
 from onethread.errors import Forbidden
 from onethread.models import StaffUser
 
-router = APIRouter(prefix="/api/v1", tags=["my work"])
+router = APIRouter(prefix="/api/v1", tags=["my work"], route_class=AnswerRoute)
 
 
 class ReadIn(BaseModel):
@@ -70,7 +72,8 @@ def work_json(session, clock, actor: Principal, user: StaffUser) -> dict:
     }
 
 
-@router.get("/me/work", summary="My work: my cases by what is due next, hand-overs and approvals for me, "
+@router.get("/me/work", response_model=out.MyWork,
+            summary="My work: my cases by what is due next, hand-overs and approvals for me, "
                                 "triage items")
 def get_work(session: DbSession, clock: ClockDep, actor: allow(CUSTOMER_SERVICE)) -> dict:
     return work_json(session, clock, actor, _me(session, actor))

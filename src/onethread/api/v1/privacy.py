@@ -11,13 +11,15 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from onethread.access.rules import ADMINS
+from onethread.api.answers import AnswerRoute
 from onethread.api.deps import ClockDep, DbSession, allow
+from onethread.api.v1.answers import customers as out
 from onethread.privacy import export as exporting
 from onethread.privacy import rules
 from onethread.privacy import service as privacy
 
 V1 = "/api/v1"
-router = APIRouter(prefix=V1, tags=["personal-data rights"])
+router = APIRouter(prefix=V1, tags=["personal-data rights"], route_class=AnswerRoute)
 
 
 class EraseIn(BaseModel):
@@ -27,7 +29,7 @@ class EraseIn(BaseModel):
                         description="why (the customer's request, its date and reference): kept in the audit log")
 
 
-@router.get("/customers/{customer_id}/export",
+@router.get("/customers/{customer_id}/export", response_model=out.CustomerExport,
             summary="Subject-access export: everything held on the customer, as JSON (administrators; audited)")
 def export_customer(customer_id: str, session: DbSession, clock: ClockDep, actor: allow(ADMINS)) -> JSONResponse:
     data = exporting.export(session, clock, actor, customer_id, channel="api")
@@ -36,7 +38,7 @@ def export_customer(customer_id: str, session: DbSession, clock: ClockDep, actor
         "Cache-Control": "no-store"})
 
 
-@router.post("/customers/{customer_id}/erase",
+@router.post("/customers/{customer_id}/erase", response_model=out.Erasure,
              summary="Erase the customer's identity; the case, decision and bill history stays (an administrator, "
                      "a named person)")
 def erase_customer(customer_id: str, body: EraseIn, session: DbSession, clock: ClockDep,

@@ -10,10 +10,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Query
 
 from onethread.access.rules import SUPERVISORS
+from onethread.api.answers import AnswerRoute
 from onethread.api.deps import ClockDep, DbSession, allow
+from onethread.api.v1.answers import work as out
 from onethread.cases import figures
 
-router = APIRouter(prefix="/api/v1", tags=["reports"])
+router = APIRouter(prefix="/api/v1", tags=["reports"], route_class=AnswerRoute)
 
 
 def _iso(value):
@@ -27,7 +29,8 @@ def row_json(r: figures.Row) -> dict:
             "tookSeconds": int(r.took.total_seconds()) if r.took is not None else None}
 
 
-@router.get("/reports/cases", summary="The cases (or triage items) behind a figure of the supervisor view")
+@router.get("/reports/cases", response_model=out.Report,
+            summary="The cases (or triage items) behind a figure of the supervisor view")
 def report_cases(
     session: DbSession,
     clock: ClockDep,

@@ -9,12 +9,14 @@ from typing import Literal
 from fastapi import APIRouter, Query
 
 from onethread.access.rules import CUSTOMER_READERS
+from onethread.api.answers import AnswerRoute
 from onethread.api.deps import ClockDep, ContainerDep, DbSession, allow
+from onethread.api.v1.answers import customers as out
 from onethread.api.v1.schemas import V1
 from onethread.search import rules
 from onethread.search import service as search
 
-router = APIRouter(prefix=V1, tags=["search"])
+router = APIRouter(prefix=V1, tags=["search"], route_class=AnswerRoute)
 
 HREF = {"customer": "/tmf-api/customer/v5/customer/{}",
         "case": "/tmf-api/troubleTicket/v5/troubleTicket/{}",
@@ -40,7 +42,8 @@ def hit_json(hit: search.Hit) -> dict:
     return out
 
 
-@router.get("/search", summary="Customers, cases and contacts for words, a name or an identifier, best first")
+@router.get("/search", response_model=out.SearchResult,
+            summary="Customers, cases and contacts for words, a name or an identifier, best first")
 def find(session: DbSession, clock: ClockDep, container: ContainerDep, actor: allow(CUSTOMER_READERS),
          q: str = Query(..., max_length=rules.MAX_QUERY, description="words (\"a phrase\", -not, or), a name, "
                         "or a phone number, e-mail, handle, account number, ICCID or IMEI"),

@@ -5,12 +5,14 @@ from __future__ import annotations
 from fastapi import APIRouter, Query
 
 from onethread.access.rules import CUSTOMER_READERS
+from onethread.api.answers import AnswerRoute
 from onethread.api.deps import ClockDep, DbSession, allow
+from onethread.api.v1.answers import customers as out
 from onethread.customers import service as customers
 from onethread.interactions import timeline
 from onethread.models import TimelineEntry
 
-router = APIRouter(prefix="/api/v1", tags=["timeline"])
+router = APIRouter(prefix="/api/v1", tags=["timeline"], route_class=AnswerRoute)
 
 
 def entry_json(e: TimelineEntry, page: timeline.TimelinePage | None = None) -> dict:
@@ -36,7 +38,8 @@ def page_json(page: timeline.TimelinePage) -> dict:
             "folded": [{"after": f.after, "count": f.count} for f in page.folds], "nextCursor": page.next_cursor}
 
 
-@router.get("/customers/{customer_id}/timeline", summary="The customer's timeline across channels")
+@router.get("/customers/{customer_id}/timeline", response_model=out.Timeline,
+            summary="The customer's timeline across channels")
 def get_timeline(
     customer_id: str,
     session: DbSession,

@@ -67,4 +67,4 @@ class Campaign(Answer):
 
 class CampaignWithUpload(Campaign):
     added: int = Field(..., description="customers added by this upload")
-    notCustomers: list[str] = Field(..., description="ids in the upload that are no customer")
+    notCustomers: int = Field(..., description="how many ids in the upload are no customer")

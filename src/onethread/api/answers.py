@@ -44,6 +44,13 @@ class Answer(BaseModel):
     model_config = ConfigDict(extra="allow", populate_by_name=True)
 
 
+class Named(Answer):
+    """Someone or something by id and name: a person, a team, a customer."""
+
+    id: str | None = None
+    name: str | None = None
+
+
 Number = int | float
 """A number as the route gave it (an integer stays an integer)."""
 

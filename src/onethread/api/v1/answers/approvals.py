@@ -6,12 +6,7 @@ from typing import Any
 
 from pydantic import Field
 
-from onethread.api.answers import Answer, When
-
-
-class Person(Answer):
-    id: str | None
-    name: str | None
+from onethread.api.answers import Answer, Named, When
 
 
 class Approval(Answer):
@@ -35,9 +30,9 @@ class Approval(Answer):
     params: Any = None
     requiredRoles: list[str] | None = None
     requestedAt: When | None = None
-    requestedBy: Person | None = None
+    requestedBy: Named | None = None
     decidedAt: When | None = None
-    decidedBy: Person | None = None
+    decidedBy: Named | None = None
     decisionNote: str | None = None
     executedAt: When | None = None
     result: Any = None

@@ -7,12 +7,7 @@ from typing import Any
 
 from pydantic import Field
 
-from onethread.api.answers import Answer, When
-
-
-class Named(Answer):
-    id: str | None
-    name: str | None = None
+from onethread.api.answers import Answer, Named, When
 
 
 class CaseSummary(Answer):

@@ -8,13 +8,8 @@ from typing import Any
 
 from pydantic import Field
 
-from onethread.api.answers import Answer, Number, When
+from onethread.api.answers import Answer, Named, Number, When
 from onethread.api.v1.schemas import ProfileOut
-
-
-class Ref(Answer):
-    id: str | None
-    name: str | None = None
 
 
 class TimelineRef(Answer):
@@ -81,7 +76,7 @@ class OpenCase(Answer):
     title: str | None
     status: str
     severity: str | None
-    owner: Ref
+    owner: Named
     openedAt: When
     escalationLevel: int
     href: str
@@ -111,8 +106,8 @@ class SearchHit(Answer):
     snippet: str | None = None
     snippetHtml: str | None = None
     channel: str | None = None
-    customer: Ref | None = None
-    owner: Ref | None = None
+    customer: Named | None = None
+    owner: Named | None = None
 
 
 class SearchResult(Answer):
@@ -149,7 +144,7 @@ class MatchItem(Answer):
     reason: str | None = None
     explanation: str | None = None
     createdAt: When | None = None
-    candidates: list[Ref] | None = None
+    candidates: list[Named] | None = None
     identifiers: dict[str, Any] | None = None
     contact: MatchContact | None = None
     resolution: str | None = None
@@ -164,7 +159,7 @@ class LinkedMatch(MatchItem):
 
 
 class Undone(Answer):
-    by: Ref
+    by: Named
     at: When | None
     reason: str | None
 
@@ -178,7 +173,7 @@ class CustomerMerge(Answer):
     evidence: str
     reason: str | None
     moved: dict[str, int] = Field(..., description="how many records of each kind moved")
-    mergedBy: Ref
+    mergedBy: Named
     mergedAt: When | None
     undone: Undone | None
 
@@ -192,7 +187,7 @@ class CustomerExport(Answer):
 class Erasure(Answer):
     customerId: str
     erasedAt: When
-    erasedBy: Ref
+    erasedBy: Named
     done: Any = Field(..., description="what was erased, by record kind")
     kept: Any = Field(..., description="what was kept, by record kind, and why")
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import Field
 
-from onethread.api.answers import Answer, When
+from onethread.api.answers import Answer, Named, When
 
 
 class PolicyRef(Answer):
@@ -18,11 +18,6 @@ class PolicyRef(Answer):
 class Reasons(Answer):
     staff: str | None
     customer: str | None
-
-
-class Person(Answer):
-    id: str | None
-    name: str | None
 
 
 class Order(Answer):
@@ -49,7 +44,7 @@ class Decision(Answer):
     productId: str | None
     caseId: str | None
     decidedAt: When | None
-    decidedBy: Person
+    decidedBy: Named
     order: Order | None = Field(..., description="the replacement ordered on it, or null")
 
 

@@ -7,12 +7,7 @@ from typing import Any
 
 from pydantic import Field
 
-from onethread.api.answers import Answer, Number, When
-
-
-class Person(Answer):
-    id: str
-    name: str | None
+from onethread.api.answers import Answer, Named, Number, When
 
 
 class Subcontractor(Answer):
@@ -20,7 +15,7 @@ class Subcontractor(Answer):
     href: str
     name: str
     teamId: str | None
-    supplierManager: Person | None
+    supplierManager: Named | None
     createdAt: When | None
 
 
@@ -44,7 +39,7 @@ class Audit(Answer):
     id: str
     href: str
     subcontractorId: str
-    owner: Person | None
+    owner: Named | None
     status: str
     reasons: Any = Field(..., description="why the audit was opened")
     evidence: Any

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import Field
 
-from onethread.api.answers import Answer, When
+from onethread.api.answers import Answer, Named, When
 
 
 class Represented(Answer):
@@ -24,11 +24,6 @@ class PortalUser(Answer):
     customers: list[Represented] = Field(..., description="the customers they may act for")
 
 
-class Party(Answer):
-    id: str | None = None
-    name: str | None
-
-
 class PortalCase(Answer):
     """A case as the customer sees it: owner, status in their words, next step."""
 
@@ -37,11 +32,11 @@ class PortalCase(Answer):
     href: str
     title: str | None
     kind: str
-    customer: Party
+    customer: Named
     onBehalfOf: Any
     status: str
     statusLabel: str
-    owner: Party
+    owner: Named
     nextStep: str | None
     nextStepDue: When | None
     forCustomer: str | None
@@ -105,7 +100,7 @@ class PortalWorkOrder(Answer):
     kind: str
     status: str
     caseId: str | None
-    customer: Party
+    customer: Named
     subcontractor: Any
     mayReport: bool
     nextVisit: Slot | None

@@ -5,17 +5,12 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from onethread.api.answers import Answer, When
-
-
-class Ref(Answer):
-    id: str | None
-    name: str | None
+from onethread.api.answers import Answer, Named, When
 
 
 class Side(Answer):
-    staff: Ref | None
-    team: Ref | None
+    staff: Named | None
+    team: Named | None
 
 
 class SessionContact(Answer):
@@ -46,7 +41,7 @@ class Verification(Answer):
     type_: str = Field(alias="@type")
     method: str
     level: int
-    verifiedBy: Ref
+    verifiedBy: Named
     verifiedAt: When
     expiresAt: When
 
@@ -66,7 +61,7 @@ class ContactSession(Answer):
     status: str
     startedAt: When
     endedAt: When | None
-    customer: Ref | None
+    customer: Named | None
     holder: Side
     contacts: list[SessionContact]
     hops: list[HopItem]

@@ -7,12 +7,7 @@ from typing import Any
 
 from pydantic import Field
 
-from onethread.api.answers import Answer, When
-
-
-class Person(Answer):
-    id: str | None
-    name: str | None
+from onethread.api.answers import Answer, Named, When
 
 
 class Subscription(Answer):
@@ -23,7 +18,7 @@ class Subscription(Answer):
     kind: str | None = Field(None, description="webhook | hub")
     callback: str | None = None
     createdAt: When | None = None
-    createdBy: Person | None = None
+    createdBy: Named | None = None
     name: str | None = None
     events: list[str] | None = None
     api: str | None = None

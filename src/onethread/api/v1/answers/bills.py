@@ -45,7 +45,7 @@ class Bill(Answer):
 
 
 class AuditRun(Answer):
-    found: int = Field(..., description="findings this run found")
+    found: dict[str, int] = Field(..., description="findings this run found, per rule code (BA01...)")
     total: int
     caseIds: list[str] = Field(..., description="the billing cases the findings went on")
     customersWithoutOwner: list[str]

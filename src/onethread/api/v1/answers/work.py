@@ -19,7 +19,7 @@ class MyCase(Answer):
     customerName: str | None
     nextDueAt: When | None
     nextDue: str | None = Field(..., description="what is due next")
-    breached: bool
+    breached: int | bool = Field(..., description="past a clock (1) or not (0)")
     lastActivityAt: When | None
     unread: bool
 

@@ -25,6 +25,7 @@ from tests.api.test_deny_by_default import route_contexts
 from tests.api.test_trouble_ticket_api import V1, make_world, ticket_body
 
 API_PREFIXES = ("/api/", "/tmf-api/")
+HEALTH = ("/healthz", "/readyz")
 JSON = "application/json"
 
 
@@ -53,7 +54,7 @@ def untyped(app) -> tuple[list[str], int]:
     offenders, count = [], 0
     for _, ctx in route_contexts(app):
         path = getattr(ctx, "path", "") or ""
-        if not path.startswith(API_PREFIXES) or not hasattr(ctx, "response_model"):
+        if not (path.startswith(API_PREFIXES) or path in HEALTH) or not hasattr(ctx, "response_model"):
             continue
         count += 1
         if _is_model(ctx.response_model) or _other_media(ctx.responses) or ctx.status_code == 204:
@@ -124,7 +125,7 @@ def test_openapi_is_valid_and_names_every_json_answer(bare_app):
     schemathesis.openapi.from_dict(document).validate()  # the OpenAPI 3.1 meta-schema: raises when invalid
     unnamed = []
     for path, item in document["paths"].items():
-        if not path.startswith(API_PREFIXES):
+        if not (path.startswith(API_PREFIXES) or path in HEALTH):
             continue
         for method, operation in item.items():
             status, answer = _success(operation)
@@ -179,4 +180,5 @@ def test_real_answers_fit_their_documented_schema(app, client, uow, clock, admin
          "/tmf-api/productInventory/v5/product/{product_id}")
     fits(client.get(f"{V1}/me/work", headers=world.as_alex), V1 + "/me/work")
     fits(client.get(f"{V1}/search?q=Hughes", headers=admin), V1 + "/search")
-    assert len(checked) == 13
+    fits(client.get("/readyz"), "/readyz")
+    assert len(checked) == 14

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
+from pydantic import Field
 
 from onethread import __version__
 from onethread.api import readiness
+from onethread.api.answers import Answer, AnswerRoute
 from onethread.api.deps import PUBLIC, ContainerDep
 from onethread.api.errors import UNREACHABLE_RETRY_AFTER
 from onethread.api.params import KNOWN_QUERY
@@ -56,6 +58,30 @@ from onethread.api.v1 import webhooks as v1_webhooks
 from onethread.outreach import health
 
 
+class Health(Answer):
+    status: str = Field(..., description="ok")
+    version: str
+
+
+class Check(Answer):
+    name: str
+    status: str = Field(..., description="ok | failed | skipped")
+    message: str
+
+
+class ChannelReadiness(Answer):
+    name: str
+    kind: str
+    direction: str
+    state: str = Field(..., description="green | amber | red | off")
+
+
+class Readiness(Answer):
+    status: str = Field(..., description="ok | unavailable")
+    checks: list[Check]
+    channels: list[ChannelReadiness]
+
+
 def readiness_channels(session, clock) -> tuple[bool, list[dict]]:
     """The channels part of ``/readyz``: not ready while a configured channel is red. Only names and
     states (the route is public); the errors are on ``/api/v1/channels/health`` for supervisors."""
@@ -65,13 +91,15 @@ def readiness_channels(session, clock) -> tuple[bool, list[dict]]:
 
 
 def mount_api(app: FastAPI) -> None:
-    health = APIRouter(tags=["health"])
+    health = APIRouter(tags=["health"], route_class=AnswerRoute)
 
-    @health.get("/healthz", dependencies=[PUBLIC], summary="Liveness and version")
+    @health.get("/healthz", response_model=Health, dependencies=[PUBLIC], summary="Liveness and version")
     def healthz() -> dict:
         return {"status": "ok", "version": __version__}
 
-    @health.get("/readyz", dependencies=[PUBLIC], summary="Readiness: 200 when ready, 503 saying what is not")
+    @health.get("/readyz", response_model=Readiness, dependencies=[PUBLIC],
+                responses={503: {"model": Readiness, "description": "not ready: the checks say why"}},
+                summary="Readiness: 200 when ready, 503 saying what is not")
     def readyz(container: ContainerDep) -> JSONResponse:
         database = readiness.check_database(container)
         channels: list[dict] = []

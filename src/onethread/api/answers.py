@@ -34,9 +34,6 @@ When = Annotated[str, BeforeValidator(_iso), WithJsonSchema({"type": "string", "
 Day = Annotated[str, BeforeValidator(_iso), WithJsonSchema({"type": "string", "format": "date"})]
 """A calendar day, ISO 8601."""
 
-TimeOfDay = Annotated[str, BeforeValidator(_iso), WithJsonSchema({"type": "string", "format": "time"})]
-"""A time of day, ISO 8601 (``22:00:00``)."""
-
 
 class Answer(BaseModel):
     """A JSON object in an answer. Attributes the model does not name are kept, never dropped."""

@@ -20,9 +20,9 @@ from onethread.customers import service as customers
 from onethread.jobs.runner import run_once
 from onethread.models import Attachment, AuditEntry, Contact
 from tests import imap_server
-from tests.api.test_portal_api import CASES, PASSWORD, sign_in
-from tests.api.test_portal_api import world as world
-from tests.conftest import START, skip_or_fail
+from tests.support.environment import START, skip_or_fail
+from tests.support.portal_api import CASES, PASSWORD, sign_in
+from tests.support.portal_api import world as world
 from tests.tmf_schema import assert_tmf_error
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n"

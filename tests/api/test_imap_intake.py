@@ -28,7 +28,7 @@ from onethread.jobs.registry import pollers
 from onethread.jobs.runner import run_once
 from onethread.models import Contact, MailboxCursor, MatchItem, TimelineEntry
 from tests import imap_server
-from tests.conftest import START, skip_or_fail
+from tests.support.environment import START, skip_or_fail
 
 KNOWN = "dana.known@mail.example"
 SENT = START - timedelta(hours=20)

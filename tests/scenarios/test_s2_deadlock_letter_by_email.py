@@ -16,8 +16,11 @@ from email.utils import format_datetime
 import httpx
 import pypdf
 
-from tests.api.test_outreach_mail import delivered, dovecot, postfix  # noqa: F401 (fixtures)
-from tests.scenarios.test_sandbox_over_http import ONETHREAD, START, cli, sandbox  # noqa: F401 (fixture)
+from tests.support.mail import delivered
+from tests.support.mail import dovecot as dovecot
+from tests.support.mail import postfix as postfix
+from tests.support.sandbox import ONETHREAD, START, cli
+from tests.support.sandbox import sandbox as sandbox
 
 MARGARET = "margaret.hughes@mail.example"
 
@@ -29,7 +32,7 @@ def worker(env: dict, **settings: str) -> str:
     return done.stdout
 
 
-def test_the_deadlock_letter_is_emailed_as_a_pdf_and_the_answer_joins_the_case(sandbox, dovecot, postfix):  # noqa: F811
+def test_the_deadlock_letter_is_emailed_as_a_pdf_and_the_answer_joins_the_case(sandbox, dovecot, postfix):
     env, base = sandbox
     intake = f"intake_{uuid.uuid4().hex[:12]}"
     dovecot.create_mailbox(intake)

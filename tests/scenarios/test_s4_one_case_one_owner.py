@@ -13,47 +13,21 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from onethread.access import service as access
 from onethread.access.rules import SYSTEM
 from onethread.cases import brief, clocks, items_service, policy, queries
 from onethread.cases import service as cases
-from onethread.demo import worlds
 from onethread.errors import Conflict
 from onethread.interactions import service as interactions
 from onethread.interactions import timeline
 from onethread.inventory import service as inventory
 from onethread.models import Case, CaseEvent, Commitment, Contact, Escalation, Handover, Product
+from tests.support.s4_world import world
 
 CALENDAR = policy.market("GB").calendar
 
 
 def on(day: date, hour: int, minute: int = 0) -> datetime:
     return datetime.combine(day, time(hour, minute), tzinfo=UTC)
-
-
-TABLET = "Tablet data SIM (old iPad)"
-S4_TEAMS = [("High Street store", "store", "sam.store"), ("Contact centre", "contact_centre", "alex.agent"),
-            ("Social care team", "contact_centre", "tess.social"),
-            ("Billing back office", "back_office", "dana.lead"),
-            ("Customer relations", "customer_relations", "hana.head")]
-S4_STAFF = [("sam.store", "Sam Patel", "store_advisor", "High Street store"),
-            ("jo.agent", "Jo Reid", "agent", "Contact centre"),
-            ("alex.agent", "Alex Morgan", "agent", "Contact centre"),
-            ("tess.social", "Tess Ward", "agent", "Social care team"),
-            ("bea.billing", "Bea Jones", "back_office", "Billing back office"),
-            ("dana.lead", "Dana Price", "team_lead", "Billing back office"),
-            ("hana.head", "Hana Novak", "team_lead", "Customer relations")]
-
-
-def world(uow, clock) -> dict:
-    with uow() as s:
-        users, _ = worlds.staff(s, clock, S4_STAFF, S4_TEAMS)
-        sam, jo, alex, tess, bea, dana = (users[u] for u in ("sam.store", "jo.agent", "alex.agent", "tess.social",
-                                                              "bea.billing", "dana.lead"))
-        joinery = worlds.s4_joinery(worlds.Builder(s, clock), tablet_name=TABLET)
-        cust, tablet = joinery.customer, joinery.tablet
-        principals = {u.username.split(".")[0]: access.staff_principal(u) for u in (sam, jo, alex, tess, bea, dana)}
-        return {"customer": cust.id, "tablet": tablet.id, **principals, "bea_id": bea.id, "dana_id": dana.id}
 
 
 def contact(uow, clock, who, channel: str, kind: str, text: str, n: int, **ident) -> str:

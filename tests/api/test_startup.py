@@ -21,9 +21,20 @@ def stored(container) -> list[tuple[str, int, str]]:
         return sorted(s.execute(select(PolicyVersion.name, PolicyVersion.version, PolicyVersion.loaded_by)).all())
 
 
-def start(container) -> None:
-    with TestClient(create_app(container=container)):
-        pass
+def start(container, before_flush=None) -> None:
+    """Start the app; ``before_flush`` (if given) sees each flush of start-up's sessions."""
+    if before_flush is not None:
+        event.listen(container.sessions, "before_flush", before_flush)
+    try:
+        with TestClient(create_app(container=container)):
+            pass
+    finally:
+        if before_flush is not None:
+            event.remove(container.sessions, "before_flush", before_flush)
+
+
+def said(caplog) -> list[tuple[str, str]]:
+    return [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "onethread.app"]
 
 
 def test_a_start_up_that_loses_the_race_to_store_a_policy_reads_it_again_and_starts(container, caplog):
@@ -37,16 +48,11 @@ def test_a_start_up_that_loses_the_race_to_store_a_policy_reads_it_again_and_sta
             session.add(PolicyVersion(name=new[0].name, version=new[0].version, source=new[0].source,
                                       checksum=new[0].checksum, loaded_at=new[0].loaded_at, loaded_by="onethread"))
 
-    event.listen(container.sessions, "before_flush", another_process_stored_it_first)
-    try:
-        start(container)
-    finally:
-        event.remove(container.sessions, "before_flush", another_process_stored_it_first)
+    start(container, another_process_stored_it_first)
     assert raced
     assert len(stored(container)) == len(decisions.shipped_files())  # each version once
-    said = [r for r in caplog.records if r.name == "onethread.app"]
-    assert [r.levelname for r in said] == ["WARNING"]  # the settled race is said, not hidden
-    assert "another process stored a shipped policy version first" in said[0].getMessage()
+    [(level, message)] = said(caplog)  # the settled race is said, not hidden
+    assert level == "WARNING" and "another process stored a shipped policy version first" in message
 
 
 def test_any_other_integrity_error_at_start_up_stops_it_instead_of_starting_without_policies(container):
@@ -55,12 +61,8 @@ def test_any_other_integrity_error_at_start_up_stops_it_instead_of_starting_with
             session.add(PolicyVersion(name="broken", version=1, source="", checksum="x",
                                       loaded_at=next(iter(session.new)).loaded_at, loaded_by=None))
 
-    event.listen(container.sessions, "before_flush", broken_row)
-    try:
-        with pytest.raises(IntegrityError):
-            start(container)
-    finally:
-        event.remove(container.sessions, "before_flush", broken_row)
+    with pytest.raises(IntegrityError):
+        start(container, broken_row)
     with container.sessions() as s:
         assert s.scalar(select(func.count()).select_from(PolicyVersion)) == 0
 
@@ -80,14 +82,9 @@ def test_another_unique_error_at_start_up_is_logged_and_stops_it_at_once(contain
                                       source=new[0].source, checksum=new[0].checksum, loaded_at=new[0].loaded_at,
                                       loaded_by="onethread"))
 
-    event.listen(container.sessions, "before_flush", duplicate_id)
-    try:
-        with pytest.raises(IntegrityError):
-            start(container)
-    finally:
-        event.remove(container.sessions, "before_flush", duplicate_id)
+    with pytest.raises(IntegrityError):
+        start(container, duplicate_id)
     assert attempts == [1]
-    said = [r for r in caplog.records if r.name == "onethread.app"]
-    assert [r.levelname for r in said] == ["ERROR"]
-    assert "start-up stopped" in said[0].getMessage()
+    [(level, message)] = said(caplog)
+    assert level == "ERROR" and "start-up stopped" in message
     assert stored(container) == []

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from tests.support.sandbox import START, cli
+from tests.support.sandbox import START, cli, s2_complaint
 from tests.support.sandbox import sandbox as sandbox
 
 
@@ -19,22 +19,7 @@ def drive(env: dict, base: str, steps: list[str]) -> list[tuple[str, str]]:
     h = {"Authorization": f"Bearer {token}"}
     with httpx.Client(base_url=base, headers=h, timeout=120) as api:
         assert api.post("/api/v1/admin/clock", json={"now": START}).status_code == 200
-        owner = api.post("/api/v1/staff", json={"username": f"owner{len(steps)}", "displayName": "Olive Owner",
-                                                 "role": "agent", "password": "a long password 1"})
-        assert owner.status_code == 201, owner.text
-        party = api.post("/tmf-api/party/v5/individual",
-                         json={"@type": "Individual", "givenName": "Margaret", "familyName": "Hughes"}).json()
-        customer = api.post("/tmf-api/customer/v5/customer", json={
-            "@type": "Customer", "engagedParty": {"@type": "PartyRef", "id": party["id"]}}).json()
-        case = api.post("/tmf-api/troubleTicket/v5/troubleTicket", json={
-            "@type": "TroubleTicket", "name": "No incoming calls", "ticketType": "complaint", "severity": "medium",
-            "description": "I cannot receive calls or voicemail.", "channel": {"@type": "ChannelRef", "id": "phone"},
-            "relatedParty": [
-                {"@type": "RelatedPartyRefOrPartyRoleRef", "role": "customer",
-                 "partyOrPartyRole": {"@type": "PartyRoleRef", "id": customer["id"]}},
-                {"@type": "RelatedPartyRefOrPartyRoleRef", "role": "owner",
-                 "partyOrPartyRole": {"@type": "PartyRoleRef", "id": owner.json()["id"]}}]})
-        assert case.status_code == 201, case.text
+        customer, _ = s2_complaint(api, f"owner{len(steps)}")
         for step in steps:
             moved = api.post("/api/v1/admin/clock", json={"advance": step})
             assert moved.status_code == 200, moved.text

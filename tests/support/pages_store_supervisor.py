@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 from types import SimpleNamespace
 
-from onethread.access import service as access
 from onethread.access.rules import SYSTEM
 from onethread.customers import identifier_service
 from onethread.customers import service as customers
+from onethread.demo import worlds
 from onethread.inventory import service as inventory
 
 PASSWORD = "correct horse battery"
@@ -16,17 +16,11 @@ PASSWORD = "correct horse battery"
 
 def world(uow, clock) -> SimpleNamespace:
     with uow() as s:
-        store = access.create_team(s, clock, name="High Street store", kind="store")
-        centre = access.create_team(s, clock, name="Contact centre")
-        advisor = access.create_user(s, clock, username="sol.store", display_name="Sol Reyes", role="store_advisor",
-                                     password=PASSWORD, team_id=store.id)
-        agent = access.create_user(s, clock, username="alex.agent", display_name="Alex Morgan", role="agent",
-                                   password=PASSWORD, team_id=centre.id)
-        away = access.create_user(s, clock, username="ava.away", display_name="Ava Away", role="agent",
-                                  password=PASSWORD, team_id=centre.id)
+        store_staff = worlds.S1_STORE_STAFF
+        users, _ = worlds.staff(s, clock, [*store_staff[:2], ("ava.away", "Ava Away", "agent", "Contact centre"),
+                                           *store_staff[2:]], worlds.S1_STORE_TEAMS, password=PASSWORD)
+        advisor, agent, away, lead = (users[u] for u in ("sol.store", "alex.agent", "ava.away", "lee.lead"))
         away.away = True
-        lead = access.create_user(s, clock, username="lee.lead", display_name="Lee Carter", role="team_lead",
-                                  password=PASSWORD, team_id=centre.id)
         party = customers.create_individual(s, clock, SYSTEM, given_name="Daniel", family_name="Price")
         cust = customers.create_customer(s, clock, SYSTEM, party_id=party.id)
         identifier_service.assign(s, clock, SYSTEM, customer_id=cust.id, kind="msisdn", value="07700 900461",

@@ -12,6 +12,7 @@ from onethread.access import service as access
 from onethread.access.rules import SYSTEM
 from onethread.cases import service as cases
 from onethread.customers import service as customers
+from onethread.demo import worlds
 
 PASSWORD = "a long portal password"
 
@@ -24,12 +25,8 @@ def world(uow, clock) -> dict:
     """Edith (represented by her son, and by a social worker who may only follow her cases) and
     Margaret, each with a case owned by a specialist whose lead is Marta."""
     with uow() as s:
-        team = access.create_team(s, clock, name="Case specialists", kind="specialists")
-        owner = access.create_user(s, clock, username="gertrude.b", display_name="Gertrude Blanc", role="specialist",
-                                   password=PASSWORD, team_id=team.id)
-        lead = access.create_user(s, clock, username="marta.lead", display_name="Marta Lopez", role="team_lead",
-                                  password=PASSWORD, team_id=team.id)
-        access.set_team_lead(s, team.id, lead.id)
+        users, _ = worlds.staff(s, clock, worlds.S5_SPECIALISTS, worlds.S5_SPECIALIST_TEAMS, password=PASSWORD)
+        owner, lead = users["gertrude.b"], users["marta.lead"]
         gertrude = access.staff_principal(owner)
 
         def person(given, family):

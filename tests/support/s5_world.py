@@ -9,6 +9,7 @@ from onethread.access import service as access
 from onethread.access.rules import SYSTEM
 from onethread.cases import service as cases
 from onethread.customers import service as customers
+from onethread.demo import worlds
 from onethread.inventory import service as inventory
 
 V1 = "/api/v1"
@@ -18,27 +19,19 @@ def field_world(uow, clock, *, vulnerable: bool = True) -> dict:
     """Edith, her fibre and its installation case; FibreFix (Finn the technician, Fay its manager),
     the network team (Nina its lead), Alex the case owner, Sam the supplier manager."""
     with uow() as s:
-        network = access.create_team(s, clock, name="Network team", kind="network")
-        centre = access.create_team(s, clock, name="Contact centre")
-        fibrefix = access.create_team(s, clock, name="FibreFix Ltd", kind="subcontractor")
-        other = access.create_team(s, clock, name="CableCo", kind="subcontractor")
-
-        def user(username, name, role, team):
-            return access.create_user(s, clock, username=username, display_name=name, role=role, password=None,
-                                      team_id=team.id)
-
-        people = {
-            "alex": user("alex.agent", "Alex Morgan", "agent", centre),
-            "lee": user("lee.lead", "Lee Carter", "team_lead", centre),
-            "nina": user("nina.net", "Nina Berg", "team_lead", network),
-            "sam": user("sam.supply", "Sam Okafor", "back_office", centre),
-            "finn": user("finn.field", "Finn Walsh", "field_subcontractor", fibrefix),
-            "fay": user("fay.fibrefix", "Fay Dunn", "field_subcontractor", fibrefix),
-            "carl": user("carl.cable", "Carl Ives", "field_subcontractor", other),
-            "ada": user("ada.admin", "Ada Admin", "admin", centre),
-        }
-        for team, lead in ((network, "nina"), (centre, "lee"), (fibrefix, "fay"), (other, "carl")):
-            access.set_team_lead(s, team.id, people[lead].id)
+        users, teams = worlds.staff(s, clock, [
+            ("alex.agent", "Alex Morgan", "agent", "Contact centre"),
+            ("lee.lead", "Lee Carter", "team_lead", "Contact centre"),
+            ("nina.net", "Nina Berg", "team_lead", "Network team"),
+            ("sam.supply", "Sam Okafor", "back_office", "Contact centre"),
+            ("finn.field", "Finn Walsh", "field_subcontractor", "FibreFix Ltd"),
+            ("fay.fibrefix", "Fay Dunn", "field_subcontractor", "FibreFix Ltd"),
+            ("carl.cable", "Carl Ives", "field_subcontractor", "CableCo"),
+            ("ada.admin", "Ada Admin", "admin", "Contact centre"),
+        ], [("Network team", "network", "nina.net"), ("Contact centre", "contact_centre", "lee.lead"),
+            ("FibreFix Ltd", "subcontractor", "fay.fibrefix"), ("CableCo", "subcontractor", "carl.cable")])
+        people = {u.split(".")[0]: user for u, user in users.items()}
+        network, fibrefix, other = teams["Network team"], teams["FibreFix Ltd"], teams["CableCo"]
         party = customers.create_individual(s, clock, SYSTEM, given_name="Edith", family_name="Clarke",
                                             birth_date=date(1937, 2, 11))
         edith = customers.create_customer(s, clock, SYSTEM, party_id=party.id, customer_since=date(1998, 5, 1))

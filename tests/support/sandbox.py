@@ -24,6 +24,31 @@ def cli(env: dict, *args: str, stdin: str | None = None) -> str:
     return out.stdout.strip()
 
 
+def s2_complaint(api: httpx.Client, owner: str, *, email: str | None = None) -> tuple[dict, dict]:
+    """S2 over HTTP: a new agent (``owner``, Olive) owns Margaret Hughes's complaint about no
+    incoming calls, opened now; Margaret has ``email`` when given. Returns the customer and the case."""
+    made = api.post("/api/v1/staff", json={"username": owner, "displayName": "Olive Owner", "role": "agent",
+                                           "password": "a long password 1"})
+    assert made.status_code == 201, made.text
+    party = api.post("/tmf-api/party/v5/individual",
+                     json={"@type": "Individual", "givenName": "Margaret", "familyName": "Hughes"}).json()
+    customer = api.post("/tmf-api/customer/v5/customer", json={
+        "@type": "Customer", "engagedParty": {"@type": "PartyRef", "id": party["id"]}}).json()
+    if email is not None:
+        assert api.post(f"/api/v1/customers/{customer['id']}/identifiers",
+                        json={"kind": "email", "value": email}).status_code == 201
+    case = api.post("/tmf-api/troubleTicket/v5/troubleTicket", json={
+        "@type": "TroubleTicket", "name": "No incoming calls", "ticketType": "complaint", "severity": "medium",
+        "description": "I cannot receive calls or voicemail.", "channel": {"@type": "ChannelRef", "id": "phone"},
+        "relatedParty": [
+            {"@type": "RelatedPartyRefOrPartyRoleRef", "role": "customer",
+             "partyOrPartyRole": {"@type": "PartyRoleRef", "id": customer["id"]}},
+            {"@type": "RelatedPartyRefOrPartyRoleRef", "role": "owner",
+             "partyOrPartyRole": {"@type": "PartyRoleRef", "id": made.json()["id"]}}]})
+    assert case.status_code == 201, case.text
+    return customer, case.json()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -49,6 +49,23 @@ TEAMS: list[TeamSpec] = [
     ("FibreFix Ltd (subcontractor)", "subcontractor", "finn.field"),
 ]
 
+# S1 in the store: the advisor who serves Daniel, and the contact centre his case goes to.
+S1_STORE_TEAMS: list[TeamSpec] = [("High Street store", "store", None), ("Contact centre", "contact_centre", None)]
+S1_STORE_STAFF: list[StaffSpec] = [("sol.store", "Sol Reyes", "store_advisor", "High Street store"),
+                                   ("alex.agent", "Alex Morgan", "agent", "Contact centre"),
+                                   ("lee.lead", "Lee Carter", "team_lead", "Contact centre")]
+
+# S2's escalation chain: the contact centre's lead, then the head of customer relations.
+S2_ESCALATION_TEAMS: list[TeamSpec] = [("Contact centre", "contact_centre", "lee.lead"),
+                                       ("Customer relations", "customer_relations", "hana.head")]
+S2_ESCALATION_STAFF: list[StaffSpec] = [("lee.lead", "Lee Carter", "team_lead", "Contact centre"),
+                                        ("hana.head", "Hana Novak", "team_lead", "Customer relations")]
+
+# S5's specialists: Gertrude owns Edith's damage case; Marta leads the team.
+S5_SPECIALIST_TEAMS: list[TeamSpec] = [("Case specialists", "specialists", "marta.lead")]
+S5_SPECIALISTS: list[StaffSpec] = [("gertrude.b", "Gertrude Blanc", "specialist", "Case specialists"),
+                                   ("marta.lead", "Marta Lopez", "team_lead", "Case specialists")]
+
 S4_TABLET = "Tablet data SIM 5 GB (old iPad)"
 S4_TABLET_ICCID = "8944100000000004044"
 

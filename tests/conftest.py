@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -26,16 +25,9 @@ from onethread.db.base import Base
 from onethread.db.engine import make_engine
 from onethread.db.session import session_scope
 from onethread.kernel.clock import SettableClock
+from tests.support.environment import START, skip_or_fail
 
-REQUIRE_ALL = os.environ.get("ONETHREAD_REQUIRE_ALL") == "1"
 PG_URL = os.environ.get("ONETHREAD_TEST_DATABASE_URL")
-START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-
-
-def skip_or_fail(reason: str) -> None:
-    if REQUIRE_ALL:
-        pytest.fail(f"ONETHREAD_REQUIRE_ALL=1 and {reason}")
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")

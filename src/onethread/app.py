@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -21,6 +22,15 @@ from onethread.db.session import session_scope
 from onethread.decisions import service as decisions
 from onethread.kernel.clock import Clock
 from onethread.web.routes import mount_pages
+
+log = logging.getLogger(__name__)
+
+# How each database names the one integrity error start-up expects: another process stored the
+# same policy name and version first (the unique constraint of migration 0005).
+POLICY_RACE_MARKERS = (
+    "uq_policy_version_name_version",  # PostgreSQL names the constraint
+    "UNIQUE constraint failed: policy_version.name, policy_version.version",  # SQLite names the columns
+)
 
 
 def create_app(settings: Settings | None = None, *, container: Container | None = None,
@@ -72,12 +82,23 @@ def load_policies(container: Container) -> None:
 
     Two processes starting at the same moment (``serve --workers N`` on PostgreSQL) may both find a
     version missing; the second to insert it breaks the unique (name, version) and rolls back. That
-    one expected case is settled by reading again: the versions are there now and nothing is stored.
-    Any other integrity error fails the second attempt too, and start-up stops with it."""
+    one expected case is settled by reading again (logged as a warning): the versions are there now
+    and nothing is stored. Any other integrity error is logged and stops start-up."""
     try:
         _store_shipped(container)
-    except IntegrityError:
+    except IntegrityError as exc:
+        if not lost_policy_race(exc):
+            log.error("start-up stopped: storing the shipped policies broke a constraint: %s", exc.orig)
+            raise
+        log.warning("another process stored a shipped policy version first; reading the policies again (%s)",
+                    exc.orig)
         _store_shipped(container)
+
+
+def lost_policy_race(exc: IntegrityError) -> bool:
+    """Whether ``exc`` is the unique (name, version) of ``policy_version``, and nothing else."""
+    text = str(exc.orig)
+    return any(marker in text for marker in POLICY_RACE_MARKERS)
 
 
 def _store_shipped(container: Container) -> None:

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from onethread.access import service as access
 from onethread.models import ApiToken, StaffUser, Team
-from tests.api.test_customer_api import make_customer
+from tests.support.customer_api import make_customer
 from tests.tmf_schema import assert_tmf_error
 
 V1 = "/api/v1"

@@ -14,7 +14,7 @@ from onethread.access.rules import SYSTEM
 from onethread.billing import service as billing
 from onethread.cases import service as cases
 from onethread.models import ApprovalRequest, AuditEntry, OutboxEvent
-from tests.scenarios.test_s3_four_eyes import MONTHLY, ask_termination, make_priya, product_status
+from tests.support.s3_world import MONTHLY, ask_termination, make_priya, product_status
 from tests.tmf_schema import assert_tmf_error
 
 V1 = "/api/v1"

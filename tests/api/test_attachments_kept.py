@@ -19,10 +19,10 @@ from onethread.customers import identifier_service
 from onethread.customers import service as customers
 from onethread.jobs.runner import run_once
 from onethread.models import Attachment, AuditEntry, Contact
-from tests import imap_server
-from tests.api.test_portal_api import CASES, PASSWORD, sign_in
-from tests.api.test_portal_api import world as world
-from tests.conftest import START, skip_or_fail
+from tests.support.environment import START
+from tests.support.mail import dovecot as dovecot
+from tests.support.portal_api import CASES, PASSWORD, sign_in
+from tests.support.portal_api import world as world
 from tests.tmf_schema import assert_tmf_error
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n"
@@ -48,15 +48,6 @@ def test_the_rules_check_size_type_and_bytes():
 
 
 # --- e-mail, through the real intake --------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def dovecot():
-    if not imap_server.installed():
-        skip_or_fail("Dovecot is not installed (apt-get install dovecot-imapd)")
-    server = imap_server.start()
-    yield server
-    server.stop()
-
 
 @pytest.fixture
 def mail_settings(database_url, dovecot, tmp_path):

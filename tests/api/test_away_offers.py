@@ -11,9 +11,9 @@ from sqlalchemy import select
 from onethread.access import service as access
 from onethread.cases import handover_service
 from onethread.models import Case, CaseEvent, Handover, StaffUser
-from tests.api.test_routing_api import presence
-from tests.api.test_sessions_api import make_staff
-from tests.api.test_triage_api import customer_with_email, open_case
+from tests.support.routing_api import presence
+from tests.support.sessions_api import make_staff
+from tests.support.triage_api import customer_with_email, open_case
 
 
 def team(uow, clock):

@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from onethread.models import Party
-from tests.api.test_pages_login import make_user, sign_in
+from tests.support.pages_login import make_user, sign_in
 from tests.tmf_schema import assert_tmf_error
 
 PARTY = "/tmf-api/party/v5"
@@ -108,8 +108,8 @@ def test_percent_and_underscore_in_name_filters_match_themselves(client, admin, 
 
 
 def test_a_staff_member_without_a_team_does_not_break_the_store_customer_page(client, admin, uow, clock):
-    from tests.api.test_pages_store_supervisor import sign_in as store_sign_in
-    from tests.api.test_pages_store_supervisor import world
+    from tests.support.pages_store_supervisor import sign_in as store_sign_in
+    from tests.support.pages_store_supervisor import world
 
     w = world(uow, clock)
     r = client.post("/api/v1/staff", json={"username": "nat.noteam", "displayName": "Nat Noteam", "role": "agent",

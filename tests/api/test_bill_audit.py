@@ -14,7 +14,7 @@ from onethread.access.rules import SYSTEM
 from onethread.billing import audit
 from onethread.billing import service as billing
 from onethread.models import BillFinding
-from tests.api.test_bill_import import TABLET_ICCID, joinery
+from tests.support.s4_bills import TABLET_ICCID, joinery
 from tests.tmf_schema import assert_tmf_error
 
 V1 = "/api/v1"

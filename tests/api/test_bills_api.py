@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from onethread.models import AuditEntry, Bill, Charge
-from tests.scenarios.test_s3_four_eyes import make_priya
+from tests.support.s3_world import make_priya
 from tests.tmf_schema import assert_tmf_error
 
 V1 = "/api/v1"

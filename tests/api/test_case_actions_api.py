@@ -9,11 +9,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from onethread.access.rules import SYSTEM
 from onethread.cases import clocks
-from onethread.interactions import service as interactions
 from onethread.models import Case, Commitment, Contact, Handover, Harm, Task
-from tests.api.test_trouble_ticket_api import BASE, count, make_world, open_case, party, ticket_body
+from tests.support.case_actions_api import contact
+from tests.support.trouble_ticket_api import BASE, count, make_world, open_case, party, ticket_body
 from tests.tmf_schema import assert_tmf_error, validate
 
 V1 = "/api/v1"
@@ -27,13 +26,6 @@ def world(uow, clock):
 def owner_of(client, headers, case_id) -> dict:
     body = client.get(f"{BASE}/{case_id}", headers=headers).json()
     return body["owner"]
-
-
-def contact(uow, clock, customer_id, text, n, channel="phone") -> str:
-    with uow() as s:
-        return interactions.record(s, clock, SYSTEM, interactions.Intake(
-            channel=channel, direction="inbound", occurred_at=clock.now(), text=text, customer_id=customer_id,
-            channel_message_id=f"{channel}-{n}"), region="GB").contact.id
 
 
 # --- hand-overs ------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from onethread.cases import clocks, queries
 from onethread.cases import service as cases
 from onethread.customers import service as customers
 from onethread.db.session import session_scope
-from onethread.demo import loader
+from onethread.demo import loader, worlds
 from onethread.models import (
     BillFinding,
     Case,
@@ -36,16 +36,10 @@ from onethread.models import (
 
 def staff(uow, clock, agents: int = 4) -> dict:
     with uow() as s:
-        team = access.create_team(s, clock, name="Contact centre")
-        relations = access.create_team(s, clock, name="Customer relations", kind="customer_relations")
-        lead = access.create_user(s, clock, username="lee.lead", display_name="Lee Carter", role="team_lead",
-                                  password=None, team_id=team.id)
-        head = access.create_user(s, clock, username="hana.head", display_name="Hana Novak", role="team_lead",
-                                  password=None, team_id=relations.id)
-        access.set_team_lead(s, team.id, lead.id)
-        access.set_team_lead(s, relations.id, head.id)
-        people = [access.create_user(s, clock, username=f"agent{i}", display_name=f"Agent {i}", role="agent",
-                                     password=None, team_id=team.id) for i in range(agents)]
+        users, _ = worlds.staff(s, clock, [*worlds.S2_ESCALATION_STAFF, *(
+            (f"agent{i}", f"Agent {i}", "agent", "Contact centre") for i in range(agents))], worlds.S2_ESCALATION_TEAMS)
+        lead, head = users["lee.lead"], users["hana.head"]
+        people = [users[f"agent{i}"] for i in range(agents)]
         return {"lead": lead.id, "head": head.id, "agents": [access.staff_principal(p) for p in people]}
 
 

@@ -10,14 +10,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from onethread.access.passwords import hash_password
-from onethread.models import CaseClock, Commitment, Contact, Handover, Harm, Participant, StaffUser, Task
-from tests.api.test_case_actions_api import contact
-from tests.api.test_trouble_ticket_api import BASE, make_world, open_case
+from onethread.models import CaseClock, Commitment, Contact, Handover, Harm, Participant, Task
+from tests.support.case_actions_api import contact
+from tests.support.case_unmerge_api import sign_in
+from tests.support.trouble_ticket_api import BASE, make_world, open_case
 from tests.tmf_schema import assert_tmf_error, validate
 
 V1 = "/api/v1"
-PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
@@ -38,15 +37,6 @@ def state(client, uow, headers, *case_ids) -> dict:
         rows["handovers"] = sorted((h.id, h.case_id, h.status, h.decided_at, h.decision_note)
                                    for h in s.scalars(select(Handover).where(Handover.case_id.in_(case_ids))))
     return {"tickets": tickets, "rows": rows}
-
-
-def sign_in(client, uow, user_id: str) -> None:
-    with uow() as s:
-        user = s.get(StaffUser, user_id)
-        user.password_hash, username = hash_password(PASSWORD), user.username
-    client.cookies.clear()
-    assert client.post("/login", data={"username": username, "password": PASSWORD},
-                       follow_redirects=False).status_code == 303
 
 
 def busy_pair(client, world, uow, clock, token_for) -> tuple[str, str]:

@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 
 from onethread.cases import clocks
 from onethread.models import CaseWait
-from tests.api.test_case_actions_api import contact
-from tests.api.test_case_unmerge_api import sign_in
-from tests.api.test_trouble_ticket_api import BASE, PATCH, make_world, open_case
+from tests.support.case_actions_api import contact
+from tests.support.case_unmerge_api import sign_in
+from tests.support.trouble_ticket_api import BASE, PATCH, make_world, open_case
 from tests.tmf_schema import assert_tmf_error, validate
 
 V1 = "/api/v1"

@@ -11,7 +11,7 @@ from onethread.access.rules import SYSTEM
 from onethread.customers import identifier_service
 from onethread.db.outbox import OutboxEvent
 from onethread.models import Contact, MatchItem, TimelineEntry
-from tests.api.test_party_interaction_api import BASE, counts, make_customer
+from tests.support.party_interaction_api import BASE, counts, make_customer
 from tests.tmf_schema import assert_tmf_error, validate
 
 URL = "/api/v1/contact-batches"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.api.test_party_interaction_api import BASE, body, make_customer
+from tests.support.party_interaction_api import BASE, body, make_customer
 from tests.tmf_schema import assert_tmf_error
 
 

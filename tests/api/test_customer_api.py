@@ -5,24 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from onethread.models import AuditEntry, Customer
+from tests.support.customer_api import BASE, make_customer, make_individual
 from tests.tmf_schema import assert_tmf_error, validate
-
-BASE = "/tmf-api/customer/v5/customer"
-
-
-def make_individual(client, headers, given="Jane", family="Doe"):
-    r = client.post("/tmf-api/party/v5/individual", json={"@type": "Individual", "givenName": given,
-                                                          "familyName": family}, headers=headers)
-    assert r.status_code == 201, r.text
-    return r.json()
-
-
-def make_customer(client, headers, **kw):
-    party = make_individual(client, headers, **kw)
-    r = client.post(BASE, json={"@type": "Customer", "engagedParty": {"@type": "PartyRef", "id": party["id"]},
-                                "validFor": {"startDateTime": "2015-06-01T00:00:00Z"}}, headers=headers)
-    assert r.status_code == 201, r.text
-    return r
 
 
 def test_create_returns_201_with_body_location_and_valid_schema(client, admin):

@@ -6,46 +6,17 @@ TMF Error and writes nothing. S4's business customer, whose tablet SIM was remov
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import func, select
 
 from onethread.access.rules import SYSTEM
 from onethread.billing import bill_csv
 from onethread.models import AuditEntry, Bill, BillFinding, Case, Charge
-from tests.api.test_bill_import import TABLET_ICCID, csv_of, joinery, month_rows
+from tests.support.s4_bill_rates import BASE, april, gbp, rate
+from tests.support.s4_bill_rates import s4 as s4
+from tests.support.s4_bills import TABLET_ICCID, csv_of, month_rows
 from tests.tmf_schema import assert_tmf_error, validate
 
-BASE = "/tmf-api/customerBillManagement/v5"
 V1 = "/api/v1"
-
-
-@pytest.fixture
-def s4(uow, clock):
-    return joinery(uow, clock)
-
-
-def gbp(value) -> dict:
-    return {"unit": "GBP", "value": value}
-
-
-def rate(kind: str, name: str, value, **extra) -> dict:
-    return {"@type": "AppliedCustomerBillingRate", "appliedBillingRateType": kind, "name": name,
-            "taxIncludedAmount": gbp(value), **extra}
-
-
-def april(s4, **extra) -> dict:
-    """April's bill: three lines, the removed tablet SIM, and data roaming on its ICCID."""
-    rates = [rate("recurringCharge", f"Business Unlimited (line {n})", 28, product={"id": line})
-             for n, line in enumerate(s4.lines, start=1)]
-    rates.append(rate("recurringCharge", "Tablet data SIM (old iPad)", 10.0, product={"id": s4.tablet}))
-    rates.append(rate("usageCharge", "Data roaming", 4.5, characteristic=[
-        {"@type": "StringCharacteristic", "name": "iccid", "value": TABLET_ICCID}]))
-    body = {"@type": "OnethreadCustomerBill", "@baseType": "CustomerBill", "billNo": "HLJ-2026-04",
-            "billingAccount": {"id": s4.account}, "billDate": "2026-05-01T00:00:00Z",
-            "paymentDueDate": "2026-05-15T00:00:00Z",
-            "billingPeriod": {"startDateTime": "2026-04-01T00:00:00Z", "endDateTime": "2026-05-01T00:00:00Z"},
-            "amountDue": gbp(98.5), "appliedCustomerBillingRate": rates}
-    return {**body, **extra}
 
 
 def counts(uow) -> tuple[int, int, int]:

@@ -14,7 +14,7 @@ from onethread.customers import identifier_service
 from onethread.customers import service as customers
 from onethread.inventory import service as inventory
 from onethread.models import AuditEntry, BillingAccount, HouseholdMember, Vulnerability
-from tests.api.test_trouble_ticket_api import staff_headers
+from tests.support.trouble_ticket_api import staff_headers
 from tests.tmf_schema import assert_tmf_error
 
 V1 = "/api/v1"

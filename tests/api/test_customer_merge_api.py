@@ -16,7 +16,7 @@ from onethread.customers import service as customers
 from onethread.interactions import session_service
 from onethread.inventory import service as inventory
 from onethread.models import AuditEntry, Case, IdentifierHolding, Product
-from tests.api.test_trouble_ticket_api import make_world, open_case
+from tests.support.trouble_ticket_api import make_world, open_case
 from tests.tmf_schema import assert_tmf_error
 
 PATH = "/api/v1/customer-merges"

@@ -12,8 +12,8 @@ from sqlalchemy import select
 from onethread.access.rules import SYSTEM
 from onethread.customers import service as customers
 from onethread.models import Decision
-from tests.api.test_pages_store_supervisor import fault, sign_in, world
-from tests.scenarios.test_s1_defective_not_damaged import FACTS
+from tests.support.pages_store_supervisor import fault, sign_in, world
+from tests.support.s1_world import FACTS
 from tests.tmf_schema import assert_tmf_error
 
 V1 = "/api/v1"

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from onethread.access import signin
 from onethread.api.deps import SESSION_COOKIE
 from onethread.models import AuditEntry
-from tests.scenarios.test_s5_field_service import V1, field_world, slot, subcontractor
+from tests.support.s5_world import V1, field_world, slot, subcontractor
 
 
 def _page_as(client, container, uow, clock, user_id: str) -> None:

@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from onethread.models import AuditEntry, TimelineEntry, Visit, WorkOrder
-from tests.scenarios.test_s5_field_service import V1, field_world, slot, subcontractor
+from tests.support.s5_world import V1, field_world, slot, subcontractor
 from tests.tmf_schema import assert_tmf_error
 
 

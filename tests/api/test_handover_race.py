@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from onethread.access import service as access
 from onethread.models import Case, Handover
-from tests.api.test_trouble_ticket_api import make_world, open_case, staff_headers
+from tests.support.trouble_ticket_api import make_world, open_case, staff_headers
 
 V1 = "/api/v1"
 ROUNDS = 12

@@ -25,7 +25,7 @@ from onethread.integrations import delivery
 from onethread.jobs.runner import run_once
 from onethread.models import EventDelivery, EventSubscription
 from tests.listener import Listener, verify
-from tests.scenarios.test_s1_defective_not_damaged import FACTS
+from tests.support.s1_world import FACTS
 from tests.tmf_schema import assert_tmf_error, validate
 
 PASSWORD = "correct horse battery"

@@ -28,19 +28,11 @@ from onethread.jobs.registry import pollers
 from onethread.jobs.runner import run_once
 from onethread.models import Contact, MailboxCursor, MatchItem, TimelineEntry
 from tests import imap_server
-from tests.conftest import START, skip_or_fail
+from tests.support.environment import START
+from tests.support.mail import dovecot as dovecot
 
 KNOWN = "dana.known@mail.example"
 SENT = START - timedelta(hours=20)
-
-
-@pytest.fixture(scope="session")
-def dovecot():
-    if not imap_server.installed():
-        skip_or_fail("Dovecot is not installed (apt-get install dovecot-imapd)")
-    server = imap_server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

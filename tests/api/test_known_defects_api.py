@@ -13,8 +13,8 @@ from onethread.access.rules import SYSTEM
 from onethread.customers import service as customers
 from onethread.decisions import symptoms
 from onethread.models import DefectReport, KnownDefect, OutboxEvent
-from tests.api.test_trouble_ticket_api import count
-from tests.scenarios.test_s1_defective_not_damaged import FACTS
+from tests.support.s1_world import FACTS
+from tests.support.trouble_ticket_api import count
 from tests.tmf_schema import assert_tmf_error
 
 V1 = "/api/v1"

@@ -10,7 +10,7 @@ from onethread.access.rules import SYSTEM
 from onethread.customers import identifier_service
 from onethread.interactions import service as interactions
 from onethread.models import Contact, IdentifierHolding, MatchItem
-from tests.api.test_sessions_api import make_customer, make_staff
+from tests.support.sessions_api import make_customer, make_staff
 from tests.tmf_schema import assert_tmf_error
 
 Q = "/api/v1/match-queue"

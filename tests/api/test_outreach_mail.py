@@ -6,7 +6,6 @@ with backoff until failed, a stopped server turning the channel red and green ag
 
 from __future__ import annotations
 
-import email
 import io
 import os
 import signal
@@ -15,7 +14,6 @@ import sys
 import time
 import uuid
 from datetime import timedelta
-from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
@@ -37,29 +35,13 @@ from onethread.models import Case, Contact, OutboundMessage
 from onethread.outreach import delivery, health
 from onethread.outreach import service as outreach
 from onethread.sandbox import service as sandbox
-from tests import imap_server, mail_server
-from tests.conftest import skip_or_fail
+from tests import mail_server
+from tests.support.mail import delivered
+from tests.support.mail import dovecot as dovecot
+from tests.support.mail import postfix as postfix
 
 CUSTOMER = "margaret.hughes@mail.example"
 ONETHREAD = str(Path(sys.executable).parent / "onethread")
-
-
-@pytest.fixture(scope="session")
-def dovecot():
-    if not imap_server.installed():
-        skip_or_fail("Dovecot is not installed (apt-get install dovecot-imapd)")
-    server = imap_server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="session")
-def postfix(dovecot):
-    if not mail_server.installed():
-        skip_or_fail("Postfix is not installed (apt-get install postfix)")
-    server = mail_server.start(dovecot)
-    yield server
-    server.remove()
 
 
 @pytest.fixture
@@ -81,26 +63,6 @@ def settings(database_url, dovecot, intake, smtp_port) -> Settings:
     return Settings(database_url=database_url, env="test", smtp_host="127.0.0.1", smtp_port=smtp_port,
                     smtp_security="none", smtp_timeout_seconds=10, imap_host=dovecot.host, imap_port=dovecot.port,
                     imap_ssl=False, imap_user=dovecot.user, imap_password=dovecot.password, imap_mailbox=intake)
-
-
-def delivered(dovecot, message_id: str, *, at_least: int = 1, wait: float = 20.0) -> list[EmailMessage]:
-    """The copies of ``message_id`` in the Dovecot INBOX Postfix delivers to (Postfix delivers a
-    moment after it accepts, so this waits up to ``wait`` seconds for ``at_least`` of them)."""
-    deadline = time.monotonic() + wait
-    while True:
-        conn = dovecot.client()
-        try:
-            conn.select("INBOX", readonly=True)
-            _, data = conn.search(None, "HEADER", "Message-ID", message_id)
-            found = []
-            for num in (data[0] or b"").split():
-                _, parts = conn.fetch(num, "(BODY.PEEK[])")
-                found.append(email.message_from_bytes(parts[0][1], policy=policy.default))
-        finally:
-            conn.logout()
-        if len(found) >= at_least or time.monotonic() > deadline:
-            return found
-        time.sleep(0.2)
 
 
 @pytest.fixture

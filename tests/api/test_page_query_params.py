@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import re
 
-from tests.api.test_pages_store_supervisor import sign_in, world
-from tests.api.test_portal_api import sign_in as portal_sign_in
-from tests.api.test_portal_api import world as portal_world  # noqa: F401 (a fixture)
+from tests.support.pages_store_supervisor import sign_in, world
+from tests.support.portal_api import sign_in as portal_sign_in
+from tests.support.portal_api import world as portal_world  # noqa: F401 (a fixture)
 
 HTML = {"Accept": "text/html"}
 

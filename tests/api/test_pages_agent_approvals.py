@@ -10,7 +10,7 @@ import re
 from onethread.access import service as access
 from onethread.cases import service as cases
 from onethread.models import ApprovalRequest, AuditEntry, CaseEvent, Product
-from tests.api.test_pages_agent import BROWSER, count, sign_in, world
+from tests.support.pages_agent import BROWSER, count, sign_in, world
 
 
 def _line(uow, customer_id: str) -> str:

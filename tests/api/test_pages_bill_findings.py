@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from onethread.access import service as access
 from onethread.models import AuditEntry, BillFinding, CaseEvent
-from tests.api.test_bill_import import joinery
-from tests.api.test_customer_bill_api import BASE, april
-from tests.api.test_pages_agent import BROWSER, PASSWORD, sign_in
+from tests.support.pages_agent import BROWSER, PASSWORD, sign_in
+from tests.support.s4_bill_rates import BASE, april
+from tests.support.s4_bills import joinery
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from onethread.customers import service as customers
 from onethread.decisions import known_defects
 from onethread.decisions import service as decisions
 from onethread.models import AuditEntry, KnownDefect, OutboxEvent
-from tests.scenarios.test_s1_defective_not_damaged import FACTS
+from tests.support.s1_world import FACTS
 
 PASSWORD = "correct horse battery"
 BROWSER = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}  # what a browser asks for

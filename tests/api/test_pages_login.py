@@ -9,15 +9,8 @@ from onethread.access.rules import SYSTEM
 from onethread.api.deps import SESSION_COOKIE
 from onethread.customers import service as customers
 from onethread.models import AuditEntry, StaffUser
+from tests.support.pages_login import PASSWORD, make_user, sign_in
 from tests.tmf_schema import assert_tmf_error
-
-PASSWORD = "correct horse battery"
-
-
-def make_user(uow, clock, username="ann.agent", role="agent", display="Ann Agent") -> str:
-    with uow() as s:
-        return access.create_user(s, clock, username=username, display_name=display, role=role,
-                                  password=PASSWORD).id
 
 
 def make_customers(uow, clock, *names: tuple[str, str]) -> list[str]:
@@ -27,10 +20,6 @@ def make_customers(uow, clock, *names: tuple[str, str]) -> list[str]:
             party = customers.create_individual(s, clock, SYSTEM, given_name=given, family_name=family)
             ids.append(customers.create_customer(s, clock, SYSTEM, party_id=party.id).id)
     return ids
-
-
-def sign_in(client, username="ann.agent", password=PASSWORD):
-    return client.post("/login", data={"username": username, "password": password}, follow_redirects=False)
 
 
 def test_the_start_page_sends_strangers_to_the_sign_in_form(client):
@@ -133,7 +122,6 @@ def test_a_cookie_signed_with_another_secret_is_refused(client, uow, clock):
 def test_the_customer_list_is_audited_and_not_shown_to_a_subcontractor(client, uow, clock, container):
     from sqlalchemy import select
 
-    from onethread.access import service as access
     from onethread.access.rules import SYSTEM
     from onethread.customers import service as customers
     from onethread.models import AuditEntry

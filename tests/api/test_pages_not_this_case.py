@@ -10,7 +10,7 @@ from onethread.access.rules import SYSTEM
 from onethread.cases import service as cases
 from onethread.interactions import service as interactions
 from onethread.models import CaseEvent, Contact, TriageItem
-from tests.api.test_pages_agent import BROWSER, sign_in, world
+from tests.support.pages_agent import BROWSER, sign_in, world
 
 
 def test_a_joined_contact_shows_why_and_is_moved_with_one_form(client, uow, clock):

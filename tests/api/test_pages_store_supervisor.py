@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 from html import unescape
-from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import event, func, select
@@ -15,7 +14,6 @@ from onethread.access import service as access
 from onethread.access.rules import SYSTEM
 from onethread.cases import clocks, queries
 from onethread.cases import service as cases
-from onethread.customers import identifier_service
 from onethread.customers import service as customers
 from onethread.decisions import known_defects
 from onethread.errors import NotFound, ValidationFailed
@@ -33,51 +31,12 @@ from onethread.models import (
     StaffUser,
     Verification,
 )
-
-PASSWORD = "correct horse battery"
-
-
-def world(uow, clock) -> SimpleNamespace:
-    with uow() as s:
-        store = access.create_team(s, clock, name="High Street store", kind="store")
-        centre = access.create_team(s, clock, name="Contact centre")
-        advisor = access.create_user(s, clock, username="sol.store", display_name="Sol Reyes", role="store_advisor",
-                                     password=PASSWORD, team_id=store.id)
-        agent = access.create_user(s, clock, username="alex.agent", display_name="Alex Morgan", role="agent",
-                                   password=PASSWORD, team_id=centre.id)
-        away = access.create_user(s, clock, username="ava.away", display_name="Ava Away", role="agent",
-                                  password=PASSWORD, team_id=centre.id)
-        away.away = True
-        lead = access.create_user(s, clock, username="lee.lead", display_name="Lee Carter", role="team_lead",
-                                  password=PASSWORD, team_id=centre.id)
-        party = customers.create_individual(s, clock, SYSTEM, given_name="Daniel", family_name="Price")
-        cust = customers.create_customer(s, clock, SYSTEM, party_id=party.id)
-        identifier_service.assign(s, clock, SYSTEM, customer_id=cust.id, kind="msisdn", value="07700 900461",
-                                  region="GB")
-        handset = inventory.add_product(s, clock, SYSTEM, customer_id=cust.id, kind="handset", name="Nova X2",
-                                        currency="GBP", model="Nova X2",
-                                        purchased_on=clock.now().date() - timedelta(days=3))
-        return SimpleNamespace(customer=cust.id, handset=handset.id, advisor=advisor.id, agent=agent.id,
-                               away=away.id, lead=lead.id)
-
-
-def sign_in(client, username: str) -> None:
-    client.cookies.clear()
-    r = client.post("/login", data={"username": username, "password": PASSWORD}, follow_redirects=False)
-    assert r.status_code == 303, r.text
+from tests.support.pages_store_supervisor import fault, sign_in, world
 
 
 def count(uow, model) -> int:
     with uow() as s:
         return s.scalar(select(func.count()).select_from(model))
-
-
-FAULT = {"product_id": "", "device_model": "Nova X2", "symptom": "no sound from the headphone jack",
-         "purchased_on": "", "damage": "no", "in_stock": "no", "known_defect": "yes"}
-
-
-def fault(clock, **changes) -> dict:
-    return {**FAULT, "purchased_on": (clock.now().date() - timedelta(days=3)).isoformat(), **changes}
 
 
 def test_the_store_view_is_for_store_advisors_and_leads_and_the_supervisor_view_for_leads(client, uow, clock):

@@ -14,8 +14,8 @@ from onethread.access.rules import SYSTEM
 from onethread.cases import service as cases
 from onethread.customers import service as customers
 from onethread.models import CaseEvent, Decision, OutboxEvent, TimelineEntry
-from tests.api.test_trouble_ticket_api import count
-from tests.scenarios.test_s1_defective_not_damaged import setup_world
+from tests.support.s1_world import setup_world
+from tests.support.trouble_ticket_api import count
 from tests.tmf_schema import assert_tmf_error
 
 V1 = "/api/v1"

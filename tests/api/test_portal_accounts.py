@@ -13,7 +13,7 @@ from onethread.customers import service as customers
 from onethread.db.session import session_scope
 from onethread.demo import loader
 from onethread.models import Customer, PortalAccount
-from tests.api.test_cli import app_client, count, ok, refused, run
+from tests.support.cli import app_client, count, ok, refused, run
 
 PASSWORD = "a-long-password-1"
 

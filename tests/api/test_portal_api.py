@@ -19,56 +19,9 @@ from onethread.api.v1.portal import PORTAL_COOKIE
 from onethread.cases import service as cases
 from onethread.customers import service as customers
 from onethread.models import AuditEntry, Case, CaseClock, Contact, PortalAccount
+from tests.support.portal_api import CASES, PASSWORD, sign_in
+from tests.support.portal_api import world as world
 from tests.tmf_schema import assert_tmf_error
-
-PASSWORD = "a long portal password"
-CASES = "/api/v1/portal/cases"
-
-
-@pytest.fixture
-def world(uow, clock) -> dict:
-    """Edith (represented by her son, and by a social worker who may only follow her cases) and
-    Margaret, each with a case owned by a specialist whose lead is Marta."""
-    with uow() as s:
-        team = access.create_team(s, clock, name="Case specialists", kind="specialists")
-        owner = access.create_user(s, clock, username="gertrude.b", display_name="Gertrude Blanc", role="specialist",
-                                   password=PASSWORD, team_id=team.id)
-        lead = access.create_user(s, clock, username="marta.lead", display_name="Marta Lopez", role="team_lead",
-                                  password=PASSWORD, team_id=team.id)
-        access.set_team_lead(s, team.id, lead.id)
-        gertrude = access.staff_principal(owner)
-
-        def person(given, family):
-            return customers.create_individual(s, clock, SYSTEM, given_name=given, family_name=family)
-
-        edith_p, robert_p, amira_p, margaret_p = (person("Edith", "Clarke"), person("Robert", "Clarke"),
-                                                  person("Amira", "Haddad"), person("Margaret", "Hughes"))
-        edith = customers.create_customer(s, clock, SYSTEM, party_id=edith_p.id)
-        margaret = customers.create_customer(s, clock, SYSTEM, party_id=margaret_p.id)
-        son = customers.add_representative(s, clock, SYSTEM, customer_id=edith.id, party_id=robert_p.id,
-                                           relationship="son", permissions=["view_cases", "message_owner"])
-        today = clock.now().date()
-        worker = customers.add_representative(s, clock, SYSTEM, customer_id=edith.id, party_id=amira_p.id,
-                                              relationship="social_worker", permissions=["view_cases"],
-                                              valid_until=today + timedelta(days=10))
-        edith_case = cases.open_new(s, clock, gertrude, customer_id=edith.id, kind="damage_claim",
-                                    title="Heating pipe drilled during the fibre installation", opened_via="field")
-        margaret_case = cases.open_new(s, clock, gertrude, customer_id=margaret.id, kind="complaint",
-                                       title="No incoming calls for a year", opened_via="phone")
-        for party, login in ((robert_p, "robert.clarke@mail.example"), (amira_p, "amira@council.example"),
-                             (margaret_p, "Margaret.Hughes@mail.example"), (edith_p, "edith@mail.example")):
-            accounts.create_account(s, clock, party_id=party.id, login=login, password=PASSWORD)
-        return {"edith": edith.id, "margaret": margaret.id, "edith_case": edith_case.id,
-                "margaret_case": margaret_case.id, "son": son.id, "worker": worker.id, "lead": lead.id,
-                "owner": owner.id}
-
-
-def sign_in(client, login: str, password: str = PASSWORD):
-    client.cookies.clear()
-    r = client.post("/portal/login", data={"login": login, "password": password}, follow_redirects=False)
-    assert r.status_code == 303, r.text
-    assert r.headers["location"] == "/portal"
-    return r
 
 
 def contacts(uow) -> int:

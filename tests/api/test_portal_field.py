@@ -12,7 +12,7 @@ from onethread.access import portal as accounts
 from onethread.access.rules import SYSTEM
 from onethread.customers import service as customers
 from onethread.models import AuditEntry, CaseEvent, FieldIncident, Harm, Task
-from tests.scenarios.test_s5_field_service import V1, field_world, subcontractor
+from tests.support.s5_world import V1, field_world, subcontractor
 from tests.tmf_schema import assert_tmf_error
 
 PASSWORD = "a long portal password"

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from onethread.demo import loader
 from onethread.models import AuditEntry, Customer
-from tests.api.test_cli import ok, refused, run
+from tests.support.cli import ok, refused, run
 
 
 def test_export_erase_and_sweep_from_the_command_line(uow, container, tmp_path):

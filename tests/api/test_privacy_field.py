@@ -8,7 +8,7 @@ from __future__ import annotations
 from sqlalchemy import select, update
 
 from onethread.models import Case, FieldIncident, Visit, WorkOrder
-from tests.scenarios.test_s5_field_service import V1, field_world, slot, subcontractor
+from tests.support.s5_world import V1, field_world, slot, subcontractor
 
 
 def _field_history(client, w, clock) -> dict:

@@ -9,7 +9,7 @@ from urllib.parse import parse_qsl, urlsplit
 from sqlalchemy import func, select
 
 from onethread.models import AuditEntry
-from tests.api.test_supervisor_figures import figures_on, sign_in, world
+from tests.support.supervisor_figures import figures_on, sign_in, world
 
 API = "/api/v1/reports/cases"
 

@@ -7,13 +7,12 @@ from sqlalchemy import func, select
 
 from onethread.access import service as access
 from onethread.models import Party, Representative
-from tests.api import test_portal_api
-from tests.api.test_portal_api import CASES, sign_in
-from tests.api.test_trouble_ticket_api import staff_headers
+from tests.support.portal_api import CASES, sign_in
+from tests.support.portal_api import world as world  # Edith (represented by Robert), Margaret, their cases, lead Marta
+from tests.support.trouble_ticket_api import staff_headers
 from tests.tmf_schema import assert_tmf_error
 
 V1 = "/api/v1"
-world = test_portal_api.world  # the fixture: Edith (represented by Robert), Margaret, their cases, lead Marta
 
 
 def robert(uow) -> str:

@@ -33,7 +33,7 @@ from onethread.customers import service as customers
 from onethread.fieldservice import incidents
 from onethread.fieldservice import service as field
 from onethread.web.common import StaffPage
-from tests.api.test_deny_by_default import classify, route_contexts
+from tests.support.routes import classify, route_contexts
 
 PASSWORD = "a long enough password"
 

@@ -11,13 +11,10 @@ from sqlalchemy import select
 from onethread.access.rules import SYSTEM
 from onethread.cases import handover_service
 from onethread.models import Team, TriageItem
-from tests.api.test_sessions_api import make_customer, make_staff
-from tests.api.test_triage_api import customer_with_email, email, item_of, open_case
+from tests.support.routing_api import presence
+from tests.support.sessions_api import make_customer, make_staff
+from tests.support.triage_api import customer_with_email, email, item_of, open_case
 from tests.tmf_schema import assert_tmf_error
-
-
-def presence(client, hdr, who: str, **body):
-    return client.put(f"/api/v1/staff/{who}/presence", json=body, headers=hdr)
 
 
 def test_waiting_contacts_go_to_the_least_loaded_available_agent_and_wait_when_nobody_is(client, uow, clock):

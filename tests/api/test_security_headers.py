@@ -12,7 +12,7 @@ from onethread.app import create_app
 from onethread.bootstrap import build
 from onethread.config import Settings
 from onethread.web import portal as portal_pages
-from tests.api.test_pages_login import PASSWORD, make_user, sign_in
+from tests.support.pages_login import PASSWORD, make_user, sign_in
 
 TEMPLATES = Path(portal_pages.__file__).parent / "templates"
 EVIL = {"Origin": "http://evil.example:8001", "Sec-Fetch-Site": "cross-site"}

@@ -198,7 +198,7 @@ def test_portal_logout_and_closing_the_account_end_portal_sessions_at_once(clien
 
 def test_the_operator_signs_a_user_out_deactivates_and_resets_from_the_command_line(client, uow, clock,
                                                                                     database_url):
-    from tests.api.test_cli import ok, refused, run
+    from tests.support.cli import ok, refused, run
 
     make_user(uow, clock)
     sign_in(client)

@@ -15,8 +15,8 @@ from onethread.interactions import batch_service
 from onethread.interactions import service as interactions
 from onethread.inventory import service as inventory
 from onethread.models import TriageItem
-from tests.api.test_sessions_api import make_staff
-from tests.api.test_triage_api import email, item_of
+from tests.support.sessions_api import make_staff
+from tests.support.triage_api import email, item_of
 from tests.tmf_schema import assert_tmf_error
 
 
@@ -78,7 +78,7 @@ def test_a_contact_goes_to_whoever_speaks_its_language_or_knows_its_product(clie
 
 
 def team_ticket(customer_id: str, team_id: str, product_id: str | None = None) -> dict:
-    from tests.api.test_trouble_ticket_api import ticket_body
+    from tests.support.trouble_ticket_api import ticket_body
     body = ticket_body(customer_id, kind="fault", product_id=product_id)
     body["relatedParty"].append({"@type": "RelatedPartyRefOrPartyRoleRef", "role": "owner",
                                  "partyOrPartyRole": {"@type": "PartyRoleRef", "id": team_id,

@@ -20,7 +20,7 @@ from onethread.config import Settings
 from onethread.customers import identifier_service
 from onethread.db.outbox import OutboxEvent
 from onethread.models import Contact, MatchItem, TimelineEntry
-from tests.api.test_sessions_api import make_customer, make_staff
+from tests.support.sessions_api import make_customer, make_staff
 from tests.tmf_schema import assert_tmf_error
 
 SECRET = "whsec-test-3b1f0c"

@@ -56,7 +56,7 @@ def test_a_page_session_cannot_change_anything_from_another_site(client, uow, cl
 
 def test_a_read_leaves_its_audit_row_and_fails_rather_than_answer_without_it(app, admin, token_for, container):
     from onethread.models import AuditEntry
-    from tests.api.test_customer_api import make_customer
+    from tests.support.customer_api import make_customer
 
     client = TestClient(app, raise_server_exceptions=False)
     cid = make_customer(client, admin).json()["id"]
@@ -87,7 +87,7 @@ def test_on_sqlite_a_read_is_not_held_up_by_a_writer_until_it_writes_its_audit_r
     import sqlite3
     import threading
 
-    from tests.api.test_customer_api import make_customer
+    from tests.support.customer_api import make_customer
 
     client = TestClient(app)
     cid = make_customer(client, admin).json()["id"]

@@ -15,39 +15,12 @@ from onethread.customers import identifier_service
 from onethread.customers import service as customers
 from onethread.interactions import service as interactions
 from onethread.interactions import session_service
-from onethread.models import CaseEvent, Contact, TriageItem
-from tests.api.test_sessions_api import make_customer, make_staff
+from onethread.models import CaseEvent, Contact
+from tests.support.sessions_api import make_customer, make_staff
+from tests.support.triage_api import customer_with_email, email, item_of, open_case
 from tests.tmf_schema import assert_tmf_error
 
 T = "/api/v1/triage"
-
-
-def email(uow, clock, sender: str, text: str = "my line is dead", **kw) -> str:
-    with uow() as s:
-        return interactions.record(s, clock, SYSTEM, interactions.Intake(
-            channel="email", direction="inbound", occurred_at=clock.now(), text=text,
-            identifiers={"email": sender}, **kw)).contact.id
-
-
-def customer_with_email(uow, clock, given="Ann", family="Lee", address="ann@example.com") -> str:
-    cid = make_customer(uow, clock, given, family)
-    with uow() as s:
-        identifier_service.assign(s, clock, SYSTEM, customer_id=cid, kind="email", value=address)
-    return cid
-
-
-def open_case(uow, clock, cid: str, owner: str, **kw) -> str:
-    with uow() as s:
-        return cases.open_new(s, clock, SYSTEM, customer_id=cid, kind=kw.pop("kind", "fault"),
-                              title=kw.pop("title", "No dial tone"), opened_via="phone", owner_id=owner, **kw).id
-
-
-def item_of(uow, contact_id: str) -> TriageItem | None:
-    with uow() as s:
-        item = s.scalar(select(TriageItem).where(TriageItem.contact_id == contact_id))
-        if item is not None:
-            s.expunge(item)
-        return item
 
 
 def test_an_unthreaded_email_waits_in_the_team_queue_with_a_business_hours_clock(client, uow, clock):

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from onethread.access.rules import SYSTEM
 from onethread.cases import service as cases
 from onethread.models import Case, CaseEvent, Contact, Handover, SessionHop, StaffUser
-from tests.api.test_sessions_api import make_customer, make_staff, start
+from tests.support.sessions_api import make_customer, make_staff, start
 from tests.tmf_schema import assert_tmf_error
 
 URL = "/api/v1/cases/warm-handovers"

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import skip_or_fail
+from tests.support.environment import skip_or_fail
 
 CHROMIUM = os.environ.get("ONETHREAD_CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = Path(os.environ.get("ONETHREAD_SCREENSHOT_DIR", Path(__file__).parents[2] / "build" / "screenshots"))

@@ -8,7 +8,7 @@ from datetime import date
 
 from onethread.models import ApprovalRequest, Product
 from tests.browser.steps import sign_in, sign_out
-from tests.scenarios.test_s3_four_eyes import ask_termination, make_priya
+from tests.support.s3_world import ask_termination, make_priya
 
 PASSWORD = "four eyes see more"
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from onethread.access import service as access
 from onethread.models import BillFinding
-from tests.api.test_bill_import import joinery
-from tests.api.test_customer_bill_api import BASE, april
 from tests.browser.steps import sign_in
+from tests.support.s4_bill_rates import BASE, april
+from tests.support.s4_bills import joinery
 
 PASSWORD = "the sim was binned"
 

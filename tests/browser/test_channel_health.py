@@ -15,14 +15,15 @@ from onethread.config import Settings
 from onethread.customers import identifier_service
 from onethread.customers import service as customers
 from onethread.jobs.runner import run_once
-from tests.api.test_outreach_mail import dovecot, postfix  # noqa: F401 (fixtures)
 from tests.browser.steps import sign_in
+from tests.support.mail import dovecot as dovecot
+from tests.support.mail import postfix as postfix
 
 PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
-def settings(database_url, postfix) -> Settings:  # noqa: F811
+def settings(database_url, postfix) -> Settings:
     return Settings(database_url=database_url, env="test", smtp_host="127.0.0.1", smtp_port=postfix.port,
                     smtp_security="none", smtp_timeout_seconds=5)
 
@@ -33,7 +34,7 @@ def board_state(page) -> str:
 
 
 def test_a_stopped_mail_server_turns_red_on_the_supervisor_view_and_green_after_restart(
-        page, uow, clock, container, postfix, shot):  # noqa: F811
+        page, uow, clock, container, postfix, shot):
     with uow() as s:
         team = access.create_team(s, clock, name="Contact centre")
         lead = access.create_user(s, clock, username="lee.lead", display_name="Lee Carter", role="team_lead",

@@ -13,8 +13,7 @@ from onethread.access import service as access
 from onethread.access.rules import SYSTEM
 from onethread.cases import items_service
 from onethread.cases import service as cases
-from onethread.customers import identifier_service
-from onethread.customers import service as customers
+from onethread.demo import worlds
 from onethread.interactions import service as interactions
 from onethread.inventory import service as inventory
 from onethread.models import Case
@@ -30,31 +29,14 @@ def s4(uow, clock) -> dict:
     """Harbour Lane Joinery: the tablet SIM removed in March, then the same story four times."""
     clock.set(on(date(2026, 3, 2), 9))
     with uow() as s:
-        store = access.create_team(s, clock, name="High Street store", kind="store")
-        centre = access.create_team(s, clock, name="Contact centre")
-        billing = access.create_team(s, clock, name="Billing back office", kind="back_office")
-        sam = access.create_user(s, clock, username="sam.store", display_name="Sam Patel", role="store_advisor",
-                                 password=None, team_id=store.id)
-        jo = access.create_user(s, clock, username="jo.agent", display_name="Jo Reid", role="agent",
-                                password=PASSWORD, team_id=centre.id)
-        bea = access.create_user(s, clock, username="bea.billing", display_name="Bea Jones", role="back_office",
-                                 password=None, team_id=billing.id)
-        org = customers.create_organization(s, clock, SYSTEM, name="Harbour Lane Joinery Ltd")
-        cust = customers.create_customer(s, clock, SYSTEM, party_id=org.id, customer_since=date(2015, 4, 1))
-        acc = customers.open_billing_account(s, clock, SYSTEM, customer_id=cust.id, account_number="ACC-400401",
-                                             currency="GBP", opened_on=date(2015, 4, 1))
-        for n, msisdn in enumerate(["07700 900401", "07700 900402", "07700 900403"], start=1):
-            inventory.add_product(s, clock, SYSTEM, customer_id=cust.id, billing_account_id=acc.id,
-                                  kind="mobile_line", name=f"Business Unlimited (line {n})", price_minor=2800,
-                                  activated_at=on(date(2015, 4, 1), 9), identifiers={"msisdn": msisdn}, region="GB")
-        tablet = inventory.add_product(s, clock, SYSTEM, customer_id=cust.id, billing_account_id=acc.id,
-                                       kind="data_sim", name="Tablet data SIM (old iPad)", price_minor=1000,
-                                       activated_at=on(date(2018, 5, 1), 9),
-                                       identifiers={"iccid": "8944100000000004044"}, region="GB")
-        identifier_service.assign(s, clock, SYSTEM, customer_id=cust.id, kind="email",
-                                  value="mark@harbourlane.example", valid_from=on(date(2015, 4, 1), 9))
-        identifier_service.assign(s, clock, SYSTEM, customer_id=cust.id, kind="social", value="x:@harbourlanejoin",
-                                  valid_from=on(date(2017, 1, 1), 9))
+        users, _ = worlds.staff(s, clock, [("sam.store", "Sam Patel", "store_advisor", "High Street store"),
+                                           ("jo.agent", "Jo Reid", "agent", "Contact centre"),
+                                           ("bea.billing", "Bea Jones", "back_office", "Billing back office")],
+                                [("High Street store", "store", None), ("Contact centre", "contact_centre", None),
+                                 ("Billing back office", "back_office", None)], passwords={"jo.agent": PASSWORD})
+        sam, jo, bea = users["sam.store"], users["jo.agent"], users["bea.billing"]
+        joinery = worlds.s4_joinery(worlds.Builder(s, clock), tablet_name="Tablet data SIM (old iPad)")
+        cust, tablet = joinery.customer, joinery.tablet
         who = {u.username: access.staff_principal(u) for u in (sam, jo, bea)}
         ids = {"customer": cust.id, "tablet": tablet.id, "bea": bea.id}
 

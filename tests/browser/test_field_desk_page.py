@@ -12,7 +12,7 @@ from onethread.access.rules import SYSTEM
 from onethread.fieldservice import service as field
 from onethread.models import StaffUser
 from tests.browser.steps import sign_in
-from tests.scenarios.test_s5_field_service import field_world
+from tests.support.s5_world import field_world
 
 PASSWORD = "correct horse battery"
 

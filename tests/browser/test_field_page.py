@@ -16,7 +16,7 @@ from onethread.access.rules import SYSTEM
 from onethread.fieldservice import service as field
 from onethread.models import FieldIncident, Harm, StaffUser, Visit
 from tests.browser.steps import sign_in
-from tests.scenarios.test_s5_field_service import field_world
+from tests.support.s5_world import field_world
 
 PASSWORD = "correct horse battery"
 PHONE = {"width": 390, "height": 844}

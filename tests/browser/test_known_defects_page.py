@@ -20,7 +20,7 @@ from onethread.decisions import service as decisions
 from onethread.inventory import service as inventory
 from onethread.models import Decision, KnownDefect
 from tests.browser.steps import sign_in
-from tests.scenarios.test_s1_defective_not_damaged import FACTS
+from tests.support.s1_world import FACTS
 
 PASSWORD = "correct horse battery"
 FAULT = {k: v for k, v in FACTS.items() if k != "known_defect"}  # the registry says whether it is known

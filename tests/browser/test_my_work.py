@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from onethread.access import service as access
 from onethread.models import TriageItem
-from tests.api.test_triage_api import customer_with_email, email
 from tests.browser.steps import sign_in
+from tests.support.triage_api import customer_with_email, email
 
 PASSWORD = "my work comes to me"
 

@@ -18,6 +18,7 @@ from onethread.access.rules import SYSTEM
 from onethread.cases import clocks
 from onethread.cases import service as cases
 from onethread.customers import service as customers
+from onethread.demo import worlds
 from onethread.models import Case, CaseClock, Contact, Escalation
 
 PASSWORD = "onethread-demo"
@@ -28,12 +29,8 @@ LONDON = ZoneInfo("Europe/London")
 
 def s5_world(uow, clock) -> dict:
     with uow() as s:
-        team = access.create_team(s, clock, name="Case specialists", kind="specialists")
-        owner = access.create_user(s, clock, username="gertrude.b", display_name="Gertrude Blanc", role="specialist",
-                                   password=PASSWORD, team_id=team.id)
-        lead = access.create_user(s, clock, username="marta.lead", display_name="Marta Lopez", role="team_lead",
-                                  password=PASSWORD, team_id=team.id)
-        access.set_team_lead(s, team.id, lead.id)
+        users, _ = worlds.staff(s, clock, worlds.S5_SPECIALISTS, worlds.S5_SPECIALIST_TEAMS, password=PASSWORD)
+        owner, lead = users["gertrude.b"], users["marta.lead"]
         gertrude = access.staff_principal(owner)
         edith_p = customers.create_individual(s, clock, SYSTEM, given_name="Edith", family_name="Clarke")
         robert_p = customers.create_individual(s, clock, SYSTEM, given_name="Robert", family_name="Clarke")

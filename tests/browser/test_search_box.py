@@ -4,9 +4,9 @@ only the contacts."""
 
 from __future__ import annotations
 
-from tests.api.test_search import PASSWORD
-from tests.api.test_search import world as search_world  # noqa: F401 (a fixture)
 from tests.browser.steps import sign_in
+from tests.support.search import PASSWORD
+from tests.support.search import world as search_world  # noqa: F401 (a fixture)
 
 
 def test_the_search_box_finds_words_in_cases_and_contacts(page, search_world, shot, backend):  # noqa: F811

@@ -18,6 +18,7 @@ from onethread.access.rules import SYSTEM
 from onethread.customers import identifier_service
 from onethread.customers import service as customers
 from onethread.decisions import known_defects
+from onethread.demo import worlds
 from onethread.inventory import service as inventory
 from onethread.models import Case, Commitment, Contact, ContactSession, Decision, Handover
 from tests.browser.steps import sign_in
@@ -30,14 +31,9 @@ TABLET = {"width": 768, "height": 1024}
 
 def s1_world(uow, clock) -> SimpleNamespace:
     with uow() as s:
-        store = access.create_team(s, clock, name="High Street store", kind="store")
-        centre = access.create_team(s, clock, name="Contact centre")
-        advisor = access.create_user(s, clock, username="sol.store", display_name="Sol Reyes", role="store_advisor",
-                                     password=PASSWORD, team_id=store.id)
-        agent = access.create_user(s, clock, username="alex.agent", display_name="Alex Morgan", role="agent",
-                                   password=PASSWORD, team_id=centre.id)
-        lead = access.create_user(s, clock, username="lee.lead", display_name="Lee Carter", role="team_lead",
-                                  password=None, team_id=centre.id)
+        users, _ = worlds.staff(s, clock, worlds.S1_STORE_STAFF, worlds.S1_STORE_TEAMS,
+                                passwords={"sol.store": PASSWORD, "alex.agent": PASSWORD})
+        advisor, agent, lead = users["sol.store"], users["alex.agent"], users["lee.lead"]
         # Many owners have reported the jack on this model: it is on the known-defects list.
         known_defects.register(s, clock, access.staff_principal(lead), device_model="Nova X2",
                                symptom="headphone jack")

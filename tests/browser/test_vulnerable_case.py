@@ -3,8 +3,8 @@ form set to a letter with no online-only channel offered, and her proactive-cont
 
 from __future__ import annotations
 
-from tests.api.test_vulnerable_service import PASSWORD, world
 from tests.browser.steps import sign_in
+from tests.support.vulnerable_service import PASSWORD, world
 
 
 def test_the_case_page_shows_her_needs_and_replies_by_letter(page, uow, clock, shot):

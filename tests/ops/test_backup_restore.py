@@ -25,8 +25,8 @@ from onethread.db.backup import row_counts
 from onethread.db.engine import make_engine
 from onethread.db.session import session_scope
 from onethread.demo import loader
-from tests.api.test_cli import ok, refused, run
-from tests.api.test_customer_api import make_customer
+from tests.support.cli import ok, refused, run
+from tests.support.customer_api import make_customer
 
 CONTACT = "/tmf-api/partyInteraction/v5/partyInteraction"
 

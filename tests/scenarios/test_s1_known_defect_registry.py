@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from onethread.demo import loader
 from onethread.models import Customer, Product, StaffUser
-from tests.api.test_trouble_ticket_api import staff_headers
-from tests.scenarios.test_s1_defective_not_damaged import FACTS, ask, setup_world
+from tests.support.s1_world import FACTS, ask, setup_world
+from tests.support.trouble_ticket_api import staff_headers
 
 V1 = "/api/v1"
 # The advisor notes a scuff on the case and says nothing about known defects.

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from onethread.access import service as access
 from onethread.interactions import service as interactions
 from onethread.interactions import timeline
-from tests.api.test_sessions_api import make_customer, make_staff
+from tests.support.sessions_api import make_customer, make_staff
 
 S = "/api/v1/sessions"
 

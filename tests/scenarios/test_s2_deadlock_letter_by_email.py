@@ -16,8 +16,11 @@ from email.utils import format_datetime
 import httpx
 import pypdf
 
-from tests.api.test_outreach_mail import delivered, dovecot, postfix  # noqa: F401 (fixtures)
-from tests.scenarios.test_sandbox_over_http import ONETHREAD, START, cli, sandbox  # noqa: F401 (fixture)
+from tests.support.mail import delivered
+from tests.support.mail import dovecot as dovecot
+from tests.support.mail import postfix as postfix
+from tests.support.sandbox import ONETHREAD, START, cli, s2_complaint
+from tests.support.sandbox import sandbox as sandbox
 
 MARGARET = "margaret.hughes@mail.example"
 
@@ -29,7 +32,7 @@ def worker(env: dict, **settings: str) -> str:
     return done.stdout
 
 
-def test_the_deadlock_letter_is_emailed_as_a_pdf_and_the_answer_joins_the_case(sandbox, dovecot, postfix):  # noqa: F811
+def test_the_deadlock_letter_is_emailed_as_a_pdf_and_the_answer_joins_the_case(sandbox, dovecot, postfix):
     env, base = sandbox
     intake = f"intake_{uuid.uuid4().hex[:12]}"
     dovecot.create_mailbox(intake)
@@ -41,22 +44,7 @@ def test_the_deadlock_letter_is_emailed_as_a_pdf_and_the_answer_joins_the_case(s
     token = cli(env, "token", "create", "--name", "trainer", "--role", "admin", "--expires", "P1D").splitlines()[0]
     with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=120) as api:
         assert api.post("/api/v1/admin/clock", json={"now": START}).status_code == 200
-        owner = api.post("/api/v1/staff", json={"username": "owner.s2", "displayName": "Olive Owner", "role": "agent",
-                                                 "password": "a long password 1"}).json()
-        party = api.post("/tmf-api/party/v5/individual",
-                         json={"@type": "Individual", "givenName": "Margaret", "familyName": "Hughes"}).json()
-        customer = api.post("/tmf-api/customer/v5/customer", json={
-            "@type": "Customer", "engagedParty": {"@type": "PartyRef", "id": party["id"]}}).json()
-        assert api.post(f"/api/v1/customers/{customer['id']}/identifiers",
-                        json={"kind": "email", "value": MARGARET}).status_code == 201
-        case = api.post("/tmf-api/troubleTicket/v5/troubleTicket", json={
-            "@type": "TroubleTicket", "name": "No incoming calls", "ticketType": "complaint", "severity": "medium",
-            "description": "I cannot receive calls or voicemail.", "channel": {"@type": "ChannelRef", "id": "phone"},
-            "relatedParty": [
-                {"@type": "RelatedPartyRefOrPartyRoleRef", "role": "customer",
-                 "partyOrPartyRole": {"@type": "PartyRoleRef", "id": customer["id"]}},
-                {"@type": "RelatedPartyRefOrPartyRoleRef", "role": "owner",
-                 "partyOrPartyRole": {"@type": "PartyRoleRef", "id": owner["id"]}}]}).json()
+        _, case = s2_complaint(api, "owner.s2", email=MARGARET)
         assert api.post("/api/v1/admin/clock", json={"advance": "P8W"}).status_code == 200
 
         [letter] = api.get(f"/api/v1/cases/{case['id']}/messages").json()

@@ -14,6 +14,7 @@ from onethread.cases import clocks, items_service, queries
 from onethread.cases import service as cases
 from onethread.customers import identifier_service
 from onethread.customers import service as customers
+from onethread.demo import worlds
 from onethread.errors import Conflict
 from onethread.interactions import service as interactions
 from onethread.interactions import timeline
@@ -22,16 +23,10 @@ from onethread.models import Case, CaseClock, CaseEvent, Contact, Escalation
 
 def setup_world(uow, clock):
     with uow() as s:
-        team = access.create_team(s, clock, name="Contact centre")
-        relations = access.create_team(s, clock, name="Customer relations", kind="customer_relations")
-        lead = access.create_user(s, clock, username="lee.lead", display_name="Lee Carter", role="team_lead",
-                                  password=None, team_id=team.id)
-        head = access.create_user(s, clock, username="hana.head", display_name="Hana Novak", role="team_lead",
-                                  password=None, team_id=relations.id)
-        access.set_team_lead(s, team.id, lead.id)
-        access.set_team_lead(s, relations.id, head.id)
-        agent = access.create_user(s, clock, username="alex.agent", display_name="Alex Morgan", role="agent",
-                                   password=None, team_id=team.id)
+        users, _ = worlds.staff(s, clock, [*worlds.S2_ESCALATION_STAFF,
+                                           ("alex.agent", "Alex Morgan", "agent", "Contact centre")],
+                                worlds.S2_ESCALATION_TEAMS)
+        lead, head, agent = users["lee.lead"], users["hana.head"], users["alex.agent"]
         party = customers.create_individual(s, clock, SYSTEM, given_name="Margaret", family_name="Hughes")
         cust = customers.create_customer(s, clock, SYSTEM, party_id=party.id)
         identifier_service.assign(s, clock, SYSTEM, customer_id=cust.id, kind="msisdn", value="07700 900201",

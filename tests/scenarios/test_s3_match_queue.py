@@ -13,7 +13,7 @@ from onethread.access.rules import SYSTEM
 from onethread.customers import identifier_service
 from onethread.interactions import service as interactions
 from onethread.interactions import timeline
-from tests.api.test_sessions_api import make_customer, make_staff
+from tests.support.sessions_api import make_customer, make_staff
 
 Q = "/api/v1/match-queue"
 NUMBER = "07700 900301"

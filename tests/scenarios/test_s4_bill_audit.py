@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import select
 
 from onethread.models import Case, Commitment, Decision
-from tests.api.test_bill_import import TABLET_ICCID, joinery
-from tests.api.test_trouble_ticket_api import staff_headers
+from tests.support.s4_bills import TABLET_ICCID, joinery
+from tests.support.trouble_ticket_api import staff_headers
 from tests.tmf_schema import assert_tmf_error
 
 V1 = "/api/v1"

@@ -13,65 +13,21 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from onethread.access import service as access
 from onethread.access.rules import SYSTEM
 from onethread.cases import brief, clocks, items_service, policy, queries
 from onethread.cases import service as cases
-from onethread.customers import identifier_service
-from onethread.customers import service as customers
 from onethread.errors import Conflict
 from onethread.interactions import service as interactions
 from onethread.interactions import timeline
 from onethread.inventory import service as inventory
 from onethread.models import Case, CaseEvent, Commitment, Contact, Escalation, Handover, Product
+from tests.support.s4_world import world
 
 CALENDAR = policy.market("GB").calendar
 
 
 def on(day: date, hour: int, minute: int = 0) -> datetime:
     return datetime.combine(day, time(hour, minute), tzinfo=UTC)
-
-
-def world(uow, clock) -> dict:
-    with uow() as s:
-        store = access.create_team(s, clock, name="High Street store", kind="store")
-        centre = access.create_team(s, clock, name="Contact centre")
-        social = access.create_team(s, clock, name="Social care team")
-        billing = access.create_team(s, clock, name="Billing back office", kind="back_office")
-        relations = access.create_team(s, clock, name="Customer relations", kind="customer_relations")
-
-        def user(username, name, role, team):
-            return access.create_user(s, clock, username=username, display_name=name, role=role, password=None,
-                                      team_id=team.id)
-
-        sam = user("sam.store", "Sam Patel", "store_advisor", store)
-        jo = user("jo.agent", "Jo Reid", "agent", centre)
-        alex = user("alex.agent", "Alex Morgan", "agent", centre)
-        tess = user("tess.social", "Tess Ward", "agent", social)
-        bea = user("bea.billing", "Bea Jones", "back_office", billing)
-        dana = user("dana.lead", "Dana Price", "team_lead", billing)
-        hana = user("hana.head", "Hana Novak", "team_lead", relations)
-        for team, lead in ((store, sam), (centre, alex), (social, tess), (billing, dana), (relations, hana)):
-            access.set_team_lead(s, team.id, lead.id)
-
-        org = customers.create_organization(s, clock, SYSTEM, name="Harbour Lane Joinery Ltd")
-        cust = customers.create_customer(s, clock, SYSTEM, party_id=org.id, customer_since=date(2015, 4, 1))
-        acc = customers.open_billing_account(s, clock, SYSTEM, customer_id=cust.id, account_number="ACC-400401",
-                                             currency="GBP", opened_on=date(2015, 4, 1))
-        for n, msisdn in enumerate(["07700 900401", "07700 900402", "07700 900403"], start=1):
-            inventory.add_product(s, clock, SYSTEM, customer_id=cust.id, billing_account_id=acc.id,
-                                  kind="mobile_line", name=f"Business Unlimited (line {n})", price_minor=2800,
-                                  activated_at=on(date(2015, 4, 1), 9), identifiers={"msisdn": msisdn}, region="GB")
-        tablet = inventory.add_product(s, clock, SYSTEM, customer_id=cust.id, billing_account_id=acc.id,
-                                       kind="data_sim", name="Tablet data SIM (old iPad)", price_minor=1000,
-                                       activated_at=on(date(2018, 5, 1), 9),
-                                       identifiers={"iccid": "8944100000000004044"}, region="GB")
-        identifier_service.assign(s, clock, SYSTEM, customer_id=cust.id, kind="email",
-                                  value="mark@harbourlane.example", valid_from=on(date(2015, 4, 1), 9))
-        identifier_service.assign(s, clock, SYSTEM, customer_id=cust.id, kind="social", value="x:@harbourlanejoin",
-                                  valid_from=on(date(2017, 1, 1), 9))
-        principals = {u.username.split(".")[0]: access.staff_principal(u) for u in (sam, jo, alex, tess, bea, dana)}
-        return {"customer": cust.id, "tablet": tablet.id, **principals, "bea_id": bea.id, "dana_id": dana.id}
 
 
 def contact(uow, clock, who, channel: str, kind: str, text: str, n: int, **ident) -> str:

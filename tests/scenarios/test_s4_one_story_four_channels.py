@@ -10,11 +10,9 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
 
-from onethread.access import service as access
 from onethread.access.rules import SYSTEM
-from onethread.customers import identifier_service
-from onethread.customers import service as customers
 from onethread.db.session import session_scope
+from onethread.demo import worlds
 from onethread.interactions import service as interactions
 from onethread.interactions import timeline
 from onethread.inventory import service as inventory
@@ -31,27 +29,12 @@ def on(day: date, hour: int, minute: int = 0) -> datetime:
 def business_customer(uow, clock) -> dict:
     """Harbour Lane Joinery: three lines, a tablet SIM, an e-mail and a social handle since 2015-2018."""
     with uow() as s:
-        org = customers.create_organization(s, clock, SYSTEM, name="Harbour Lane Joinery Ltd")
-        cust = customers.create_customer(s, clock, SYSTEM, party_id=org.id, customer_since=date(2015, 4, 1))
-        acc = customers.open_billing_account(s, clock, SYSTEM, customer_id=cust.id, account_number="ACC-400401",
-                                             currency="GBP", opened_on=date(2015, 4, 1))
-        for n, msisdn in enumerate(["07700 900401", "07700 900402", "07700 900403"], start=1):
-            inventory.add_product(s, clock, SYSTEM, customer_id=cust.id, billing_account_id=acc.id,
-                                  kind="mobile_line", name=f"Business Unlimited (line {n})", price_minor=2800,
-                                  activated_at=on(date(2015, 4, 1), 9), identifiers={"msisdn": msisdn}, region="GB")
-        tablet = inventory.add_product(s, clock, SYSTEM, customer_id=cust.id, billing_account_id=acc.id,
-                                       kind="data_sim", name="Tablet data SIM (old iPad)", price_minor=1000,
-                                       activated_at=on(date(2018, 5, 1), 9),
-                                       identifiers={"iccid": "8944100000000004044"}, region="GB")
-        identifier_service.assign(s, clock, SYSTEM, customer_id=cust.id, kind="email",
-                                  value="mark@harbourlane.example", valid_from=on(date(2015, 4, 1), 9))
-        identifier_service.assign(s, clock, SYSTEM, customer_id=cust.id, kind="social", value="x:@harbourlanejoin",
-                                  valid_from=on(date(2017, 1, 1), 9))
-        billing = access.create_team(s, clock, name="Billing")
-        advisor = access.create_user(s, clock, username="sam.store", display_name="Sam Store", role="store_advisor",
-                                     password=None)
-        agent = access.create_user(s, clock, username="jo.agent", display_name="Jo Agent", role="agent",
-                                   password=None)
+        joinery = worlds.s4_joinery(worlds.Builder(s, clock), tablet_name="Tablet data SIM (old iPad)")
+        cust, tablet = joinery.customer, joinery.tablet
+        users, teams = worlds.staff(s, clock, [("sam.store", "Sam Store", "store_advisor", None),
+                                               ("jo.agent", "Jo Agent", "agent", None)],
+                                    [("Billing", "contact_centre", None)])
+        billing, advisor, agent = teams["Billing"], users["sam.store"], users["jo.agent"]
         return {"customer": cust.id, "tablet": tablet.id, "billing": billing.id, "advisor": advisor.id,
                 "agent": agent.id}
 

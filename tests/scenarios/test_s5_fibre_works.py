@@ -23,6 +23,7 @@ from onethread.access.rules import SYSTEM
 from onethread.cases import brief, clocks, handover_service, items_service, policy, queries
 from onethread.cases import service as cases
 from onethread.customers import service as customers
+from onethread.demo import worlds
 from onethread.errors import Conflict
 from onethread.interactions import service as interactions
 from onethread.interactions import timeline
@@ -46,27 +47,19 @@ def tick(uow, clock, when: datetime) -> None:
 
 def world(uow, clock) -> dict:
     with uow() as s:
-        specialists = access.create_team(s, clock, name="Case specialists", kind="specialists")
-        relations = access.create_team(s, clock, name="Customer relations", kind="customer_relations")
-        centre = access.create_team(s, clock, name="Contact centre")
-        fibrefix = access.create_team(s, clock, name="FibreFix Ltd (subcontractor)", kind="subcontractor")
-
-        def user(username, name, role, team):
-            return access.create_user(s, clock, username=username, display_name=name, role=role, password=None,
-                                      team_id=team.id)
-
-        people = {
-            "gertrude": user("gertrude.b", "Gertrude Blanc", "specialist", specialists),
-            "omar": user("omar.s", "Omar Said", "specialist", specialists),
-            "sofia": user("sofia.l", "Sofia Lind", "specialist", specialists),
-            "marta": user("marta.lead", "Marta Lopez", "team_lead", specialists),
-            "hana": user("hana.head", "Hana Novak", "team_lead", relations),
-            "alex": user("alex.agent", "Alex Morgan", "agent", centre),
-            "lee": user("lee.lead", "Lee Carter", "team_lead", centre),
-            "finn": user("finn.field", "Finn Walsh", "field_subcontractor", fibrefix),
-        }
-        for team, lead in ((specialists, "marta"), (relations, "hana"), (centre, "lee"), (fibrefix, "finn")):
-            access.set_team_lead(s, team.id, people[lead].id)
+        users, _ = worlds.staff(s, clock, [
+            ("gertrude.b", "Gertrude Blanc", "specialist", "Case specialists"),
+            ("omar.s", "Omar Said", "specialist", "Case specialists"),
+            ("sofia.l", "Sofia Lind", "specialist", "Case specialists"),
+            ("marta.lead", "Marta Lopez", "team_lead", "Case specialists"),
+            ("hana.head", "Hana Novak", "team_lead", "Customer relations"),
+            ("alex.agent", "Alex Morgan", "agent", "Contact centre"),
+            ("lee.lead", "Lee Carter", "team_lead", "Contact centre"),
+            ("finn.field", "Finn Walsh", "field_subcontractor", "FibreFix Ltd (subcontractor)"),
+        ], [("Case specialists", "specialists", "marta.lead"),
+            ("Customer relations", "customer_relations", "hana.head"), ("Contact centre", "contact_centre", "lee.lead"),
+            ("FibreFix Ltd (subcontractor)", "subcontractor", "finn.field")])
+        people = {u.split(".")[0]: user for u, user in users.items()}
 
         edith_p = customers.create_individual(s, clock, SYSTEM, given_name="Edith", family_name="Clarke",
                                               birth_date=date(1937, 2, 11))

@@ -16,26 +16,22 @@ nothing; the subcontractor's own repair does not close the harm; the customer's 
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from onethread.access import service as access
 from onethread.access.rules import SYSTEM
 from onethread.app import create_app
 from onethread.bootstrap import build
-from onethread.cases import service as cases
 from onethread.config import Settings
-from onethread.customers import service as customers
 from onethread.db.session import session_scope
 from onethread.inventory import service as inventory
 from onethread.models import Escalation, Harm, ManualClockRow, Task, TimelineEntry
+from tests.support.s5_world import V1, field_world, slot, subcontractor
 from tests.tmf_schema import assert_tmf_error
-
-V1 = "/api/v1"
 
 
 @pytest.fixture
@@ -55,64 +51,6 @@ def move(client, w, duration: str) -> None:
     """Time passes on the sandbox clock; the sweeps due on the way run at their own times."""
     moved = client.post("/api/v1/admin/clock", headers=w["h"]["ada"], json={"advance": duration})
     assert moved.status_code == 200, moved.text
-
-
-def field_world(uow, clock, *, vulnerable: bool = True) -> dict:
-    """Edith, her fibre and its installation case; FibreFix (Finn the technician, Fay its manager),
-    the network team (Nina its lead), Alex the case owner, Sam the supplier manager."""
-    with uow() as s:
-        network = access.create_team(s, clock, name="Network team", kind="network")
-        centre = access.create_team(s, clock, name="Contact centre")
-        fibrefix = access.create_team(s, clock, name="FibreFix Ltd", kind="subcontractor")
-        other = access.create_team(s, clock, name="CableCo", kind="subcontractor")
-
-        def user(username, name, role, team):
-            return access.create_user(s, clock, username=username, display_name=name, role=role, password=None,
-                                      team_id=team.id)
-
-        people = {
-            "alex": user("alex.agent", "Alex Morgan", "agent", centre),
-            "lee": user("lee.lead", "Lee Carter", "team_lead", centre),
-            "nina": user("nina.net", "Nina Berg", "team_lead", network),
-            "sam": user("sam.supply", "Sam Okafor", "back_office", centre),
-            "finn": user("finn.field", "Finn Walsh", "field_subcontractor", fibrefix),
-            "fay": user("fay.fibrefix", "Fay Dunn", "field_subcontractor", fibrefix),
-            "carl": user("carl.cable", "Carl Ives", "field_subcontractor", other),
-            "ada": user("ada.admin", "Ada Admin", "admin", centre),
-        }
-        for team, lead in ((network, "nina"), (centre, "lee"), (fibrefix, "fay"), (other, "carl")):
-            access.set_team_lead(s, team.id, people[lead].id)
-        party = customers.create_individual(s, clock, SYSTEM, given_name="Edith", family_name="Clarke",
-                                            birth_date=date(1937, 2, 11))
-        edith = customers.create_customer(s, clock, SYSTEM, party_id=party.id, customer_since=date(1998, 5, 1))
-        if vulnerable:
-            customers.record_vulnerability(s, clock, SYSTEM, customer_id=edith.id, kind="age", consent_given=True,
-                                           review_on=date(2026, 12, 1), note="89 years old; lives alone",
-                                           needs=["assisted_channels", "priority"])
-        fibre = inventory.add_product(s, clock, SYSTEM, customer_id=edith.id, kind="fibre", name="Fibre 150",
-                                      price_minor=3500, currency="GBP", status="pendingActive")
-        case = cases.open_new(s, clock, access.staff_principal(people["alex"]), customer_id=edith.id,
-                              kind="order_problem", title="Fibre installation", opened_via="phone",
-                              product_id=fibre.id, owner_id=people["alex"].id)
-        headers = {}
-        for name, u in people.items():
-            _, secret = access.create_token(s, clock, name=f"{name}'s token", role=u.role, staff_user_id=u.id)
-            headers[name] = {"Authorization": f"Bearer {secret}"}
-        return {"customer": edith.id, "fibre": fibre.id, "case": case.id, "h": headers,
-                "ids": {n: u.id for n, u in people.items()},
-                "teams": {"network": network.id, "fibrefix": fibrefix.id, "other": other.id}}
-
-
-def subcontractor(client, w, team: str = "fibrefix", name: str = "FibreFix Ltd") -> str:
-    made = client.post(f"{V1}/subcontractors", headers=w["h"]["ada"], json={
-        "name": name, "teamId": w["teams"][team], "supplierManagerId": w["ids"]["sam"]})
-    assert made.status_code == 201, made.text
-    return made.json()["id"]
-
-
-def slot(clock, days: int) -> dict:
-    start = clock.now() + timedelta(days=days)
-    return {"validFor": {"startDateTime": start.isoformat(), "endDateTime": (start + timedelta(hours=4)).isoformat()}}
 
 
 def visit_fails(client, w, clock, days: int, cause: str = "network_connection") -> str:

@@ -117,7 +117,8 @@ def main(argv: list[str] | None = None) -> int:
                     import pstats
 
                     cprof.disable()
-                    pstats.Stats(cprof).sort_stats("cumulative").print_stats(r"onethread/(cases|search|interactions|db|kernel)", 45)
+                    ours = r"onethread/(cases|search|interactions|db|kernel)"
+                    pstats.Stats(cprof).sort_stats("cumulative").print_stats(ours, 45)
                 if profiler is not None:
                     profiler.stop()
                     print(profiler.output_text(unicode=False, color=False, show_all=False))

@@ -77,7 +77,8 @@ def fresh_database(kind: str, pg_url: str | None) -> tuple[str, callable]:
     import psycopg
 
     base = pg_url or "postgresql://postgres@127.0.0.1:5432/postgres"
-    name = f"onethread_bench_{int(time.time())}_{os.getpid()}"
+    # ONETHREAD_BENCH_DB_PREFIX: where several people share one server, each their own names.
+    name = f"{os.environ.get('ONETHREAD_BENCH_DB_PREFIX', 'onethread_bench')}_{int(time.time())}_{os.getpid()}"
     with psycopg.connect(base, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
 

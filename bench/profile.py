@@ -44,6 +44,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("-n", type=int, default=300, help="requests to time (and profile)")
     ap.add_argument("--pyinstrument", action="store_true")
     ap.add_argument("--sql", action="store_true", help="print the statements of one request")
+    ap.add_argument("--agents", type=int, default=0,
+                    help="a contact-centre team of this many available agents first (triage hands items out)")
+    ap.add_argument("--cprofile", action="store_true", help="profile with cProfile (deterministic) instead")
     args = ap.parse_args(argv)
 
     import httpx
@@ -74,6 +77,16 @@ def main(argv: list[str] | None = None) -> int:
             transport = httpx.ASGITransport(app=app)
             async with app.router.lifespan_context(app), httpx.AsyncClient(
                     transport=transport, base_url="http://bench", headers=headers) as client:
+                if args.agents:
+                    team = await client.post("/api/v1/teams", json={"name": "Contact centre", "kind": "contact_centre"})
+                    for n in range(args.agents):
+                        r = await client.post("/api/v1/staff", json={
+                            "username": f"agent{n}", "displayName": f"Agent {n}", "role": "agent",
+                            "teamId": team.json()["id"]})
+                        assert r.status_code < 400, r.text
+                        r = await client.put(f"/api/v1/staff/{r.json()['id']}/presence",
+                                             json={"presence": "available", "capacity": 500})
+                        assert r.status_code < 400, r.text
                 method, path, body, *_ = reqs[0]
                 statements.clear()
                 r = await client.request(method, path, json=body)
@@ -89,11 +102,23 @@ def main(argv: list[str] | None = None) -> int:
 
                     profiler = Profiler(interval=0.0005, async_mode="disabled")
                     profiler.start()
+                cprof = None
+                if args.cprofile:
+                    import cProfile
+
+                    cprof = cProfile.Profile()
+                    cprof.enable()
                 t0 = time.perf_counter()
                 for method, path, body, *_ in reqs[1:]:
                     r = await client.request(method, path, json=body)
                     assert r.status_code < 400, r.text
                 dt = time.perf_counter() - t0
+                if cprof is not None:
+                    import pstats
+
+                    cprof.disable()
+                    ours = r"onethread/(cases|search|interactions|db|kernel)"
+                    pstats.Stats(cprof).sort_stats("cumulative").print_stats(ours, 45)
                 if profiler is not None:
                     profiler.stop()
                     print(profiler.output_text(unicode=False, color=False, show_all=False))

@@ -116,3 +116,27 @@ def test_everyone_asked_leaves_the_case_with_its_owner_and_an_owner_back_keeps_i
     presence(client, who["al"][1], "me", presence="available")  # back before anyone answered
     assert sweep(uow, clock) == 0
     assert offers(uow, case2) == [("bo.agent", "cancelled")] and owner(uow, case2) == who["al"][0]
+
+
+def test_an_agent_away_for_a_week_has_new_work_handed_to_a_colleague_recorded(client, uow, clock):
+    from tests.api.test_triage_api import email, item_of
+
+    case_id, who = team(uow, clock)
+    jo, jo_hdr = who["jo"]
+    back = (clock.now() + timedelta(days=7)).isoformat()
+    assert presence(client, jo_hdr, "me", presence="away", backAt=back).status_code == 200
+    clock.advance(timedelta(days=2))
+    # Her customer writes about something new: not to Jo, who is away, but to a colleague at work
+    contact = email(uow, clock, "ann@example.com", text="a new question while Jo is away")
+    item = item_of(uow, contact)
+    assert item.assigned_to == who["al"][0] and "owner of the customer's open case" not in item.reason
+    assert contact in [t["contactId"] for t in client.get("/api/v1/me/work", headers=who["al"][1]).json()["triage"]]
+    # and her case is offered by the team's rule; accepted, the change of owner is on the case log
+    assert sweep(uow, clock) == 1
+    [offer] = offered_to_me(client, who["al"][1])
+    assert client.post(f"/api/v1/handovers/{offer['id']}/accept", headers=who["al"][1]).status_code == 200
+    assert owner(uow, case_id) == who["al"][0]
+    with uow() as s:
+        changed = s.scalar(select(CaseEvent).where(CaseEvent.case_id == case_id, CaseEvent.kind == "owner_changed"))
+        assert changed.data["fromOwnerId"] == jo and changed.actor_id == who["al"][0]
+        assert changed.text.startswith("Jo Reid is away; offered by the team's rule")

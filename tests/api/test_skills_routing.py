@@ -117,3 +117,50 @@ def test_a_new_case_handed_to_a_team_gets_its_owner_by_the_teams_rule(client, uo
     client.put(f"/api/v1/staff/{lee}/presence", json={"presence": "away"}, headers=lee_hdr)
     assert_tmf_error(client.post(url, json=team_ticket(cid, team), headers=opener), 409)
     assert_tmf_error(client.post(url, json=team_ticket(cid, "01M99000000000000000000000"), headers=opener), 404)
+
+
+def test_someone_becoming_available_takes_the_waiting_work_matching_their_skills_first(client, uow, clock):
+    from datetime import timedelta
+
+    lee, team, lee_hdr = make_staff(uow, clock, "lee.lead", "Lee Lead", "team_lead", "Contact centre")
+    al, _, al_hdr = make_staff(uow, clock, "al.agent", "Al Morgan", "agent", "Contact centre")
+    cy, _, cy_hdr = make_staff(uow, clock, "cy.agent", "Cy Park", "agent", "Contact centre")
+    with uow() as s:
+        access.set_team_lead(s, team, lee)
+    client.put(f"/api/v1/staff/{al}/skills", json={"skills": ["fr"]}, headers=lee_hdr)
+    client.put(f"/api/v1/staff/{cy}/skills", json={"skills": ["mobile_line"]}, headers=lee_hdr)
+    assert client.put(f"/api/v1/teams/{team}/routing-rule", json={"rule": "skills"},
+                      headers=lee_hdr).status_code == 200
+    for hdr in (al_hdr, cy_hdr):
+        assert client.put("/api/v1/staff/me/presence", json={"presence": "busy"}, headers=hdr).status_code == 200
+    customer(uow, clock, "Cat", "cat@example.com", language="en")
+    _, line = customer(uow, clock, "Ben", "ben@example.com", language="en", product="mobile_line")
+    customer(uow, clock, "Amelie", "amelie@example.fr", language="fr")
+    waiting = []  # oldest first: Cat, Ben (about his mobile line), Amelie (French), Cat again
+    for sender, extra in (("cat@example.com", None), ("ben@example.com", {"productId": line}),
+                          ("amelie@example.fr", None), ("cat@example.com", None)):
+        clock.advance(timedelta(minutes=1))
+        waiting.append(email(uow, clock, sender, text="hello", **({"extra": extra} if extra else {})))
+    assert [item_of(uow, w).assigned_to for w in waiting] == [None] * 4
+    cat, ben, amelie, cat_again = waiting
+
+    # Al speaks French: Amelie's contact first, though two are older; then the oldest of the rest.
+    r = client.put("/api/v1/staff/me/presence", json={"presence": "available", "capacity": 2}, headers=al_hdr)
+    assert r.status_code == 200 and r.json()["handedOut"] == 2
+    assert item_of(uow, amelie).assigned_to == al and item_of(uow, amelie).reason.endswith("matched on fr")
+    assert item_of(uow, cat).assigned_to == al and "matched" not in item_of(uow, cat).reason
+    assert item_of(uow, ben).assigned_to is None
+    # Cy knows mobile lines: Ben's contact about his line, though Cat's second one waits too.
+    r = client.put("/api/v1/staff/me/presence", json={"presence": "available", "capacity": 1}, headers=cy_hdr)
+    assert r.json()["handedOut"] == 1
+    assert item_of(uow, ben).assigned_to == cy and item_of(uow, ben).reason.endswith("matched on mobile_line")
+    assert item_of(uow, cat_again).assigned_to is None
+
+    # Under least loaded, the same person takes the oldest, whatever their skills.
+    client.put(f"/api/v1/teams/{team}/routing-rule", json={"rule": "least_loaded"}, headers=lee_hdr)
+    client.put("/api/v1/staff/me/presence", json={"presence": "busy"}, headers=al_hdr)
+    clock.advance(timedelta(minutes=1))
+    french = email(uow, clock, "amelie@example.fr", text="encore")
+    r = client.put("/api/v1/staff/me/presence", json={"presence": "available", "capacity": 3}, headers=al_hdr)
+    assert r.json()["handedOut"] == 1
+    assert item_of(uow, cat_again).assigned_to == al and item_of(uow, french).assigned_to is None

@@ -13,14 +13,16 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import NamedTuple
 
-from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy import and_, bindparam, func, literal, or_, select, update
+from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session
 
 from onethread.access.rules import FIELD_SUBCONTRACTOR, SUPERVISORS, Principal
 from onethread.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from onethread.kernel.clock import Clock, ensure_utc
-from onethread.models import Case, StaffUser, Team, TriageItem
+from onethread.models import Case, Contact, Customer, Party, Product, StaffUser, Team, TriageItem
 
 PRESENCES = ("available", "busy", "away", "off")
 ROUTING_RULES = ("least_loaded", "round_robin", "skills")
@@ -97,25 +99,49 @@ def _open_items_of(staff_id_column):
             .where(TriageItem.assigned_to == staff_id_column, TriageItem.done_at.is_(None)).scalar_subquery())
 
 
-# Built once: the team's available members with their loads; a person with their load.
-_AVAILABLE_MEMBERS = select(StaffUser, _open_items_of(StaffUser.id)).where(
-    StaffUser.team_id == bindparam("team_id"), StaffUser.presence == "available")
-_PERSON_AND_LOAD = select(StaffUser, _open_items_of(StaffUser.id)).where(StaffUser.id == bindparam("staff_id"))
+class TeamRef(NamedTuple):
+    """What routing needs of a team (read as plain columns, no ORM object)."""
+
+    id: str
+    routing_rule: str
 
 
-def choose(session: Session, team_id: str | None, wants: set[str] = frozenset()) -> StaffUser | None:
-    """The available member of the team with room, by the team's rule (``wants``: the skills
-    the item asks for, the ``skills`` rule's match); None if nobody is."""
-    if team_id is None:
-        return None
-    team = session.get(Team, team_id)
-    rows = session.execute(_AVAILABLE_MEMBERS, {"team_id": team_id}).all()
-    members = [u for u, _ in rows if takes_work(u) and u.role not in SUPERVISORS]  # leads escalate, not the pool
-    load = {u.id: n for u, n in rows}
-    free = [u for u in members if load.get(u.id, 0) < u.capacity]
-    if not free:
-        return None
-    return _by_rule(team, free, load, wants)
+# Built once: the people who may take a new item, as plain rows with their loads: the team's
+# available members and the owner of the customer's case, in one statement.
+_CANDIDATES = select(
+    StaffUser.id, StaffUser.username, StaffUser.team_id, StaffUser.role, StaffUser.active, StaffUser.presence,
+    StaffUser.capacity, StaffUser.skills, StaffUser.last_assigned_at, _open_items_of(StaffUser.id).label("load"),
+).where(or_(and_(StaffUser.team_id == bindparam("team_id"), StaffUser.presence == "available"),
+            StaffUser.id == bindparam("owner_id")))
+
+
+def pick(session: Session, team: TeamRef | None, owner_id: str | None, now: datetime,
+         wants: set[str] = frozenset()) -> tuple[str | None, str]:
+    """Who takes a new triage item (a staff id, None: it waits in its queue) and what to add to
+    its reason: the owner of the customer's latest open case (``owner_id``) when available with
+    room, else an available member of the team with room by the team's rule (``wants``: the
+    skills the item asks for). One statement; round robin also records the hand-out."""
+    if team is None and owner_id is None:
+        return None, ""
+    rows = session.execute(_CANDIDATES, {"team_id": team.id if team else None, "owner_id": owner_id}).all()
+    load = {r.id: r.load for r in rows}
+    owner = next((r for r in rows if r.id == owner_id), None) if owner_id else None
+    chosen, why = None, ""
+    if owner is not None and takes_work(owner) and owner.load < owner.capacity:
+        chosen, why = owner, "; the owner of the customer's open case takes it"
+    elif team is not None:
+        free = [r for r in rows if r.team_id == team.id and r.presence == "available" and takes_work(r)
+                and r.role not in SUPERVISORS and r.load < r.capacity]  # leads escalate, not the pool
+        if free:
+            chosen = _by_rule(team, free, load, wants)
+            matched = wants & skills_of(chosen)
+            why = f"; matched on {', '.join(sorted(matched))}" if matched else ""
+    if chosen is None:
+        return None, ""
+    if team is not None and team.routing_rule == "round_robin":  # only round robin reads it
+        session.execute(update(StaffUser).where(StaffUser.id == chosen.id).values(last_assigned_at=now)
+                        .execution_options(synchronize_session=False))
+    return chosen.id, why
 
 
 def case_owner(session: Session, team_id: str, wants: set[str] = frozenset()) -> StaffUser | None:
@@ -146,40 +172,43 @@ def owner_of_latest_case(customer_id):
             .order_by(Case.last_activity_at.desc()).limit(1).scalar_subquery())
 
 
-_LOOK = object()
-
-
-def place(session: Session, item: TriageItem, now: datetime, wants: set[str] = frozenset(),
-          owner_id: str | None = _LOOK) -> None:
-    """Hand a new triage item to someone, if anyone can take it (else it waits in its queue).
-    ``owner_id``: the owner of the customer's latest open case when the caller read it already."""
-    if item.customer_id is not None:
-        if owner_id is _LOOK:
-            owner_id = session.scalar(select(owner_of_latest_case(item.customer_id)))
-        row = session.execute(_PERSON_AND_LOAD, {"staff_id": owner_id}).first() if owner_id else None
-        owner, load = row if row is not None else (None, 0)
-        if owner is not None and takes_work(owner) and load < owner.capacity:
-            item.reason = f"{item.reason}; the owner of the customer's open case takes it"
-            _give(item, owner, now)
-            return
-    chosen = choose(session, item.team_id, wants)
-    if chosen is not None:
-        _give(item, chosen, now)
-        if wants & skills_of(chosen):
-            item.reason = f"{item.reason}; matched on {', '.join(sorted(wants & skills_of(chosen)))}"
+def _waiting(team_id: str, rule: str, skills: set[str], room: int):
+    """The team's waiting unassigned items a person becoming available takes, with what matched
+    (``skills`` rule: those asking for their skills, the best match first; then oldest first)."""
+    query = select(TriageItem).where(
+        TriageItem.team_id == team_id, TriageItem.done_at.is_(None), TriageItem.assigned_to.is_(None))
+    if rule != "skills" or not skills:
+        return query.add_columns(literal(None), literal(None)).order_by(TriageItem.created_at, TriageItem.id) \
+            .limit(room)
+    # What the item asks for, as at its arrival (triage._wants): its customer's language, the kind
+    # of the product its contact names.
+    language = func.lower(func.trim(Party.preferred_language))
+    kind = func.lower(Product.kind)
+    score = (sql_case((language.in_(sorted(skills)), 1), else_=0) + sql_case((kind.in_(sorted(skills)), 1), else_=0))
+    return (query.add_columns(language, kind)
+            .join(Contact, Contact.id == TriageItem.contact_id)
+            .outerjoin(Customer, Customer.id == TriageItem.customer_id)
+            .outerjoin(Party, Party.id == Customer.party_id)
+            .outerjoin(Product, Product.id == Contact.extra["productId"].as_string())
+            .order_by(score.desc(), TriageItem.created_at, TriageItem.id).limit(room))
 
 
 def hand_out(session: Session, user: StaffUser, now: datetime) -> int:
-    """Someone became available: their team's waiting items, oldest first, up to their capacity."""
+    """Someone became available: their team's waiting items, up to their capacity, oldest first
+    by the team's rule (``skills``: those matching their skills first)."""
     if not takes_work(user) or user.team_id is None:
         return 0
     room = user.capacity - loads(session, [user.id]).get(user.id, 0)
     if room <= 0:
         return 0
-    waiting = list(session.scalars(select(TriageItem).where(
-        TriageItem.team_id == user.team_id, TriageItem.done_at.is_(None), TriageItem.assigned_to.is_(None))
-        .order_by(TriageItem.created_at, TriageItem.id).limit(room)))
-    for item in waiting:
+    team = session.get(Team, user.team_id)
+    rule = team.routing_rule if team is not None else "least_loaded"
+    skills = skills_of(user)
+    waiting = session.execute(_waiting(user.team_id, rule, skills, room)).all()
+    for item, language, kind in waiting:
+        matched = {v for v in (language, kind) if v} & skills
+        if matched:
+            item.reason = f"{item.reason}; matched on {', '.join(sorted(matched))}"[:2000]
         _give(item, user, now)
     return len(waiting)
 
@@ -260,5 +289,8 @@ class Pool:
         return _by_rule(team, free, self.load, wants), False
 
     def give(self, item: TriageItem, user: StaffUser, now: datetime) -> None:
-        _give(item, user, now)
+        item.assigned_to, item.assigned_at = user.id, now
+        team = self.teams.get(item.team_id) if item.team_id else None
+        if team is not None and team.routing_rule == "round_robin":  # only round robin reads it
+            user.last_assigned_at = now
         self.load[user.id] = self.load.get(user.id, 0) + 1

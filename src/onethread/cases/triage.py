@@ -10,11 +10,12 @@ the market's business hours. A contact nobody could match (the match queue) gets
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import datetime, timedelta
 from types import SimpleNamespace
 
-from sqlalchemy import bindparam, exists, or_, select
+from sqlalchemy import bindparam, exists, insert, or_, select
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session
 
@@ -23,6 +24,7 @@ from onethread.cases import assignment, policy, routing, triage_items
 from onethread.cases.log import log
 from onethread.cases.service import attach_contact
 from onethread.db.bulk import insert_rows
+from onethread.db.outbox import insert_now
 from onethread.db.session import settings_of
 from onethread.errors import Conflict, Forbidden, ValidationFailed
 from onethread.interactions import service as interactions
@@ -85,43 +87,70 @@ def join_target(session: Session, contact: Contact, now: datetime) -> tuple[Case
 
 
 _CUSTOMER = bindparam("customer_id")
-# Built once (SQLAlchemy then only binds the values): what the rules look at, and the owner of
-# the customer's latest open case, in one statement a contact.
-_FACTS = (select(Customer.segment, Party.preferred_language,
-                 exists().where(Vulnerability.customer_id == _CUSTOMER, Vulnerability.ended_at.is_(None)),
-                 assignment.owner_of_latest_case(_CUSTOMER))
-          .join(Party, Party.id == Customer.party_id).where(Customer.id == _CUSTOMER))
 _FACTS_MANY = (select(Customer.id, Customer.segment, Party.preferred_language,
                       exists().where(Vulnerability.customer_id == Customer.id, Vulnerability.ended_at.is_(None)),
                       assignment.owner_of_latest_case(Customer.id))
                .join(Party, Party.id == Customer.party_id).where(Customer.id.in_(bindparam("ids", expanding=True))))
 _NAME = bindparam("name")
-_TEAM = (select(Team).where(or_(Team.name == _NAME, Team.kind == _NAME))
+_TEAM = (select(Team.id, Team.routing_rule).where(or_(Team.name == _NAME, Team.kind == _NAME))
          .order_by(sql_case((Team.name == _NAME, 0), else_=1), Team.created_at, Team.id).limit(1))
+_INSERT_ITEM = insert(TriageItem.__table__)
+
+
+def _team_column(name_or_kind: str, column):
+    """``column`` of the team a rule names (by name, else the oldest of that kind), as a scalar subquery."""
+    return (select(column).where(or_(Team.name == name_or_kind, Team.kind == name_or_kind))
+            .order_by(sql_case((Team.name == name_or_kind, 0), else_=1), Team.created_at, Team.id)
+            .limit(1).scalar_subquery())
+
+
+@functools.lru_cache(maxsize=8)
+def _facts_statement(teams: tuple[str, ...]):
+    """Built once per routing policy (``teams``: the names or kinds its rules send to): what the
+    rules look at, the owner of the customer's latest open case, and the id and rule of every team
+    the policy may choose, in one statement a contact."""
+    team_columns = [_team_column(t, c) for t in teams for c in (Team.id, Team.routing_rule)]
+    return (select(Customer.segment, Party.preferred_language,
+                   exists().where(Vulnerability.customer_id == _CUSTOMER, Vulnerability.ended_at.is_(None)),
+                   assignment.owner_of_latest_case(_CUSTOMER), *team_columns)
+            .join(Party, Party.id == Customer.party_id).where(Customer.id == _CUSTOMER))
 
 
 def _facts(session: Session, contact: Contact, pol: routing.RoutingPolicy) -> tuple[routing.Facts, str | None]:
     """What the routing rules look at, and the owner of the customer's latest open case (who a
-    returning customer reaches), read in one statement."""
+    returning customer reaches), read in one statement with the policy's teams (``team_ref``
+    then reads none)."""
     settings = settings_of(session)
     language = segment = vulnerable = product = owner_id = None
     if contact.customer_id:
-        row = session.execute(_FACTS, {"customer_id": contact.customer_id}).first()
+        teams = tuple(dict.fromkeys(r.team for r in pol.rules))
+        row = session.execute(_facts_statement(teams), {"customer_id": contact.customer_id}).first()
         if row is not None:
             segment, language, vulnerable, owner_id = row[0], row[1], bool(row[2]), row[3]
+            known = session.info.setdefault("routing_teams", {})
+            for n, name in enumerate(teams):
+                team_id, rule = row[4 + 2 * n], row[5 + 2 * n]
+                known.setdefault(name, assignment.TeamRef(team_id, rule) if team_id is not None else None)
     product_id = (contact.extra or {}).get("productId")
     if product_id and pol.needs("product"):
         product = session.scalar(select(Product.kind).where(Product.id == product_id))
     return routing.Facts(contact.channel, settings.market, language, segment, vulnerable, product), owner_id
 
 
-def team_for(session: Session, name_or_kind: str) -> str | None:
-    """A team by name, else the oldest team of that kind (one statement; cached for the transaction)."""
+def team_ref(session: Session, name_or_kind: str) -> assignment.TeamRef | None:
+    """A team by name, else the oldest team of that kind, with its rule (one statement of plain
+    columns, unless ``_facts`` read it already; cached for the transaction)."""
     cache = session.info.setdefault("routing_teams", {})
     if name_or_kind not in cache:
-        team = session.scalar(_TEAM, {"name": name_or_kind})
-        cache[name_or_kind] = team.id if team is not None else None
+        row = session.execute(_TEAM, {"name": name_or_kind}).first()
+        cache[name_or_kind] = assignment.TeamRef(row[0], row[1]) if row is not None else None
     return cache[name_or_kind]
+
+
+def team_for(session: Session, name_or_kind: str) -> str | None:
+    """The id of ``team_ref``'s team."""
+    team = team_ref(session, name_or_kind)
+    return team.id if team is not None else None
 
 
 def first_response_due(session: Session, at: datetime) -> datetime:
@@ -134,29 +163,30 @@ def first_response_due(session: Session, at: datetime) -> datetime:
     return cache[at]
 
 
-def queue(session: Session, contact: Contact, now: datetime, reason: str, *, new: bool = False) -> TriageItem:
-    """Put the contact in the queue the routing policy chooses (or reopen its earlier item;
-    ``new``: a contact just stored, which has none)."""
-    if contact.session_id:
-        covering = triage_items.open_for_session(session, contact.session_id)
-        if covering is not None:
-            return covering  # a call's or chat's later lines wait with its first one
+def queue(session: Session, contact: Contact, now: datetime, reason: str, *, new: bool = False) -> None:
+    """Put the contact in the queue the routing policy chooses, handed to someone when anyone can
+    take it (or reopen its earlier item; ``new``: a contact just stored, which has none). A new
+    contact's item is one prebuilt INSERT, its person chosen before it is written."""
+    if contact.session_id and triage_items.open_for_session(session, contact.session_id) is not None:
+        return  # a call's or chat's later lines wait with its first one
     pol = routing.load(settings_of(session).routing_policy_file)
     facts, owner_id = _facts(session, contact, pol)
     rule = pol.choose(facts)
-    team_id = team_for(session, rule.team) if rule else None
+    team = team_ref(session, rule.team) if rule else None
+    wants = _wants(session, contact, facts) if team is not None and team.routing_rule == "skills" else frozenset()
+    who, why = assignment.pick(session, team, owner_id if contact.customer_id else None, now, wants)
+    values = dict(customer_id=contact.customer_id, session_id=contact.session_id, channel=contact.channel,
+                  team_id=team.id if team else None, rule=rule.name if rule else "no rule matched",
+                  reason=f"{reason[:2000]}{why}", created_at=now, due_at=first_response_due(session, now),
+                  assigned_to=who, assigned_at=now if who else None,
+                  done_at=None, done_by=None, resolution=None, case_id=None)
     item = None if new else session.scalar(select(TriageItem).where(TriageItem.contact_id == contact.id))
     if item is None:
-        item = TriageItem(contact_id=contact.id, escalation_level=0)
-        session.add(item)
-    item.customer_id, item.session_id, item.channel = contact.customer_id, contact.session_id, contact.channel
-    item.team_id, item.rule, item.reason = team_id, rule.name if rule else "no rule matched", reason[:2000]
-    item.created_at, item.due_at = now, first_response_due(session, now)
-    item.done_at = item.done_by = item.resolution = item.case_id = item.assigned_to = item.assigned_at = None
-    team = session.get(Team, team_id) if team_id else None
-    assignment.place(session, item, now, _wants(session, contact, facts) if team and team.routing_rule == "skills"
-                     else frozenset(), owner_id=owner_id if contact.customer_id else None)
-    return item
+        insert_now(session, _INSERT_ITEM, {"id": new_id(), "contact_id": contact.id, "escalation_level": 0,
+                                           "escalated_to": None, **values})
+        return
+    for key, value in values.items():
+        setattr(item, key, value)
 
 
 def _wants(session: Session, contact: Contact, facts: routing.Facts) -> set[str]:

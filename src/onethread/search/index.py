@@ -12,7 +12,9 @@ the FTS5 tables.
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, text
+import functools
+
+from sqlalchemy import TextClause, bindparam, text
 from sqlalchemy.orm import Session
 
 from onethread.kernel.events import DomainEvent
@@ -83,19 +85,34 @@ def insert_sql(dialect: str, kind: str, where: str | None) -> str:
     return f"INSERT INTO search_doc ({COLUMNS}, tsv) SELECT {names}, {words} FROM ({aliased}) AS s"
 
 
-def _rewrite(session: Session, kind: str, ids: list[str]) -> None:
-    dialect = session.get_bind().dialect.name
+@functools.lru_cache(maxsize=16)
+def _statements(dialect: str, kind: str) -> tuple[TextClause, TextClause]:
+    """The DELETE and ``INSERT ... SELECT`` of some rows of ``kind``, built once per process."""
     expanding = bindparam("ids", expanding=True)
-    session.execute(text("DELETE FROM search_doc WHERE kind = :kind AND ref_id IN :ids").bindparams(expanding),
-                    {"kind": kind, "ids": ids})
-    session.execute(text(insert_sql(dialect, kind, f"{_KEY[kind]} IN :ids")).bindparams(expanding), {"ids": ids})
+    return (text("DELETE FROM search_doc WHERE kind = :kind AND ref_id IN :ids").bindparams(expanding),
+            text(insert_sql(dialect, kind, f"{_KEY[kind]} IN :ids")).bindparams(expanding))
 
 
-def reindex(session: Session, kind: str, ids: list[str]) -> None:
-    """Rewrite the index rows of these contacts, cases or customers (a row gone is dropped)."""
+def _rewrite(session: Session, kind: str, ids: list[str], *, new: bool = False) -> None:
+    """``new``: rows just stored, so nothing of them is indexed unless this transaction did it."""
+    delete, insert = _statements(session.get_bind().dialect.name, kind)
+    transaction, written = session.info.get("search_written", (None, set()))
+    if transaction is not session.get_transaction():
+        written = set()
+        session.info["search_written"] = (session.get_transaction(), written)
+    keys = {(kind, i) for i in ids}
+    if not new or not written.isdisjoint(keys):
+        session.execute(delete, {"kind": kind, "ids": ids})
+    session.execute(insert, {"ids": ids})
+    written |= keys
+
+
+def reindex(session: Session, kind: str, ids: list[str], *, new: bool = False) -> None:
+    """Rewrite the index rows of these contacts, cases or customers (a row gone is dropped;
+    ``new``: rows stored in this transaction, with no index row from before it)."""
     if ids:
         session.flush()
-        _rewrite(session, kind, list(ids))
+        _rewrite(session, kind, list(ids), new=new)
 
 
 _TABLE = {"contact": "contact", "case": "case_file"}
@@ -133,22 +150,29 @@ def on_event(session: Session, event: DomainEvent) -> None:
     if event.type in WHOLE_CUSTOMER and event.customer_id:
         reindex_customer(session, event.customer_id)
     elif kind in ("contact", "case", "customer"):
-        reindex(session, kind, [event.aggregate_id])
+        reindex(session, kind, [event.aggregate_id], new=_new_contact(event))
     elif kind == "party":
         ids = list(session.execute(text("SELECT id FROM customer WHERE party_id = :p"), {"p": event.aggregate_id})
                    .scalars())
         reindex(session, "customer", ids)
 
 
+def _new_contact(event: DomainEvent) -> bool:
+    """A contact's first event, in the transaction that stored it (a redelivery records none)."""
+    return event.type == "contact.recorded" and not event.payload.get("update")
+
+
 def _on_events(session: Session, events: list[DomainEvent]) -> None:
     """The bulk form (``record_events``, the sweeps): one rewrite per kind for the whole batch."""
     ids: dict[str, set[str]] = {"contact": set(), "case": set(), "customer": set()}
     parties: set[str] = set()
+    old_contacts = False  # the batch's contacts are all new: nothing of them to delete first
     for event in events:
         if event.type in WHOLE_CUSTOMER and event.customer_id:
             reindex_customer(session, event.customer_id)
         elif event.aggregate_type in ids:
             ids[event.aggregate_type].add(event.aggregate_id)
+            old_contacts |= event.aggregate_type == "contact" and not _new_contact(event)
         elif event.aggregate_type == "party":
             parties.add(event.aggregate_id)
     if parties:
@@ -156,7 +180,7 @@ def _on_events(session: Session, events: list[DomainEvent]) -> None:
             text("SELECT id FROM customer WHERE party_id IN :p").bindparams(bindparam("p", expanding=True)),
             {"p": sorted(parties)}).scalars())
     for kind, found in ids.items():
-        reindex(session, kind, sorted(found))
+        reindex(session, kind, sorted(found), new=kind == "contact" and not old_contacts)
 
 
 on_event.many = _on_events

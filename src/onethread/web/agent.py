@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from onethread.access import service as access
 from onethread.access.rules import CUSTOMER_SERVICE, SUPERVISORS, Principal
 from onethread.api.deps import ClockDep, ContainerDep, DbSession, cross_site
 from onethread.api.v1.attachments import file_response
@@ -233,7 +234,8 @@ def _customer_page(request: Request, session, clock, container, principal: Princ
         "kind_labels": customer_rules.KIND_LABELS, "now": now,
         "approvals": approval_queries.for_customer(session, customer.id), "approval_label": _approval_label,
         "lines": [pr for pr in products if inventory_rules.is_line_in_service(pr.kind, pr.status)],
-        "failed": failed or NO_FAILURE,
+        "failed": failed or NO_FAILURE, "teams": access.list_teams(session), "case_kinds": case_rules.KINDS,
+        "severities": case_rules.SEVERITIES,
     }, status_code=status)
 
 

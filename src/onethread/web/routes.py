@@ -21,7 +21,18 @@ from onethread.api.deps import PUBLIC, SESSION_COOKIE, ClockDep, DbSession, cook
 from onethread.api.v1 import my_work
 from onethread.customers import service as customers
 from onethread.errors import Forbidden, NotAuthenticated
-from onethread.web import agent, approvals, bill_findings, defects, field, integrations, portal, store, supervisor
+from onethread.web import (
+    agent,
+    approvals,
+    bill_findings,
+    defects,
+    field,
+    integrations,
+    new_case,
+    portal,
+    store,
+    supervisor,
+)
 from onethread.web.common import PageForbidden, SignInRequired, render
 
 HERE = Path(__file__).parent
@@ -106,7 +117,8 @@ def mount_pages(app: FastAPI) -> None:
         return response
 
     app.include_router(router)
-    for module in (agent, store, supervisor, portal, approvals, defects, integrations, bill_findings, field):
+    for module in (agent, new_case, store, supervisor, portal, approvals, defects, integrations, bill_findings,
+                   field):
         app.include_router(module.router)
 
     @app.exception_handler(SignInRequired)

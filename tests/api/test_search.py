@@ -119,6 +119,30 @@ def test_the_best_match_comes_first_then_the_newest(client, world, admin):
     assert ranks == sorted(ranks, reverse=True)
 
 
+@pytest.mark.parametrize("window_days", [(30, 365), (0.5, 2)])
+def test_search_with_more_matches_than_it_ranks_ranks_the_newest_and_says_so(client, world, admin, clock,
+                                                                           monkeypatch, window_days):
+    from onethread.search import rules
+
+    everything = client.get(URL, params={"q": "roaming charge"}, headers=admin).json()
+    assert everything["recentOnly"] == [] and len(everything["contacts"]) == 4
+    monkeypatch.setattr(rules, "CANDIDATES", 2)
+    monkeypatch.setattr(rules, "WINDOW_DAYS", window_days)
+    body = client.get(URL, params={"q": "roaming charge"}, headers=admin).json()
+    # four contacts match: the two newest (5 hours and a day ago) are ranked, the older ones are not
+    assert set(ids(body, "contacts")) == {world["called"], world["new_bill"]}
+    assert body["recentOnly"] == ["contact"]  # one case matches: all of it was ranked
+    assert ids(body, "cases") == [world["other"]]
+    older = client.get(URL, params={"q": "roaming charge", "to": (clock.now() - timedelta(days=10)).isoformat()},
+                       headers=admin).json()  # a date range reaches the older ones
+    assert set(ids(older, "contacts")) == {world["old_bill"], world["titled"]} and older["recentOnly"] == []
+    assert client.post("/login", data={"username": "ann.agent", "password": PASSWORD},
+                       follow_redirects=False).status_code == 303
+    page = client.get("/search", params={"q": "roaming charge"}).text
+    assert "More than 2 contacts match: showing the most recent matches" in page
+    assert "More than 2 cases match" not in page
+
+
 def test_filters_narrow_the_results(client, world, admin):
     def found(**params):
         return client.get(URL, params={"q": "roaming charge", **params}, headers=admin).json()

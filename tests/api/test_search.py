@@ -192,6 +192,31 @@ def test_a_change_is_searchable_in_its_own_transaction(client, world, admin, uow
                "cases") == [world["case"]]
 
 
+def test_each_step_of_a_case_log_is_searchable_and_a_renamed_or_closed_case_is_found_as_it_is_now(
+        client, world, admin, uow, clock):
+    def cases_for(q, **params):
+        return ids(client.get(URL, params={"q": q, "type": "case", **params}, headers=admin).json(), "cases")
+
+    with uow() as s:
+        sam = access.staff_principal(access.get_user(s, world["sam"]))
+        for word in ("kangaroo", "platypus", "echidna"):
+            cases.reply(s, clock, sam, world["case"], text=f"Checked the {word} line again.", channel="email")
+    for word in ("kangaroo", "platypus", "echidna", "thunderstorm"):
+        assert cases_for(word) == [world["case"]], word
+    with uow() as s:
+        sam = access.staff_principal(access.get_user(s, world["sam"]))
+        cases.update_details(s, clock, sam, world["case"], title="Broadband down after lightning")
+        cases.reply(s, clock, sam, world["case"], text="The wallaby cable is fixed.", channel="email")
+    assert cases_for("thunderstorm") == [] and cases_for("lightning") == [world["case"]]
+    assert cases_for("wallaby") == [world["case"]] and cases_for("kangaroo") == [world["case"]]
+    with uow() as s:
+        sam = access.staff_principal(access.get_user(s, world["sam"]))
+        cases.close(s, clock, sam, world["case"], outcome="Replaced the wombat filter", customer_confirmed=True)
+    for word in ("wombat", "wallaby", "platypus", "lightning"):
+        assert cases_for(word, status="closed") == [world["case"]], word
+    assert cases_for("wombat", status="open") == []
+
+
 def test_an_erased_customer_is_no_longer_found_by_name_or_words(client, world, admin, uow, clock):
     with uow() as s:
         boss = access.create_user(s, clock, username="ada.admin", display_name="Ada Admin", role="admin",

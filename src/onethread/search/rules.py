@@ -55,7 +55,7 @@ def windows(now: datetime, since: datetime | None) -> list[datetime | None]:
         if since is not None and start <= since:
             break
         out.append(start)
-    return out + [None]
+    return [*out, None]
 
 
 def language_of(market: str | None) -> str:

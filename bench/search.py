@@ -107,21 +107,33 @@ _PG_NAMES = ("SELECT ref_id, similarity(names, %(q)s) FROM search_doc WHERE kind
              "similarity(names, %(q)s) DESC LIMIT %(n)s")
 
 
+_PG_PROBE = ("WITH recent AS MATERIALIZED (SELECT d.id, d.at, d.tsv FROM search_doc d WHERE d.kind = %(kind)s "
+             "ORDER BY d.at DESC, d.id DESC LIMIT %(probe)s), cand AS (SELECT d.id, d.at FROM recent d "
+             f"WHERE d.tsv @@ {_PG_Q} ORDER BY d.at DESC, d.id DESC LIMIT %(more)s) "
+             + _PG_WORDS[_PG_WORDS.index("SELECT d.id, d.ref_id"):])
+
+
 def pg_words(cur, q: str, kind: str, now: datetime, plans: list | None = None) -> list:
-    """The app's word search as raw SQL: window after window until one holds more than
-    CANDIDATES matches. ``plans``: the EXPLAIN ANALYZE of each statement run is added to it."""
-    rows: list = []
+    """The app's word search as raw SQL: the newest rows of the kind first (the probe), then the
+    word index window after window (index scans in time order off), until more than CANDIDATES
+    match. ``plans``: the EXPLAIN ANALYZE of each statement run is added to it."""
+    base = {"q": q, "kind": kind, "n": LIMIT, "cap": rules.CANDIDATES, "more": rules.CANDIDATES + 1,
+            "probe": rules.PROBE_ROWS}
+    tries = [(_PG_PROBE, base, "the newest rows")]
     for since in rules.windows(now, None):
         window = "AND d.at >= %(since)s" if since is not None else ""
-        params = {"q": q, "kind": kind, "n": LIMIT, "cap": rules.CANDIDATES, "more": rules.CANDIDATES + 1,
-                  "since": since}
-        statement = _PG_WORDS.replace("{window}", window)
+        tries.append((_PG_WORDS.replace("{window}", window), base | {"since": since}, f"window from {since}"))
+    rows: list = []
+    for k, (statement, params, label) in enumerate(tries):
+        if k == 1:
+            cur.execute("SELECT set_config('enable_indexscan', 'off', true)")
         if plans is not None:
             plan = "\n".join(r[0] for r in cur.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement, params))
-            plans.append(f"-- {kind} words {q!r}, window from {since}\n{plan}")
+            plans.append(f"-- {kind} words {q!r}, {label}\n{plan}")
         rows = cur.execute(statement, params).fetchall()
         if rows and rows[0][4] > rules.CANDIDATES:
             break
+    cur.execute("SELECT set_config('enable_indexscan', 'on', true)")
     return rows
 
 

@@ -20,6 +20,9 @@ SNIPPET_WORDS = 24
 # share of ten million contacts; reading and ranking them all is what made search slow
 # (docs/performance.md#search). More matches than this: the page says only the newest were ranked.
 CANDIDATES = 500
+# The newest rows of a kind read first, newest first, for the candidates (a common word is found
+# there); with fewer matches among them, the word index is used, window by window.
+PROBE_ROWS = 5_000
 # The windows (days back from now) the newest-first search looks in, one after the other, until
 # one holds more than CANDIDATES matches; then everything.
 WINDOW_DAYS = (30, 365)

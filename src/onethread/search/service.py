@@ -245,20 +245,36 @@ RANKED = "SELECT id FROM cand ORDER BY at DESC, id DESC LIMIT :cap"
 SEEN = "(SELECT count(*) FROM cand) AS seen"
 
 
-def _pg_words(session: Session, where: str, params: dict, cfg: str, since: datetime | None) -> tuple[list, int]:
+def _pg_words(session: Session, where: str, params: dict, cfg: str, since: datetime | None, *,
+              probe: bool = False) -> tuple[list, int]:
     """The newest ``:cap`` matches (at most), ranked, and how many candidates there were (one more
-    than ``:cap``: there are more matches). ``since``: only those from then on (a window)."""
-    window = " AND d.at >= :window" if since is not None else ""
-    params = params | ({"window": since} if since is not None else {})
+    than ``:cap``: there are more matches). ``probe``: among the newest ``rules.PROBE_ROWS`` rows
+    of the kind only (read newest first: a common word fills the candidates there). Otherwise
+    through the words' index, in the window from ``since`` (``None``: all time); index scans in
+    time order are then turned off for the statement: the planner's guess of how common the
+    words are is for all kinds together, and a word common in cases but absent from contacts
+    would have it walk every contact newest first."""
     q = pg_query(cfg)
-    rows = session.execute(_bind(
-        f"WITH cand AS (SELECT d.id, d.at FROM search_doc d WHERE d.kind = :kind AND d.tsv @@ {q}{where}{window} "
-        f"ORDER BY d.at DESC, d.id DESC LIMIT :more) SELECT {COLS}, ts_rank(d.tsv, {q}) AS rank, {SEEN} "
-        f"FROM search_doc d WHERE d.id IN ({RANKED}) ORDER BY rank DESC, d.at DESC, d.id DESC LIMIT :n",
-        params), params).all()
+    if probe:
+        cand = (f"WITH recent AS MATERIALIZED (SELECT d.id, d.at, d.tsv FROM search_doc d WHERE d.kind = :kind{where} "
+                "ORDER BY d.at DESC, d.id DESC LIMIT :probe), "
+                f"cand AS (SELECT d.id, d.at FROM recent d WHERE d.tsv @@ {q} ORDER BY d.at DESC, d.id DESC "
+                "LIMIT :more)")
+        params = params | {"probe": rules.PROBE_ROWS}
+    else:
+        window = " AND d.at >= :window" if since is not None else ""
+        params = params | ({"window": since} if since is not None else {})
+        cand = (f"WITH cand AS (SELECT d.id, d.at FROM search_doc d WHERE d.kind = :kind AND d.tsv @@ {q}{where}"
+                f"{window} ORDER BY d.at DESC, d.id DESC LIMIT :more)")
+        session.execute(text("SELECT set_config('enable_indexscan', 'off', true)"))
+    try:
+        rows = session.execute(_bind(
+            f"{cand} SELECT {COLS}, ts_rank(d.tsv, {q}) AS rank, {SEEN} FROM search_doc d WHERE d.id IN ({RANKED}) "
+            "ORDER BY rank DESC, d.at DESC, d.id DESC LIMIT :n", params), params).all()
+    finally:
+        if not probe:
+            session.execute(text("SELECT set_config('enable_indexscan', 'on', true)"))
     return rows, (rows[0].seen if rows else 0)
-
-
 
 
 def _by_words(session: Session, kind: str, query: str, f: Filters, limit: int, *, market: str,
@@ -270,13 +286,14 @@ def _by_words(session: Session, kind: str, query: str, f: Filters, limit: int, *
     if session.get_bind().dialect.name == "postgresql":
         cfg = rules.language_of(f.market or market)
         params["q"] = query
-        # Newest first, one window after another: a common word fills the candidates from the
-        # newest rows alone; a rare one is found through the word index in the widest window.
-        rows, seen = [], 0
-        for since in rules.windows(now, f.since):
-            rows, seen = _pg_words(session, where, params, cfg, since)
-            if seen > rules.CANDIDATES:
-                break
+        # Newest first: a common word fills the candidates from the newest rows alone (the
+        # probe); otherwise the word index, one window after another, until one holds enough.
+        rows, seen = _pg_words(session, where, params, cfg, None, probe=True)
+        if seen <= rules.CANDIDATES:
+            for since in rules.windows(now, f.since):
+                rows, seen = _pg_words(session, where, params, cfg, since)
+                if seen > rules.CANDIDATES:
+                    break
         snippets = dict(session.execute(
             text(f"SELECT d.id, ts_headline(CAST(d.lang AS regconfig), d.title || ' — ' || d.body, {pg_query(cfg)}, "
                  ":opts) FROM search_doc d WHERE d.id IN :ids").bindparams(bindparam("ids", expanding=True)),

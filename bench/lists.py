@@ -181,11 +181,11 @@ def floor(url: str, pages: list, name: str, repeat: int, max_seconds: float) -> 
         ph = "%s"
         p = {"owner": ph} if owner else {}
         args: tuple = (owner,) if owner else ()
-        after = f"AND ({at_col} {op} {ph} OR ({at_col} = {ph} AND {id_col} {op} {ph}))" if keys else ""
+        after = f"AND ({at_col}, {id_col}) {op} ({ph}, {ph})" if keys else ""
         _exec(conn, "BEGIN")
         _one(conn, count_sql.format(**p), args)
         rows = _exec(conn, page_sql.format(after=after, n=PAGE, **p),
-                     args + ((keys[0], keys[0], keys[1]) if keys else ())).fetchall()
+                     args + ((keys[0], keys[1]) if keys else ())).fetchall()
         now = datetime.now(UTC)
         for cid in sorted({r[1] for r in rows if r[1]}):
             _exec(conn, AUDIT.format(", ".join([ph] * 12)),
@@ -268,11 +268,10 @@ def explain(url: str, pages: list) -> dict[str, str]:
             owner, keys = page[1], page[3]
             p = {"owner": "%s"} if owner else {}
             args: tuple = (owner,) if owner else ()
-            after = f"AND ({at_col} {op} %s OR ({at_col} = %s AND {id_col} {op} %s))" if keys else ""
+            after = f"AND ({at_col}, {id_col}) {op} (%s, %s)" if keys else ""
             plans = []
             for sql, a in ((count_sql.format(**p), args),
-                           (page_sql.format(after=after, n=PAGE, **p), args + ((keys[0], keys[0], keys[1]) if keys
-                                                                                else ()))):
+                           (page_sql.format(after=after, n=PAGE, **p), args + ((keys[0], keys[1]) if keys else ()))):
                 plans.append("\n".join(r[0] for r in conn.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, a)))
             out[name] = "\n\n".join(plans)
     return out

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, or_
+from sqlalchemy import literal, tuple_
 
 from onethread.errors import ValidationFailed
 
@@ -57,9 +57,10 @@ def after(cursor: str | None, at_column: Any, id_column: Any, *, descending: boo
             raise TypeError("id")
     except (ValueError, TypeError) as exc:
         raise ValidationFailed("malformed cursor; use the X-Next-Cursor of the previous page", field="cursor") from exc
+    # A row comparison, which an index on (time, id) starts from (an OR of the two is a filter).
     if descending:
-        return or_(at_column < at, and_(at_column == at, id_column < last_id))
-    return or_(at_column > at, and_(at_column == at, id_column > last_id))
+        return tuple_(at_column, id_column) < tuple_(literal(at, at_column.type), literal(last_id))
+    return tuple_(at_column, id_column) > tuple_(literal(at, at_column.type), literal(last_id))
 
 
 def next_cursor(last: tuple[datetime, str] | None, shown: int, limit: int) -> str | None:

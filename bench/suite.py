@@ -33,7 +33,7 @@ from pathlib import Path
 
 import httpx
 
-from bench import customer360, ingest, resolve, spy
+from bench import customer360, ingest, lists, resolve, spy
 from bench.harness import ROOT, Result, fresh_database, load, run_cli, server, worker_process
 from bench.seed import msisdn, seed
 from onethread.interactions.batch_service import MAX_BATCH
@@ -48,6 +48,7 @@ TARGETS = {  # issue #7, PostgreSQL, 1M customers, this machine
     "identifier resolution": "p99 ≤ 5 ms",
     "sweep": "1,000,000 open cases ≤ 30 s",
     "decisions": "p99 ≤ 20 ms",
+    **{f"list: {name}": "p99 ≤ 100 ms at 1M cases (issue #21)" for name in lists.LISTS},
 }
 
 
@@ -248,6 +249,12 @@ def run(args) -> dict:
                 http_resolve = load("identifier resolution (HTTP)", base, headers, reqs, args.concurrency, limit)
             cpu_per_request(http_resolve)
             say(f"resolve p99 {http_resolve.summary()['p99_ms']} ms")
+            http_lists, pages = [], []
+            if args.list_repeat:  # the list pages (bench/lists.py): first, middle and last keyset pages
+                lists.seed(url, args.queue_rows)
+                pages = lists.plan(url, 3)
+                http_lists = lists.measure(url, base, lists.supervisor_headers(url), pages, args.list_repeat, limit)
+                say("list pages p99 " + ", ".join(f"{r.name} {r.summary()['p99_ms']} ms" for r in http_lists))
             decisions = decisions_module() if args.decisions else None
             if decisions is not None:
                 with httpx.Client(base_url=base, headers=headers, timeout=60) as warm:
@@ -286,6 +293,9 @@ def run(args) -> dict:
                 r["measurement"] += f", {args.ingest_rate:g} contacts/s offered"
                 r["offered_per_s"] = args.ingest_rate
                 r["ratio_to_floor"] = None  # paced: its throughput is the rate offered, not what it can do
+        for r in http_lists:
+            name = r.name.removesuffix(" (HTTP)")
+            rows.append(row(f"list: {name}", r, lists.floor(url, pages, name, args.list_repeat, limit), db))
         if decisions is not None:
             floor_decisions = decisions.floor(url, token, sample.customer_ids, http_decisions.count,
                                               min(DECISIONS_CONCURRENCY, args.concurrency), seed_value=1)
@@ -370,6 +380,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--decisions", type=int, default=1_000, help="decisions (bench/decisions.py)")
     ap.add_argument("--sweep-cases", type=int, default=100_000, help="open cases the sweep bench seeds")
     ap.add_argument("--no-sweep", action="store_true")
+    ap.add_argument("--list-repeat", type=int, default=10, help="times each list page is asked for (0: none)")
+    ap.add_argument("--queue-rows", type=int, default=10_000,
+                    help="match-queue items, known defects and four-eyes requests the list bench adds, at most")
     ap.add_argument("--sweep-now", default=None,
                     help="with --database-url: the instant the (rolled back) sweep runs at; default now")
     ap.add_argument("--concurrency", type=int, default=16)
@@ -393,6 +406,7 @@ def main(argv: list[str] | None = None) -> int:
         args.contacts, args.reads, args.resolves = min(args.contacts, 500), min(args.reads, 400), \
             min(args.resolves, 500)
         args.decisions, args.sweep_cases = min(args.decisions, 300), min(args.sweep_cases, 5_000)
+        args.list_repeat, args.queue_rows = min(args.list_repeat, 2), min(args.queue_rows, 1_000)
         args.concurrency, args.max_seconds = min(args.concurrency, 8), min(args.max_seconds, 20)
 
     results = run(args)

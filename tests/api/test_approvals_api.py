@@ -84,6 +84,11 @@ def test_lists_filter_and_page_one_request_shows_its_evidence(client, s3):
     assert [r["id"] for r in pending.json()] == [term["id"]] and "evidence" not in pending.json()[0]
     mine = client.get(f"{V1}/approvals", params={"customerId": s3.priya, "limit": 1}, headers=s3.h["lee"])
     assert mine.headers["X-Total-Count"] == "2" and mine.headers["X-Result-Count"] == "1"
+    rest = client.get(f"{V1}/approvals", params={"customerId": s3.priya, "cursor": mine.headers["X-Next-Cursor"]},
+                      headers=s3.h["lee"])
+    assert [r["id"] for r in mine.json() + rest.json()] == [term["id"], flag["id"]]  # oldest first
+    assert "X-Next-Cursor" not in rest.headers
+    assert_tmf_error(client.get(f"{V1}/approvals", params={"cursor": "bm9wZQ"}, headers=s3.h["lee"]), 400)
     assert client.get(f"{V1}/approvals", params={"customerId": s3.tom}, headers=s3.h["lee"]).json() == []
     assert_tmf_error(client.get(f"{V1}/approvals", params={"status": "maybe"}, headers=s3.h["lee"]), 400)
     one = client.get(f"{V1}/approvals/{term['id']}", headers=s3.h["sam"]).json()

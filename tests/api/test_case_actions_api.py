@@ -352,6 +352,29 @@ def test_the_supervisor_queue_lists_cases_past_their_clock_oldest_breach_first(c
     assert "first_response" in queue[0]["clocks"] and queue[0]["oldestBreachAt"] < queue[1]["oldestBreachAt"]
     page = client.get(f"{V1}/supervisor/queue", params={"offset": 1, "limit": 1}, headers=world.as_lead)
     assert [q["caseId"] for q in page.json()] == [newer] and page.headers["X-Total-Count"] == "2"
+    # keyset pages: each full page names the one after it; the last (not full) names none
+    first = client.get(f"{V1}/supervisor/queue", params={"limit": 1}, headers=world.as_lead)
+    after = client.get(f"{V1}/supervisor/queue", params={"limit": 1, "cursor": first.headers["X-Next-Cursor"]},
+                       headers=world.as_lead)
+    assert [q["caseId"] for q in first.json() + after.json()] == [older, newer]
+    last = client.get(f"{V1}/supervisor/queue", params={"limit": 1, "cursor": after.headers["X-Next-Cursor"]},
+                      headers=world.as_lead)
+    assert last.json() == [] and "X-Next-Cursor" not in last.headers
+    assert_tmf_error(client.get(f"{V1}/supervisor/queue", params={"cursor": "not-a-cursor"}, headers=world.as_lead),
+                     400)
+    # a staff member's cases, newest first, page by page (two opened at the same moment: by id)
+    seen, cursor = [], None
+    while True:
+        r = client.get(f"{V1}/staff/{world.sam}/cases", params={"limit": 1, **({"cursor": cursor} if cursor else {})},
+                       headers=world.as_lead)
+        assert r.status_code == 200, r.text
+        seen += [c["id"] for c in r.json()]
+        cursor = r.headers.get("X-Next-Cursor")
+        if not cursor:
+            break
+    assert seen == sorted([newer, quiet], reverse=True)
+    assert_tmf_error(client.get(f"{V1}/staff/{world.sam}/cases", params={"cursor": "WyJ4Il0"}, headers=world.as_lead),
+                     400)
     assert_tmf_error(client.get(f"{V1}/supervisor/queue", headers=world.as_alex), 403)
 
     escalations = client.get(f"{V1}/cases/{older}/escalations", headers=world.as_alex).json()

@@ -172,6 +172,12 @@ def test_confirm_and_retire_need_a_curator_and_bad_transitions_are_409(client, t
     assert [x["id"] for x in registry(client, admin, status="confirmed", model="NOVA X2")] == [d["id"]]
     assert registry(client, admin, status="retired") == []
     assert registry(client, admin, model="Nova X3") == []
+    other = client.post(f"{V1}/known-defects", headers=lead, json={"deviceModel": "Nova X3", "symptom": "audio_jack"})
+    first = client.get(f"{V1}/known-defects", headers=admin, params={"limit": 1})
+    rest = client.get(f"{V1}/known-defects", headers=admin,
+                      params={"limit": 1, "cursor": first.headers["X-Next-Cursor"]})
+    assert [x["id"] for x in first.json() + rest.json()] == [other.json()["id"], d["id"]]  # newest change first
+    assert_tmf_error(client.get(f"{V1}/known-defects", headers=admin, params={"cursor": "WzEsMl0"}), 400)
 
 
 def test_retired_entries_are_not_proposed_again_by_reports(client, admin, new_customer):

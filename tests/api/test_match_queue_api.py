@@ -55,6 +55,11 @@ def test_the_queue_lists_open_items_oldest_first_with_candidates_and_paging(clie
     page = client.get(Q, params={"offset": 1, "limit": 1, "fields": "reason"}, headers=hdr)
     assert page.headers["X-Total-Count"] == "2" and page.headers["X-Result-Count"] == "1"
     assert page.json() == [{"id": second, "href": f"{Q}/{second}", "@type": "MatchItem", "reason": "conflict"}]
+    one = client.get(Q, params={"limit": 1}, headers=hdr)
+    two = client.get(Q, params={"limit": 1, "cursor": one.headers["X-Next-Cursor"]}, headers=hdr)
+    assert [i["id"] for i in one.json() + two.json()] == [first, second]
+    assert client.get(Q, params={"cursor": two.headers["X-Next-Cursor"]}, headers=hdr).json() == []
+    assert client.get(Q, params={"cursor": "%%%"}, headers=hdr).status_code == 400
 
 
 def test_link_attaches_the_contact_and_puts_it_on_the_timeline(client, uow, clock):

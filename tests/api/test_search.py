@@ -70,6 +70,30 @@ def test_the_best_match_comes_first_then_the_newest(client, world, admin):
     assert ranks == sorted(ranks, reverse=True)
 
 
+@pytest.mark.parametrize("window_days", [(30, 365), (0.5, 2)])
+def test_search_with_more_matches_than_it_ranks_ranks_the_newest_and_says_so(client, world, admin, clock,
+                                                                           monkeypatch, window_days):
+    from onethread.search import rules
+
+    everything = client.get(URL, params={"q": "roaming charge"}, headers=admin).json()
+    assert everything["recentOnly"] == [] and len(everything["contacts"]) == 4
+    monkeypatch.setattr(rules, "CANDIDATES", 2)
+    monkeypatch.setattr(rules, "WINDOW_DAYS", window_days)
+    body = client.get(URL, params={"q": "roaming charge"}, headers=admin).json()
+    # four contacts match: the two newest (5 hours and a day ago) are ranked, the older ones are not
+    assert set(ids(body, "contacts")) == {world["called"], world["new_bill"]}
+    assert body["recentOnly"] == ["contact"]  # one case matches: all of it was ranked
+    assert ids(body, "cases") == [world["other"]]
+    older = client.get(URL, params={"q": "roaming charge", "to": (clock.now() - timedelta(days=10)).isoformat()},
+                       headers=admin).json()  # a date range reaches the older ones
+    assert set(ids(older, "contacts")) == {world["old_bill"], world["titled"]} and older["recentOnly"] == []
+    assert client.post("/login", data={"username": "ann.agent", "password": PASSWORD},
+                       follow_redirects=False).status_code == 303
+    page = client.get("/search", params={"q": "roaming charge"}).text
+    assert "More than 2 contacts match: showing the most recent matches" in page
+    assert "More than 2 cases match" not in page
+
+
 def test_filters_narrow_the_results(client, world, admin):
     def found(**params):
         return client.get(URL, params={"q": "roaming charge", **params}, headers=admin).json()
@@ -117,6 +141,31 @@ def test_a_change_is_searchable_in_its_own_transaction(client, world, admin, uow
                "customers") == [world["tom"]]
     assert ids(client.get(URL, params={"q": "splitter", "type": "case"}, headers=admin).json(),
                "cases") == [world["case"]]
+
+
+def test_each_step_of_a_case_log_is_searchable_and_a_renamed_or_closed_case_is_found_as_it_is_now(
+        client, world, admin, uow, clock):
+    def cases_for(q, **params):
+        return ids(client.get(URL, params={"q": q, "type": "case", **params}, headers=admin).json(), "cases")
+
+    with uow() as s:
+        sam = access.staff_principal(access.get_user(s, world["sam"]))
+        for word in ("kangaroo", "platypus", "echidna"):
+            cases.reply(s, clock, sam, world["case"], text=f"Checked the {word} line again.", channel="email")
+    for word in ("kangaroo", "platypus", "echidna", "thunderstorm"):
+        assert cases_for(word) == [world["case"]], word
+    with uow() as s:
+        sam = access.staff_principal(access.get_user(s, world["sam"]))
+        cases.update_details(s, clock, sam, world["case"], title="Broadband down after lightning")
+        cases.reply(s, clock, sam, world["case"], text="The wallaby cable is fixed.", channel="email")
+    assert cases_for("thunderstorm") == [] and cases_for("lightning") == [world["case"]]
+    assert cases_for("wallaby") == [world["case"]] and cases_for("kangaroo") == [world["case"]]
+    with uow() as s:
+        sam = access.staff_principal(access.get_user(s, world["sam"]))
+        cases.close(s, clock, sam, world["case"], outcome="Replaced the wombat filter", customer_confirmed=True)
+    for word in ("wombat", "wallaby", "platypus", "lightning"):
+        assert cases_for(word, status="closed") == [world["case"]], word
+    assert cases_for("wombat", status="open") == []
 
 
 def test_an_erased_customer_is_no_longer_found_by_name_or_words(client, world, admin, uow, clock):

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from onethread.access.rules import AGENT, SPECIALIST, TEAM_LEAD
 from onethread.cases.rules import CaseStatus
+from onethread.kernel import pagination
 from onethread.models import Case, CaseClock, Customer, Escalation, StaffUser, Team
 
 
@@ -42,8 +43,10 @@ def breached_cases():
 OPEN = Case.status != CaseStatus.CLOSED
 
 
-def supervisor_queue(session: Session, *, offset: int = 0, limit: int = 100) -> tuple[list[Breach], int]:
-    """Open cases with a fired, unresolved clock, oldest breach first."""
+def supervisor_queue(session: Session, *, offset: int = 0, limit: int = 100,
+                     cursor: str | None = None) -> tuple[list[Breach], int]:
+    """Open cases with a fired, unresolved clock, oldest breach first (``cursor``: the page after
+    the one whose last row it names, ``pagination.after``)."""
     breached = breached_cases()
     base = (select(Case, Customer.name, StaffUser.display_name, breached.c.oldest)
             .join(breached, breached.c.case_id == Case.id)
@@ -51,6 +54,9 @@ def supervisor_queue(session: Session, *, offset: int = 0, limit: int = 100) -> 
             .join(StaffUser, StaffUser.id == Case.owner_id)
             .where(OPEN))
     total = session.scalar(select(func.count()).select_from(base.subquery()))
+    keyset = pagination.after(cursor, breached.c.oldest, Case.id, descending=False)
+    if keyset is not None:
+        base, offset = base.where(keyset), 0
     rows = session.execute(base.order_by(breached.c.oldest, Case.id).offset(offset).limit(limit)).all()
     ids = [r[0].id for r in rows]
     kinds: dict[str, list[str]] = {i: [] for i in ids}

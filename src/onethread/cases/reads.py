@@ -17,6 +17,7 @@ from onethread.cases import brief as case_brief
 from onethread.cases import queries, rules
 from onethread.cases.rules import CaseStatus
 from onethread.errors import NotFound, ValidationFailed
+from onethread.kernel import pagination
 from onethread.kernel.clock import Clock
 from onethread.models import (
     Case,
@@ -170,8 +171,10 @@ def read_case(session: Session, clock: Clock, actor: Principal, case_id: str, *,
 
 def list_cases(session: Session, clock: Clock, actor: Principal, *, offset: int, limit: int,
                customer_id: str | None = None, statuses: list[str] | None = None, kind: str | None = None,
-               owner_id: str | None = None, channel: str | None = None) -> tuple[list[Case], int]:
-    """A page of cases, newest first; one audit row per customer whose cases are shown."""
+               owner_id: str | None = None, channel: str | None = None,
+               cursor: str | None = None) -> tuple[list[Case], int]:
+    """A page of cases, newest first (``cursor``: after the row it names, ``pagination.after``);
+    one audit row per customer whose cases are shown."""
     if kind is not None and kind not in rules.KINDS:
         raise ValidationFailed(f"kind must be one of {', '.join(rules.KINDS)}", field="ticketType")
     for status in statuses or []:
@@ -187,20 +190,24 @@ def list_cases(session: Session, clock: Clock, actor: Principal, *, offset: int,
     if owner_id is not None:
         query = query.where(Case.owner_id == owner_id)
     total = session.scalar(select(func.count()).select_from(query.subquery()))
+    keyset = pagination.after(cursor, Case.opened_at, Case.id, descending=True)
+    if keyset is not None:
+        query, offset = query.where(keyset), 0
     rows = list(session.scalars(query.order_by(Case.opened_at.desc(), Case.id.desc()).offset(offset).limit(limit)))
     _audit(session, clock, actor, rows, channel=channel, purpose="list")
     return rows, total
 
 
 def owner_cases(session: Session, clock: Clock, actor: Principal, staff_id: str, *, offset: int, limit: int,
-                include_closed: bool = False, channel: str | None = None) -> tuple[StaffUser, list[Case], int]:
+                include_closed: bool = False, channel: str | None = None,
+                cursor: str | None = None) -> tuple[StaffUser, list[Case], int]:
     """The cases a staff member owns (open ones unless ``include_closed``), newest first."""
     user = session.get(StaffUser, staff_id)
     if user is None:
         raise NotFound(f"no staff member {staff_id}")
     statuses = None if include_closed else sorted(rules.OPEN_STATUSES)
     rows, total = list_cases(session, clock, actor, offset=offset, limit=limit, statuses=statuses,
-                             owner_id=staff_id, channel=channel)
+                             owner_id=staff_id, channel=channel, cursor=cursor)
     return user, rows, total
 
 
@@ -235,9 +242,9 @@ def read_escalations(session: Session, clock: Clock, actor: Principal, case_id: 
 
 
 def supervisor_queue(session: Session, clock: Clock, actor: Principal, *, offset: int, limit: int,
-                     channel: str | None = None) -> tuple[list[queries.Breach], int]:
+                     channel: str | None = None, cursor: str | None = None) -> tuple[list[queries.Breach], int]:
     """Every open case past a clock, oldest breach first; the customers shown are audited."""
-    rows, total = queries.supervisor_queue(session, offset=offset, limit=limit)
+    rows, total = queries.supervisor_queue(session, offset=offset, limit=limit, cursor=cursor)
     if rows:
         cases = list(session.scalars(select(Case).where(Case.id.in_([r.case_id for r in rows]))))
         _audit(session, clock, actor, cases, channel=channel, purpose="supervisor_queue")

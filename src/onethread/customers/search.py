@@ -62,6 +62,46 @@ def candidate_kinds(text: str, region: str | None) -> list[tuple[str, str]]:
     return out
 
 
+@dataclass(frozen=True)
+class Lookup:
+    """What an identifier lookup found: the customers holding it now, each with the label of the
+    identifier that found them, the kinds tried, and identifiers nobody holds any more."""
+    found: dict[str, str]  # customer id -> "Phone number +447700900123"
+    tried: list[str]
+    former_holder_only: list[str]
+    personal: bool  # read as an identifier that names one person (a number, e-mail, handle, SIM, device)
+
+
+PERSONAL_KINDS = frozenset({rules.MSISDN, rules.EMAIL, rules.ICCID, rules.IMEI, rules.SOCIAL})
+
+
+def lookup(session: Session, text: str, when: datetime, *, region: str | None, handle: str | None) -> Lookup:
+    """Resolve ``text`` read as every identifier kind it can be, and ``handle`` (a social handle
+    with its ``@``, or ``None``), to their holders at ``when``: the one identifier lookup that the
+    customer search and the search box share. A former holder is never returned (S3)."""
+    found: dict[str, str] = {}
+    former: list[str] = []
+    lookups = candidate_kinds(text, region)
+    tried = [rules.KIND_LABELS[k] for k, _ in lookups] + ([rules.KIND_LABELS[rules.SOCIAL]] if handle else [])
+    for kind, value in lookups:
+        res = identifier_service.resolve(session, kind, value, when, region=region)
+        label = f"{rules.KIND_LABELS[kind]} {res.value}"
+        if res.status == identifier_service.FOUND:
+            if res.customer_id:
+                found.setdefault(res.customer_id, label)
+        elif res.status == identifier_service.AMBIGUOUS:
+            for cid in res.candidates:
+                found.setdefault(cid, label)
+        elif identifier_service.history(session, kind, value, region=region):
+            former.append(label)
+    if handle:
+        res = identifier_service.resolve(session, rules.SOCIAL, handle, when, region=region)
+        for cid in ([res.customer_id] if res.customer_id else res.candidates):
+            found.setdefault(cid, f"{rules.KIND_LABELS[rules.SOCIAL]} @{res.value}")
+    personal = any(k in PERSONAL_KINDS for k, _ in lookups) or text.strip().startswith("@")
+    return Lookup(found, tried, former, personal)
+
+
 def _bare_handle(text: str) -> str | None:
     raw = text.strip()
     if raw.startswith("@") and re.fullmatch(r"@[A-Za-z0-9_.\-]{1,64}", raw):
@@ -80,26 +120,8 @@ def find(session: Session, clock: Clock, actor: Principal, text: str, *, region:
                                field="q")
     if len(query) > MAX_QUERY:
         raise ValidationFailed(f"at most {MAX_QUERY} characters", field="q")
-    when = at or clock.now()
-    found: dict[str, str] = {}
-    former: list[str] = []
-    lookups = candidate_kinds(query, region)
-    handle = _bare_handle(query)
-    tried = [rules.KIND_LABELS[k] for k, _ in lookups] + ([rules.KIND_LABELS[rules.SOCIAL]] if handle else [])
-    for kind, value in lookups:
-        res = identifier_service.resolve(session, kind, value, when, region=region)
-        label = f"{rules.KIND_LABELS[kind]} {res.value}"
-        if res.status == identifier_service.FOUND:
-            found.setdefault(res.customer_id, label)
-        elif res.status == identifier_service.AMBIGUOUS:
-            for cid in res.candidates:
-                found.setdefault(cid, label)
-        elif identifier_service.history(session, kind, value, region=region):
-            former.append(label)
-    if handle:
-        res = identifier_service.resolve(session, rules.SOCIAL, handle, when, region=region)
-        for cid in ([res.customer_id] if res.customer_id else res.candidates):
-            found.setdefault(cid, f"{rules.KIND_LABELS[rules.SOCIAL]} @{res.value}")
+    looked = lookup(session, query, at or clock.now(), region=region, handle=_bare_handle(query))
+    found, former, tried = looked.found, looked.former_holder_only, looked.tried
     by_id = {c.id: c for c in session.scalars(select(Customer).where(Customer.id.in_(found)))} if found else {}
     hits = [Hit(by_id[cid], label) for cid, label in found.items() if cid in by_id]
     if not hits:  # no identifier matched: perhaps it is a name

@@ -41,6 +41,7 @@ from onethread.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from onethread.interactions.rules import CHANNELS
 from onethread.inventory import rules as inventory_rules
 from onethread.inventory import service as inventory
+from onethread.kernel import pagination
 from onethread.kernel.clock import Clock, ensure_utc
 from onethread.kernel.events import DomainEvent
 from onethread.kernel.money import Money
@@ -219,9 +220,10 @@ def read_request(session: Session, clock: Clock, actor: Principal, approval_id: 
 
 
 def list_requests(session: Session, clock: Clock, actor: Principal, *, status: str | None = None,
-                  customer_id: str | None = None, offset: int = 0,
-                  limit: int = 50) -> tuple[list[ApprovalRequest], int]:
-    """A page of requests, oldest first; one audit row per customer shown."""
+                  customer_id: str | None = None, offset: int = 0, limit: int = 50,
+                  cursor: str | None = None) -> tuple[list[ApprovalRequest], int]:
+    """A page of requests, oldest first (``cursor``: after the one it names, ``pagination.after``);
+    one audit row per customer shown."""
     if status is not None and status not in rules.STATUSES:
         raise ValidationFailed(f"status must be one of {', '.join(rules.STATUSES)}", field="status")
     query = select(ApprovalRequest)
@@ -230,6 +232,9 @@ def list_requests(session: Session, clock: Clock, actor: Principal, *, status: s
     if customer_id is not None:
         query = query.where(ApprovalRequest.customer_id == customer_id)
     total = session.scalar(select(func.count()).select_from(query.subquery()))
+    keyset = pagination.after(cursor, ApprovalRequest.requested_at, ApprovalRequest.id, descending=False)
+    if keyset is not None:
+        query, offset = query.where(keyset), 0
     rows = list(session.scalars(query.order_by(ApprovalRequest.requested_at, ApprovalRequest.id)
                                 .offset(offset).limit(limit)))
     shown: dict[str, list[str]] = {}

@@ -31,6 +31,7 @@ from onethread.decisions import symptoms
 from onethread.decisions.symptoms import SymptomMatch
 from onethread.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from onethread.interactions.rules import CHANNELS
+from onethread.kernel import pagination
 from onethread.kernel.clock import Clock
 from onethread.kernel.events import DomainEvent
 from onethread.models import Customer, DefectReport, KnownDefect
@@ -130,8 +131,9 @@ def is_known_defect(session: Session, model: str, wording_or_symptom: str, at: d
 
 
 def list_defects(session: Session, *, status: str | None = None, model: str | None = None, offset: int = 0,
-                 limit: int = 100) -> tuple[list[KnownDefect], int]:
-    """Entries, newest change first, filtered by status and (normalised) model; and how many in all."""
+                 limit: int = 100, cursor: str | None = None) -> tuple[list[KnownDefect], int]:
+    """Entries, newest change first, filtered by status and (normalised) model; and how many in all.
+    ``cursor``: the page after the entry it names (``pagination.after``)."""
     query = select(KnownDefect)
     if status is not None:
         if status not in STATUSES:
@@ -140,6 +142,9 @@ def list_defects(session: Session, *, status: str | None = None, model: str | No
     if model is not None:
         query = query.where(KnownDefect.device_model == check_model(model, "model"))
     total = session.scalar(select(func.count()).select_from(query.subquery()))
+    keyset = pagination.after(cursor, KnownDefect.updated_at, KnownDefect.id, descending=True)
+    if keyset is not None:
+        query, offset = query.where(keyset), 0
     rows = session.scalars(query.order_by(KnownDefect.updated_at.desc(), KnownDefect.id.desc())
                            .offset(offset).limit(limit))
     return list(rows), total

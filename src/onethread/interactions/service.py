@@ -24,6 +24,7 @@ from onethread.db.outbox import insert_now, record_event
 from onethread.errors import Conflict, NotFound, ValidationFailed
 from onethread.interactions import rules, session_service
 from onethread.interactions.session_service import live_session_of, staff_of
+from onethread.kernel import pagination
 from onethread.kernel.clock import Clock, ensure_utc
 from onethread.kernel.events import DomainEvent
 from onethread.kernel.ids import new_id
@@ -246,12 +247,14 @@ def get_contact(session: Session, contact_id: str) -> Contact:
 
 # --- the match queue -----------------------------------------------------------------------
 
-def open_match_items(session: Session, *, offset: int = 0, limit: int = 50) -> list[tuple[MatchItem, Contact]]:
-    rows = session.execute(
-        select(MatchItem, Contact).join(Contact, Contact.id == MatchItem.contact_id)
-        .where(MatchItem.resolved_at.is_(None)).order_by(MatchItem.created_at, MatchItem.id)
-        .offset(offset).limit(limit)
-    ).all()
+def open_match_items(session: Session, *, offset: int = 0, limit: int = 50,
+                     cursor: str | None = None) -> list[tuple[MatchItem, Contact]]:
+    query = (select(MatchItem, Contact).join(Contact, Contact.id == MatchItem.contact_id)
+             .where(MatchItem.resolved_at.is_(None)))
+    keyset = pagination.after(cursor, MatchItem.created_at, MatchItem.id, descending=False)
+    if keyset is not None:
+        query, offset = query.where(keyset), 0
+    rows = session.execute(query.order_by(MatchItem.created_at, MatchItem.id).offset(offset).limit(limit)).all()
     return [(item, contact) for item, contact in rows]
 
 
@@ -262,9 +265,10 @@ class MatchQueuePage:
     names: dict[str, str]  # customer id -> name, for every candidate
 
 
-def match_queue(session: Session, *, offset: int = 0, limit: int = 50) -> MatchQueuePage:
-    """Open items, oldest first, with the total and the candidates' names (one query each)."""
-    rows = open_match_items(session, offset=offset, limit=limit)
+def match_queue(session: Session, *, offset: int = 0, limit: int = 50, cursor: str | None = None) -> MatchQueuePage:
+    """Open items, oldest first, with the total and the candidates' names (one query each);
+    ``cursor``: the page after the item it names (``pagination.after``)."""
+    rows = open_match_items(session, offset=offset, limit=limit, cursor=cursor)
     total = session.scalar(select(func.count()).select_from(MatchItem).where(MatchItem.resolved_at.is_(None)))
     candidates = [c for item, _ in rows for c in item.candidates or []]
     return MatchQueuePage(rows, total or 0, customer_names(session, candidates))

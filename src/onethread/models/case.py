@@ -199,6 +199,12 @@ Index("ix_case_customer_status", Case.customer_id, Case.status)
 _OPEN_CLOCK = CaseClock.fired_at.is_(None) & CaseClock.stopped_at.is_(None)
 Index("ix_case_clock_due", CaseClock.due_at, postgresql_where=_OPEN_CLOCK, sqlite_where=_OPEN_CLOCK)
 Index("ix_case_event_case_at", CaseEvent.case_id, CaseEvent.at)
+# The list pages' sorts (keyset paging): a staff member's cases newest first; the clocks past due
+# and not dealt with (the supervisor queue), oldest breach first.
+Index("ix_case_owner_opened", Case.owner_id, Case.opened_at, Case.id)
+_BREACHED_CLOCK = CaseClock.fired_at.is_not(None) & CaseClock.stopped_at.is_(None)
+Index("ix_case_clock_breached", CaseClock.fired_at, CaseClock.case_id, postgresql_where=_BREACHED_CLOCK,
+      sqlite_where=_BREACHED_CLOCK)
 
 
 class TriageItem(Base):

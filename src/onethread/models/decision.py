@@ -132,3 +132,10 @@ class ApprovalRequest(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}
+
+
+# The list pages' sorts (keyset paging): the registry newest change first; requests oldest first,
+# all of them or those of one status.
+Index("ix_known_defect_updated", KnownDefect.updated_at, KnownDefect.id)
+Index("ix_approval_request_requested", ApprovalRequest.requested_at, ApprovalRequest.id)
+Index("ix_approval_request_status_requested", ApprovalRequest.status, ApprovalRequest.requested_at, ApprovalRequest.id)

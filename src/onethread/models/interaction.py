@@ -165,3 +165,7 @@ Index("ix_contact_customer_time", Contact.customer_id, Contact.occurred_at)
 Index("ix_contact_match_status", Contact.match_status)
 Index("ix_timeline_customer_time", TimelineEntry.customer_id, TimelineEntry.occurred_at, TimelineEntry.id)
 Index("ix_match_item_open", MatchItem.resolved_at, MatchItem.created_at)
+# The match queue's keyset pages: open items, oldest first.
+_OPEN_ITEM = MatchItem.resolved_at.is_(None)
+Index("ix_match_item_open_created", MatchItem.created_at, MatchItem.id, postgresql_where=_OPEN_ITEM,
+      sqlite_where=_OPEN_ITEM)

@@ -144,11 +144,44 @@ def rebuild(session: Session) -> dict[str, int]:
     return done
 
 
+# A step of a case's log on PostgreSQL: the case's row is brought up to date in place and the
+# step's text appended to its words, instead of reading and re-reading the whole log at every step
+# (a long case's log would cost more at each step). Only while the title, the market, the account
+# and the outcome at the head of the body are what the row holds; otherwise (and when the row is
+# missing or full) the row is rewritten from the tables.
+_CASE_PREFIX = "COALESCE(cf.customer_account, '') || ' ' || COALESCE(cf.outcome, '') || ' '"
+_CASE_STEP = (
+    "UPDATE search_doc d SET status = cf.status, owner_id = cf.owner_id, channel = cf.opened_via{set} "
+    "FROM case_file cf WHERE d.kind = 'case' AND d.ref_id = :id AND cf.id = d.ref_id AND d.title = cf.title "
+    "AND d.market IS NOT DISTINCT FROM cf.market "
+    f"AND LEFT(d.body, LENGTH({_CASE_PREFIX})) = {_CASE_PREFIX} AND LENGTH(d.body) + LENGTH(:t) < {MAX_BODY}")
+_CASE_WORDS = (", body = d.body || CASE WHEN RIGHT(d.body, 1) = ' ' THEN '' ELSE ' ' END || :t, "
+               "tsv = d.tsv || setweight(to_tsvector('simple', :t), 'B') || CASE WHEN d.lang = 'simple' "
+               "THEN ''::tsvector ELSE setweight(to_tsvector(CAST(d.lang AS regconfig), :t), 'B') END")
+
+
+def case_step(session: Session, case_id: str, text_added: str | None) -> None:
+    """Index one step of a case's log (``text_added``: the text it added to the log, if any)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.flush()
+        words = bool(text_added)
+        done = session.execute(text(_CASE_STEP.format(set=_CASE_WORDS if words else "")),
+                               {"id": case_id, "t": text_added or ""}).rowcount
+        if done:
+            return
+    reindex(session, "case", [case_id])
+
+
 def on_event(session: Session, event: DomainEvent) -> None:
-    """The in-process handler: the contact, case or customer an event is about is indexed again."""
+    """The in-process handler: the contact, case or customer an event is about is indexed again.
+    A case's event is one step of its log (``cases.log`` writes both, the step's text in the
+    event's ``timelineDetail``): ``case_step``."""
     kind = event.aggregate_type
     if event.type in WHOLE_CUSTOMER and event.customer_id:
         reindex_customer(session, event.customer_id)
+    elif kind == "case":
+        detail = event.payload.get("timelineDetail")
+        case_step(session, event.aggregate_id, detail if isinstance(detail, str) else None)
     elif kind in ("contact", "case", "customer"):
         reindex(session, kind, [event.aggregate_id], new=_new_contact(event))
     elif kind == "party":

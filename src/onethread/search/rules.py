@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from markupsafe import Markup, escape
 
@@ -15,6 +16,16 @@ DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 NAME_SIMILARITY = 0.3  # pg_trgm's default threshold, used on both databases
 SNIPPET_WORDS = 24
+# How many matches of a kind are ranked at most: the newest ones. A common word matches a large
+# share of ten million contacts; reading and ranking them all is what made search slow
+# (docs/performance.md#search). More matches than this: the page says only the newest were ranked.
+CANDIDATES = 500
+# The newest rows of a kind read first, newest first, for the candidates (a common word is found
+# there); with fewer matches among them, the word index is used, window by window.
+PROBE_ROWS = 5_000
+# The windows (days back from now) the newest-first search looks in, one after the other, until
+# one holds more than CANDIDATES matches; then everything.
+WINDOW_DAYS = (30, 365)
 # Marks a database puts around a matched word in a snippet: control characters that an
 # escaped page never shows, replaced by <mark> after the text around them is escaped.
 START, STOP = "\x02", "\x03"
@@ -28,6 +39,7 @@ MARKET_LANGUAGE = {
     "SE": "swedish", "NO": "norwegian", "DK": "danish", "FI": "finnish", "TR": "turkish",
 }
 FALLBACK_LANGUAGE = "simple"
+LANGUAGES = frozenset(MARKET_LANGUAGE.values()) | {FALLBACK_LANGUAGE}
 
 # Which filters a kind of result has; a filter a kind does not have leaves that kind out.
 FILTERS_OF = {
@@ -35,6 +47,18 @@ FILTERS_OF = {
     "case": frozenset({"channel", "status", "team", "owner", "from", "to", "market"}),
     "contact": frozenset({"channel", "team", "owner", "from", "to", "market"}),
 }
+
+
+def windows(now: datetime, since: datetime | None) -> list[datetime | None]:
+    """Where the newest-first search starts each try: ``WINDOW_DAYS`` back from ``now``, then the
+    beginning (``None``); a window reaching past ``since`` (the user's own start) is the last."""
+    out: list[datetime | None] = []
+    for days in WINDOW_DAYS:
+        start = now - timedelta(days=days)
+        if since is not None and start <= since:
+            break
+        out.append(start)
+    return [*out, None]
 
 
 def language_of(market: str | None) -> str:

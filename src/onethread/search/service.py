@@ -23,8 +23,6 @@ from sqlalchemy.orm import Session
 
 from onethread.access import service as access
 from onethread.access.rules import CUSTOMER_READERS, Principal
-from onethread.customers import identifier_service
-from onethread.customers import rules as id_rules
 from onethread.customers import search as customer_search
 from onethread.errors import Forbidden, ValidationFailed
 from onethread.kernel.clock import Clock
@@ -33,8 +31,6 @@ from onethread.search import rules
 
 NAME_CANDIDATES = 500  # names sharing a trigram that SQLite ranks in Python
 AT_TYPE = SearchDoc.__table__.c.at.type
-# Identifier kinds that name one person: a text search for one only finds its holder's records.
-PERSONAL_KINDS = frozenset({id_rules.MSISDN, id_rules.EMAIL, id_rules.ICCID, id_rules.IMEI, id_rules.SOCIAL})
 
 
 @dataclass(frozen=True)
@@ -84,6 +80,8 @@ class Results:
     kinds: list[str]
     tried: list[str] = field(default_factory=list)  # identifier kinds the text was read as
     former_holder_only: list[str] = field(default_factory=list)
+    # Kinds with more matches than rules.CANDIDATES: only the newest that many were ranked.
+    recent_only: list[str] = field(default_factory=list)
     customers: list[Hit] = field(default_factory=list)
     cases: list[Hit] = field(default_factory=list)
     contacts: list[Hit] = field(default_factory=list)
@@ -118,7 +116,10 @@ def search(session: Session, clock: Clock, actor: Principal, q: str | None, *, r
         out.customers = found[:limit] if found else _by_name(session, query, limit)
     for k, bucket in (("case", out.cases), ("contact", out.contacts)):
         if k in out.kinds and holders != set():
-            bucket.extend(_by_words(session, k, query, filters, limit, market=market, only=holders))
+            hits, more = _by_words(session, k, query, filters, limit, market=market, only=holders, now=clock.now())
+            bucket.extend(hits)
+            if more:
+                out.recent_only.append(k)
     _name(session, out)
     shown = [("customer", h.id, h.id) for h in out.customers]
     shown += [("case", h.id, h.customer_id) for h in out.cases]
@@ -131,32 +132,15 @@ def _by_identifier(session: Session, clock: Clock, query: str, region: str | Non
                    out: Results) -> tuple[list[Hit], set[str] | None]:
     """Customers holding the identifier ``query`` reads as, now; and, when it reads as one that
     names a person, the holders the text search is limited to (``None``: not limited)."""
-    when = clock.now()
-    found: dict[str, str] = {}
-    lookups = customer_search.candidate_kinds(query, region)
     handle = query if query.startswith("@") and rules.BARE_HANDLE.fullmatch(query[1:]) else rules.handle_of(query)
-    out.tried = [id_rules.KIND_LABELS[k] for k, _ in lookups] + (
-        [id_rules.KIND_LABELS[id_rules.SOCIAL]] if handle else [])
-    for k, value in lookups:
-        res = identifier_service.resolve(session, k, value, when, region=region)
-        label = f"{id_rules.KIND_LABELS[k]} {res.value}"
-        if res.status == identifier_service.FOUND:
-            found.setdefault(res.customer_id, label)
-        elif res.status == identifier_service.AMBIGUOUS:
-            for cid in res.candidates:
-                found.setdefault(cid, label)
-        elif identifier_service.history(session, k, value, region=region):
-            out.former_holder_only.append(label)
-    if handle:
-        res = identifier_service.resolve(session, id_rules.SOCIAL, handle, when, region=region)
-        for cid in ([res.customer_id] if res.customer_id else res.candidates):
-            found.setdefault(cid, f"{id_rules.KIND_LABELS[id_rules.SOCIAL]} @{res.value}")
-    personal = any(k in PERSONAL_KINDS for k, _ in lookups) or query.startswith("@")
+    looked = customer_search.lookup(session, query, clock.now(), region=region, handle=handle)
+    out.tried, out.former_holder_only = looked.tried, looked.former_holder_only
+    found = looked.found
     by_id = {c.id: c for c in session.scalars(select(Customer).where(Customer.id.in_(found)))} if found else {}
     hits = [Hit("customer", cid, cid, by_id[cid].name, by_id[cid].created_at, 1.0, matched_by=label,
                 customer_name=by_id[cid].name, status=by_id[cid].status)
             for cid, label in found.items() if cid in by_id]
-    return hits, ({h.id for h in hits} if personal else None)
+    return hits, ({h.id for h in hits} if looked.personal else None)
 
 
 def _like(query: str) -> str:
@@ -235,48 +219,106 @@ def _bind(statement: str, params: dict):
     stmt = text(statement)
     if "only" in params:
         stmt = stmt.bindparams(bindparam("only", expanding=True))
-    for name in ("since", "until"):
+    for name in ("since", "until", "window"):
         if name in params:
             stmt = stmt.bindparams(bindparam(name, type_=AT_TYPE))
     return stmt.columns(at=AT_TYPE)
 
 
-PG_QUERY = "(websearch_to_tsquery('simple', :q) || websearch_to_tsquery(CAST(:cfg AS regconfig), :q))"
 PG_HEADLINE = (f"StartSel={rules.START}, StopSel={rules.STOP}, MaxWords={rules.SNIPPET_WORDS}, MinWords=8, "
                "MaxFragments=2, FragmentDelimiter=\" … \"")
 
 
-def _by_words(session: Session, kind: str, query: str, f: Filters, limit: int, *, market: str,
-              only: set[str] | None) -> list[Hit]:
-    where, params = _filters(kind, f, market, only)
-    params |= {"kind": kind, "n": limit}
-    cols = "d.id, d.ref_id, d.customer_id, d.title, d.at, d.channel, d.status, d.owner_id"
-    if session.get_bind().dialect.name == "postgresql":
-        params |= {"q": query, "cfg": rules.language_of(f.market or market)}
+def pg_query(cfg: str) -> str:
+    """The tsquery of ``:q`` as written and in the language ``cfg``: a constant in the statement's
+    text (never typed by anyone: one of ``rules.MARKET_LANGUAGE``), so the planner reads how common
+    the words are and picks between the newest-first scan and the word index."""
+    if cfg not in rules.LANGUAGES:
+        raise ValueError(f"not a text-search language: {cfg}")
+    return f"(websearch_to_tsquery('simple', :q) || websearch_to_tsquery('{cfg}', :q))"
+
+
+COLS = "d.id, d.ref_id, d.customer_id, d.title, d.at, d.channel, d.status, d.owner_id"
+# The candidates are the newest CANDIDATES + 1 matches: the newest CANDIDATES are ranked, and one
+# more says there were more than were ranked.
+RANKED = "SELECT id FROM cand ORDER BY at DESC, id DESC LIMIT :cap"
+SEEN = "(SELECT count(*) FROM cand) AS seen"
+
+
+def _pg_words(session: Session, where: str, params: dict, cfg: str, since: datetime | None, *,
+              probe: bool = False) -> tuple[list, int]:
+    """The newest ``:cap`` matches (at most), ranked, and how many candidates there were (one more
+    than ``:cap``: there are more matches). ``probe``: among the newest ``rules.PROBE_ROWS`` rows
+    of the kind only (read newest first: a common word fills the candidates there). Otherwise
+    through the words' index, in the window from ``since`` (``None``: all time); index scans in
+    time order are then turned off for the statement: the planner's guess of how common the
+    words are is for all kinds together, and a word common in cases but absent from contacts
+    would have it walk every contact newest first."""
+    q = pg_query(cfg)
+    if probe:
+        cand = (f"WITH recent AS MATERIALIZED (SELECT d.id, d.at, d.tsv FROM search_doc d WHERE d.kind = :kind{where} "
+                "ORDER BY d.at DESC, d.id DESC LIMIT :probe), "
+                f"cand AS (SELECT d.id, d.at FROM recent d WHERE d.tsv @@ {q} ORDER BY d.at DESC, d.id DESC "
+                "LIMIT :more)")
+        params = params | {"probe": rules.PROBE_ROWS}
+    else:
+        window = " AND d.at >= :window" if since is not None else ""
+        params = params | ({"window": since} if since is not None else {})
+        cand = (f"WITH cand AS (SELECT d.id, d.at FROM search_doc d WHERE d.kind = :kind AND d.tsv @@ {q}{where}"
+                f"{window} ORDER BY d.at DESC, d.id DESC LIMIT :more)")
+        session.execute(text("SELECT set_config('enable_indexscan', 'off', true)"))
+    try:
         rows = session.execute(_bind(
-            f"SELECT {cols}, ts_rank(d.tsv, qq.query) AS rank FROM search_doc d, (SELECT {PG_QUERY} AS query) qq "
-            f"WHERE d.kind = :kind AND d.tsv @@ qq.query{where} ORDER BY rank DESC, d.at DESC, d.id DESC LIMIT :n",
-            params), params).all()
+            f"{cand} SELECT {COLS}, ts_rank(d.tsv, {q}) AS rank, {SEEN} FROM search_doc d WHERE d.id IN ({RANKED}) "
+            "ORDER BY rank DESC, d.at DESC, d.id DESC LIMIT :n", params), params).all()
+    finally:
+        if not probe:
+            session.execute(text("SELECT set_config('enable_indexscan', 'on', true)"))
+    return rows, (rows[0].seen if rows else 0)
+
+
+def _by_words(session: Session, kind: str, query: str, f: Filters, limit: int, *, market: str,
+              only: set[str] | None, now: datetime) -> tuple[list[Hit], bool]:
+    """The best ``limit`` of the newest ``rules.CANDIDATES`` matches, and whether there were more
+    matches than that (then only the newest were ranked: the page says so)."""
+    where, params = _filters(kind, f, market, only)
+    params |= {"kind": kind, "n": limit, "cap": rules.CANDIDATES, "more": rules.CANDIDATES + 1}
+    if session.get_bind().dialect.name == "postgresql":
+        cfg = rules.language_of(f.market or market)
+        params["q"] = query
+        # Newest first: a common word fills the candidates from the newest rows alone (the
+        # probe); otherwise the word index, one window after another, until one holds enough.
+        rows, seen = _pg_words(session, where, params, cfg, None, probe=True)
+        if seen <= rules.CANDIDATES:
+            for since in rules.windows(now, f.since):
+                rows, seen = _pg_words(session, where, params, cfg, since)
+                if seen > rules.CANDIDATES:
+                    break
         snippets = dict(session.execute(
-            text(f"SELECT d.id, ts_headline(CAST(d.lang AS regconfig), d.title || ' — ' || d.body, {PG_QUERY}, "
+            text(f"SELECT d.id, ts_headline(CAST(d.lang AS regconfig), d.title || ' — ' || d.body, {pg_query(cfg)}, "
                  ":opts) FROM search_doc d WHERE d.id IN :ids").bindparams(bindparam("ids", expanding=True)),
-            {"ids": [r.id for r in rows], "q": query, "cfg": params["cfg"], "opts": PG_HEADLINE}).all()) if rows else {}
+            {"ids": [r.id for r in rows], "q": query, "opts": PG_HEADLINE}).all()) if rows else {}
     else:
         match = rules.fts5_query(query)
         if match is None:
-            return []
+            return [], False
         params["m"] = match
         rows = session.execute(_bind(
-            f"SELECT {cols}, -bm25(search_fts, 4.0, 1.0) AS rank FROM search_fts JOIN search_doc d "
-            f"ON d.id = search_fts.rowid WHERE search_fts MATCH :m AND d.kind = :kind{where} "
+            "WITH cand AS (SELECT d.id, d.at FROM search_fts JOIN search_doc d ON d.id = search_fts.rowid "
+            f"WHERE search_fts MATCH :m AND d.kind = :kind{where} ORDER BY d.at DESC, d.id DESC LIMIT :more) "
+            f"SELECT {COLS}, -bm25(search_fts, 4.0, 1.0) AS rank, {SEEN} "
+            "FROM search_fts JOIN search_doc d ON d.id = search_fts.rowid "
+            f"WHERE search_fts MATCH :m AND d.id IN ({RANKED}) "
             "ORDER BY rank DESC, d.at DESC, d.id DESC LIMIT :n", params), params).all()
+        seen = rows[0].seen if rows else 0
         snippets = dict(session.execute(
             text(f"SELECT rowid, snippet(search_fts, -1, '{rules.START}', '{rules.STOP}', ' … ', "
                  f"{rules.SNIPPET_WORDS}) FROM search_fts WHERE search_fts MATCH :m AND rowid IN :ids")
             .bindparams(bindparam("ids", expanding=True)), {"m": match, "ids": [r.id for r in rows]}).all()) \
             if rows else {}
-    return [Hit(kind, r.ref_id, r.customer_id, r.title, r.at, float(r.rank), snippets.get(r.id) or "",
+    hits = [Hit(kind, r.ref_id, r.customer_id, r.title, r.at, float(r.rank), snippets.get(r.id) or "",
                 channel=r.channel, status=r.status, owner_id=r.owner_id) for r in rows]
+    return hits, seen > rules.CANDIDATES
 
 
 def _name(session: Session, out: Results) -> None:

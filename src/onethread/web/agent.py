@@ -97,7 +97,7 @@ def search_page(request: Request, principal: Desk, session: DbSession, clock: Cl
                 status: str = Query(""), since: str = Query("", alias="from"), until: str = Query("", alias="to")):
     values = {"type": type, "channel": channel, "status": status, "from": since, "to": until}
     context = {"principal": principal, "q": q or "", "result": None, "errors": {}, "values": values,
-               "channels": TIMELINE_CHANNELS, "statuses": case_rules.STATUSES,
+               "channels": TIMELINE_CHANNELS, "statuses": case_rules.STATUSES, "candidates": search.rules.CANDIDATES,
                "queued": interactions.match_queue(session, limit=1).total}
     if q is None:
         return render(request, "agent/search.html", context)

@@ -48,10 +48,19 @@ def select_fields(body: dict, fields: list[str] | None) -> dict:
     return {k: v for k, v in body.items() if k in keep}
 
 
-def paged(response: Response, items: list[dict], total: int, fields: list[str] | None) -> list[dict]:
+def paged(response: Response, items: list[dict], total: int, fields: list[str] | None,
+          next_cursor: str | None = None) -> list[dict]:
+    """The page's counts in the TMF headers; ``next_cursor`` (keyset paging) in ``X-Next-Cursor``."""
     response.headers["X-Total-Count"] = str(total)
     response.headers["X-Result-Count"] = str(len(items))
+    if next_cursor:
+        response.headers["X-Next-Cursor"] = next_cursor
     return [select_fields(item, fields) for item in items]
+
+
+# The keyset page after the previous one: its X-Next-Cursor (offset is then not used).
+CURSOR = Query(None, max_length=2048, description="the X-Next-Cursor of the previous page: the page after it "
+                                                   "(keyset paging; offset is then ignored)")
 
 
 def href(request: Request, path: str) -> str:

@@ -14,11 +14,12 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt
 from onethread.access.rules import CUSTOMER_SERVICE
 from onethread.api.answers import AnswerRoute
 from onethread.api.deps import ClockDep, DbSession, allow
-from onethread.api.tmf.conventions import ListParams, created, paged
+from onethread.api.tmf.conventions import CURSOR, ListParams, created, paged
 from onethread.api.tmf.trouble_ticket import iso
 from onethread.api.v1.answers.approvals import Approval
 from onethread.decisions import approval_rules, approvals
 from onethread.interactions.rules import CHANNELS
+from onethread.kernel.pagination import next_cursor
 from onethread.models import ApprovalRequest
 
 V1 = "/api/v1"
@@ -81,10 +82,11 @@ def request_approval(body: ApprovalIn, response: Response, session: DbSession, c
 def list_approvals(response: Response, session: DbSession, clock: ClockDep, actor: allow(CUSTOMER_SERVICE),
                    params: Annotated[ListParams, Depends()],
                    status: str | None = Query(None, description=" | ".join(approval_rules.STATUSES)),
-                   customerId: str | None = Query(None, max_length=26)) -> list[dict]:
+                   customerId: str | None = Query(None, max_length=26), cursor: str | None = CURSOR) -> list[dict]:
     rows, total = approvals.list_requests(session, clock, actor, status=status, customer_id=customerId,
-                                          offset=params.offset, limit=params.limit)
-    return paged(response, [approval_json(r, evidence=False) for r in rows], total, params.fields)
+                                          offset=params.offset, limit=params.limit, cursor=cursor)
+    nxt = next_cursor((rows[-1].requested_at, rows[-1].id) if rows else None, len(rows), params.limit)
+    return paged(response, [approval_json(r, evidence=False) for r in rows], total, params.fields, nxt)
 
 
 @router.get("/approvals/{approval_id}", response_model=Approval,

@@ -19,7 +19,7 @@ from onethread.access.rules import CUSTOMER_READERS, CUSTOMER_SERVICE, CUSTOMER_
 from onethread.api.answers import AnswerRoute
 from onethread.api.deps import ClockDep, DbSession
 from onethread.api.tmf.answers import TroubleTicket
-from onethread.api.tmf.conventions import check_if_match, created, paged
+from onethread.api.tmf.conventions import CURSOR, check_if_match, created, paged
 from onethread.api.tmf.trouble_ticket import (
     fresh_etag,
     iso,
@@ -35,7 +35,7 @@ from onethread.cases import service as cases
 from onethread.customers import queries as customer_queries
 from onethread.decisions import direct_actions
 from onethread.interactions.rules import CHANNELS
-from onethread.kernel.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from onethread.kernel.pagination import DEFAULT_LIMIT, MAX_LIMIT, next_cursor
 from onethread.models import Case
 
 V1 = "/api/v1"
@@ -251,13 +251,15 @@ def escalations(case_id: str, session: DbSession, clock: ClockDep, actor: person
 @router.get("/supervisor/queue", response_model=list[out.BreachedCase],
             summary="Every open case past a clock, oldest breach first (supervisors)")
 def supervisor_queue(response: Response, session: DbSession, clock: ClockDep, actor: person(SUPERVISORS),
-                     offset: int = OFFSET, limit: int = LIMIT) -> list[dict]:
-    rows, total = reads.supervisor_queue(session, clock, actor, offset=offset, limit=limit, channel="api")
+                     offset: int = OFFSET, limit: int = LIMIT, cursor: str | None = CURSOR) -> list[dict]:
+    rows, total = reads.supervisor_queue(session, clock, actor, offset=offset, limit=limit, channel="api",
+                                         cursor=cursor)
     items = [{"@type": "BreachedCase", "caseId": b.case_id, "href": ticket_path(b.case_id), "title": b.title,
               "kind": b.kind, "customer": b.customer, "owner": {"id": b.owner_id, "name": b.owner},
               "oldestBreachAt": iso(b.oldest_breach_at), "clocks": b.clocks, "escalationLevel": b.escalation_level}
              for b in rows]
-    return paged(response, items, total, None)
+    nxt = next_cursor((rows[-1].oldest_breach_at, rows[-1].case_id) if rows else None, len(rows), limit)
+    return paged(response, items, total, None, nxt)
 
 
 @router.get("/supervisor/owners", response_model=list[out.OwnerLoad],
@@ -271,9 +273,11 @@ def owners(session: DbSession, actor: person(SUPERVISORS)) -> list[dict]:
             summary="The cases a staff member owns (open ones unless includeClosed)")
 def staff_cases(staff_id: str, response: Response, session: DbSession, clock: ClockDep,
                 actor: person(CUSTOMER_READERS), offset: int = OFFSET, limit: int = LIMIT,
-                include_closed: bool = Query(False, alias="includeClosed")) -> list[dict]:
+                include_closed: bool = Query(False, alias="includeClosed"),
+                cursor: str | None = CURSOR) -> list[dict]:
     _, rows, total = reads.owner_cases(session, clock, actor, staff_id, offset=offset, limit=limit,
-                                       include_closed=include_closed, channel="api")
+                                       include_closed=include_closed, channel="api", cursor=cursor)
     items = [{**summary(session, c), "@type": "CaseSummary", "customerId": c.customer_id,
               "openedAt": iso(c.opened_at), "lastActivityAt": iso(c.last_activity_at)} for c in rows]
-    return paged(response, items, total, None)
+    nxt = next_cursor((rows[-1].opened_at, rows[-1].id) if rows else None, len(rows), limit)
+    return paged(response, items, total, None, nxt)

@@ -15,12 +15,13 @@ from sqlalchemy.orm import Session
 from onethread.access.rules import CUSTOMER_SERVICE
 from onethread.api.answers import AnswerRoute
 from onethread.api.deps import ClockDep, DbSession, allow
-from onethread.api.tmf.conventions import ListParams, created, etag_for, paged
+from onethread.api.tmf.conventions import CURSOR, ListParams, created, etag_for, paged
 from onethread.api.tmf.trouble_ticket import iso
 from onethread.api.v1.answers import known_defects as out
 from onethread.decisions import known_defects, symptoms
 from onethread.decisions.symptoms import SymptomMatch
 from onethread.errors import PreconditionFailed
+from onethread.kernel.pagination import next_cursor
 from onethread.models import KnownDefect
 
 V1 = "/api/v1"
@@ -79,11 +80,12 @@ def list_defects(response: Response, session: DbSession, actor: allow(CUSTOMER_S
                  params: ListParams = Depends(),
                  status: str | None = Query(None, description=" | ".join(known_defects.STATUSES)),
                  model: str | None = Query(None, max_length=symptoms.MODEL_MAX,
-                                           description="a device model (case and spacing do not matter)")
-                 ) -> list[dict]:
+                                           description="a device model (case and spacing do not matter)"),
+                 cursor: str | None = CURSOR) -> list[dict]:
     rows, total = known_defects.list_defects(session, status=status, model=model, offset=params.offset,
-                                             limit=params.limit)
-    return paged(response, [defect_json(r) for r in rows], total, params.fields)
+                                             limit=params.limit, cursor=cursor)
+    nxt = next_cursor((rows[-1].updated_at, rows[-1].id) if rows else None, len(rows), params.limit)
+    return paged(response, [defect_json(r) for r in rows], total, params.fields, nxt)
 
 
 @router.get("/known-defects/{defect_id}", response_model=out.KnownDefectWithReports,

@@ -15,9 +15,10 @@ from onethread.access import service as access
 from onethread.access.rules import CUSTOMER_SERVICE
 from onethread.api.answers import AnswerRoute
 from onethread.api.deps import ClockDep, ContainerDep, DbSession, allow
-from onethread.api.tmf.conventions import ListParams, paged
+from onethread.api.tmf.conventions import CURSOR, ListParams, paged
 from onethread.api.v1.answers import customers as out
 from onethread.interactions import service as interactions
+from onethread.kernel.pagination import next_cursor
 from onethread.models import Contact, MatchItem
 
 router = APIRouter(prefix="/api/v1", tags=["match queue"], route_class=AnswerRoute)
@@ -61,13 +62,15 @@ def item_json(item: MatchItem, contact: Contact, names: dict[str, str]) -> dict:
 @router.get("/match-queue", response_model=list[out.MatchItem],
             summary="Open items, oldest first, with the candidates and why they are here")
 def list_queue(response: Response, session: DbSession, clock: ClockDep, actor: allow(CUSTOMER_SERVICE),
-               params: Annotated[ListParams, Depends()]) -> list[dict]:
-    page = interactions.match_queue(session, offset=params.offset, limit=params.limit)
+               params: Annotated[ListParams, Depends()], cursor: str | None = CURSOR) -> list[dict]:
+    page = interactions.match_queue(session, offset=params.offset, limit=params.limit, cursor=cursor)
     for customer_id in sorted(page.names):  # candidates' names are personal data
         access.audit(session, clock, actor, action="read", resource_type="match_queue", resource_id=None,
                      customer_id=customer_id, channel="api", purpose="match queue")
     items = [item_json(item, contact, page.names) for item, contact in page.rows]
-    return paged(response, items, page.total, params.fields)
+    last = page.rows[-1][0] if page.rows else None
+    nxt = next_cursor((last.created_at, last.id) if last else None, len(items), params.limit)
+    return paged(response, items, page.total, params.fields, nxt)
 
 
 @router.post("/match-queue/{item_id}/link", response_model=out.LinkedMatch,

@@ -62,6 +62,6 @@ def find(session: DbSession, clock: ClockDep, container: ContainerDep, actor: al
                           filters=search.Filters(channel=channel, status=status, team=team, owner=owner,
                                                  market=market, since=_utc(since), until=_utc(until)))
     return {"@type": "SearchResult", "query": found.query, "kinds": found.kinds, "readAs": found.tried,
-            "formerHolderOnly": found.former_holder_only,
+            "formerHolderOnly": found.former_holder_only, "recentOnly": found.recent_only,
             "customers": [hit_json(h) for h in found.customers], "cases": [hit_json(h) for h in found.cases],
             "contacts": [hit_json(h) for h in found.contacts]}

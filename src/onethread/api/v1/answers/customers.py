@@ -116,6 +116,8 @@ class SearchResult(Answer):
     kinds: Any
     readAs: Any = Field(..., description="how the query was read (words, a name, an identifier)")
     formerHolderOnly: Any
+    recentOnly: list[str] = Field(default_factory=list,
+                                  description="the kinds where only the most recent matches were ranked")
     customers: list[SearchHit]
     cases: list[SearchHit]
     contacts: list[SearchHit]

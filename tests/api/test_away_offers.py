@@ -119,7 +119,7 @@ def test_everyone_asked_leaves_the_case_with_its_owner_and_an_owner_back_keeps_i
 
 
 def test_an_agent_away_for_a_week_has_new_work_handed_to_a_colleague_recorded(client, uow, clock):
-    from tests.api.test_triage_api import email, item_of
+    from tests.support.triage_api import email, item_of
 
     case_id, who = team(uow, clock)
     jo, jo_hdr = who["jo"]

@@ -22,8 +22,10 @@ from onethread.api.tmf.answers import TroubleTicket
 from onethread.app import create_app
 from onethread.bootstrap import build
 from onethread.config import Settings
-from tests.api.test_deny_by_default import route_contexts
-from tests.api.test_trouble_ticket_api import V1, make_world, ticket_body
+from tests.support.routes import route_contexts
+from tests.support.trouble_ticket_api import make_world, ticket_body
+
+V1 = "/api/v1"
 
 API_PREFIXES = ("/api/", "/tmf-api/")
 HEALTH = ("/healthz", "/readyz")

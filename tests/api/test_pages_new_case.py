@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from onethread.access.rules import SYSTEM
 from onethread.cases import assignment
 from onethread.models import Case, CaseEvent, Team
-from tests.api.test_pages_agent import BROWSER, sign_in, world
+from tests.support.pages_agent import BROWSER, sign_in, world
 
 
 def cases_of(uow, customer_id: str) -> int:

@@ -41,7 +41,7 @@ def partitioned(conn: Connection) -> dict[str, str]:
     """Table -> partition key definition (``HASH (customer_id)``) of the partitioned tables."""
     return dict(conn.execute(text(
         "SELECT c.relname, pg_get_partkeydef(c.oid) FROM pg_partitioned_table p JOIN pg_class c "
-        "ON c.oid = p.partrelid WHERE c.relnamespace = current_schema()::regnamespace")).tuples().all())
+        "ON c.oid = p.partrelid WHERE c.relnamespace = current_schema()::regnamespace")).all())
 
 
 def partition(engine: Engine, partitions: int) -> Report:
@@ -68,17 +68,17 @@ def partition(engine: Engine, partitions: int) -> Report:
             "SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c "
             "WHERE c.contype = 'f' AND c.connamespace = current_schema()::regnamespace "
             "AND (c.conrelid::regclass::text = ANY(:t) OR c.confrelid::regclass::text = ANY(:t)) "
-            "ORDER BY 1, 2"), {"t": names}).tuples().all()
+            "ORDER BY 1, 2"), {"t": names}).all()
         own = conn.execute(text(
             "SELECT c.conrelid::regclass::text, c.conname, c.contype, pg_get_constraintdef(c.oid) "
             "FROM pg_constraint c WHERE c.contype IN ('p', 'u', 'x') "
             "AND c.connamespace = current_schema()::regnamespace AND c.conrelid::regclass::text = ANY(:t) "
-            "ORDER BY 1, c.contype, 2"), {"t": names}).tuples().all()
+            "ORDER BY 1, c.contype, 2"), {"t": names}).all()
         indexes = conn.execute(text(
             "SELECT t.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid "
             "WHERE t.relnamespace = current_schema()::regnamespace AND t.relname = ANY(:t) "
             "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid) ORDER BY 1, 2"),
-            {"t": names}).tuples().all()
+            {"t": names}).all()
         for table, name, _ in fks:
             conn.execute(text(f"ALTER TABLE {_q(table)} DROP CONSTRAINT {_q(name)}"))
         for table, key in todo.items():

@@ -30,7 +30,8 @@ def id_column() -> Mapped[str]:
 
 def keyed_id_column() -> Mapped[str]:
     """The row's own id in a table keyed by ``(id, <distribution column>)`` (db/distribution.py).
-    Ids stay globally unique ULIDs, so the ORM maps the row by ``id`` alone (``KEYED_BY_ID``)."""
+    Ids stay globally unique ULIDs, so the ORM maps the row by ``id`` alone: such a class says
+    ``__mapper_args__ = {"primary_key": [id]}`` and ``session.get(Model, id)`` works as before."""
     return mapped_column(String(26), default=new_id)
 
 

@@ -21,7 +21,9 @@ Makes the schema one that a distributed PostgreSQL accepts (docs/scaling.md, db/
   their case or work order.
 
 Existing rows are kept. On SQLite each changed table is rebuilt (migrate.upgrade turns foreign
-key enforcement off around the migration and checks every key after it).
+key enforcement off around the migration and checks every key after it). Measured on 20,000
+generated customers (1.5 M rows): 26.5 s on PostgreSQL (docs/performance.md); 1,000 generated
+customers on SQLite: 12.4 s.
 """
 
 from __future__ import annotations

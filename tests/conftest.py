@@ -1,7 +1,9 @@
 """Test harness: every database test runs on SQLite and again on PostgreSQL.
 
 PostgreSQL runs when ONETHREAD_TEST_DATABASE_URL points at a database (CI creates a fresh
-one per run). With ONETHREAD_REQUIRE_ALL=1 a test that would skip fails instead.
+one per run); with ONETHREAD_TEST_PG_PARTITIONS=N its tables spread by a key are hash-partitioned
+into N (``onethread db upgrade --partitions N``). With ONETHREAD_REQUIRE_ALL=1 a test that would
+skip fails instead.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from onethread.access import service as access
 from onethread.app import create_app
 from onethread.bootstrap import Container, build
 from onethread.config import Settings
-from onethread.db import migrate
+from onethread.db import migrate, partition
 from onethread.db.base import Base
 from onethread.db.engine import make_engine
 from onethread.db.session import session_scope
@@ -28,6 +30,7 @@ from onethread.kernel.clock import SettableClock
 from tests.support.environment import START, skip_or_fail
 
 PG_URL = os.environ.get("ONETHREAD_TEST_DATABASE_URL")
+PG_PARTITIONS = int(os.environ.get("ONETHREAD_TEST_PG_PARTITIONS") or 0)
 
 
 @pytest.fixture(scope="session")
@@ -53,6 +56,8 @@ def pg_url() -> Iterator[str]:
     rendered = url.render_as_string(hide_password=False)
     engine = make_engine(rendered)
     migrate.upgrade(engine)
+    if PG_PARTITIONS:  # the partitioned mode (docs/scaling.md): the same tests on hash-partitioned tables
+        partition.partition(engine, PG_PARTITIONS)
     engine.dispose()
     yield rendered
     if worker:

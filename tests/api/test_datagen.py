@@ -51,7 +51,8 @@ def digest(engine) -> str:
     with engine.connect() as conn:
         for name in TABLES:
             table = Base.metadata.tables[name]
-            for row in conn.execute(select(*(table.c[c] for c in TABLES[name])).order_by(table.c.id)):
+            columns = select(*(table.c[c] for c in TABLES[name]))
+            for row in conn.execute(columns.order_by(*table.primary_key.columns)):
                 h.update(repr(tuple(row)).encode())
     return h.hexdigest()
 

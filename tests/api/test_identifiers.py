@@ -295,7 +295,9 @@ def _race(container, customer_ids: list[str], value: str) -> list[str]:
 
 def _holdings_of(container, value: str) -> list[IdentifierHolding]:
     with container.sessions() as s:
-        return list(s.scalars(select(IdentifierHolding).join(Identifier).where(Identifier.value == value)))
+        return list(s.scalars(select(IdentifierHolding)
+                              .join(Identifier, Identifier.id == IdentifierHolding.identifier_id)
+                              .where(Identifier.value == value)))
 
 
 def test_concurrent_assignments_of_one_number_leave_exactly_one_holder(backend, container):

@@ -88,7 +88,8 @@ def offer_for_away_owners(session: Session, clock: Clock) -> int:
             continue  # everyone was asked: the case stays with its owner until a lead imposes one
         reason = (f"{owner.display_name} is away; offered by the team's rule (answer within "
                   f"{_hours(answer_by)}, else it is offered to the next colleague)")
-        offer = Handover(case_id=case.id, from_owner_id=owner.id, to_owner_id=chosen, reason=reason,
+        offer = Handover(case_id=case.id, customer_id=case.customer_id,
+                         from_owner_id=owner.id, to_owner_id=chosen, reason=reason,
                          requested_by=SYSTEM.id, requested_at=now, status="pending")
         session.add(offer)
         session.flush()

@@ -82,7 +82,8 @@ def request(session: Session, clock: Clock, actor: Principal, case_id: str, *, t
         raise Conflict("a hand-over is already waiting for an answer; cancel it first")
     receiver = eligible_owner(session, to_owner_id)
     now = clock.now()
-    handover = Handover(case_id=case.id, from_owner_id=case.owner_id, to_owner_id=receiver.id, reason=reason.strip(),
+    handover = Handover(case_id=case.id, customer_id=case.customer_id, from_owner_id=case.owner_id,
+                        to_owner_id=receiver.id, reason=reason.strip(),
                         requested_by=actor.id, requested_at=now, status="pending")
     session.add(handover)
     session.flush()
@@ -176,7 +177,8 @@ def impose(session: Session, clock: Clock, actor: Principal, case_id: str, *, to
     pending = _pending(session, case.id)
     if pending is not None:
         pending.status, pending.decided_at = "cancelled", when
-    handover = Handover(case_id=case.id, from_owner_id=case.owner_id, to_owner_id=receiver.id, reason=reason.strip(),
+    handover = Handover(case_id=case.id, customer_id=case.customer_id, from_owner_id=case.owner_id,
+                        to_owner_id=receiver.id, reason=reason.strip(),
                         requested_by=actor.id, requested_at=when, status="imposed")
     session.add(handover)
     session.flush()
@@ -307,7 +309,8 @@ def impose_many(session: Session, items: list[RuleHandover]) -> tuple[list[dict]
     handovers, case_events, events = [], [], []
     for item in items:
         handover_id = new_id()
-        handovers.append({"id": handover_id, "case_id": item.case_id, "from_owner_id": item.from_owner_id,
+        handovers.append({"id": handover_id, "case_id": item.case_id, "customer_id": item.customer_id,
+                          "from_owner_id": item.from_owner_id,
                           "to_owner_id": item.to_owner_id, "reason": item.reason, "requested_by": SYSTEM.id,
                           "requested_at": item.at, "status": "imposed", "decided_at": item.at,
                           "decision_note": None})

@@ -137,7 +137,8 @@ def add_participant(session: Session, clock: Clock, actor: Principal, case_id: s
         raise ValidationFailed(f"kind must be one of {', '.join(rules.PARTICIPANT_KINDS)}", field="kind")
     if not (name or "").strip():
         raise ValidationFailed("a participant needs a name", field="name")
-    item = Participant(case_id=case.id, kind=kind, name=name.strip(), organisation=organisation, contact=contact,
+    item = Participant(case_id=case.id, customer_id=case.customer_id, kind=kind,
+                       name=name.strip(), organisation=organisation, contact=contact,
                        added_at=clock.now())
     session.add(item)
     session.flush()

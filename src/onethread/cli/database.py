@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from onethread.cli.common import container, fail, reaching_database, settings, unit_of_work, where
-from onethread.db import migrate
+from onethread.db import migrate, partition
 from onethread.db.engine import make_engine
 
 db_app = typer.Typer(help="Database schema: upgrade to the latest migration, show where it is; back up SQLite.",
@@ -16,21 +16,33 @@ db_app = typer.Typer(help="Database schema: upgrade to the latest migration, sho
 
 
 @db_app.command("upgrade")
-def upgrade(revision: str = typer.Argument("head", help="target revision (default: the latest)")) -> None:
+def upgrade(revision: str = typer.Argument("head", help="target revision (default: the latest)"),
+            partitions: int = typer.Option(0, "--partitions", min=0, max=1024,
+                                           help="PostgreSQL: then hash-partition the tables spread by customer "
+                                                "(or by their own key) into N partitions (docs/scaling.md)")) -> None:
     """Apply migrations up to REVISION (safe to run again: it does nothing when up to date)."""
     url = settings().database_url
     engine = make_engine(url)
+    if partitions and (engine.dialect.name != "postgresql" or partitions < 2):
+        engine.dispose()
+        fail("--partitions needs PostgreSQL and at least 2 partitions")
     try:
         with reaching_database(url):
             before = migrate.current_revision(engine)
             migrate.upgrade(engine, revision)
             after = migrate.current_revision(engine)
+            report = partition.partition(engine, partitions) if partitions else None
     finally:
         engine.dispose()
     if before == after:
         typer.echo(f"{where(url)}: already at {after}")
     else:
         typer.echo(f"{where(url)}: upgraded {before or '(empty)'} -> {after}")
+    if report is not None:
+        typer.echo(f"partitioned {len(report.tables)} tables by hash into {partitions} ({report.rows} rows copied); "
+                   f"already partitioned: {len(report.already)}")
+        for dropped in report.dropped:
+            typer.echo(f"not kept on partitioned tables: {dropped} (see docs/scaling.md)")
 
 
 @db_app.command("current")

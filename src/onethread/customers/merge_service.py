@@ -24,7 +24,12 @@ from onethread.models import Customer, CustomerMerge, IdentifierHolding, Party, 
 
 EVIDENCE = ("name_and_birth_date", "verified_identity")
 # Rows added after the merge to a case or product it moved belong with it: an undo would split them.
-LINKS = (("case_id", "case_file"), ("product_id", "product"))
+# A child row and the row it belongs to (its case, product, bill...) are one customer's: the keys
+# say so (composite foreign keys, docs/scaling.md), so an undo never splits them.
+LINKS = tuple(sorted({(column, fk.referred_table.name) for table in Base.metadata.sorted_tables
+                      for fk in table.foreign_key_constraints
+                      if len(fk.column_keys) == 2 and "customer_id" in fk.column_keys
+                      for column in fk.column_keys if column != "customer_id"}))
 KEPT = ("audit_entry", "outbox_event", "customer_merge")  # history as it happened; merges name both
 # Not moved but rewritten: the search index follows the rows (its handler reindexes both
 # customers on the merge's events), so an index row rewritten since never blocks an undo.

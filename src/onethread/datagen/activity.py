@@ -96,6 +96,8 @@ class Activity:
             message_id = f"x-{contact_id}"
             extra = {"platform": "x"}
         actor = staff.name if staff else None
+        if message_id is not None:
+            out["global_key"].append((f"contact:{channel}", message_id, contact_id))
         out["contact"].append((contact_id, cid, channel, direction, when, when, message_id, kind, subject, text, [],
                                identifiers, "matched", staff.id if staff else None, actor, None, thread, None,
                                case_id, extra))

@@ -72,6 +72,7 @@ TABLES: dict[str, tuple[str, ...]] = {
     "contact": ("id", "customer_id", "channel", "direction", "occurred_at", "recorded_at", "channel_message_id",
                 "kind", "subject", "text", "attachments", "identifiers", "match_status", "staff_user_id",
                 "actor_name", "session_id", "thread_id", "in_reply_to", "case_id", "extra"),
+    "global_key": ("space", "value", "ref_id"),  # a contact's redelivery key (docs/scaling.md)
     "timeline_entry": ("id", "customer_id", "occurred_at", "kind", "channel", "title", "detail", "actor_name",
                        "ref_type", "ref_id", "event_id"),
     "case_event": ("id", "case_id", "customer_id", "at", "kind", "actor_id", "actor_name", "text", "audience",

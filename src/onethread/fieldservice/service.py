@@ -187,7 +187,8 @@ def add_task(session: Session, clock: Clock, actor: Principal, wo_id: str, *, ti
         raise ValidationFailed(f"cause must be one of {', '.join(rules.FAILURE_CAUSES)}", field="cause")
     position = (session.scalar(select(func.max(WorkOrderTask.position))
                                .where(WorkOrderTask.work_order_id == wo.id)) or 0) + 1
-    item = WorkOrderTask(work_order_id=wo.id, position=position, title=title, kind=kind, cause=cause)
+    item = WorkOrderTask(work_order_id=wo.id, customer_id=wo.customer_id, position=position,
+                         title=title, kind=kind, cause=cause)
     if kind == "prerequisite":
         if not team_id:
             raise ValidationFailed("a prerequisite is owned by a named team (teamId)", field="teamId")

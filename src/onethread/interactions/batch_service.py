@@ -19,6 +19,7 @@ from onethread.interactions.service import (
     add_lookup,
     as_stored,
     check,
+    claim_message_keys,
     contact_values,
     record,
     recorded_event,
@@ -111,7 +112,9 @@ def _record_plain(session: Session, clock: Clock, actor: Principal, items: list[
             for n, (_, intake) in enumerate(items)]
     if session.autoflush:
         session.flush()
-    written = set(session.execute(INSERT_CONTACT[session.get_bind().dialect.name], rows).scalars().all())
+    written = claim_message_keys(session, rows)  # the rest are redeliveries
+    if written:
+        session.execute(INSERT_CONTACT, [r for r in rows if r["id"] in written])
     events, queued = [], []
     for n, (i, intake) in enumerate(items):
         if rows[n]["id"] not in written:  # a redelivery is the conflict: not written

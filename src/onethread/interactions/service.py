@@ -10,7 +10,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import and_, func, insert, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, make_transient_to_detached
 
@@ -22,7 +21,7 @@ from onethread.customers.rules import IDENTIFIER_KINDS, InvalidIdentifier
 from onethread.customers.service import get_customer
 from onethread.db.outbox import insert_now, record_event
 from onethread.errors import Conflict, NotFound, ValidationFailed
-from onethread.interactions import rules, session_service
+from onethread.interactions import keys, rules, session_service
 from onethread.interactions.session_service import live_session_of, staff_of
 from onethread.kernel import pagination
 from onethread.kernel.clock import Clock, ensure_utc
@@ -106,9 +105,9 @@ def add_lookup(lookups: list[rules.Lookup], normalised: dict[str, str],
 def record(session: Session, clock: Clock, actor: Principal, intake: Intake, *, region: str | None = None) -> Recorded:
     """Store a contact once. A redelivery with the same channel message id returns the stored one.
 
-    The hot path of ingest: the contact is one ``INSERT ... ON CONFLICT DO NOTHING`` (the unique
-    channel message id decides a redelivery, also between two concurrent deliveries), so there
-    is no look-up before it and no savepoint around it.
+    The hot path of ingest: the channel's message id is claimed in ``global_key`` by one ``INSERT
+    ... ON CONFLICT DO NOTHING`` (a conflict is a redelivery, also between two concurrent
+    deliveries), then the contact is one plain INSERT: no look-up before, no savepoint around.
     """
     check(intake)
     occurred = ensure_utc(intake.occurred_at)
@@ -200,21 +199,24 @@ def redelivered(session: Session, intake: Intake) -> Recorded:
 
 
 _CONTACTS = Contact.__table__
-_INSERT_PLAIN_CONTACT = insert(_CONTACTS)  # a contact without a channel message id (nothing to collide with)
-INSERT_CONTACT = {  # built once per dialect: a redelivery is the conflict on the channel's message id
-    name: dialect.insert(_CONTACTS).on_conflict_do_nothing(index_elements=["channel", "channel_message_id"])
-    .returning(_CONTACTS.c.id)
-    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
-}
+INSERT_CONTACT = insert(_CONTACTS)  # plain: a redelivery is decided by the global key first
+
+
+def claim_message_keys(session: Session, rows: list[dict]) -> set[str]:
+    """Claim the (channel, message id) of each contact row: the ids of the rows that may be
+    written (their key was free, or they have none). One statement, in the caller's transaction;
+    two concurrent deliveries of one message: the second waits for the first and finds it taken."""
+    keyed = [{**keys.message_key(r["channel"], r["channel_message_id"]), "ref_id": r["id"]}
+             for r in rows if r["channel_message_id"] is not None]
+    return {r["id"] for r in rows if r["channel_message_id"] is None} | keys.claim(session, keyed)
 
 
 def _insert_contact(session: Session, values: dict) -> bool:
     """INSERT the contact unless its (channel, message id) is stored already; True if written."""
-    if values["channel_message_id"] is None:
-        insert_now(session, _INSERT_PLAIN_CONTACT, values)
-        return True
-    done = insert_now(session, INSERT_CONTACT[session.get_bind().dialect.name], values)
-    return done.scalar_one_or_none() is not None
+    if not claim_message_keys(session, [values]):
+        return False
+    insert_now(session, INSERT_CONTACT, values)
+    return True
 
 
 def recorded_event(actor: Principal, contact: Contact, explanation: str, *, update: bool = False) -> DomainEvent:

@@ -13,9 +13,10 @@ from onethread.access.rules import Principal
 from onethread.access.service import user_of as staff_of  # the person acting, if any
 from onethread.db.outbox import record_event
 from onethread.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from onethread.interactions import rules
+from onethread.interactions import keys, rules
 from onethread.kernel.clock import Clock
 from onethread.kernel.events import DomainEvent
+from onethread.kernel.ids import new_id
 from onethread.models import (
     Contact,
     ContactSession,
@@ -66,9 +67,18 @@ def start_or_get(session: Session, clock: Clock, actor: Principal, *, channel: s
         raise NotFound(f"no team {team_id}", field="teamId")
     me = staff_of(session, actor)
     holder = staff_id or (me.id if me else None)
-    live = ContactSession(channel=channel, external_id=external_id, customer_id=customer_id, holder_staff_id=holder,
+    live = ContactSession(id=new_id(), channel=channel, external_id=external_id, customer_id=customer_id,
+                          holder_staff_id=holder,
                           holder_team_id=team_id or (me.team_id if me and not staff_id else None),
                           started_at=clock.now(), status="live")
+    if external_id and not keys.claim(session, [{**keys.session_key(channel, external_id), "ref_id": live.id}]):
+        # a start with this external id committed meanwhile: answer with its session
+        existing = session.scalar(select(ContactSession).where(ContactSession.channel == channel,
+                                                               ContactSession.external_id == external_id))
+        if existing is None or (customer_id not in (None, existing.customer_id) and existing.customer_id):
+            raise Conflict(f"a {channel} session with this id was started at the same moment; try again",
+                           field="externalId")
+        return existing, False
     session.add(live)
     session.flush()
     _event(session, clock, actor, "session.started", live)

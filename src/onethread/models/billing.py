@@ -8,16 +8,19 @@ from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, St
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql import false
 
-from onethread.db.base import Base, id_column
+from onethread.db.base import Base, customer_fk, keyed_by, keyed_id_column
 
 
 class Bill(Base):
     __tablename__ = "bill"
-    __table_args__ = (UniqueConstraint("billing_account_id", "bill_number"),)
+    __table_args__ = (
+        keyed_by(), customer_fk("bill", "billing_account_id", "billing_account"),
+        UniqueConstraint("billing_account_id", "bill_number", "customer_id"),
+    )
 
-    id: Mapped[str] = id_column()
+    id: Mapped[str] = keyed_id_column()
     customer_id: Mapped[str] = mapped_column(ForeignKey("customer.id"), index=True)
-    billing_account_id: Mapped[str] = mapped_column(ForeignKey("billing_account.id"), index=True)
+    billing_account_id: Mapped[str] = mapped_column(String(26), index=True)
     bill_number: Mapped[str] = mapped_column(String(40))
     period_start: Mapped[date] = mapped_column(Date)
     period_end: Mapped[date] = mapped_column(Date)
@@ -31,17 +34,22 @@ class Bill(Base):
     written_off_minor: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime]
 
+    __mapper_args__ = {"primary_key": [id]}
+
 
 class Charge(Base):
     """One line of a bill: which product (and which number) it was for, the period, the amount."""
 
     __tablename__ = "charge"
+    __table_args__ = (
+        keyed_by(), customer_fk("charge", "bill_id", "bill"), customer_fk("charge", "product_id", "product"),
+    )
 
-    id: Mapped[str] = id_column()
+    id: Mapped[str] = keyed_id_column()
     customer_id: Mapped[str] = mapped_column(ForeignKey("customer.id"), index=True)
-    bill_id: Mapped[str] = mapped_column(ForeignKey("bill.id"), index=True)
-    product_id: Mapped[str | None] = mapped_column(ForeignKey("product.id"), index=True)
-    identifier_id: Mapped[str | None] = mapped_column(ForeignKey("identifier.id"))
+    bill_id: Mapped[str] = mapped_column(String(26), index=True)
+    product_id: Mapped[str | None] = mapped_column(String(26), index=True)
+    identifier_id: Mapped[str | None] = mapped_column(String(26))
     kind: Mapped[str] = mapped_column(String(20))  # recurring | usage | one_off | credit | refund | write_off
     description: Mapped[str] = mapped_column(Text)
     amount_minor: Mapped[int] = mapped_column(Integer)  # credits are negative
@@ -53,6 +61,8 @@ class Charge(Base):
     outside_holding: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime]
 
+    __mapper_args__ = {"primary_key": [id]}
+
 
 Index("ix_charge_identifier", Charge.identifier_id, Charge.period_start)
 
@@ -63,13 +73,20 @@ class BillFinding(Base):
     one finding per rule however often the audit runs."""
 
     __tablename__ = "bill_finding"
+    __table_args__ = (
+        keyed_by(),
+        customer_fk("bill_finding", "bill_id", "bill"),
+        customer_fk("bill_finding", "charge_id", "charge"),
+        customer_fk("bill_finding", "product_id", "product"),
+        customer_fk("bill_finding", "case_id", "case_file"),
+    )
 
-    id: Mapped[str] = mapped_column(String(40), primary_key=True)  # f"{code}-{charge_id}"
+    id: Mapped[str] = mapped_column(String(40))  # f"{code}-{charge_id}"
     code: Mapped[str] = mapped_column(String(10))
     customer_id: Mapped[str] = mapped_column(ForeignKey("customer.id"))
-    bill_id: Mapped[str] = mapped_column(ForeignKey("bill.id"), index=True)
-    charge_id: Mapped[str] = mapped_column(ForeignKey("charge.id"), index=True)
-    product_id: Mapped[str | None] = mapped_column(ForeignKey("product.id"))
+    bill_id: Mapped[str] = mapped_column(String(26), index=True)
+    charge_id: Mapped[str] = mapped_column(String(26), index=True)
+    product_id: Mapped[str | None] = mapped_column(String(26))
     period_start: Mapped[date] = mapped_column(Date)
     period_end: Mapped[date] = mapped_column(Date)
     reference_on: Mapped[date | None] = mapped_column(Date)  # the termination or deactivation day, when one
@@ -78,12 +95,14 @@ class BillFinding(Base):
     currency: Mapped[str] = mapped_column(String(3))
     status: Mapped[str] = mapped_column(String(12))  # open | confirmed | dismissed
     found_at: Mapped[datetime]
-    case_id: Mapped[str | None] = mapped_column(ForeignKey("case_file.id"), index=True)
+    case_id: Mapped[str | None] = mapped_column(String(26), index=True)
     decision_id: Mapped[str | None] = mapped_column(String(26))  # the refund decision that counted it last
     reviewed_by: Mapped[str | None] = mapped_column(String(26))
     reviewed_by_name: Mapped[str | None] = mapped_column(String(200))
     reviewed_at: Mapped[datetime | None]
     review_note: Mapped[str | None] = mapped_column(Text)
+
+    __mapper_args__ = {"primary_key": [id]}
 
 
 Index("ix_bill_finding_customer_status", BillFinding.customer_id, BillFinding.status)

@@ -5,21 +5,22 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from onethread.db.base import Base, id_column
+from onethread.db.base import Base, customer_fk, keyed_by, keyed_id_column
 from onethread.db.types import JSONType
 
 
 class Case(Base):
     __tablename__ = "case_file"  # "case" is an SQL keyword
+    __table_args__ = (keyed_by(), customer_fk("case_file", "product_id", "product"),)
 
-    id: Mapped[str] = id_column()
+    id: Mapped[str] = keyed_id_column()
     customer_id: Mapped[str] = mapped_column(ForeignKey("customer.id"), index=True)
     kind: Mapped[str] = mapped_column(String(30))  # fault | complaint | billing_dispute | order_problem | ...
     category: Mapped[str | None] = mapped_column(String(60))
-    product_id: Mapped[str | None] = mapped_column(ForeignKey("product.id"))
+    product_id: Mapped[str | None] = mapped_column(String(26))
     title: Mapped[str] = mapped_column(String(300))
     customer_account: Mapped[str | None] = mapped_column(Text)  # the customer's own words
     status: Mapped[str] = mapped_column(String(20), default="open")
@@ -40,16 +41,17 @@ class Case(Base):
     tmf_attributes: Mapped[dict | None] = mapped_column(JSONType)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
-    __mapper_args__ = {"version_id_col": version}
+    __mapper_args__ = {"primary_key": [id], "version_id_col": version}
 
 
 class CaseEvent(Base):
     """The case's log: every step, message, hand-over, escalation, with who and when."""
 
     __tablename__ = "case_event"
+    __table_args__ = (keyed_by(), customer_fk("case_event", "case_id", "case_file"),)
 
-    id: Mapped[str] = id_column()
-    case_id: Mapped[str] = mapped_column(ForeignKey("case_file.id"), index=True)
+    id: Mapped[str] = keyed_id_column()
+    case_id: Mapped[str] = mapped_column(String(26), index=True)
     customer_id: Mapped[str] = mapped_column(String(26))
     at: Mapped[datetime]
     kind: Mapped[str] = mapped_column(String(40))
@@ -59,12 +61,16 @@ class CaseEvent(Base):
     audience: Mapped[str] = mapped_column(String(10), default="internal")  # internal | customer
     data: Mapped[dict] = mapped_column(JSONType, default=dict)
 
+    __mapper_args__ = {"primary_key": [id]}
+
 
 class Handover(Base):
     __tablename__ = "case_handover"
+    __table_args__ = (keyed_by(), customer_fk("case_handover", "case_id", "case_file"),)
 
-    id: Mapped[str] = id_column()
-    case_id: Mapped[str] = mapped_column(ForeignKey("case_file.id"), index=True)
+    id: Mapped[str] = keyed_id_column()
+    case_id: Mapped[str] = mapped_column(String(26), index=True)
+    customer_id: Mapped[str] = mapped_column(String(26))
     from_owner_id: Mapped[str] = mapped_column(String(26))
     to_owner_id: Mapped[str] = mapped_column(ForeignKey("staff_user.id"))
     reason: Mapped[str] = mapped_column(Text)
@@ -74,12 +80,15 @@ class Handover(Base):
     decided_at: Mapped[datetime | None]
     decision_note: Mapped[str | None] = mapped_column(Text)
 
+    __mapper_args__ = {"primary_key": [id]}
+
 
 class Commitment(Base):
     __tablename__ = "commitment"
+    __table_args__ = (keyed_by(), customer_fk("commitment", "case_id", "case_file"),)
 
-    id: Mapped[str] = id_column()
-    case_id: Mapped[str] = mapped_column(ForeignKey("case_file.id"), index=True)
+    id: Mapped[str] = keyed_id_column()
+    case_id: Mapped[str] = mapped_column(String(26), index=True)
     customer_id: Mapped[str] = mapped_column(String(26))
     text: Mapped[str] = mapped_column(Text)
     due_at: Mapped[datetime]
@@ -91,12 +100,15 @@ class Commitment(Base):
     closed_at: Mapped[datetime | None]
     closed_note: Mapped[str | None] = mapped_column(Text)
 
+    __mapper_args__ = {"primary_key": [id]}
+
 
 class Harm(Base):
     __tablename__ = "harm"
+    __table_args__ = (keyed_by(), customer_fk("harm", "case_id", "case_file"),)
 
-    id: Mapped[str] = id_column()
-    case_id: Mapped[str] = mapped_column(ForeignKey("case_file.id"), index=True)
+    id: Mapped[str] = keyed_id_column()
+    case_id: Mapped[str] = mapped_column(String(26), index=True)
     customer_id: Mapped[str] = mapped_column(String(26))
     kind: Mapped[str] = mapped_column(String(30))
     description: Mapped[str] = mapped_column(Text)
@@ -107,14 +119,18 @@ class Harm(Base):
     resolved_at: Mapped[datetime | None]
     resolution: Mapped[str | None] = mapped_column(Text)
 
+    __mapper_args__ = {"primary_key": [id]}
+
 
 class Participant(Base):
     """A third party on the case: insurer, claims handler, plumber, subcontractor..."""
 
     __tablename__ = "case_participant"
+    __table_args__ = (keyed_by(), customer_fk("case_participant", "case_id", "case_file"),)
 
-    id: Mapped[str] = id_column()
-    case_id: Mapped[str] = mapped_column(ForeignKey("case_file.id"), index=True)
+    id: Mapped[str] = keyed_id_column()
+    case_id: Mapped[str] = mapped_column(String(26), index=True)
+    customer_id: Mapped[str] = mapped_column(String(26))
     kind: Mapped[str] = mapped_column(String(30))
     name: Mapped[str] = mapped_column(String(200))
     organisation: Mapped[str | None] = mapped_column(String(200))
@@ -122,12 +138,15 @@ class Participant(Base):
     added_at: Mapped[datetime]
     removed_at: Mapped[datetime | None]
 
+    __mapper_args__ = {"primary_key": [id]}
+
 
 class Task(Base):
     __tablename__ = "case_task"
+    __table_args__ = (keyed_by(), customer_fk("case_task", "case_id", "case_file"),)
 
-    id: Mapped[str] = id_column()
-    case_id: Mapped[str] = mapped_column(ForeignKey("case_file.id"), index=True)
+    id: Mapped[str] = keyed_id_column()
+    case_id: Mapped[str] = mapped_column(String(26), index=True)
     customer_id: Mapped[str] = mapped_column(String(26))
     title: Mapped[str] = mapped_column(String(300))
     assignee_kind: Mapped[str] = mapped_column(String(20))  # staff | team | participant
@@ -140,14 +159,17 @@ class Task(Base):
     done_at: Mapped[datetime | None]
     note: Mapped[str | None] = mapped_column(Text)
 
+    __mapper_args__ = {"primary_key": [id]}
+
 
 class CaseClock(Base):
     """A timer row: due at ``due_at`` unless stopped first. Sweeps claim breached rows."""
 
     __tablename__ = "case_clock"
+    __table_args__ = (keyed_by(), customer_fk("case_clock", "case_id", "case_file"),)
 
-    id: Mapped[str] = id_column()
-    case_id: Mapped[str] = mapped_column(ForeignKey("case_file.id"), index=True)
+    id: Mapped[str] = keyed_id_column()
+    case_id: Mapped[str] = mapped_column(String(26), index=True)
     customer_id: Mapped[str] = mapped_column(String(26))
     kind: Mapped[str] = mapped_column(String(30))
     ref_id: Mapped[str | None] = mapped_column(String(26))  # the task or commitment it watches
@@ -158,15 +180,18 @@ class CaseClock(Base):
     fired_by: Mapped[str | None] = mapped_column(String(80))
     paused_at: Mapped[datetime | None]  # the case waits on the customer or a third party: it does not run
 
+    __mapper_args__ = {"primary_key": [id]}
+
 
 class CaseWait(Base):
     """The case waits on the customer or a named third party: the pausable clocks do not run
     from ``started_at`` until ``ended_at`` (None: still waiting)."""
 
     __tablename__ = "case_wait"
+    __table_args__ = (keyed_by(), customer_fk("case_wait", "case_id", "case_file"),)
 
-    id: Mapped[str] = id_column()
-    case_id: Mapped[str] = mapped_column(ForeignKey("case_file.id"), index=True)
+    id: Mapped[str] = keyed_id_column()
+    case_id: Mapped[str] = mapped_column(String(26), index=True)
     customer_id: Mapped[str] = mapped_column(String(26))
     waiting_on: Mapped[str] = mapped_column(String(20))  # customer | third_party
     party: Mapped[str | None] = mapped_column(String(200))  # the third party, named
@@ -178,20 +203,26 @@ class CaseWait(Base):
     ended_by_name: Mapped[str | None] = mapped_column(String(120))
     end_reason: Mapped[str | None] = mapped_column(String(300))
 
+    __mapper_args__ = {"primary_key": [id]}
+
 
 class Escalation(Base):
     __tablename__ = "escalation"
+    __table_args__ = (keyed_by(), customer_fk("escalation", "case_id", "case_file"),
+                      UniqueConstraint("clock_id", "customer_id"))
 
-    id: Mapped[str] = id_column()
-    case_id: Mapped[str] = mapped_column(ForeignKey("case_file.id"), index=True)
+    id: Mapped[str] = keyed_id_column()
+    case_id: Mapped[str] = mapped_column(String(26), index=True)
     customer_id: Mapped[str] = mapped_column(String(26))
-    clock_id: Mapped[str | None] = mapped_column(String(26), unique=True)  # once per breach
+    clock_id: Mapped[str | None] = mapped_column(String(26))  # once per breach: unique with customer_id
     clock_kind: Mapped[str] = mapped_column(String(30))
     level: Mapped[int] = mapped_column(Integer)
     to_staff_id: Mapped[str | None] = mapped_column(String(26))
     at: Mapped[datetime]
     reason: Mapped[str] = mapped_column(Text)
     acknowledged_at: Mapped[datetime | None]
+
+    __mapper_args__ = {"primary_key": [id]}
 
 
 Index("ix_case_open_owner", Case.owner_id, Case.status)
@@ -214,8 +245,9 @@ class TriageItem(Base):
     covered by its first one's item."""
 
     __tablename__ = "triage_item"
+    __table_args__ = (keyed_by("contact_id"),)
 
-    id: Mapped[str] = id_column()
+    id: Mapped[str] = keyed_id_column()
     contact_id: Mapped[str] = mapped_column(ForeignKey("contact.id"), unique=True)
     customer_id: Mapped[str | None] = mapped_column(String(26), index=True)  # None while in the match queue
     session_id: Mapped[str | None] = mapped_column(String(26), index=True)
@@ -233,6 +265,8 @@ class TriageItem(Base):
     done_by: Mapped[str | None] = mapped_column(String(26))
     resolution: Mapped[str | None] = mapped_column(String(30))  # case | dismissed
     case_id: Mapped[str | None] = mapped_column(String(26))  # the case it reached
+
+    __mapper_args__ = {"primary_key": [id]}
 
 
 Index("ix_triage_item_open_due", TriageItem.done_at, TriageItem.due_at)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from onethread.db.base import Base, id_column
+from onethread.db.base import Base, id_column, keyed_by, keyed_id_column
 from onethread.db.types import JSONType
 
 
@@ -31,15 +31,19 @@ class Customer(Base):
 
 class BillingAccount(Base):
     __tablename__ = "billing_account"
+    __table_args__ = (keyed_by(), UniqueConstraint("account_number", "customer_id"))
 
-    id: Mapped[str] = id_column()
+    id: Mapped[str] = keyed_id_column()
     customer_id: Mapped[str] = mapped_column(ForeignKey("customer.id"), index=True)
-    account_number: Mapped[str] = mapped_column(String(40), unique=True)
+    # unique with customer_id; across customers through the identifier registry (kind account)
+    account_number: Mapped[str] = mapped_column(String(40))
     name: Mapped[str] = mapped_column(String(200))
     currency: Mapped[str] = mapped_column(String(3))
     status: Mapped[str] = mapped_column(String(20), default="active")
     opened_on: Mapped[date] = mapped_column(Date)
     created_at: Mapped[datetime]
+
+    __mapper_args__ = {"primary_key": [id]}
 
 
 class Household(Base):
@@ -52,8 +56,9 @@ class Household(Base):
 
 class HouseholdMember(Base):
     __tablename__ = "household_member"
+    __table_args__ = (keyed_by(),)
 
-    id: Mapped[str] = id_column()
+    id: Mapped[str] = keyed_id_column()
     household_id: Mapped[str] = mapped_column(ForeignKey("household.id"), index=True)
     customer_id: Mapped[str] = mapped_column(ForeignKey("customer.id"), index=True)
     role: Mapped[str] = mapped_column(String(20))  # head | spouse | partner | child | other
@@ -61,13 +66,16 @@ class HouseholdMember(Base):
     left_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime]
 
+    __mapper_args__ = {"primary_key": [id]}
+
 
 class Representative(Base):
     """Someone authorised to act for a customer: what they may do and until when."""
 
     __tablename__ = "representative"
+    __table_args__ = (keyed_by(),)
 
-    id: Mapped[str] = id_column()
+    id: Mapped[str] = keyed_id_column()
     customer_id: Mapped[str] = mapped_column(ForeignKey("customer.id"), index=True)
     party_id: Mapped[str] = mapped_column(ForeignKey("party.id"), index=True)
     relationship: Mapped[str] = mapped_column(String(40))  # son, daughter, social_worker, attorney...
@@ -79,11 +87,14 @@ class Representative(Base):
     created_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
 
+    __mapper_args__ = {"primary_key": [id]}
+
 
 class Vulnerability(Base):
     __tablename__ = "vulnerability"
+    __table_args__ = (keyed_by(),)
 
-    id: Mapped[str] = id_column()
+    id: Mapped[str] = keyed_id_column()
     customer_id: Mapped[str] = mapped_column(ForeignKey("customer.id"), index=True)
     kind: Mapped[str] = mapped_column(String(40))
     note: Mapped[str | None] = mapped_column(Text)
@@ -95,6 +106,8 @@ class Vulnerability(Base):
     review_on: Mapped[date] = mapped_column(Date)
     ended_at: Mapped[datetime | None]
 
+    __mapper_args__ = {"primary_key": [id]}
+
 
 Index("ix_household_member_active", HouseholdMember.household_id, HouseholdMember.left_on)
 
@@ -103,8 +116,9 @@ class CustomerFlag(Base):
     """A flag on a customer that changes how they are served (fraud), set only through approval."""
 
     __tablename__ = "customer_flag"
+    __table_args__ = (keyed_by(),)
 
-    id: Mapped[str] = id_column()
+    id: Mapped[str] = keyed_id_column()
     customer_id: Mapped[str] = mapped_column(ForeignKey("customer.id"), index=True)
     kind: Mapped[str] = mapped_column(String(30))  # fraud
     reason: Mapped[str] = mapped_column(Text)
@@ -113,6 +127,8 @@ class CustomerFlag(Base):
     approval_id: Mapped[str | None] = mapped_column(String(26))
     cleared_at: Mapped[datetime | None]
     cleared_by: Mapped[str | None] = mapped_column(String(26))
+
+    __mapper_args__ = {"primary_key": [id]}
 
 
 class CustomerMerge(Base):

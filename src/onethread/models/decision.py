@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from onethread.db.base import Base, id_column
+from onethread.db.base import Base, customer_fk, id_column, keyed_by, keyed_id_column
 from onethread.db.types import JSONType
 
 
@@ -30,11 +30,18 @@ class Decision(Base):
     """An answer of a policy: outcome, reasons, policy version, the facts it was given, the channel."""
 
     __tablename__ = "decision"
+    __table_args__ = (
+        keyed_by(),
+        customer_fk("decision", "product_id", "product"),
+        customer_fk("decision", "case_id", "case_file"),
+        customer_fk("decision", "order_case_id", "case_file"),
+        customer_fk("decision", "commitment_id", "commitment"),
+    )
 
-    id: Mapped[str] = id_column()
+    id: Mapped[str] = keyed_id_column()
     customer_id: Mapped[str] = mapped_column(ForeignKey("customer.id"), index=True)
-    product_id: Mapped[str | None] = mapped_column(ForeignKey("product.id"))
-    case_id: Mapped[str | None] = mapped_column(ForeignKey("case_file.id"), index=True)
+    product_id: Mapped[str | None] = mapped_column(String(26))
+    case_id: Mapped[str | None] = mapped_column(String(26), index=True)
     policy_version_id: Mapped[str] = mapped_column(ForeignKey("policy_version.id"))
     policy_name: Mapped[str] = mapped_column(String(60))
     policy_version: Mapped[int] = mapped_column(Integer)
@@ -50,8 +57,10 @@ class Decision(Base):
     decided_by_name: Mapped[str] = mapped_column(String(200))
     ordered_at: Mapped[datetime | None]
     order_channel: Mapped[str | None] = mapped_column(String(20))
-    order_case_id: Mapped[str | None] = mapped_column(ForeignKey("case_file.id"))
-    commitment_id: Mapped[str | None] = mapped_column(ForeignKey("commitment.id"))
+    order_case_id: Mapped[str | None] = mapped_column(String(26))
+    commitment_id: Mapped[str | None] = mapped_column(String(26))
+
+    __mapper_args__ = {"primary_key": [id]}
 
 
 class KnownDefect(Base):
@@ -85,17 +94,24 @@ class DefectReport(Base):
     """One customer's report of a symptom on a device model, in their words and as matched."""
 
     __tablename__ = "defect_report"
+    __table_args__ = (
+        keyed_by(),
+        customer_fk("defect_report", "case_id", "case_file"),
+        customer_fk("defect_report", "decision_id", "decision"),
+    )
 
-    id: Mapped[str] = id_column()
+    id: Mapped[str] = keyed_id_column()
     customer_id: Mapped[str] = mapped_column(ForeignKey("customer.id"), index=True)
     device_model: Mapped[str] = mapped_column(String(120))
     symptom: Mapped[str | None] = mapped_column(String(60))  # None: the wording matched no symptom
     wording: Mapped[str] = mapped_column(Text)
     reported_at: Mapped[datetime]
     channel: Mapped[str | None] = mapped_column(String(20))
-    case_id: Mapped[str | None] = mapped_column(ForeignKey("case_file.id"))
-    decision_id: Mapped[str | None] = mapped_column(ForeignKey("decision.id"))
+    case_id: Mapped[str | None] = mapped_column(String(26))
+    decision_id: Mapped[str | None] = mapped_column(String(26))
     recorded_by: Mapped[str | None] = mapped_column(String(26))
+
+    __mapper_args__ = {"primary_key": [id]}
 
 
 Index("ix_defect_report_model_symptom_at", DefectReport.device_model, DefectReport.symptom, DefectReport.reported_at)
@@ -105,14 +121,20 @@ class ApprovalRequest(Base):
     """Four eyes: a drastic action asked for with evidence, done only after a second person approves."""
 
     __tablename__ = "approval_request"
+    __table_args__ = (
+        keyed_by(),
+        customer_fk("approval_request", "product_id", "product"),
+        customer_fk("approval_request", "case_id", "case_file"),
+        customer_fk("approval_request", "bill_id", "bill"),
+    )
 
-    id: Mapped[str] = id_column()
+    id: Mapped[str] = keyed_id_column()
     customer_id: Mapped[str] = mapped_column(ForeignKey("customer.id"), index=True)
     action: Mapped[str] = mapped_column(String(40))  # terminate_line | flag_fraud | write_off | close_unconfirmed
-    product_id: Mapped[str | None] = mapped_column(ForeignKey("product.id"))
-    identifier_id: Mapped[str | None] = mapped_column(ForeignKey("identifier.id"))
-    case_id: Mapped[str | None] = mapped_column(ForeignKey("case_file.id"), index=True)
-    bill_id: Mapped[str | None] = mapped_column(ForeignKey("bill.id"))
+    product_id: Mapped[str | None] = mapped_column(String(26))
+    identifier_id: Mapped[str | None] = mapped_column(String(26))
+    case_id: Mapped[str | None] = mapped_column(String(26), index=True)
+    bill_id: Mapped[str | None] = mapped_column(String(26))
     amount_minor: Mapped[int | None] = mapped_column(Integer)
     currency: Mapped[str | None] = mapped_column(String(3))
     params: Mapped[dict] = mapped_column(JSONType, default=dict)
@@ -131,7 +153,7 @@ class ApprovalRequest(Base):
     result: Mapped[dict] = mapped_column(JSONType, default=dict)  # what the action did once approved
     version: Mapped[int] = mapped_column(Integer, default=1)
 
-    __mapper_args__ = {"version_id_col": version}
+    __mapper_args__ = {"primary_key": [id], "version_id_col": version}
 
 
 # The list pages' sorts (keyset paging): the registry newest change first; requests oldest first,

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from onethread.db.base import Base, id_column
+from onethread.db.base import Base, customer_fk, id_column, keyed_by, keyed_id_column
 from onethread.db.types import JSONType
 
 
@@ -18,8 +18,9 @@ class OutboundMessage(Base):
     twice, and an e-mail's Message-ID is built from it."""
 
     __tablename__ = "outbound_message"
+    __table_args__ = (keyed_by(), UniqueConstraint("send_key", "customer_id"))
 
-    id: Mapped[str] = id_column()
+    id: Mapped[str] = keyed_id_column()
     customer_id: Mapped[str] = mapped_column(ForeignKey("customer.id"))
     case_id: Mapped[str | None] = mapped_column(String(26), index=True)
     contact_id: Mapped[str | None] = mapped_column(String(26))  # the outbound contact on the timeline
@@ -35,7 +36,7 @@ class OutboundMessage(Base):
     body: Mapped[str] = mapped_column(Text)
     to_address: Mapped[str | None] = mapped_column(String(300))  # e-mail address or E.164 number
     cc: Mapped[list] = mapped_column(JSONType, default=list)  # [{name, address, why}]
-    send_key: Mapped[str] = mapped_column(String(120), unique=True)
+    send_key: Mapped[str] = mapped_column(String(120))  # unique with customer_id
     message_id: Mapped[str | None] = mapped_column(String(300))  # RFC 5322 Message-ID of an e-mail
     in_reply_to: Mapped[str | None] = mapped_column(String(300))
     references: Mapped[str | None] = mapped_column(Text)
@@ -57,6 +58,8 @@ class OutboundMessage(Base):
     created_by: Mapped[str] = mapped_column(String(26))
     created_by_name: Mapped[str] = mapped_column(String(120))
     updated_at: Mapped[datetime]
+
+    __mapper_args__ = {"primary_key": [id]}
 
 
 _DUE = OutboundMessage.status.in_(("queued", "sending"))
@@ -86,10 +89,11 @@ class LetterDocument(Base):
     """A letter rendered as PDF from its template, kept as sent; printed in batches."""
 
     __tablename__ = "letter_document"
+    __table_args__ = (keyed_by(), customer_fk("letter_document", "message_id", "outbound_message"),)
 
-    id: Mapped[str] = id_column()
+    id: Mapped[str] = keyed_id_column()
     customer_id: Mapped[str] = mapped_column(ForeignKey("customer.id"), index=True)
-    message_id: Mapped[str | None] = mapped_column(ForeignKey("outbound_message.id"), index=True)
+    message_id: Mapped[str | None] = mapped_column(String(26), index=True)
     case_id: Mapped[str | None] = mapped_column(String(26))
     template: Mapped[str] = mapped_column(String(40))
     market: Mapped[str] = mapped_column(String(10))
@@ -101,6 +105,8 @@ class LetterDocument(Base):
     postal: Mapped[bool] = mapped_column(Boolean, default=False)  # goes out on paper (in a print batch)
     print_batch_id: Mapped[str | None] = mapped_column(String(26), index=True)
     created_at: Mapped[datetime]
+
+    __mapper_args__ = {"primary_key": [id]}
 
 
 class ChannelHealth(Base):

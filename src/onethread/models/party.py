@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import Date, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from onethread.db.base import Base, id_column
+from onethread.db.base import Base, id_column, keyed_by, keyed_id_column
 from onethread.db.types import JSONType
 
 
@@ -42,11 +42,14 @@ class PartyRelationship(Base):
     """A typed link between two parties over time: spouse, child, parent, user-of (organisation)."""
 
     __tablename__ = "party_relationship"
+    __table_args__ = (keyed_by("party_id"),)
 
-    id: Mapped[str] = id_column()
+    id: Mapped[str] = keyed_id_column()
     party_id: Mapped[str] = mapped_column(ForeignKey("party.id"), index=True)
     related_party_id: Mapped[str] = mapped_column(ForeignKey("party.id"), index=True)
     kind: Mapped[str] = mapped_column(String(30))
     valid_from: Mapped[date | None] = mapped_column(Date)
     valid_to: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime]
+
+    __mapper_args__ = {"primary_key": [id]}

@@ -191,6 +191,9 @@ def _record_contact(session: Session, clock: Clock, actor: Principal, message: O
             in_reply_to=message.in_reply_to, thread_id=thread_id, attachments=attached, extra=extra)).contact
     else:
         contact.channel, contact.channel_message_id = message.channel, channel_message_id
+        if channel_message_id is not None:  # its redelivery key (a reply's In-Reply-To finds the contact)
+            interactions.claim_message_keys(session, [{"id": contact.id, "channel": message.channel,
+                                                       "channel_message_id": channel_message_id}])
         contact.in_reply_to, contact.extra = message.in_reply_to, {**(contact.extra or {}), **extra}
         contact.thread_id = thread_id or contact.thread_id
     contact.case_id = message.case_id

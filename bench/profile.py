@@ -6,6 +6,7 @@ in a thread pool, which a sampling profiler of the main thread cannot see; here 
 inline on the event loop's thread, so the profile shows the whole request.
 
     .venv/bin/python -m bench.profile --db sqlite --what ingest --pyinstrument
+    .venv/bin/python -m bench.profile --db sqlite --what batches --agents 8 --sql   # a batch of 10
     .venv/bin/python -m bench.profile --db postgresql --pg-url postgresql://postgres@127.0.0.1/postgres \\
         --what 360 --pyinstrument
 """
@@ -40,7 +41,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pg-url", default=None)
     ap.add_argument("--customers", type=int, default=2_000)
     ap.add_argument("--long-tail", type=int, default=2_000)
-    ap.add_argument("--what", choices=["ingest", "360", "resolve"], default="ingest")
+    ap.add_argument("--what", choices=["ingest", "batches", "360", "resolve"], default="ingest",
+                    help="batches: POST /api/v1/contact-batches, --batch-size contacts a request")
+    ap.add_argument("--batch-size", type=int, default=10)
     ap.add_argument("-n", type=int, default=300, help="requests to time (and profile)")
     ap.add_argument("--pyinstrument", action="store_true")
     ap.add_argument("--sql", action="store_true", help="print the statements of one request")
@@ -66,6 +69,9 @@ def main(argv: list[str] | None = None) -> int:
         event.listen(engine, "before_cursor_execute", lambda c, cur, sql, *a: statements.append(sql))
         if args.what == "ingest":
             reqs = ingest.requests(args.customers, args.n + 1)
+        elif args.what == "batches":
+            pick = [(n, None) for n, _ in ingest.numbers(args.customers, (args.n + 1) * args.batch_size)]
+            reqs = ingest.batch_requests(pick, args.batch_size, tag="profile")
         elif args.what == "360":
             reqs = [("GET", f"/api/v1/customers/{cid}/360", None)
                     for cid in customer360.targets(seeded["customer_ids"], seeded["long_tail"], args.n + 1)]

@@ -59,6 +59,32 @@ def test_round_robin_and_presence_rules(client, uow, clock):
     assert client.get(f"/api/v1/staff/{al}/presence", headers=jo_hdr).json()["presence"] == "away"
 
 
+def test_round_robin_in_a_batch_turns_within_it_and_the_next_contact_continues_after_it(client, admin, uow,
+                                                                                        clock):
+    jo, team, _ = make_staff(uow, clock, "jo.agent", "Jo Reid", "agent", "Contact centre")
+    al, _, _ = make_staff(uow, clock, "al.agent", "Al Morgan", "agent", "Contact centre")
+    with uow() as s:
+        s.get(Team, team).routing_rule = "round_robin"
+    customer_with_email(uow, clock)
+
+    def batch(*texts: str) -> list[str | None]:
+        clock.advance(timedelta(minutes=1))
+        body = {"partyInteraction": [
+            {"@type": "OnethreadPartyInteraction", "direction": "inbound", "reason": "No signal", "description": text,
+             "interactionDate": {"startDateTime": clock.now().isoformat()}, "identifiers": {"email": "ann@example.com"},
+             "relatedChannel": [{"@type": "RelatedChannel", "role": "interactionChannel",
+                                 "channel": {"@type": "ChannelRef", "id": "email"}}]} for text in texts]}
+        r = client.post("/api/v1/contact-batches", json=body, headers=admin)
+        assert r.status_code == 200, r.text
+        return [item_of(uow, x["id"]).assigned_to for x in r.json()["results"]]
+
+    assert item_of(uow, email(uow, clock, "ann@example.com", text="first")).assigned_to == al  # nobody had one
+    assert batch("second") == [jo]
+    clock.advance(timedelta(minutes=1))  # Al's turn: the batch recorded Jo's hand-out
+    assert item_of(uow, email(uow, clock, "ann@example.com", text="third")).assigned_to == al
+    assert batch("fourth", "fifth") == [jo, al]
+
+
 def test_a_returning_customer_reaches_the_owner_else_the_queue_and_the_owner_still_sees_it(client, uow, clock):
     _, _, jo_hdr = make_staff(uow, clock, "jo.agent", "Jo Reid", "agent", "Contact centre")
     al, _, _ = make_staff(uow, clock, "al.agent", "Al Morgan", "agent", "Contact centre")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from types import SimpleNamespace
 from typing import NamedTuple
 
 from sqlalchemy import and_, bindparam, func, literal, or_, select, update
@@ -257,40 +258,53 @@ def assign_item(session: Session, clock: Clock, actor: Principal, item: TriageIt
     return item
 
 
+# Built once: the people who may take a batch's items, as plain rows with their loads: the
+# available members of the teams concerned and the owners of the customers' cases.
+_CANDIDATES_MANY = select(*_CANDIDATES.selected_columns).where(or_(
+    and_(StaffUser.team_id.in_(bindparam("team_ids", expanding=True)), StaffUser.presence == "available"),
+    StaffUser.id.in_(bindparam("owner_ids", expanding=True))))
+_STAFF = StaffUser.__table__
+_HANDED = update(_STAFF).where(_STAFF.c.id == bindparam("staff_id")).values(last_assigned_at=bindparam("at"))
+
+
 class Pool:
-    """Who can take work, for many items at once (a batch of contacts): members of the teams and
-    owners concerned, their loads, read in a few queries, then decided in memory as ``place``
-    decides one item, counting each hand-out."""
+    """Who can take work, for many items at once (a batch of contacts): the available members of
+    the teams concerned and the owners, with their loads, read in one statement of plain columns,
+    then decided in memory as ``pick`` decides one item, counting each hand-out."""
 
-    def __init__(self, session: Session, team_ids: set[str], owner_ids: set[str]):
-        self.teams = {t.id: t for t in session.scalars(select(Team).where(Team.id.in_(team_ids)))} \
-            if team_ids else {}
-        people = session.scalars(select(StaffUser).where(
-            or_(StaffUser.team_id.in_(team_ids), StaffUser.id.in_(owner_ids)))) if team_ids or owner_ids else []
-        self.people = {u.id: u for u in people}
-        self.load = loads(session, list(self.people))
+    def __init__(self, session: Session, teams: dict[str, TeamRef], owner_ids: set[str]):
+        self.teams = teams
+        rows = session.execute(_CANDIDATES_MANY, {"team_ids": sorted(teams), "owner_ids": sorted(owner_ids)}).all() \
+            if teams or owner_ids else []
+        self.people = {r.id: SimpleNamespace(**r._asdict()) for r in rows}  # round robin moves last_assigned_at
+        self.load = {r.id: r.load for r in rows}
+        self.handed: dict[str, datetime] = {}
 
-    def _room(self, user: StaffUser) -> bool:
+    def _room(self, user: SimpleNamespace) -> bool:
         return takes_work(user) and self.load.get(user.id, 0) < user.capacity
 
-    def pick(self, item: TriageItem, owner_id: str | None, wants: set[str] = frozenset()
-             ) -> tuple[StaffUser | None, bool]:
-        """(who takes it, whether it is the owner of the customer's case)."""
+    def pick(self, team_id: str | None, owner_id: str | None, wants: set[str] = frozenset()
+             ) -> tuple[SimpleNamespace | None, bool]:
+        """(who takes an item of ``team_id``, whether it is the owner of the customer's case)."""
         owner = self.people.get(owner_id) if owner_id else None
         if owner is not None and self._room(owner):
             return owner, True
-        team = self.teams.get(item.team_id) if item.team_id else None
+        team = self.teams.get(team_id) if team_id else None
         if team is None:
             return None, False
-        free = [u for u in self.people.values()
-                if u.team_id == team.id and u.role not in SUPERVISORS and self._room(u)]
+        free = [u for u in self.people.values() if u.team_id == team.id and u.presence == "available"
+                and u.role not in SUPERVISORS and self._room(u)]  # leads escalate, not the pool
         if not free:
             return None, False
         return _by_rule(team, free, self.load, wants), False
 
-    def give(self, item: TriageItem, user: StaffUser, now: datetime) -> None:
-        item.assigned_to, item.assigned_at = user.id, now
-        team = self.teams.get(item.team_id) if item.team_id else None
+    def give(self, team_id: str | None, user: SimpleNamespace, now: datetime) -> None:
+        team = self.teams.get(team_id) if team_id else None
         if team is not None and team.routing_rule == "round_robin":  # only round robin reads it
-            user.last_assigned_at = now
+            user.last_assigned_at = self.handed[user.id] = now
         self.load[user.id] = self.load.get(user.id, 0) + 1
+
+    def write(self, session: Session) -> None:
+        """Record round robin's hand-outs (one executemany; nothing under the other rules)."""
+        if self.handed:
+            session.execute(_HANDED, [{"staff_id": k, "at": v} for k, v in self.handed.items()])

@@ -13,7 +13,6 @@ from __future__ import annotations
 import functools
 import re
 from datetime import datetime, timedelta
-from types import SimpleNamespace
 
 from sqlalchemy import bindparam, exists, insert, or_, select
 from sqlalchemy import case as sql_case
@@ -87,10 +86,6 @@ def join_target(session: Session, contact: Contact, now: datetime) -> tuple[Case
 
 
 _CUSTOMER = bindparam("customer_id")
-_FACTS_MANY = (select(Customer.id, Customer.segment, Party.preferred_language,
-                      exists().where(Vulnerability.customer_id == Customer.id, Vulnerability.ended_at.is_(None)),
-                      assignment.owner_of_latest_case(Customer.id))
-               .join(Party, Party.id == Customer.party_id).where(Customer.id.in_(bindparam("ids", expanding=True))))
 _NAME = bindparam("name")
 _TEAM = (select(Team.id, Team.routing_rule).where(or_(Team.name == _NAME, Team.kind == _NAME))
          .order_by(sql_case((Team.name == _NAME, 0), else_=1), Team.created_at, Team.id).limit(1))
@@ -116,6 +111,24 @@ def _facts_statement(teams: tuple[str, ...]):
             .join(Party, Party.id == Customer.party_id).where(Customer.id == _CUSTOMER))
 
 
+@functools.lru_cache(maxsize=8)
+def _facts_many_statement(teams: tuple[str, ...]):
+    """``_facts_statement`` for a batch's customers (one row each, its id first)."""
+    team_columns = [_team_column(t, c) for t in teams for c in (Team.id, Team.routing_rule)]
+    return (select(Customer.id, Customer.segment, Party.preferred_language,
+                   exists().where(Vulnerability.customer_id == Customer.id, Vulnerability.ended_at.is_(None)),
+                   assignment.owner_of_latest_case(Customer.id), *team_columns)
+            .join(Party, Party.id == Customer.party_id).where(Customer.id.in_(bindparam("ids", expanding=True))))
+
+
+def _know_teams(session: Session, teams: tuple[str, ...], row, first: int) -> None:
+    """Keep the policy's teams read with the facts (``row[first:]``: id and rule of each) for ``team_ref``."""
+    known = session.info.setdefault("routing_teams", {})
+    for n, name in enumerate(teams):
+        team_id, rule = row[first + 2 * n], row[first + 1 + 2 * n]
+        known.setdefault(name, assignment.TeamRef(team_id, rule) if team_id is not None else None)
+
+
 def _facts(session: Session, contact: Contact, pol: routing.RoutingPolicy) -> tuple[routing.Facts, str | None]:
     """What the routing rules look at, and the owner of the customer's latest open case (who a
     returning customer reaches), read in one statement with the policy's teams (``team_ref``
@@ -127,10 +140,7 @@ def _facts(session: Session, contact: Contact, pol: routing.RoutingPolicy) -> tu
         row = session.execute(_facts_statement(teams), {"customer_id": contact.customer_id}).first()
         if row is not None:
             segment, language, vulnerable, owner_id = row[0], row[1], bool(row[2]), row[3]
-            known = session.info.setdefault("routing_teams", {})
-            for n, name in enumerate(teams):
-                team_id, rule = row[4 + 2 * n], row[5 + 2 * n]
-                known.setdefault(name, assignment.TeamRef(team_id, rule) if team_id is not None else None)
+            _know_teams(session, teams, row, 4)
     product_id = (contact.extra or {}).get("productId")
     if product_id and pol.needs("product"):
         product = session.scalar(select(Product.kind).where(Product.id == product_id))
@@ -284,7 +294,9 @@ def _plain(contact: Contact | None, payload: dict) -> bool:
 
 
 def _on_recorded_many(session: Session, events: list[DomainEvent]) -> None:
-    """``on_recorded`` for a batch (``record_events``): the plain contacts share their queries."""
+    """``on_recorded`` for a batch (``record_events``): the plain contacts share their statements:
+    the routing facts with the policy's teams, the people who may take the items with their loads
+    (plain rows), the items' one ``INSERT`` (and round robin's hand-outs, one executemany)."""
     plain = []
     for event in events:
         if event.payload.get("direction") != "inbound":
@@ -300,37 +312,45 @@ def _on_recorded_many(session: Session, events: list[DomainEvent]) -> None:
     customer_ids = sorted({c.customer_id for c in plain if c.customer_id})
     facts: dict[str, tuple] = {}  # customer -> (language, segment, vulnerable, owner of the latest open case)
     if customer_ids:
-        for cid, segment, language, vulnerable, owner in session.execute(_FACTS_MANY, {"ids": customer_ids}):
-            facts[cid] = (language, segment, bool(vulnerable), owner)
+        teams = tuple(dict.fromkeys(r.team for r in pol.rules))
+        for row in session.execute(_facts_many_statement(teams), {"ids": customer_ids}):
+            facts[row[0]] = (row[2], row[1], bool(row[3]), row[4])
+            _know_teams(session, teams, row, 5)
     owners = {cid: f[3] for cid, f in facts.items() if f[3]}
     market = settings_of(session).market
-    items = []
+    items, refs = [], {}
     for contact in plain:
         language, segment, vulnerable, _ = facts.get(contact.customer_id, (None, None, None, None))
         rule = pol.choose(routing.Facts(contact.channel, market, language, segment, vulnerable, None))
+        team = team_ref(session, rule.team) if rule else None
+        if team is not None:
+            refs[team.id] = team
         now = ensure_utc(contact.recorded_at)
         reason = ("nobody could be matched: in the match queue" if contact.customer_id is None
                   else "no open case of the customer could be told from the contact")
-        # Plain rows, written in one INSERT below (no ORM object a contact).
-        items.append(SimpleNamespace(
-            id=new_id(), contact_id=contact.id, customer_id=contact.customer_id, session_id=None,
-            channel=contact.channel, team_id=team_for(session, rule.team) if rule else None,
-            rule=rule.name if rule else "no rule matched", reason=reason, assigned_to=None, assigned_at=None,
-            created_at=now, due_at=first_response_due(session, now), escalation_level=0, escalated_to=None,
-            done_at=None, done_by=None, resolution=None, case_id=None))
-    pool = assignment.Pool(session, {i.team_id for i in items if i.team_id}, set(owners.values()))
-    by_skill = {t.id for t in pool.teams.values() if t.routing_rule == "skills"}
+        items.append({  # plain rows, written in one INSERT below (no ORM object a contact)
+            "id": new_id(), "contact_id": contact.id, "customer_id": contact.customer_id, "session_id": None,
+            "channel": contact.channel, "team_id": team.id if team else None,
+            "rule": rule.name if rule else "no rule matched", "reason": reason, "assigned_to": None,
+            "assigned_at": None, "created_at": now, "due_at": first_response_due(session, now),
+            "escalation_level": 0, "escalated_to": None, "done_at": None, "done_by": None, "resolution": None,
+            "case_id": None})
+    pool = assignment.Pool(session, refs, set(owners.values()))
     for item in items:
-        language = facts.get(item.customer_id, (None,))[0] if item.team_id in by_skill else None
-        who, is_owner = pool.pick(item, owners.get(item.customer_id),
-                                  {language.strip().lower()} if language else frozenset())
+        team = refs.get(item["team_id"])
+        language = facts.get(item["customer_id"], (None,))[0] \
+            if team is not None and team.routing_rule == "skills" else None
+        wants = {language.strip().lower()} if language else frozenset()
+        who, is_owner = pool.pick(item["team_id"], owners.get(item["customer_id"]), wants)
         if who is not None:
             if is_owner:
-                item.reason = f"{item.reason}; the owner of the customer's open case takes it"
-            elif language and language.strip().lower() in assignment.skills_of(who):
-                item.reason = f"{item.reason}; matched on {language.strip().lower()}"
-            pool.give(item, who, item.created_at)
-    insert_rows(session, TriageItem.__table__, [vars(item) for item in items])
+                item["reason"] = f"{item['reason']}; the owner of the customer's open case takes it"
+            elif wants & assignment.skills_of(who):
+                item["reason"] = f"{item['reason']}; matched on {', '.join(sorted(wants))}"
+            item["assigned_to"], item["assigned_at"] = who.id, item["created_at"]
+            pool.give(item["team_id"], who, item["created_at"])
+    pool.write(session)
+    insert_rows(session, TriageItem.__table__, items)
 
 
 on_recorded.many = _on_recorded_many  # bulk form, used by record_events (contact batches)

@@ -18,6 +18,7 @@ from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from onethread.access.rules import FIELD_SUBCONTRACTOR, SUPERVISORS, Principal
+from onethread.cases.rules import CaseStatus
 from onethread.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from onethread.kernel.clock import Clock, ensure_utc
 from onethread.models import Case, StaffUser, Team, TriageItem
@@ -129,7 +130,8 @@ def case_owner(session: Session, team_id: str, wants: set[str] = frozenset()) ->
                if takes_work(u) and not u.away and u.role not in SUPERVISORS and u.id != team.lead_id]
     if members:
         load = dict(session.execute(select(Case.owner_id, func.count()).where(
-            Case.owner_id.in_([u.id for u in members]), Case.status != "closed").group_by(Case.owner_id)).all())
+            Case.owner_id.in_([u.id for u in members]), Case.status != CaseStatus.CLOSED)
+            .group_by(Case.owner_id)).all())
         return _by_rule(team, members, load, wants)
     lead = session.get(StaffUser, team.lead_id) if team.lead_id else None
     return lead if lead is not None and lead.active and not lead.away else None
@@ -142,7 +144,7 @@ def _give(item: TriageItem, user: StaffUser, now: datetime) -> None:
 
 def owner_of_latest_case(customer_id):
     """The owner of the customer's most recently active open case, as a scalar subquery."""
-    return (select(Case.owner_id).where(Case.customer_id == customer_id, Case.status != "closed")
+    return (select(Case.owner_id).where(Case.customer_id == customer_id, Case.status != CaseStatus.CLOSED)
             .order_by(Case.last_activity_at.desc()).limit(1).scalar_subquery())
 
 

@@ -14,7 +14,7 @@ from onethread.cases import assignment, clocks, merge_undo, proactive, rules, tr
 from onethread.cases.handover_service import eligible_owner
 from onethread.cases.items_service import open_case as load_open
 from onethread.cases.log import log
-from onethread.cases.rules import CaseStatus
+from onethread.cases.rules import CaseStatus, ClockKind, HandoverStatus, ItemStatus
 from onethread.customers import queries as customer_queries
 from onethread.customers.service import get_customer
 from onethread.db.session import settings_of
@@ -93,11 +93,11 @@ def open_new(session: Session, clock: Clock, actor: Principal, *, customer_id: s
                 tmf_attributes=tmf_attributes)
     session.add(case)
     session.flush()
-    for kind_ in ("first_response", "no_activity", "resolution_target"):
+    for kind_ in (ClockKind.FIRST_RESPONSE, ClockKind.NO_ACTIVITY, ClockKind.RESOLUTION_TARGET):
         clocks.start(session, case, kind_, now)
     if kind == "complaint":
-        clocks.start(session, case, "regulator_warning", now)
-        clocks.start(session, case, "regulator_deadline", now)
+        clocks.start(session, case, ClockKind.REGULATOR_WARNING, now)
+        clocks.start(session, case, ClockKind.REGULATOR_DEADLINE, now)
     log(session, clock, case, actor, "opened", f"{kind.replace('_', ' ').capitalize()} case opened: {case.title}",
         text=customer_account, channel=opened_via,
         data={"ownerId": owner.id, "ownerName": owner.display_name, "kind": kind,
@@ -229,7 +229,7 @@ def thread_reply(session: Session, event: DomainEvent) -> None:
 def _customer_waiting(session: Session, case: Case, since) -> None:
     if case.awaiting_reply_since is None:
         case.awaiting_reply_since = since
-        clocks.start(session, case, "customer_waiting", since)
+        clocks.start(session, case, ClockKind.CUSTOMER_WAITING, since)
 
 
 def customer_message(session: Session, clock: Clock, actor: Principal, case_id: str, *, text: str, channel: str,
@@ -287,7 +287,7 @@ def reply(session: Session, clock: Clock, actor: Principal, case_id: str, *, tex
             customer_id=case.customer_id, extra={"caseId": case.id})).contact
         contact.case_id = case.id
     case.awaiting_reply_since = None
-    clocks.stop(session, case.id, ("customer_waiting", "first_response"), now)
+    clocks.stop(session, case.id, (ClockKind.CUSTOMER_WAITING, ClockKind.FIRST_RESPONSE), now)
     if case.status == CaseStatus.OPEN:
         case.status = CaseStatus.IN_PROGRESS
     log(session, clock, case, actor, "replied", f"{actor.name} replied to the customer", text=text.strip(),
@@ -311,7 +311,7 @@ def record_step(session: Session, clock: Clock, actor: Principal, case_id: str, 
     if step == "customer_account":
         case.customer_account = text.strip()
     if step == "acknowledged":
-        clocks.stop(session, case.id, ("first_response",), now)
+        clocks.stop(session, case.id, (ClockKind.FIRST_RESPONSE,), now)
     entry = log(session, clock, case, actor, f"step_{step}", f"Complaint {rules.STEP_LABELS[step]}",
                 text=text.strip(), audience="customer" if step != "customer_account" else "internal",
                 data={"step": step})
@@ -328,10 +328,10 @@ def steps_done(session: Session, case_id: str) -> set[str]:
 def open_items(session: Session, case: Case) -> rules.OpenItems:
     harms = session.scalars(select(Harm.description).where(Harm.case_id == case.id, Harm.resolved_at.is_(None))).all()
     commitments = session.scalars(select(Commitment.text).where(Commitment.case_id == case.id,
-                                                                Commitment.status == "open")).all()
+                                                                Commitment.status == ItemStatus.OPEN)).all()
     proactive_ids = proactive.proactive_task_ids(session, [case.id])  # they end with the case, never block it
     tasks = [t.title for t in session.execute(select(Task.id, Task.title).where(
-        Task.case_id == case.id, Task.status == "open")) if t.id not in proactive_ids]
+        Task.case_id == case.id, Task.status == ItemStatus.OPEN)) if t.id not in proactive_ids]
     missing = []
     if case.kind == "complaint":
         done = steps_done(session, case.id)
@@ -433,10 +433,11 @@ def merge(session: Session, clock: Clock, actor: Principal, source_id: str, *, i
     proactive.end_with_case(session, source, now, f"case merged into {target.id}, whose own task goes on")
     for model in (Contact, Commitment, Harm, Task, Participant):  # tasks may be assigned to participants
         session.execute(update(model).where(model.case_id == source.id).values(case_id=target.id))
-    session.execute(update(Handover).where(Handover.case_id == source.id, Handover.status == "pending")
-                    .values(status="cancelled", decided_at=now, decision_note=f"case merged into {target.id}"))
-    session.execute(update(CaseClock).where(CaseClock.case_id == source.id,
-                                                   CaseClock.kind.in_(("task_overdue", "commitment_due")))
+    session.execute(update(Handover).where(Handover.case_id == source.id, Handover.status == HandoverStatus.PENDING)
+                    .values(status=HandoverStatus.CANCELLED, decided_at=now,
+                            decision_note=f"case merged into {target.id}"))
+    session.execute(update(CaseClock).where(CaseClock.case_id == source.id, CaseClock.kind.in_(
+                                                (ClockKind.TASK_OVERDUE, ClockKind.COMMITMENT_DUE)))
                     .values(case_id=target.id))
     session.execute(update(CaseClock).where(CaseClock.case_id == source.id,
                                                    CaseClock.stopped_at.is_(None)).values(stopped_at=now))

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from onethread.access.rules import Principal
 from onethread.cases import assignment, policy, routing, triage_items
 from onethread.cases.log import log
+from onethread.cases.rules import CaseStatus
 from onethread.cases.service import attach_contact
 from onethread.db.bulk import insert_rows
 from onethread.db.session import settings_of
@@ -39,7 +40,7 @@ def _open_case(session: Session, case_id: str | None, customer_id: str) -> Case 
     if not case_id:
         return None
     case = session.get(Case, case_id)
-    return case if case is not None and case.status != "closed" and case.customer_id == customer_id else None
+    return case if case is not None and case.status != CaseStatus.CLOSED and case.customer_id == customer_id else None
 
 
 def join_target(session: Session, contact: Contact, now: datetime) -> tuple[Case, str] | None:
@@ -75,7 +76,8 @@ def join_target(session: Session, contact: Contact, now: datetime) -> tuple[Case
     if product or category:
         days = settings_of(session).threading_window_days
         same = Case.product_id == product if product else Case.category == category
-        case = session.scalar(select(Case).where(Case.customer_id == customer_id, Case.status != "closed", same,
+        case = session.scalar(select(Case).where(Case.customer_id == customer_id,
+                                                 Case.status != CaseStatus.CLOSED, same,
                                                  Case.last_activity_at >= now - timedelta(days=days))
                               .order_by(Case.last_activity_at.desc()).limit(1))
         if case is not None:

@@ -41,6 +41,7 @@ from onethread.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from onethread.interactions.rules import CHANNELS
 from onethread.inventory import rules as inventory_rules
 from onethread.inventory import service as inventory
+from onethread.kernel.case_status import CaseStatus
 from onethread.kernel.clock import Clock, ensure_utc
 from onethread.kernel.events import DomainEvent
 from onethread.kernel.money import Money
@@ -88,7 +89,7 @@ def refuse_direct_termination(product: Product, to_status: str | None, *, channe
 def refuse_direct_close(session: Session, case_id: str, *, customer_confirmed: bool) -> None:
     """A complaint closes without the customer's confirmation only through four eyes."""
     case = session.get(Case, case_id)
-    if case is None or customer_confirmed or case.kind != "complaint" or case.status == "closed":
+    if case is None or customer_confirmed or case.kind != "complaint" or case.status == CaseStatus.CLOSED:
         return
     if cases_rules.closure_blockers(cases.open_items(session, case)):
         return  # the close is refused anyway, naming what is still open: that comes first
@@ -146,7 +147,7 @@ def gather_evidence(session: Session, clock: Clock, actor: Principal, *, custome
     now = clock.now()
     customer = get_customer(session, customer_id)
     open_cases = session.execute(select(Case.id, Case.title, Case.kind, Case.opened_at).where(
-        Case.customer_id == customer_id, Case.status != "closed").order_by(Case.opened_at)).all()
+        Case.customer_id == customer_id, Case.status != CaseStatus.CLOSED).order_by(Case.opened_at)).all()
     record = billing_queries.payment_record(session, customer_id)
     evidence: dict = {
         "capturedAt": _iso(now),
@@ -310,7 +311,7 @@ def _check_action(session: Session, action: str, owner: str, *, product: Product
     elif action == "close_unconfirmed":
         if case is None:
             raise ValidationFailed("name the complaint to close (caseId)", field="caseId")
-        if case.status == "closed":
+        if case.status == CaseStatus.CLOSED:
             raise Conflict("the case is already closed", field="caseId")
         if case.kind != "complaint":
             raise ValidationFailed("only a complaint needs approval to close without the customer's confirmation; "

@@ -20,6 +20,7 @@ from onethread.db.outbox import record_event
 from onethread.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from onethread.fieldservice import records, rules
 from onethread.fieldservice.service import NOTE_MAX, _person, _text, own_subcontractor, work_order
+from onethread.kernel.case_status import CaseStatus
 from onethread.kernel.clock import Clock
 from onethread.kernel.events import DomainEvent
 from onethread.models import Case, FieldIncident, Harm, StaffUser, Subcontractor, Team, Visit, WorkOrder
@@ -44,7 +45,7 @@ def list_for(session: Session, actor: Principal, wo_id: str) -> list[FieldIncide
 def _case_for(session: Session, clock: Clock, actor: Principal, case: Case, kind: str, description: str,
               via: str) -> Case:
     """The work order's case, or, when that one is closed, a new damage case for the same owner."""
-    if case.status != "closed":
+    if case.status != CaseStatus.CLOSED:
         return case
     return cases.open_new(session, clock, actor, customer_id=case.customer_id, kind="damage_claim",
                           title=f"Field incident ({kind}): {description[:200]}", opened_via=via,
@@ -86,7 +87,7 @@ def record(session: Session, clock: Clock, actor: Principal, wo: WorkOrder, *, k
                                    field="claimOwnerId")
     if case_id is not None:
         case = session.get(Case, case_id)
-        if case is None or case.customer_id != wo.customer_id or case.status == "closed":
+        if case is None or case.customer_id != wo.customer_id or case.status == CaseStatus.CLOSED:
             raise ValidationFailed("the incident goes on an open case of the same customer", field="caseId")
     else:
         case = _case_for(session, clock, actor, session.get(Case, wo.case_id), kind, description, via)

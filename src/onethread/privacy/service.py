@@ -25,6 +25,7 @@ from onethread.customers.service import get_customer
 from onethread.db.outbox import record_event
 from onethread.db.session import settings_of
 from onethread.errors import Conflict, Forbidden, ValidationFailed
+from onethread.kernel.case_status import CaseStatus
 from onethread.kernel.clock import Clock, ensure_utc
 from onethread.kernel.events import DomainEvent
 from onethread.models import (
@@ -81,7 +82,7 @@ def erased_at(session: Session, customer_id: str):
 
 def blockers(session: Session, customer_id: str) -> list[str]:
     open_cases = session.execute(select(Case.id, Case.title).where(
-        Case.customer_id == customer_id, Case.status != "closed").order_by(Case.opened_at)).all()
+        Case.customer_id == customer_id, Case.status != CaseStatus.CLOSED).order_by(Case.opened_at)).all()
     bills = session.scalars(select(Bill).where(Bill.customer_id == customer_id).order_by(Bill.period_start))
     owed_bills = [(b.bill_number, owed(b), b.currency) for b in bills if owed(b) > 0]
     return rules.erasure_blockers([tuple(c) for c in open_cases], owed_bills)

@@ -17,20 +17,20 @@ from datetime import datetime
 from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
-from onethread.access.rules import FIELD_SUBCONTRACTOR, SUPERVISORS, Principal
+from onethread.access.rules import FIELD_SUBCONTRACTOR, SUPERVISORS, Presence, Principal
 from onethread.cases.rules import CaseStatus
 from onethread.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from onethread.kernel.clock import Clock, ensure_utc
 from onethread.models import Case, StaffUser, Team, TriageItem
 
-PRESENCES = ("available", "busy", "away", "off")
+PRESENCES = tuple(Presence)
 ROUTING_RULES = ("least_loaded", "round_robin", "skills")
 _SKILL = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 MAX_SKILLS = 30
 
 
 def takes_work(user: StaffUser) -> bool:
-    return user.active and user.presence == "available" and user.role != FIELD_SUBCONTRACTOR
+    return user.active and user.presence == Presence.AVAILABLE and user.role != FIELD_SUBCONTRACTOR
 
 
 def loads(session: Session, staff_ids: list[str]) -> dict[str, int]:
@@ -100,7 +100,7 @@ def _open_items_of(staff_id_column):
 
 # Built once: the team's available members with their loads; a person with their load.
 _AVAILABLE_MEMBERS = select(StaffUser, _open_items_of(StaffUser.id)).where(
-    StaffUser.team_id == bindparam("team_id"), StaffUser.presence == "available")
+    StaffUser.team_id == bindparam("team_id"), StaffUser.presence == Presence.AVAILABLE)
 _PERSON_AND_LOAD = select(StaffUser, _open_items_of(StaffUser.id)).where(StaffUser.id == bindparam("staff_id"))
 
 
@@ -199,7 +199,7 @@ def set_presence(session: Session, clock: Clock, actor: Principal, staff_id: str
         raise ValidationFailed(f"presence must be one of {', '.join(PRESENCES)}", field="presence")
     now = clock.now()
     if back_at is not None:
-        if presence != "away":
+        if presence != Presence.AWAY:
             raise ValidationFailed("a back date goes with presence away", field="backAt")
         if back_at.tzinfo is None:
             raise ValidationFailed("the back date needs a time zone", field="backAt")
@@ -210,10 +210,10 @@ def set_presence(session: Session, clock: Clock, actor: Principal, staff_id: str
     if presence != user.presence:
         user.presence, user.presence_since = presence, now
     user.back_at = ensure_utc(back_at) if back_at else None
-    user.away = presence in ("away", "off")
+    user.away = presence in (Presence.AWAY, Presence.OFF)
     if capacity is not None:
         user.capacity = capacity
-    handed = hand_out(session, user, now) if presence == "available" else 0
+    handed = hand_out(session, user, now) if presence == Presence.AVAILABLE else 0
     return user, handed
 
 

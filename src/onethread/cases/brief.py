@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from onethread.access.rules import SYSTEM
 from onethread.cases import rules
 from onethread.cases.rules import CaseStatus, ItemStatus
+from onethread.interactions.rules import Direction
 from onethread.models import (
     Case,
     CaseClock,
@@ -65,7 +66,7 @@ def build(session: Session, case: Case, now: datetime) -> Brief:
     owner = session.get(StaffUser, case.owner_id)
     # What the customer told us, and where: our own replies are not the customer telling the story.
     contacts = session.execute(select(Contact.channel, Contact.occurred_at).where(
-        Contact.case_id == case.id, Contact.direction == "inbound").order_by(Contact.occurred_at)).all()
+        Contact.case_id == case.id, Contact.direction == Direction.INBOUND).order_by(Contact.occurred_at)).all()
     channels = sorted({c.channel for c in contacts})
     events = session.scalars(select(CaseEvent).where(
         CaseEvent.case_id == case.id, CaseEvent.kind.in_(_DONE_KINDS), CaseEvent.actor_id.is_not(None),

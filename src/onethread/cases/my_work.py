@@ -15,6 +15,7 @@ from onethread.cases import triage_items
 from onethread.cases.clocks import CLOCK_LABELS
 from onethread.cases.rules import CaseStatus, HandoverStatus
 from onethread.db.session import record_trail
+from onethread.interactions.rules import Direction
 from onethread.kernel.clock import Clock
 from onethread.models import (
     Case,
@@ -78,7 +79,7 @@ def my_work(session: Session, clock: Clock, staff: StaffUser) -> MyWork:
                     .where(or_(CaseEvent.actor_id.is_(None), CaseEvent.actor_id != staff.id))
                     .group_by(CaseEvent.case_id).subquery())
     newest_contact = (select(Contact.case_id, func.max(Contact.recorded_at).label("at"))
-                      .where(Contact.case_id.is_not(None), Contact.direction == "inbound")
+                      .where(Contact.case_id.is_not(None), Contact.direction == Direction.INBOUND)
                       .group_by(Contact.case_id).subquery())
     rows = session.execute(
         select(Case, Customer.name, next_due.c.due, breached.c.n, newest_event.c.at, newest_contact.c.at,

@@ -25,6 +25,7 @@ from onethread.cases import service as cases
 from onethread.cases.rules import CaseStatus, ClockKind
 from onethread.customers.portal import PortalViewer
 from onethread.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from onethread.interactions.rules import Direction
 from onethread.kernel.clock import Clock
 from onethread.models import Attachment, Case, CaseClock, CaseEvent, Contact, StaffUser
 
@@ -179,7 +180,7 @@ def read_attachment(session: Session, clock: Clock, viewer: PortalViewer, attach
         row, contact = attachments.get(session, attachment_id)
     except NotFound:
         raise NotFound(f"no attachment {attachment_id}") from None
-    if contact.case_id is None or contact.direction == "internal":
+    if contact.case_id is None or contact.direction == Direction.INTERNAL:
         raise NotFound(f"no attachment {attachment_id}")
     _visible(session, viewer, contact.case_id)
     access.audit(session, clock, viewer.principal, action="read", resource_type="attachment", resource_id=row.id,

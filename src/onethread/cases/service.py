@@ -9,7 +9,7 @@ from datetime import timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from onethread.access.rules import FIELD_SUBCONTRACTOR, Principal
+from onethread.access.rules import FIELD_SUBCONTRACTOR, Principal, Role
 from onethread.cases import assignment, clocks, merge_undo, proactive, rules, triage_items, waits
 from onethread.cases.handover_service import eligible_owner
 from onethread.cases.items_service import open_case as load_open
@@ -20,7 +20,7 @@ from onethread.customers.service import get_customer
 from onethread.db.session import settings_of
 from onethread.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from onethread.interactions import service as interactions
-from onethread.interactions.rules import CHANNELS
+from onethread.interactions.rules import CHANNELS, Direction
 from onethread.kernel.clock import Clock, SettableClock
 from onethread.kernel.events import DomainEvent
 from onethread.models import (
@@ -186,18 +186,19 @@ def attach_contact(session: Session, clock: Clock, actor: Principal, case_id: st
     contact.case_id = case.id
     contact.case_reason = reason[:300] if reason else f"put on the case by {actor.name}"
     now = clock.now()
-    if contact.direction == "inbound":
+    if contact.direction == Direction.INBOUND:
         waits.customer_answered(session, clock, case, actor, contact.occurred_at)
         _customer_waiting(session, case, contact.occurred_at)
     log(session, clock, case, actor, "contact_linked", f"{contact.channel.capitalize()} contact added to the case",
         text=(contact.text or "")[:500] or None, channel=contact.channel,
         data={"contactId": contact.id, **({"reason": reason} if reason else {})})
-    if contact.direction != "inbound":
+    if contact.direction != Direction.INBOUND:
         clocks.touch(session, case, now)  # the customer calling again is not us working on it
     item = triage_items.end(session, contact.id, at=now, by=actor.id, resolution="case", case_id=case.id)
     if item is not None and item.session_id:
         for other in session.scalars(select(Contact).where(
-                Contact.session_id == item.session_id, Contact.case_id.is_(None), Contact.direction == "inbound",
+                Contact.session_id == item.session_id, Contact.case_id.is_(None),
+                Contact.direction == Direction.INBOUND,
                 Contact.customer_id == case.customer_id, Contact.id != contact.id)):
             attach_contact(session, clock, actor, case.id, other.id, reason="the rest of the same contact session")
         triage_items.cover_the_rest(session, item, why=f"the rest of contact session {item.session_id}, whose "
@@ -205,7 +206,7 @@ def attach_contact(session: Session, clock: Clock, actor: Principal, case_id: st
     return contact
 
 
-THREADING = Principal(kind="system", id="threading", name="E-mail threading", role="admin")
+THREADING = Principal(kind="system", id="threading", name="E-mail threading", role=Role.ADMIN)
 
 
 def thread_reply(session: Session, event: DomainEvent) -> None:
@@ -213,7 +214,7 @@ def thread_reply(session: Session, event: DomainEvent) -> None:
     an open case (a customer replying to our e-mail) joins that case and starts its waiting clock."""
     p = event.payload
     thread_id = p.get("threadId")
-    if not thread_id or p.get("direction") != "inbound" or event.customer_id is None:
+    if not thread_id or p.get("direction") != Direction.INBOUND or event.customer_id is None:
         return
     root = session.execute(select(Contact.case_id, Contact.customer_id).where(Contact.id == thread_id)).first()
     if root is None or root.case_id is None or root.customer_id != event.customer_id:
@@ -241,7 +242,7 @@ def customer_message(session: Session, clock: Clock, actor: Principal, case_id: 
         raise ValidationFailed("the message is empty", field="text")
     now = clock.now()
     contact = interactions.record(session, clock, actor, interactions.Intake(
-        channel=channel, direction="inbound", occurred_at=now, text=text.strip(), kind="message",
+        channel=channel, direction=Direction.INBOUND, occurred_at=now, text=text.strip(), kind="message",
         customer_id=case.customer_id, extra={"caseId": case.id, "onBehalfOf": on_behalf} if on_behalf else
         {"caseId": case.id})).contact
     contact.case_id = case.id
@@ -283,7 +284,7 @@ def reply(session: Session, clock: Clock, actor: Principal, case_id: str, *, tex
         channel = message.channel
     else:
         contact = interactions.record(session, clock, actor, interactions.Intake(
-            channel=channel, direction="outbound", occurred_at=now, text=text.strip(), kind="message",
+            channel=channel, direction=Direction.OUTBOUND, occurred_at=now, text=text.strip(), kind="message",
             customer_id=case.customer_id, extra={"caseId": case.id})).contact
         contact.case_id = case.id
     case.awaiting_reply_since = None

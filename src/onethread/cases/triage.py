@@ -18,7 +18,7 @@ from sqlalchemy import bindparam, exists, or_, select
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session
 
-from onethread.access.rules import Principal
+from onethread.access.rules import Principal, Role
 from onethread.cases import assignment, policy, routing, triage_items
 from onethread.cases.log import log
 from onethread.cases.rules import CaseStatus
@@ -27,12 +27,13 @@ from onethread.db.bulk import insert_rows
 from onethread.db.session import settings_of
 from onethread.errors import Conflict, Forbidden, ValidationFailed
 from onethread.interactions import service as interactions
+from onethread.interactions.rules import Direction
 from onethread.kernel.clock import Clock, SettableClock, ensure_utc
 from onethread.kernel.events import DomainEvent
 from onethread.kernel.ids import new_id
 from onethread.models import Case, Contact, ContactSession, Customer, Party, Product, Team, TriageItem, Vulnerability
 
-TRIAGE = Principal(kind="system", id="triage", name="Triage", role="admin")
+TRIAGE = Principal(kind="system", id="triage", name="Triage", role=Role.ADMIN)
 _CASE_REF = re.compile(r"\b[0-9A-HJKMNP-TV-Z]{26}\b")  # a case id (ULID) quoted in a subject or text
 
 
@@ -67,7 +68,7 @@ def join_target(session: Session, contact: Contact, now: datetime) -> tuple[Case
     if contact.in_reply_to:
         case_id = session.scalar(select(Contact.case_id).where(
             Contact.channel == contact.channel, Contact.channel_message_id == contact.in_reply_to,
-            Contact.direction == "outbound"))
+            Contact.direction == Direction.OUTBOUND))
         case = _open_case(session, case_id, customer_id)
         if case is not None:
             return case, "a reply to our message on this case"
@@ -194,7 +195,7 @@ def triage(session: Session, contact: Contact, now: datetime, *, new: bool = Fal
 def on_recorded(session: Session, event: DomainEvent) -> None:
     """Event handler (``contact.recorded``): triage an inbound contact that is on no case."""
     p = event.payload
-    if p.get("direction") != "inbound":
+    if p.get("direction") != Direction.INBOUND:
         return
     contact = session.get(Contact, event.aggregate_id)
     if contact is None or contact.case_id is not None or (contact.extra or {}).get("caseId"):
@@ -222,7 +223,7 @@ def not_this_case(session: Session, clock: Clock, actor: Principal, contact_id: 
     contact = interactions.get_contact(session, contact_id)
     if contact.case_id is None:
         raise Conflict("the contact is on no case")
-    if contact.direction != "inbound":
+    if contact.direction != Direction.INBOUND:
         raise Conflict("only a contact from the customer is moved off a case this way")
     if to_case_id == contact.case_id:
         raise ValidationFailed("that is the case it is on", field="caseId")
@@ -259,7 +260,7 @@ def _on_recorded_many(session: Session, events: list[DomainEvent]) -> None:
     """``on_recorded`` for a batch (``record_events``): the plain contacts share their queries."""
     plain = []
     for event in events:
-        if event.payload.get("direction") != "inbound":
+        if event.payload.get("direction") != Direction.INBOUND:
             continue
         contact = session.get(Contact, event.aggregate_id)
         if _plain(contact, event.payload):

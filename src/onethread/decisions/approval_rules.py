@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Annotated
 
 from pydantic import BaseModel, Field, field_validator
@@ -18,7 +19,18 @@ from onethread.kernel import config_files
 from onethread.kernel.config_files import STRICT, ConfigError
 
 ACTIONS = ("terminate_line", "flag_fraud", "write_off", "close_unconfirmed", "add_representative")
-STATUSES = ("pending", "approved", "rejected", "withdrawn")
+
+
+class ApprovalStatus(StrEnum):
+    """A four-eyes request's status (``ApprovalRequest.status``)."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+
+
+STATUSES = tuple(ApprovalStatus)
 REASON_MAX = 2000
 NOTE_MAX = 2000
 OUTCOME_MAX = 2000
@@ -156,7 +168,7 @@ def withdraw_refusal(*, requester_id: str, caller_id: str) -> str | None:
 
 
 def decided_refusal(status: str) -> str | None:
-    if status != "pending":
+    if status != ApprovalStatus.PENDING:
         return f"the request is already {status}"
     return None
 

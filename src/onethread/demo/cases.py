@@ -38,6 +38,7 @@ from onethread.cases.rules import ClockKind, ItemStatus
 from onethread.decisions import bill_audit
 from onethread.decisions import service as decisions
 from onethread.demo.field import S5Field
+from onethread.interactions.rules import Direction
 from onethread.kernel.case_status import CaseStatus
 from onethread.kernel.clock import Clock, SettableClock
 from onethread.models import BillFinding, Case, CaseClock, Commitment, Contact, Product, Task
@@ -168,7 +169,7 @@ def _s2(session, replay, margaret, users, staff) -> None:
             session, replay, "s2", contact, staff("alex.agent" if n % 2 == 0 else "jo.agent"), kind="complaint",
             title="No incoming calls, voicemail or picture messages", category="network",
             owner_id=users["alex.agent"].id))
-    for reply in _contacts(session, margaret.id, "social", direction="outbound"):
+    for reply in _contacts(session, margaret.id, "social", direction=Direction.OUTBOUND):
         def promise(clock, reply=reply):
             cases.route_contact(session, clock, staff("alex.agent"), reply.id, kind="complaint", title="-",
                                 case_id=replay.ids["s2"])

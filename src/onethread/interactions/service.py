@@ -23,6 +23,7 @@ from onethread.customers.service import get_customer
 from onethread.db.outbox import insert_now, record_event
 from onethread.errors import Conflict, NotFound, ValidationFailed
 from onethread.interactions import rules, session_service
+from onethread.interactions.rules import MatchStatus
 from onethread.interactions.session_service import live_session_of, staff_of
 from onethread.kernel.clock import Clock, ensure_utc
 from onethread.kernel.events import DomainEvent
@@ -167,7 +168,7 @@ def contact_values(intake: Intake, decision: rules.Decision, normalised: dict[st
         text=intake.text,
         attachments=intake.attachments or [],
         identifiers=normalised or dict(intake.identifiers or {}),
-        match_status="matched" if decision.customer_id else "queued",
+        match_status=MatchStatus.MATCHED if decision.customer_id else MatchStatus.QUEUED,
         staff_user_id=me.id if me else None,
         actor_name=me.display_name if me else actor.name,
         session_id=session_id,
@@ -338,7 +339,7 @@ def link_match(session: Session, clock: Clock, actor: Principal, item_id: str, *
             added.append(f"{kind} {res.value}")
         except (Conflict, InvalidIdentifier, ValidationFailed) as exc:
             skipped.append(f"{kind} {res.value}: {getattr(exc, 'message', str(exc))}")
-    contact.customer_id, contact.match_status = customer_id, "linked"
+    contact.customer_id, contact.match_status = customer_id, MatchStatus.LINKED
     attachments.follow_contact(session, contact.id, customer_id)
     item.explanation = f"{item.explanation}; linked by {actor.name}"
     _recorded_event(session, clock, actor, contact,

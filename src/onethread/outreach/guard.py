@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from onethread.customers import rules as customer_rules
 from onethread.db.session import settings_of
+from onethread.inventory.rules import ProductStatus
 from onethread.kernel.case_status import CaseStatus
 from onethread.models import (
     Case,
@@ -85,7 +86,7 @@ def state_of(session: Session, customer_id: str, at: datetime, *, product_id: st
         select(Case.kind, func.count()).where(Case.customer_id == customer_id, Case.status != CaseStatus.CLOSED)
         .group_by(Case.kind)).all())
     others = select(func.count()).select_from(Product).where(Product.customer_id == customer_id,
-                                                             Product.status == "active")
+                                                             Product.status == ProductStatus.ACTIVE)
     account_id = None
     if product_id is not None:
         others = others.where(Product.id != product_id)

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from onethread.access.rules import INTEGRATION, Principal
 from onethread.db.outbox import record_event
 from onethread.db.session import settings_of
+from onethread.interactions.rules import Direction
 from onethread.kernel.clock import Clock
 from onethread.kernel.events import DomainEvent
 from onethread.models import ChannelHealth, OutboundMessage
@@ -78,7 +79,8 @@ def heard_from(session: Session, clock: Clock, *, name: str, kind: str, expected
     if row is not None and row.state == "green" and row.last_success_at is not None \
             and now - row.last_success_at < HEARD_EVERY and row.expected_every_seconds == expected_every:
         return
-    report(session, clock, name=name, kind=kind, direction="inbound", activity=True, expected_every=expected_every)
+    report(session, clock, name=name, kind=kind, direction=Direction.INBOUND, activity=True,
+           expected_every=expected_every)
 
 
 def call_started(session: Session, clock: Clock, actor: Principal, *, channel: str, external_id: str | None,

@@ -21,6 +21,7 @@ from onethread.db.outbox import record_event
 from onethread.db.session import settings_of
 from onethread.errors import Conflict, NotFound, ValidationFailed
 from onethread.interactions import service as interactions
+from onethread.interactions.rules import Direction
 from onethread.kernel.channels import label as channel_label
 from onethread.kernel.clock import Clock, ensure_utc
 from onethread.kernel.events import DomainEvent
@@ -186,7 +187,7 @@ def _record_contact(session: Session, clock: Clock, actor: Principal, message: O
         attached = [{"name": a["filename"], "mimeType": a["contentType"], "size": a["size"]}
                     for a in message.attachments]
         contact = interactions.record(session, clock, actor, interactions.Intake(
-            channel=message.channel, direction="outbound", occurred_at=when, subject=message.subject,
+            channel=message.channel, direction=Direction.OUTBOUND, occurred_at=when, subject=message.subject,
             text=message.body, kind=kind, customer_id=message.customer_id, channel_message_id=channel_message_id,
             in_reply_to=message.in_reply_to, thread_id=thread_id, attachments=attached, extra=extra)).contact
     else:

@@ -19,10 +19,10 @@ from onethread.cases.log import log
 from onethread.db.outbox import record_event
 from onethread.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from onethread.fieldservice import records, rules
+from onethread.fieldservice.events import IncidentReported
 from onethread.fieldservice.service import NOTE_MAX, _person, _text, own_subcontractor, work_order
 from onethread.kernel.case_status import CaseStatus
 from onethread.kernel.clock import Clock
-from onethread.kernel.events import DomainEvent
 from onethread.models import Case, FieldIncident, Harm, StaffUser, Subcontractor, Team, Visit, WorkOrder
 
 CLAIM_DAYS = 5  # a damage claim is answered within this many days unless another date is given
@@ -121,11 +121,10 @@ def _notify(session: Session, clock: Clock, actor: Principal, case: Case, item: 
         lead = session.get(Team, sub.team_id).lead_id
         if lead:
             told.append((lead, f"{sub.name}'s manager"))
-    record_event(session, DomainEvent(
-        type="field.incident_reported", occurred_at=clock.now(), aggregate_type="field_incident",
-        aggregate_id=item.id, customer_id=item.customer_id,
-        payload={"incidentId": item.id, "caseId": case.id, "workOrderId": item.work_order_id,
-                 "subcontractorId": item.subcontractor_id, "notify": [staff_id for staff_id, _ in told]}))
+    record_event(session, IncidentReported(
+        occurred_at=clock.now(), aggregate_id=item.id, customer_id=item.customer_id, incident_id=item.id,
+        case_id=case.id, work_order_id=item.work_order_id, subcontractor_id=item.subcontractor_id,
+        notify=[staff_id for staff_id, _ in told]))
     return [f"{session.get(StaffUser, staff_id).display_name} ({label})" for staff_id, label in told]
 
 

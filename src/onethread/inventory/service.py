@@ -20,6 +20,7 @@ from onethread.customers.service import get_customer
 from onethread.db.outbox import record_event
 from onethread.errors import Conflict, NotFound, ValidationFailed
 from onethread.inventory import rules
+from onethread.inventory.events import ProductStatusChanged, ProductTerminated
 from onethread.inventory.rules import ProductStatus
 from onethread.kernel.clock import Clock, ensure_utc
 from onethread.kernel.events import DomainEvent
@@ -267,9 +268,11 @@ def change_status(session: Session, clock: Clock, actor: Principal, product: Pro
         _end_identifiers(session, clock, actor, product, when, reason or to_status)
     _log_status(session, product, from_status, to_status, when, actor, channel, reason)
     session.flush()
-    type_ = "product.terminated" if to_status == ProductStatus.TERMINATED else "product.status_changed"
-    _event(session, clock, actor, type_, product, effective=when, fromStatus=from_status, toStatus=to_status,
-           at=when.isoformat(), channel=channel, reason=reason)
+    changed = ProductTerminated if to_status == ProductStatus.TERMINATED else ProductStatusChanged
+    record_event(session, changed(
+        occurred_at=clock.now(), aggregate_id=product.id, customer_id=product.customer_id, actor=actor.id,
+        kind=product.kind, name=product.name, from_status=from_status, to_status=to_status, at=when.isoformat(),
+        channel=channel, reason=reason, effective_at=when.isoformat()))
     return product
 
 

@@ -21,9 +21,9 @@ from onethread.db.outbox import record_event
 from onethread.db.session import settings_of
 from onethread.interactions.rules import Direction
 from onethread.kernel.clock import Clock
-from onethread.kernel.events import DomainEvent
 from onethread.models import ChannelHealth, OutboundMessage
 from onethread.outreach import rules
+from onethread.outreach.events import ChannelGreen, ChannelRed
 
 log = logging.getLogger("onethread.channels")
 HEARD_EVERY = timedelta(minutes=1)
@@ -100,10 +100,9 @@ def _turn(session: Session, row: ChannelHealth, now: datetime) -> None:
         log.error("channel %s is red: %s", row.name, judged.why)
     else:
         log.warning("channel %s is green again: %s", row.name, judged.why)
-    record_event(session, DomainEvent(
-        type=f"channel.{judged.state}", occurred_at=now, aggregate_type="channel", aggregate_id=row.name[:26],
-        payload={"channel": row.name, "kind": row.kind, "state": judged.state, "why": judged.why,
-                 "alert": "admins"}))
+    turned = ChannelRed if judged.state == "red" else ChannelGreen
+    record_event(session, turned(occurred_at=now, aggregate_id=row.name[:26], channel=row.name, kind=row.kind,
+                                 state=judged.state, why=judged.why))
 
 
 def judge(row: ChannelHealth, now: datetime) -> rules.Health:

@@ -28,6 +28,7 @@ from onethread.kernel.events import DomainEvent
 from onethread.kernel.ids import new_id
 from onethread.models import Case, Contact, ContactPreference, Customer, LetterDocument, OutboundMessage, Party
 from onethread.outreach import guard, letters, rules
+from onethread.outreach.events import ContactPreferencesRecorded
 
 STATUS_WORDS = {"queued": "queued", "held": "held for review", "sending": "being sent", "sent": "sent",
                 "delivered": "delivered", "failed": "failed", "suppressed": "suppressed"}
@@ -329,12 +330,11 @@ def set_preferences(session: Session, clock: Clock, actor: Principal, customer_i
     pref.updated_at, pref.updated_by = now, actor.id
     session.add(pref)
     session.flush()
-    record_event(session, DomainEvent(
-        type="customer.contact_preferences", occurred_at=now, aggregate_type="customer", aggregate_id=customer_id,
-        customer_id=customer_id,
-        payload={"actorName": actor.name, "timelineTitle": "Contact preferences recorded",
-                 "timelineDetail": (f"channels: {', '.join(pref.channels) or 'any'}; marketing "
-                                    f"{'consented' if marketing_consent else 'not consented'}")}))
+    record_event(session, ContactPreferencesRecorded(
+        occurred_at=now, aggregate_id=customer_id, customer_id=customer_id, actor_name=actor.name,
+        timeline_title="Contact preferences recorded",
+        timeline_detail=(f"channels: {', '.join(pref.channels) or 'any'}; marketing "
+                         f"{'consented' if marketing_consent else 'not consented'}")))
     return pref
 
 

@@ -162,7 +162,7 @@ LADDER = ("owner", "team_lead", "head_of_customer_relations")
 # overdue goes to the case owner, who chases it; the owner's own silence towards the customer
 # (an unanswered message, a broken promise, a missed target) goes to their team lead; the
 # regulator's deadline to the head of customer relations.
-BREACH_RUNG = {
+BREACH_RUNG: dict[str, int] = {
     ClockKind.FIRST_RESPONSE: 1,
     ClockKind.TASK_OVERDUE: 1,
     ClockKind.NO_ACTIVITY: 1,
@@ -213,7 +213,7 @@ def escalation_target(rung: int, owner_id: str, lead_id: str | None, head_id: st
     """(level, person) a breach goes to. A rung with nobody on it, or with the owner again (an
     owner who leads the team), passes the breach one rung up; with nobody above, it stays with
     the highest person there is."""
-    people = {1: owner_id, 2: lead_id, 3: head_id}
+    people: dict[int, str | None] = {1: owner_id, 2: lead_id, 3: head_id}
     top = len(LADDER)
     rung = min(max(rung, 1), top)
     for r in range(rung, top + 1):
@@ -221,8 +221,9 @@ def escalation_target(rung: int, owner_id: str, lead_id: str | None, head_id: st
         if who and (r == 1 or who != owner_id):
             return r, who
     for r in range(rung, 0, -1):
-        if people[r]:
-            return r, people[r]
+        found = people[r]
+        if found:
+            return r, found
     return 1, owner_id
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -82,7 +82,7 @@ class _ActionFile(BaseModel):
 
     @field_validator("threshold_minor", mode="before")
     @classmethod
-    def _money(cls, value):
+    def _money(cls, value: Any) -> Any:
         if not isinstance(value, dict) or not all(
                 isinstance(c, str) and len(c) == 3 and c.isupper() and isinstance(v, int)
                 and not isinstance(v, bool) and v >= 0 for c, v in value.items()):
@@ -105,7 +105,7 @@ class _PolicyFile(BaseModel):
 
     @field_validator("actions", mode="before")
     @classmethod
-    def _all_actions(cls, value):
+    def _all_actions(cls, value: Any) -> Any:
         if not isinstance(value, dict) or set(value) != set(ACTIONS):
             raise ValueError(f"actions must name exactly {', '.join(ACTIONS)}")
         for name, body in value.items():

@@ -21,8 +21,10 @@ from onethread.db.outbox import Subscription
 from onethread.db.session import make_sessionmaker, session_scope
 from onethread.integrations import fanout
 from onethread.interactions import timeline
+from onethread.interactions.events import ContactDismissed, ContactRecorded
+from onethread.inventory.events import ProductTerminated
 from onethread.kernel.clock import Clock, SystemClock
-from onethread.kernel.events import EventBus
+from onethread.kernel.events import Event, EventBus, Handler
 from onethread.outreach import triggers
 from onethread.sandbox.clock import DatabaseClock, ensure_row
 from onethread.search import index as search_index
@@ -70,14 +72,27 @@ class Container:
         self.engine.dispose()
 
 
+# In-process event handlers, event class -> handlers in the order they run (in the change's
+# transaction). ``Event`` means every event; its handlers run after the type's own.
+HANDLERS: dict[type[Event], tuple[Handler, ...]] = {
+    ContactRecorded: (
+        cases.thread_reply,  # a customer's answer by e-mail joins its case
+        triage.on_recorded,  # after threading: a case it belongs to, else a queue
+    ),
+    ContactDismissed: (triage.on_dismissed,),  # a match-queue item dismissed ends its triage item
+    ProductTerminated: (triggers.retention_on_termination,),  # guarded (outreach)
+    Event: (
+        timeline.project,
+        search_index.on_event,  # last: a contact's case (threading, triage) is known by then
+    ),
+}
+
+
 def register_handlers(bus: EventBus) -> None:
-    """In-process event handlers, listed here explicitly (they run in the change's transaction)."""
-    bus.subscribe("*", timeline.project)
-    bus.subscribe("contact.recorded", cases.thread_reply)  # a customer's answer by e-mail joins its case
-    bus.subscribe("contact.recorded", triage.on_recorded)  # after threading: a case it belongs to, else a queue
-    bus.subscribe("contact.dismissed", triage.on_dismissed)  # a match-queue item dismissed ends its triage item
-    bus.subscribe("product.terminated", triggers.retention_on_termination)  # guarded (outreach)
-    bus.subscribe("*", search_index.on_event)  # last: a contact's case (threading, triage) is known by then
+    """Subscribe the ``HANDLERS`` map: the one list of in-process handlers."""
+    for event, handlers in HANDLERS.items():
+        for handler in handlers:
+            bus.subscribe(event, handler)
 
 
 def register_consumers(container: Container) -> list[Subscription]:

@@ -46,8 +46,13 @@ def test_a_good_file_parses_and_cutoffs_count_back_from_now():
     (("days: 730", "days: 0"), "p.yaml, line 9: retention.audit_entry.days: a whole number of days from 1"),
     (("action: delete}", "action: anonymise}"), "p.yaml, line 9: retention.audit_entry.action: delete, not"),
     (("  audit_entry:", "  case:"), "p.yaml, line 9: retention: unknown record kind 'case'"),
-    (("version: 1", "version: one"), "p.yaml, line 2: version must be a whole number"),
-    (("name: privacy", "name: other"), "p.yaml, line 1: expected a mapping with name: privacy"),
+    (("version: 1", "version: one"), "p.yaml, line 2: version: input should be a valid integer"),
+    (("version: 1", "version: 0"), "p.yaml, line 2: version: input should be greater than or equal to 1"),
+    (("name: privacy", "name: other"), "p.yaml, line 1: name: input should be 'privacy'"),
+    (("  party: anonymise", "  party: anonymise\n  colour: keep"), "p.yaml, line 5: erasure: unknown record kind"),
+    (("name: privacy", "name: privacy\nowner: dpo"), "p.yaml, line 2: owner: is not a known entry"),
+    (("{days: 730, action: delete}", "{days: 730, action: delete, note: x}"),
+     "p.yaml, line 9: retention.audit_entry.note: is not a known entry"),
     (("erasure:\n", "erasure: [\n"), "p.yaml, line"),
 ])
 def test_a_wrong_file_names_the_file_the_line_and_the_problem(change, message):

@@ -4,16 +4,40 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
-STORE_ADVISOR = "store_advisor"
-AGENT = "agent"
-SPECIALIST = "specialist"
-TEAM_LEAD = "team_lead"
-BACK_OFFICE = "back_office"
-FIELD_SUBCONTRACTOR = "field_subcontractor"
-ADMIN = "admin"
-INTEGRATION = "integration"  # a system feeding onethread (telephony, billing import, channels)
-CUSTOMER = "customer"  # a customer or their representative signed in to the portal; never a staff role
+
+class Role(StrEnum):
+    """Who a caller is to onethread: a staff account's or a token's role (``StaffUser.role``)."""
+
+    STORE_ADVISOR = "store_advisor"
+    AGENT = "agent"
+    SPECIALIST = "specialist"
+    TEAM_LEAD = "team_lead"
+    BACK_OFFICE = "back_office"
+    FIELD_SUBCONTRACTOR = "field_subcontractor"
+    ADMIN = "admin"
+    INTEGRATION = "integration"  # a system feeding onethread (telephony, billing import, channels)
+    CUSTOMER = "customer"  # a customer or their representative signed in to the portal; never a staff role
+
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS.get(self, self.value.replace("_", " "))
+
+
+class Presence(StrEnum):
+    """Whether a staff member takes new work now (``StaffUser.presence``)."""
+
+    AVAILABLE = "available"
+    BUSY = "busy"
+    AWAY = "away"
+    OFF = "off"
+
+
+# The names the routes and services use.
+STORE_ADVISOR, AGENT, SPECIALIST, TEAM_LEAD = Role.STORE_ADVISOR, Role.AGENT, Role.SPECIALIST, Role.TEAM_LEAD
+BACK_OFFICE, FIELD_SUBCONTRACTOR, ADMIN = Role.BACK_OFFICE, Role.FIELD_SUBCONTRACTOR, Role.ADMIN
+INTEGRATION, CUSTOMER = Role.INTEGRATION, Role.CUSTOMER
 
 STAFF_ROLES = frozenset({STORE_ADVISOR, AGENT, SPECIALIST, TEAM_LEAD, BACK_OFFICE, FIELD_SUBCONTRACTOR, ADMIN})
 TOKEN_ROLES = STAFF_ROLES | {INTEGRATION}
@@ -33,7 +57,7 @@ ADMINS = frozenset({ADMIN})
 ANYONE = TOKEN_ROLES  # any authenticated caller, staff or system
 PORTAL_USERS = frozenset({CUSTOMER})  # the portal API and pages; no staff route names this role
 
-ROLE_LABELS = {
+ROLE_LABELS: dict[str, str] = {
     STORE_ADVISOR: "Store advisor",
     AGENT: "Contact-centre agent",
     SPECIALIST: "Case specialist",
@@ -45,7 +69,7 @@ ROLE_LABELS = {
 }
 
 # Who may mint a token of which role: never one ranking above the creator's own.
-ROLE_RANK = {ADMIN: 3, TEAM_LEAD: 2}  # every other role ranks 1
+ROLE_RANK: dict[str, int] = {ADMIN: 3, TEAM_LEAD: 2}  # every other role ranks 1
 
 
 def grant_refusal(creator_role: str, role: str) -> str | None:

@@ -20,19 +20,20 @@ from sqlalchemy import and_, bindparam, func, literal, or_, select, update
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session
 
-from onethread.access.rules import FIELD_SUBCONTRACTOR, SUPERVISORS, Principal
+from onethread.access.rules import FIELD_SUBCONTRACTOR, SUPERVISORS, Presence, Principal
+from onethread.cases.rules import CaseStatus
 from onethread.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from onethread.kernel.clock import Clock, ensure_utc
 from onethread.models import Case, Contact, Customer, Party, Product, StaffUser, Team, TriageItem
 
-PRESENCES = ("available", "busy", "away", "off")
+PRESENCES = tuple(Presence)
 ROUTING_RULES = ("least_loaded", "round_robin", "skills")
 _SKILL = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 MAX_SKILLS = 30
 
 
 def takes_work(user: StaffUser) -> bool:
-    return user.active and user.presence == "available" and user.role != FIELD_SUBCONTRACTOR
+    return user.active and user.presence == Presence.AVAILABLE and user.role != FIELD_SUBCONTRACTOR
 
 
 def loads(session: Session, staff_ids: list[str]) -> dict[str, int]:
@@ -112,7 +113,7 @@ class TeamRef(NamedTuple):
 _CANDIDATES = select(
     StaffUser.id, StaffUser.username, StaffUser.team_id, StaffUser.role, StaffUser.active, StaffUser.presence,
     StaffUser.capacity, StaffUser.skills, StaffUser.last_assigned_at, _open_items_of(StaffUser.id).label("load"),
-).where(or_(and_(StaffUser.team_id == bindparam("team_id"), StaffUser.presence == "available"),
+).where(or_(and_(StaffUser.team_id == bindparam("team_id"), StaffUser.presence == Presence.AVAILABLE),
             StaffUser.id == bindparam("owner_id")))
 
 
@@ -131,7 +132,7 @@ def pick(session: Session, team: TeamRef | None, owner_id: str | None, now: date
     if owner is not None and takes_work(owner) and owner.load < owner.capacity:
         chosen, why = owner, "; the owner of the customer's open case takes it"
     elif team is not None:
-        free = [r for r in rows if r.team_id == team.id and r.presence == "available" and takes_work(r)
+        free = [r for r in rows if r.team_id == team.id and r.presence == Presence.AVAILABLE and takes_work(r)
                 and r.role not in SUPERVISORS and r.load < r.capacity]  # leads escalate, not the pool
         if free:
             chosen = _by_rule(team, free, load, wants)
@@ -156,7 +157,8 @@ def case_owner(session: Session, team_id: str, wants: set[str] = frozenset()) ->
                if takes_work(u) and not u.away and u.role not in SUPERVISORS and u.id != team.lead_id]
     if members:
         load = dict(session.execute(select(Case.owner_id, func.count()).where(
-            Case.owner_id.in_([u.id for u in members]), Case.status != "closed").group_by(Case.owner_id)).all())
+            Case.owner_id.in_([u.id for u in members]), Case.status != CaseStatus.CLOSED)
+            .group_by(Case.owner_id)).all())
         return _by_rule(team, members, load, wants)
     lead = session.get(StaffUser, team.lead_id) if team.lead_id else None
     return lead if lead is not None and lead.active and not lead.away else None
@@ -169,7 +171,7 @@ def _give(item: TriageItem, user: StaffUser, now: datetime) -> None:
 
 def owner_of_latest_case(customer_id):
     """The owner of the customer's most recently active open case, as a scalar subquery."""
-    return (select(Case.owner_id).where(Case.customer_id == customer_id, Case.status != "closed")
+    return (select(Case.owner_id).where(Case.customer_id == customer_id, Case.status != CaseStatus.CLOSED)
             .order_by(Case.last_activity_at.desc()).limit(1).scalar_subquery())
 
 
@@ -227,7 +229,7 @@ def set_presence(session: Session, clock: Clock, actor: Principal, staff_id: str
         raise ValidationFailed(f"presence must be one of {', '.join(PRESENCES)}", field="presence")
     now = clock.now()
     if back_at is not None:
-        if presence != "away":
+        if presence != Presence.AWAY:
             raise ValidationFailed("a back date goes with presence away", field="backAt")
         if back_at.tzinfo is None:
             raise ValidationFailed("the back date needs a time zone", field="backAt")
@@ -238,10 +240,10 @@ def set_presence(session: Session, clock: Clock, actor: Principal, staff_id: str
     if presence != user.presence:
         user.presence, user.presence_since = presence, now
     user.back_at = ensure_utc(back_at) if back_at else None
-    user.away = presence in ("away", "off")
+    user.away = presence in (Presence.AWAY, Presence.OFF)
     if capacity is not None:
         user.capacity = capacity
-    handed = hand_out(session, user, now) if presence == "available" else 0
+    handed = hand_out(session, user, now) if presence == Presence.AVAILABLE else 0
     return user, handed
 
 
@@ -261,7 +263,7 @@ def assign_item(session: Session, clock: Clock, actor: Principal, item: TriageIt
 # Built once: the people who may take a batch's items, as plain rows with their loads: the
 # available members of the teams concerned and the owners of the customers' cases.
 _CANDIDATES_MANY = select(*_CANDIDATES.selected_columns).where(or_(
-    and_(StaffUser.team_id.in_(bindparam("team_ids", expanding=True)), StaffUser.presence == "available"),
+    and_(StaffUser.team_id.in_(bindparam("team_ids", expanding=True)), StaffUser.presence == Presence.AVAILABLE),
     StaffUser.id.in_(bindparam("owner_ids", expanding=True))))
 _STAFF = StaffUser.__table__
 _HANDED = update(_STAFF).where(_STAFF.c.id == bindparam("staff_id")).values(last_assigned_at=bindparam("at"))
@@ -292,7 +294,7 @@ class Pool:
         team = self.teams.get(team_id) if team_id else None
         if team is None:
             return None, False
-        free = [u for u in self.people.values() if u.team_id == team.id and u.presence == "available"
+        free = [u for u in self.people.values() if u.team_id == team.id and u.presence == Presence.AVAILABLE
                 and u.role not in SUPERVISORS and self._room(u)]  # leads escalate, not the pool
         if not free:
             return None, False

@@ -19,11 +19,12 @@ from sqlalchemy.orm import Session
 from onethread.access.rules import SYSTEM
 from onethread.cases.handover_service import RuleChooser
 from onethread.cases.log import log
+from onethread.cases.rules import CaseStatus, HandoverStatus
 from onethread.db.session import settings_of
 from onethread.kernel.clock import Clock, ensure_utc
 from onethread.models import Case, Handover, StaffUser
 
-DECLINED = ("declined", "expired")
+DECLINED = (HandoverStatus.DECLINED, HandoverStatus.EXPIRED)
 
 
 def _settle_open_offers(session: Session, clock: Clock, now: datetime, threshold: datetime,
@@ -33,17 +34,17 @@ def _settle_open_offers(session: Session, clock: Clock, now: datetime, threshold
     ended = 0
     rows = session.execute(select(Handover, Case, StaffUser).join(Case, Case.id == Handover.case_id)
                            .join(StaffUser, StaffUser.id == Case.owner_id)
-                           .where(Handover.status == "pending", Case.status != "closed")
+                           .where(Handover.status == HandoverStatus.PENDING, Case.status != CaseStatus.CLOSED)
                            .order_by(Handover.requested_at, Handover.id)).all()
     for offer, case, owner in rows:
         if offer.requested_by == SYSTEM.id and not owner.away:
-            offer.status, offer.decided_at = "cancelled", now
+            offer.status, offer.decided_at = HandoverStatus.CANCELLED, now
             log(session, clock, case, SYSTEM, "handover_cancelled", f"Hand-over withdrawn: {owner.display_name} "
                 "is back", data={"handoverId": offer.id})
             ended += 1
         elif owner.away and owner.presence_since is not None and ensure_utc(owner.presence_since) <= threshold \
                 and ensure_utc(offer.requested_at) <= now - answer_by:
-            offer.status, offer.decided_at = "expired", now
+            offer.status, offer.decided_at = HandoverStatus.EXPIRED, now
             offer.decision_note = f"not answered within {_hours(answer_by)}"
             log(session, clock, case, SYSTEM, "handover_expired", "Hand-over not answered in time",
                 text=offer.decision_note, data={"handoverId": offer.id, "toOwnerId": offer.to_owner_id})
@@ -65,10 +66,10 @@ def offer_for_away_owners(session: Session, clock: Clock) -> int:
     threshold = now - timedelta(hours=settings.away_handover_hours)
     _settle_open_offers(session, clock, now, threshold, answer_by)
     session.flush()
-    pending = select(Handover.id).where(Handover.case_id == Case.id, Handover.status == "pending")
+    pending = select(Handover.id).where(Handover.case_id == Case.id, Handover.status == HandoverStatus.PENDING)
     rows = session.execute(
         select(Case, StaffUser).join(StaffUser, StaffUser.id == Case.owner_id)
-        .where(Case.status != "closed", StaffUser.away.is_(True), StaffUser.presence_since.is_not(None),
+        .where(Case.status != CaseStatus.CLOSED, StaffUser.away.is_(True), StaffUser.presence_since.is_not(None),
                StaffUser.presence_since <= threshold, ~pending.exists())
         .order_by(Case.opened_at, Case.id)).all()
     if not rows:
@@ -90,7 +91,7 @@ def offer_for_away_owners(session: Session, clock: Clock) -> int:
                   f"{_hours(answer_by)}, else it is offered to the next colleague)")
         offer = Handover(case_id=case.id, customer_id=case.customer_id,
                          from_owner_id=owner.id, to_owner_id=chosen, reason=reason,
-                         requested_by=SYSTEM.id, requested_at=now, status="pending")
+                         requested_by=SYSTEM.id, requested_at=now, status=HandoverStatus.PENDING)
         session.add(offer)
         session.flush()
         log(session, clock, case, SYSTEM, "handover_requested", f"Hand-over to {chooser.name(chosen)} offered",

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from onethread.cases.queries import OPEN
-from onethread.cases.rules import SEVERITIES
+from onethread.cases.rules import SEVERITIES, ClockKind
 from onethread.models import Case, CaseClock, Harm, StaffUser, Team, TriageItem
 
 DUE_WITHIN = timedelta(days=7)  # "regulator deadlines due this week"
@@ -61,8 +61,8 @@ def triage_per_queue(session: Session) -> list[tuple[str, str, int]]:
 def regulator_due(now: datetime):
     """Running regulator-deadline clocks of open cases that run out by ``now`` + 7 days (a clock
     already due but not yet swept counts too)."""
-    return (CaseClock.kind == "regulator_deadline", CaseClock.fired_at.is_(None), CaseClock.stopped_at.is_(None),
-            CaseClock.due_at <= now + DUE_WITHIN, OPEN)
+    return (CaseClock.kind == ClockKind.REGULATOR_DEADLINE, CaseClock.fired_at.is_(None),
+            CaseClock.stopped_at.is_(None), CaseClock.due_at <= now + DUE_WITHIN, OPEN)
 
 
 def regulator_due_count(session: Session, now: datetime) -> int:
@@ -87,7 +87,7 @@ def first_responses(now: datetime):
     """(the select's start and end columns, its conditions): first-response clocks stopped (the
     customer answered) within the last 30 days; the time is from the clock's start to its stop."""
     return (CaseClock.started_at, CaseClock.stopped_at), (
-        CaseClock.kind == "first_response", CaseClock.stopped_at.is_not(None),
+        CaseClock.kind == ClockKind.FIRST_RESPONSE, CaseClock.stopped_at.is_not(None),
         CaseClock.stopped_at > now - TIMES_OVER, CaseClock.stopped_at <= now)
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from onethread.access.rules import SYSTEM
 from onethread.cases import clocks, handover_service, policy, rules
-from onethread.cases.rules import CaseStatus
+from onethread.cases.rules import CaseStatus, ClockKind
 from onethread.db.bulk import is_postgresql, json_rows
 from onethread.db.session import settings_of
 from onethread.kernel.clock import Clock
@@ -89,7 +89,8 @@ def _quiet_periods(session: Session, case_ids: list[str]) -> dict[str, int]:
         return {}
     return dict(session.execute(
         select(CaseClock.case_id, func.count()).join(Case, Case.id == CaseClock.case_id)
-        .where(CaseClock.case_id.in_(case_ids), CaseClock.kind == "no_activity", CaseClock.fired_at.is_not(None),
+        .where(CaseClock.case_id.in_(case_ids), CaseClock.kind == ClockKind.NO_ACTIVITY,
+               CaseClock.fired_at.is_not(None),
                CaseClock.started_at >= Case.last_activity_at)
         .group_by(CaseClock.case_id)).all())
 
@@ -106,9 +107,9 @@ def escalate(session: Session, clock: Clock, fired: list, head_id: str | None) -
                                              Case.owner_id, Case.market, Case.opened_at, Case.escalation_level)
                                       .where(Case.id.in_(case_ids)))}
     staff = _Staff(session, {c.owner_id for c in cases.values()}, head_id)
-    quiet = _quiet_periods(session, sorted({r.case_id for r in fired if r.kind == "no_activity"}))
+    quiet = _quiet_periods(session, sorted({r.case_id for r in fired if r.kind == ClockKind.NO_ACTIVITY}))
     stalled = [(cid, cases[cid].owner_id) for cid, n in quiet.items()
-               if rules.replaces_owner("no_activity", n) and cases[cid].status != CaseStatus.CLOSED]
+               if rules.replaces_owner(ClockKind.NO_ACTIVITY, n) and cases[cid].status != CaseStatus.CLOSED]
     chooser = handover_service.RuleChooser.load(session, stalled) if stalled else None
 
     escalations, case_events, events = [], [], []
@@ -119,12 +120,12 @@ def escalate(session: Session, clock: Clock, fired: list, head_id: str | None) -
         state = cases[row.case_id]
         if state.status == CaseStatus.CLOSED:
             continue
-        periods = quiet.get(state.id, 1) if row.kind == "no_activity" else 0
+        periods = quiet.get(state.id, 1) if row.kind == ClockKind.NO_ACTIVITY else 0
         level, to = rules.escalation_target(rules.breach_rung(row.kind, periods), state.owner_id,
                                             staff.lead_of(state.owner_id), head_id)
         if rules.is_reminder(row.kind, periods):
             case_events.append(_reminder(state, row, to, staff.name(to), rules.ladder_rung(level), periods, events))
-            restarts.append(clocks.Restart(state.id, state.customer_id, state.kind, state.market, "no_activity",
+            restarts.append(clocks.Restart(state.id, state.customer_id, state.kind, state.market, ClockKind.NO_ACTIVITY,
                                            row.due_at, reminder=True))
             continue
         raised = level > state.level  # a step up the ladder is part of the story; the rest is onethread's own
@@ -133,12 +134,12 @@ def escalate(session: Session, clock: Clock, fired: list, head_id: str | None) -
         label = clocks.CLOCK_LABELS.get(row.kind, row.kind)
         reason = f"{label} missed (due {row.due_at:%Y-%m-%d %H:%M} UTC)"
         market = None
-        if row.kind in ("regulator_warning", "regulator_deadline"):
+        if row.kind in (ClockKind.REGULATOR_WARNING, ClockKind.REGULATOR_DEADLINE):
             market = policy.market(state.market, settings_of(session).clock_policy_file)
-        if row.kind == "regulator_warning":
+        if row.kind == ClockKind.REGULATOR_WARNING:
             deadline = market.due(state.opened_at, market.regulator_deadline)
             reason = f"regulator warning: the complaint must be resolved by {deadline:%Y-%m-%d}"
-        if row.kind == "no_activity" and periods > 1:
+        if row.kind == ClockKind.NO_ACTIVITY and periods > 1:
             reason += f"; {periods} periods in a row with nothing done"
         escalation_id = new_id()
         rung = rules.ladder_rung(level).replace("_", " ")
@@ -155,9 +156,9 @@ def escalate(session: Session, clock: Clock, fired: list, head_id: str | None) -
             customer_id=state.customer_id,
             payload={"caseId": state.id, "level": level, "toStaffId": to, "toName": staff.name(to), "clock": row.kind,
                      "reason": reason, "timelineTitle": title, "actorName": "onethread", "system": not raised}))
-        if row.kind == "regulator_deadline":
+        if row.kind == ClockKind.REGULATOR_DEADLINE:
             letters += _send_deadlock_letter(session, clock, state, market, row.due_at, case_events)
-        if row.kind == "no_activity":
+        if row.kind == ClockKind.NO_ACTIVITY:
             new_owner = chooser.pick(state.id, state.owner_id) if chooser and rules.replaces_owner(
                 row.kind, periods) else None
             if new_owner is not None:
@@ -170,8 +171,9 @@ def escalate(session: Session, clock: Clock, fired: list, head_id: str | None) -
                 member = chooser.members[new_owner]
                 staff.know(new_owner, member.display_name, member.team_id, chooser.leads)
             else:
-                restarts.append(clocks.Restart(state.id, state.customer_id, state.kind, state.market, "no_activity",
-                                               row.due_at, reminder=rules.at_top(row.kind, periods)))
+                restarts.append(clocks.Restart(state.id, state.customer_id, state.kind, state.market,
+                                               ClockKind.NO_ACTIVITY, row.due_at,
+                                               reminder=rules.at_top(row.kind, periods)))
 
     more_log, more_events = handover_service.impose_many(session, replaced)
     _raise_levels(session, [(c.id, c.level) for c in cases.values() if c.changed])

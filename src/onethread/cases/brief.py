@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from onethread.access.rules import SYSTEM
 from onethread.cases import rules
-from onethread.cases.rules import CaseStatus
+from onethread.cases.rules import CaseStatus, ItemStatus
+from onethread.interactions.rules import Direction
 from onethread.models import (
     Case,
     CaseClock,
@@ -65,15 +66,16 @@ def build(session: Session, case: Case, now: datetime) -> Brief:
     owner = session.get(StaffUser, case.owner_id)
     # What the customer told us, and where: our own replies are not the customer telling the story.
     contacts = session.execute(select(Contact.channel, Contact.occurred_at).where(
-        Contact.case_id == case.id, Contact.direction == "inbound").order_by(Contact.occurred_at)).all()
+        Contact.case_id == case.id, Contact.direction == Direction.INBOUND).order_by(Contact.occurred_at)).all()
     channels = sorted({c.channel for c in contacts})
     events = session.scalars(select(CaseEvent).where(
         CaseEvent.case_id == case.id, CaseEvent.kind.in_(_DONE_KINDS), CaseEvent.actor_id.is_not(None),
         CaseEvent.actor_id != SYSTEM.id).order_by(CaseEvent.at, CaseEvent.id)).all()
     harms = session.scalars(select(Harm).where(Harm.case_id == case.id, Harm.resolved_at.is_(None))).all()
-    commitments = session.scalars(select(Commitment).where(Commitment.case_id == case.id, Commitment.status == "open")
+    commitments = session.scalars(select(Commitment).where(Commitment.case_id == case.id,
+                                                           Commitment.status == ItemStatus.OPEN)
                                   .order_by(Commitment.due_at)).all()
-    tasks = session.scalars(select(Task).where(Task.case_id == case.id, Task.status == "open")
+    tasks = session.scalars(select(Task).where(Task.case_id == case.id, Task.status == ItemStatus.OPEN)
                             .order_by(Task.due_at)).all()
     breached = session.scalars(select(CaseClock.kind).where(CaseClock.case_id == case.id,
                                                             CaseClock.fired_at.is_not(None),

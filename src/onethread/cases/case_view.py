@@ -15,6 +15,7 @@ from onethread.access.rules import FIELD_SUBCONTRACTOR, Principal
 from onethread.attachments import service as attachments
 from onethread.cases import brief as case_brief
 from onethread.cases import clocks, queries, reads, waits
+from onethread.cases.rules import CaseStatus, ClockKind, HandoverStatus
 from onethread.customers import queries as customer_queries
 from onethread.customers import rules as customer_rules
 from onethread.interactions import session_service
@@ -91,9 +92,9 @@ def clock_views(session: Session, case: Case, rows: list[CaseClock], now: dateti
     hours = (datetime.combine(now.date(), cal.closes) - datetime.combine(now.date(), cal.opens)).seconds / 3600
     out = []
     for row in rows:
-        if row.kind == "regulator_warning":
+        if row.kind == ClockKind.REGULATOR_WARNING:
             rule = market.regulator_warning
-        elif row.kind == "regulator_deadline":
+        elif row.kind == ClockKind.REGULATOR_DEADLINE:
             rule = market.regulator_deadline
         else:
             rule = market.rule(case.kind, row.kind)
@@ -213,7 +214,7 @@ class CaseView:
 
     @property
     def pending_handover(self):
-        return next((h for h in self.details.handovers[self.case.id] if h.status == "pending"), None)
+        return next((h for h in self.details.handovers[self.case.id] if h.status == HandoverStatus.PENDING), None)
 
 
 def read(session: Session, clock: Clock, actor: Principal, case_id: str, *, channel: str = "pages") -> CaseView:
@@ -242,7 +243,7 @@ def read(session: Session, clock: Clock, actor: Principal, case_id: str, *, chan
                     customer_queries.vulnerabilities(session, case.customer_id, now),
                     customer_queries.service_needs(session, case.customer_id, now),
                     tuple(session.scalars(select(Case).where(Case.customer_id == case.customer_id, Case.id != case.id,
-                                                             Case.status != "closed")
+                                                             Case.status != CaseStatus.CLOSED)
                                           .order_by(Case.last_activity_at.desc(), Case.id))))
 
 

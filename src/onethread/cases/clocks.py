@@ -16,6 +16,7 @@ from sqlalchemy import any_, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from onethread.cases import policy, rules
+from onethread.cases.rules import CLOCK_LABELS as CLOCK_LABELS  # re-exported: what each clock is called
 from onethread.db.bulk import insert_rows, is_postgresql
 from onethread.db.outbox import record_events
 from onethread.db.session import settings_of
@@ -24,17 +25,6 @@ from onethread.kernel.events import DomainEvent
 from onethread.kernel.ids import new_id
 from onethread.models import Case, CaseClock, CaseEvent, CaseWait, Escalation, StaffUser, Team
 
-CLOCK_LABELS = {
-    "first_response": "first response",
-    "customer_waiting": "reply to the customer's message",
-    "no_activity": "activity on the case",
-    "resolution_target": "resolution target",
-    "task_overdue": "task due",
-    "commitment_due": "commitment due",
-    "regulator_warning": "regulator warning",
-    "regulator_deadline": "regulator deadline",
-    "proactive_contact": "proactive contact with the customer",
-}
 BATCH = 5000
 PAUSABLE = frozenset(rules.PAUSABLE_CLOCKS)
 
@@ -54,9 +44,9 @@ def start(session: Session, case: Case, kind: str, at: datetime, *, due_at: date
     """Start a clock of ``kind`` (due from the market policy unless ``due_at`` is given)."""
     if due_at is None:
         market = market_of(session, case)
-        if kind == "regulator_warning":
+        if kind == rules.ClockKind.REGULATOR_WARNING:
             rule = market.regulator_warning
-        elif kind == "regulator_deadline":
+        elif kind == rules.ClockKind.REGULATOR_DEADLINE:
             rule = market.regulator_deadline
         else:
             rule = market.rule(case.kind, kind)
@@ -87,8 +77,8 @@ def running(session: Session, case_id: str, kind: str) -> bool:
 def touch(session: Session, case: Case, at: datetime) -> None:
     """Someone worked on the case: the no-activity clock starts again."""
     case.last_activity_at = at
-    stop(session, case.id, ("no_activity",), at)
-    start(session, case, "no_activity", at)
+    stop(session, case.id, (rules.ClockKind.NO_ACTIVITY,), at)
+    start(session, case, rules.ClockKind.NO_ACTIVITY, at)
 
 
 @dataclass

@@ -11,6 +11,7 @@ from onethread.cases.service import attach_contact
 from onethread.errors import Forbidden, ValidationFailed
 from onethread.interactions import rules as contact_rules
 from onethread.interactions import service as interactions
+from onethread.interactions.rules import Direction
 from onethread.kernel.channels import RECORDED_CHANNELS
 from onethread.kernel.clock import Clock
 from onethread.models import Contact
@@ -26,7 +27,7 @@ def record_contact(session: Session, clock: Clock, actor: Principal, case_id: st
         raise Forbidden("a contact is recorded on a case by a named person")
     if channel not in RECORDABLE_CHANNELS:
         raise ValidationFailed(f"channel must be one of {', '.join(RECORDABLE_CHANNELS)}", field="channel")
-    if direction not in ("inbound", "outbound"):
+    if direction not in (Direction.INBOUND, Direction.OUTBOUND):
         raise ValidationFailed("say whether the customer contacted us (inbound) or we contacted them (outbound)",
                                field="direction")
     if not (text or "").strip():

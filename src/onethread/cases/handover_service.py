@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from onethread.access.rules import ADMIN, FIELD_SUBCONTRACTOR, TEAM_LEAD, Principal
 from onethread.cases import clocks, proactive
 from onethread.cases.log import log
+from onethread.cases.rules import CaseStatus, ClockKind, HandoverStatus
 from onethread.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from onethread.kernel.clock import Clock
 from onethread.kernel.events import DomainEvent
@@ -49,7 +50,7 @@ def _case(session: Session, case_id: str) -> Case:
     case = _locked_case(session, case_id)
     if case is None:
         raise NotFound(f"no case {case_id}")
-    if case.status == "closed":
+    if case.status == CaseStatus.CLOSED:
         raise Conflict("the case is closed")
     return case
 
@@ -68,7 +69,8 @@ def latest(session: Session, case_id: str) -> Handover | None:
 
 
 def _pending(session: Session, case_id: str) -> Handover | None:
-    return session.scalar(select(Handover).where(Handover.case_id == case_id, Handover.status == "pending"))
+    return session.scalar(select(Handover).where(Handover.case_id == case_id,
+                                                 Handover.status == HandoverStatus.PENDING))
 
 
 def request(session: Session, clock: Clock, actor: Principal, case_id: str, *, to_owner_id: str,
@@ -84,7 +86,7 @@ def request(session: Session, clock: Clock, actor: Principal, case_id: str, *, t
     now = clock.now()
     handover = Handover(case_id=case.id, customer_id=case.customer_id, from_owner_id=case.owner_id,
                         to_owner_id=receiver.id, reason=reason.strip(),
-                        requested_by=actor.id, requested_at=now, status="pending")
+                        requested_by=actor.id, requested_at=now, status=HandoverStatus.PENDING)
     session.add(handover)
     session.flush()
     log(session, clock, case, actor, "handover_requested", f"Hand-over to {receiver.display_name} requested",
@@ -98,7 +100,7 @@ def _change_owner(session: Session, clock: Clock, case: Case, handover: Handover
     handover.status, handover.decided_at, handover.decision_note = status, at, note
     case.owner_id = receiver.id
     proactive.follow_owner(session, case, receiver)
-    verb = "accepted the case" if status == "accepted" else "now owns the case (imposed)"
+    verb = "accepted the case" if status == HandoverStatus.ACCEPTED else "now owns the case (imposed)"
     log(session, clock, case, actor, "owner_changed", f"{receiver.display_name} {verb}", text=handover.reason,
         at=at, data={"handoverId": handover.id, "fromOwnerId": handover.from_owner_id, "toOwnerId": receiver.id,
                      "status": status})
@@ -109,16 +111,16 @@ def accept(session: Session, clock: Clock, actor: Principal, handover_id: str, n
     handover = session.get(Handover, handover_id)
     if handover is None:
         raise NotFound(f"no hand-over {handover_id}")
-    if handover.status != "pending":
+    if handover.status != HandoverStatus.PENDING:
         raise Conflict(f"this hand-over is already {handover.status}")
     if actor.id != handover.to_owner_id:
         raise Forbidden("only the person the case is handed to can accept it")
     case = _case(session, handover.case_id)
     session.refresh(handover)  # as it is now that the case is ours: a lead may have imposed meanwhile
-    if handover.status != "pending":
+    if handover.status != HandoverStatus.PENDING:
         raise Conflict(f"this hand-over is already {handover.status}")
     eligible_owner(session, actor.id)
-    _change_owner(session, clock, case, handover, actor, "accepted", note, clock.now())
+    _change_owner(session, clock, case, handover, actor, HandoverStatus.ACCEPTED, note, clock.now())
     return case
 
 
@@ -126,7 +128,7 @@ def decline(session: Session, clock: Clock, actor: Principal, handover_id: str, 
     handover = session.get(Handover, handover_id)
     if handover is None:
         raise NotFound(f"no hand-over {handover_id}")
-    if handover.status != "pending":
+    if handover.status != HandoverStatus.PENDING:
         raise Conflict(f"this hand-over is already {handover.status}")
     if actor.id != handover.to_owner_id:
         raise Forbidden("only the person the case is handed to can decline it")
@@ -134,9 +136,9 @@ def decline(session: Session, clock: Clock, actor: Principal, handover_id: str, 
         raise ValidationFailed("say why you decline", field="reason")
     case = _locked_case(session, handover.case_id)
     session.refresh(handover)
-    if handover.status != "pending":
+    if handover.status != HandoverStatus.PENDING:
         raise Conflict(f"this hand-over is already {handover.status}")
-    handover.status, handover.decided_at, handover.decision_note = "declined", clock.now(), reason.strip()
+    handover.status, handover.decided_at, handover.decision_note = HandoverStatus.DECLINED, clock.now(), reason.strip()
     log(session, clock, case, actor, "handover_declined", f"{actor.name} declined the hand-over", text=reason.strip(),
         data={"handoverId": handover.id})
     return handover
@@ -147,16 +149,16 @@ def cancel(session: Session, clock: Clock, actor: Principal, handover_id: str) -
     handover = session.get(Handover, handover_id)
     if handover is None:
         raise NotFound(f"no hand-over {handover_id}")
-    if handover.status != "pending":
+    if handover.status != HandoverStatus.PENDING:
         raise Conflict(f"this hand-over is already {handover.status}")
     if actor.kind != "system" and actor.role not in (TEAM_LEAD, ADMIN) \
             and actor.id not in (handover.requested_by, handover.from_owner_id):
         raise Forbidden("only whoever asked for the hand-over, the case's owner or a team lead can cancel it")
     case = _locked_case(session, handover.case_id)
     session.refresh(handover)
-    if handover.status != "pending":
+    if handover.status != HandoverStatus.PENDING:
         raise Conflict(f"this hand-over is already {handover.status}")
-    handover.status, handover.decided_at = "cancelled", clock.now()
+    handover.status, handover.decided_at = HandoverStatus.CANCELLED, clock.now()
     log(session, clock, case, actor, "handover_cancelled", "Hand-over cancelled",
         data={"handoverId": handover.id})
     return handover
@@ -176,13 +178,13 @@ def impose(session: Session, clock: Clock, actor: Principal, case_id: str, *, to
     when = at or clock.now()
     pending = _pending(session, case.id)
     if pending is not None:
-        pending.status, pending.decided_at = "cancelled", when
+        pending.status, pending.decided_at = HandoverStatus.CANCELLED, when
     handover = Handover(case_id=case.id, customer_id=case.customer_id, from_owner_id=case.owner_id,
                         to_owner_id=receiver.id, reason=reason.strip(),
-                        requested_by=actor.id, requested_at=when, status="imposed")
+                        requested_by=actor.id, requested_at=when, status=HandoverStatus.IMPOSED)
     session.add(handover)
     session.flush()
-    _change_owner(session, clock, case, handover, actor, "imposed", None, when)
+    _change_owner(session, clock, case, handover, actor, HandoverStatus.IMPOSED, None, when)
     return case
 
 
@@ -232,7 +234,8 @@ class RuleChooser:
                                             StaffUser.away).where(wanted))
         }
         open_cases = dict(session.execute(
-            select(Case.owner_id, func.count()).where(Case.status != "closed", Case.owner_id.in_(list(members)))
+            select(Case.owner_id, func.count())
+            .where(Case.status != CaseStatus.CLOSED, Case.owner_id.in_(list(members)))
             .group_by(Case.owner_id)).all())
         formers: dict[str, set[str]] = {c: set() for c in case_ids}
         for case_id, former in session.execute(select(Handover.case_id, Handover.from_owner_id)
@@ -312,11 +315,11 @@ def impose_many(session: Session, items: list[RuleHandover]) -> tuple[list[dict]
         handovers.append({"id": handover_id, "case_id": item.case_id, "customer_id": item.customer_id,
                           "from_owner_id": item.from_owner_id,
                           "to_owner_id": item.to_owner_id, "reason": item.reason, "requested_by": SYSTEM.id,
-                          "requested_at": item.at, "status": "imposed", "decided_at": item.at,
+                          "requested_at": item.at, "status": HandoverStatus.IMPOSED, "decided_at": item.at,
                           "decision_note": None})
         title = f"{item.to_name} now owns the case (imposed)"
         data = {"handoverId": handover_id, "fromOwnerId": item.from_owner_id, "toOwnerId": item.to_owner_id,
-                "status": "imposed"}
+                "status": HandoverStatus.IMPOSED}
         case_events.append({"id": new_id(), "case_id": item.case_id, "customer_id": item.customer_id,
                             "at": item.at, "kind": "owner_changed", "actor_id": SYSTEM.id,
                             "actor_name": SYSTEM.name, "text": item.reason, "audience": "internal", "data": data})
@@ -327,8 +330,8 @@ def impose_many(session: Session, items: list[RuleHandover]) -> tuple[list[dict]
                      "actorName": SYSTEM.name, "timelineTitle": title, "timelineDetail": item.reason,
                      "channel": None, **data}))
     ho = Handover.__table__
-    session.execute(ho.update().where(ho.c.case_id == bindparam("b_case"), ho.c.status == "pending")
-                    .values(status="cancelled", decided_at=bindparam("b_at")),
+    session.execute(ho.update().where(ho.c.case_id == bindparam("b_case"), ho.c.status == HandoverStatus.PENDING)
+                    .values(status=HandoverStatus.CANCELLED, decided_at=bindparam("b_at")),
                     [{"b_case": i.case_id, "b_at": i.at} for i in items])
     session.execute(insert(Handover), handovers)
     cf = Case.__table__
@@ -338,7 +341,7 @@ def impose_many(session: Session, items: list[RuleHandover]) -> tuple[list[dict]
                     [{"b_id": i.case_id, "b_owner": i.to_owner_id, "b_at": i.at} for i in items])
     proactive.follow_owners(session, [(i.case_id, i.to_owner_id, i.to_name) for i in items])
     # The new owner starts with a full no-activity period (``touch``).
-    clocks.restart_many(session, [clocks.Restart(i.case_id, i.customer_id, i.case_kind, i.market, "no_activity",
+    clocks.restart_many(session, [clocks.Restart(i.case_id, i.customer_id, i.case_kind, i.market, ClockKind.NO_ACTIVITY,
                                                  i.at) for i in items], stop_first=True)
     return case_events, events
 
@@ -358,7 +361,7 @@ def replace_away_owners(session: Session, clock: Clock) -> int:
     rows = session.execute(
         select(Case.id, Case.customer_id, Case.title, Case.kind, Case.market, Case.owner_id, StaffUser.display_name)
         .join(StaffUser, StaffUser.id == Case.owner_id)
-        .where(Case.status != "closed", StaffUser.away.is_(True), StaffUser.presence_since.is_(None))
+        .where(Case.status != CaseStatus.CLOSED, StaffUser.away.is_(True), StaffUser.presence_since.is_(None))
         .order_by(Case.opened_at, Case.id)).all()
     if not rows:
         return offered

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from onethread.access.rules import Principal
 from onethread.cases import clocks, proactive, rules
 from onethread.cases.log import log
-from onethread.cases.rules import CaseStatus
+from onethread.cases.rules import CaseStatus, ClockKind, ItemStatus
 from onethread.errors import Conflict, NotFound, ValidationFailed
 from onethread.interactions.rules import CHANNELS
 from onethread.kernel.clock import Clock, ensure_utc
@@ -53,7 +53,7 @@ def add_commitment(session: Session, clock: Clock, actor: Principal, case_id: st
                       made_by=actor.id, made_at=now, public=public)
     session.add(item)
     session.flush()
-    clocks.start(session, case, "commitment_due", now, due_at=due, ref_id=item.id)
+    clocks.start(session, case, ClockKind.COMMITMENT_DUE, now, due_at=due, ref_id=item.id)
     log(session, clock, case, actor, "commitment_made", f"Promised: {item.text} (by {due:%Y-%m-%d})",
         channel=made_via, data={"commitmentId": item.id, "dueAt": due.isoformat(), "public": public})
     clocks.touch(session, case, now)
@@ -65,14 +65,14 @@ def close_commitment(session: Session, clock: Clock, actor: Principal, commitmen
     item = session.get(Commitment, commitment_id)
     if item is None:
         raise NotFound(f"no commitment {commitment_id}")
-    if item.status != "open":
+    if item.status != ItemStatus.OPEN:
         raise Conflict(f"the commitment is already {item.status}")
     if not kept and not (note or "").strip():
         raise ValidationFailed("say why the commitment is cancelled (and tell the customer)", field="note")
     case = open_case(session, item.case_id)
     now = clock.now()
-    item.status, item.closed_at, item.closed_note = ("kept" if kept else "cancelled"), now, note
-    clocks.stop(session, case.id, ("commitment_due",), now, ref_id=item.id)
+    item.status, item.closed_at, item.closed_note = (ItemStatus.KEPT if kept else ItemStatus.CANCELLED), now, note
+    clocks.stop(session, case.id, (ClockKind.COMMITMENT_DUE,), now, ref_id=item.id)
     verb = "Kept" if kept else "Cancelled"
     log(session, clock, case, actor, "commitment_closed", f"{verb}: {item.text}", text=note,
         data={"commitmentId": item.id, "kept": kept})
@@ -177,7 +177,7 @@ def add_task(session: Session, clock: Clock, actor: Principal, case_id: str, *, 
                 assignee_id=assignee_id, assignee_name=name, due_at=due, created_by=actor.id, created_at=now)
     session.add(task)
     session.flush()
-    clocks.start(session, case, "task_overdue", now, due_at=due, ref_id=task.id)
+    clocks.start(session, case, ClockKind.TASK_OVERDUE, now, due_at=due, ref_id=task.id)
     log(session, clock, case, actor, "task_added", f"Task for {name}: {task.title} (due {due:%Y-%m-%d})",
         data={"taskId": task.id})
     clocks.touch(session, case, now)
@@ -189,14 +189,14 @@ def complete_task(session: Session, clock: Clock, actor: Principal, task_id: str
     task = session.get(Task, task_id)
     if task is None:
         raise NotFound(f"no task {task_id}")
-    if task.status != "open":
+    if task.status != ItemStatus.OPEN:
         raise Conflict(f"the task is already {task.status}")
     if cancelled and not (note or "").strip():
         raise ValidationFailed("say why the task is cancelled", field="note")
     case = open_case(session, task.case_id)
     now = clock.now()
-    task.status, task.done_at, task.note = ("cancelled" if cancelled else "done"), now, note
-    clocks.stop(session, case.id, ("task_overdue",), now, ref_id=task.id)
+    task.status, task.done_at, task.note = (ItemStatus.CANCELLED if cancelled else ItemStatus.DONE), now, note
+    clocks.stop(session, case.id, (ClockKind.TASK_OVERDUE,), now, ref_id=task.id)
     log(session, clock, case, actor, "task_closed", f"Task {task.status}: {task.title}", text=note,
         data={"taskId": task.id})
     proactive.after_task_closed(session, clock, case, task)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from onethread.access.rules import SUPERVISORS, Principal
 from onethread.cases import rules
 from onethread.cases.log import log
+from onethread.cases.rules import HandoverStatus
 from onethread.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from onethread.kernel.clock import Clock
 from onethread.models import Case, CaseClock, CaseEvent, Commitment, Contact, Handover, Harm, Participant, Task
@@ -33,7 +34,7 @@ def before(session: Session, source: Case, target: Case) -> dict:
     session.flush()
     record: dict = {k: sorted(session.scalars(select(m.id).where(m.case_id == source.id))) for k, m in MOVED.items()}
     record["handovers"] = sorted(session.scalars(select(Handover.id).where(
-        Handover.case_id == source.id, Handover.status == "pending")))
+        Handover.case_id == source.id, Handover.status == HandoverStatus.PENDING)))
     record["clocks"] = {c.id: [c.case_id, _iso(c.stopped_at)] for c in session.scalars(
         select(CaseClock).where(CaseClock.case_id.in_((source.id, target.id))))}
     record["source"] = {"status": source.status, "outcome": source.outcome, "closedAt": _iso(source.closed_at),
@@ -102,7 +103,7 @@ def unmerge(session: Session, clock: Clock, actor: Principal, source_id: str, *,
             row.case_id = source.id
     for handover in session.scalars(select(Handover).where(Handover.id.in_(record["handovers"]))) \
             if record["handovers"] else ():
-        handover.status, handover.decided_at, handover.decision_note = "pending", None, None
+        handover.status, handover.decided_at, handover.decision_note = HandoverStatus.PENDING, None, None
     if record["newClocks"]:
         session.execute(delete(CaseClock).where(CaseClock.id.in_(record["newClocks"])))
     for row in session.scalars(select(CaseClock).where(CaseClock.id.in_(list(record["clocks"])))):

@@ -13,7 +13,9 @@ from sqlalchemy.orm import Session
 
 from onethread.cases import triage_items
 from onethread.cases.clocks import CLOCK_LABELS
+from onethread.cases.rules import CaseStatus, HandoverStatus
 from onethread.db.session import record_trail
+from onethread.interactions.rules import Direction
 from onethread.kernel.clock import Clock
 from onethread.models import (
     Case,
@@ -77,7 +79,7 @@ def my_work(session: Session, clock: Clock, staff: StaffUser) -> MyWork:
                     .where(or_(CaseEvent.actor_id.is_(None), CaseEvent.actor_id != staff.id))
                     .group_by(CaseEvent.case_id).subquery())
     newest_contact = (select(Contact.case_id, func.max(Contact.recorded_at).label("at"))
-                      .where(Contact.case_id.is_not(None), Contact.direction == "inbound")
+                      .where(Contact.case_id.is_not(None), Contact.direction == Direction.INBOUND)
                       .group_by(Contact.case_id).subquery())
     rows = session.execute(
         select(Case, Customer.name, next_due.c.due, breached.c.n, newest_event.c.at, newest_contact.c.at,
@@ -87,7 +89,7 @@ def my_work(session: Session, clock: Clock, staff: StaffUser) -> MyWork:
         .outerjoin(newest_event, newest_event.c.case_id == Case.id)
         .outerjoin(newest_contact, newest_contact.c.case_id == Case.id)
         .outerjoin(CaseReadMark, (CaseReadMark.case_id == Case.id) & (CaseReadMark.staff_id == staff.id))
-        .where(Case.owner_id == staff.id, Case.status != "closed").limit(LIMIT)).all()
+        .where(Case.owner_id == staff.id, Case.status != CaseStatus.CLOSED).limit(LIMIT)).all()
     kinds = dict(session.execute(
         select(CaseClock.case_id, CaseClock.kind).where(*running, CaseClock.case_id.in_([r[0].id for r in rows]))
         .order_by(CaseClock.case_id, CaseClock.due_at.desc())).all()) if rows else {}
@@ -103,9 +105,9 @@ def my_work(session: Session, clock: Clock, staff: StaffUser) -> MyWork:
     offers = session.execute(
         select(Handover, Case, StaffUser.display_name).join(Case, Case.id == Handover.case_id)
         .outerjoin(StaffUser, StaffUser.id == Handover.requested_by)
-        .where(Handover.to_owner_id == staff.id, Handover.status == "pending")
+        .where(Handover.to_owner_id == staff.id, Handover.status == HandoverStatus.PENDING)
         .order_by(Handover.requested_at).limit(LIMIT)).all()
-    my_customers = select(Case.customer_id).where(Case.owner_id == staff.id, Case.status != "closed")
+    my_customers = select(Case.customer_id).where(Case.owner_id == staff.id, Case.status != CaseStatus.CLOSED)
     visible = [TriageItem.assigned_to == staff.id, TriageItem.customer_id.in_(my_customers)]
     if staff.team_id:
         visible.append((TriageItem.team_id == staff.team_id) & TriageItem.assigned_to.is_(None))

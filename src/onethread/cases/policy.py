@@ -10,13 +10,14 @@ from pathlib import Path
 
 from pydantic import BaseModel, field_validator, model_validator
 
-from onethread.cases.rules import KINDS
+from onethread.cases.rules import KINDS, ClockKind
 from onethread.kernel import config_files
 from onethread.kernel.calendar import WEEKDAYS, BusinessCalendar, Duration
 from onethread.kernel.config_files import STRICT, ConfigError
 
 DEFAULT_FILE = Path(__file__).with_name("clock_policy.yaml")
-CLOCK_KINDS = ("first_response", "customer_waiting", "no_activity", "resolution_target", "proactive_contact")
+CLOCK_KINDS = (ClockKind.FIRST_RESPONSE, ClockKind.CUSTOMER_WAITING, ClockKind.NO_ACTIVITY, ClockKind.RESOLUTION_TARGET,
+               ClockKind.PROACTIVE_CONTACT)
 
 PolicyError = ConfigError  # the one configuration error (callers and tests catch it by this name)
 

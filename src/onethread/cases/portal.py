@@ -22,9 +22,10 @@ from onethread.access import service as access
 from onethread.attachments import service as attachments
 from onethread.cases import brief as case_brief
 from onethread.cases import service as cases
-from onethread.cases.rules import CaseStatus
+from onethread.cases.rules import CaseStatus, ClockKind
 from onethread.customers.portal import PortalViewer
 from onethread.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from onethread.interactions.rules import Direction
 from onethread.kernel.clock import Clock
 from onethread.models import Attachment, Case, CaseClock, CaseEvent, Contact, StaffUser
 
@@ -110,7 +111,7 @@ def _owners_and_clocks(session: Session, rows: list[Case]) -> tuple[dict[str, st
     owners = dict(session.execute(select(StaffUser.id, StaffUser.display_name).where(
         StaffUser.id.in_({c.owner_id for c in rows}))).all())
     waiting = dict(session.execute(select(CaseClock.case_id, CaseClock.due_at).where(
-        CaseClock.case_id.in_([c.id for c in rows]), CaseClock.kind == "customer_waiting",
+        CaseClock.case_id.in_([c.id for c in rows]), CaseClock.kind == ClockKind.CUSTOMER_WAITING,
         CaseClock.stopped_at.is_(None))).all())
     return owners, waiting
 
@@ -179,7 +180,7 @@ def read_attachment(session: Session, clock: Clock, viewer: PortalViewer, attach
         row, contact = attachments.get(session, attachment_id)
     except NotFound:
         raise NotFound(f"no attachment {attachment_id}") from None
-    if contact.case_id is None or contact.direction == "internal":
+    if contact.case_id is None or contact.direction == Direction.INTERNAL:
         raise NotFound(f"no attachment {attachment_id}")
     _visible(session, viewer, contact.case_id)
     access.audit(session, clock, viewer.principal, action="read", resource_type="attachment", resource_id=row.id,

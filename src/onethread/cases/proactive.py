@@ -16,14 +16,14 @@ from onethread.access.rules import Principal
 from onethread.cases import clocks
 from onethread.cases.log import log
 from onethread.cases.policy import ClockRule
-from onethread.cases.rules import CaseStatus
+from onethread.cases.rules import CaseStatus, ClockKind, ItemStatus
 from onethread.customers import queries as customer_queries
 from onethread.customers import rules as customer_rules
 from onethread.kernel.calendar import Duration
 from onethread.kernel.clock import Clock
 from onethread.models import Case, CaseClock, StaffUser, Task, Vulnerability
 
-PROACTIVE = "proactive_contact"
+PROACTIVE = ClockKind.PROACTIVE_CONTACT
 DEFAULT_CADENCE = ClockRule(Duration.parse("P3D"), "business")
 TITLE = "Proactive contact"
 
@@ -50,7 +50,7 @@ def proactive_task_ids(session: Session, case_ids: list[str]) -> set[str]:
 
 def open_task(session: Session, case_id: str) -> Task | None:
     ids = select(CaseClock.ref_id).where(CaseClock.case_id == case_id, CaseClock.kind == PROACTIVE)
-    return session.scalar(select(Task).where(Task.case_id == case_id, Task.status == "open", Task.id.in_(ids))
+    return session.scalar(select(Task).where(Task.case_id == case_id, Task.status == ItemStatus.OPEN, Task.id.in_(ids))
                           .order_by(Task.created_at.desc()).limit(1))
 
 
@@ -84,7 +84,7 @@ def contacted(session: Session, clock: Clock, actor: Principal, case: Case, how:
     if task is None:
         return None
     now = clock.now()
-    task.status, task.done_at, task.note = "done", now, how
+    task.status, task.done_at, task.note = ItemStatus.DONE, now, how
     clocks.stop(session, case.id, (PROACTIVE,), now, ref_id=task.id)
     log(session, clock, case, actor, "task_closed", f"Task done: {task.title}", text=how,
         data={"taskId": task.id, "proactive": True})
@@ -113,7 +113,8 @@ def follow_owners(session: Session, moves: list[tuple[str, str, str]]) -> None:
         return
     t, k = Task.__table__, CaseClock.__table__
     ours = select(k.c.ref_id).where(k.c.case_id == bindparam("b_case"), k.c.kind == PROACTIVE)
-    session.execute(t.update().where(t.c.case_id == bindparam("b_case"), t.c.status == "open", t.c.id.in_(ours))
+    session.execute(t.update().where(t.c.case_id == bindparam("b_case"), t.c.status == ItemStatus.OPEN,
+                                     t.c.id.in_(ours))
                     .values(assignee_id=bindparam("b_owner"), assignee_name=bindparam("b_name")),
                     [{"b_case": c, "b_owner": o, "b_name": n} for c, o, n in moves])
 
@@ -123,10 +124,10 @@ def end_with_case(session: Session, case: Case, at: datetime,
     """The case closes (or is merged into another, which has its own): its open proactive task is
     cancelled (it never blocks closing)."""
     ids = proactive_task_ids(session, [case.id])
-    rows = [t for t in session.scalars(select(Task).where(Task.case_id == case.id, Task.status == "open"))
+    rows = [t for t in session.scalars(select(Task).where(Task.case_id == case.id, Task.status == ItemStatus.OPEN))
             if t.id in ids]
     for task in rows:
-        task.status, task.done_at, task.note = "cancelled", at, why
+        task.status, task.done_at, task.note = ItemStatus.CANCELLED, at, why
     return len(rows)
 
 
@@ -138,7 +139,7 @@ def sweep(session: Session, clock: Clock) -> int:
         Vulnerability.ended_at.is_(None), Vulnerability.consent_given.is_(True),
         cast(Vulnerability.needs, String).like(f'%"{customer_rules.PROACTIVE_CONTACT}"%'))
     has_task = select(Task.id).join(CaseClock, (CaseClock.ref_id == Task.id) & (CaseClock.kind == PROACTIVE)).where(
-        Task.case_id == Case.id, Task.status == "open")
+        Task.case_id == Case.id, Task.status == ItemStatus.OPEN)
     made = 0
     for case in session.scalars(select(Case).where(Case.customer_id.in_(wanted), Case.status != CaseStatus.CLOSED,
                                                    ~exists(has_task)).order_by(Case.id)):

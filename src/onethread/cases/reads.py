@@ -15,7 +15,7 @@ from onethread.access import service as access
 from onethread.access.rules import Principal
 from onethread.cases import brief as case_brief
 from onethread.cases import queries, rules
-from onethread.cases.rules import CaseStatus
+from onethread.cases.rules import CaseStatus, ClockKind, ItemStatus
 from onethread.errors import NotFound, ValidationFailed
 from onethread.kernel import pagination
 from onethread.kernel.clock import Clock
@@ -75,7 +75,7 @@ class CaseDetails:
 
     def proactive(self, case_id: str) -> set[str]:
         """The case's proactive-contact tasks: they end with the case and never block closing it."""
-        return {c.ref_id for c in self.clocks[case_id] if c.kind == "proactive_contact"}
+        return {c.ref_id for c in self.clocks[case_id] if c.kind == ClockKind.PROACTIVE_CONTACT}
 
     def blockers(self, case: Case) -> list[str]:
         """What forbids closing this case now (the same rule ``service.close`` applies)."""
@@ -83,8 +83,9 @@ class CaseDetails:
             return []
         return rules.closure_blockers(rules.OpenItems(
             [h.description for h in self.harms[case.id] if h.resolved_at is None],
-            [c.text for c in self.commitments[case.id] if c.status == "open"],
-            [t.title for t in self.tasks[case.id] if t.status == "open" and t.id not in self.proactive(case.id)],
+            [c.text for c in self.commitments[case.id] if c.status == ItemStatus.OPEN],
+            [t.title for t in self.tasks[case.id]
+             if t.status == ItemStatus.OPEN and t.id not in self.proactive(case.id)],
             case.awaiting_reply_since, self.missing_steps(case)))
 
 
@@ -116,7 +117,8 @@ def details(session: Session, cases: list[Case], *, now: datetime | None = None,
     _by_case(session.scalars(select(Participant).where(Participant.case_id.in_(ids))), out.participants,
              lambda p: (p.added_at, p.id))
     # Every action restarts the no-activity clock; the ones met in time are noise, not history.
-    restarted = (CaseClock.kind == "no_activity") & CaseClock.stopped_at.is_not(None) & CaseClock.fired_at.is_(None)
+    restarted = ((CaseClock.kind == ClockKind.NO_ACTIVITY) & CaseClock.stopped_at.is_not(None)
+                 & CaseClock.fired_at.is_(None))
     _by_case(session.scalars(select(CaseClock).where(CaseClock.case_id.in_(ids), ~restarted)), out.clocks,
              lambda c: (c.started_at, c.due_at, c.id))
     splits: list[tuple[str, str, dict]] = []

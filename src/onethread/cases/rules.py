@@ -7,20 +7,63 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from onethread.kernel.case_status import CaseStatus as CaseStatus  # re-exported for cases
 from onethread.kernel.channels import REPLY_CHANNELS as REPLY_CHANNELS  # re-exported for cases
 from onethread.kernel.channels import SENT_CHANNELS as SENT_CHANNELS
 
 KINDS = ("fault", "complaint", "billing_dispute", "order_problem", "damage_claim", "request")
 
 
-class CaseStatus(StrEnum):
-    """A case's status; a member is its string (``CaseStatus.CLOSED == "closed"``), stored as such."""
+class ClockKind(StrEnum):
+    """What a case's clock measures (``CaseClock.kind``)."""
+
+    FIRST_RESPONSE = "first_response"
+    CUSTOMER_WAITING = "customer_waiting"
+    NO_ACTIVITY = "no_activity"
+    RESOLUTION_TARGET = "resolution_target"
+    TASK_OVERDUE = "task_overdue"
+    COMMITMENT_DUE = "commitment_due"
+    REGULATOR_WARNING = "regulator_warning"
+    REGULATOR_DEADLINE = "regulator_deadline"
+    PROACTIVE_CONTACT = "proactive_contact"
+
+    @property
+    def label(self) -> str:
+        return CLOCK_LABELS[self]
+
+
+# What a breach line says the clock was waiting for.
+CLOCK_LABELS: dict[ClockKind, str] = {
+    ClockKind.FIRST_RESPONSE: "first response",
+    ClockKind.CUSTOMER_WAITING: "reply to the customer's message",
+    ClockKind.NO_ACTIVITY: "activity on the case",
+    ClockKind.RESOLUTION_TARGET: "resolution target",
+    ClockKind.TASK_OVERDUE: "task due",
+    ClockKind.COMMITMENT_DUE: "commitment due",
+    ClockKind.REGULATOR_WARNING: "regulator warning",
+    ClockKind.REGULATOR_DEADLINE: "regulator deadline",
+    ClockKind.PROACTIVE_CONTACT: "proactive contact with the customer",
+}
+
+
+class ItemStatus(StrEnum):
+    """A task's or a commitment's status (``Task.status``, ``Commitment.status``)."""
 
     OPEN = "open"
-    IN_PROGRESS = "in_progress"
-    WAITING_CUSTOMER = "waiting_customer"  # a person replied; the customer's answer is awaited
-    RESOLVED = "resolved"  # done from our side, to be confirmed
-    CLOSED = "closed"
+    DONE = "done"  # a task
+    KEPT = "kept"  # a commitment
+    CANCELLED = "cancelled"
+
+
+class HandoverStatus(StrEnum):
+    """A hand-over's status (``Handover.status``)."""
+
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    CANCELLED = "cancelled"
+    IMPOSED = "imposed"  # a team lead moved the case without asking
+    EXPIRED = "expired"  # an offer nobody answered in time
 
 
 STATUSES = tuple(CaseStatus)
@@ -119,16 +162,16 @@ LADDER = ("owner", "team_lead", "head_of_customer_relations")
 # overdue goes to the case owner, who chases it; the owner's own silence towards the customer
 # (an unanswered message, a broken promise, a missed target) goes to their team lead; the
 # regulator's deadline to the head of customer relations.
-BREACH_RUNG = {
-    "first_response": 1,
-    "task_overdue": 1,
-    "no_activity": 1,
-    "customer_waiting": 2,
-    "proactive_contact": 2,
-    "commitment_due": 2,
-    "resolution_target": 2,
-    "regulator_warning": 2,
-    "regulator_deadline": 3,
+BREACH_RUNG: dict[str, int] = {
+    ClockKind.FIRST_RESPONSE: 1,
+    ClockKind.TASK_OVERDUE: 1,
+    ClockKind.NO_ACTIVITY: 1,
+    ClockKind.CUSTOMER_WAITING: 2,
+    ClockKind.PROACTIVE_CONTACT: 2,
+    ClockKind.COMMITMENT_DUE: 2,
+    ClockKind.RESOLUTION_TARGET: 2,
+    ClockKind.REGULATOR_WARNING: 2,
+    ClockKind.REGULATOR_DEADLINE: 3,
 }
 
 
@@ -143,7 +186,7 @@ def breach_rung(clock_kind: str, quiet_periods: int = 1) -> int:
     No activity climbs with each consecutive quiet period: a reminder to the owner, then their
     lead (and the owner is replaced), then the head of customer relations.
     """
-    if clock_kind == "no_activity":
+    if clock_kind == ClockKind.NO_ACTIVITY:
         return min(max(quiet_periods, 1), len(LADDER))
     return BREACH_RUNG.get(clock_kind, 1)
 
@@ -151,26 +194,26 @@ def breach_rung(clock_kind: str, quiet_periods: int = 1) -> int:
 def at_top(clock_kind: str, quiet_periods: int) -> bool:
     """A quiet streak that has climbed to the top of the ladder: from here on the no-activity clock
     runs at the market's reminder cadence."""
-    return clock_kind == "no_activity" and quiet_periods >= len(LADDER)
+    return clock_kind == ClockKind.NO_ACTIVITY and quiet_periods >= len(LADDER)
 
 
 def is_reminder(clock_kind: str, quiet_periods: int) -> bool:
     """A breach that has already been escalated to the top of the ladder reminds the person there
     instead of writing a new escalation (a case nobody touches for a year is one escalation to the
     top and a reminder every few weeks, not an escalation every three days)."""
-    return clock_kind == "no_activity" and quiet_periods > len(LADDER)
+    return clock_kind == ClockKind.NO_ACTIVITY and quiet_periods > len(LADDER)
 
 
 def replaces_owner(clock_kind: str, quiet_periods: int) -> bool:
     """An owner who lets the case sit through a second no-activity period, after a reminder, is replaced."""
-    return clock_kind == "no_activity" and quiet_periods >= 2
+    return clock_kind == ClockKind.NO_ACTIVITY and quiet_periods >= 2
 
 
 def escalation_target(rung: int, owner_id: str, lead_id: str | None, head_id: str | None) -> tuple[int, str]:
     """(level, person) a breach goes to. A rung with nobody on it, or with the owner again (an
     owner who leads the team), passes the breach one rung up; with nobody above, it stays with
     the highest person there is."""
-    people = {1: owner_id, 2: lead_id, 3: head_id}
+    people: dict[int, str | None] = {1: owner_id, 2: lead_id, 3: head_id}
     top = len(LADDER)
     rung = min(max(rung, 1), top)
     for r in range(rung, top + 1):
@@ -178,8 +221,9 @@ def escalation_target(rung: int, owner_id: str, lead_id: str | None, head_id: st
         if who and (r == 1 or who != owner_id):
             return r, who
     for r in range(rung, 0, -1):
-        if people[r]:
-            return r, people[r]
+        found = people[r]
+        if found:
+            return r, found
     return 1, owner_id
 
 
@@ -204,7 +248,7 @@ def thread_matches(*, same_customer: bool, case_open: bool, case_kind: str, kind
 
 # Waiting on someone else pauses these clocks; the regulator's clocks never pause, and the
 # no-activity clock keeps running (someone still has to chase the answer).
-PAUSABLE_CLOCKS = ("first_response", "customer_waiting", "resolution_target")
+PAUSABLE_CLOCKS = (ClockKind.FIRST_RESPONSE, ClockKind.CUSTOMER_WAITING, ClockKind.RESOLUTION_TARGET)
 WAIT_ON = ("customer", "third_party")
 PARTY_MAX = 200
 

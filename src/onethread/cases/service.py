@@ -9,18 +9,18 @@ from datetime import timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from onethread.access.rules import FIELD_SUBCONTRACTOR, Principal
+from onethread.access.rules import FIELD_SUBCONTRACTOR, Principal, Role
 from onethread.cases import assignment, clocks, merge_undo, proactive, rules, triage_items, waits
 from onethread.cases.handover_service import eligible_owner
 from onethread.cases.items_service import open_case as load_open
 from onethread.cases.log import log
-from onethread.cases.rules import CaseStatus
+from onethread.cases.rules import CaseStatus, ClockKind, HandoverStatus, ItemStatus
 from onethread.customers import queries as customer_queries
 from onethread.customers.service import get_customer
 from onethread.db.session import settings_of
 from onethread.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from onethread.interactions import service as interactions
-from onethread.interactions.rules import CHANNELS
+from onethread.interactions.rules import CHANNELS, Direction
 from onethread.kernel.clock import Clock, SettableClock
 from onethread.kernel.events import DomainEvent
 from onethread.models import (
@@ -93,11 +93,11 @@ def open_new(session: Session, clock: Clock, actor: Principal, *, customer_id: s
                 tmf_attributes=tmf_attributes)
     session.add(case)
     session.flush()
-    for kind_ in ("first_response", "no_activity", "resolution_target"):
+    for kind_ in (ClockKind.FIRST_RESPONSE, ClockKind.NO_ACTIVITY, ClockKind.RESOLUTION_TARGET):
         clocks.start(session, case, kind_, now)
     if kind == "complaint":
-        clocks.start(session, case, "regulator_warning", now)
-        clocks.start(session, case, "regulator_deadline", now)
+        clocks.start(session, case, ClockKind.REGULATOR_WARNING, now)
+        clocks.start(session, case, ClockKind.REGULATOR_DEADLINE, now)
     log(session, clock, case, actor, "opened", f"{kind.replace('_', ' ').capitalize()} case opened: {case.title}",
         text=customer_account, channel=opened_via,
         data={"ownerId": owner.id, "ownerName": owner.display_name, "kind": kind,
@@ -186,18 +186,19 @@ def attach_contact(session: Session, clock: Clock, actor: Principal, case_id: st
     contact.case_id = case.id
     contact.case_reason = reason[:300] if reason else f"put on the case by {actor.name}"
     now = clock.now()
-    if contact.direction == "inbound":
+    if contact.direction == Direction.INBOUND:
         waits.customer_answered(session, clock, case, actor, contact.occurred_at)
         _customer_waiting(session, case, contact.occurred_at)
     log(session, clock, case, actor, "contact_linked", f"{contact.channel.capitalize()} contact added to the case",
         text=(contact.text or "")[:500] or None, channel=contact.channel,
         data={"contactId": contact.id, **({"reason": reason} if reason else {})})
-    if contact.direction != "inbound":
+    if contact.direction != Direction.INBOUND:
         clocks.touch(session, case, now)  # the customer calling again is not us working on it
     item = triage_items.end(session, contact.id, at=now, by=actor.id, resolution="case", case_id=case.id)
     if item is not None and item.session_id:
         for other in session.scalars(select(Contact).where(
-                Contact.session_id == item.session_id, Contact.case_id.is_(None), Contact.direction == "inbound",
+                Contact.session_id == item.session_id, Contact.case_id.is_(None),
+                Contact.direction == Direction.INBOUND,
                 Contact.customer_id == case.customer_id, Contact.id != contact.id)):
             attach_contact(session, clock, actor, case.id, other.id, reason="the rest of the same contact session")
         triage_items.cover_the_rest(session, item, why=f"the rest of contact session {item.session_id}, whose "
@@ -205,7 +206,7 @@ def attach_contact(session: Session, clock: Clock, actor: Principal, case_id: st
     return contact
 
 
-THREADING = Principal(kind="system", id="threading", name="E-mail threading", role="admin")
+THREADING = Principal(kind="system", id="threading", name="E-mail threading", role=Role.ADMIN)
 
 
 def thread_reply(session: Session, event: DomainEvent) -> None:
@@ -213,7 +214,7 @@ def thread_reply(session: Session, event: DomainEvent) -> None:
     an open case (a customer replying to our e-mail) joins that case and starts its waiting clock."""
     p = event.payload
     thread_id = p.get("threadId")
-    if not thread_id or p.get("direction") != "inbound" or event.customer_id is None:
+    if not thread_id or p.get("direction") != Direction.INBOUND or event.customer_id is None:
         return
     root = session.execute(select(Contact.case_id, Contact.customer_id).where(Contact.id == thread_id)).first()
     if root is None or root.case_id is None or root.customer_id != event.customer_id:
@@ -229,7 +230,7 @@ def thread_reply(session: Session, event: DomainEvent) -> None:
 def _customer_waiting(session: Session, case: Case, since) -> None:
     if case.awaiting_reply_since is None:
         case.awaiting_reply_since = since
-        clocks.start(session, case, "customer_waiting", since)
+        clocks.start(session, case, ClockKind.CUSTOMER_WAITING, since)
 
 
 def customer_message(session: Session, clock: Clock, actor: Principal, case_id: str, *, text: str, channel: str,
@@ -241,7 +242,7 @@ def customer_message(session: Session, clock: Clock, actor: Principal, case_id: 
         raise ValidationFailed("the message is empty", field="text")
     now = clock.now()
     contact = interactions.record(session, clock, actor, interactions.Intake(
-        channel=channel, direction="inbound", occurred_at=now, text=text.strip(), kind="message",
+        channel=channel, direction=Direction.INBOUND, occurred_at=now, text=text.strip(), kind="message",
         customer_id=case.customer_id, extra={"caseId": case.id, "onBehalfOf": on_behalf} if on_behalf else
         {"caseId": case.id})).contact
     contact.case_id = case.id
@@ -283,11 +284,11 @@ def reply(session: Session, clock: Clock, actor: Principal, case_id: str, *, tex
         channel = message.channel
     else:
         contact = interactions.record(session, clock, actor, interactions.Intake(
-            channel=channel, direction="outbound", occurred_at=now, text=text.strip(), kind="message",
+            channel=channel, direction=Direction.OUTBOUND, occurred_at=now, text=text.strip(), kind="message",
             customer_id=case.customer_id, extra={"caseId": case.id})).contact
         contact.case_id = case.id
     case.awaiting_reply_since = None
-    clocks.stop(session, case.id, ("customer_waiting", "first_response"), now)
+    clocks.stop(session, case.id, (ClockKind.CUSTOMER_WAITING, ClockKind.FIRST_RESPONSE), now)
     if case.status == CaseStatus.OPEN:
         case.status = CaseStatus.IN_PROGRESS
     log(session, clock, case, actor, "replied", f"{actor.name} replied to the customer", text=text.strip(),
@@ -311,7 +312,7 @@ def record_step(session: Session, clock: Clock, actor: Principal, case_id: str, 
     if step == "customer_account":
         case.customer_account = text.strip()
     if step == "acknowledged":
-        clocks.stop(session, case.id, ("first_response",), now)
+        clocks.stop(session, case.id, (ClockKind.FIRST_RESPONSE,), now)
     entry = log(session, clock, case, actor, f"step_{step}", f"Complaint {rules.STEP_LABELS[step]}",
                 text=text.strip(), audience="customer" if step != "customer_account" else "internal",
                 data={"step": step})
@@ -328,10 +329,10 @@ def steps_done(session: Session, case_id: str) -> set[str]:
 def open_items(session: Session, case: Case) -> rules.OpenItems:
     harms = session.scalars(select(Harm.description).where(Harm.case_id == case.id, Harm.resolved_at.is_(None))).all()
     commitments = session.scalars(select(Commitment.text).where(Commitment.case_id == case.id,
-                                                                Commitment.status == "open")).all()
+                                                                Commitment.status == ItemStatus.OPEN)).all()
     proactive_ids = proactive.proactive_task_ids(session, [case.id])  # they end with the case, never block it
     tasks = [t.title for t in session.execute(select(Task.id, Task.title).where(
-        Task.case_id == case.id, Task.status == "open")) if t.id not in proactive_ids]
+        Task.case_id == case.id, Task.status == ItemStatus.OPEN)) if t.id not in proactive_ids]
     missing = []
     if case.kind == "complaint":
         done = steps_done(session, case.id)
@@ -433,10 +434,11 @@ def merge(session: Session, clock: Clock, actor: Principal, source_id: str, *, i
     proactive.end_with_case(session, source, now, f"case merged into {target.id}, whose own task goes on")
     for model in (Contact, Commitment, Harm, Task, Participant):  # tasks may be assigned to participants
         session.execute(update(model).where(model.case_id == source.id).values(case_id=target.id))
-    session.execute(update(Handover).where(Handover.case_id == source.id, Handover.status == "pending")
-                    .values(status="cancelled", decided_at=now, decision_note=f"case merged into {target.id}"))
-    session.execute(update(CaseClock).where(CaseClock.case_id == source.id,
-                                                   CaseClock.kind.in_(("task_overdue", "commitment_due")))
+    session.execute(update(Handover).where(Handover.case_id == source.id, Handover.status == HandoverStatus.PENDING)
+                    .values(status=HandoverStatus.CANCELLED, decided_at=now,
+                            decision_note=f"case merged into {target.id}"))
+    session.execute(update(CaseClock).where(CaseClock.case_id == source.id, CaseClock.kind.in_(
+                                                (ClockKind.TASK_OVERDUE, ClockKind.COMMITMENT_DUE)))
                     .values(case_id=target.id))
     session.execute(update(CaseClock).where(CaseClock.case_id == source.id,
                                                    CaseClock.stopped_at.is_(None)).values(stopped_at=now))

@@ -18,21 +18,23 @@ from sqlalchemy import bindparam, exists, insert, or_, select
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session
 
-from onethread.access.rules import Principal
+from onethread.access.rules import Principal, Role
 from onethread.cases import assignment, policy, routing, triage_items
 from onethread.cases.log import log
+from onethread.cases.rules import CaseStatus
 from onethread.cases.service import attach_contact
 from onethread.db.bulk import insert_rows
 from onethread.db.outbox import insert_now
 from onethread.db.session import settings_of
 from onethread.errors import Conflict, Forbidden, ValidationFailed
 from onethread.interactions import service as interactions
+from onethread.interactions.rules import Direction
 from onethread.kernel.clock import Clock, SettableClock, ensure_utc
 from onethread.kernel.events import DomainEvent
 from onethread.kernel.ids import new_id
 from onethread.models import Case, Contact, ContactSession, Customer, Party, Product, Team, TriageItem, Vulnerability
 
-TRIAGE = Principal(kind="system", id="triage", name="Triage", role="admin")
+TRIAGE = Principal(kind="system", id="triage", name="Triage", role=Role.ADMIN)
 _CASE_REF = re.compile(r"\b[0-9A-HJKMNP-TV-Z]{26}\b")  # a case id (ULID) quoted in a subject or text
 
 
@@ -40,7 +42,7 @@ def _open_case(session: Session, case_id: str | None, customer_id: str) -> Case 
     if not case_id:
         return None
     case = session.get(Case, case_id)
-    return case if case is not None and case.status != "closed" and case.customer_id == customer_id else None
+    return case if case is not None and case.status != CaseStatus.CLOSED and case.customer_id == customer_id else None
 
 
 def join_target(session: Session, contact: Contact, now: datetime) -> tuple[Case, str] | None:
@@ -67,7 +69,7 @@ def join_target(session: Session, contact: Contact, now: datetime) -> tuple[Case
     if contact.in_reply_to:
         case_id = session.scalar(select(Contact.case_id).where(
             Contact.channel == contact.channel, Contact.channel_message_id == contact.in_reply_to,
-            Contact.direction == "outbound"))
+            Contact.direction == Direction.OUTBOUND))
         case = _open_case(session, case_id, customer_id)
         if case is not None:
             return case, "a reply to our message on this case"
@@ -76,7 +78,8 @@ def join_target(session: Session, contact: Contact, now: datetime) -> tuple[Case
     if product or category:
         days = settings_of(session).threading_window_days
         same = Case.product_id == product if product else Case.category == category
-        case = session.scalar(select(Case).where(Case.customer_id == customer_id, Case.status != "closed", same,
+        case = session.scalar(select(Case).where(Case.customer_id == customer_id,
+                                                 Case.status != CaseStatus.CLOSED, same,
                                                  Case.last_activity_at >= now - timedelta(days=days))
                               .order_by(Case.last_activity_at.desc()).limit(1))
         if case is not None:
@@ -232,7 +235,7 @@ def triage(session: Session, contact: Contact, now: datetime, *, new: bool = Fal
 def on_recorded(session: Session, event: DomainEvent) -> None:
     """Event handler (``contact.recorded``): triage an inbound contact that is on no case."""
     p = event.payload
-    if p.get("direction") != "inbound":
+    if p.get("direction") != Direction.INBOUND:
         return
     contact = session.get(Contact, event.aggregate_id)
     if contact is None or contact.case_id is not None or (contact.extra or {}).get("caseId"):
@@ -260,7 +263,7 @@ def not_this_case(session: Session, clock: Clock, actor: Principal, contact_id: 
     contact = interactions.get_contact(session, contact_id)
     if contact.case_id is None:
         raise Conflict("the contact is on no case")
-    if contact.direction != "inbound":
+    if contact.direction != Direction.INBOUND:
         raise Conflict("only a contact from the customer is moved off a case this way")
     if to_case_id == contact.case_id:
         raise ValidationFailed("that is the case it is on", field="caseId")
@@ -299,7 +302,7 @@ def _on_recorded_many(session: Session, events: list[DomainEvent]) -> None:
     (plain rows), the items' one ``INSERT`` (and round robin's hand-outs, one executemany)."""
     plain = []
     for event in events:
-        if event.payload.get("direction") != "inbound":
+        if event.payload.get("direction") != Direction.INBOUND:
             continue
         contact = session.get(Contact, event.aggregate_id)
         if _plain(contact, event.payload):

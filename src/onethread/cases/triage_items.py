@@ -9,6 +9,7 @@ from sqlalchemy import String, case, cast, func, select, update
 from sqlalchemy.orm import Session
 
 from onethread.errors import NotFound
+from onethread.interactions.rules import Direction
 from onethread.models import Contact, MatchItem, TriageItem, Vulnerability
 
 # Customers whose consented needs in force ask for priority: their items come first in the queues.
@@ -50,7 +51,7 @@ def cover_the_rest(session: Session, ended: TriageItem, *, why: str) -> TriageIt
         return None
     dismissed = select(MatchItem.id).where(MatchItem.contact_id == Contact.id, MatchItem.resolution == "dismissed")
     heir = session.scalar(select(Contact).where(
-        Contact.session_id == ended.session_id, Contact.direction == "inbound", Contact.case_id.is_(None),
+        Contact.session_id == ended.session_id, Contact.direction == Direction.INBOUND, Contact.case_id.is_(None),
         Contact.id != ended.contact_id, ~dismissed.exists()).order_by(Contact.occurred_at, Contact.id).limit(1))
     if heir is None:
         return None

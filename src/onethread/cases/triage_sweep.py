@@ -11,10 +11,10 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from onethread.cases import clocks, policy, rules
+from onethread.cases.events import TriageEscalated
 from onethread.db.outbox import record_events
 from onethread.db.session import settings_of
 from onethread.kernel.clock import Clock
-from onethread.kernel.events import DomainEvent
 from onethread.models import StaffUser, Team, TriageItem
 
 BATCH = 500
@@ -53,11 +53,9 @@ def sweep(session: Session, clock: Clock) -> int:
             name = session.scalar(select(StaffUser.display_name).where(StaffUser.id == to)) if to else None
             title = (f"Waiting {r.channel} contact escalated to {name or 'nobody (no lead, no head)'}: first "
                      f"response missed (due {r.due_at:%Y-%m-%d %H:%M} UTC)")
-            events.append(DomainEvent(
-                type="triage.escalated", occurred_at=r.due_at, aggregate_type="triage_item", aggregate_id=r.id,
-                customer_id=r.customer_id,
-                payload={"level": level, "toStaffId": to or None, "toName": name, "timelineTitle": title,
-                         "actorName": "onethread", "system": True, "channel": r.channel}))
+            events.append(TriageEscalated(occurred_at=r.due_at, aggregate_id=r.id, customer_id=r.customer_id,
+                                          level=level, to_staff_id=to or None, to_name=name, timeline_title=title,
+                                          channel=r.channel))
         record_events(session, events)
         session.expire_all()
 

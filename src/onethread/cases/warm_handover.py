@@ -26,6 +26,7 @@ from onethread.errors import Conflict, ValidationFailed
 from onethread.interactions import rules as contact_rules
 from onethread.interactions import service as interactions
 from onethread.interactions import session_service
+from onethread.interactions.rules import Direction
 from onethread.kernel.clock import Clock
 from onethread.models import Case, Contact, ContactSession, Handover, SessionHop
 
@@ -116,7 +117,7 @@ def warm_handover(session: Session, clock: Clock, actor: Principal, *, customer_
     contact = hop = None
     if live is not None:
         contact = interactions.record_in_session(session, clock, actor, interactions.Intake(
-            channel=live.channel, direction="inbound", occurred_at=clock.now(), text=note,
+            channel=live.channel, direction=Direction.INBOUND, occurred_at=clock.now(), text=note,
             subject=f"{SUBJECTS.get(live.channel, 'Contact')}: {case.title}"[:contact_rules.MAX_SUBJECT],
             kind=contact_rules.default_kind(live.channel), customer_id=customer_id, session_id=live.id,
             extra={"caseId": case.id})).contact

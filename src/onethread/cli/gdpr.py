@@ -9,7 +9,7 @@ import typer
 from sqlalchemy import select
 
 from onethread.access import service as access
-from onethread.access.rules import Principal
+from onethread.access.rules import Principal, Role
 from onethread.cli.common import container, fail, unit_of_work
 from onethread.models import StaffUser
 from onethread.privacy import export as exporting
@@ -27,7 +27,7 @@ def _person(session, username: str) -> Principal:
     user = session.scalar(select(StaffUser).where(StaffUser.username == username.strip().lower()))
     if user is None or not user.active:
         fail(f"no active staff user {username!r}")
-    if user.role != "admin":
+    if user.role != Role.ADMIN:
         fail(f"{user.username} is a {user.role}: only an administrator may do this")
     return access.staff_principal(user)
 

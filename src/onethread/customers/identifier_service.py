@@ -18,10 +18,10 @@ from sqlalchemy.orm import Session
 
 from onethread.access.rules import Principal
 from onethread.customers import rules
+from onethread.customers.events import IdentifierAssigned, IdentifierReleased
 from onethread.db.outbox import record_event
 from onethread.errors import Conflict, NotFound, ValidationFailed
 from onethread.kernel.clock import Clock, ensure_utc
-from onethread.kernel.events import DomainEvent
 from onethread.kernel.ids import new_id
 from onethread.models import Customer, Identifier, IdentifierHolding, Product
 
@@ -119,12 +119,10 @@ def assign(session: Session, clock: Clock, actor: Principal, *, customer_id: str
                                 valid_from=start, valid_to=end, recorded_by=actor.id, created_at=now)
     session.add(holding)
     session.flush()
-    record_event(session, DomainEvent(
-        type="identifier.assigned", occurred_at=now, aggregate_type="identifier", aggregate_id=ident.id,
-        customer_id=customer_id,
-        payload={"kind": kind, "value": normal, "validFrom": start.isoformat(),
-                 "validTo": end.isoformat() if end else None, "holdingId": holding.id, "actor": actor.id},
-    ))
+    record_event(session, IdentifierAssigned(
+        occurred_at=now, aggregate_id=ident.id, customer_id=customer_id, kind=kind, value=normal,
+        valid_from=start.isoformat(), valid_to=end.isoformat() if end else None, holding_id=holding.id,
+        actor=actor.id))
     return holding
 
 
@@ -144,12 +142,9 @@ def end_holding(session: Session, clock: Clock, actor: Principal, holding_id: st
         raise ValidationFailed("the end must be after the start of the holding", field="at")
     holding.valid_to = end
     holding.end_reason = reason
-    record_event(session, DomainEvent(
-        type="identifier.released", occurred_at=clock.now(), aggregate_type="identifier",
-        aggregate_id=ident.id, customer_id=holding.customer_id,
-        payload={"kind": ident.kind, "value": ident.value, "validTo": end.isoformat(), "holdingId": holding.id,
-                 "reason": reason, "actor": actor.id},
-    ))
+    record_event(session, IdentifierReleased(
+        occurred_at=clock.now(), aggregate_id=ident.id, customer_id=holding.customer_id, kind=ident.kind,
+        value=ident.value, valid_to=end.isoformat(), holding_id=holding.id, reason=reason, actor=actor.id))
     return holding
 
 

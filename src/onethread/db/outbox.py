@@ -22,7 +22,7 @@ from onethread.db.base import Base
 from onethread.db.bulk import insert_rows
 from onethread.db.types import JSONType
 from onethread.kernel.clock import Clock
-from onethread.kernel.events import DomainEvent, EventBus
+from onethread.kernel.events import DomainEvent, Event, EventBus, as_envelope
 from onethread.kernel.ids import new_id
 
 log = logging.getLogger(__name__)
@@ -95,9 +95,11 @@ def _bus(session: Session) -> EventBus:
     return bus
 
 
-def record_event(session: Session, event: DomainEvent) -> DomainEvent:
-    """Write ``event`` to the outbox in the current transaction and run in-process handlers."""
+def record_event(session: Session, event: DomainEvent | Event) -> DomainEvent:
+    """Write ``event`` to the outbox in the current transaction and run in-process handlers. A typed
+    ``Event`` is stored as its envelope; handlers receive the stored envelope either way."""
     bus = _bus(session)
+    event = as_envelope(event)
     event_id = new_id()
     stored = DomainEvent(
         type=event.type,
@@ -297,7 +299,7 @@ def pending_count(session: Session) -> int:
 
 
 
-def record_events(session: Session, events: list[DomainEvent]) -> list[DomainEvent]:
+def record_events(session: Session, events: list[DomainEvent | Event]) -> list[DomainEvent]:
     """``record_event`` for many events at once (sweeps): one bulk INSERT, handlers in bulk.
 
     A handler with a ``many(session, events)`` attribute gets the whole list; others one by one.
@@ -307,7 +309,7 @@ def record_events(session: Session, events: list[DomainEvent]) -> list[DomainEve
     bus = _bus(session)
     stored = [DomainEvent(type=e.type, occurred_at=e.occurred_at, aggregate_type=e.aggregate_type,
                           aggregate_id=e.aggregate_id, customer_id=e.customer_id, payload=e.payload, id=new_id())
-              for e in events]
+              for e in map(as_envelope, events)]
     insert_rows(session, OutboxEvent.__table__, [  # one statement for the batch (db.bulk)
         {"id": e.id, "type": e.type, "aggregate_type": e.aggregate_type, "aggregate_id": e.aggregate_id,
          "customer_id": e.customer_id, "payload": e.payload, "occurred_at": e.occurred_at,

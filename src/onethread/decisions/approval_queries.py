@@ -9,6 +9,7 @@ from sqlalchemy import case as when
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from onethread.decisions.approval_rules import ApprovalStatus
 from onethread.models import ApprovalRequest
 
 LIMIT = 100
@@ -22,7 +23,7 @@ def for_case(session: Session, case_id: str) -> list[ApprovalRequest]:
 
 def for_customer(session: Session, customer_id: str) -> list[ApprovalRequest]:
     """A customer's requests: those still waiting first, then the newest decided."""
-    waiting = when((ApprovalRequest.status == "pending", 0), else_=1)
+    waiting = when((ApprovalRequest.status == ApprovalStatus.PENDING, 0), else_=1)
     return list(session.scalars(select(ApprovalRequest).where(ApprovalRequest.customer_id == customer_id)
                                 .order_by(waiting, ApprovalRequest.requested_at.desc(), ApprovalRequest.id.desc())
                                 .limit(LIMIT)))
@@ -30,6 +31,6 @@ def for_customer(session: Session, customer_id: str) -> list[ApprovalRequest]:
 
 def waiting_for(session: Session, *, staff_id: str, role: str) -> list[ApprovalRequest]:
     """Pending requests this person may decide (their role is asked for; not their own), oldest first."""
-    pending = session.scalars(select(ApprovalRequest).where(ApprovalRequest.status == "pending")
+    pending = session.scalars(select(ApprovalRequest).where(ApprovalRequest.status == ApprovalStatus.PENDING)
                               .order_by(ApprovalRequest.requested_at, ApprovalRequest.id).limit(LIMIT))
     return [r for r in pending if role in (r.required_roles or []) and r.requested_by != staff_id]

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Annotated
+from enum import StrEnum
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -18,7 +19,18 @@ from onethread.kernel import config_files
 from onethread.kernel.config_files import STRICT, ConfigError
 
 ACTIONS = ("terminate_line", "flag_fraud", "write_off", "close_unconfirmed", "add_representative")
-STATUSES = ("pending", "approved", "rejected", "withdrawn")
+
+
+class ApprovalStatus(StrEnum):
+    """A four-eyes request's status (``ApprovalRequest.status``)."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+
+
+STATUSES = tuple(ApprovalStatus)
 REASON_MAX = 2000
 NOTE_MAX = 2000
 OUTCOME_MAX = 2000
@@ -70,7 +82,7 @@ class _ActionFile(BaseModel):
 
     @field_validator("threshold_minor", mode="before")
     @classmethod
-    def _money(cls, value):
+    def _money(cls, value: Any) -> Any:
         if not isinstance(value, dict) or not all(
                 isinstance(c, str) and len(c) == 3 and c.isupper() and isinstance(v, int)
                 and not isinstance(v, bool) and v >= 0 for c, v in value.items()):
@@ -93,7 +105,7 @@ class _PolicyFile(BaseModel):
 
     @field_validator("actions", mode="before")
     @classmethod
-    def _all_actions(cls, value):
+    def _all_actions(cls, value: Any) -> Any:
         if not isinstance(value, dict) or set(value) != set(ACTIONS):
             raise ValueError(f"actions must name exactly {', '.join(ACTIONS)}")
         for name, body in value.items():
@@ -156,7 +168,7 @@ def withdraw_refusal(*, requester_id: str, caller_id: str) -> str | None:
 
 
 def decided_refusal(status: str) -> str | None:
-    if status != "pending":
+    if status != ApprovalStatus.PENDING:
         return f"the request is already {status}"
     return None
 

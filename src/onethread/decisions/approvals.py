@@ -37,11 +37,14 @@ from onethread.customers import service as customers
 from onethread.customers.service import get_customer
 from onethread.db.outbox import record_event
 from onethread.decisions import approval_rules as rules
+from onethread.decisions.approval_rules import ApprovalStatus
 from onethread.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from onethread.interactions.rules import CHANNELS
 from onethread.inventory import rules as inventory_rules
 from onethread.inventory import service as inventory
 from onethread.kernel import pagination
+from onethread.inventory.rules import ProductStatus
+from onethread.kernel.case_status import CaseStatus
 from onethread.kernel.clock import Clock, ensure_utc
 from onethread.kernel.events import DomainEvent
 from onethread.kernel.money import Money
@@ -75,7 +78,7 @@ def refuse_direct_termination(product: Product, to_status: str | None, *, channe
     in). Without them it is the operator's decision: 409, naming the approval route."""
     if to_status not in TERMINATING or product.status in inventory_rules.TERMINAL:
         return
-    if product.status == "pendingTerminate":
+    if product.status == ProductStatus.PENDING_TERMINATE:
         return  # finishing a termination the customer asked for when it was put pending
     if channel and channel != "system" and (reason or "").strip():
         return
@@ -89,7 +92,7 @@ def refuse_direct_termination(product: Product, to_status: str | None, *, channe
 def refuse_direct_close(session: Session, case_id: str, *, customer_confirmed: bool) -> None:
     """A complaint closes without the customer's confirmation only through four eyes."""
     case = session.get(Case, case_id)
-    if case is None or customer_confirmed or case.kind != "complaint" or case.status == "closed":
+    if case is None or customer_confirmed or case.kind != "complaint" or case.status == CaseStatus.CLOSED:
         return
     if cases_rules.closure_blockers(cases.open_items(session, case)):
         return  # the close is refused anyway, naming what is still open: that comes first
@@ -147,7 +150,7 @@ def gather_evidence(session: Session, clock: Clock, actor: Principal, *, custome
     now = clock.now()
     customer = get_customer(session, customer_id)
     open_cases = session.execute(select(Case.id, Case.title, Case.kind, Case.opened_at).where(
-        Case.customer_id == customer_id, Case.status != "closed").order_by(Case.opened_at)).all()
+        Case.customer_id == customer_id, Case.status != CaseStatus.CLOSED).order_by(Case.opened_at)).all()
     record = billing_queries.payment_record(session, customer_id)
     evidence: dict = {
         "capturedAt": _iso(now),
@@ -261,7 +264,7 @@ def _text(value: str | None, field: str, limit: int, *, required: str | None = N
 def _pending_twin(session: Session, action: str, target_field: str, target: str) -> ApprovalRequest | None:
     column = getattr(ApprovalRequest, target_field)
     return session.scalar(select(ApprovalRequest).where(ApprovalRequest.action == action, column == target,
-                                                        ApprovalRequest.status == "pending").limit(1))
+                                                        ApprovalRequest.status == ApprovalStatus.PENDING).limit(1))
 
 
 def _load(session: Session, model, row_id: str | None, field: str, what: str):
@@ -284,7 +287,7 @@ def _representative_params(session: Session, clock: Clock, owner: str, represent
         valid_from=valid_from, valid_until=valid_until)
     if any(r.action == "add_representative" and r.params.get("partyId") == representative["partyId"]
            for r in session.scalars(select(ApprovalRequest).where(ApprovalRequest.customer_id == owner,
-                                                                  ApprovalRequest.status == "pending"))):
+                                                                  ApprovalRequest.status == ApprovalStatus.PENDING))):
         raise Conflict("the same representative is already waiting for a second person's approval",
                        field="partyId")
     return {"partyId": representative["partyId"], "name": name, "relationship": relationship, "permissions": perms,
@@ -315,7 +318,7 @@ def _check_action(session: Session, action: str, owner: str, *, product: Product
     elif action == "close_unconfirmed":
         if case is None:
             raise ValidationFailed("name the complaint to close (caseId)", field="caseId")
-        if case.status == "closed":
+        if case.status == CaseStatus.CLOSED:
             raise Conflict("the case is already closed", field="caseId")
         if case.kind != "complaint":
             raise ValidationFailed("only a complaint needs approval to close without the customer's confirmation; "
@@ -383,14 +386,14 @@ def request(session: Session, clock: Clock, actor: Principal, *, action: str, re
         currency=bill.currency if action == "write_off" else None, params=params, reason=reason,
         evidence=gather_evidence(session, clock, actor, customer_id=owner, identifier_id=identifier_id,
                                  product=product, bill=bill, case=case),
-        required_roles=sorted(rule.approvers), status="pending", requested_at=now, requested_by=actor.id,
+        required_roles=sorted(rule.approvers), status=ApprovalStatus.PENDING, requested_at=now, requested_by=actor.id,
         requested_by_name=actor.name, result={})
     session.add(req)
     session.flush()
     _record(session, clock, actor, req, "requested", f"Four eyes: {_title(req)} asked by {actor.name}", reason)
     if not rules.needs_second_person(policy(), action, amount_minor, req.currency):
         limit = rule.threshold_minor[req.currency]
-        req.status, req.decided_at = "approved", now
+        req.status, req.decided_at = ApprovalStatus.APPROVED, now
         req.decided_by_name = "no second person needed"
         req.decision_note = f"at or below the four-eyes threshold of {_money(limit, req.currency)}"
         session.flush()
@@ -426,7 +429,8 @@ def approve(session: Session, clock: Clock, actor: Principal, approval_id: str, 
     if refusal:
         raise Forbidden(refusal)
     note = _text(note, "note", rules.NOTE_MAX)
-    req.status, req.decided_at, req.decided_by, req.decided_by_name = "approved", clock.now(), actor.id, actor.name
+    req.status, req.decided_at = ApprovalStatus.APPROVED, clock.now()
+    req.decided_by, req.decided_by_name = actor.id, actor.name
     req.decision_note = note
     _flush_claim(session)
     _record(session, clock, actor, req, "approved", f"Four eyes: {_title(req)} approved by {actor.name}", note)
@@ -444,7 +448,8 @@ def reject(session: Session, clock: Clock, actor: Principal, approval_id: str, *
     if refusal:
         raise Forbidden(refusal)
     note = _text(note, "note", rules.NOTE_MAX, required="say why the request is rejected")
-    req.status, req.decided_at, req.decided_by, req.decided_by_name = "rejected", clock.now(), actor.id, actor.name
+    req.status, req.decided_at = ApprovalStatus.REJECTED, clock.now()
+    req.decided_by, req.decided_by_name = actor.id, actor.name
     req.decision_note = note
     _flush_claim(session)
     _record(session, clock, actor, req, "rejected", f"Four eyes: {_title(req)} rejected by {actor.name}", note)
@@ -460,7 +465,8 @@ def withdraw(session: Session, clock: Clock, actor: Principal, approval_id: str,
     if refusal:
         raise Forbidden(refusal)
     note = _text(note, "note", rules.NOTE_MAX)
-    req.status, req.decided_at, req.decided_by, req.decided_by_name = "withdrawn", clock.now(), actor.id, actor.name
+    req.status, req.decided_at = ApprovalStatus.WITHDRAWN, clock.now()
+    req.decided_by, req.decided_by_name = actor.id, actor.name
     req.decision_note = note
     _flush_claim(session)
     _record(session, clock, actor, req, "withdrawn", f"Four eyes: {_title(req)} withdrawn by {actor.name}", note)
@@ -474,8 +480,8 @@ def _execute(session: Session, clock: Clock, actor: Principal, req: ApprovalRequ
         product = inventory.get_product(session, req.product_id)
         if product.status in inventory_rules.TERMINAL:
             raise Conflict(f"the product is already {product.status}")
-        inventory.change_status(session, clock, actor, product, "terminated", channel=req.params.get("channel"),
-                                reason=why[:inventory_rules.REASON_MAX])
+        inventory.change_status(session, clock, actor, product, ProductStatus.TERMINATED,
+                                channel=req.params.get("channel"), reason=why[:inventory_rules.REASON_MAX])
         result = {"productId": product.id, "productStatus": product.status,
                   "terminatedAt": _iso(product.terminated_at)}
         done = f"{product.name} terminated"

@@ -27,9 +27,11 @@ from onethread.billing import rules as billing_rules
 from onethread.cases import items_service
 from onethread.cases import service as cases
 from onethread.cases.log import log
+from onethread.cases.rules import ItemStatus
 from onethread.decisions import rules
 from onethread.decisions import service as decisions
 from onethread.errors import Conflict, Forbidden, ValidationFailed
+from onethread.kernel.case_status import CaseStatus
 from onethread.kernel.clock import Clock
 from onethread.kernel.money import Money
 from onethread.models import BillFinding, Case, Commitment, Contact, Decision, StaffUser
@@ -64,7 +66,8 @@ def _owner(session: Session, actor: Principal) -> str | None:
 def billing_case(session: Session, customer_id: str) -> Case | None:
     """The customer's open billing case (the oldest), which every billing finding and contact joins."""
     return session.scalars(select(Case).where(Case.customer_id == customer_id, Case.kind == CASE_KIND,
-                                              Case.status != "closed").order_by(Case.opened_at, Case.id)).first()
+                                              Case.status != CaseStatus.CLOSED)
+                           .order_by(Case.opened_at, Case.id)).first()
 
 
 def audit_and_follow_up(session: Session, clock: Clock, actor: Principal, *, customer_ids: list[str] | None = None,
@@ -121,7 +124,7 @@ def decide_refund(session: Session, clock: Clock, actor: Principal, case: Case) 
         BillFinding.case_id == case.id, BillFinding.status.in_(LIVE), BillFinding.at_stake_minor > 0)
         .order_by(BillFinding.period_start, BillFinding.id)))
     previous = list(session.scalars(select(Commitment).where(
-        Commitment.case_id == case.id, Commitment.status == "open",
+        Commitment.case_id == case.id, Commitment.status == ItemStatus.OPEN,
         Commitment.text.like(f"{REFUND_TEXT}%") | Commitment.text.like(f"{CORRECTED_TEXT}%"))))
     if not live:
         for item in previous:
@@ -183,6 +186,6 @@ def review(session: Session, clock: Clock, actor: Principal, finding_id: str, *,
         log(session, clock, case, actor, "note", f"Bill audit finding {finding.code} {finding.status} "
             f"({finding.period_start:%B %Y}, {_money(finding.at_stake_minor, finding.currency)})", text=note,
             data={"findingId": finding.id, "status": finding.status})
-        if finding.status == "dismissed" and case.status != "closed":
+        if finding.status == "dismissed" and case.status != CaseStatus.CLOSED:
             decide_refund(session, clock, actor, case)
     return finding

@@ -28,6 +28,7 @@ from onethread.customers.queries import actor_names
 from onethread.customers.service import get_customer
 from onethread.db.outbox import record_event
 from onethread.decisions import symptoms
+from onethread.decisions.events import DefectReported
 from onethread.decisions.symptoms import SymptomMatch
 from onethread.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from onethread.interactions.rules import CHANNELS
@@ -239,12 +240,10 @@ def record_checked_report(session: Session, clock: Clock, actor: Principal, *, c
                           recorded_by=actor.id)
     session.add(report)
     session.flush()
-    record_event(session, DomainEvent(
-        type="defect.reported", occurred_at=now, aggregate_type="defect_report", aggregate_id=report.id,
-        customer_id=customer_id,
-        payload={"reportId": report.id, "deviceModel": model, "symptom": report.symptom, "wording": text,
-                 "matched": found.explain() if found else None, "channel": channel, "caseId": case_id,
-                 "decisionId": decision_id, "actor": actor.id, "actorName": actor.name}))
+    record_event(session, DefectReported(
+        occurred_at=now, aggregate_id=report.id, customer_id=customer_id, report_id=report.id, device_model=model,
+        symptom=report.symptom, wording=text, matched=found.explain() if found else None, channel=channel,
+        case_id=case_id, decision_id=decision_id, actor=actor.id, actor_name=actor.name))
     if found is None:
         return Reported(report, None, None, False)
     if defect is not None:

@@ -19,6 +19,7 @@ from onethread.access.rules import Principal
 from onethread.cases import items_service
 from onethread.cases import service as cases
 from onethread.cases.log import log
+from onethread.cases.rules import ItemStatus
 from onethread.customers.service import get_customer
 from onethread.db.outbox import record_event
 from onethread.decisions import known_defects, rules
@@ -26,6 +27,7 @@ from onethread.decisions.rules import FactError, Policy, PolicyError
 from onethread.decisions.symptoms import SymptomMatch
 from onethread.errors import Conflict, NotFound, ValidationFailed
 from onethread.interactions.rules import CHANNELS
+from onethread.kernel.case_status import CaseStatus
 from onethread.kernel.clock import Clock
 from onethread.kernel.events import DomainEvent
 from onethread.models import Case, Commitment, Decision, KnownDefect, PolicyVersion, Product
@@ -319,7 +321,8 @@ def open_case_for_product(session: Session, customer_id: str, product_id: str | 
     if product_id is None:
         return None
     return session.scalars(select(Case).where(Case.customer_id == customer_id, Case.product_id == product_id,
-                                              Case.status != "closed").order_by(Case.opened_at, Case.id)).first()
+                                              Case.status != CaseStatus.CLOSED)
+                           .order_by(Case.opened_at, Case.id)).first()
 
 
 def replacement_promised(session: Session, case_id: str | None) -> Commitment | None:
@@ -327,7 +330,7 @@ def replacement_promised(session: Session, case_id: str | None) -> Commitment | 
     if case_id is None:
         return None
     return session.scalars(select(Commitment).join(Decision, Decision.commitment_id == Commitment.id)
-                           .where(Commitment.case_id == case_id, Commitment.status == "open")
+                           .where(Commitment.case_id == case_id, Commitment.status == ItemStatus.OPEN)
                            .order_by(Commitment.made_at)).first()
 
 

@@ -19,6 +19,7 @@ from onethread.access import service as access
 from onethread.billing import service as billing
 from onethread.bootstrap import Container
 from onethread.decisions import approvals
+from onethread.kernel.case_status import CaseStatus
 from onethread.models import BillingAccount, Case, Identifier, IdentifierHolding, Product
 
 TABLET_USAGE_MINOR = 450  # S4: "usage was made that month", on a SIM binned in the store
@@ -126,7 +127,7 @@ def request_s3_termination(session: Session, c: Container, people: dict, users: 
     """The S3 request: an agent wants Priya's line terminated; it waits for a second person (on her case)."""
     clock, priya = c.clock, people["priya"]
     line = next(p for p in _products(session, priya.id) if p.kind == "mobile_line")
-    case = session.scalars(select(Case).where(Case.customer_id == priya.id, Case.status != "closed")
+    case = session.scalars(select(Case).where(Case.customer_id == priya.id, Case.status != CaseStatus.CLOSED)
                            .order_by(Case.opened_at)).first()
     approvals.request(session, clock, access.staff_principal(users["alex.agent"]), action="terminate_line",
                       product_id=line.id, case_id=case.id if case else None, channel="phone",

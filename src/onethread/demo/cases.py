@@ -34,9 +34,12 @@ from onethread.access import service as access
 from onethread.bootstrap import Container
 from onethread.cases import clocks, handover_service, items_service, policy
 from onethread.cases import service as cases
+from onethread.cases.rules import ClockKind, ItemStatus
 from onethread.decisions import bill_audit
 from onethread.decisions import service as decisions
 from onethread.demo.field import S5Field
+from onethread.interactions.rules import Direction
+from onethread.kernel.case_status import CaseStatus
 from onethread.kernel.clock import Clock, SettableClock
 from onethread.models import BillFinding, Case, CaseClock, Commitment, Contact, Product, Task
 
@@ -86,10 +89,10 @@ class Replay:
     def _update(self, key: str, who, following: datetime | None, text: str) -> Step:
         def step(clock: Clock) -> None:
             case = self.session.get(Case, self.ids[key])
-            if case.status == "closed":
+            if case.status == CaseStatus.CLOSED:
                 return
             due = self.session.scalar(select(CaseClock.due_at).where(
-                CaseClock.case_id == case.id, CaseClock.kind == "no_activity", CaseClock.stopped_at.is_(None),
+                CaseClock.case_id == case.id, CaseClock.kind == ClockKind.NO_ACTIVITY, CaseClock.stopped_at.is_(None),
                 CaseClock.fired_at.is_(None)))
             if due is not None and (following is None or due <= following):
                 cases.reply(self.session, clock, who, case.id, text=text, channel="phone")
@@ -166,7 +169,7 @@ def _s2(session, replay, margaret, users, staff) -> None:
             session, replay, "s2", contact, staff("alex.agent" if n % 2 == 0 else "jo.agent"), kind="complaint",
             title="No incoming calls, voicemail or picture messages", category="network",
             owner_id=users["alex.agent"].id))
-    for reply in _contacts(session, margaret.id, "social", direction="outbound"):
+    for reply in _contacts(session, margaret.id, "social", direction=Direction.OUTBOUND):
         def promise(clock, reply=reply):
             cases.route_contact(session, clock, staff("alex.agent"), reply.id, kind="complaint", title="-",
                                 case_id=replay.ids["s2"])
@@ -253,7 +256,7 @@ def _s4(session, replay, joinery, users, staff) -> None:
             bill_audit.review(session, clock, bea, finding.id, verdict="confirm",
                               note="the SIM was removed in the store on the renewal day (inventory)")
         for item in list(session.scalars(select(Commitment).where(
-                Commitment.case_id == case_id, Commitment.status == "open"))):
+                Commitment.case_id == case_id, Commitment.status == ItemStatus.OPEN))):
             items_service.close_commitment(session, clock, bea, item.id, kept=True,
                                            note="April and May refunded as decided, late")
         cases.reply(session, clock, bea, case_id, channel="email",
@@ -319,7 +322,7 @@ def _s5(session, replay, edith, users, staff) -> None:
     def done(title_start: str, note: str) -> Step:
         def step(clock):
             found = session.scalars(select(Task).where(
-                Task.case_id == replay.ids["s5"], Task.status == "open",
+                Task.case_id == replay.ids["s5"], Task.status == ItemStatus.OPEN,
                 Task.title.startswith(title_start))).first()
             if found is not None:
                 items_service.complete_task(session, clock, sofia, found.id, note=note)

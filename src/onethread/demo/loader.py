@@ -25,6 +25,8 @@ from onethread.demo.portal import load_portal_accounts
 from onethread.demo.triage import load_waiting
 from onethread.interactions import service as interactions
 from onethread.interactions import session_service as sessions
+from onethread.interactions.rules import Direction
+from onethread.inventory import service as inventory
 from onethread.models import Customer, Team
 
 DEMO_PASSWORD = PUBLIC_DEMO_PASSWORD  # printed by `onethread demo`; refused at sign-in in production
@@ -91,7 +93,7 @@ def load_contacts(session: Session, c: Container, people: dict, users: dict, tea
     def staff(username):
         return access.staff_principal(users[username])
 
-    def say(who, customer, channel, day, text, *, hour=10, direction="inbound", kind="message", subject=None,
+    def say(who, customer, channel, day, text, *, hour=10, direction=Direction.INBOUND, kind="message", subject=None,
             identifiers=None, session_id=None):
         nonlocal count
         count += 1
@@ -126,7 +128,7 @@ def load_contacts(session: Session, c: Container, people: dict, users: dict, tea
         say(SYSTEM, m, channel, today - timedelta(days=30 * months_ago), text, identifiers=ids,
             kind="post" if channel == "social" else "call" if channel == "phone" else "message")
     say(staff("alex.agent"), m, "social", today - timedelta(days=30 * 7 - 1),
-        "Sorry to hear this, Margaret. Please DM us your number and we will sort it out.", direction="outbound",
+        "Sorry to hear this, Margaret. Please DM us your number and we will sort it out.", direction=Direction.OUTBOUND,
         kind="post")
 
     # S3: online registration, the call, and a tweet while on hold.

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from onethread.access.rules import SYSTEM
 from onethread.bootstrap import Container
 from onethread.interactions import service as interactions
+from onethread.interactions.rules import Direction
 
 WAITING = [  # (minutes ago, channel, kind, identifiers, subject, text)
     (95, "email", "message", {"email": "daniel.okafor@mail.example"}, "Invoice question",
@@ -26,7 +27,7 @@ def load_waiting(session: Session, c: Container) -> int:
     now = c.clock.now()
     for n, (minutes, channel, kind, identifiers, subject, text) in enumerate(WAITING):
         interactions.record(session, c.clock, SYSTEM, interactions.Intake(
-            channel=channel, direction="inbound", kind=kind, occurred_at=now - timedelta(minutes=minutes),
+            channel=channel, direction=Direction.INBOUND, kind=kind, occurred_at=now - timedelta(minutes=minutes),
             subject=subject, text=text, identifiers=identifiers, channel_message_id=f"demo-waiting-{n}"),
             region=c.settings.default_region)
     return len(WAITING)

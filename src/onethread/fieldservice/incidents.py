@@ -19,9 +19,10 @@ from onethread.cases.log import log
 from onethread.db.outbox import record_event
 from onethread.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from onethread.fieldservice import records, rules
+from onethread.fieldservice.events import IncidentReported
 from onethread.fieldservice.service import NOTE_MAX, _person, _text, own_subcontractor, work_order
+from onethread.kernel.case_status import CaseStatus
 from onethread.kernel.clock import Clock
-from onethread.kernel.events import DomainEvent
 from onethread.models import Case, FieldIncident, Harm, StaffUser, Subcontractor, Team, Visit, WorkOrder
 
 CLAIM_DAYS = 5  # a damage claim is answered within this many days unless another date is given
@@ -44,7 +45,7 @@ def list_for(session: Session, actor: Principal, wo_id: str) -> list[FieldIncide
 def _case_for(session: Session, clock: Clock, actor: Principal, case: Case, kind: str, description: str,
               via: str) -> Case:
     """The work order's case, or, when that one is closed, a new damage case for the same owner."""
-    if case.status != "closed":
+    if case.status != CaseStatus.CLOSED:
         return case
     return cases.open_new(session, clock, actor, customer_id=case.customer_id, kind="damage_claim",
                           title=f"Field incident ({kind}): {description[:200]}", opened_via=via,
@@ -86,7 +87,7 @@ def record(session: Session, clock: Clock, actor: Principal, wo: WorkOrder, *, k
                                    field="claimOwnerId")
     if case_id is not None:
         case = session.get(Case, case_id)
-        if case is None or case.customer_id != wo.customer_id or case.status == "closed":
+        if case is None or case.customer_id != wo.customer_id or case.status == CaseStatus.CLOSED:
             raise ValidationFailed("the incident goes on an open case of the same customer", field="caseId")
     else:
         case = _case_for(session, clock, actor, session.get(Case, wo.case_id), kind, description, via)
@@ -120,11 +121,10 @@ def _notify(session: Session, clock: Clock, actor: Principal, case: Case, item: 
         lead = session.get(Team, sub.team_id).lead_id
         if lead:
             told.append((lead, f"{sub.name}'s manager"))
-    record_event(session, DomainEvent(
-        type="field.incident_reported", occurred_at=clock.now(), aggregate_type="field_incident",
-        aggregate_id=item.id, customer_id=item.customer_id,
-        payload={"incidentId": item.id, "caseId": case.id, "workOrderId": item.work_order_id,
-                 "subcontractorId": item.subcontractor_id, "notify": [staff_id for staff_id, _ in told]}))
+    record_event(session, IncidentReported(
+        occurred_at=clock.now(), aggregate_id=item.id, customer_id=item.customer_id, incident_id=item.id,
+        case_id=case.id, work_order_id=item.work_order_id, subcontractor_id=item.subcontractor_id,
+        notify=[staff_id for staff_id, _ in told]))
     return [f"{session.get(StaffUser, staff_id).display_name} ({label})" for staff_id, label in told]
 
 

@@ -10,8 +10,8 @@ from onethread.db.outbox import record_event
 from onethread.db.session import settings_of
 from onethread.errors import Conflict, NotFound
 from onethread.fieldservice import rules
+from onethread.fieldservice.events import SubcontractorAuditOpened
 from onethread.kernel.clock import Clock
-from onethread.kernel.events import DomainEvent
 from onethread.models import Case, FieldIncident, Subcontractor, SubcontractorAudit, Visit, WorkOrder
 
 FINISHED = ("done", "failed", "customer_absent")
@@ -72,10 +72,8 @@ def check(session: Session, clock: Clock, sub_id: str | None) -> SubcontractorAu
                                evidence=evidence, opened_at=now)
     session.add(audit)
     session.flush()
-    record_event(session, DomainEvent(type="field.subcontractor_audit_opened", occurred_at=now,
-                                      aggregate_type="subcontractor", aggregate_id=sub_id,
-                                      payload={"auditId": audit.id, "subcontractor": sub.name,
-                                               "ownerId": audit.owner_id, "reasons": reasons}))
+    record_event(session, SubcontractorAuditOpened(occurred_at=now, aggregate_id=sub_id, audit_id=audit.id,
+                                                   subcontractor=sub.name, owner_id=audit.owner_id, reasons=reasons))
     return audit
 
 

@@ -16,8 +16,10 @@ from sqlalchemy.orm import Session
 from onethread.access.rules import FIELD_SUBCONTRACTOR, Principal
 from onethread.cases import items_service
 from onethread.cases.log import log
+from onethread.cases.rules import ItemStatus
 from onethread.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from onethread.fieldservice import records, rules
+from onethread.kernel.case_status import CaseStatus
 from onethread.kernel.clock import Clock, ensure_utc
 from onethread.models import (
     Case,
@@ -224,7 +226,7 @@ def complete_task(session: Session, clock: Clock, actor: Principal, item_id: str
 
 def open_prerequisites(session: Session, wo_id: str) -> list[tuple[WorkOrderTask, Task]]:
     return [(item, task) for item, task in tasks_of(session, wo_id)
-            if task is not None and item.kind == "prerequisite" and task.status == "open"]
+            if task is not None and item.kind == "prerequisite" and task.status == ItemStatus.OPEN]
 
 
 def _refuse_while_blocked(session: Session, wo: WorkOrder, verb: str) -> None:
@@ -387,7 +389,7 @@ def record_outcome(session: Session, clock: Clock, actor: Principal, visit_id: s
               "wastedDay": item.wasted_day})
     if outcome == "failed":
         _reopen_prerequisite(session, clock, actor, wo, cause)
-        if rules.failures_escalate(earlier, cause) and case.status != "closed":
+        if rules.failures_escalate(earlier, cause) and case.status != CaseStatus.CLOSED:
             _escalate_repeat(session, clock, actor, case, wo, item)
     records.check(session, clock, item.subcontractor_id)
     return item
@@ -426,7 +428,7 @@ def complete_work_order(session: Session, clock: Clock, actor: Principal, wo_id:
         raise Conflict("no visit on this work order is done yet")
     wo.status, wo.closed_at = "completed", clock.now()
     case = session.get(Case, wo.case_id)
-    if case.status != "closed":
+    if case.status != CaseStatus.CLOSED:
         log(session, clock, case, actor, "work_order_completed", f"Work order completed: {wo.title}", text=note,
             data={"workOrderId": wo.id})
     return wo

@@ -6,11 +6,38 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from onethread.kernel.channels import CHANNELS as CHANNELS  # re-exported: the contact channels
 from onethread.kernel.channels import SESSION_CHANNELS as SESSION_CHANNELS
 
-DIRECTIONS = ("inbound", "outbound", "internal")
+
+class Direction(StrEnum):
+    """Which way a contact went (``Contact.direction``); a channel's health has the first two."""
+
+    INBOUND = "inbound"  # from the customer (or a system on their behalf)
+    OUTBOUND = "outbound"  # to the customer
+    INTERNAL = "internal"  # a note among staff, never shown to the customer
+
+    @property
+    def label(self) -> str:
+        return DIRECTION_LABELS[self]
+
+
+# What the timeline says of each direction.
+DIRECTION_LABELS: dict[Direction, str] = {Direction.INBOUND: "from the customer", Direction.OUTBOUND: "to the customer",
+                                          Direction.INTERNAL: "internal"}
+
+
+class MatchStatus(StrEnum):
+    """How a contact came to its customer (``Contact.match_status``)."""
+
+    MATCHED = "matched"  # its identifiers named one customer
+    QUEUED = "queued"  # waiting in the match queue for a person
+    LINKED = "linked"  # a person linked it from the queue
+
+
+DIRECTIONS = tuple(Direction)
 CONTACT_KINDS = ("message", "call", "visit", "post", "direct_message", "note", "letter", "form", "visit_note",
                  "technician_note", "chat")
 # Names other systems give onethread's channels (a TMF ChannelRef's name), lower case.

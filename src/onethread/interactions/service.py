@@ -22,10 +22,11 @@ from onethread.customers.service import get_customer
 from onethread.db.outbox import insert_now, record_event
 from onethread.errors import Conflict, NotFound, ValidationFailed
 from onethread.interactions import keys, rules, session_service
+from onethread.interactions.events import ContactDismissed, ContactRecorded
+from onethread.interactions.rules import MatchStatus
 from onethread.interactions.session_service import live_session_of, staff_of
 from onethread.kernel import pagination
 from onethread.kernel.clock import Clock, ensure_utc
-from onethread.kernel.events import DomainEvent
 from onethread.kernel.ids import new_id
 from onethread.models import Contact, ContactSession, Customer, MatchItem, SessionHop, StaffUser
 
@@ -167,7 +168,7 @@ def contact_values(intake: Intake, decision: rules.Decision, normalised: dict[st
         text=intake.text,
         attachments=intake.attachments or [],
         identifiers=normalised or dict(intake.identifiers or {}),
-        match_status="matched" if decision.customer_id else "queued",
+        match_status=MatchStatus.MATCHED if decision.customer_id else MatchStatus.QUEUED,
         staff_user_id=me.id if me else None,
         actor_name=me.display_name if me else actor.name,
         session_id=session_id,
@@ -219,16 +220,14 @@ def _insert_contact(session: Session, values: dict) -> bool:
     return True
 
 
-def recorded_event(actor: Principal, contact: Contact, explanation: str, *, update: bool = False) -> DomainEvent:
+def recorded_event(actor: Principal, contact: Contact, explanation: str, *, update: bool = False) -> ContactRecorded:
     """The contact's event; ``update``: a contact recorded before is now known to be the customer's."""
-    return DomainEvent(
-        type="contact.recorded", occurred_at=contact.occurred_at, aggregate_type="contact",
-        aggregate_id=contact.id, customer_id=contact.customer_id,
-        payload={"channel": contact.channel, "direction": contact.direction, "kind": contact.kind,
-                 "subject": contact.subject, "summary": (contact.text or "")[:280], "actorName": contact.actor_name,
-                 "matchStatus": contact.match_status, "explanation": explanation, "sessionId": contact.session_id,
-                 "actor": actor.id, **({"update": True} if update else {}),
-                 **({"threadId": contact.thread_id} if contact.thread_id not in (None, contact.id) else {})},
+    return ContactRecorded(
+        occurred_at=contact.occurred_at, aggregate_id=contact.id, customer_id=contact.customer_id,
+        channel=contact.channel, direction=contact.direction, kind=contact.kind, subject=contact.subject,
+        summary=(contact.text or "")[:280], actor_name=contact.actor_name, match_status=contact.match_status,
+        explanation=explanation, session_id=contact.session_id, actor=actor.id, update=update,
+        thread_id=contact.thread_id if contact.thread_id not in (None, contact.id) else None,
     )
 
 
@@ -236,7 +235,7 @@ def _recorded_event(session: Session, clock: Clock, actor: Principal, contact: C
                     *, update: bool = False) -> None:
     event = recorded_event(actor, contact, explanation, update=update)
     if update:  # handlers (triage) act now, not at the contact's own time
-        event = replace(event, payload={**event.payload, "at": clock.now().isoformat()})
+        event = replace(event, at=clock.now().isoformat())
     record_event(session, event)
 
 
@@ -344,7 +343,7 @@ def link_match(session: Session, clock: Clock, actor: Principal, item_id: str, *
             added.append(f"{kind} {res.value}")
         except (Conflict, InvalidIdentifier, ValidationFailed) as exc:
             skipped.append(f"{kind} {res.value}: {getattr(exc, 'message', str(exc))}")
-    contact.customer_id, contact.match_status = customer_id, "linked"
+    contact.customer_id, contact.match_status = customer_id, MatchStatus.LINKED
     attachments.follow_contact(session, contact.id, customer_id)
     item.explanation = f"{item.explanation}; linked by {actor.name}"
     _recorded_event(session, clock, actor, contact,
@@ -359,9 +358,8 @@ def dismiss_match(session: Session, clock: Clock, actor: Principal, item_id: str
         raise ValidationFailed("say why it is dismissed (spam, not a customer...)", field="reason")
     item = _claim(session, clock, actor, item_id, "dismissed")
     item.explanation = f"{item.explanation}; dismissed: {reason.strip()}"
-    record_event(session, DomainEvent(type="contact.dismissed", occurred_at=clock.now(), aggregate_type="contact",
-                                      aggregate_id=item.contact_id, customer_id=None,
-                                      payload={"actor": actor.id, "reason": reason.strip()}))
+    record_event(session, ContactDismissed(occurred_at=clock.now(), aggregate_id=item.contact_id, customer_id=None,
+                                           actor=actor.id, reason=reason.strip()))
     return item
 
 

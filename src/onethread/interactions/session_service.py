@@ -14,6 +14,7 @@ from onethread.access.service import user_of as staff_of  # the person acting, i
 from onethread.db.outbox import record_event
 from onethread.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from onethread.interactions import keys, rules
+from onethread.interactions.rules import MatchStatus
 from onethread.kernel.clock import Clock
 from onethread.kernel.events import DomainEvent
 from onethread.kernel.ids import new_id
@@ -115,7 +116,7 @@ def identify(session: Session, clock: Clock, actor: Principal, session_id: str, 
         item = session.scalar(select(MatchItem).where(MatchItem.contact_id == contact.id))
         if item is not None and item.resolved_at is not None:
             continue
-        contact.customer_id, contact.match_status = customer_id, "matched"
+        contact.customer_id, contact.match_status = customer_id, MatchStatus.MATCHED
         if item is not None:
             item.resolved_at, item.resolved_by, item.resolution = now, actor.id, "linked"
             item.resolved_customer_id = customer_id

@@ -19,6 +19,7 @@ from onethread.access.rules import INTEGRATION, Principal
 from onethread.customers.rules import InvalidIdentifier, normalise_social
 from onethread.errors import NotAuthenticated, NotFound, ValidationFailed
 from onethread.interactions import rules
+from onethread.interactions.rules import Direction
 from onethread.interactions.service import Intake, Recorded, find_by_message_id, record
 from onethread.kernel.clock import Clock
 
@@ -71,7 +72,7 @@ def to_intake(platform: str, delivery: Delivery, thread_id: str | None = None) -
         raise ValidationFailed("postId is empty", field="postId")
     return Intake(
         channel="social",
-        direction="inbound",
+        direction=Direction.INBOUND,
         occurred_at=delivery.created_at,
         text=delivery.text,
         kind=delivery.type,

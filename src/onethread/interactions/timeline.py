@@ -17,17 +17,18 @@ from onethread.attachments import service as attachments
 from onethread.db.bulk import insert_rows
 from onethread.db.outbox import insert_now
 from onethread.errors import ValidationFailed
+from onethread.interactions.rules import DIRECTION_LABELS, MatchStatus
 from onethread.kernel.channels import label as channel_label
 from onethread.kernel.events import DomainEvent
 from onethread.kernel.ids import new_id
 from onethread.kernel.pagination import decode_cursor, encode_cursor
 from onethread.models import Attachment, Case, Contact, TimelineEntry
 
-_DIRECTION = {"inbound": "from the customer", "outbound": "to the customer", "internal": "internal"}
+_DIRECTION = DIRECTION_LABELS
 
 
 def _contact(p: dict) -> tuple[str, str | None]:
-    if p.get("matchStatus") == "linked":
+    if p.get("matchStatus") == MatchStatus.LINKED:
         title = f"{channel_label(p['channel'])} contact linked from the match queue"
     else:
         channel = channel_label(p["channel"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from enum import StrEnum
 
 from onethread.kernel.channels import PRODUCT_CHANNELS
 from onethread.kernel.money import Money
@@ -14,24 +15,38 @@ DEVICE_KINDS = frozenset({"handset", "accessory"})  # goods the customer holds, 
 
 def is_line_in_service(kind: str, status: str) -> bool:
     """A service the customer has now (not a device): what a termination request can name."""
-    return status == "active" and kind not in DEVICE_KINDS
+    return status == ProductStatus.ACTIVE and kind not in DEVICE_KINDS
 SIM_KINDS = frozenset({"mobile_line", "data_sim"})
 CHANNELS = PRODUCT_CHANNELS  # what a product change can be asked through
 
-STATUSES = ("created", "pendingActive", "active", "suspended", "pendingTerminate", "terminated", "cancelled",
-            "aborted")
-TERMINAL = frozenset({"terminated", "cancelled", "aborted"})
-BILLABLE = frozenset({"active", "suspended", "pendingTerminate"})
 
+class ProductStatus(StrEnum):
+    """A product's status: TMF637 ProductStatusType, stored and sent as TMF spells it."""
+
+    CREATED = "created"
+    PENDING_ACTIVE = "pendingActive"
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    PENDING_TERMINATE = "pendingTerminate"
+    TERMINATED = "terminated"
+    CANCELLED = "cancelled"
+    ABORTED = "aborted"
+
+
+STATUSES = tuple(ProductStatus)
+TERMINAL = frozenset({ProductStatus.TERMINATED, ProductStatus.CANCELLED, ProductStatus.ABORTED})
+BILLABLE = frozenset({ProductStatus.ACTIVE, ProductStatus.SUSPENDED, ProductStatus.PENDING_TERMINATE})
+
+_S = ProductStatus
 TRANSITIONS: dict[str, frozenset[str]] = {
-    "created": frozenset({"pendingActive", "active", "cancelled", "aborted"}),
-    "pendingActive": frozenset({"active", "cancelled", "aborted"}),
-    "active": frozenset({"suspended", "pendingTerminate", "terminated"}),
-    "suspended": frozenset({"active", "pendingTerminate", "terminated"}),
-    "pendingTerminate": frozenset({"active", "terminated"}),
-    "terminated": frozenset(),
-    "cancelled": frozenset(),
-    "aborted": frozenset(),
+    _S.CREATED: frozenset({_S.PENDING_ACTIVE, _S.ACTIVE, _S.CANCELLED, _S.ABORTED}),
+    _S.PENDING_ACTIVE: frozenset({_S.ACTIVE, _S.CANCELLED, _S.ABORTED}),
+    _S.ACTIVE: frozenset({_S.SUSPENDED, _S.PENDING_TERMINATE, _S.TERMINATED}),
+    _S.SUSPENDED: frozenset({_S.ACTIVE, _S.PENDING_TERMINATE, _S.TERMINATED}),
+    _S.PENDING_TERMINATE: frozenset({_S.ACTIVE, _S.TERMINATED}),
+    _S.TERMINATED: frozenset(),
+    _S.CANCELLED: frozenset(),
+    _S.ABORTED: frozenset(),
 }
 
 # Which identifier kinds each product kind carries.
@@ -58,9 +73,9 @@ def transition_error(from_status: str, to_status: str) -> str:
 
 
 # What a new product may start as; only an active product has started (has a start date).
-NEW_STATUSES = ("created", "pendingActive", "active")
+NEW_STATUSES = (ProductStatus.CREATED, ProductStatus.PENDING_ACTIVE, ProductStatus.ACTIVE)
 # Statuses a product only reaches without ever having been active (see TRANSITIONS).
-NEVER_ACTIVE = frozenset({"created", "pendingActive", "cancelled", "aborted"})
+NEVER_ACTIVE = frozenset({_S.CREATED, _S.PENDING_ACTIVE, _S.CANCELLED, _S.ABORTED})
 
 REASON_MAX = 200  # ProductStatusChange.reason and IdentifierHolding.end_reason are 200 characters
 SIM_REASON_MAX = 140  # the replacement reason is stored with both ICCIDs appended (22 digits each)

@@ -20,6 +20,8 @@ from onethread.customers.service import get_customer
 from onethread.db.outbox import record_event
 from onethread.errors import Conflict, NotFound, ValidationFailed
 from onethread.inventory import rules
+from onethread.inventory.events import ProductStatusChanged, ProductTerminated
+from onethread.inventory.rules import ProductStatus
 from onethread.kernel.clock import Clock, ensure_utc
 from onethread.kernel.events import DomainEvent
 from onethread.kernel.money import Money
@@ -151,12 +153,12 @@ def add_product(session: Session, clock: Clock, actor: Principal, *, customer_id
         parent = session.get(Product, parent_product_id)
         if parent is None or parent.customer_id != customer.id:
             raise ValidationFailed("the parent product is not this customer's", field="parentProductId")
-    if activated_at is not None and status != "active":
+    if activated_at is not None and status != ProductStatus.ACTIVE:
         raise ValidationFailed(f"a {status} product has not started yet: no activation date", field="startDate")
     now = clock.now()
     if purchased_on is not None and purchased_on > now.date():
         raise ValidationFailed("the purchase date is in the future", field="orderDate")
-    start = _when(clock, activated_at, field="startDate") if status == "active" else None
+    start = _when(clock, activated_at, field="startDate") if status == ProductStatus.ACTIVE else None
     product = Product(customer_id=customer.id, billing_account_id=billing_account_id, kind=kind, name=name.strip(),
                       description=description, status=status, price_minor=price_minor, currency=currency,
                       model=model, purchased_on=purchased_on, activated_at=start,
@@ -257,7 +259,7 @@ def change_status(session: Session, clock: Clock, actor: Principal, product: Pro
     from_status = product.status
     product.status = to_status
     product.updated_at = clock.now()
-    if to_status == "active" and product.activated_at is None:
+    if to_status == ProductStatus.ACTIVE and product.activated_at is None:
         product.activated_at = when
     if to_status in rules.TERMINAL:
         product.terminated_at = when
@@ -266,9 +268,11 @@ def change_status(session: Session, clock: Clock, actor: Principal, product: Pro
         _end_identifiers(session, clock, actor, product, when, reason or to_status)
     _log_status(session, product, from_status, to_status, when, actor, channel, reason)
     session.flush()
-    type_ = "product.terminated" if to_status == "terminated" else "product.status_changed"
-    _event(session, clock, actor, type_, product, effective=when, fromStatus=from_status, toStatus=to_status,
-           at=when.isoformat(), channel=channel, reason=reason)
+    changed = ProductTerminated if to_status == ProductStatus.TERMINATED else ProductStatusChanged
+    record_event(session, changed(
+        occurred_at=clock.now(), aggregate_id=product.id, customer_id=product.customer_id, actor=actor.id,
+        kind=product.kind, name=product.name, from_status=from_status, to_status=to_status, at=when.isoformat(),
+        channel=channel, reason=reason, effective_at=when.isoformat()))
     return product
 
 

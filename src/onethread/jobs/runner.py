@@ -14,6 +14,7 @@ from datetime import timedelta
 from onethread.bootstrap import Container
 from onethread.db import outbox
 from onethread.integrations import delivery as callbacks
+from onethread.interactions.rules import Direction
 from onethread.jobs.registry import SWEEPS, channel_name, pollers
 from onethread.outreach import campaign_send, delivery, health
 from onethread.privacy import retention
@@ -99,8 +100,9 @@ def _health(c: Container, poller: str, *, error: str | None = None, activity: bo
             waiting: int | None = None) -> None:
     """A poll's outcome on the channel board (a refused login turns the mailbox red)."""
     with c.sessions() as session, session.begin():
-        health.report(session, c.clock, name=channel_name(c, poller), kind=poller, direction="inbound", error=error,
-                      activity=activity, waiting=waiting, expected_every=c.settings.channel_silence_seconds)
+        health.report(session, c.clock, name=channel_name(c, poller), kind=poller, direction=Direction.INBOUND,
+                      error=error, activity=activity, waiting=waiting,
+                      expected_every=c.settings.channel_silence_seconds)
 
 
 def run_forever(c: Container, stop: threading.Event) -> None:

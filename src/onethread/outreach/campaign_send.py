@@ -20,9 +20,9 @@ from onethread.access.rules import TEAM_LEAD, Principal
 from onethread.db.outbox import record_event
 from onethread.errors import Conflict
 from onethread.kernel.clock import Clock
-from onethread.kernel.events import DomainEvent
 from onethread.models import Campaign, CampaignRecipient, OutboundMessage
 from onethread.outreach import campaigns, service
+from onethread.outreach.events import CampaignQueued, CampaignSendRequested
 
 QUEUED_VERDICTS = ("send", "hold")
 
@@ -43,8 +43,8 @@ def request_send(session: Session, clock: Clock, actor: Principal, campaign_id: 
     campaign.status, campaign.queued = "sending", 0
     campaign.send_requested_at, campaign.send_requested_by = now, actor.id
     campaign.send_requested_by_name = actor.name
-    record_event(session, DomainEvent(type="campaign.send_requested", occurred_at=now, aggregate_type="campaign",
-                                      aggregate_id=campaign.id, payload={"campaignId": campaign.id, "by": actor.name}))
+    record_event(session, CampaignSendRequested(occurred_at=now, aggregate_id=campaign.id, campaign_id=campaign.id,
+                                                by=actor.name))
     return campaign
 
 
@@ -101,8 +101,7 @@ def queue_due(sessions: sessionmaker[Session], clock: Clock, *, batch: int = 200
                 if len(todo) < batch and report.queued < limit:
                     campaign.status = "sent"
                     report.finished += 1
-                    record_event(session, DomainEvent(
-                        type="campaign.queued", occurred_at=clock.now(), aggregate_type="campaign",
-                        aggregate_id=campaign_id, payload={"campaignId": campaign_id, "queued": campaign.queued}))
+                    record_event(session, CampaignQueued(occurred_at=clock.now(), aggregate_id=campaign_id,
+                                                         campaign_id=campaign_id, queued=campaign.queued))
                     break
     return report

@@ -24,6 +24,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from onethread.config import Settings
+from onethread.interactions.rules import Direction
 from onethread.kernel.clock import Clock
 from onethread.models import ChannelHealth, LetterDocument, OutboundMessage
 from onethread.outreach import health, rules, service, sms, smtp
@@ -199,8 +200,9 @@ def _report_health(sessions: sessionmaker[Session], clock: Clock, settings: Sett
     name = smtp_config(settings).name if channel == "email" else f"sms:{settings.sms_provider}"
     ok = outcome.kind in ("sent", "unknown") or (outcome.kind == "failed" and channel == "email")
     with sessions() as session, session.begin():
-        health.report(session, clock, name=name, kind="smtp" if channel == "email" else "sms", direction="outbound",
-                      error=None if ok else outcome.detail, activity=outcome.kind == "sent")
+        health.report(session, clock, name=name, kind="smtp" if channel == "email" else "sms",
+                      direction=Direction.OUTBOUND, error=None if ok else outcome.detail,
+                      activity=outcome.kind == "sent")
 
 
 def send_due(sessions: sessionmaker[Session], clock: Clock, settings: Settings, *, worker: str,
@@ -239,5 +241,5 @@ def _probe_idle(sessions: sessionmaker[Session], clock: Clock, settings: Setting
             return  # known good a moment ago: no connection to the relay on every pass
     problem = smtp.probe(config)
     with sessions() as session, session.begin():
-        health.report(session, clock, name=config.name, kind="smtp", direction="outbound", error=problem)
+        health.report(session, clock, name=config.name, kind="smtp", direction=Direction.OUTBOUND, error=problem)
 

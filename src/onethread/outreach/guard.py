@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session
 
 from onethread.customers import rules as customer_rules
 from onethread.db.session import settings_of
+from onethread.inventory.rules import ProductStatus
+from onethread.kernel.case_status import CaseStatus
 from onethread.models import (
     Case,
     ContactPreference,
@@ -81,10 +83,10 @@ def state_of(session: Session, customer_id: str, at: datetime, *, product_id: st
         or_(Vulnerability.ended_at.is_(None), Vulnerability.ended_at > at))).all()
     needs = frozenset(n for v in vulnerabilities if v.consent_given for n in (v.needs or []))
     open_cases = dict(session.execute(
-        select(Case.kind, func.count()).where(Case.customer_id == customer_id, Case.status != "closed")
+        select(Case.kind, func.count()).where(Case.customer_id == customer_id, Case.status != CaseStatus.CLOSED)
         .group_by(Case.kind)).all())
     others = select(func.count()).select_from(Product).where(Product.customer_id == customer_id,
-                                                             Product.status == "active")
+                                                             Product.status == ProductStatus.ACTIVE)
     account_id = None
     if product_id is not None:
         others = others.where(Product.id != product_id)
@@ -116,5 +118,5 @@ def state_of(session: Session, customer_id: str, at: datetime, *, product_id: st
 def open_complaints(session: Session, customer_id: str) -> int:
     """Complaints and billing cases of the customer not yet closed (the retention-offer decision's fact)."""
     return session.scalar(select(func.count()).select_from(Case).where(
-        Case.customer_id == customer_id, Case.status != "closed",
+        Case.customer_id == customer_id, Case.status != CaseStatus.CLOSED,
         Case.kind.in_(("complaint", *BILLING_KINDS)))) or 0

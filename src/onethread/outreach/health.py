@@ -19,10 +19,11 @@ from sqlalchemy.orm import Session
 from onethread.access.rules import INTEGRATION, Principal
 from onethread.db.outbox import record_event
 from onethread.db.session import settings_of
+from onethread.interactions.rules import Direction
 from onethread.kernel.clock import Clock
-from onethread.kernel.events import DomainEvent
 from onethread.models import ChannelHealth, OutboundMessage
 from onethread.outreach import rules
+from onethread.outreach.events import ChannelGreen, ChannelRed
 
 log = logging.getLogger("onethread.channels")
 HEARD_EVERY = timedelta(minutes=1)
@@ -78,7 +79,8 @@ def heard_from(session: Session, clock: Clock, *, name: str, kind: str, expected
     if row is not None and row.state == "green" and row.last_success_at is not None \
             and now - row.last_success_at < HEARD_EVERY and row.expected_every_seconds == expected_every:
         return
-    report(session, clock, name=name, kind=kind, direction="inbound", activity=True, expected_every=expected_every)
+    report(session, clock, name=name, kind=kind, direction=Direction.INBOUND, activity=True,
+           expected_every=expected_every)
 
 
 def call_started(session: Session, clock: Clock, actor: Principal, *, channel: str, external_id: str | None,
@@ -98,10 +100,9 @@ def _turn(session: Session, row: ChannelHealth, now: datetime) -> None:
         log.error("channel %s is red: %s", row.name, judged.why)
     else:
         log.warning("channel %s is green again: %s", row.name, judged.why)
-    record_event(session, DomainEvent(
-        type=f"channel.{judged.state}", occurred_at=now, aggregate_type="channel", aggregate_id=row.name[:26],
-        payload={"channel": row.name, "kind": row.kind, "state": judged.state, "why": judged.why,
-                 "alert": "admins"}))
+    turned = ChannelRed if judged.state == "red" else ChannelGreen
+    record_event(session, turned(occurred_at=now, aggregate_id=row.name[:26], channel=row.name, kind=row.kind,
+                                 state=judged.state, why=judged.why))
 
 
 def judge(row: ChannelHealth, now: datetime) -> rules.Health:

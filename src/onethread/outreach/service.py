@@ -21,12 +21,14 @@ from onethread.db.outbox import record_event
 from onethread.db.session import settings_of
 from onethread.errors import Conflict, NotFound, ValidationFailed
 from onethread.interactions import service as interactions
+from onethread.interactions.rules import Direction
 from onethread.kernel.channels import label as channel_label
 from onethread.kernel.clock import Clock, ensure_utc
 from onethread.kernel.events import DomainEvent
 from onethread.kernel.ids import new_id
 from onethread.models import Case, Contact, ContactPreference, Customer, LetterDocument, OutboundMessage, Party
 from onethread.outreach import guard, letters, rules
+from onethread.outreach.events import ContactPreferencesRecorded
 
 STATUS_WORDS = {"queued": "queued", "held": "held for review", "sending": "being sent", "sent": "sent",
                 "delivered": "delivered", "failed": "failed", "suppressed": "suppressed"}
@@ -186,7 +188,7 @@ def _record_contact(session: Session, clock: Clock, actor: Principal, message: O
         attached = [{"name": a["filename"], "mimeType": a["contentType"], "size": a["size"]}
                     for a in message.attachments]
         contact = interactions.record(session, clock, actor, interactions.Intake(
-            channel=message.channel, direction="outbound", occurred_at=when, subject=message.subject,
+            channel=message.channel, direction=Direction.OUTBOUND, occurred_at=when, subject=message.subject,
             text=message.body, kind=kind, customer_id=message.customer_id, channel_message_id=channel_message_id,
             in_reply_to=message.in_reply_to, thread_id=thread_id, attachments=attached, extra=extra)).contact
     else:
@@ -331,12 +333,11 @@ def set_preferences(session: Session, clock: Clock, actor: Principal, customer_i
     pref.updated_at, pref.updated_by = now, actor.id
     session.add(pref)
     session.flush()
-    record_event(session, DomainEvent(
-        type="customer.contact_preferences", occurred_at=now, aggregate_type="customer", aggregate_id=customer_id,
-        customer_id=customer_id,
-        payload={"actorName": actor.name, "timelineTitle": "Contact preferences recorded",
-                 "timelineDetail": (f"channels: {', '.join(pref.channels) or 'any'}; marketing "
-                                    f"{'consented' if marketing_consent else 'not consented'}")}))
+    record_event(session, ContactPreferencesRecorded(
+        occurred_at=now, aggregate_id=customer_id, customer_id=customer_id, actor_name=actor.name,
+        timeline_title="Contact preferences recorded",
+        timeline_detail=(f"channels: {', '.join(pref.channels) or 'any'}; marketing "
+                         f"{'consented' if marketing_consent else 'not consented'}")))
     return pref
 
 

@@ -2,18 +2,21 @@
 is kept, and when a customer may be erased. Pure: no database.
 
 The policy is data (``privacy/privacy.yaml``, or ``ONETHREAD_PRIVACY_POLICY_FILE``), read by
-``parse`` through ``kernel.config_files``: a bad file stops with its name, the line and the problem.
+``parse`` through ``kernel.config_files`` and checked by a Pydantic model (its shape), then record
+kind by record kind: a bad file stops with its name, the line, the field and the problem.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, Field
 
 from onethread.customers.rules import IDENTIFIER_KINDS
 from onethread.kernel import config_files
-from onethread.kernel.config_files import ConfigError, Marked
+from onethread.kernel.config_files import STRICT, ConfigError
 
 KEEP, ANONYMISE, DELETE = "keep", "anonymise", "delete"
 
@@ -76,82 +79,71 @@ class PrivacyPolicy:
         return self.erasure.get(kind, KEEP) != KEEP
 
 
-def _value_line(m: Any, key: str) -> int | None:
-    """The line of the value under ``key`` (or of the mapping itself), for an error message."""
-    return m.lines.get(key, m.line) if isinstance(m, Marked) else None
+def _days(days: int) -> int:
+    if not 1 <= days <= MAX_RETENTION_DAYS:
+        raise ValueError(f"a whole number of days from 1 to {MAX_RETENTION_DAYS}, not {days!r}")
+    return days
 
 
-def _key_line(m: Any, key: str) -> int | None:
-    return m.key_lines.get(key, m.line) if isinstance(m, Marked) else None
+class _Retention(BaseModel):
+    model_config = STRICT
+    days: Annotated[int, AfterValidator(_days)]
+    action: str
+
+
+class _PolicyFile(BaseModel):
+    """The file's shape; what each record kind may do is checked after (``parse``), at its line."""
+
+    model_config = STRICT
+    name: Literal["privacy"]
+    version: Annotated[int, Field(ge=1)]
+    erasure: dict[str, str | dict[str, str]]
+    retention: dict[str, _Retention] | None = None
 
 
 def parse(text: str, source: str) -> PrivacyPolicy:
-    """The privacy policy from its YAML text; ``PolicyError`` naming ``source`` and the line."""
+    """The privacy policy from its YAML text; ``PolicyError`` naming ``source``, the line and the field."""
     raw = config_files.load_text(text, source)
+    if not isinstance(raw, dict):
+        raise PolicyError(source, getattr(raw, "line", None) or 1, "expected a mapping with name: privacy")
+    policy = config_files.validate(_PolicyFile, raw, source)
 
-    def fail(line: int | None, message: str) -> PolicyError:
-        return PolicyError(source, line, message)
+    def fail(path: tuple[str, ...], message: str) -> PolicyError:
+        """An error at the line of ``path``, naming the field that holds the bad entry."""
+        name = config_files.field_name(path[:-1])
+        return PolicyError(source, config_files.line_of(raw, path), f"{name}: {message}", name)
 
-    if not isinstance(raw, dict) or raw.get("name") != "privacy":
-        raise fail(getattr(raw, "line", None) or 1, "expected a mapping with name: privacy")
-    unknown = set(raw) - {"name", "version", "erasure", "retention"}
-    if unknown:
-        first = sorted(unknown)[0]
-        raise fail(_key_line(raw, first), f"unknown entry {first!r}: expected name, version, erasure, retention")
-    version = raw.get("version")
-    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise fail(_value_line(raw, "version"), "version must be a whole number from 1")
-
-    erasure_raw = raw.get("erasure")
-    if not isinstance(erasure_raw, dict):
-        raise fail(_value_line(raw, "erasure"),
-                   "erasure: expected a mapping of record kind -> keep | anonymise | delete")
     erasure: dict[str, str] = {}
     identifiers: dict[str, str] = {}
-    for kind, action in erasure_raw.items():
-        line = _value_line(erasure_raw, kind)
+    for kind, action in policy.erasure.items():
         if kind == "identifier":
             if not isinstance(action, dict):
-                raise fail(line, "erasure.identifier: expected a mapping of identifier kind -> keep | anonymise")
+                raise fail(("erasure", kind, ""), "expected a mapping of identifier kind -> keep | anonymise")
             for ident_kind, ident_action in action.items():
                 if ident_kind not in IDENTIFIER_KINDS:
-                    raise fail(_key_line(action, ident_kind), f"erasure.identifier: unknown identifier kind "
-                                                               f"{ident_kind!r}; one of {', '.join(IDENTIFIER_KINDS)}")
+                    raise fail(("erasure", kind, ident_kind), f"unknown identifier kind {ident_kind!r}; one of "
+                                                              f"{', '.join(IDENTIFIER_KINDS)}")
                 if ident_action not in (KEEP, ANONYMISE):
-                    raise fail(_value_line(action, ident_kind),
-                               f"erasure.identifier.{ident_kind}: keep or anonymise, not {ident_action!r}")
+                    raise fail(("erasure", kind, ident_kind, ""), f"keep or anonymise, not {ident_action!r}")
                 identifiers[ident_kind] = ident_action
             continue
         if kind not in ERASURE_KINDS:
             hint = " (always kept)" if kind in ALWAYS_KEPT else ""
-            raise fail(_key_line(erasure_raw, kind), f"erasure: unknown record kind {kind!r}{hint}; one of "
-                                                     f"identifier, {', '.join(ERASURE_KINDS)}")
+            raise fail(("erasure", kind), f"unknown record kind {kind!r}{hint}; one of identifier, "
+                                          f"{', '.join(ERASURE_KINDS)}")
         if action not in ERASURE_KINDS[kind]:
-            raise fail(line, f"erasure.{kind}: {' or '.join(ERASURE_KINDS[kind])}, not {action!r}")
-        erasure[kind] = action
+            raise fail(("erasure", kind, ""), f"{' or '.join(ERASURE_KINDS[kind])}, not {action!r}")
+        erasure[kind] = str(action)
 
-    retention_raw = raw.get("retention") or {}
-    if not isinstance(retention_raw, dict):
-        raise fail(_value_line(raw, "retention"), "retention: expected a mapping of record kind -> "
-                                                  "{days: N, action: ...}")
     retention: dict[str, Retention] = {}
-    for kind, body in retention_raw.items():
+    for kind, body in (policy.retention or {}).items():
         if kind not in RETENTION_KINDS:
-            raise fail(_key_line(retention_raw, kind), f"retention: unknown record kind {kind!r}; one of "
-                                                       f"{', '.join(RETENTION_KINDS)}")
+            raise fail(("retention", kind), f"unknown record kind {kind!r}; one of {', '.join(RETENTION_KINDS)}")
         allowed = RETENTION_KINDS[kind]
-        if not isinstance(body, dict) or set(body) != {"days", "action"}:
-            raise fail(_value_line(retention_raw, kind), f"retention.{kind}: expected {{days: N, action: "
-                                                         f"{' | '.join(allowed)}}}")
-        days = body["days"]
-        if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= MAX_RETENTION_DAYS:
-            raise fail(_value_line(body, "days"), f"retention.{kind}.days: a whole number of days from 1 to "
-                                                  f"{MAX_RETENTION_DAYS}, not {days!r}")
-        if body["action"] not in allowed:
-            raise fail(_value_line(body, "action"), f"retention.{kind}.action: {' or '.join(allowed)}, "
-                                                    f"not {body['action']!r}")
-        retention[kind] = Retention(kind, days, body["action"])
-    return PrivacyPolicy(version, erasure, identifiers, retention)
+        if body.action not in allowed:
+            raise fail(("retention", kind, "action", ""), f"{' or '.join(allowed)}, not {body.action!r}")
+        retention[kind] = Retention(kind, body.days, body.action)
+    return PrivacyPolicy(policy.version, erasure, identifiers, retention)
 
 
 def erased_login(account_id: str) -> str:

@@ -25,8 +25,8 @@ from onethread.customers.service import get_customer
 from onethread.db.outbox import record_event
 from onethread.db.session import settings_of
 from onethread.errors import Conflict, Forbidden, ValidationFailed
+from onethread.kernel.case_status import CaseStatus
 from onethread.kernel.clock import Clock, ensure_utc
-from onethread.kernel.events import DomainEvent
 from onethread.models import (
     ApprovalRequest,
     Attachment,
@@ -52,6 +52,7 @@ from onethread.models import (
     WorkOrder,
 )
 from onethread.privacy import rules
+from onethread.privacy.events import CustomerErased
 
 DEFAULT_FILE = Path(__file__).with_name("privacy.yaml")
 ERASURE = "personal_data"  # the audit entry's resource type that marks a customer as erased
@@ -81,7 +82,7 @@ def erased_at(session: Session, customer_id: str):
 
 def blockers(session: Session, customer_id: str) -> list[str]:
     open_cases = session.execute(select(Case.id, Case.title).where(
-        Case.customer_id == customer_id, Case.status != "closed").order_by(Case.opened_at)).all()
+        Case.customer_id == customer_id, Case.status != CaseStatus.CLOSED).order_by(Case.opened_at)).all()
     bills = session.scalars(select(Bill).where(Bill.customer_id == customer_id).order_by(Bill.period_start))
     owed_bills = [(b.bill_number, owed(b), b.currency) for b in bills if owed(b) > 0]
     return rules.erasure_blockers([tuple(c) for c in open_cases], owed_bills)
@@ -229,11 +230,10 @@ def erase(session: Session, clock: Clock, actor: Principal, customer_id: str, *,
     access.audit(session, clock, actor, action="delete", resource_type=ERASURE, resource_id=customer.id,
                  customer_id=customer.id, channel=channel, purpose="erasure",
                  detail={"reason": reason.strip(), "done": done, "kept": kept, "policyVersion": policy.version})
-    record_event(session, DomainEvent(
-        type="customer.erased", occurred_at=clock.now(), aggregate_type="customer", aggregate_id=customer.id,
-        customer_id=customer.id,
-        payload={"actor": actor.id, "actorName": actor.name, "channel": channel,
-                 "timelineTitle": f"Personal data erased by {actor.name}", "timelineDetail": reason.strip()}))
+    record_event(session, CustomerErased(
+        occurred_at=clock.now(), aggregate_id=customer.id, customer_id=customer.id, actor=actor.id,
+        actor_name=actor.name, channel=channel, timeline_title=f"Personal data erased by {actor.name}",
+        timeline_detail=reason.strip()))
     return {"customerId": customer.id, "erasedAt": ensure_utc(clock.now()).isoformat(),
             "erasedBy": {"id": actor.id, "name": actor.name}, "done": done, "kept": kept}
 

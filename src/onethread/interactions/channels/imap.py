@@ -29,6 +29,7 @@ from onethread.attachments import service as attachments
 from onethread.errors import DomainError
 from onethread.interactions import service
 from onethread.interactions.channels.mail import ParsedMail, parse, synthetic_id
+from onethread.interactions.rules import Direction
 from onethread.interactions.service import Intake
 from onethread.kernel.clock import Clock
 from onethread.models import MailboxCursor
@@ -138,7 +139,7 @@ def to_intake(session: Session, mail: ParsedMail) -> Intake:
         if parent is not None:
             thread_id = parent.thread_id or parent.id
             break
-    return Intake(channel=CHANNEL, direction="inbound", kind="message", occurred_at=mail.occurred_at,
+    return Intake(channel=CHANNEL, direction=Direction.INBOUND, kind="message", occurred_at=mail.occurred_at,
                   subject=mail.subject, text=mail.text, attachments=mail.attachments,
                   identifiers={"email": mail.sender} if mail.sender else None, channel_message_id=mail.message_id,
                   in_reply_to=mail.in_reply_to, thread_id=thread_id, extra=mail.extra)

@@ -42,8 +42,8 @@ from onethread.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from onethread.interactions.rules import CHANNELS
 from onethread.inventory import rules as inventory_rules
 from onethread.inventory import service as inventory
-from onethread.kernel import pagination
 from onethread.inventory.rules import ProductStatus
+from onethread.kernel import pagination
 from onethread.kernel.case_status import CaseStatus
 from onethread.kernel.clock import Clock, ensure_utc
 from onethread.kernel.events import DomainEvent

@@ -26,7 +26,6 @@ from onethread.demo.triage import load_waiting
 from onethread.interactions import service as interactions
 from onethread.interactions import session_service as sessions
 from onethread.interactions.rules import Direction
-from onethread.inventory import service as inventory
 from onethread.models import Customer, Team
 
 DEMO_PASSWORD = PUBLIC_DEMO_PASSWORD  # printed by `onethread demo`; refused at sign-in in production

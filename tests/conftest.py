@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from onethread.access import service as access
@@ -27,7 +26,7 @@ from onethread.db.base import Base
 from onethread.db.engine import make_engine
 from onethread.db.session import session_scope
 from onethread.kernel.clock import SettableClock
-from tests.support.environment import START, skip_or_fail
+from tests.support.environment import START, admin_sql, skip_or_fail
 
 PG_URL = os.environ.get("ONETHREAD_TEST_DATABASE_URL")
 PG_PARTITIONS = int(os.environ.get("ONETHREAD_TEST_PG_PARTITIONS") or 0)
@@ -52,7 +51,7 @@ def pg_url() -> Iterator[str]:
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     if worker:
         url = url.set(database=f"{url.database}_{worker}")
-        _admin(url, f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)', f'CREATE DATABASE "{url.database}"')
+        admin_sql(url, f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)', f'CREATE DATABASE "{url.database}"')
     rendered = url.render_as_string(hide_password=False)
     engine = make_engine(rendered)
     migrate.upgrade(engine)
@@ -61,17 +60,9 @@ def pg_url() -> Iterator[str]:
     engine.dispose()
     yield rendered
     if worker:
-        _admin(url, f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
+        admin_sql(url, f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
 
 
-def _admin(url, *statements: str) -> None:
-    """Run statements on the server's maintenance database (CREATE/DROP DATABASE)."""
-    engine = create_engine(url.set(database="postgres").render_as_string(hide_password=False),
-                           isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        for sql in statements:
-            conn.execute(text(sql))
-    engine.dispose()
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])

@@ -23,9 +23,9 @@ from onethread.db.base import Base
 from onethread.db.distribution import ROLES, role_of
 from onethread.db.engine import make_engine
 from onethread.db.session import session_scope
-from tests.api.test_cli import ok, run
-from tests.api.test_trouble_ticket_api import make_world
-from tests.conftest import _admin
+from tests.support.cli import ok, run
+from tests.support.environment import admin_sql
+from tests.support.trouble_ticket_api import make_world
 
 TABLES = {t.name: t for t in Base.metadata.sorted_tables}
 
@@ -120,7 +120,7 @@ def test_partitioning_a_database_with_rows_keeps_them_their_keys_and_lets_a_cust
     rows together to another customer moves them to that customer's partition."""
     url = make_url(pg_url)
     url = url.set(database=f"{url.database}_parts")
-    _admin(url, f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)', f'CREATE DATABASE "{url.database}"')
+    admin_sql(url, f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)', f'CREATE DATABASE "{url.database}"')
     rendered = url.render_as_string(hide_password=False)
     engine = make_engine(rendered)
     migrate.upgrade(engine)
@@ -157,7 +157,7 @@ def test_partitioning_a_database_with_rows_keeps_them_their_keys_and_lets_a_cust
     finally:
         container.dispose()
         engine.dispose()
-        _admin(url, f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
+        admin_sql(url, f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
 
 
 def _counts(engine, tables: list[str]) -> dict[str, int]:

@@ -38,6 +38,22 @@ def test_waiting_contacts_go_to_the_least_loaded_available_agent_and_wait_when_n
     assert mine.headers["X-Total-Count"] == "3"
 
 
+def test_a_team_lead_becoming_available_is_not_handed_the_queue(client, uow, clock):
+    """Team leads are the escalation, not the pool: their presence hands them nothing."""
+    _, _, lead_hdr = make_staff(uow, clock, "lee.lead", "Lee Carter", "team_lead", "Contact centre")
+    jo, _, jo_hdr = make_staff(uow, clock, "jo.agent", "Jo Reid", "agent", "Contact centre")
+    customer_with_email(uow, clock)
+    assert presence(client, jo_hdr, "me", presence="busy").status_code == 200
+    assert presence(client, lead_hdr, "me", presence="busy").status_code == 200
+    waiting = [email(uow, clock, "ann@example.com", text=f"waiting {n}") for n in range(2)]
+    r = presence(client, lead_hdr, "me", presence="available")
+    assert r.status_code == 200 and r.json()["handedOut"] == 0
+    assert [item_of(uow, w).assigned_to for w in waiting] == [None, None]
+    r = presence(client, jo_hdr, "me", presence="available")
+    assert r.status_code == 200 and r.json()["handedOut"] == 2
+    assert [item_of(uow, w).assigned_to for w in waiting] == [jo, jo]
+
+
 def test_round_robin_and_presence_rules(client, uow, clock):
     _, team, lead_hdr = make_staff(uow, clock, "lee.lead", "Lee Carter", "team_lead", "Contact centre")
     jo, _, jo_hdr = make_staff(uow, clock, "jo.agent", "Jo Reid", "agent", "Contact centre")

@@ -198,8 +198,9 @@ def _waiting(team_id: str, rule: str, skills: set[str], room: int):
 
 def hand_out(session: Session, user: StaffUser, now: datetime) -> int:
     """Someone became available: their team's waiting items, up to their capacity, oldest first
-    by the team's rule (``skills``: those matching their skills first)."""
-    if not takes_work(user) or user.team_id is None:
+    by the team's rule (``skills``: those matching their skills first). Team leads are the
+    escalation, not the pool: their presence hands them nothing."""
+    if not takes_work(user) or user.team_id is None or user.role in SUPERVISORS:
         return 0
     room = user.capacity - loads(session, [user.id]).get(user.id, 0)
     if room <= 0:

@@ -38,6 +38,13 @@ class DismissIn(_In):
     reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 
 
+def contact_json(contact: Contact) -> dict:
+    """The contact waiting in a queue (the match queue's or a team's triage queue)."""
+    return {"id": contact.id, "channel": contact.channel, "kind": contact.kind, "direction": contact.direction,
+            "occurredAt": contact.occurred_at.isoformat(), "subject": contact.subject, "text": contact.text,
+            "sessionId": contact.session_id, "customerId": contact.customer_id, "matchStatus": contact.match_status}
+
+
 def item_json(item: MatchItem, contact: Contact, names: dict[str, str]) -> dict:
     return {
         "id": item.id,
@@ -48,10 +55,7 @@ def item_json(item: MatchItem, contact: Contact, names: dict[str, str]) -> dict:
         "createdAt": item.created_at.isoformat(),
         "candidates": [{"id": c, "name": names.get(c)} for c in item.candidates or []],
         "identifiers": contact.identifiers or {},
-        "contact": {"id": contact.id, "channel": contact.channel, "kind": contact.kind,
-                    "direction": contact.direction, "occurredAt": contact.occurred_at.isoformat(),
-                    "subject": contact.subject, "text": contact.text, "sessionId": contact.session_id,
-                    "customerId": contact.customer_id, "matchStatus": contact.match_status},
+        "contact": contact_json(contact),
         "resolution": item.resolution,
         "resolvedAt": item.resolved_at.isoformat() if item.resolved_at else None,
         "resolvedBy": item.resolved_by,

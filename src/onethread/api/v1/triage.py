@@ -17,6 +17,7 @@ from onethread.api.answers import AnswerRoute
 from onethread.api.deps import ClockDep, DbSession, allow
 from onethread.api.tmf.conventions import ListParams, paged
 from onethread.api.v1.answers import triage as out
+from onethread.api.v1.match_queue import contact_json
 from onethread.cases import assignment, triage, triage_items
 from onethread.errors import ValidationFailed
 from onethread.models import Contact, StaffUser, Team, TriageItem
@@ -63,10 +64,7 @@ def item_json(item: TriageItem, contact: Contact) -> dict:
         "escalationLevel": item.escalation_level, "escalatedTo": item.escalated_to,
         "doneAt": item.done_at.isoformat() if item.done_at else None, "resolution": item.resolution,
         "caseId": item.case_id,
-        "contact": {"id": contact.id, "channel": contact.channel, "kind": contact.kind,
-                    "occurredAt": contact.occurred_at.isoformat(), "subject": contact.subject,
-                    "text": contact.text, "sessionId": contact.session_id, "customerId": contact.customer_id,
-                    "matchStatus": contact.match_status},
+        "contact": contact_json(contact),
     }
 
 

@@ -5,18 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from onethread.api.answers import Answer, When
-
-
-class TriageContact(Answer):
-    id: str
-    channel: str
-    kind: str
-    occurredAt: When
-    subject: str | None
-    text: str | None
-    sessionId: str | None
-    customerId: str | None
-    matchStatus: str | None
+from onethread.api.v1.answers.customers import MatchContact
 
 
 class TriageItem(Answer):
@@ -38,7 +27,7 @@ class TriageItem(Answer):
     doneAt: When | None = None
     resolution: str | None = None
     caseId: str | None = None
-    contact: TriageContact | None = None
+    contact: MatchContact | None = None
 
 
 class ContactMoved(Answer):
